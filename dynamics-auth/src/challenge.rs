@@ -1,0 +1,243 @@
+//! Authority discovery from a `WWW-Authenticate: Bearer ...` challenge.
+//!
+//! Dataverse and the Online Management API answer an unauthenticated request with
+//! `401` and `WWW-Authenticate: Bearer authorization_uri=https://login.microsoftonline.com/{tenant}/oauth2/authorize, resource_id=https://{org}/`.
+//! The header's form varies between endpoints and over time (quoted or bare values, commas or
+//! spaces between them, `resource_id` missing, `/oauth2/authorize` missing), so the parser
+//! takes all of those.
+
+use url::Url;
+
+use crate::{AuthError, Authority, secure_url};
+
+/// A parsed Bearer challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BearerChallenge {
+    /// Where to sign in, as the service gave it.
+    pub authorization_uri: Url,
+    /// The resource (token audience) the service expects, when it says.
+    pub resource_id: Option<String>,
+}
+
+impl BearerChallenge {
+    /// Parses the value of a `WWW-Authenticate` header.
+    pub fn parse(header: &str) -> Result<Self, AuthError> {
+        let params = bearer_params(header).ok_or_else(|| {
+            AuthError::Challenge(format!("no Bearer challenge in `{}`", shorten(header)))
+        })?;
+        let find = |names: &[&str]| {
+            params
+                .iter()
+                .find(|(k, _)| names.iter().any(|n| k.eq_ignore_ascii_case(n)))
+                .map(|(_, v)| v.clone())
+        };
+        let uri = find(&["authorization_uri", "authorization", "authority"]).ok_or_else(|| {
+            AuthError::Challenge(format!(
+                "the Bearer challenge has no authorization_uri: `{}`",
+                shorten(header)
+            ))
+        })?;
+        let authorization_uri = secure_url::parse_secure_url("authorization_uri", &uri)
+            .map_err(|e| AuthError::Challenge(e.to_string()))?;
+        let resource_id = find(&["resource_id", "resource"]).filter(|r| !r.is_empty());
+        Ok(BearerChallenge {
+            authorization_uri,
+            resource_id,
+        })
+    }
+
+    /// The tenant named in `authorization_uri`; `common` becomes `organizations`, because a
+    /// work account is what Dataverse needs.
+    pub fn tenant(&self) -> Option<String> {
+        let first = self
+            .authorization_uri
+            .path_segments()?
+            .find(|s| !s.is_empty())?;
+        if first.eq_ignore_ascii_case("common") {
+            Some("organizations".to_string())
+        } else {
+            Some(first.to_string())
+        }
+    }
+
+    /// The authority to sign in at: the host of `authorization_uri` and its tenant.
+    pub fn authority(&self) -> Result<Authority, AuthError> {
+        let tenant = self.tenant().ok_or_else(|| {
+            AuthError::Challenge(format!(
+                "authorization_uri `{}` names no tenant",
+                self.authorization_uri
+            ))
+        })?;
+        let host = self.authorization_uri.origin().ascii_serialization();
+        Authority::with_host(&host, &tenant)
+    }
+
+    /// The scope to ask for: `{resource_id}/.default`, when the challenge named a resource.
+    pub fn default_scope(&self) -> Option<String> {
+        self.resource_id
+            .as_deref()
+            .map(crate::scopes::default_scope_for)
+    }
+}
+
+/// Splits the parameters of the first `Bearer` challenge into key/value pairs.
+fn bearer_params(header: &str) -> Option<Vec<(String, String)>> {
+    let mut tokens = Tokens { rest: header };
+    // Skip to the Bearer scheme (the header may list other schemes first).
+    loop {
+        match tokens.next()? {
+            Token::Word(w) if w.eq_ignore_ascii_case("bearer") => break,
+            _ => continue,
+        }
+    }
+    let mut params = Vec::new();
+    while let Some(token) = tokens.next() {
+        match token {
+            Token::Param(k, v) => params.push((k, v)),
+            // A bare word starts the next scheme's challenge.
+            Token::Word(_) => break,
+        }
+    }
+    Some(params)
+}
+
+enum Token {
+    Word(String),
+    Param(String, String),
+}
+
+struct Tokens<'a> {
+    rest: &'a str,
+}
+
+impl Tokens<'_> {
+    fn next(&mut self) -> Option<Token> {
+        self.rest = self
+            .rest
+            .trim_start_matches(|c: char| c == ',' || c.is_whitespace());
+        if self.rest.is_empty() {
+            return None;
+        }
+        let key_end = self
+            .rest
+            .find(|c: char| c == '=' || c == ',' || c.is_whitespace())
+            .unwrap_or(self.rest.len());
+        let key = self.rest[..key_end].to_string();
+        let after_key = self.rest[key_end..].trim_start_matches(|c: char| c == ' ' || c == '\t');
+        let Some(value_part) = after_key.strip_prefix('=') else {
+            self.rest = &self.rest[key_end..];
+            return Some(Token::Word(key));
+        };
+        let value_part = value_part.trim_start_matches(|c: char| c == ' ' || c == '\t');
+        let (value, rest) = if let Some(quoted) = value_part.strip_prefix('"') {
+            read_quoted(quoted)
+        } else {
+            let end = value_part
+                .find(|c: char| c == ',' || c.is_whitespace())
+                .unwrap_or(value_part.len());
+            (value_part[..end].to_string(), &value_part[end..])
+        };
+        self.rest = rest;
+        Some(Token::Param(key, value))
+    }
+}
+
+fn read_quoted(s: &str) -> (String, &str) {
+    let mut value = String::new();
+    let mut chars = s.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some((_, escaped)) = chars.next() {
+                    value.push(escaped);
+                }
+            }
+            '"' => return (value, &s[i + 1..]),
+            c => value.push(c),
+        }
+    }
+    (value, "")
+}
+
+fn shorten(s: &str) -> String {
+    s.chars().take(200).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(h: &str) -> BearerChallenge {
+        BearerChallenge::parse(h).unwrap_or_else(|e| panic!("{h}: {e}"))
+    }
+
+    #[test]
+    fn the_documented_form() {
+        let c = parse(
+            "Bearer authorization_uri=https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/authorize, resource_id=https://contoso.crm.dynamics.com/",
+        );
+        assert_eq!(
+            c.tenant().as_deref(),
+            Some("72f988bf-86f1-41af-91ab-2d7cd011db47")
+        );
+        assert_eq!(
+            c.resource_id.as_deref(),
+            Some("https://contoso.crm.dynamics.com/")
+        );
+        assert_eq!(
+            c.default_scope().as_deref(),
+            Some("https://contoso.crm.dynamics.com/.default")
+        );
+        let a = c.authority().expect("authority");
+        assert_eq!(
+            a.token_endpoint().as_str(),
+            "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token"
+        );
+    }
+
+    #[test]
+    fn the_variants_seen_in_the_wild() {
+        // Microsoft's client's own test sample.
+        let c = parse(
+            "Bearer authorization_uri=https://login.somewhere.tst/abc/authorize, resource_id=https://hello.com",
+        );
+        assert_eq!(c.tenant().as_deref(), Some("abc"));
+        // Mixed case, quoted, space separated, no resource_id, no /oauth2/authorize.
+        let c = parse(
+            r#"BEARER Authorization_Uri="https://login.microsoftonline.com/contoso.onmicrosoft.com"  Resource_Id="https://x.crm4.dynamics.com""#,
+        );
+        assert_eq!(c.tenant().as_deref(), Some("contoso.onmicrosoft.com"));
+        assert_eq!(
+            c.resource_id.as_deref(),
+            Some("https://x.crm4.dynamics.com")
+        );
+        let c = parse(
+            "Bearer authorization_uri=https://login.microsoftonline.com/common/oauth2/authorize",
+        );
+        assert_eq!(c.tenant().as_deref(), Some("organizations"));
+        assert_eq!(c.resource_id, None);
+        // Another scheme first.
+        let c = parse(
+            r#"Basic realm="x", Bearer authorization_uri="https://login.microsoftonline.us/t.onmicrosoft.us/oauth2/authorize""#,
+        );
+        assert_eq!(
+            c.authority().expect("a").host().as_str(),
+            "https://login.microsoftonline.us/"
+        );
+    }
+
+    #[test]
+    fn unusable_headers_are_errors_not_panics() {
+        for bad in [
+            "",
+            "Bearer",
+            "Basic realm=x",
+            "Bearer resource_id=https://x",
+            "Bearer authorization_uri=http://evil.example.com/t/oauth2/authorize",
+            "Bearer authorization_uri=\"unterminated",
+            "Bearer =,=,",
+        ] {
+            assert!(BearerChallenge::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,33 @@
+#![doc = include_str!("../README.md")]
+
+mod authority;
+mod cache;
+mod certificate;
+mod challenge;
+pub mod clock;
+mod cloud;
+mod credentials;
+mod error;
+mod options;
+pub mod scopes;
+pub mod secure_url;
+mod token_client;
+
+pub use authority::{Authority, TenantId};
+pub use cache::{TokenCache, TokenCacheOptions};
+pub use certificate::ClientCertificate;
+pub use challenge::BearerChallenge;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use cloud::Cloud;
+pub use credentials::{
+    AuthorizationCodeFlow, AuthorizationRequest, AuthorizeOptions, ClientCertificateCredential,
+    ClientSecretCredential, DeviceCodeCredential, DeviceCodeInfo, RefreshTokenCredential,
+    StaticTokenCredential, UsernamePasswordCredential,
+};
+pub use error::{AuthError, EntraError, EntraErrorKind};
+pub use options::{CredentialOptions, EndpointVersion};
+
+/// The Azure SDK's credential contract, re-exported: every credential here implements
+/// [`TokenCredential`], and every client of this workspace accepts any implementation,
+/// including those of `azure_identity`.
+pub use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};

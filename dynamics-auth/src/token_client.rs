@@ -1,0 +1,465 @@
+//! The one place that talks to Entra ID's token endpoints: builds the form for a grant,
+//! authenticates the client, posts, retries what is safe to retry, and turns the answer into
+//! an [`AccessToken`] or an [`AuthError`].
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use azure_core::credentials::{AccessToken, Secret};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+use tracing::Instrument as _;
+use url::Url;
+
+use crate::certificate::ClientCertificate;
+use crate::clock::Clock;
+use crate::error::{EntraError, EntraErrorKind};
+use crate::options::EndpointVersion;
+use crate::{AuthError, Authority, CredentialOptions, scopes};
+
+/// Longest wait between retries, whatever `Retry-After` says.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(10);
+const FIRST_RETRY_DELAY: Duration = Duration::from_millis(500);
+/// How much of an unexpected error body goes into the error.
+const BODY_EXCERPT_CHARS: usize = 300;
+
+/// How the app proves who it is at the token endpoint.
+#[derive(Clone)]
+pub(crate) enum ClientAuth {
+    /// A public client (native app): no client secret.
+    Public,
+    Secret(Secret),
+    Certificate(Arc<ClientCertificate>),
+}
+
+impl fmt::Debug for ClientAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientAuth::Public => f.write_str("Public"),
+            ClientAuth::Secret(_) => f.write_str("Secret(<redacted>)"),
+            ClientAuth::Certificate(c) => write!(f, "Certificate({})", c.thumbprint()),
+        }
+    }
+}
+
+/// A form body. Deliberately not `Debug`: it holds secrets.
+pub(crate) struct Form(Vec<(&'static str, String)>);
+
+impl Form {
+    pub(crate) fn new() -> Self {
+        Form(Vec::new())
+    }
+
+    pub(crate) fn push(&mut self, key: &'static str, value: impl Into<String>) -> &mut Self {
+        self.0.push((key, value.into()));
+        self
+    }
+
+    #[cfg(test)]
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn grant_type(&self) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| *k == "grant_type")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("none")
+    }
+}
+
+/// Who is asking: the authority, the app and how it authenticates.
+#[derive(Debug, Clone)]
+pub(crate) struct App {
+    pub(crate) authority: Authority,
+    pub(crate) client_id: String,
+    pub(crate) auth: ClientAuth,
+}
+
+impl App {
+    pub(crate) fn new(
+        authority: Authority,
+        client_id: &str,
+        auth: ClientAuth,
+    ) -> Result<Self, AuthError> {
+        Ok(App {
+            authority,
+            client_id: validate_client_id(client_id)?,
+            auth,
+        })
+    }
+
+    /// App-only grants cannot use `common`/`organizations`/`consumers`.
+    pub(crate) fn require_specific_tenant(&self) -> Result<(), AuthError> {
+        if self.authority.tenant().is_multi_tenant_alias() {
+            return Err(AuthError::invalid(
+                "tenant id",
+                self.authority.tenant().as_str(),
+                "app-only sign-in needs the tenant's GUID or domain, not common/organizations/consumers",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Entra client ids are GUIDs; catching a typo here beats an AADSTS700016 later.
+pub(crate) fn validate_client_id(client_id: &str) -> Result<String, AuthError> {
+    uuid::Uuid::parse_str(client_id.trim())
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| {
+            AuthError::invalid(
+                "client id",
+                client_id,
+                "use the Application (client) ID GUID from the app registration's Overview page",
+            )
+        })
+}
+
+/// A successful token answer, v1 or v2.
+#[derive(Deserialize)]
+pub(crate) struct TokenResponse {
+    pub(crate) access_token: Secret,
+    #[serde(default, deserialize_with = "number_or_string")]
+    expires_in: Option<i64>,
+    /// v1 only: absolute expiry in epoch seconds.
+    #[serde(default, deserialize_with = "number_or_string")]
+    expires_on: Option<i64>,
+    pub(crate) refresh_token: Option<Secret>,
+}
+
+impl TokenResponse {
+    pub(crate) fn access_token(&self, now: OffsetDateTime) -> AccessToken {
+        let expires_on = match (self.expires_on, self.expires_in) {
+            (Some(on), _) => OffsetDateTime::from_unix_timestamp(on).unwrap_or(now),
+            (None, Some(secs)) => now + Duration::from_secs(secs.max(0) as u64),
+            // No lifetime at all: assume the shortest Entra issues, so it is refreshed soon.
+            (None, None) => now + Duration::from_secs(300),
+        };
+        AccessToken::new(self.access_token.clone(), expires_on)
+    }
+}
+
+/// `expires_in` is a number in v2 answers and a string in v1 answers: take both.
+fn number_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumOrStr {
+        Num(i64),
+        Str(String),
+    }
+    match Option::<NumOrStr>::deserialize(d)? {
+        None => Ok(None),
+        Some(NumOrStr::Num(n)) => Ok(Some(n)),
+        Some(NumOrStr::Str(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom("expected a number of seconds")),
+    }
+}
+
+/// Builds the endpoint and form for a token request. IO-free, so it unit-tests.
+pub(crate) fn token_request(
+    app: &App,
+    version: EndpointVersion,
+    grant: Form,
+    scopes: &[&str],
+    now: OffsetDateTime,
+) -> Result<(Url, Form), AuthError> {
+    let (url, mut form) = match version {
+        EndpointVersion::V2 => {
+            let mut form = grant;
+            if !scopes.is_empty() {
+                form.push("scope", scopes.join(" "));
+            }
+            (app.authority.token_endpoint(), form)
+        }
+        EndpointVersion::V1 => {
+            let resource = scopes.iter().find_map(|s| scopes::resource_of(s)).ok_or_else(|| {
+                AuthError::invalid(
+                    "scopes",
+                    scopes.join(" "),
+                    "the v1 endpoint needs a resource scope such as https://<org>.crm.dynamics.com/.default",
+                )
+            })?;
+            let mut form = grant;
+            form.push("resource", resource);
+            (app.authority.v1_token_endpoint(), form)
+        }
+    };
+    form.push("client_id", app.client_id.clone());
+    match &app.auth {
+        ClientAuth::Public => {}
+        ClientAuth::Secret(secret) => {
+            form.push("client_secret", secret.secret());
+        }
+        ClientAuth::Certificate(cert) => {
+            form.push(
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            );
+            form.push(
+                "client_assertion",
+                cert.assertion(&app.client_id, &url, now)?,
+            );
+        }
+    }
+    Ok((url, form))
+}
+
+/// Sends token-endpoint requests.
+#[derive(Debug, Clone)]
+pub(crate) struct TokenClient {
+    http: reqwest::Client,
+    options: CredentialOptions,
+}
+
+impl TokenClient {
+    pub(crate) fn new(options: &CredentialOptions) -> Result<Self, AuthError> {
+        let http = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .user_agent(options.user_agent.clone())
+            // A token endpoint never redirects; following one could carry secrets elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| AuthError::invalid("HTTP client", "options", e.to_string()))?;
+        Ok(TokenClient {
+            http,
+            options: options.clone(),
+        })
+    }
+
+    pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
+        &self.options.clock
+    }
+
+    /// Runs a grant for `scopes` and returns the answer.
+    pub(crate) async fn redeem(
+        &self,
+        app: &App,
+        grant: Form,
+        scopes: &[&str],
+    ) -> Result<TokenResponse, AuthError> {
+        let grant_type = grant.grant_type().to_string();
+        let (url, form) = token_request(
+            app,
+            self.options.endpoint_version,
+            grant,
+            scopes,
+            self.clock().now(),
+        )?;
+        let span = tracing::debug_span!(
+            "entra_token_request",
+            grant_type = %grant_type,
+            endpoint = %url,
+            client_id = %app.client_id,
+        );
+        self.post_form(&url, &form)
+            .instrument(span)
+            .await
+            .map_err(|e| with_consent_url(e, app))
+    }
+
+    /// Posts a form and parses a JSON answer, retrying network errors, 429 and 5xx.
+    pub(crate) async fn post_form<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+        form: &Form,
+    ) -> Result<T, AuthError> {
+        let mut attempt = 0;
+        loop {
+            match self.attempt(url, form).await {
+                Ok(value) => return Ok(value),
+                Err((error, retry_after)) => {
+                    if !error.is_retryable() || attempt >= self.options.max_retries {
+                        tracing::debug!(attempt, error = %error, "token request failed");
+                        return Err(error);
+                    }
+                    let backoff = FIRST_RETRY_DELAY * 2u32.saturating_pow(attempt);
+                    let delay = retry_after.unwrap_or(backoff).min(MAX_RETRY_DELAY);
+                    tracing::debug!(attempt, ?delay, error = %error, "token request will be retried");
+                    self.clock().sleep(delay).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    async fn attempt<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+        form: &Form,
+    ) -> Result<T, (AuthError, Option<Duration>)> {
+        let response = self
+            .http
+            .post(url.clone())
+            .header("Accept", "application/json")
+            .form(&form.0)
+            .send()
+            .await
+            .map_err(|e| (transport_error(url, &e), None))?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| (transport_error(url, &e), None))?;
+        tracing::debug!(status, "token endpoint answered");
+        if (200..300).contains(&status) {
+            return serde_json::from_slice(&body).map_err(|e| {
+                let error = AuthError::UnexpectedResponse {
+                    url: url.to_string(),
+                    status,
+                    reason: format!(
+                        "the answer is not a token response ({:?} error at line {} column {})",
+                        e.classify(),
+                        e.line(),
+                        e.column()
+                    ),
+                    // A 2xx body may hold a token: never copy it into an error.
+                    body: "(withheld)".into(),
+                };
+                (error, None)
+            });
+        }
+        let error = match EntraError::parse(status, &body) {
+            Some(entra) => AuthError::Entra(Box::new(entra)),
+            None => AuthError::UnexpectedResponse {
+                url: url.to_string(),
+                status,
+                reason: "not Entra's error JSON".into(),
+                body: String::from_utf8_lossy(&body)
+                    .chars()
+                    .take(BODY_EXCERPT_CHARS)
+                    .collect(),
+            },
+        };
+        Err((error, retry_after))
+    }
+}
+
+fn transport_error(url: &Url, e: &reqwest::Error) -> AuthError {
+    // reqwest's Display names the URL; ours carries no secrets (they go in the body).
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    AuthError::Transport {
+        url: url.to_string(),
+        message,
+        timed_out: e.is_timeout(),
+    }
+}
+
+/// A consent error is only useful with the URL an administrator must open.
+fn with_consent_url(error: AuthError, app: &App) -> AuthError {
+    match error {
+        AuthError::Entra(mut e) if e.kind() == EntraErrorKind::ConsentRequired => {
+            e.admin_consent_url = Some(
+                app.authority
+                    .admin_consent_url(&app.client_id, None, None)
+                    .to_string(),
+            );
+            AuthError::Entra(e)
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Cloud;
+
+    fn app(auth: ClientAuth) -> App {
+        App::new(
+            Authority::new(Cloud::Public, "contoso.onmicrosoft.com").expect("authority"),
+            "11111111-2222-3333-4444-555555555555",
+            auth,
+        )
+        .expect("app")
+    }
+
+    fn grant() -> Form {
+        let mut f = Form::new();
+        f.push("grant_type", "client_credentials");
+        f
+    }
+
+    #[test]
+    fn v2_requests_carry_scope_and_secret() {
+        let (url, form) = token_request(
+            &app(ClientAuth::Secret(Secret::new("s3cr3t"))),
+            EndpointVersion::V2,
+            grant(),
+            &["https://x.crm.dynamics.com/.default"],
+            OffsetDateTime::now_utc(),
+        )
+        .expect("builds");
+        assert_eq!(url.path(), "/contoso.onmicrosoft.com/oauth2/v2.0/token");
+        assert_eq!(
+            form.get("scope"),
+            Some("https://x.crm.dynamics.com/.default")
+        );
+        assert_eq!(form.get("client_secret"), Some("s3cr3t"));
+        assert_eq!(form.get("resource"), None);
+    }
+
+    #[test]
+    fn v1_requests_carry_the_resource_instead() {
+        let (url, form) = token_request(
+            &app(ClientAuth::Public),
+            EndpointVersion::V1,
+            grant(),
+            &["https://x.crm.dynamics.com/.default"],
+            OffsetDateTime::now_utc(),
+        )
+        .expect("builds");
+        assert_eq!(url.path(), "/contoso.onmicrosoft.com/oauth2/token");
+        assert_eq!(form.get("resource"), Some("https://x.crm.dynamics.com"));
+        assert_eq!(form.get("scope"), None);
+    }
+
+    #[test]
+    fn expires_in_may_be_a_number_or_a_string() {
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).expect("time");
+        for body in [
+            r#"{"access_token":"a","expires_in":3599,"token_type":"Bearer"}"#,
+            r#"{"access_token":"a","expires_in":"3599","token_type":"Bearer"}"#,
+        ] {
+            let r: TokenResponse = serde_json::from_str(body).expect(body);
+            assert_eq!(
+                r.access_token(now).expires_on.unix_timestamp(),
+                1_700_003_599
+            );
+        }
+        let v1: TokenResponse = serde_json::from_str(
+            r#"{"access_token":"a","expires_in":"3599","expires_on":"1700001000","resource":"https://x/"}"#,
+        )
+        .expect("v1");
+        assert_eq!(
+            v1.access_token(now).expires_on.unix_timestamp(),
+            1_700_001_000
+        );
+    }
+
+    #[test]
+    fn client_ids_must_be_guids() {
+        let err = validate_client_id("my-app").expect_err("not a guid");
+        assert!(err.to_string().contains("Application (client) ID"), "{err}");
+    }
+}
