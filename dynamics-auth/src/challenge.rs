@@ -123,12 +123,12 @@ impl Tokens<'_> {
             .find(|c: char| c == '=' || c == ',' || c.is_whitespace())
             .unwrap_or(self.rest.len());
         let key = self.rest[..key_end].to_string();
-        let after_key = self.rest[key_end..].trim_start_matches(|c: char| c == ' ' || c == '\t');
+        let after_key = self.rest[key_end..].trim_start_matches([' ', '\t']);
         let Some(value_part) = after_key.strip_prefix('=') else {
             self.rest = &self.rest[key_end..];
             return Some(Token::Word(key));
         };
-        let value_part = value_part.trim_start_matches(|c: char| c == ' ' || c == '\t');
+        let value_part = value_part.trim_start_matches([' ', '\t']);
         let (value, rest) = if let Some(quoted) = value_part.strip_prefix('"') {
             read_quoted(quoted)
         } else {

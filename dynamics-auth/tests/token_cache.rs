@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dynamics_auth::{
-    Authority, ClientSecretCredential, CredentialOptions, ManualClock, TokenCache, TokenCacheOptions,
-    TokenCredential,
+    Authority, ClientSecretCredential, CredentialOptions, ManualClock, TokenCache,
+    TokenCacheOptions, TokenCredential,
 };
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -93,7 +93,10 @@ async fn a_fresh_token_is_served_from_the_cache_per_scope_set() {
     let other = "https://other.crm.dynamics.com/.default";
 
     cache.token(&[SCOPE, "openid"]).await.expect("first");
-    cache.token(&["openid", SCOPE, SCOPE]).await.expect("same set, other order");
+    cache
+        .token(&["openid", SCOPE, SCOPE])
+        .await
+        .expect("same set, other order");
     cache.token(&[other]).await.expect("another set");
     cache.token(&[other]).await.expect("cached");
 }
@@ -115,12 +118,27 @@ async fn the_token_is_refreshed_five_minutes_before_it_expires() {
     let clock = ManualClock::starting_now();
     let cache = cache(&server, &clock);
 
-    assert_eq!(cache.token(&[SCOPE]).await.expect("t").token.secret(), "first");
+    assert_eq!(
+        cache.token(&[SCOPE]).await.expect("t").token.secret(),
+        "first"
+    );
     clock.advance(Duration::from_secs(3600 - 301));
-    assert_eq!(cache.token(&[SCOPE]).await.expect("t").token.secret(), "first", "outside the window");
+    assert_eq!(
+        cache.token(&[SCOPE]).await.expect("t").token.secret(),
+        "first",
+        "outside the window"
+    );
     clock.advance(Duration::from_secs(2));
-    assert_eq!(cache.token(&[SCOPE]).await.expect("t").token.secret(), "second", "inside the window");
-    assert_eq!(cache.token(&[SCOPE]).await.expect("t").token.secret(), "second", "now cached");
+    assert_eq!(
+        cache.token(&[SCOPE]).await.expect("t").token.secret(),
+        "second",
+        "inside the window"
+    );
+    assert_eq!(
+        cache.token(&[SCOPE]).await.expect("t").token.secret(),
+        "second",
+        "now cached"
+    );
 }
 
 #[tokio::test]
@@ -149,14 +167,46 @@ async fn a_failed_refresh_keeps_serving_the_still_valid_token() {
     cache.token(&[SCOPE]).await.expect("first");
     clock.advance(Duration::from_secs(3400));
     // The refresh fails (503); the cached token is still valid for 200 s, so it is returned.
-    assert_eq!(cache.token(&[SCOPE]).await.expect("fallback").token.secret(), "good");
+    assert_eq!(
+        cache
+            .token(&[SCOPE])
+            .await
+            .expect("fallback")
+            .token
+            .secret(),
+        "good"
+    );
     // Within the back-off, no new request is made.
-    assert_eq!(cache.token(&[SCOPE]).await.expect("fallback").token.secret(), "good");
+    assert_eq!(
+        cache
+            .token(&[SCOPE])
+            .await
+            .expect("fallback")
+            .token
+            .secret(),
+        "good"
+    );
     clock.advance(Duration::from_secs(31));
     // After the back-off it tries again, fails again, and still serves the valid token.
-    assert_eq!(cache.token(&[SCOPE]).await.expect("fallback").token.secret(), "good");
+    assert_eq!(
+        cache
+            .token(&[SCOPE])
+            .await
+            .expect("fallback")
+            .token
+            .secret(),
+        "good"
+    );
     clock.advance(Duration::from_secs(31));
-    assert_eq!(cache.token(&[SCOPE]).await.expect("recovered").token.secret(), "recovered");
+    assert_eq!(
+        cache
+            .token(&[SCOPE])
+            .await
+            .expect("recovered")
+            .token
+            .secret(),
+        "recovered"
+    );
 }
 
 #[tokio::test]
@@ -176,7 +226,10 @@ async fn with_no_valid_token_a_failure_reaches_the_caller() {
 
     cache.token(&[SCOPE]).await.expect("first");
     clock.advance(Duration::from_secs(601));
-    let err = cache.token(&[SCOPE]).await.expect_err("expired and refresh failed");
+    let err = cache
+        .token(&[SCOPE])
+        .await
+        .expect_err("expired and refresh failed");
     let auth = dynamics_auth::AuthError::from_azure(&err).expect("typed error");
     assert!(auth.is_retryable(), "{auth}");
     assert!(auth.to_string().contains("503"), "{auth}");
@@ -196,8 +249,14 @@ async fn invalidation_forces_a_new_request() {
         .await;
     let cache = cache(&server, &ManualClock::starting_now());
 
-    assert_eq!(cache.token(&[SCOPE]).await.expect("t").token.secret(), "rejected");
+    assert_eq!(
+        cache.token(&[SCOPE]).await.expect("t").token.secret(),
+        "rejected"
+    );
     cache.invalidate(&[SCOPE]);
-    assert_eq!(cache.token(&[SCOPE]).await.expect("t").token.secret(), "replacement");
+    assert_eq!(
+        cache.token(&[SCOPE]).await.expect("t").token.secret(),
+        "replacement"
+    );
     assert_eq!(server.received_requests().await.expect("recorded").len(), 2);
 }

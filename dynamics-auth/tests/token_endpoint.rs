@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dynamics_auth::{
-    AuthError, Clock, Authority, ClientSecretCredential, CredentialOptions, EndpointVersion, ManualClock,
-    TokenCredential, UsernamePasswordCredential,
+    AuthError, Authority, ClientSecretCredential, Clock, CredentialOptions, EndpointVersion,
+    ManualClock, TokenCredential, UsernamePasswordCredential,
 };
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -44,7 +44,9 @@ async fn client_credentials_form_is_what_entra_documents() {
         .and(body_string_contains("grant_type=client_credentials"))
         .and(body_string_contains(format!("client_id={CLIENT_ID}")))
         .and(body_string_contains("client_secret=s3cr3t-value"))
-        .and(body_string_contains("scope=https%3A%2F%2Fcontoso.crm.dynamics.com%2F.default"))
+        .and(body_string_contains(
+            "scope=https%3A%2F%2Fcontoso.crm.dynamics.com%2F.default",
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
             "token_type": "Bearer", "expires_in": 3599, "access_token": "abc"
         })))
@@ -105,7 +107,10 @@ async fn server_errors_are_retried_a_bounded_number_of_times() {
         }
         other => panic!("unexpected {other:?}"),
     }
-    assert_eq!(clock.sleeps(), vec![Duration::from_millis(500), Duration::from_millis(1000)]);
+    assert_eq!(
+        clock.sleeps(),
+        vec![Duration::from_millis(500), Duration::from_millis(1000)]
+    );
 }
 
 #[tokio::test]
@@ -135,7 +140,10 @@ async fn a_client_error_is_not_retried() {
 async fn a_garbled_success_body_is_an_error_that_does_not_echo_it() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"access_token":"leaky-token","expires_in":"#))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(r#"{"access_token":"leaky-token","expires_in":"#),
+        )
         .mount(&server)
         .await;
     let err = secret_credential(&server, options(&ManualClock::starting_now()))
@@ -152,7 +160,9 @@ async fn the_v1_endpoint_sends_resource_and_reads_string_lifetimes() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/contoso.onmicrosoft.com/oauth2/token"))
-        .and(body_string_contains("resource=https%3A%2F%2Fcontoso.crm.dynamics.com"))
+        .and(body_string_contains(
+            "resource=https%3A%2F%2Fcontoso.crm.dynamics.com",
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
             "token_type": "Bearer",
             "expires_in": "3599",
@@ -198,7 +208,10 @@ async fn an_unreachable_endpoint_is_a_retryable_transport_error() {
         },
     )
     .expect("credential");
-    let err = credential.get_token(&[SCOPE], None).await.expect_err("nobody listens");
+    let err = credential
+        .get_token(&[SCOPE], None)
+        .await
+        .expect_err("nobody listens");
     let e = auth_error(&err);
     assert!(matches!(e, AuthError::Transport { .. }), "{e:?}");
     assert!(e.is_retryable());

@@ -15,8 +15,8 @@ use crate::token_client::{App, ClientAuth, Form, TokenClient};
 use crate::{AuthError, Authority, CredentialOptions, secure_url};
 
 /// Optional parameters of the authorize request.
+/// Construct it with `..Default::default()`.
 #[derive(Debug, Clone, Default)]
-#[non_exhaustive]
 pub struct AuthorizeOptions {
     /// `login`, `none`, `consent` or `select_account`.
     pub prompt: Option<String>,

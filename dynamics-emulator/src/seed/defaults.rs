@@ -1,0 +1,179 @@
+//! The default seed: one tenant with a confidential app, a public client app and three users.
+
+use std::fmt;
+
+use url::Url;
+use uuid::{Uuid, uuid};
+
+use super::{AppSeed, ConsentSeed, MfaState, SecretSeed, SeedFile, TenantFile, UserSeed};
+use crate::certificate::TestCertificate;
+
+const TENANT_ID: Uuid = uuid!("c0a7e5a0-0000-4000-8000-000000000001");
+const CLIENT_ID: Uuid = uuid!("c0a7e5a0-0000-4000-8000-000000000002");
+const PUBLIC_CLIENT_ID: Uuid = uuid!("c0a7e5a0-0000-4000-8000-000000000003");
+const USER_ID: Uuid = uuid!("c0a7e5a0-0000-4000-8000-000000000004");
+const MFA_USER_ID: Uuid = uuid!("c0a7e5a0-0000-4000-8000-000000000005");
+const MFA_ENROLLMENT_USER_ID: Uuid = uuid!("c0a7e5a0-0000-4000-8000-000000000006");
+const CLIENT_SP_ID: Uuid = uuid!("c0a7e5a0-0000-4000-8000-000000000012");
+const PUBLIC_CLIENT_SP_ID: Uuid = uuid!("c0a7e5a0-0000-4000-8000-000000000013");
+const DOMAIN: &str = "contoso.onmicrosoft.com";
+
+/// The well-known resources registered in the default tenant besides the emulator's own origin.
+const WELL_KNOWN_RESOURCES: [&str; 4] = [
+    "https://contoso.crm.dynamics.com",
+    "https://admin.services.crm.dynamics.com",
+    "https://service.powerapps.com",
+    "https://api.powerplatform.com",
+];
+
+/// A user of the default seed and the password that signs it in.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SeededUser {
+    /// User principal name.
+    pub upn: String,
+    /// Password.
+    pub password: String,
+    /// Object ID (`oid`).
+    pub object_id: Uuid,
+}
+
+impl fmt::Debug for SeededUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SeededUser")
+            .field("upn", &self.upn)
+            .field("password", &"<redacted>")
+            .field("object_id", &self.object_id)
+            .finish()
+    }
+}
+
+/// IDs and credentials of the default seed.
+///
+/// The IDs are fixed; the certificate is generated when the emulator starts, and
+/// `dataverse_url` is the emulator's own base URL. When the emulator was started with
+/// `default_seed: false`, these values describe nothing that is registered.
+#[derive(Clone)]
+pub struct DefaultSeed {
+    /// The tenant ID (`c0a7e5a0-0000-4000-8000-000000000001`).
+    pub tenant_id: Uuid,
+    /// The tenant's domain (`contoso.onmicrosoft.com`).
+    pub tenant_domain: String,
+    /// The confidential app's client ID; it has [`client_secret`](Self::client_secret) and
+    /// [`certificate`](Self::certificate) as credentials and accepts `http://localhost`.
+    pub client_id: Uuid,
+    /// The confidential app's client secret.
+    pub client_secret: String,
+    /// The public client app's client ID (public client flows allowed, no credentials).
+    pub public_client_id: Uuid,
+    /// The redirect URI registered on both apps (`http://localhost`, any port).
+    pub redirect_uri: String,
+    /// A user without MFA; the default signed-in user of interactive flows.
+    pub user: SeededUser,
+    /// A user for whom MFA is required (the password grant fails with AADSTS50076).
+    pub mfa_user: SeededUser,
+    /// A user who must register for MFA (the password grant fails with AADSTS50079).
+    pub mfa_enrollment_user: SeededUser,
+    /// The stand-in Dataverse organisation URL: the emulator's own base URL.
+    pub dataverse_url: Url,
+    /// Every resource URI registered in the tenant (the emulator origin first); both apps have
+    /// delegated consent for all of them.
+    pub resources: Vec<String>,
+    /// The certificate registered on the confidential app.
+    pub certificate: TestCertificate,
+}
+
+impl fmt::Debug for DefaultSeed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DefaultSeed")
+            .field("tenant_id", &self.tenant_id)
+            .field("tenant_domain", &self.tenant_domain)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("public_client_id", &self.public_client_id)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("user", &self.user)
+            .field("mfa_user", &self.mfa_user)
+            .field("mfa_enrollment_user", &self.mfa_enrollment_user)
+            .field("dataverse_url", &self.dataverse_url.as_str())
+            .field("resources", &self.resources)
+            .field("certificate", &self.certificate)
+            .finish()
+    }
+}
+
+/// The default seed's values for an emulator listening at `base_url`.
+pub(crate) fn build_default_seed(base_url: &Url, certificate: TestCertificate) -> DefaultSeed {
+    let origin = base_url.as_str().trim_end_matches('/').to_owned();
+    let user = |local: &str, password: &str, object_id| SeededUser {
+        upn: format!("{local}@{DOMAIN}"),
+        password: password.to_owned(),
+        object_id,
+    };
+    DefaultSeed {
+        tenant_id: TENANT_ID,
+        tenant_domain: DOMAIN.to_owned(),
+        client_id: CLIENT_ID,
+        client_secret: "Emu8Q~default-client-secret-0123456789".to_owned(),
+        public_client_id: PUBLIC_CLIENT_ID,
+        redirect_uri: "http://localhost".to_owned(),
+        user: user("alice", "Alice-Passw0rd!", USER_ID),
+        mfa_user: user("bob.mfa", "Bob-Passw0rd!", MFA_USER_ID),
+        mfa_enrollment_user: user("carol.enroll", "Carol-Passw0rd!", MFA_ENROLLMENT_USER_ID),
+        dataverse_url: base_url.clone(),
+        resources: std::iter::once(origin)
+            .chain(WELL_KNOWN_RESOURCES.iter().map(|r| (*r).to_owned()))
+            .collect(),
+        certificate,
+    }
+}
+
+/// The default seed as seed data.
+pub(crate) fn default_seed_file(defaults: &DefaultSeed) -> SeedFile {
+    let user = |seeded: &SeededUser, display_name: &str, mfa| UserSeed {
+        object_id: seeded.object_id,
+        user_principal_name: seeded.upn.clone(),
+        password: seeded.password.clone(),
+        mfa,
+        display_name: display_name.to_owned(),
+    };
+    let confidential = AppSeed {
+        secrets: vec![SecretSeed::new(defaults.client_secret.clone())],
+        certificates: vec![defaults.certificate.certificate_pem.clone()],
+        redirect_uris: vec![defaults.redirect_uri.clone()],
+        service_principal_id: Some(CLIENT_SP_ID),
+        ..AppSeed::new(defaults.client_id, "Emulator confidential app")
+    };
+    let public = AppSeed {
+        redirect_uris: vec![defaults.redirect_uri.clone()],
+        public_client: true,
+        service_principal_id: Some(PUBLIC_CLIENT_SP_ID),
+        ..AppSeed::new(defaults.public_client_id, "Emulator public client")
+    };
+    let consents = [defaults.client_id, defaults.public_client_id]
+        .into_iter()
+        .flat_map(|client_id| {
+            defaults.resources.iter().map(move |resource| ConsentSeed {
+                client_id,
+                resource: resource.clone(),
+            })
+        })
+        .collect();
+    SeedFile {
+        tenants: vec![TenantFile {
+            id: defaults.tenant_id,
+            domain: defaults.tenant_domain.clone(),
+            resources: defaults.resources.clone(),
+            apps: vec![confidential, public],
+            users: vec![
+                user(&defaults.user, "Alice Example", MfaState::None),
+                user(&defaults.mfa_user, "Bob Mfa", MfaState::Required),
+                user(
+                    &defaults.mfa_enrollment_user,
+                    "Carol Enrollment",
+                    MfaState::EnrollmentRequired,
+                ),
+            ],
+            consents,
+        }],
+    }
+}

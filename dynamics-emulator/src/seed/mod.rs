@@ -1,0 +1,168 @@
+//! Seed data: the tenants, apps, users, resources and consents the emulator knows about.
+//!
+//! The same types are used at run time through [`Seeder`](crate::Seeder) and in JSON seed files
+//! ([`SeedFile`]).
+
+mod defaults;
+mod file;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub use defaults::{DefaultSeed, SeededUser};
+pub(crate) use defaults::{build_default_seed, default_seed_file};
+pub use file::{ConsentSeed, SeedFile, TenantFile};
+
+/// A directory (tenant): its GUID and its initial domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantSeed {
+    /// The tenant ID (`tid`).
+    pub id: Uuid,
+    /// The initial domain, e.g. `contoso.onmicrosoft.com`; also accepted in the authority path.
+    pub domain: String,
+}
+
+/// An app registration (and its service principal) in a tenant.
+///
+/// `Default` gives the nil client ID, which [`Seeder::add_app`](crate::Seeder::add_app) rejects:
+/// set `client_id` (or use [`AppSeed::new`]).
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AppSeed {
+    /// The application (client) ID.
+    pub client_id: Uuid,
+    /// Display name, used in error messages.
+    #[serde(default)]
+    pub display_name: String,
+    /// Client secrets.
+    #[serde(default)]
+    pub secrets: Vec<SecretSeed>,
+    /// Certificate credentials: X.509 certificates in PEM (RSA keys only).
+    #[serde(default)]
+    pub certificates: Vec<String>,
+    /// Registered redirect URIs. For `http://localhost` and `http://127.0.0.1` the port is ignored
+    /// when matching, as Entra does for native apps.
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// "Allow public client flows": the app may use password, device-code, authorization-code and
+    /// refresh-token grants without a client credential.
+    #[serde(default)]
+    pub public_client: bool,
+    /// Application permissions (app roles) granted per resource URI, put in the `roles` claim of
+    /// app-only tokens for that resource.
+    #[serde(default)]
+    pub app_roles: BTreeMap<String, Vec<String>>,
+    /// Object ID of the app's service principal (the `oid` of app-only tokens). Derived from the
+    /// tenant and client IDs when `None`.
+    #[serde(default)]
+    pub service_principal_id: Option<Uuid>,
+}
+
+impl AppSeed {
+    /// An app with only a client ID and a display name; fill in the rest with struct update syntax.
+    pub fn new(client_id: Uuid, display_name: impl Into<String>) -> Self {
+        Self {
+            client_id,
+            display_name: display_name.into(),
+            secrets: Vec::new(),
+            certificates: Vec::new(),
+            redirect_uris: Vec::new(),
+            public_client: false,
+            app_roles: BTreeMap::new(),
+            service_principal_id: None,
+        }
+    }
+}
+
+impl fmt::Debug for AppSeed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppSeed")
+            .field("client_id", &self.client_id)
+            .field("display_name", &self.display_name)
+            .field("secrets", &self.secrets)
+            .field("certificates", &self.certificates.len())
+            .field("redirect_uris", &self.redirect_uris)
+            .field("public_client", &self.public_client)
+            .field("app_roles", &self.app_roles)
+            .field("service_principal_id", &self.service_principal_id)
+            .finish()
+    }
+}
+
+/// A client secret and its optional expiry (checked against the emulator clock).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretSeed {
+    /// The secret value the client sends.
+    pub value: String,
+    /// When the secret stops working (AADSTS7000222 afterwards); RFC 3339 in JSON.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub expires: Option<OffsetDateTime>,
+}
+
+impl SecretSeed {
+    /// A secret that never expires.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self {
+            value: value.into(),
+            expires: None,
+        }
+    }
+}
+
+impl fmt::Debug for SecretSeed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretSeed")
+            .field("value", &"<redacted>")
+            .field("expires", &self.expires)
+            .finish()
+    }
+}
+
+/// A user account in a tenant.
+///
+/// `Default` gives the nil object ID and an empty UPN, which
+/// [`Seeder::add_user`](crate::Seeder::add_user) rejects: set at least `object_id`,
+/// `user_principal_name` and `password`.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSeed {
+    /// The user's object ID (`oid`).
+    pub object_id: Uuid,
+    /// The sign-in name, e.g. `alice@contoso.onmicrosoft.com` (matched case-insensitively).
+    pub user_principal_name: String,
+    /// The password accepted by the password grant and the device-login page.
+    pub password: String,
+    /// Whether the password grant is blocked by MFA.
+    #[serde(default)]
+    pub mfa: MfaState,
+    /// The `name` claim.
+    #[serde(default)]
+    pub display_name: String,
+}
+
+impl fmt::Debug for UserSeed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserSeed")
+            .field("object_id", &self.object_id)
+            .field("user_principal_name", &"<redacted>")
+            .field("password", &"<redacted>")
+            .field("mfa", &self.mfa)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How multi-factor authentication applies to a user. Interactive flows (device code,
+/// authorization code) always satisfy MFA; only the password grant is blocked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaState {
+    /// No MFA: the password grant works.
+    #[default]
+    None,
+    /// MFA required: the password grant fails with AADSTS50076.
+    Required,
+    /// MFA registration required: the password grant fails with AADSTS50079.
+    EnrollmentRequired,
+}

@@ -1,0 +1,220 @@
+//! [`Emulator`]: binding the listener, building the shared state and the router, and stopping.
+
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use url::Url;
+
+use crate::certificate::TestCertificate;
+use crate::claims::Claims;
+use crate::clock::ClockHandle;
+use crate::config::EmulatorConfig;
+use crate::entra;
+use crate::error::EmulatorError;
+use crate::seed::{DefaultSeed, build_default_seed, default_seed_file};
+use crate::seeder::Seeder;
+use crate::signing::SigningKey;
+use crate::state::{Lifetimes, Shared, Store};
+use crate::validate::{self, TokenRejection};
+
+/// How long [`Emulator::shutdown`] waits for open connections before aborting the server.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// A running emulator on `127.0.0.1`. Dropping it (or [`shutdown`](Self::shutdown)) stops it.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    defaults: DefaultSeed,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emulator")
+            .field("base_url", &self.shared.base_url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Starts an emulator with the default seed on a free port of 127.0.0.1.
+    pub async fn start() -> Result<Self, EmulatorError> {
+        Self::start_with(EmulatorConfig::default()).await
+    }
+
+    /// Starts an emulator with `config`.
+    pub async fn start_with(config: EmulatorConfig) -> Result<Self, EmulatorError> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))
+            .await
+            .map_err(|source| EmulatorError::Io {
+                context: format!("could not listen on 127.0.0.1:{}", config.port),
+                source,
+            })?;
+        let address = listener.local_addr().map_err(|source| EmulatorError::Io {
+            context: "could not read the listener address".to_owned(),
+            source,
+        })?;
+        let base_url =
+            Url::parse(&format!("http://{address}/")).map_err(|e| EmulatorError::Io {
+                context: "could not form the base URL".to_owned(),
+                source: std::io::Error::other(e),
+            })?;
+
+        let (signing_certificate, default_certificate) = tokio::try_join!(
+            generate("dynamics-emulator token signing"),
+            generate("dynamics-emulator default app"),
+        )?;
+        let signing = SigningKey::new(&signing_certificate)?;
+        let defaults = build_default_seed(&base_url, default_certificate);
+        let lifetimes = Lifetimes {
+            access_token: config.access_token_lifetime,
+            refresh_token: config.refresh_token_lifetime,
+            authorization_code: config.authorization_code_lifetime,
+        };
+        let store = Store {
+            device_behaviour: config.device_code,
+            ..Store::default()
+        };
+        let shared = Arc::new(Shared::new(base_url, signing, lifetimes, store));
+
+        let seeder = Seeder::new(Arc::clone(&shared));
+        if config.default_seed {
+            seeder.apply(&default_seed_file(&defaults))?;
+        }
+        if let Some(seed) = &config.seed {
+            seeder.apply(seed)?;
+        }
+
+        let app = router(Arc::clone(&shared));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                // Either a signal or a dropped sender stops the server.
+                let _ = stopped.await;
+            });
+            if let Err(error) = serve.await {
+                tracing::warn!(%error, "emulator server stopped with an error");
+            }
+        });
+        tracing::info!(base_url = %shared.base_url, "emulator started");
+        Ok(Self {
+            shared,
+            defaults,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:54321/`. It is the authority host (token endpoint:
+    /// `{base}{tenant}/oauth2/v2.0/token`) and the stand-in Dataverse origin.
+    pub fn base_url(&self) -> &Url {
+        &self.shared.base_url
+    }
+
+    /// IDs and credentials of the default seed.
+    pub fn defaults(&self) -> &DefaultSeed {
+        &self.defaults
+    }
+
+    /// A handle for changing the emulator's state at run time.
+    pub fn seed(&self) -> Seeder {
+        Seeder::new(Arc::clone(&self.shared))
+    }
+
+    /// How many requests reached the token endpoints (v1 and v2), successful or not.
+    pub fn token_requests(&self) -> u64 {
+        self.shared.token_requests()
+    }
+
+    /// Moves the emulator's clock forward. Token, code and assertion expiry, refresh-token
+    /// inactivity and secret expiry all follow this clock.
+    pub fn advance_clock(&self, by: Duration) {
+        self.shared.clock.advance(by);
+    }
+
+    /// The emulator's current time.
+    pub fn now(&self) -> OffsetDateTime {
+        self.shared.clock.now()
+    }
+
+    /// A cloneable handle on the emulator's clock (to advance it from a callback).
+    pub fn clock_handle(&self) -> ClockHandle {
+        ClockHandle::new(self.shared.clock.clone())
+    }
+
+    /// Validates an access token issued by this emulator: signature, issuer, `nbf`/`exp` on the
+    /// emulator clock, and audience (`expected_audience`, trailing slash and case ignored).
+    /// `bearer` may carry a `Bearer ` prefix.
+    pub fn validate_access_token(
+        &self,
+        bearer: &str,
+        expected_audience: &str,
+    ) -> Result<Claims, TokenRejection> {
+        validate::validate_access_token(&self.shared, bearer, expected_audience)
+    }
+
+    /// Stops accepting connections, lets open ones finish (up to 5 s) and waits for the server.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+                .await
+                .is_err()
+        {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Generates a certificate off the async threads.
+async fn generate(common_name: &'static str) -> Result<TestCertificate, EmulatorError> {
+    tokio::task::spawn_blocking(move || TestCertificate::generate(common_name))
+        .await
+        .map_err(|e| EmulatorError::certificate(format!("key generation did not finish: {e}")))?
+}
+
+/// The whole HTTP surface. Each service contributes its routes; later services (admin APIs,
+/// Dataverse) are merged here the same way and share [`Shared`].
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .merge(entra::routes())
+        .fallback(not_found)
+        .with_state(shared)
+}
+
+async fn not_found() -> impl IntoResponse {
+    (
+        StatusCode::NOT_FOUND,
+        "The emulator has no resource at this path.",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn handles_can_move_between_threads() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<super::Emulator>();
+        check::<crate::Seeder>();
+        check::<crate::ClockHandle>();
+    }
+}

@@ -1,0 +1,90 @@
+//! The state every service of the emulator shares: directory, grants, clock, signing key.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use url::Url;
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::config::DeviceCodeBehaviour;
+use crate::directory::Directory;
+use crate::grants::Grants;
+use crate::signing::SigningKey;
+
+/// Token and code lifetimes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Lifetimes {
+    pub(crate) access_token: Duration,
+    pub(crate) refresh_token: Duration,
+    pub(crate) authorization_code: Duration,
+}
+
+/// The mutable part of the state, behind one lock.
+#[derive(Default)]
+pub(crate) struct Store {
+    pub(crate) directory: Directory,
+    pub(crate) grants: Grants,
+    pub(crate) device_behaviour: DeviceCodeBehaviour,
+}
+
+/// Shared by all request handlers and by [`Seeder`](crate::Seeder) handles.
+pub(crate) struct Shared {
+    /// The emulator's base URL, with a trailing slash.
+    pub(crate) base_url: Url,
+    pub(crate) clock: Clock,
+    pub(crate) signing: SigningKey,
+    pub(crate) lifetimes: Lifetimes,
+    token_requests: AtomicU64,
+    store: Mutex<Store>,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        base_url: Url,
+        signing: SigningKey,
+        lifetimes: Lifetimes,
+        store: Store,
+    ) -> Self {
+        Self {
+            base_url,
+            clock: Clock::default(),
+            signing,
+            lifetimes,
+            token_requests: AtomicU64::new(0),
+            store: Mutex::new(store),
+        }
+    }
+
+    /// Locks the mutable state. A panic while the lock was held cannot leave it half-updated in a
+    /// way that matters to an emulator, so poisoning is ignored.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts one request to a token endpoint.
+    pub(crate) fn count_token_request(&self) {
+        self.token_requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Requests to token endpoints so far.
+    pub(crate) fn token_requests(&self) -> u64 {
+        self.token_requests.load(Ordering::Relaxed)
+    }
+
+    /// `{base}{rest}` (the base has a trailing slash, `rest` has none at the start).
+    pub(crate) fn url(&self, rest: &str) -> String {
+        format!("{}{}", self.base_url, rest.trim_start_matches('/'))
+    }
+
+    /// The v2 issuer for a tenant: `{base}{tid}/v2.0`.
+    pub(crate) fn issuer_v2(&self, tenant_id: Uuid) -> String {
+        self.url(&format!("{tenant_id}/v2.0"))
+    }
+
+    /// The v1 issuer for a tenant: `{base}{tid}/`.
+    pub(crate) fn issuer_v1(&self, tenant_id: Uuid) -> String {
+        self.url(&format!("{tenant_id}/"))
+    }
+}
