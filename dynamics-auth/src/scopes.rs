@@ -38,6 +38,24 @@ pub fn default_scope_for(resource: &str) -> String {
     format!("{}/.default", resource.trim_end_matches('/'))
 }
 
+/// The Online Management API scope for a regional service URL
+/// (`https://admin.services.crm4.dynamics.com` gives `https://admin.services.crm4.dynamics.com/.default`).
+///
+/// Microsoft documents that the API's resource is found by sending an unauthenticated request
+/// to `{service URL}/api/aad/challenge` and reading the Bearer challenge
+/// ([`BearerChallenge::default_scope`](crate::BearerChallenge::default_scope)); use that when
+/// you can. This is the fallback when the challenge names no resource.
+pub fn online_management_api(service_url: &str) -> Result<String, AuthError> {
+    let url = secure_url::parse_secure_url("Online Management API service URL", service_url)?;
+    Ok(format!("{}/.default", origin(&url)))
+}
+
+/// The Power Platform admin ("BAP") scope of a cloud, for force-syncing users and registering
+/// management applications. Same as [`Cloud::bap_scope`](crate::Cloud::bap_scope).
+pub fn power_platform_admin(cloud: crate::Cloud) -> &'static str {
+    cloud.bap_scope()
+}
+
 /// The resource a scope belongs to: `https://x.crm.dynamics.com/.default` gives
 /// `https://x.crm.dynamics.com`. OpenID scopes (`openid`, `offline_access`, ...) give `None`.
 pub fn resource_of(scope: &str) -> Option<&str> {

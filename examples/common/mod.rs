@@ -105,14 +105,20 @@ pub(crate) fn describe(token: &AccessToken) -> String {
             .to_string()
     };
     let roles = claims.get("roles").and_then(|v| v.as_array()).map(|r| {
-        r.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(" ")
+        r.iter()
+            .filter_map(|v| v.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
     });
     let grants = match (claims.get("scp").and_then(|v| v.as_str()), roles) {
         (Some(scp), _) => format!("scopes: {scp}"),
         (None, Some(roles)) if !roles.is_empty() => format!("app-only, roles: {roles}"),
         (None, _) => "app-only, no app roles".to_string(),
     };
-    let who = match claims.get("upn").or_else(|| claims.get("preferred_username")) {
+    let who = match claims
+        .get("upn")
+        .or_else(|| claims.get("preferred_username"))
+    {
         Some(_) => "a signed-in user",
         None => "the application",
     };
