@@ -1,0 +1,292 @@
+//! The pipeline's error, with the service's own error code and message when it sent one.
+
+use std::fmt;
+use std::time::Duration;
+
+use dynamics_auth::AuthError;
+use serde_json::Value;
+
+use crate::request::Method;
+
+/// How much of an error body is kept.
+const BODY_LIMIT: usize = 4096;
+
+/// What went wrong with a request.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// The service answered with an error status.
+    #[error("{0}")]
+    Status(Box<StatusError>),
+
+    /// The request could not be sent, or the connection broke.
+    #[error("{method} {url}: {message}")]
+    Transport {
+        /// The method.
+        method: Method,
+        /// The URL, without its query.
+        url: String,
+        /// What went wrong.
+        message: String,
+        /// `true` when the connection was never made, so the request was not sent.
+        connect: bool,
+        /// `true` when the attempt timed out.
+        timed_out: bool,
+    },
+
+    /// No token could be had for the request.
+    #[error("signing in for {url} failed: {message}")]
+    Credential {
+        /// The URL, without its query.
+        url: String,
+        /// The credential's message.
+        message: String,
+        /// The typed sign-in error, when the credential is one of `dynamics-auth`'s.
+        auth: Option<Box<AuthError>>,
+    },
+
+    /// The request would carry a token to a host it was not issued for, or over plain HTTP.
+    #[error("refused to send a bearer token to {url}: {reason}")]
+    ForeignHost {
+        /// The URL, without its query.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+
+    /// The answer's body is not what the client expected.
+    #[error("{method} {url} answered {status} with a body that cannot be read: {message}")]
+    Decode {
+        /// The method.
+        method: Method,
+        /// The URL, without its query.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// Where the body stopped making sense.
+        message: String,
+    },
+
+    /// The whole operation ran out of time (retries included).
+    #[error("gave up after {elapsed:?}: the operation's time limit ran out ({last})")]
+    OperationTimeout {
+        /// Time spent.
+        elapsed: Duration,
+        /// The last failure.
+        last: String,
+    },
+
+    /// The request could not be built.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+}
+
+/// An error status from the service, with what it said.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct StatusError {
+    /// The method.
+    pub method: Method,
+    /// The URL, without its query.
+    pub url: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// The service's error code (Dataverse hex code, OData code, admin API code), if any.
+    pub code: Option<String>,
+    /// The service's message, if any.
+    pub message: Option<String>,
+    /// Request or correlation id from the response headers, for a support ticket.
+    pub request_id: Option<String>,
+    /// How long the service asked to wait (`Retry-After`).
+    pub retry_after: Option<Duration>,
+    /// The `WWW-Authenticate` header of a 401, for authority discovery.
+    pub www_authenticate: Option<String>,
+    /// The start of the raw body (up to 4 KiB).
+    pub body: String,
+    /// What to do about it, where the client knows.
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for StatusError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} answered {}", self.method, self.url, self.status)?;
+        if let Some(code) = &self.code {
+            write!(f, " ({code})")?;
+        }
+        match &self.message {
+            Some(message) => write!(f, ": {message}")?,
+            None if !self.body.is_empty() => {
+                let excerpt: String = self.body.chars().take(200).collect();
+                write!(f, ": {excerpt}")?;
+            }
+            None => {}
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, ". To fix: {hint}")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl HttpError {
+    /// The status error, if the service answered with one.
+    pub fn status_error(&self) -> Option<&StatusError> {
+        match self {
+            HttpError::Status(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, if the service answered.
+    pub fn status(&self) -> Option<u16> {
+        self.status_error().map(|e| e.status)
+    }
+
+    /// The service's error code.
+    pub fn service_code(&self) -> Option<&str> {
+        self.status_error().and_then(|e| e.code.as_deref())
+    }
+
+    /// 404.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+
+    /// 401.
+    pub fn is_unauthorized(&self) -> bool {
+        self.status() == Some(401)
+    }
+
+    /// 403.
+    pub fn is_forbidden(&self) -> bool {
+        self.status() == Some(403)
+    }
+
+    /// 429.
+    pub fn is_throttled(&self) -> bool {
+        self.status() == Some(429)
+    }
+
+    /// `true` when trying again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            HttpError::Status(e) => matches!(e.status, 408 | 429 | 500 | 502 | 503 | 504),
+            HttpError::Transport { .. } => true,
+            HttpError::Credential { auth, .. } => auth.as_ref().is_some_and(|a| a.is_retryable()),
+            _ => false,
+        }
+    }
+
+    /// How long the service asked to wait.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.status_error().and_then(|e| e.retry_after)
+    }
+
+    /// What to do about it, where known.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            HttpError::Status(e) => e.hint.clone(),
+            HttpError::Credential { auth, .. } => auth.as_ref().and_then(|a| a.hint()),
+            _ => None,
+        }
+    }
+
+    /// Adds a hint to a status error (clients know their services' common causes).
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        if let HttpError::Status(e) = &mut self {
+            e.hint = Some(hint.into());
+        }
+        self
+    }
+
+    pub(crate) fn from_credential(url: String, error: azure_core::Error) -> Self {
+        let auth = AuthError::from_azure(&error).cloned().map(Box::new);
+        HttpError::Credential {
+            url,
+            message: error.to_string(),
+            auth,
+        }
+    }
+}
+
+/// Reads the error code and message out of the error bodies our services send:
+/// OData (`{"error":{"code","message"}}`, Dataverse and the Power Platform APIs), the Online
+/// Management API's `OperationStatus` (`Errors[{Subject, Description, Code}]`), and the plain
+/// `{"Message": ...}` / `{"code", "message"}` shapes.
+pub fn parse_error_body(body: &[u8]) -> (Option<String>, Option<String>) {
+    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+        return (None, None);
+    };
+    let get = |v: &Value, keys: &[&str]| -> Option<String> {
+        keys.iter().find_map(|k| match v.get(*k) {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        })
+    };
+    if let Some(inner) = value.get("error").filter(|e| e.is_object()) {
+        return (
+            get(inner, &["code", "Code"]),
+            get(inner, &["message", "Message"]),
+        );
+    }
+    if let Some(Value::Array(errors)) = value.get("Errors").or_else(|| value.get("errors")) {
+        if !errors.is_empty() {
+            let code = errors
+                .iter()
+                .find_map(|e| get(e, &["Code", "code", "Subject", "subject"]));
+            let message = errors
+                .iter()
+                .filter_map(|e| get(e, &["Description", "description"]))
+                .collect::<Vec<_>>()
+                .join("; ");
+            return (code, Some(message).filter(|m| !m.is_empty()));
+        }
+    }
+    (
+        get(&value, &["code", "Code", "error"]),
+        get(&value, &["message", "Message", "error_description"]),
+    )
+}
+
+pub(crate) fn body_excerpt(body: &[u8]) -> String {
+    String::from_utf8_lossy(&body[..body.len().min(BODY_LIMIT)]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_error_shapes_of_our_services() {
+        let odata =
+            br#"{"error":{"code":"0x80040217","message":"account With Id = 1 Does Not Exist"}}"#;
+        assert_eq!(
+            parse_error_body(odata),
+            (
+                Some("0x80040217".into()),
+                Some("account With Id = 1 Does Not Exist".into())
+            )
+        );
+        let oma = br#"{"operationId":"00000000-0000-0000-0000-000000000000","status":1,"errors":[{"subject":"ProvisioningJobCreation","description":"There was an error creating the provisioning job."}]}"#;
+        assert_eq!(
+            parse_error_body(oma),
+            (
+                Some("ProvisioningJobCreation".into()),
+                Some("There was an error creating the provisioning job.".into())
+            )
+        );
+        let webapi = br#"{"Message":"Authorization has been denied for this request."}"#;
+        assert_eq!(
+            parse_error_body(webapi),
+            (
+                None,
+                Some("Authorization has been denied for this request.".into())
+            )
+        );
+        assert_eq!(parse_error_body(b"<html>502</html>"), (None, None));
+    }
+}

@@ -1,0 +1,15 @@
+#![doc = include_str!("../README.md")]
+
+mod auth;
+mod error;
+mod pipeline;
+mod request;
+mod response;
+mod retry;
+
+pub use auth::BearerAuth;
+pub use error::{HttpError, StatusError, parse_error_body};
+pub use pipeline::{Pipeline, PipelineOptions, Timeouts, status_error};
+pub use request::{HttpRequest, Method, redacted_url};
+pub use response::HttpResponse;
+pub use retry::{RetryOptions, parse_retry_after};

@@ -1,0 +1,318 @@
+//! The pipeline: per call, a deadline; then retries; per try, a fresh token; then the transport.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dynamics_auth::{Clock, SystemClock};
+use tracing::Instrument as _;
+
+use crate::auth::BearerAuth;
+use crate::error::{HttpError, StatusError, body_excerpt, parse_error_body};
+use crate::request::{HttpRequest, redacted_url};
+use crate::response::HttpResponse;
+use crate::retry::{Retry, RetryOptions, classify_status, parse_retry_after};
+
+/// Named timeouts.
+#[derive(Debug, Clone)]
+pub struct Timeouts {
+    /// To open a connection (default 10 s).
+    pub connect: Duration,
+    /// For one attempt, from sending to the last byte of the body (default 120 s).
+    pub per_attempt: Duration,
+    /// For the whole call, retries and waits included (default none).
+    pub operation: Option<Duration>,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(10),
+            per_attempt: Duration::from_secs(120),
+            operation: None,
+        }
+    }
+}
+
+/// Options of a [`Pipeline`]. Construct with `..Default::default()`.
+#[derive(Debug, Clone)]
+pub struct PipelineOptions {
+    /// Retry settings.
+    pub retry: RetryOptions,
+    /// Timeouts.
+    pub timeouts: Timeouts,
+    /// The User-Agent header.
+    pub user_agent: String,
+    /// Where waiting comes from; replace it in tests.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for PipelineOptions {
+    fn default() -> Self {
+        PipelineOptions {
+            retry: RetryOptions::default(),
+            timeouts: Timeouts::default(),
+            user_agent: concat!("dynamics-rs/", env!("CARGO_PKG_VERSION")).to_string(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// Sends requests for one service: bearer auth pinned to its origin (and, on a 401, one retry
+/// with a fresh token), retries of 429 and, for requests safe to repeat, of 408/5xx and
+/// broken connections, with `Retry-After` honoured over exponential back-off; timeouts per
+/// attempt and per call; the service's error body turned into a [`HttpError`].
+///
+/// Cheap to clone; clones share the connection pool and the token cache.
+#[derive(Clone)]
+pub struct Pipeline {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    auth: Option<BearerAuth>,
+    options: PipelineOptions,
+}
+
+/// One attempt's result.
+enum Attempt {
+    Answered(HttpResponse),
+    Failed(HttpError),
+}
+
+impl Pipeline {
+    /// A pipeline; `auth` is `None` for unauthenticated endpoints (such as a challenge probe).
+    pub fn new(auth: Option<BearerAuth>, options: PipelineOptions) -> Result<Self, HttpError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(options.timeouts.connect)
+            .timeout(options.timeouts.per_attempt)
+            .user_agent(options.user_agent.clone())
+            // Never follow redirects: a redirect could carry the token to another host.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| HttpError::InvalidRequest(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Pipeline {
+            inner: Arc::new(Inner {
+                http,
+                auth,
+                options,
+            }),
+        })
+    }
+
+    /// The bearer auth, if any.
+    pub fn auth(&self) -> Option<&BearerAuth> {
+        self.inner.auth.as_ref()
+    }
+
+    /// The options.
+    pub fn options(&self) -> &PipelineOptions {
+        &self.inner.options
+    }
+
+    /// Sends the request and returns the answer if its status is below 400 (so `304 Not
+    /// Modified` is an answer, not an error); otherwise the service's error.
+    pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        let response = self.send_any_status(request).await?;
+        if response.status >= 400 {
+            return Err(status_error(&response));
+        }
+        Ok(response)
+    }
+
+    /// Sends the request and returns whatever the service finally answered, error statuses
+    /// included (after retries).
+    pub async fn send_any_status(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        let span = tracing::debug_span!(
+            "http_request",
+            method = %request.method(),
+            url = %redacted_url(request.url()),
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+        );
+        let call = self.run(request);
+        match self.inner.options.timeouts.operation {
+            Some(limit) => match tokio::time::timeout(limit, call).instrument(span).await {
+                Ok(result) => result,
+                Err(_) => Err(HttpError::OperationTimeout {
+                    elapsed: limit,
+                    last: "no answer in time".into(),
+                }),
+            },
+            None => call.instrument(span).await,
+        }
+    }
+
+    async fn run(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        let options = &self.inner.options;
+        let mut retries = 0u32;
+        let mut refreshed_token = false;
+        loop {
+            let attempt = self.attempt(&request).await;
+            let (retry, wait, last) = match attempt {
+                Attempt::Answered(response) => {
+                    if response.status == 401 && !refreshed_token {
+                        if let Some(auth) = &self.inner.auth {
+                            // The token may have been revoked or rotated: drop it and try once more.
+                            tracing::debug!("401: invalidating the cached token and retrying once");
+                            auth.invalidate();
+                            refreshed_token = true;
+                            continue;
+                        }
+                    }
+                    let retry = classify_status(response.status);
+                    if retry == Retry::No {
+                        tracing::Span::current().record("status", response.status);
+                        tracing::Span::current().record("attempts", retries + 1);
+                        return Ok(response);
+                    }
+                    let wait = response.header("retry-after").and_then(parse_retry_after);
+                    (retry, wait, Ok(response))
+                }
+                Attempt::Failed(error) => {
+                    let retry = match &error {
+                        HttpError::Transport { connect: true, .. } => Retry::Refused,
+                        HttpError::Transport { .. } => Retry::Ambiguous,
+                        HttpError::Credential { auth, .. }
+                            if auth.as_ref().is_some_and(|a| a.is_retryable()) =>
+                        {
+                            Retry::Refused
+                        }
+                        _ => Retry::No,
+                    };
+                    (retry, None, Err(error))
+                }
+            };
+            let allowed = match retry {
+                Retry::Refused => true,
+                Retry::Ambiguous => request.is_retry_safe(),
+                Retry::No => false,
+            };
+            if !allowed || retries >= options.retry.max_retries {
+                if let Ok(response) = &last {
+                    tracing::Span::current().record("status", response.status);
+                }
+                tracing::Span::current().record("attempts", retries + 1);
+                return last;
+            }
+            let delay = wait
+                .unwrap_or_else(|| options.retry.backoff(retries))
+                .min(options.retry.max_delay);
+            match &last {
+                Ok(response) => tracing::info!(
+                    status = response.status,
+                    ?delay,
+                    retry = retries + 1,
+                    throttled = response.status == 429,
+                    "retrying after the service's answer"
+                ),
+                Err(error) => {
+                    tracing::info!(%error, ?delay, retry = retries + 1, "retrying after a failure")
+                }
+            }
+            options.clock.sleep(delay).await;
+            retries += 1;
+        }
+    }
+
+    async fn attempt(&self, request: &HttpRequest) -> Attempt {
+        let url = request.url();
+        let mut builder = self
+            .inner
+            .http
+            .request(request.method().to_reqwest(), url.clone());
+        for (name, value) in request.headers() {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if let Some(auth) = &self.inner.auth {
+            match auth.header_value(url).await {
+                Ok(value) => builder = builder.header("Authorization", value),
+                Err(e) => return Attempt::Failed(e),
+            }
+        }
+        if let Some(body) = request.body_bytes() {
+            builder = builder.body(body.to_vec());
+        }
+        let response = match builder.send().await {
+            Ok(r) => r,
+            Err(e) => return Attempt::Failed(transport_error(request, &e)),
+        };
+        let status = response.status().as_u16();
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| {
+                v.to_str()
+                    .ok()
+                    .map(|v| (k.as_str().to_string(), v.to_string()))
+            })
+            .collect();
+        match response.bytes().await {
+            Ok(body) => Attempt::Answered(HttpResponse {
+                method: request.method(),
+                url: url.clone(),
+                status,
+                headers,
+                body: body.to_vec(),
+            }),
+            Err(e) => Attempt::Failed(transport_error(request, &e)),
+        }
+    }
+}
+
+impl fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("auth", &self.inner.auth)
+            .field("options", &self.inner.options)
+            .finish()
+    }
+}
+
+/// Turns an error answer into an [`HttpError::Status`].
+pub fn status_error(response: &HttpResponse) -> HttpError {
+    let (code, message) = parse_error_body(&response.body);
+    let request_id = [
+        "x-ms-service-request-id",
+        "request-id",
+        "x-ms-request-id",
+        "x-ms-correlation-id",
+        "x-correlation-id",
+    ]
+    .iter()
+    .find_map(|h| response.header(h))
+    .map(str::to_string);
+    HttpError::Status(Box::new(StatusError {
+        method: response.method,
+        url: redacted_url(&response.url),
+        status: response.status,
+        code,
+        message,
+        request_id,
+        retry_after: response.header("retry-after").and_then(parse_retry_after),
+        www_authenticate: response.header("www-authenticate").map(str::to_string),
+        body: body_excerpt(&response.body),
+        hint: None,
+    }))
+}
+
+fn transport_error(request: &HttpRequest, e: &reqwest::Error) -> HttpError {
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    // reqwest's message names the full URL; keep only the redacted one.
+    let full = request.url().as_str();
+    let message = message.replace(full, &redacted_url(request.url()));
+    HttpError::Transport {
+        method: request.method(),
+        url: redacted_url(request.url()),
+        message,
+        connect: e.is_connect(),
+        timed_out: e.is_timeout(),
+    }
+}
