@@ -233,18 +233,18 @@ pub fn parse_error_body(body: &[u8]) -> (Option<String>, Option<String>) {
             get(inner, &["message", "Message"]),
         );
     }
-    if let Some(Value::Array(errors)) = value.get("Errors").or_else(|| value.get("errors")) {
-        if !errors.is_empty() {
-            let code = errors
-                .iter()
-                .find_map(|e| get(e, &["Code", "code", "Subject", "subject"]));
-            let message = errors
-                .iter()
-                .filter_map(|e| get(e, &["Description", "description"]))
-                .collect::<Vec<_>>()
-                .join("; ");
-            return (code, Some(message).filter(|m| !m.is_empty()));
-        }
+    if let Some(Value::Array(errors)) = value.get("Errors").or_else(|| value.get("errors"))
+        && !errors.is_empty()
+    {
+        let code = errors
+            .iter()
+            .find_map(|e| get(e, &["Code", "code", "Subject", "subject"]));
+        let message = errors
+            .iter()
+            .filter_map(|e| get(e, &["Description", "description"]))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return (code, Some(message).filter(|m| !m.is_empty()));
     }
     (
         get(&value, &["code", "Code", "error"]),

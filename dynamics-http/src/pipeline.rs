@@ -152,14 +152,15 @@ impl Pipeline {
             let attempt = self.attempt(&request).await;
             let (retry, wait, last) = match attempt {
                 Attempt::Answered(response) => {
-                    if response.status == 401 && !refreshed_token {
-                        if let Some(auth) = &self.inner.auth {
-                            // The token may have been revoked or rotated: drop it and try once more.
-                            tracing::debug!("401: invalidating the cached token and retrying once");
-                            auth.invalidate();
-                            refreshed_token = true;
-                            continue;
-                        }
+                    if response.status == 401
+                        && !refreshed_token
+                        && let Some(auth) = &self.inner.auth
+                    {
+                        // The token may have been revoked or rotated: drop it and try once more.
+                        tracing::debug!("401: invalidating the cached token and retrying once");
+                        auth.invalidate();
+                        refreshed_token = true;
+                        continue;
                     }
                     let retry = classify_status(response.status);
                     if retry == Retry::No {
