@@ -1,4 +1,18 @@
-//! Client for the Dataverse Web API (OData v4): records, queries, paging streams and `$batch`.
-//!
-//! This crate is filled by the Dataverse-slice work. It has no public items yet; sign-in comes
-//! from `dynamics-auth`.
+#![doc = include_str!("../README.md")]
+
+mod client;
+mod error;
+mod key;
+mod options;
+mod paging;
+pub mod query;
+mod record;
+
+pub use client::{ClientOptions, DataverseClient, UpsertMode, UpsertOutcome, WhoAmI};
+pub use error::{DataverseError, Result, ServiceProtectionLimit};
+pub use key::{RecordKey, parse_entity_id};
+pub use options::{Impersonation, RequestOptions};
+pub use paging::Page;
+pub use query::fetchxml::FetchXml;
+pub use query::{Expand, Filter, Literal, Order, Query};
+pub use record::{FORMATTED_VALUE, LOOKUP_LOGICAL_NAME, Record};

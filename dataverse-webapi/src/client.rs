@@ -1,0 +1,606 @@
+//! The client: one org, one pipeline, the standard headers, and record operations.
+
+use std::fmt;
+use std::sync::Arc;
+
+use dynamics_auth::{TokenCredential, scopes, secure_url};
+use dynamics_http::{BearerAuth, HttpRequest, HttpResponse, Method, Pipeline, PipelineOptions};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use url::Url;
+use uuid::Uuid;
+
+use crate::error::{DataverseError, Result};
+use crate::key::{RecordKey, parse_entity_id};
+use crate::options::RequestOptions;
+use crate::query::{Expand, check_column, prefer_header};
+use crate::record::{Record, field_only};
+
+/// Options of a [`DataverseClient`]. Construct with `..Default::default()`.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Web API version (default `v9.2`).
+    pub api_version: String,
+    /// The pipeline (retries, timeouts, clock).
+    pub pipeline: PipelineOptions,
+    /// The scope to sign in for; by default `{org}/.default` (app-only). Use
+    /// [`scopes::dataverse_user_impersonation`] for user sign-ins.
+    pub scope: Option<String>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            api_version: "v9.2".into(),
+            pipeline: PipelineOptions::default(),
+            scope: None,
+        }
+    }
+}
+
+/// A Dataverse Web API client for one org. Cheap to clone; clones share the connection pool
+/// and the token cache.
+#[derive(Clone)]
+pub struct DataverseClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    org_url: Url,
+    api_root: Url,
+    pipeline: Pipeline,
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpsertOutcome {
+    /// The row's id.
+    pub id: Option<Uuid>,
+    /// `Some(true)` if it was created, `Some(false)` if updated, `None` when the service does
+    /// not say (a 204 answer).
+    pub created: Option<bool>,
+}
+
+/// How an upsert treats an existing or a missing row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UpsertMode {
+    /// Create or update.
+    #[default]
+    Upsert,
+    /// Create only: fails with 412 if the row exists (`If-None-Match: *`).
+    CreateOnly,
+    /// Update only: fails with 404 if the row does not exist (`If-Match: *`).
+    UpdateOnly,
+}
+
+/// The answer of `WhoAmI`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct WhoAmI {
+    /// The caller's `systemuserid`.
+    pub user_id: Uuid,
+    /// The caller's business unit.
+    pub business_unit_id: Uuid,
+    /// The org.
+    pub organization_id: Uuid,
+}
+
+impl DataverseClient {
+    /// A client for `org_url` (`https://contoso.crm4.dynamics.com`; plain `http` only to
+    /// loopback). Tokens come from `credential` for `{org}/.default` unless
+    /// [`ClientOptions::scope`] says otherwise, and are only ever sent to the org's host.
+    pub fn new(
+        org_url: &str,
+        credential: Arc<dyn TokenCredential>,
+        options: ClientOptions,
+    ) -> Result<Self> {
+        let parsed = secure_url::parse_secure_url("Dataverse org URL", org_url)
+            .map_err(|e| DataverseError::invalid("org URL", e.to_string()))?;
+        let org_url = Url::parse(&parsed.origin().ascii_serialization())
+            .map_err(|e| DataverseError::invalid("org URL", e.to_string()))?;
+        let version = options.api_version.trim_matches('/');
+        if version.is_empty()
+            || !version
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.')
+        {
+            return Err(DataverseError::invalid("API version", "write it like v9.2"));
+        }
+        let api_root = org_url
+            .join(&format!("api/data/{version}/"))
+            .map_err(|e| DataverseError::invalid("org URL", e.to_string()))?;
+        let scope = match options.scope {
+            Some(s) => s,
+            None => scopes::dataverse_default(org_url.as_str())
+                .map_err(|e| DataverseError::invalid("org URL", e.to_string()))?,
+        };
+        let auth = BearerAuth::new(credential, vec![scope], &org_url)?;
+        let pipeline = Pipeline::new(Some(auth), options.pipeline)?;
+        Ok(DataverseClient {
+            inner: Arc::new(Inner {
+                org_url,
+                api_root,
+                pipeline,
+            }),
+        })
+    }
+
+    /// The org URL (origin only).
+    pub fn org_url(&self) -> &Url {
+        &self.inner.org_url
+    }
+
+    /// The API root, `{org}/api/data/v9.2/`.
+    pub fn api_root(&self) -> &Url {
+        &self.inner.api_root
+    }
+
+    /// The pipeline (for custom requests).
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.inner.pipeline
+    }
+
+    /// Resolves a path relative to the API root (`accounts(...)`), refusing anything that
+    /// would leave the org.
+    pub fn url(&self, relative: &str) -> Result<Url> {
+        let url = self
+            .inner
+            .api_root
+            .join(relative.trim_start_matches('/'))
+            .map_err(|e| DataverseError::invalid("path", e.to_string()))?;
+        self.check_same_org(&url)?;
+        Ok(url)
+    }
+
+    pub(crate) fn check_same_org(&self, url: &Url) -> Result<()> {
+        if url.origin() != self.inner.org_url.origin() {
+            return Err(DataverseError::ForeignLink {
+                link: dynamics_http::redacted_url(url),
+            });
+        }
+        Ok(())
+    }
+
+    /// A request with the standard OData headers and the per-call options applied.
+    pub fn request(&self, method: Method, url: Url, options: &RequestOptions) -> HttpRequest {
+        let request = HttpRequest::new(method, url)
+            .header("Accept", "application/json")
+            .header("OData-MaxVersion", "4.0")
+            .header("OData-Version", "4.0");
+        options.apply(request)
+    }
+
+    /// Sends a request through the pipeline.
+    pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        Ok(self.inner.pipeline.send(request).await?)
+    }
+
+    fn record_url(&self, entity_set: &str, key: &RecordKey) -> Result<Url> {
+        check_column(entity_set).map_err(|fix| DataverseError::invalid("entity set", fix))?;
+        self.url(&format!("{entity_set}{}", key.segment()?))
+    }
+
+    /// Creates a row; returns its id (from `OData-EntityId`).
+    pub async fn create(
+        &self,
+        entity_set: &str,
+        record: &impl Serialize,
+        options: &RequestOptions,
+    ) -> Result<Uuid> {
+        check_column(entity_set).map_err(|fix| DataverseError::invalid("entity set", fix))?;
+        let request = self
+            .request(Method::Post, self.url(entity_set)?, options)
+            .json(record)?;
+        let response = self.send(request).await?;
+        self.entity_id(&response).map(|(_, id)| id)
+    }
+
+    /// Creates a row and returns it as stored (`Prefer: return=representation`, 201), with
+    /// `select` columns (all when empty).
+    pub async fn create_and_return(
+        &self,
+        entity_set: &str,
+        record: &impl Serialize,
+        select: &[&str],
+        options: &RequestOptions,
+    ) -> Result<Record> {
+        check_column(entity_set).map_err(|fix| DataverseError::invalid("entity set", fix))?;
+        let url = self.url(&with_select(entity_set, select)?)?;
+        let request = self
+            .request(Method::Post, url, &options.clone().return_representation())
+            .json(record)?;
+        let response = self.send(request).await?;
+        response.json().map_err(Into::into)
+    }
+
+    /// Retrieves one row with `select` columns (all when empty) and optional expands.
+    pub async fn retrieve(
+        &self,
+        entity_set: &str,
+        key: impl Into<RecordKey>,
+        select: &[&str],
+        expand: &[Expand],
+        options: &RequestOptions,
+    ) -> Result<Record> {
+        self.retrieve_typed(entity_set, key, select, expand, options)
+            .await
+    }
+
+    /// The same, into a serde type.
+    pub async fn retrieve_typed<T: DeserializeOwned>(
+        &self,
+        entity_set: &str,
+        key: impl Into<RecordKey>,
+        select: &[&str],
+        expand: &[Expand],
+        options: &RequestOptions,
+    ) -> Result<T> {
+        let mut query = crate::Query::new(entity_set).select(select.iter().copied());
+        for e in expand {
+            query = query.expand(e.clone());
+        }
+        let relative = query.to_relative_url()?;
+        let key = key.into().segment()?;
+        let relative = match relative.split_once('?') {
+            Some((set, q)) => format!("{set}{key}?{q}"),
+            None => format!("{relative}{key}"),
+        };
+        let response = self
+            .send(self.request(Method::Get, self.url(&relative)?, options))
+            .await?;
+        response.json().map_err(Into::into)
+    }
+
+    /// Updates a row (PATCH with `If-Match: *`, so a missing row is a 404, not a create).
+    /// With `if_match` set to the row's ETag, fails with 412 if the row changed since.
+    pub async fn update(
+        &self,
+        entity_set: &str,
+        key: impl Into<RecordKey>,
+        changes: &impl Serialize,
+        if_match: Option<&str>,
+        options: &RequestOptions,
+    ) -> Result<()> {
+        let request = self
+            .request(
+                Method::Patch,
+                self.record_url(entity_set, &key.into())?,
+                options,
+            )
+            .header("If-Match", if_match.unwrap_or("*"))
+            // A PATCH with If-Match is safe to repeat.
+            .retry_safe(true)
+            .json(changes)?;
+        self.send(request).await?;
+        Ok(())
+    }
+
+    /// Updates and returns the row as stored (`Prefer: return=representation`, 200).
+    pub async fn update_and_return(
+        &self,
+        entity_set: &str,
+        key: impl Into<RecordKey>,
+        changes: &impl Serialize,
+        select: &[&str],
+        options: &RequestOptions,
+    ) -> Result<Record> {
+        let key = key.into();
+        check_column(entity_set).map_err(|fix| DataverseError::invalid("entity set", fix))?;
+        let relative = with_select(&format!("{entity_set}{}", key.segment()?), select)?;
+        let request = self
+            .request(
+                Method::Patch,
+                self.url(&relative)?,
+                &options.clone().return_representation(),
+            )
+            .header("If-Match", "*")
+            .retry_safe(true)
+            .json(changes)?;
+        self.send(request).await?.json().map_err(Into::into)
+    }
+
+    /// Upserts a row by id or alternate key (PATCH without `If-Match`), or only creates or
+    /// only updates it, as `mode` says.
+    pub async fn upsert(
+        &self,
+        entity_set: &str,
+        key: impl Into<RecordKey>,
+        record: &impl Serialize,
+        mode: UpsertMode,
+        options: &RequestOptions,
+    ) -> Result<UpsertOutcome> {
+        let mut request = self
+            .request(
+                Method::Patch,
+                self.record_url(entity_set, &key.into())?,
+                options,
+            )
+            // Addressed by key, an upsert leaves the same state however often it runs.
+            .retry_safe(true)
+            .json(record)?;
+        request = match mode {
+            UpsertMode::Upsert => request,
+            UpsertMode::CreateOnly => request.header("If-None-Match", "*"),
+            UpsertMode::UpdateOnly => request.header("If-Match", "*"),
+        };
+        let response = self.send(request).await?;
+        let id = match response.header("OData-EntityId") {
+            Some(_) => Some(self.entity_id(&response)?.1),
+            None => None,
+        };
+        let created = match response.status() {
+            201 => Some(true),
+            200 => Some(false),
+            _ => None,
+        };
+        Ok(UpsertOutcome { id, created })
+    }
+
+    /// Deletes a row; with `if_match`, only if it has not changed since (412 otherwise).
+    pub async fn delete(
+        &self,
+        entity_set: &str,
+        key: impl Into<RecordKey>,
+        if_match: Option<&str>,
+    ) -> Result<()> {
+        let mut request = self.request(
+            Method::Delete,
+            self.record_url(entity_set, &key.into())?,
+            &RequestOptions::default(),
+        );
+        if let Some(etag) = if_match {
+            request = request.header("If-Match", etag);
+        }
+        self.send(request).await?;
+        Ok(())
+    }
+
+    /// Reads one column's value (`GET {row}/{column}` → `{"value": ...}`).
+    pub async fn get_property(
+        &self,
+        entity_set: &str,
+        key: impl Into<RecordKey>,
+        column: &str,
+    ) -> Result<Value> {
+        let url = self.property_url(entity_set, &key.into(), column)?;
+        let response = self
+            .send(self.request(Method::Get, url, &RequestOptions::default()))
+            .await?;
+        let body: Value = response.json()?;
+        Ok(body.get("value").cloned().unwrap_or(Value::Null))
+    }
+
+    /// Sets one column (`PUT {row}/{column}` with `{"value": ...}`).
+    pub async fn put_property(
+        &self,
+        entity_set: &str,
+        key: impl Into<RecordKey>,
+        column: &str,
+        value: impl Into<Value>,
+    ) -> Result<()> {
+        let url = self.property_url(entity_set, &key.into(), column)?;
+        let request = self
+            .request(Method::Put, url, &RequestOptions::default())
+            .json(&serde_json::json!({ "value": value.into() }))?;
+        self.send(request).await?;
+        Ok(())
+    }
+
+    /// Clears one column (`DELETE {row}/{column}`).
+    pub async fn delete_property(
+        &self,
+        entity_set: &str,
+        key: impl Into<RecordKey>,
+        column: &str,
+    ) -> Result<()> {
+        let url = self.property_url(entity_set, &key.into(), column)?;
+        self.send(self.request(Method::Delete, url, &RequestOptions::default()))
+            .await?;
+        Ok(())
+    }
+
+    fn property_url(&self, entity_set: &str, key: &RecordKey, column: &str) -> Result<Url> {
+        let column = check_column(column).map_err(|fix| DataverseError::invalid("column", fix))?;
+        check_column(entity_set).map_err(|fix| DataverseError::invalid("entity set", fix))?;
+        self.url(&format!("{entity_set}{}/{column}", key.segment()?))
+    }
+
+    /// Adds `target` to a collection-valued navigation property (1:N or N:N):
+    /// `POST {row}/{navigation}/$ref`.
+    pub async fn associate(
+        &self,
+        entity_set: &str,
+        id: Uuid,
+        navigation: &str,
+        target_set: &str,
+        target_id: Uuid,
+    ) -> Result<()> {
+        let url = self.ref_url(entity_set, id, navigation)?;
+        let target = self.record_url(target_set, &RecordKey::Id(target_id))?;
+        let request = self
+            .request(Method::Post, url, &RequestOptions::default())
+            .json(&serde_json::json!({ "@odata.id": target.as_str() }))?;
+        self.send(request).await?;
+        Ok(())
+    }
+
+    /// Points a single-valued navigation property at `target`: `PUT {row}/{navigation}/$ref`.
+    pub async fn set_reference(
+        &self,
+        entity_set: &str,
+        id: Uuid,
+        navigation: &str,
+        target_set: &str,
+        target_id: Uuid,
+    ) -> Result<()> {
+        let url = self.ref_url(entity_set, id, navigation)?;
+        let target = self.record_url(target_set, &RecordKey::Id(target_id))?;
+        let request = self
+            .request(Method::Put, url, &RequestOptions::default())
+            .json(&serde_json::json!({ "@odata.id": target.as_str() }))?;
+        self.send(request).await?;
+        Ok(())
+    }
+
+    /// Removes `target` from a collection-valued navigation property
+    /// (`DELETE {row}/{navigation}/$ref?$id=...`), or clears a single-valued one when
+    /// `target` is `None` (`DELETE {row}/{navigation}/$ref`).
+    pub async fn disassociate(
+        &self,
+        entity_set: &str,
+        id: Uuid,
+        navigation: &str,
+        target: Option<(&str, Uuid)>,
+    ) -> Result<()> {
+        let mut url = self.ref_url(entity_set, id, navigation)?;
+        if let Some((target_set, target_id)) = target {
+            let target = self.record_url(target_set, &RecordKey::Id(target_id))?;
+            url.set_query(Some(&format!(
+                "$id={}",
+                crate::query::encode::query_value(target.as_str())
+            )));
+        }
+        self.send(self.request(Method::Delete, url, &RequestOptions::default()))
+            .await?;
+        Ok(())
+    }
+
+    fn ref_url(&self, entity_set: &str, id: Uuid, navigation: &str) -> Result<Url> {
+        let navigation = check_column(navigation)
+            .map_err(|fix| DataverseError::invalid("navigation property", fix))?;
+        check_column(entity_set).map_err(|fix| DataverseError::invalid("entity set", fix))?;
+        self.url(&format!("{entity_set}({id})/{navigation}/$ref"))
+    }
+
+    /// `WhoAmI`: the caller's user, business unit and org.
+    pub async fn who_am_i(&self) -> Result<WhoAmI> {
+        let response = self
+            .send(self.request(Method::Get, self.url("WhoAmI")?, &RequestOptions::default()))
+            .await?;
+        response.json().map_err(Into::into)
+    }
+
+    /// Calls a function (GET). `bound_to` is `Some((entity_set, id))` for a bound function;
+    /// parameters are passed as aliases, so their values are written as safe literals.
+    pub async fn call_function(
+        &self,
+        name: &str,
+        parameters: &[(&str, crate::Literal)],
+        bound_to: Option<(&str, Uuid)>,
+        options: &RequestOptions,
+    ) -> Result<Value> {
+        let name = check_operation_name(name)?;
+        let mut call = String::new();
+        if let Some((set, id)) = bound_to {
+            check_column(set).map_err(|fix| DataverseError::invalid("entity set", fix))?;
+            call.push_str(&format!("{set}({id})/"));
+        }
+        let mut aliases = Vec::new();
+        let mut query = Vec::new();
+        for (i, (param, value)) in parameters.iter().enumerate() {
+            let param = check_column(param)
+                .map_err(|fix| DataverseError::invalid("function parameter", fix))?;
+            aliases.push(format!("{param}=@p{i}"));
+            query.push(format!(
+                "@p{i}={}",
+                crate::query::encode::query_value(&value.render()?)
+            ));
+        }
+        call.push_str(&format!("{name}({})", aliases.join(",")));
+        if !query.is_empty() {
+            call.push('?');
+            call.push_str(&query.join("&"));
+        }
+        let response = self
+            .send(self.request(Method::Get, self.url(&call)?, options))
+            .await?;
+        parse_optional_json(&response)
+    }
+
+    /// Calls an action (POST) with a JSON body; `bound_to` as for functions. Returns the
+    /// answer's JSON, or `Null` for actions that return nothing (204).
+    pub async fn call_action(
+        &self,
+        name: &str,
+        body: &impl Serialize,
+        bound_to: Option<(&str, Uuid)>,
+        options: &RequestOptions,
+    ) -> Result<Value> {
+        let name = check_operation_name(name)?;
+        let path = match bound_to {
+            Some((set, id)) => {
+                check_column(set).map_err(|fix| DataverseError::invalid("entity set", fix))?;
+                format!("{set}({id})/{name}")
+            }
+            None => name,
+        };
+        let request = self
+            .request(Method::Post, self.url(&path)?, options)
+            .json(body)?;
+        let response = self.send(request).await?;
+        parse_optional_json(&response)
+    }
+
+    /// Reads `OData-EntityId` from a create or upsert answer.
+    pub(crate) fn entity_id(&self, response: &HttpResponse) -> Result<(String, Uuid)> {
+        let header = response.header("OData-EntityId").ok_or_else(|| {
+            DataverseError::UnexpectedResponse(format!(
+                "{} answered {} without OData-EntityId",
+                response.method(),
+                response.status()
+            ))
+        })?;
+        parse_entity_id(&self.inner.api_root, header)
+    }
+}
+
+fn with_select(path: &str, select: &[&str]) -> Result<String> {
+    if select.is_empty() {
+        return Ok(path.to_string());
+    }
+    let checked: std::result::Result<Vec<String>, String> =
+        select.iter().map(|c| check_column(c)).collect();
+    let columns = checked.map_err(|fix| DataverseError::invalid("$select", fix))?;
+    Ok(format!(
+        "{path}?$select={}",
+        crate::query::encode::query_value(&columns.join(","))
+    ))
+}
+
+/// Actions and functions may be namespaced (`Microsoft.Dynamics.CRM.WinOpportunity`).
+fn check_operation_name(name: &str) -> Result<String> {
+    let ok = !name.is_empty() && name.split('.').all(|seg| check_column(seg).is_ok());
+    if ok {
+        Ok(name.to_string())
+    } else {
+        Err(DataverseError::invalid(
+            "function or action name",
+            "use the operation's name, optionally namespaced (Microsoft.Dynamics.CRM.Name)",
+        ))
+    }
+}
+
+fn parse_optional_json(response: &HttpResponse) -> Result<Value> {
+    if response.body().is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(response.body()).map_err(|e| {
+        DataverseError::UnexpectedResponse(format!("the answer is not JSON: {}", field_only(&e)))
+    })
+}
+
+/// `Prefer` for a page request.
+pub(crate) fn page_prefer(max_page_size: Option<u32>, annotations: Option<&str>) -> Option<String> {
+    prefer_header(max_page_size, annotations)
+}
+
+impl fmt::Debug for DataverseClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DataverseClient")
+            .field("org_url", &self.inner.org_url.as_str())
+            .field("api_root", &self.inner.api_root.as_str())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,177 @@
+//! Paging streams: follow `@odata.nextLink` verbatim, page after page, with memory bounded by
+//! one page; resume from a saved link; stop on a repeated link.
+
+use std::collections::HashSet;
+
+use futures::{Stream, StreamExt, TryStreamExt, stream};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::client::{DataverseClient, page_prefer};
+use crate::error::{DataverseError, Result};
+use crate::options::RequestOptions;
+use crate::query::Query;
+use crate::query::fetchxml::FetchXml;
+use crate::record::Record;
+use dynamics_http::{Method, redacted_url};
+
+/// One page of rows.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[non_exhaustive]
+pub struct Page {
+    /// The rows.
+    #[serde(default)]
+    pub value: Vec<Record>,
+    /// The next page, to follow verbatim (or to save and resume from).
+    #[serde(rename = "@odata.nextLink")]
+    pub next_link: Option<String>,
+    /// `@odata.count`, when the query asked for it.
+    #[serde(rename = "@odata.count")]
+    pub count: Option<i64>,
+    /// The change-tracking delta link, on the last page of a tracked query.
+    #[serde(rename = "@odata.deltaLink")]
+    pub delta_link: Option<String>,
+    /// FetchXML paging cookie.
+    #[serde(rename = "@Microsoft.Dynamics.CRM.fetchxmlpagingcookie")]
+    pub fetchxml_paging_cookie: Option<String>,
+    /// FetchXML: whether more rows exist.
+    #[serde(rename = "@Microsoft.Dynamics.CRM.morerecords")]
+    pub more_records: Option<bool>,
+    /// `Microsoft.Dynamics.CRM.totalrecordcount`, when asked for.
+    #[serde(rename = "@Microsoft.Dynamics.CRM.totalrecordcount")]
+    pub total_record_count: Option<i64>,
+}
+
+struct PagingState {
+    client: DataverseClient,
+    next: Option<Url>,
+    prefer: Option<String>,
+    seen: HashSet<String>,
+}
+
+impl DataverseClient {
+    /// The pages of a query, one request each, following `@odata.nextLink` until there is none.
+    pub fn pages(&self, query: &Query) -> impl Stream<Item = Result<Page>> + Send + 'static {
+        let start = query
+            .to_relative_url()
+            .and_then(|relative| self.url(&relative));
+        let prefer = page_prefer(query.max_page_size_value(), query.annotations_value());
+        self.pages_from_start(start, prefer)
+    }
+
+    /// Resumes paging from a saved `@odata.nextLink`; pass the same page size and annotations
+    /// as the original query (Dataverse asks for the same `Prefer` on every page).
+    pub fn pages_from_link(
+        &self,
+        next_link: &str,
+        max_page_size: Option<u32>,
+        annotations: Option<&str>,
+    ) -> impl Stream<Item = Result<Page>> + Send + 'static {
+        let start = Url::parse(next_link)
+            .map_err(|_| {
+                DataverseError::invalid("next link", "pass the @odata.nextLink exactly as received")
+            })
+            .and_then(|url| self.check_same_org(&url).map(|()| url));
+        self.pages_from_start(start, page_prefer(max_page_size, annotations))
+    }
+
+    fn pages_from_start(
+        &self,
+        start: Result<Url>,
+        prefer: Option<String>,
+    ) -> impl Stream<Item = Result<Page>> + Send + 'static {
+        match start {
+            Ok(url) => page_stream(PagingState {
+                client: self.clone(),
+                next: Some(url),
+                prefer,
+                seen: HashSet::new(),
+            })
+            .boxed(),
+            Err(e) => stream::once(async move { Err(e) }).boxed(),
+        }
+    }
+
+    /// The rows of a query, across all pages.
+    pub fn records(&self, query: &Query) -> impl Stream<Item = Result<Record>> + Send + 'static {
+        flatten(self.pages(query))
+    }
+
+    /// The rows of a query as a serde type.
+    pub fn records_typed<T: DeserializeOwned + Send + 'static>(
+        &self,
+        query: &Query,
+    ) -> impl Stream<Item = Result<T>> + Send + 'static {
+        self.records(query)
+            .and_then(|r| async move { r.to_typed() })
+    }
+
+    /// The pages of a FetchXML query, following the paging cookie.
+    pub fn fetch_xml_pages(
+        &self,
+        query: &FetchXml,
+    ) -> impl Stream<Item = Result<Page>> + Send + 'static {
+        let client = self.clone();
+        stream::try_unfold(Some(query.clone()), move |next| {
+            let client = client.clone();
+            async move {
+                let Some(query) = next else { return Ok(None) };
+                let url = client.url(&query.to_relative_url())?;
+                let request = client
+                    .request(Method::Get, url, &RequestOptions::default())
+                    .header("Prefer", "odata.include-annotations=\"Microsoft.Dynamics.CRM.fetchxmlpagingcookie,Microsoft.Dynamics.CRM.morerecords\"");
+                let page: Page = client.send(request).await?.json()?;
+                let following = match (&page.more_records, &page.fetchxml_paging_cookie) {
+                    (Some(true), Some(cookie)) => Some(query.next_page(cookie)?),
+                    _ => None,
+                };
+                Ok(Some((page, following)))
+            }
+        })
+    }
+
+    /// The rows of a FetchXML query, across all pages.
+    pub fn fetch_xml_records(
+        &self,
+        query: &FetchXml,
+    ) -> impl Stream<Item = Result<Record>> + Send + 'static {
+        flatten(self.fetch_xml_pages(query))
+    }
+}
+
+fn page_stream(state: PagingState) -> impl Stream<Item = Result<Page>> + Send + 'static {
+    stream::try_unfold(state, |mut state| async move {
+        let Some(url) = state.next.take() else {
+            return Ok(None);
+        };
+        let mut request = state
+            .client
+            .request(Method::Get, url, &RequestOptions::default());
+        if let Some(prefer) = &state.prefer {
+            request = request.header("Prefer", prefer.clone());
+        }
+        let page: Page = state.client.send(request).await?.json()?;
+        if let Some(link) = &page.next_link {
+            let next = Url::parse(link).map_err(|_| {
+                DataverseError::UnexpectedResponse("@odata.nextLink is not a URL".into())
+            })?;
+            state.client.check_same_org(&next)?;
+            if !state.seen.insert(link.clone()) {
+                return Err(DataverseError::PagingLoop {
+                    link: redacted_url(&next),
+                });
+            }
+            state.next = Some(next);
+        }
+        Ok(Some((page, state)))
+    })
+}
+
+fn flatten(
+    pages: impl Stream<Item = Result<Page>> + Send + 'static,
+) -> impl Stream<Item = Result<Record>> + Send + 'static {
+    pages
+        .map_ok(|page| stream::iter(page.value.into_iter().map(Ok)))
+        .try_flatten()
+}
