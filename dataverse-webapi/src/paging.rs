@@ -48,6 +48,9 @@ struct PagingState {
     next: Option<Url>,
     prefer: Option<String>,
     seen: HashSet<String>,
+    /// Set when the page just returned pointed at a link already followed: the next poll
+    /// reports the loop instead of following it.
+    looped: Option<DataverseError>,
 }
 
 impl DataverseClient {
@@ -87,6 +90,7 @@ impl DataverseClient {
                 next: Some(url),
                 prefer,
                 seen: HashSet::new(),
+                looped: None,
             })
             .boxed(),
             Err(e) => stream::once(async move { Err(e) }).boxed(),
@@ -142,6 +146,9 @@ impl DataverseClient {
 
 fn page_stream(state: PagingState) -> impl Stream<Item = Result<Page>> + Send + 'static {
     stream::try_unfold(state, |mut state| async move {
+        if let Some(error) = state.looped.take() {
+            return Err(error);
+        }
         let Some(url) = state.next.take() else {
             return Ok(None);
         };
@@ -157,12 +164,13 @@ fn page_stream(state: PagingState) -> impl Stream<Item = Result<Page>> + Send + 
                 DataverseError::UnexpectedResponse("@odata.nextLink is not a URL".into())
             })?;
             state.client.check_same_org(&next)?;
-            if !state.seen.insert(link.clone()) {
-                return Err(DataverseError::PagingLoop {
+            if state.seen.insert(link.clone()) {
+                state.next = Some(next);
+            } else {
+                state.looped = Some(DataverseError::PagingLoop {
                     link: redacted_url(&next),
                 });
             }
-            state.next = Some(next);
         }
         Ok(Some((page, state)))
     })

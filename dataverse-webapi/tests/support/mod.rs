@@ -1,0 +1,86 @@
+//! Shared test setup: a wiremock org and a client pointed at it with a fixed token.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dataverse_webapi::{ClientOptions, DataverseClient};
+use dynamics_auth::{ManualClock, StaticTokenCredential};
+use dynamics_http::{PipelineOptions, RetryOptions};
+use wiremock::MockServer;
+
+pub(crate) struct Org {
+    pub(crate) server: MockServer,
+    pub(crate) client: DataverseClient,
+    pub(crate) clock: ManualClock,
+}
+
+pub(crate) async fn org() -> Org {
+    let server = MockServer::start().await;
+    let clock = ManualClock::starting_now();
+    let credential = StaticTokenCredential::new(
+        "test-token",
+        time::OffsetDateTime::now_utc() + Duration::from_secs(3600),
+    );
+    let client = DataverseClient::new(
+        &server.uri(),
+        Arc::new(credential),
+        ClientOptions {
+            pipeline: PipelineOptions {
+                clock: Arc::new(clock.clone()),
+                retry: RetryOptions {
+                    jitter: false,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .expect("client");
+    Org {
+        server,
+        client,
+        clock,
+    }
+}
+
+/// A fixture from `../shared/fixtures/dataverse/`, with `[Organization URI]` replaced.
+pub(crate) fn fixture(name: &str, org: &str) -> serde_json::Value {
+    let path = format!(
+        "{}/../../shared/fixtures/dataverse/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let text = text
+        .replace("[Organization URI]", org)
+        .replace("[Organization Uri]", org);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A fixture's response body as JSON. Documentation artefacts (a `... <Truncated for
+/// brevity>` line, and the trailing comma it leaves) are removed first, as INDEX.md describes.
+pub(crate) fn response_json(fixture: &serde_json::Value) -> serde_json::Value {
+    let body = fixture["response"]["body"].as_str().expect("response body");
+    let kept: Vec<&str> = body
+        .lines()
+        .filter(|l| !l.to_ascii_lowercase().contains("truncated for brevity"))
+        .collect();
+    let mut text = kept.join("\n");
+    // A comma left before a closing bracket.
+    loop {
+        let before = text.clone();
+        for close in ["]", "}"] {
+            text = text.replace(&format!(",\n{close}"), &format!("\n{close}"));
+            for indent in 1..=16 {
+                let pad = " ".repeat(indent);
+                text = text.replace(&format!(",\n{pad}{close}"), &format!("\n{pad}{close}"));
+            }
+        }
+        if text == before {
+            break;
+        }
+    }
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("fixture body: {e}"))
+}
