@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod batch;
 mod client;
 mod error;
 mod key;
@@ -8,6 +9,9 @@ mod paging;
 pub mod query;
 mod record;
 
+pub use batch::{
+    Batch, BatchOptions, BatchRequest, BatchResponse, BatchResult, MAX_BATCH_REQUESTS,
+};
 pub use client::{ClientOptions, DataverseClient, UpsertMode, UpsertOutcome, WhoAmI};
 pub use error::{DataverseError, Result, ServiceProtectionLimit};
 pub use key::{RecordKey, parse_entity_id};

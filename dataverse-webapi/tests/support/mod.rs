@@ -19,11 +19,25 @@ pub(crate) struct Org {
 pub(crate) async fn org() -> Org {
     let server = MockServer::start().await;
     let clock = ManualClock::starting_now();
+    let client = client_with_clock(&server, &clock);
+    Org {
+        server,
+        client,
+        clock,
+    }
+}
+
+/// A client for another mock server.
+pub(crate) fn client_for(server: &MockServer) -> DataverseClient {
+    client_with_clock(server, &ManualClock::starting_now())
+}
+
+fn client_with_clock(server: &MockServer, clock: &ManualClock) -> DataverseClient {
     let credential = StaticTokenCredential::new(
         "test-token",
         time::OffsetDateTime::now_utc() + Duration::from_secs(3600),
     );
-    let client = DataverseClient::new(
+    DataverseClient::new(
         &server.uri(),
         Arc::new(credential),
         ClientOptions {
@@ -38,12 +52,7 @@ pub(crate) async fn org() -> Org {
             ..Default::default()
         },
     )
-    .expect("client");
-    Org {
-        server,
-        client,
-        clock,
-    }
+    .expect("client")
 }
 
 /// A fixture from `../shared/fixtures/dataverse/`, with `[Organization URI]` replaced.

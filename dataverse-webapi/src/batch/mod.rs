@@ -1,0 +1,453 @@
+//! `$batch`: many operations in one request, with atomic change sets, `Content-ID`
+//! references and `Prefer: odata.continue-on-error`. Batches larger than the service allows
+//! are split.
+
+mod multipart;
+
+use std::fmt;
+
+use dynamics_http::{Method, status_error};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::client::DataverseClient;
+use crate::error::{DataverseError, Result};
+use crate::key::{RecordKey, parse_entity_id};
+use crate::query::check_column;
+use crate::record::field_only;
+use multipart::{PartItem, PartRequest, read_batch, write_batch};
+
+/// The most requests Dataverse accepts in one batch.
+pub const MAX_BATCH_REQUESTS: usize = 1000;
+
+/// One operation in a batch. Paths are relative to the API root (`accounts`,
+/// `accounts(…)/name`) or start with a `Content-ID` reference (`$1`, `$1/primarycontactid/$ref`).
+#[derive(Clone)]
+pub struct BatchRequest {
+    method: Method,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+    content_id: Option<String>,
+}
+
+impl BatchRequest {
+    fn new(method: Method, path: &str) -> Self {
+        BatchRequest {
+            method,
+            path: path.trim_start_matches('/').to_string(),
+            headers: Vec::new(),
+            body: None,
+            content_id: None,
+        }
+    }
+
+    fn with_body(mut self, body: &impl Serialize) -> Result<Self> {
+        self.body = Some(serde_json::to_vec(body).map_err(|e| {
+            DataverseError::invalid(
+                "batch body",
+                format!("cannot be serialised: {}", field_only(&e)),
+            )
+        })?);
+        Ok(self)
+    }
+
+    /// `GET path`.
+    pub fn get(path: &str) -> Self {
+        Self::new(Method::Get, path).header("Accept", "application/json")
+    }
+
+    /// `POST path` with a JSON body.
+    pub fn post(path: &str, body: &impl Serialize) -> Result<Self> {
+        Self::new(Method::Post, path).with_body(body)
+    }
+
+    /// `PATCH path` with a JSON body.
+    pub fn patch(path: &str, body: &impl Serialize) -> Result<Self> {
+        Self::new(Method::Patch, path).with_body(body)
+    }
+
+    /// `PUT path` with a JSON body.
+    pub fn put(path: &str, body: &impl Serialize) -> Result<Self> {
+        Self::new(Method::Put, path).with_body(body)
+    }
+
+    /// `DELETE path`.
+    pub fn delete(path: &str) -> Self {
+        Self::new(Method::Delete, path)
+    }
+
+    /// Creates a row.
+    pub fn create(entity_set: &str, record: &impl Serialize) -> Result<Self> {
+        check_column(entity_set).map_err(|fix| DataverseError::invalid("entity set", fix))?;
+        Self::post(entity_set, record)
+    }
+
+    /// Updates a row (`If-Match: *`: never creates).
+    pub fn update(
+        entity_set: &str,
+        key: impl Into<RecordKey>,
+        changes: &impl Serialize,
+    ) -> Result<Self> {
+        Ok(Self::patch(&row_path(entity_set, &key.into())?, changes)?.header("If-Match", "*"))
+    }
+
+    /// Creates or updates a row by id or alternate key.
+    pub fn upsert(
+        entity_set: &str,
+        key: impl Into<RecordKey>,
+        record: &impl Serialize,
+    ) -> Result<Self> {
+        Self::patch(&row_path(entity_set, &key.into())?, record)
+    }
+
+    /// Deletes a row.
+    pub fn delete_row(entity_set: &str, key: impl Into<RecordKey>) -> Result<Self> {
+        Ok(Self::delete(&row_path(entity_set, &key.into())?))
+    }
+
+    /// Adds a header to this operation.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Names this operation so later operations in the same change set can refer to the row it
+    /// creates as `$id`.
+    pub fn content_id(mut self, id: impl fmt::Display) -> Self {
+        self.content_id = Some(id.to_string());
+        self
+    }
+
+    /// The method.
+    pub fn method(&self) -> Method {
+        self.method
+    }
+}
+
+fn row_path(entity_set: &str, key: &RecordKey) -> Result<String> {
+    check_column(entity_set).map_err(|fix| DataverseError::invalid("entity set", fix))?;
+    Ok(format!("{entity_set}{}", key.segment()?))
+}
+
+impl fmt::Debug for BatchRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchRequest")
+            .field("method", &self.method)
+            .field("path", &self.path.split('?').next().unwrap_or_default())
+            .field("content_id", &self.content_id)
+            .field("body_len", &self.body.as_ref().map(Vec::len))
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone)]
+enum BatchItem {
+    Single(BatchRequest),
+    ChangeSet(Vec<BatchRequest>),
+}
+
+impl BatchItem {
+    fn len(&self) -> usize {
+        match self {
+            BatchItem::Single(_) => 1,
+            BatchItem::ChangeSet(r) => r.len(),
+        }
+    }
+}
+
+/// A batch: operations and change sets, executed in order.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    items: Vec<BatchItem>,
+}
+
+impl Batch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Batch::default()
+    }
+
+    /// Adds an operation.
+    pub fn push(&mut self, request: BatchRequest) -> &mut Self {
+        self.items.push(BatchItem::Single(request));
+        self
+    }
+
+    /// Adds a change set: its operations succeed or fail together. GETs are not allowed in a
+    /// change set, and `Content-ID`s must be unique within it.
+    pub fn push_change_set(&mut self, requests: Vec<BatchRequest>) -> Result<&mut Self> {
+        if requests.is_empty() {
+            return Err(DataverseError::invalid(
+                "change set",
+                "add at least one operation",
+            ));
+        }
+        if requests.iter().any(|r| r.method == Method::Get) {
+            return Err(DataverseError::invalid(
+                "change set",
+                "GET is not allowed inside a change set",
+            ));
+        }
+        if requests.len() > MAX_BATCH_REQUESTS {
+            return Err(DataverseError::invalid(
+                "change set",
+                format!("at most {MAX_BATCH_REQUESTS} operations: a change set cannot be split"),
+            ));
+        }
+        let mut ids: Vec<&str> = requests
+            .iter()
+            .filter_map(|r| r.content_id.as_deref())
+            .collect();
+        let count = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.len() != count {
+            return Err(DataverseError::invalid(
+                "change set",
+                "Content-IDs must be unique",
+            ));
+        }
+        self.items.push(BatchItem::ChangeSet(requests));
+        Ok(self)
+    }
+
+    /// Number of operations.
+    pub fn len(&self) -> usize {
+        self.items.iter().map(BatchItem::len).sum()
+    }
+
+    /// `true` when empty.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// How to run a batch.
+#[derive(Debug, Clone)]
+pub struct BatchOptions {
+    /// Run every operation even after one fails (`Prefer: odata.continue-on-error`). Otherwise
+    /// the batch stops at the first failure.
+    pub continue_on_error: bool,
+    /// Operations per request; larger batches are split (at most 1000, the service's limit).
+    pub max_requests_per_batch: usize,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        BatchOptions {
+            continue_on_error: false,
+            max_requests_per_batch: MAX_BATCH_REQUESTS,
+        }
+    }
+}
+
+/// The answer to one operation.
+#[derive(Clone)]
+pub struct BatchResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers, names lower-case.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+    /// The operation's Content-ID, if it had one.
+    pub content_id: Option<String>,
+}
+
+impl BatchResponse {
+    /// 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// A header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            DataverseError::UnexpectedResponse(format!("batch part body: {}", field_only(&e)))
+        })
+    }
+
+    /// The Dataverse error code and message, for a failed operation.
+    pub fn error(&self) -> Option<(Option<String>, Option<String>)> {
+        (!self.is_success()).then(|| dynamics_http::parse_error_body(&self.body))
+    }
+}
+
+impl fmt::Debug for BatchResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchResponse")
+            .field("status", &self.status)
+            .field("content_id", &self.content_id)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+/// The answers of a batch, in order; operations not run (after a failure without
+/// `continue_on_error`) are counted.
+#[derive(Debug, Clone)]
+pub struct BatchResult {
+    /// One answer per operation that ran.
+    pub responses: Vec<BatchResponse>,
+    /// Operations that did not run.
+    pub not_executed: usize,
+}
+
+impl BatchResult {
+    /// `true` if every operation ran and succeeded.
+    pub fn all_succeeded(&self) -> bool {
+        self.not_executed == 0 && self.responses.iter().all(BatchResponse::is_success)
+    }
+}
+
+impl DataverseClient {
+    /// Runs a batch, split into requests of at most `options.max_requests_per_batch`
+    /// operations (change sets are kept whole).
+    pub async fn execute_batch(
+        &self,
+        batch: &Batch,
+        options: &BatchOptions,
+    ) -> Result<BatchResult> {
+        let limit = options.max_requests_per_batch.clamp(1, MAX_BATCH_REQUESTS);
+        let chunks = split(&batch.items, limit)?;
+        let mut result = BatchResult {
+            responses: Vec::with_capacity(batch.len()),
+            not_executed: 0,
+        };
+        let mut stopped = false;
+        for chunk in chunks {
+            let size: usize = chunk.iter().map(|i| i.len()).sum();
+            if stopped {
+                result.not_executed += size;
+                continue;
+            }
+            let responses = self.send_batch(chunk, options.continue_on_error).await?;
+            let failed = responses.len() < size || responses.iter().any(|r| !r.is_success());
+            result.not_executed += size.saturating_sub(responses.len());
+            result.responses.extend(responses);
+            if failed && !options.continue_on_error {
+                stopped = true;
+            }
+        }
+        Ok(result)
+    }
+
+    async fn send_batch(
+        &self,
+        items: &[BatchItem],
+        continue_on_error: bool,
+    ) -> Result<Vec<BatchResponse>> {
+        let parts: Result<Vec<PartItem>> = items
+            .iter()
+            .map(|item| match item {
+                BatchItem::Single(r) => Ok(PartItem::Single(self.part(r)?)),
+                BatchItem::ChangeSet(rs) => Ok(PartItem::ChangeSet(
+                    rs.iter().map(|r| self.part(r)).collect::<Result<_>>()?,
+                )),
+            })
+            .collect();
+        let (body, content_type) = write_batch(&parts?, &Uuid::new_v4().to_string());
+        let mut request = self
+            .request(
+                Method::Post,
+                self.url("$batch")?,
+                &crate::RequestOptions::default(),
+            )
+            .body(body, &content_type);
+        if continue_on_error {
+            request = request.header("Prefer", "odata.continue-on-error");
+        }
+        let response = self.pipeline().send_any_status(request).await?;
+        let answer_type = response
+            .header("content-type")
+            .unwrap_or_default()
+            .to_string();
+        if !answer_type
+            .to_ascii_lowercase()
+            .starts_with("multipart/mixed")
+        {
+            if response.status() >= 400 {
+                return Err(status_error(&response).into());
+            }
+            return Err(DataverseError::UnexpectedResponse(format!(
+                "batch answered {} with {answer_type} instead of multipart/mixed",
+                response.status()
+            )));
+        }
+        let parts = read_batch(&answer_type, response.body())?;
+        Ok(parts
+            .into_iter()
+            .map(|p| BatchResponse {
+                status: p.status,
+                headers: p.headers,
+                body: p.body,
+                content_id: p.content_id,
+            })
+            .collect())
+    }
+
+    fn part(&self, request: &BatchRequest) -> Result<PartRequest> {
+        let target = if request.path.starts_with('$') && !request.path.starts_with("$batch") {
+            request.path.clone()
+        } else {
+            // Resolve against the API root so nothing can point outside the org.
+            let url = self.url(&request.path)?;
+            let mut target = url.path().to_string();
+            if let Some(q) = url.query() {
+                target.push('?');
+                target.push_str(q);
+            }
+            target
+        };
+        Ok(PartRequest {
+            method: request.method.as_str(),
+            target,
+            headers: request.headers.clone(),
+            body: request.body.clone(),
+            content_id: request.content_id.clone(),
+        })
+    }
+
+    /// The id of the row a batch operation created (from its `OData-EntityId`).
+    pub fn batch_entity_id(&self, response: &BatchResponse) -> Result<Option<Uuid>> {
+        match response.header("odata-entityid") {
+            Some(h) => Ok(Some(parse_entity_id(self.api_root(), h)?.1)),
+            None => Ok(None),
+        }
+    }
+}
+
+fn split(items: &[BatchItem], limit: usize) -> Result<Vec<&[BatchItem]>> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    let mut size = 0;
+    for (i, item) in items.iter().enumerate() {
+        let n = item.len();
+        if n > limit {
+            return Err(DataverseError::invalid(
+                "batch",
+                format!("a change set of {n} operations exceeds the {limit} per request"),
+            ));
+        }
+        if size + n > limit {
+            chunks.push(&items[start..i]);
+            start = i;
+            size = 0;
+        }
+        size += n;
+    }
+    if start < items.len() {
+        chunks.push(&items[start..]);
+    }
+    Ok(chunks)
+}
