@@ -4,7 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use dynamics_auth::{TokenCredential, scopes, secure_url};
-use dynamics_http::{BearerAuth, HttpRequest, HttpResponse, Method, Pipeline, PipelineOptions};
+use dynamics_http::{
+    AttemptObserver, BearerAuth, HttpRequest, HttpResponse, Method, Pipeline, PipelineOptions,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -13,6 +15,7 @@ use uuid::Uuid;
 
 use crate::error::{DataverseError, Result};
 use crate::key::{RecordKey, parse_entity_id};
+use crate::limiter::{ConcurrencyLimiter, LimiterOptions};
 use crate::options::RequestOptions;
 use crate::query::{Expand, check_column, prefer_header};
 use crate::record::{Record, field_only};
@@ -27,6 +30,8 @@ pub struct ClientOptions {
     /// The scope to sign in for; by default `{org}/.default` (app-only). Use
     /// [`scopes::dataverse_user_impersonation`] for user sign-ins.
     pub scope: Option<String>,
+    /// The adaptive limit on concurrent requests, shared by the client's clones.
+    pub concurrency: LimiterOptions,
 }
 
 impl Default for ClientOptions {
@@ -35,6 +40,7 @@ impl Default for ClientOptions {
             api_version: "v9.2".into(),
             pipeline: PipelineOptions::default(),
             scope: None,
+            concurrency: LimiterOptions::default(),
         }
     }
 }
@@ -50,6 +56,7 @@ struct Inner {
     org_url: Url,
     api_root: Url,
     pipeline: Pipeline,
+    limiter: ConcurrencyLimiter,
 }
 
 /// What an upsert did.
@@ -117,12 +124,19 @@ impl DataverseClient {
                 .map_err(|e| DataverseError::invalid("org URL", e.to_string()))?,
         };
         let auth = BearerAuth::new(credential, vec![scope], &org_url)?;
-        let pipeline = Pipeline::new(Some(auth), options.pipeline)?;
+        let limiter = ConcurrencyLimiter::new(options.concurrency);
+        let mut pipeline_options = options.pipeline;
+        pipeline_options.observer = Some(match pipeline_options.observer.take() {
+            Some(theirs) => Arc::new(BothObservers(limiter.observer(), theirs)),
+            None => limiter.observer(),
+        });
+        let pipeline = Pipeline::new(Some(auth), pipeline_options)?;
         Ok(DataverseClient {
             inner: Arc::new(Inner {
                 org_url,
                 api_root,
                 pipeline,
+                limiter,
             }),
         })
     }
@@ -172,9 +186,21 @@ impl DataverseClient {
         options.apply(request)
     }
 
-    /// Sends a request through the pipeline.
+    /// The concurrency limiter the client's requests share.
+    pub fn limiter(&self) -> &ConcurrencyLimiter {
+        &self.inner.limiter
+    }
+
+    /// Sends a request through the limiter and the pipeline; an error status is an error.
     pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        let _slot = self.inner.limiter.acquire().await;
         Ok(self.inner.pipeline.send(request).await?)
+    }
+
+    /// Sends a request through the limiter and the pipeline, returning any final status.
+    pub async fn send_any_status(&self, request: HttpRequest) -> Result<HttpResponse> {
+        let _slot = self.inner.limiter.acquire().await;
+        Ok(self.inner.pipeline.send_any_status(request).await?)
     }
 
     fn record_url(&self, entity_set: &str, key: &RecordKey) -> Result<Url> {
@@ -594,6 +620,17 @@ fn parse_optional_json(response: &HttpResponse) -> Result<Value> {
 /// `Prefer` for a page request.
 pub(crate) fn page_prefer(max_page_size: Option<u32>, annotations: Option<&str>) -> Option<String> {
     prefer_header(max_page_size, annotations)
+}
+
+/// Tells two observers about each attempt.
+#[derive(Debug)]
+struct BothObservers(Arc<dyn AttemptObserver>, Arc<dyn AttemptObserver>);
+
+impl AttemptObserver for BothObservers {
+    fn on_attempt(&self, outcome: &dynamics_http::AttemptOutcome) {
+        self.0.on_attempt(outcome);
+        self.1.on_attempt(outcome);
+    }
 }
 
 impl fmt::Debug for DataverseClient {

@@ -4,6 +4,7 @@ mod batch;
 mod client;
 mod error;
 mod key;
+mod limiter;
 mod options;
 mod paging;
 pub mod query;
@@ -15,6 +16,7 @@ pub use batch::{
 pub use client::{ClientOptions, DataverseClient, UpsertMode, UpsertOutcome, WhoAmI};
 pub use error::{DataverseError, Result, ServiceProtectionLimit};
 pub use key::{RecordKey, parse_entity_id};
+pub use limiter::{ConcurrencyLimiter, LimiterOptions, Permit};
 pub use options::{Impersonation, RequestOptions};
 pub use paging::Page;
 pub use query::fetchxml::FetchXml;

@@ -9,7 +9,9 @@ mod retry;
 
 pub use auth::BearerAuth;
 pub use error::{HttpError, StatusError, parse_error_body};
-pub use pipeline::{Pipeline, PipelineOptions, Timeouts, status_error};
+pub use pipeline::{
+    AttemptObserver, AttemptOutcome, Pipeline, PipelineOptions, Timeouts, status_error,
+};
 pub use request::{HttpRequest, Method, redacted_url};
 pub use response::HttpResponse;
 pub use retry::{RetryOptions, parse_retry_after};

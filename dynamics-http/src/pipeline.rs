@@ -34,6 +34,44 @@ impl Default for Timeouts {
     }
 }
 
+/// What one attempt came to, for an [`AttemptObserver`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct AttemptOutcome {
+    /// The status, when the service answered.
+    pub status: Option<u16>,
+    /// Time from sending to the end of the body.
+    pub latency: Duration,
+    /// `Retry-After`, when the service sent one.
+    pub retry_after: Option<Duration>,
+    /// `x-ms-dop-hint`: the degree of parallelism the service recommends.
+    pub dop_hint: Option<usize>,
+}
+
+impl AttemptOutcome {
+    /// An outcome (for observers' tests, and for clients that report their own attempts).
+    pub fn new(
+        status: Option<u16>,
+        latency: Duration,
+        retry_after: Option<Duration>,
+        dop_hint: Option<usize>,
+    ) -> Self {
+        AttemptOutcome {
+            status,
+            latency,
+            retry_after,
+            dop_hint,
+        }
+    }
+}
+
+/// Sees every attempt the pipeline makes, retries included: the hook for adaptive
+/// concurrency control and metrics.
+pub trait AttemptObserver: Send + Sync + fmt::Debug {
+    /// Called after each attempt.
+    fn on_attempt(&self, outcome: &AttemptOutcome);
+}
+
 /// Options of a [`Pipeline`]. Construct with `..Default::default()`.
 #[derive(Debug, Clone)]
 pub struct PipelineOptions {
@@ -45,6 +83,8 @@ pub struct PipelineOptions {
     pub user_agent: String,
     /// Where waiting comes from; replace it in tests.
     pub clock: Arc<dyn Clock>,
+    /// Told about every attempt (default none).
+    pub observer: Option<Arc<dyn AttemptObserver>>,
 }
 
 impl Default for PipelineOptions {
@@ -54,6 +94,7 @@ impl Default for PipelineOptions {
             timeouts: Timeouts::default(),
             user_agent: concat!("dynamics-rs/", env!("CARGO_PKG_VERSION")).to_string(),
             clock: Arc::new(SystemClock),
+            observer: None,
         }
     }
 }
@@ -235,9 +276,13 @@ impl Pipeline {
         if let Some(body) = request.body_bytes() {
             builder = builder.body(body.to_vec());
         }
+        let started = std::time::Instant::now();
         let response = match builder.send().await {
             Ok(r) => r,
-            Err(e) => return Attempt::Failed(transport_error(request, &e)),
+            Err(e) => {
+                self.observe(None, started, &[]);
+                return Attempt::Failed(transport_error(request, &e));
+            }
         };
         let status = response.status().as_u16();
         let headers: Vec<(String, String)> = response
@@ -249,7 +294,9 @@ impl Pipeline {
                     .map(|v| (k.as_str().to_string(), v.to_string()))
             })
             .collect();
-        match response.bytes().await {
+        let body = response.bytes().await;
+        self.observe(Some(status), started, &headers);
+        match body {
             Ok(body) => Attempt::Answered(HttpResponse {
                 method: request.method(),
                 url: url.clone(),
@@ -259,6 +306,31 @@ impl Pipeline {
             }),
             Err(e) => Attempt::Failed(transport_error(request, &e)),
         }
+    }
+}
+
+impl Pipeline {
+    fn observe(
+        &self,
+        status: Option<u16>,
+        started: std::time::Instant,
+        headers: &[(String, String)],
+    ) {
+        let Some(observer) = &self.inner.options.observer else {
+            return;
+        };
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        observer.on_attempt(&AttemptOutcome {
+            status,
+            latency: started.elapsed(),
+            retry_after: header("retry-after").and_then(parse_retry_after),
+            dop_hint: header("x-ms-dop-hint").and_then(|v| v.trim().parse().ok()),
+        });
     }
 }
 

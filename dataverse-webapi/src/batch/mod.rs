@@ -367,7 +367,7 @@ impl DataverseClient {
         if continue_on_error {
             request = request.header("Prefer", "odata.continue-on-error");
         }
-        let response = self.pipeline().send_any_status(request).await?;
+        let response = self.send_any_status(request).await?;
         let answer_type = response
             .header("content-type")
             .unwrap_or_default()
