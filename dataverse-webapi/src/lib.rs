@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod batch;
+mod bulk;
 mod client;
 mod error;
 mod key;
@@ -13,6 +14,7 @@ mod record;
 pub use batch::{
     Batch, BatchOptions, BatchRequest, BatchResponse, BatchResult, MAX_BATCH_REQUESTS,
 };
+pub use bulk::{BulkFailure, BulkOptions, BulkOutcome, BulkReport};
 pub use client::{ClientOptions, DataverseClient, UpsertMode, UpsertOutcome, WhoAmI};
 pub use error::{DataverseError, Result, ServiceProtectionLimit};
 pub use key::{RecordKey, parse_entity_id};

@@ -4,30 +4,9 @@
 mod support;
 
 use dataverse_webapi::{Batch, BatchOptions, BatchRequest, Record};
+use support::EchoCreates;
 use wiremock::matchers::{header, method, path};
-use wiremock::{Mock, Request, Respond, ResponseTemplate};
-
-/// Answers each batch with one 204 per operation it contains (`Content-ID` echoed), like the
-/// service would for creates.
-struct EchoCreates {
-    org: String,
-}
-
-impl Respond for EchoCreates {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let body = String::from_utf8_lossy(&request.body);
-        let operations = body.matches(" HTTP/1.1\r\n").count();
-        let mut out = String::new();
-        for i in 0..operations {
-            out.push_str(&format!(
-                "--batchresponse_x\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 204 No Content\r\nOData-EntityId: {}/api/data/v9.2/leads(00000000-0000-0000-0000-{i:012})\r\n\r\n\r\n",
-                self.org
-            ));
-        }
-        out.push_str("--batchresponse_x--\r\n");
-        ResponseTemplate::new(200).set_body_raw(out, "multipart/mixed; boundary=batchresponse_x")
-    }
-}
+use wiremock::{Mock, ResponseTemplate};
 
 #[tokio::test]
 async fn a_batch_over_the_limit_is_split() {

@@ -418,6 +418,37 @@ impl DataverseClient {
         })
     }
 
+    /// Sends one batch operation as a plain request (for batches of one), answering in the same
+    /// shape as a batch part. Error statuses are answers, not errors.
+    pub(crate) async fn send_single(&self, request: &BatchRequest) -> Result<BatchResponse> {
+        if request.path.starts_with('$') {
+            return Err(DataverseError::invalid(
+                "batch operation",
+                "a Content-ID reference only works inside a change set",
+            ));
+        }
+        let mut http = self.request(
+            request.method,
+            self.url(&request.path)?,
+            &crate::RequestOptions::default(),
+        );
+        for (name, value) in &request.headers {
+            http = http.header(name.as_str(), value.as_str());
+        }
+        if let Some(body) = &request.body {
+            http = http.body(body.clone(), "application/json; charset=utf-8");
+        }
+        // Creates by POST are not safe to repeat after an ambiguous failure; the rest are.
+        http = http.retry_safe(request.method != Method::Post);
+        let response = self.send_any_status(http).await?;
+        Ok(BatchResponse {
+            status: response.status(),
+            headers: response.headers().to_vec(),
+            body: response.into_body(),
+            content_id: None,
+        })
+    }
+
     /// The id of the row a batch operation created (from its `OData-EntityId`).
     pub fn batch_entity_id(&self, response: &BatchResponse) -> Result<Option<Uuid>> {
         match response.header("odata-entityid") {

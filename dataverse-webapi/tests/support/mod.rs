@@ -8,7 +8,7 @@ use std::time::Duration;
 use dataverse_webapi::{ClientOptions, DataverseClient};
 use dynamics_auth::{ManualClock, StaticTokenCredential};
 use dynamics_http::{PipelineOptions, RetryOptions};
-use wiremock::MockServer;
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
 pub(crate) struct Org {
     pub(crate) server: MockServer,
@@ -92,4 +92,26 @@ pub(crate) fn response_json(fixture: &serde_json::Value) -> serde_json::Value {
         }
     }
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("fixture body: {e}"))
+}
+
+/// Answers each batch with one 204 per operation it contains (`Content-ID` echoed), like the
+/// service would for creates.
+pub(crate) struct EchoCreates {
+    pub(crate) org: String,
+}
+
+impl Respond for EchoCreates {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body = String::from_utf8_lossy(&request.body);
+        let operations = body.matches(" HTTP/1.1\r\n").count();
+        let mut out = String::new();
+        for i in 0..operations {
+            out.push_str(&format!(
+                "--batchresponse_x\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 204 No Content\r\nOData-EntityId: {}/api/data/v9.2/leads(00000000-0000-0000-0000-{i:012})\r\n\r\n\r\n",
+                self.org
+            ));
+        }
+        out.push_str("--batchresponse_x--\r\n");
+        ResponseTemplate::new(200).set_body_raw(out, "multipart/mixed; boundary=batchresponse_x")
+    }
 }

@@ -1,0 +1,270 @@
+//! Bulk writes: many rows through batches sent in parallel, with one outcome per row.
+//!
+//! The client's concurrency limiter decides how many batches are in flight, so callers do not
+//! need to know the org's limits; `parallelism` only caps how many are queued at once.
+
+use futures::{StreamExt, stream};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::batch::{Batch, BatchOptions, BatchRequest, BatchResponse};
+use crate::client::DataverseClient;
+use crate::error::{DataverseError, Result};
+use crate::key::RecordKey;
+
+/// How to run a bulk write.
+#[derive(Debug, Clone)]
+pub struct BulkOptions {
+    /// Rows per `$batch` (default 10, Microsoft's suggested start; 1 sends plain requests).
+    pub batch_size: usize,
+    /// Most batches queued at once (default 64); the concurrency limiter decides how many are
+    /// actually in flight.
+    pub parallelism: usize,
+}
+
+impl Default for BulkOptions {
+    fn default() -> Self {
+        BulkOptions {
+            batch_size: 10,
+            parallelism: 64,
+        }
+    }
+}
+
+/// Why one row was not written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BulkFailure {
+    /// HTTP status of the row's operation, when there was one.
+    pub status: Option<u16>,
+    /// The Dataverse error code.
+    pub code: Option<String>,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// One row's outcome: its position in the input and the row id (for creates and upserts) or
+/// the failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkOutcome {
+    /// Index in the input.
+    pub index: usize,
+    /// The id written, when the service returned one, or why it failed.
+    pub result: std::result::Result<Option<Uuid>, BulkFailure>,
+}
+
+/// Outcomes in input order.
+#[derive(Debug, Clone, Default)]
+pub struct BulkReport {
+    /// One per input row.
+    pub outcomes: Vec<BulkOutcome>,
+}
+
+impl BulkReport {
+    /// Rows written.
+    pub fn succeeded(&self) -> usize {
+        self.outcomes.iter().filter(|o| o.result.is_ok()).count()
+    }
+
+    /// Rows not written.
+    pub fn failed(&self) -> impl Iterator<Item = &BulkOutcome> {
+        self.outcomes.iter().filter(|o| o.result.is_err())
+    }
+}
+
+impl DataverseClient {
+    /// Creates every row.
+    pub async fn create_many<T: Serialize>(
+        &self,
+        entity_set: &str,
+        rows: &[T],
+        options: &BulkOptions,
+    ) -> Result<BulkReport> {
+        let requests = rows
+            .iter()
+            .map(|r| BatchRequest::create(entity_set, r))
+            .collect();
+        self.run_bulk(requests, options).await
+    }
+
+    /// Creates or updates every row by its key.
+    pub async fn upsert_many<T: Serialize>(
+        &self,
+        entity_set: &str,
+        rows: &[(RecordKey, T)],
+        options: &BulkOptions,
+    ) -> Result<BulkReport> {
+        let requests = rows
+            .iter()
+            .map(|(k, r)| BatchRequest::upsert(entity_set, k.clone(), r))
+            .collect();
+        self.run_bulk(requests, options).await
+    }
+
+    /// Updates every row by its key (never creates).
+    pub async fn update_many<T: Serialize>(
+        &self,
+        entity_set: &str,
+        rows: &[(RecordKey, T)],
+        options: &BulkOptions,
+    ) -> Result<BulkReport> {
+        let requests = rows
+            .iter()
+            .map(|(k, r)| BatchRequest::update(entity_set, k.clone(), r))
+            .collect();
+        self.run_bulk(requests, options).await
+    }
+
+    /// Deletes every row.
+    pub async fn delete_many(
+        &self,
+        entity_set: &str,
+        keys: &[RecordKey],
+        options: &BulkOptions,
+    ) -> Result<BulkReport> {
+        let requests = keys
+            .iter()
+            .map(|k| BatchRequest::delete_row(entity_set, k.clone()))
+            .collect();
+        self.run_bulk(requests, options).await
+    }
+
+    async fn run_bulk(
+        &self,
+        requests: Vec<Result<BatchRequest>>,
+        options: &BulkOptions,
+    ) -> Result<BulkReport> {
+        let total = requests.len();
+        let mut outcomes: Vec<Option<BulkOutcome>> = vec![None; total];
+        let mut ready = Vec::with_capacity(total);
+        for (index, request) in requests.into_iter().enumerate() {
+            match request {
+                Ok(r) => ready.push((index, r)),
+                // A row that cannot even be written into a request fails alone.
+                Err(e) => outcomes[index] = Some(failure(index, None, None, e.to_string())),
+            }
+        }
+        let batch_size = options
+            .batch_size
+            .clamp(1, crate::batch::MAX_BATCH_REQUESTS);
+        let chunks: Vec<Vec<(usize, BatchRequest)>> = ready
+            .chunks(batch_size)
+            .map(<[(usize, BatchRequest)]>::to_vec)
+            .collect();
+        let mut results = stream::iter(chunks)
+            .map(|chunk| async move {
+                let outcome = self.run_chunk(&chunk).await;
+                (chunk, outcome)
+            })
+            .buffer_unordered(options.parallelism.max(1));
+        while let Some((chunk, result)) = results.next().await {
+            match result {
+                Ok(chunk_outcomes) => {
+                    for outcome in chunk_outcomes {
+                        let index = outcome.index;
+                        outcomes[index] = Some(outcome);
+                    }
+                }
+                Err(e) => {
+                    for (index, _) in &chunk {
+                        outcomes[*index] = Some(failure(
+                            *index,
+                            e.status(),
+                            e.code().map(str::to_string),
+                            e.to_string(),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(BulkReport {
+            outcomes: outcomes
+                .into_iter()
+                .enumerate()
+                .map(|(index, o)| {
+                    o.unwrap_or_else(|| failure(index, None, None, "the row was not sent".into()))
+                })
+                .collect(),
+        })
+    }
+
+    async fn run_chunk(&self, chunk: &[(usize, BatchRequest)]) -> Result<Vec<BulkOutcome>> {
+        if let [(index, request)] = chunk {
+            return Ok(vec![self.run_single(*index, request).await]);
+        }
+        let mut batch = Batch::new();
+        for (_, request) in chunk {
+            batch.push(request.clone());
+        }
+        let result = self
+            .execute_batch(
+                &batch,
+                &BatchOptions {
+                    continue_on_error: true,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        if result.responses.len() != chunk.len() {
+            return Err(DataverseError::UnexpectedResponse(format!(
+                "a batch of {} answered {} parts",
+                chunk.len(),
+                result.responses.len()
+            )));
+        }
+        Ok(chunk
+            .iter()
+            .zip(&result.responses)
+            .map(|((index, _), response)| self.outcome(*index, response))
+            .collect())
+    }
+
+    async fn run_single(&self, index: usize, request: &BatchRequest) -> BulkOutcome {
+        // One row: a plain request is cheaper for the service than a batch of one.
+        match self.send_single(request).await {
+            Ok(response) => self.outcome(index, &response),
+            Err(e) => failure(
+                index,
+                e.status(),
+                e.code().map(str::to_string),
+                e.to_string(),
+            ),
+        }
+    }
+
+    fn outcome(&self, index: usize, response: &BatchResponse) -> BulkOutcome {
+        if response.is_success() {
+            return match self.batch_entity_id(response) {
+                Ok(id) => BulkOutcome {
+                    index,
+                    result: Ok(id),
+                },
+                Err(e) => failure(index, Some(response.status), None, e.to_string()),
+            };
+        }
+        let (code, message) = response.error().unwrap_or((None, None));
+        failure(
+            index,
+            Some(response.status),
+            code,
+            message
+                .unwrap_or_else(|| format!("the operation failed with HTTP {}", response.status)),
+        )
+    }
+}
+
+fn failure(
+    index: usize,
+    status: Option<u16>,
+    code: Option<String>,
+    message: String,
+) -> BulkOutcome {
+    BulkOutcome {
+        index,
+        result: Err(BulkFailure {
+            status,
+            code,
+            message,
+        }),
+    }
+}
