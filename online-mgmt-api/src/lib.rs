@@ -1,6 +1,27 @@
-//! Client for the Dynamics 365 Online Management API (`admin.services.crm*.dynamics.com`) and
-//! its Power Platform successor.
-//!
-//! This crate is filled by the admin-slice work: application registration
-//! (`TenantApplicationIdentities`), `ApplyUser` force sync, instances and long-running
-//! operations. It has no public items yet; sign-in comes from `dynamics-auth`.
+#![doc = include_str!("../README.md")]
+
+mod admin;
+mod bap;
+mod client;
+mod discovery;
+mod error;
+mod models;
+mod operations;
+mod poller;
+mod regions;
+mod requests;
+mod version;
+
+pub use admin::{AdminApi, AdminBackend, RegisteredApplication};
+pub use bap::{
+    AdminApplication, BapEndpoint, BapOptions, BapRequests, Environment, LinkedEnvironment,
+    PowerPlatformAdminClient,
+};
+pub use client::{ClientOptions, OnlineManagementClient};
+pub use discovery::Discovery;
+pub use error::AdminError;
+pub use models::*;
+pub use poller::{OperationPoller, WaitOptions};
+pub use regions::{Region, ServiceEndpoint};
+pub use requests::Requests;
+pub use version::ApiVersion;
