@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::seed::SeedFile;
 
-/// How the emulator starts: port, extra seed data, token lifetimes and device-code behaviour.
+/// How the emulator starts: port, extra seed data, token lifetimes, device-code behaviour and
+/// the pace of admin operations.
 ///
 /// Construct it with `..Default::default()`:
 ///
@@ -36,6 +37,11 @@ pub struct EmulatorConfig {
     pub device_code: DeviceCodeBehaviour,
     /// Whether to register the default seed (see [`DefaultSeed`](crate::DefaultSeed)). Default `true`.
     pub default_seed: bool,
+    /// The poll (`GET Operation/{id}`) on which a long-running admin operation ends; earlier
+    /// polls answer `Running`. Values below 1 count as 1. Default 2.
+    pub admin_operation_polls: u32,
+    /// The `Retry-After` (seconds) of the 202 answers that start admin operations. Default 1.
+    pub admin_retry_after_secs: u64,
 }
 
 impl Default for EmulatorConfig {
@@ -48,6 +54,8 @@ impl Default for EmulatorConfig {
             authorization_code_lifetime: Duration::from_secs(600),
             device_code: DeviceCodeBehaviour::default(),
             default_seed: true,
+            admin_operation_polls: 2,
+            admin_retry_after_secs: 1,
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::certificate::pem_contents;
 use crate::der;
 use crate::error::EmulatorError;
 use crate::resource;
-use crate::seed::{AppSeed, MfaState, SecretSeed, TenantSeed, UserSeed};
+use crate::seed::{AdminRole, AppSeed, MfaState, SecretSeed, TenantSeed, UserSeed};
 
 /// All tenants, in the order they were added.
 #[derive(Default)]
@@ -57,6 +57,8 @@ pub(crate) struct User {
     pub(crate) password: String,
     pub(crate) mfa: MfaState,
     pub(crate) display_name: String,
+    pub(crate) admin_roles: Vec<AdminRole>,
+    pub(crate) licensed: bool,
 }
 
 /// A resource service principal (token audience).
@@ -94,6 +96,37 @@ impl Directory {
     /// Whether any tenant has a user with this object ID.
     pub(crate) fn has_user(&self, object_id: Uuid) -> bool {
         self.tenants.iter().any(|t| t.user(object_id).is_some())
+    }
+
+    /// The first tenant added (the one admin-API challenges name).
+    pub(crate) fn first_tenant_id(&self) -> Option<Uuid> {
+        self.tenants.first().map(|t| t.id)
+    }
+
+    /// Applies `change` to the user with this object ID in every tenant that has it; fails if
+    /// none has.
+    pub(crate) fn update_user(
+        &mut self,
+        object_id: Uuid,
+        mut change: impl FnMut(&mut User),
+    ) -> Result<(), EmulatorError> {
+        let mut found = false;
+        for user in self
+            .tenants
+            .iter_mut()
+            .flat_map(|t| t.users.iter_mut())
+            .filter(|u| u.object_id == object_id)
+        {
+            change(user);
+            found = true;
+        }
+        if found {
+            Ok(())
+        } else {
+            Err(EmulatorError::seed(format!(
+                "no user with object ID {object_id}"
+            )))
+        }
     }
 
     /// The first tenant (in seeding order) where `client_id` is registered.
@@ -202,6 +235,8 @@ impl Directory {
             password: seed.password,
             mfa: seed.mfa,
             display_name,
+            admin_roles: seed.admin_roles,
+            licensed: seed.licensed,
         };
         match tenant
             .users
@@ -299,6 +334,13 @@ impl Tenant {
     /// Whether `client_id` has delegated consent for the resource.
     pub(crate) fn has_consent(&self, client_id: Uuid, resource: &Resource) -> bool {
         self.consents.contains(&(client_id, resource.key.clone()))
+    }
+}
+
+impl User {
+    /// Whether the user holds any of these roles.
+    pub(crate) fn has_any_role(&self, roles: &[AdminRole]) -> bool {
+        self.admin_roles.iter().any(|role| roles.contains(role))
     }
 }
 

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod admin;
 mod certificate;
 mod claims;
 mod clock;
@@ -7,6 +8,7 @@ mod config;
 mod der;
 mod directory;
 mod entra;
+mod environments;
 mod error;
 mod grants;
 mod resource;
@@ -17,15 +19,17 @@ mod server;
 mod signing;
 mod state;
 mod validate;
+mod wire_enum;
 
+pub use admin::OperationOutcome;
 pub use certificate::TestCertificate;
 pub use claims::Claims;
 pub use clock::ClockHandle;
 pub use config::{DeviceCodeBehaviour, EmulatorConfig};
 pub use error::EmulatorError;
 pub use seed::{
-    AppSeed, ConsentSeed, DefaultSeed, MfaState, SecretSeed, SeedFile, SeededUser, TenantFile,
-    TenantSeed, UserSeed,
+    AdminRole, AppSeed, ConsentSeed, DefaultSeed, InstanceSeed, InstanceState, InstanceType,
+    MfaState, SecretSeed, SeedFile, SeededUser, TenantFile, TenantSeed, UserSeed,
 };
 pub use seeder::Seeder;
 pub use server::Emulator;

@@ -11,14 +11,15 @@ use clap::Parser;
 use dynamics_emulator::{DefaultSeed, Emulator, EmulatorConfig, SeedFile};
 use tracing_subscriber::EnvFilter;
 
-/// A local stand-in for Microsoft Entra ID (sign-in) for offline tests and examples.
+/// A local stand-in for Microsoft Entra ID (sign-in) and the Dynamics 365 admin APIs, for offline
+/// tests and examples.
 #[derive(Debug, Parser)]
 #[command(name = "dynamics-emulator", version)]
 struct Args {
     /// Port on 127.0.0.1 (0 picks a free port).
     #[arg(long, default_value_t = 7070, env = "DYNAMICS_EMULATOR_PORT")]
     port: u16,
-    /// A JSON seed file with extra tenants, apps, users, resources and consents.
+    /// A JSON seed file with extra tenants, apps, users, resources, consents and environments.
     #[arg(long)]
     seed: Option<PathBuf>,
     /// Do not register the default tenant, apps and users.
@@ -150,7 +151,24 @@ fn print_defaults(emulator: &Emulator, files: &CertificateFiles) {
         "MFA enrollment user:   {} / {}",
         d.mfa_enrollment_user.upn, d.mfa_enrollment_user.password
     );
+    println!(
+        "Non-admin user:        {} / {}",
+        d.non_admin_user.upn, d.non_admin_user.password
+    );
+    println!(
+        "Unlicensed user:       {} / {}",
+        d.unlicensed_user.upn, d.unlicensed_user.password
+    );
     println!("Dataverse URL:         {}", d.dataverse_url);
+    println!("Environment:           {}", d.instance_id);
+    println!(
+        "Online Management API: {}api/v1.2/ (resource https://admin.services.crm.dynamics.com)",
+        emulator.base_url()
+    );
+    println!(
+        "Power Platform admin:  {}providers/Microsoft.BusinessAppPlatform/ (resource https://service.powerapps.com)",
+        emulator.base_url()
+    );
     println!("Resources:             {}", d.resources.join(", "));
     println!();
 }

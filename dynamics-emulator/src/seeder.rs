@@ -3,16 +3,21 @@
 use std::fmt;
 use std::sync::Arc;
 
+use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::admin::{OperationOutcome, seeding};
 use crate::config::DeviceCodeBehaviour;
+use crate::environments::Instance;
 use crate::error::EmulatorError;
 use crate::grants::DeviceDecision;
-use crate::seed::{AppSeed, SeedFile, TenantSeed, UserSeed};
+use crate::seed::{AdminRole, AppSeed, InstanceSeed, SeedFile, TenantSeed, UserSeed};
 use crate::state::{Shared, Store};
 
 /// Changes the running emulator's state: tenants, apps, users, resources, consents, device-code
-/// decisions and refresh-token revocation. Clone it freely; all clones act on the same emulator.
+/// decisions, refresh-token revocation, environments, admin roles and licences, admin-API
+/// registrations, and the scripts of admin operations and throttling. Clone it freely; all
+/// clones act on the same emulator.
 ///
 /// Every method takes effect immediately, for the next HTTP request.
 #[derive(Clone)]
@@ -126,12 +131,137 @@ impl Seeder {
         Ok(store.grants.revoke_refresh_tokens(user_object_id))
     }
 
-    /// Applies a seed file: for each tenant, the tenant, its resources, apps, users and consents,
-    /// in that order. Stops at the first error (what was applied before it stays).
-    pub fn apply(&self, seed: &SeedFile) -> Result<(), EmulatorError> {
+    /// Adds an environment (Dataverse instance) to a tenant, with an automatic "System backup".
+    /// Fails for an unknown tenant, a nil ID, an ID, domain or unique name already in use, an
+    /// invalid domain name or URL, or a listed user who is not in the tenant.
+    pub fn add_instance(
+        &self,
+        tenant_id: Uuid,
+        instance: InstanceSeed,
+    ) -> Result<(), EmulatorError> {
+        let now = self.shared.clock.now();
+        add_instance(&mut self.shared.lock(), tenant_id, instance, now)
+    }
+
+    /// Puts a user of the instance's tenant into the environment (as a completed ApplyUser or
+    /// BAP `addUser` would, without the licence check). Adding a present user does nothing.
+    pub fn add_environment_user(
+        &self,
+        instance_id: Uuid,
+        user_object_id: Uuid,
+    ) -> Result<(), EmulatorError> {
         let mut store = self.shared.lock();
-        let directory = &mut store.directory;
+        let Store {
+            directory,
+            environments,
+            ..
+        } = &mut *store;
+        let instance = environments
+            .get_mut(instance_id)
+            .ok_or_else(|| EmulatorError::seed(format!("no instance {instance_id}")))?;
+        if directory
+            .tenant(instance.tenant_id)
+            .and_then(|tenant| tenant.user(user_object_id))
+            .is_none()
+        {
+            return Err(EmulatorError::seed(format!(
+                "no user {user_object_id} in the tenant of instance {instance_id}"
+            )));
+        }
+        instance.add_user(user_object_id);
+        Ok(())
+    }
+
+    /// The object IDs of the users present in an environment, in the order they were added
+    /// (empty for an unknown instance). The Dataverse service turns these into `systemuser` rows.
+    pub fn environment_users(&self, instance_id: Uuid) -> Vec<Uuid> {
+        self.shared
+            .lock()
+            .environments
+            .get(instance_id)
+            .map(|instance| instance.users.clone())
+            .unwrap_or_default()
+    }
+
+    /// Replaces a user's admin roles (in every tenant that has the user).
+    pub fn set_user_admin_roles(
+        &self,
+        user_object_id: Uuid,
+        roles: &[AdminRole],
+    ) -> Result<(), EmulatorError> {
+        self.shared
+            .lock()
+            .directory
+            .update_user(user_object_id, |user| user.admin_roles = roles.to_vec())
+    }
+
+    /// Gives or takes away a user's licence. Unlicensed users cannot be added to environments.
+    pub fn set_user_licensed(
+        &self,
+        user_object_id: Uuid,
+        licensed: bool,
+    ) -> Result<(), EmulatorError> {
+        self.shared
+            .lock()
+            .directory
+            .update_user(user_object_id, |user| user.licensed = licensed)
+    }
+
+    /// Registers an app as an enabled Online Management API tenant application identity, so its
+    /// app-only tokens are accepted there. Returns the identity's `Id` (the existing one if the
+    /// app was registered already).
+    pub fn register_application_identity(
+        &self,
+        tenant_id: Uuid,
+        client_id: Uuid,
+    ) -> Result<Uuid, EmulatorError> {
+        let now = self.shared.clock.now();
+        let mut store = self.shared.lock();
+        require_tenant(&store, tenant_id)?;
+        Ok(seeding::register_identity(
+            &mut store, tenant_id, client_id, now,
+        ))
+    }
+
+    /// Registers an app as a Power Platform admin management application (BAP
+    /// `adminApplications`), so its app-only tokens are accepted by the BAP admin API.
+    pub fn register_admin_application(
+        &self,
+        tenant_id: Uuid,
+        client_id: Uuid,
+    ) -> Result<(), EmulatorError> {
+        let now = self.shared.clock.now();
+        let mut store = self.shared.lock();
+        require_tenant(&store, tenant_id)?;
+        seeding::register_admin_application(&mut store, tenant_id, client_id, now);
+        Ok(())
+    }
+
+    /// Sets how every long-running admin operation started from now on ends (until changed).
+    pub fn set_operation_outcome(&self, outcome: OperationOutcome) {
+        self.shared.lock().admin.script.standing = outcome;
+    }
+
+    /// Sets how the next long-running admin operation ends; later ones follow
+    /// [`set_operation_outcome`](Self::set_operation_outcome) again.
+    pub fn set_next_operation_outcome(&self, outcome: OperationOutcome) {
+        self.shared.lock().admin.script.next = Some(outcome);
+    }
+
+    /// Answers the next `count` admin-API requests (challenge excluded) with 429 and
+    /// `Retry-After: 1`, before authentication. Replaces any count still pending.
+    pub fn throttle_admin_requests(&self, count: u32) {
+        self.shared.lock().admin.throttle_remaining = count;
+    }
+
+    /// Applies a seed file: for each tenant, the tenant, its resources, apps, users, consents,
+    /// instances, application identities and admin applications, in that order. Stops at the
+    /// first error (what was applied before it stays).
+    pub fn apply(&self, seed: &SeedFile) -> Result<(), EmulatorError> {
+        let now = self.shared.clock.now();
+        let mut store = self.shared.lock();
         for tenant in &seed.tenants {
+            let directory = &mut store.directory;
             directory.add_tenant(TenantSeed {
                 id: tenant.id,
                 domain: tenant.domain.clone(),
@@ -148,7 +278,48 @@ impl Seeder {
             for consent in &tenant.consents {
                 directory.grant_consent(tenant.id, consent.client_id, &consent.resource)?;
             }
+            for instance in &tenant.instances {
+                add_instance(&mut store, tenant.id, instance.clone(), now)?;
+            }
+            for client_id in &tenant.application_identities {
+                seeding::register_identity(&mut store, tenant.id, *client_id, now);
+            }
+            for client_id in &tenant.admin_applications {
+                seeding::register_admin_application(&mut store, tenant.id, *client_id, now);
+            }
         }
         Ok(())
     }
+}
+
+/// Fails unless the tenant exists.
+fn require_tenant(store: &Store, tenant_id: Uuid) -> Result<(), EmulatorError> {
+    store
+        .directory
+        .tenant(tenant_id)
+        .map(|_| ())
+        .ok_or_else(|| EmulatorError::seed(format!("unknown tenant {tenant_id}")))
+}
+
+/// Checks and adds an instance, then gives it its system backup.
+fn add_instance(
+    store: &mut Store,
+    tenant_id: Uuid,
+    seed: InstanceSeed,
+    now: OffsetDateTime,
+) -> Result<(), EmulatorError> {
+    let tenant = store
+        .directory
+        .tenant(tenant_id)
+        .ok_or_else(|| EmulatorError::seed(format!("unknown tenant {tenant_id}")))?;
+    if let Some(missing) = seed.users.iter().find(|id| tenant.user(**id).is_none()) {
+        return Err(EmulatorError::seed(format!(
+            "instance {} lists user {missing}, who is not in tenant {tenant_id}",
+            seed.id
+        )));
+    }
+    let instance = Instance::from_seed(tenant_id, seed, now);
+    store.environments.add(instance.clone())?;
+    seeding::add_system_backup(store, &instance, now);
+    Ok(())
 }

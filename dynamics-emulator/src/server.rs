@@ -14,6 +14,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use url::Url;
 
+use crate::admin::{self, AdminStore};
 use crate::certificate::TestCertificate;
 use crate::claims::Claims;
 use crate::clock::ClockHandle;
@@ -82,6 +83,7 @@ impl Emulator {
         };
         let store = Store {
             device_behaviour: config.device_code,
+            admin: AdminStore::new(config.admin_operation_polls, config.admin_retry_after_secs),
             ..Store::default()
         };
         let shared = Arc::new(Shared::new(base_url, signing, lifetimes, store));
@@ -115,7 +117,8 @@ impl Emulator {
     }
 
     /// The base URL, e.g. `http://127.0.0.1:54321/`. It is the authority host (token endpoint:
-    /// `{base}{tenant}/oauth2/v2.0/token`) and the stand-in Dataverse origin.
+    /// `{base}{tenant}/oauth2/v2.0/token`), the admin APIs' host (`{base}api/v1.2/…`,
+    /// `{base}providers/Microsoft.BusinessAppPlatform/…`) and the stand-in Dataverse origin.
     pub fn base_url(&self) -> &Url {
         &self.shared.base_url
     }
@@ -133,6 +136,12 @@ impl Emulator {
     /// How many requests reached the token endpoints (v1 and v2), successful or not.
     pub fn token_requests(&self) -> u64 {
         self.shared.token_requests()
+    }
+
+    /// How many requests reached the admin APIs (Online Management API and BAP, throttled or not;
+    /// the `/api/aad/challenge` endpoint is not counted), for asserting client-side retries.
+    pub fn admin_requests(&self) -> u64 {
+        self.shared.admin_requests()
     }
 
     /// Moves the emulator's clock forward. Token, code and assertion expiry, refresh-token
@@ -192,11 +201,12 @@ async fn generate(common_name: &'static str) -> Result<TestCertificate, Emulator
         .map_err(|e| EmulatorError::certificate(format!("key generation did not finish: {e}")))?
 }
 
-/// The whole HTTP surface. Each service contributes its routes; later services (admin APIs,
-/// Dataverse) are merged here the same way and share [`Shared`].
+/// The whole HTTP surface. Each service contributes its routes; later services (Dataverse) are
+/// merged here the same way and share [`Shared`].
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .merge(entra::routes())
+        .merge(admin::routes(Arc::clone(&shared)))
         .fallback(not_found)
         .with_state(shared)
 }

@@ -1,4 +1,5 @@
-//! The state every service of the emulator shares: directory, grants, clock, signing key.
+//! The state every service of the emulator shares: directory, grants, environments, admin-API
+//! data, clock, signing key.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -7,9 +8,11 @@ use std::time::Duration;
 use url::Url;
 use uuid::Uuid;
 
+use crate::admin::AdminStore;
 use crate::clock::Clock;
 use crate::config::DeviceCodeBehaviour;
 use crate::directory::Directory;
+use crate::environments::Environments;
 use crate::grants::Grants;
 use crate::signing::SigningKey;
 
@@ -27,6 +30,8 @@ pub(crate) struct Store {
     pub(crate) directory: Directory,
     pub(crate) grants: Grants,
     pub(crate) device_behaviour: DeviceCodeBehaviour,
+    pub(crate) environments: Environments,
+    pub(crate) admin: AdminStore,
 }
 
 /// Shared by all request handlers and by [`Seeder`](crate::Seeder) handles.
@@ -37,6 +42,7 @@ pub(crate) struct Shared {
     pub(crate) signing: SigningKey,
     pub(crate) lifetimes: Lifetimes,
     token_requests: AtomicU64,
+    admin_requests: AtomicU64,
     store: Mutex<Store>,
 }
 
@@ -53,6 +59,7 @@ impl Shared {
             signing,
             lifetimes,
             token_requests: AtomicU64::new(0),
+            admin_requests: AtomicU64::new(0),
             store: Mutex::new(store),
         }
     }
@@ -71,6 +78,16 @@ impl Shared {
     /// Requests to token endpoints so far.
     pub(crate) fn token_requests(&self) -> u64 {
         self.token_requests.load(Ordering::Relaxed)
+    }
+
+    /// Counts one request to an admin API.
+    pub(crate) fn count_admin_request(&self) {
+        self.admin_requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Requests to the admin APIs so far.
+    pub(crate) fn admin_requests(&self) -> u64 {
+        self.admin_requests.load(Ordering::Relaxed)
     }
 
     /// `{base}{rest}` (the base has a trailing slash, `rest` has none at the start).

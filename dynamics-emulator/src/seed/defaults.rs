@@ -1,11 +1,15 @@
-//! The default seed: one tenant with a confidential app, a public client app and three users.
+//! The default seed: one tenant with a confidential app, a public client app, five users and one
+//! environment.
 
 use std::fmt;
 
 use url::Url;
 use uuid::{Uuid, uuid};
 
-use super::{AppSeed, ConsentSeed, MfaState, SecretSeed, SeedFile, TenantFile, UserSeed};
+use super::{
+    AdminRole, AppSeed, ConsentSeed, InstanceSeed, InstanceType, MfaState, SecretSeed, SeedFile,
+    TenantFile, UserSeed,
+};
 use crate::certificate::TestCertificate;
 
 const TENANT_ID: Uuid = uuid!("c0a7e5a0-0000-4000-8000-000000000001");
@@ -14,6 +18,12 @@ const PUBLIC_CLIENT_ID: Uuid = uuid!("c0a7e5a0-0000-4000-8000-000000000003");
 const USER_ID: Uuid = uuid!("c0a7e5a0-0000-4000-8000-000000000004");
 const MFA_USER_ID: Uuid = uuid!("c0a7e5a0-0000-4000-8000-000000000005");
 const MFA_ENROLLMENT_USER_ID: Uuid = uuid!("c0a7e5a0-0000-4000-8000-000000000006");
+const NON_ADMIN_USER_ID: Uuid = uuid!("c0a7e5a0-0000-4000-8000-000000000007");
+const UNLICENSED_USER_ID: Uuid = uuid!("c0a7e5a0-0000-4000-8000-000000000008");
+const INSTANCE_ID: Uuid = uuid!("c0a7e5a0-0000-4000-8000-000000000020");
+/// A tenant application identity registered in the default seed for an app that has no
+/// registration in the directory, so the identity list is never empty.
+const PLACEHOLDER_MANAGEMENT_APP_ID: Uuid = uuid!("c0a7e5a0-0000-4000-8000-000000000030");
 const CLIENT_SP_ID: Uuid = uuid!("c0a7e5a0-0000-4000-8000-000000000012");
 const PUBLIC_CLIENT_SP_ID: Uuid = uuid!("c0a7e5a0-0000-4000-8000-000000000013");
 const DOMAIN: &str = "contoso.onmicrosoft.com";
@@ -73,8 +83,19 @@ pub struct DefaultSeed {
     pub mfa_user: SeededUser,
     /// A user who must register for MFA (the password grant fails with AADSTS50079).
     pub mfa_enrollment_user: SeededUser,
+    /// A licensed user without admin roles (`dave@…`): the admin APIs answer 403 to its tokens,
+    /// and it is not in the default environment until ApplyUser or `addUser` adds it.
+    pub non_admin_user: SeededUser,
+    /// A user without a licence (`erin.unlicensed@…`): ApplyUser fails with `UserNotLicensed`
+    /// and BAP `addUser` with `userNotLicensed`.
+    pub unlicensed_user: SeededUser,
     /// The stand-in Dataverse organisation URL: the emulator's own base URL.
     pub dataverse_url: Url,
+    /// The default environment: a ready production instance whose `ApplicationUrl` is
+    /// [`dataverse_url`](Self::dataverse_url) and `ApiUrl` is `{origin}/api/data/v9.2`. The same
+    /// GUID is its Power Platform (BAP) environment name. [`user`](Self::user) (a Global
+    /// administrator) is present in it.
+    pub instance_id: Uuid,
     /// Every resource URI registered in the tenant (the emulator origin first); both apps have
     /// delegated consent for all of them.
     pub resources: Vec<String>,
@@ -94,7 +115,10 @@ impl fmt::Debug for DefaultSeed {
             .field("user", &self.user)
             .field("mfa_user", &self.mfa_user)
             .field("mfa_enrollment_user", &self.mfa_enrollment_user)
+            .field("non_admin_user", &self.non_admin_user)
+            .field("unlicensed_user", &self.unlicensed_user)
             .field("dataverse_url", &self.dataverse_url.as_str())
+            .field("instance_id", &self.instance_id)
             .field("resources", &self.resources)
             .field("certificate", &self.certificate)
             .finish()
@@ -119,7 +143,10 @@ pub(crate) fn build_default_seed(base_url: &Url, certificate: TestCertificate) -
         user: user("alice", "Alice-Passw0rd!", USER_ID),
         mfa_user: user("bob.mfa", "Bob-Passw0rd!", MFA_USER_ID),
         mfa_enrollment_user: user("carol.enroll", "Carol-Passw0rd!", MFA_ENROLLMENT_USER_ID),
+        non_admin_user: user("dave", "Dave-Passw0rd!", NON_ADMIN_USER_ID),
+        unlicensed_user: user("erin.unlicensed", "Erin-Passw0rd!", UNLICENSED_USER_ID),
         dataverse_url: base_url.clone(),
+        instance_id: INSTANCE_ID,
         resources: std::iter::once(origin)
             .chain(WELL_KNOWN_RESOURCES.iter().map(|r| (*r).to_owned()))
             .collect(),
@@ -135,6 +162,7 @@ pub(crate) fn default_seed_file(defaults: &DefaultSeed) -> SeedFile {
         password: seeded.password.clone(),
         mfa,
         display_name: display_name.to_owned(),
+        ..UserSeed::default()
     };
     let confidential = AppSeed {
         secrets: vec![SecretSeed::new(defaults.client_secret.clone())],
@@ -158,6 +186,18 @@ pub(crate) fn default_seed_file(defaults: &DefaultSeed) -> SeedFile {
             })
         })
         .collect();
+    let origin = defaults.dataverse_url.as_str().trim_end_matches('/');
+    let instance = InstanceSeed {
+        unique_name: "orgc0a7e5a0".to_owned(),
+        friendly_name: "Contoso".to_owned(),
+        application_url: Some(defaults.dataverse_url.to_string()),
+        api_url: Some(format!("{origin}/api/data/v9.2")),
+        instance_type: InstanceType::Production,
+        purpose: Some("Default environment of the emulator".to_owned()),
+        initial_user_email: Some(defaults.user.upn.clone()),
+        users: vec![defaults.user.object_id],
+        ..InstanceSeed::new(defaults.instance_id, "contoso")
+    };
     SeedFile {
         tenants: vec![TenantFile {
             id: defaults.tenant_id,
@@ -165,15 +205,26 @@ pub(crate) fn default_seed_file(defaults: &DefaultSeed) -> SeedFile {
             resources: defaults.resources.clone(),
             apps: vec![confidential, public],
             users: vec![
-                user(&defaults.user, "Alice Example", MfaState::None),
+                UserSeed {
+                    admin_roles: vec![AdminRole::GlobalAdministrator],
+                    ..user(&defaults.user, "Alice Example", MfaState::None)
+                },
                 user(&defaults.mfa_user, "Bob Mfa", MfaState::Required),
                 user(
                     &defaults.mfa_enrollment_user,
                     "Carol Enrollment",
                     MfaState::EnrollmentRequired,
                 ),
+                user(&defaults.non_admin_user, "Dave NonAdmin", MfaState::None),
+                UserSeed {
+                    licensed: false,
+                    ..user(&defaults.unlicensed_user, "Erin Unlicensed", MfaState::None)
+                },
             ],
             consents,
+            instances: vec![instance],
+            application_identities: vec![PLACEHOLDER_MANAGEMENT_APP_ID],
+            admin_applications: Vec::new(),
         }],
     }
 }

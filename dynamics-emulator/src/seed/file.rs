@@ -5,10 +5,11 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{AppSeed, UserSeed};
+use super::{AppSeed, InstanceSeed, UserSeed};
 use crate::error::EmulatorError;
 
-/// Seed data in JSON form: a list of tenants, each with its apps, users, resources and consents.
+/// Seed data in JSON form: a list of tenants, each with its apps, users, resources, consents,
+/// environments and admin-API registrations.
 ///
 /// See the crate README for an example.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -59,6 +60,17 @@ pub struct TenantFile {
     /// Delegated consents (app × resource) for user flows.
     #[serde(default)]
     pub consents: Vec<ConsentSeed>,
+    /// Environments (Dataverse instances), with the users present in each.
+    #[serde(default)]
+    pub instances: Vec<InstanceSeed>,
+    /// Client IDs registered (and enabled) as Online Management API tenant application identities
+    /// ("management apps"): app-only tokens of these apps may call that API.
+    #[serde(default)]
+    pub application_identities: Vec<Uuid>,
+    /// Client IDs registered as Power Platform admin management applications (BAP
+    /// `adminApplications`): app-only tokens of these apps may call the BAP admin API.
+    #[serde(default)]
+    pub admin_applications: Vec<Uuid>,
 }
 
 /// A delegated-permission consent: `client_id` may get user tokens for `resource`.

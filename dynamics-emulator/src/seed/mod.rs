@@ -5,6 +5,7 @@
 
 mod defaults;
 mod file;
+mod instance;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -16,6 +17,7 @@ use uuid::Uuid;
 pub use defaults::{DefaultSeed, SeededUser};
 pub(crate) use defaults::{build_default_seed, default_seed_file};
 pub use file::{ConsentSeed, SeedFile, TenantFile};
+pub use instance::{InstanceSeed, InstanceState, InstanceType};
 
 /// A directory (tenant): its GUID and its initial domain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,8 +127,8 @@ impl fmt::Debug for SecretSeed {
 ///
 /// `Default` gives the nil object ID and an empty UPN, which
 /// [`Seeder::add_user`](crate::Seeder::add_user) rejects: set at least `object_id`,
-/// `user_principal_name` and `password`.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// `user_principal_name` and `password`. A default user holds no admin role and is licensed.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserSeed {
     /// The user's object ID (`oid`).
     pub object_id: Uuid,
@@ -140,6 +142,34 @@ pub struct UserSeed {
     /// The `name` claim.
     #[serde(default)]
     pub display_name: String,
+    /// Directory roles that the admin APIs check (Online Management API: Global or Service
+    /// administrator; Power Platform admin API: those, Power Platform or Dynamics 365
+    /// administrator).
+    #[serde(default)]
+    pub admin_roles: Vec<AdminRole>,
+    /// Whether the user holds a Dynamics 365 / Power Apps licence. Unlicensed users cannot be
+    /// added to environments (ApplyUser fails, BAP `addUser` answers `userNotLicensed`).
+    /// Default `true`.
+    #[serde(default = "licensed_by_default")]
+    pub licensed: bool,
+}
+
+fn licensed_by_default() -> bool {
+    true
+}
+
+impl Default for UserSeed {
+    fn default() -> Self {
+        Self {
+            object_id: Uuid::nil(),
+            user_principal_name: String::new(),
+            password: String::new(),
+            mfa: MfaState::None,
+            display_name: String::new(),
+            admin_roles: Vec::new(),
+            licensed: true,
+        }
+    }
 }
 
 impl fmt::Debug for UserSeed {
@@ -149,8 +179,24 @@ impl fmt::Debug for UserSeed {
             .field("user_principal_name", &"<redacted>")
             .field("password", &"<redacted>")
             .field("mfa", &self.mfa)
+            .field("admin_roles", &self.admin_roles)
+            .field("licensed", &self.licensed)
             .finish_non_exhaustive()
     }
+}
+
+/// A Microsoft Entra directory role that the admin APIs honour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdminRole {
+    /// Global administrator: may use both admin APIs.
+    GlobalAdministrator,
+    /// Service (Office 365 service) administrator: may use both admin APIs.
+    ServiceAdministrator,
+    /// Power Platform administrator: may use the Power Platform admin (BAP) API only.
+    PowerPlatformAdministrator,
+    /// Dynamics 365 administrator: may use the Power Platform admin (BAP) API only.
+    DynamicsAdministrator,
 }
 
 /// How multi-factor authentication applies to a user. Interactive flows (device code,

@@ -80,6 +80,7 @@ async fn runtime_seeding_of_a_second_tenant() {
                 password: "Dana-Passw0rd!".to_owned(),
                 mfa: MfaState::None,
                 display_name: "Dana".to_owned(),
+                ..UserSeed::default()
             },
         )
         .expect("user");
