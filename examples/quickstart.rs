@@ -12,6 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dynamics_emulator::{DeviceCodeBehaviour, Emulator, EmulatorConfig};
+use dynamics_rs::admin::{
+    AdminApi, AdminBackend, ClientOptions, OnlineManagementClient, ServiceEndpoint, WaitOptions,
+};
 use dynamics_rs::auth::{
     AuthError, Authority, AuthorizationCodeFlow, AuthorizeOptions, ClientCertificate,
     ClientCertificateCredential, ClientSecretCredential, CredentialOptions, DeviceCodeCredential,
@@ -165,7 +168,57 @@ async fn against_emulator() -> Result<()> {
         emulator.token_requests() - before
     );
 
+    admin_on_emulator(&emulator, &authority).await?;
+
     emulator.shutdown().await;
+    Ok(())
+}
+
+/// What `CDSTestdriveUtility.exe` did, and what Test Drive needs: an administrator registers
+/// the app with the Online Management API, then the app itself force-syncs a user.
+async fn admin_on_emulator(emulator: &Emulator, authority: &Authority) -> Result<()> {
+    let seed = emulator.defaults();
+    println!("  -- admin APIs");
+    let admin: Arc<dyn TokenCredential> = Arc::new(UsernamePasswordCredential::new(
+        authority.clone(),
+        &seed.public_client_id.to_string(),
+        &seed.user.upn,
+        seed.user.password.clone(),
+        CredentialOptions::default(),
+    )?);
+    let endpoint = ServiceEndpoint::Custom(emulator.base_url().clone());
+    let as_admin =
+        OnlineManagementClient::connect(endpoint.clone(), admin, ClientOptions::default()).await?;
+    println!("  admin API resource           {}", as_admin.resource());
+    let registered = AdminApi::new(AdminBackend::OnlineManagement(as_admin))
+        .register_application(seed.client_id, seed.tenant_id)
+        .await?;
+    println!(
+        "  registered application       {}",
+        registered.application_id
+    );
+
+    // Now registered, the app signs in with its own secret and calls the API app-only.
+    let app: Arc<dyn TokenCredential> = Arc::new(ClientSecretCredential::new(
+        authority.clone(),
+        &seed.client_id.to_string(),
+        seed.client_secret.clone(),
+        CredentialOptions::default(),
+    )?);
+    let as_app = OnlineManagementClient::connect(endpoint, app, ClientOptions::default()).await?;
+    let instances = as_app.list_instances().await?;
+    println!("  instances visible to the app {}", instances.len());
+    let wait = WaitOptions {
+        default_interval: Duration::from_millis(200),
+        ..Default::default()
+    };
+    AdminApi::new(AdminBackend::OnlineManagement(as_app))
+        .force_sync_user(seed.instance_id, seed.non_admin_user.object_id, wait)
+        .await?;
+    println!(
+        "  force-synced user            {} into {}",
+        seed.non_admin_user.upn, seed.instance_id
+    );
     Ok(())
 }
 

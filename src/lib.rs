@@ -2,3 +2,9 @@
 
 /// Sign-in to Microsoft Entra ID: the [`dynamics_auth`] crate.
 pub use dynamics_auth as auth;
+
+/// The admin APIs (Online Management API and Power Platform admin): the [`online_mgmt_api`] crate.
+pub use online_mgmt_api as admin;
+
+/// The shared HTTP pipeline: the [`dynamics_http`] crate.
+pub use dynamics_http as http;

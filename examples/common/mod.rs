@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // Each example uses its own part of this module.
 
+pub(crate) mod admin;
+
 use std::path::PathBuf;
 
 use base64::Engine as _;

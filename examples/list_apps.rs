@@ -1,0 +1,44 @@
+//! List the applications registered with the Online Management API, as
+//! `CDSTestdriveUtility.exe listallapps` did.
+//!
+//! ```sh
+//! cargo run --example list_apps
+//! ```
+//! Against a tenant: the variables of `whitelist_app` (without the application id).
+
+mod common;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let target = common::admin::connect().await?;
+    if let Some(app) = target.application_id.filter(|_| target.emulator.is_some()) {
+        // The emulator starts empty: register one so there is something to list.
+        target
+            .api
+            .register_application(app, target.tenant_id)
+            .await?;
+    }
+    let apps = target.api.list_applications().await?;
+    println!(
+        "{:<38} {:<38} {:<8} CREATED",
+        "APPLICATION ID", "TENANT", "ENABLED"
+    );
+    for app in &apps {
+        println!(
+            "{:<38} {:<38} {:<8} {}",
+            app.application_id.to_string(),
+            app.tenant_id
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "-".into()),
+            app.enabled
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "-".into()),
+            app.created_on.as_deref().unwrap_or("-"),
+        );
+    }
+    println!("{} registered application(s)", apps.len());
+    if let Some(emulator) = target.emulator {
+        emulator.shutdown().await;
+    }
+    Ok(())
+}
