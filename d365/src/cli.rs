@@ -1,0 +1,397 @@
+//! The command line: every command, flag and help text (clap derive). Parsing only; what the
+//! values mean is decided in `config` and `signin`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use uuid::Uuid;
+
+/// Shown after `d365 --help`: where settings come from and what the exit codes mean.
+pub(crate) const AFTER_HELP: &str = "\
+Settings are read from, lowest to highest precedence: the --config file (the original \
+CDSTestdriveUtility.exe.config XML or a TOML file with the same keys), then environment \
+variables, then flags.
+
+Environment variables:
+  D365_CONFIG                  path of the config file (like --config)
+  D365_AAD_APPLICATION_ID      AadApplicationId: the app to register (like --app-id)
+  D365_TENANT_ID               AadAppTenantId: the app's tenant (like --tenant-id)
+  D365_APP_CREATED_ON          AadAppCreatedOn (informational)
+  D365_SERVICE_URL             ServiceURL: region name (EMEA, crm4, ...) or URL (like --service-url)
+  D365_AUTHORITY               AadAuthority: https://login.microsoftonline.com/<tenant> (like --authority)
+  D365_REDIRECT_URL            AadAppRedirectURL (accepted; unused by these sign-ins)
+  D365_AUTHORITY_HOST          sign-in host, e.g. an emulator's URL (like --authority-host)
+  D365_CLOUD                   public, usgov, usgovhigh, dod, china (like --cloud)
+  D365_BACKEND                 oma or bap (like --backend)
+  D365_RESOURCE                admin API resource / audience (like --resource)
+  D365_CLIENT_ID               client id used to sign in (like --client-id)
+  D365_USERNAME                user name for the password sign-in (like --username)
+  D365_PASSWORD                password for the password sign-in (else prompted / read from stdin)
+  D365_CLIENT_SECRET           client secret for app-only sign-in (or --client-secret-env VAR)
+  D365_CERTIFICATE, D365_PRIVATE_KEY, D365_PFX, D365_PFX_PASSWORD
+                               certificate sign-in (like --certificate, --private-key, --pfx)
+
+Exit codes:
+  0  success
+  2  usage or configuration error (bad flag, missing key, malformed config file, invalid GUID)
+  3  sign-in failed (wrong password, MFA required: use --device-code, consent missing, ...)
+  4  not authorised (401/403): the account needs the Global or Service administrator role
+  5  not found (unknown application, instance, environment or operation)
+  6  the service failed, or the operation failed or timed out
+  7  throttled by the service (after retries)";
+
+/// `d365`: the Dynamics 365 admin command line. Registers ("whitelists") an Entra application
+/// with the Online Management API for AppSource Test Drive, force-syncs users, lists instances.
+#[derive(Debug, Parser)]
+#[command(
+    name = "d365",
+    version,
+    about = "Dynamics 365 admin from any OS: register (whitelist) an Entra app for AppSource \
+             Test Drive, force-sync users, list instances. Replaces CDSTestdriveUtility.exe.",
+    after_help = AFTER_HELP,
+    propagate_version = true
+)]
+pub(crate) struct Cli {
+    /// Options every command accepts.
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options every command accepts: where the settings, the service and the sign-in come from,
+/// and how to print.
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// Config file: the old CDSTestdriveUtility.exe.config (XML) or a TOML file with the same
+    /// keys [env: D365_CONFIG]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub(crate) config: Option<PathBuf>,
+
+    /// Admin API: `oma` (Online Management API, as the old utility) or `bap` (Power Platform
+    /// admin API) [default: oma] [env: D365_BACKEND]
+    #[arg(long, global = true, value_enum)]
+    pub(crate) backend: Option<BackendArg>,
+
+    /// ServiceURL: region name (NorthAmerica, EMEA, crm4, ...) or the admin service URL
+    /// [env: D365_SERVICE_URL]
+    #[arg(long, global = true, value_name = "REGION|URL")]
+    pub(crate) service_url: Option<String>,
+
+    /// AadAuthority: the sign-in authority (host and tenant).
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        help = "AadAuthority: sign-in authority, e.g. https://login.microsoftonline.com/<tenant> \
+                [env: D365_AUTHORITY]"
+    )]
+    pub(crate) authority: Option<String>,
+
+    /// AadAppTenantId: the application's directory (tenant) id; also the sign-in tenant when
+    /// AadAuthority names none [env: D365_TENANT_ID]
+    #[arg(long, global = true, value_name = "GUID")]
+    pub(crate) tenant_id: Option<String>,
+
+    /// Sign-in host, overriding AadAuthority's host, e.g. an emulator's base URL
+    /// [env: D365_AUTHORITY_HOST]
+    #[arg(long, global = true, value_name = "URL")]
+    pub(crate) authority_host: Option<String>,
+
+    /// Microsoft cloud: public, usgov, usgovhigh, dod, china [default: public] [env: D365_CLOUD]
+    #[arg(long, global = true, value_name = "CLOUD")]
+    pub(crate) cloud: Option<String>,
+
+    /// The admin API's token audience, when it cannot be discovered [env: D365_RESOURCE]
+    #[arg(long, global = true, value_name = "URI")]
+    pub(crate) resource: Option<String>,
+
+    /// Retries of a throttled (429) or failed (5xx, network) request before giving up; the
+    /// service's Retry-After is honoured [default: 4]
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub(crate) max_retries: Option<u32>,
+
+    #[command(flatten)]
+    pub(crate) sign_in: SignInArgs,
+
+    /// Machine-readable JSON on stdout (stable field names) instead of tables
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+
+    /// Log HTTP requests and sign-in steps to stderr (never tokens or secrets)
+    #[arg(long, short = 'v', global = true)]
+    pub(crate) verbose: bool,
+
+    /// Run against an in-process emulator: no tenant, nothing leaves this machine
+    #[arg(long, global = true, conflicts_with_all = ["service_url", "authority", "authority_host"])]
+    pub(crate) emulator: bool,
+}
+
+/// How to sign in. Without any of these, the user name and password are asked for, as the
+/// old utility did.
+#[derive(Debug, Args)]
+pub(crate) struct SignInArgs {
+    /// Client (application) id to sign in with. For user sign-in it defaults to the
+    /// well-known PowerShell / Power Apps public client 1950a258-227b-4e31-a9cf-717495945fc2
+    /// [env: D365_CLIENT_ID]
+    #[arg(long, global = true, value_name = "GUID")]
+    pub(crate) client_id: Option<String>,
+
+    /// User name (UPN) for the password sign-in; asked for when missing [env: D365_USERNAME]
+    #[arg(long, short = 'u', global = true, value_name = "UPN")]
+    pub(crate) username: Option<String>,
+
+    /// Sign in with a device code (accounts with multi-factor authentication); the code to
+    /// enter is printed to stderr
+    #[arg(long, global = true, conflicts_with_all = ["client_secret_env", "certificate", "pfx"])]
+    pub(crate) device_code: bool,
+
+    /// App-only sign-in: the name of the environment variable holding the client secret
+    /// (D365_CLIENT_SECRET is used when set and no other sign-in is chosen)
+    #[arg(long, global = true, value_name = "VAR", conflicts_with_all = ["certificate", "pfx"])]
+    pub(crate) client_secret_env: Option<String>,
+
+    /// App-only sign-in with a certificate: the certificate PEM file (may also hold the key)
+    /// [env: D365_CERTIFICATE]
+    #[arg(long, global = true, value_name = "PEM", conflicts_with = "pfx")]
+    pub(crate) certificate: Option<PathBuf>,
+
+    /// The certificate's private key PEM file (PKCS#8 or PKCS#1) [env: D365_PRIVATE_KEY]
+    #[arg(long, global = true, value_name = "PEM")]
+    pub(crate) private_key: Option<PathBuf>,
+
+    /// App-only sign-in with a PKCS#12 (.pfx/.p12) file [env: D365_PFX]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) pfx: Option<PathBuf>,
+
+    /// The name of the environment variable holding the .pfx password (D365_PFX_PASSWORD is
+    /// used when set)
+    #[arg(long, global = true, value_name = "VAR")]
+    pub(crate) pfx_password_env: Option<String>,
+}
+
+/// The admin API to call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BackendArg {
+    /// Online Management API (admin.services.crm*.dynamics.com), as the old utility.
+    Oma,
+    /// Power Platform admin API (api.bap.microsoft.com): management apps and addUser.
+    Bap,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Register, list and unregister applications with the admin API
+    #[command(subcommand)]
+    Apps(AppsCommand),
+
+    /// Force-sync users into an environment
+    #[command(subcommand)]
+    Users(UsersCommand),
+
+    /// List and show Dynamics 365 instances (Online Management API)
+    #[command(subcommand)]
+    Instances(InstancesCommand),
+
+    /// Follow long-running admin operations (Online Management API)
+    #[command(subcommand)]
+    Operations(OperationsCommand),
+
+    /// Show the settings in effect and where each came from (secrets are never shown)
+    #[command(subcommand)]
+    Config(ConfigCommand),
+
+    /// Old CDSTestdriveUtility.exe name of `apps register`
+    #[command(name = "whitelistapp")]
+    WhitelistApp(RegisterArgs),
+
+    /// Old CDSTestdriveUtility.exe name of `apps list`
+    #[command(name = "listallapps")]
+    ListAllApps(ListAppsArgs),
+
+    /// Old CDSTestdriveUtility.exe name of `apps unregister`
+    #[command(name = "unregisterapp")]
+    UnregisterApp(UnregisterArgs),
+}
+
+/// `d365 apps ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum AppsCommand {
+    /// Register ("whitelist") the application (AadApplicationId) for the tenant (AadAppTenantId)
+    Register(RegisterArgs),
+    /// List the registered applications
+    List(ListAppsArgs),
+    /// Remove the application's registration
+    Unregister(UnregisterArgs),
+}
+
+/// Options of `apps register` / `whitelistapp`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct RegisterArgs {
+    /// The application (client) id to register: AadApplicationId [env: D365_AAD_APPLICATION_ID]
+    #[arg(long, value_name = "GUID")]
+    pub(crate) app_id: Option<String>,
+}
+
+/// Options of `apps list` / `listallapps`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ListAppsArgs {}
+
+/// Options of `apps unregister` / `unregisterapp`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct UnregisterArgs {
+    /// The application (client) id to unregister: AadApplicationId
+    /// [env: D365_AAD_APPLICATION_ID]
+    #[arg(long, value_name = "GUID")]
+    pub(crate) app_id: Option<String>,
+}
+
+/// `d365 users ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum UsersCommand {
+    /// Add (force-sync) an Entra user into an environment now, instead of waiting for the
+    /// background sync (Online Management API ApplyUser, or BAP addUser)
+    ForceSync(ForceSyncArgs),
+}
+
+/// Options of `users force-sync`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ForceSyncArgs {
+    /// The environment (instance) id
+    #[arg(long, value_name = "GUID", value_parser = parse_guid)]
+    pub(crate) environment: Uuid,
+
+    /// The user's Entra object id
+    #[arg(long, value_name = "OBJECT ID", value_parser = parse_guid)]
+    pub(crate) user: Uuid,
+
+    #[command(flatten)]
+    pub(crate) wait: WaitArgs,
+}
+
+/// `d365 instances ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum InstancesCommand {
+    /// List the instances in the region (ServiceURL)
+    List,
+    /// Show one instance
+    Get {
+        /// The instance id
+        #[arg(value_name = "GUID", value_parser = parse_guid)]
+        id: Uuid,
+    },
+}
+
+/// `d365 operations ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum OperationsCommand {
+    /// Wait until a long-running operation ends, and show its outcome
+    Wait {
+        /// The operation id
+        #[arg(value_name = "GUID", value_parser = parse_guid)]
+        id: Uuid,
+
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+}
+
+/// `d365 config ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Print every setting in effect and its source
+    Show,
+}
+
+/// How to wait for a long-running operation.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct WaitArgs {
+    /// Give up after this many seconds [default: 600]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) timeout_secs: Option<u64>,
+
+    /// Longest wait between polls, in milliseconds; the service's Retry-After is honoured up
+    /// to this [default: 30000]
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) poll_interval_ms: Option<u64>,
+}
+
+/// Parses a GUID, accepting the hyphenated, braced (`{...}`) and 32-digit forms.
+pub(crate) fn parse_guid(value: &str) -> Result<Uuid, String> {
+    let trimmed = value.trim();
+    Uuid::parse_str(trimmed).map_err(|_| {
+        format!(
+            "`{value}` is not a GUID: expected 32 hexadecimal digits like \
+             1b2c3d4e-5f60-4718-9a0b-1c2d3e4f5a6b"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn old_names_take_the_same_options_as_the_new_ones() {
+        let cli =
+            Cli::try_parse_from(["d365", "whitelistapp", "--app-id", "x", "--tenant-id", "y"])
+                .expect("parses");
+        assert!(matches!(
+            cli.command,
+            Command::WhitelistApp(RegisterArgs { .. })
+        ));
+        let cli = Cli::try_parse_from(["d365", "unregisterapp", "--app-id", "x"]).expect("parses");
+        assert!(matches!(cli.command, Command::UnregisterApp(_)));
+        let cli = Cli::try_parse_from(["d365", "listallapps", "--json"]).expect("parses");
+        assert!(cli.global.json);
+    }
+
+    #[test]
+    fn global_flags_go_before_or_after_the_command() {
+        let cli = Cli::try_parse_from(["d365", "apps", "list", "--backend", "bap", "--emulator"])
+            .expect("parses");
+        assert_eq!(cli.global.backend, Some(BackendArg::Bap));
+        assert!(cli.global.emulator);
+    }
+
+    #[test]
+    fn guids_are_checked_with_a_clear_message() {
+        assert!(parse_guid("{1B2C3D4E-5F60-4718-9A0B-1C2D3E4F5A6B}").is_ok());
+        let err = parse_guid("not-a-guid").expect_err("bad");
+        assert!(err.contains("is not a GUID"), "{err}");
+        let err = Cli::try_parse_from([
+            "d365",
+            "users",
+            "force-sync",
+            "--environment",
+            "nope",
+            "--user",
+            "1b2c3d4e-5f60-4718-9a0b-1c2d3e4f5a6b",
+        ])
+        .expect_err("bad guid");
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn sign_in_methods_exclude_each_other() {
+        let err = Cli::try_parse_from([
+            "d365",
+            "apps",
+            "list",
+            "--device-code",
+            "--client-secret-env",
+            "X",
+        ])
+        .expect_err("conflict");
+        assert_eq!(err.exit_code(), 2);
+    }
+}

@@ -1,0 +1,121 @@
+//! `users force-sync`: add an Entra user to an environment now (Online Management API
+//! `ApplyUser`, or BAP `addUser`), instead of waiting for the background sync.
+
+use online_mgmt_api::WaitOptions;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::commands::operations::ctrl_c;
+use crate::config::Backend;
+use crate::exit::{self, Context, ExitKind, Failure};
+use crate::output::{self, Format};
+use crate::session::Session;
+
+/// The outcome as printed with `--json`. Field names are stable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct ForceSyncJson {
+    /// The environment (instance) id.
+    pub(crate) environment_id: Uuid,
+    /// The user's Entra object id.
+    pub(crate) user_object_id: Uuid,
+    /// `oma` or `bap`.
+    pub(crate) backend: Backend,
+    /// The ApplyUser operation (Online Management API only; `addUser` is synchronous).
+    pub(crate) operation_id: Option<Uuid>,
+    /// The final state (`Succeeded`).
+    pub(crate) status: String,
+}
+
+/// Force-syncs `user` into `environment` and waits for it.
+pub(crate) async fn force_sync(
+    session: &Session,
+    environment: Uuid,
+    user: Uuid,
+    wait: WaitOptions,
+    format: Format,
+) -> Result<(), Failure> {
+    let ctx = Context {
+        not_found: Some((
+            format!("environment {environment} or user {user}"),
+            "check --environment (an instance id from `d365 instances list`; ServiceURL must be \
+             its region) and --user (the user's Entra object id, not the user name)"
+                .to_owned(),
+        )),
+        ..session.ctx.clone()
+    };
+    let fail = |e: online_mgmt_api::AdminError| exit::from_admin(&e, &ctx);
+    let outcome = match &session.oma {
+        Some(client) => {
+            let poller = client.apply_user(environment, user).await.map_err(fail)?;
+            let operation_id = poller.operation_id();
+            if format == Format::Human {
+                eprintln!("ApplyUser started (operation {operation_id}); waiting for it to end...");
+            }
+            let status = poller.wait_or_cancel(wait, ctrl_c()).await.map_err(fail)?;
+            ForceSyncJson {
+                environment_id: environment,
+                user_object_id: user,
+                backend: Backend::Oma,
+                operation_id: Some(operation_id),
+                status: status.status.to_string(),
+            }
+        }
+        None => {
+            session
+                .admin
+                .force_sync_user(environment, user, wait)
+                .await
+                .map_err(fail)?;
+            ForceSyncJson {
+                environment_id: environment,
+                user_object_id: user,
+                backend: Backend::Bap,
+                operation_id: None,
+                status: "Succeeded".to_owned(),
+            }
+        }
+    };
+    match format {
+        Format::Json => output::print_json(&outcome),
+        Format::Human => output::print_text(&sentence(&outcome)),
+    }
+    .map_err(|e| Failure::new(ExitKind::Service, format!("cannot write the output: {e}")))
+}
+
+/// The human outcome.
+pub(crate) fn sentence(o: &ForceSyncJson) -> String {
+    match o.operation_id {
+        Some(op) => format!(
+            "User {} is synced into environment {} (operation {op}: {}).\n",
+            o.user_object_id, o.environment_id, o.status
+        ),
+        None => format!(
+            "User {} is synced into environment {}.\n",
+            o.user_object_id, o.environment_id
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_outcome_names_user_environment_and_operation() {
+        let o = ForceSyncJson {
+            environment_id: Uuid::from_u128(0x20),
+            user_object_id: Uuid::from_u128(7),
+            backend: Backend::Oma,
+            operation_id: Some(Uuid::from_u128(9)),
+            status: "Succeeded".into(),
+        };
+        let text = sentence(&o);
+        assert!(
+            text.contains("operation 00000000-0000-0000-0000-000000000009: Succeeded"),
+            "{text}"
+        );
+        let json = serde_json::to_value(&o).expect("json");
+        assert_eq!(json["backend"], "oma");
+        assert_eq!(json["status"], "Succeeded");
+    }
+}

@@ -1,0 +1,712 @@
+//! Settings and where each comes from: the config file (XML or TOML), then environment
+//! variables, then flags, later layers winning; each value remembers its source so that an
+//! error can say exactly which file, variable or flag to fix.
+
+mod keys;
+mod toml;
+mod xml;
+
+pub(crate) use keys::Key;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use dynamics_auth::Cloud;
+use serde::Serialize;
+use url::Url;
+use uuid::Uuid;
+
+/// Config files looked for in the current directory when neither `--config` nor
+/// `D365_CONFIG` names one: the old utility's own file first.
+pub(crate) const DEFAULT_FILES: [&str; 2] = ["CDSTestdriveUtility.exe.config", "d365.toml"];
+
+/// Environment variable naming the config file.
+pub(crate) const CONFIG_ENV: &str = "D365_CONFIG";
+
+/// The well-known public client of the PowerShell / Power Apps admin modules, used for user
+/// sign-in when no client id is configured.
+pub(crate) const DEFAULT_PUBLIC_CLIENT_ID: &str = "1950a258-227b-4e31-a9cf-717495945fc2";
+
+/// Config-file keys that would hold secrets: refused, so that secrets stay out of files.
+const SECRET_FILE_KEYS: [(&str, &str); 4] = [
+    (
+        "ClientSecret",
+        "set the D365_CLIENT_SECRET environment variable or pass --client-secret-env VAR",
+    ),
+    (
+        "Password",
+        "type it at the prompt, pipe it on stdin, or set D365_PASSWORD",
+    ),
+    (
+        "PfxPassword",
+        "set D365_PFX_PASSWORD or pass --pfx-password-env VAR",
+    ),
+    (
+        "AadAppSecret",
+        "set the D365_CLIENT_SECRET environment variable or pass --client-secret-env VAR",
+    ),
+];
+
+/// Where a value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// A config file.
+    File(PathBuf),
+    /// An environment variable.
+    Env(&'static str),
+    /// A flag.
+    Flag(&'static str),
+    /// `--emulator`.
+    #[cfg_attr(not(feature = "emulator"), allow(dead_code))]
+    Emulator,
+}
+
+impl Source {
+    /// The source, naming `key` where the source holds many keys.
+    pub(crate) fn describe(&self, key: Key) -> String {
+        match self {
+            Source::File(path) => format!("{} in {}", key.file_name(), path.display()),
+            Source::Env(name) => format!("environment variable {name}"),
+            Source::Flag(flag) => (*flag).to_owned(),
+            Source::Emulator => format!("{} from --emulator", key.file_name()),
+        }
+    }
+
+    /// A short label for `config show`.
+    fn label(&self) -> String {
+        match self {
+            Source::File(path) => format!("file {}", path.display()),
+            Source::Env(name) => format!("env {name}"),
+            Source::Flag(flag) => format!("flag {flag}"),
+            Source::Emulator => "--emulator".into(),
+        }
+    }
+}
+
+/// A value and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Sourced<T> {
+    /// The value.
+    pub(crate) value: T,
+    /// Where it came from.
+    pub(crate) source: Source,
+}
+
+/// A configuration mistake: what is wrong, where, and how to fix it. Exit code 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ConfigError {
+    /// One line: what is wrong and what to do.
+    pub(crate) message: String,
+}
+
+impl ConfigError {
+    fn new(message: impl Into<String>) -> Self {
+        ConfigError {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// One source's values.
+pub(crate) type Layer = Vec<(Key, Sourced<String>)>;
+
+/// A config file's values and the warnings met while reading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FileLayer {
+    /// The values.
+    pub(crate) layer: Layer,
+    /// Unknown keys and ignored parts, to show on stderr.
+    pub(crate) warnings: Vec<String>,
+}
+
+/// The file formats understood.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileFormat {
+    Xml,
+    Toml,
+}
+
+/// Reads a config file (format from the extension, else from the content).
+pub(crate) fn read_file(path: &Path) -> Result<FileLayer, ConfigError> {
+    let shown = path.display();
+    let bytes = std::fs::read(path).map_err(|e| {
+        ConfigError::new(format!(
+            "cannot read config file {shown}: {e}; check the path given to --config or {CONFIG_ENV}"
+        ))
+    })?;
+    let format = detect_format(path, &bytes);
+    let text = xml::decode(&bytes).map_err(|e| ConfigError::new(format!("{shown}: {e}")))?;
+    let entries = match format {
+        FileFormat::Xml => {
+            let settings = xml::parse(&text).map_err(|e| {
+                ConfigError::new(format!(
+                    "{shown}: {e} (fix the file; it should look like \
+                     <configuration><appSettings><add key=\"...\" value=\"...\"/></appSettings></configuration>)"
+                ))
+            })?;
+            let mut warnings: Vec<String> = settings
+                .warnings
+                .into_iter()
+                .map(|w| format!("{shown}: {w}"))
+                .collect();
+            let layer = to_layer(path, settings.entries, &mut warnings)?;
+            return Ok(FileLayer { layer, warnings });
+        }
+        FileFormat::Toml => toml::parse(&text).map_err(|e| {
+            ConfigError::new(format!(
+                "{shown}: {e} (fix the file; it should hold lines like ServiceURL = \"EMEA\")"
+            ))
+        })?,
+    };
+    let mut warnings = Vec::new();
+    let layer = to_layer(path, entries, &mut warnings)?;
+    Ok(FileLayer { layer, warnings })
+}
+
+fn detect_format(path: &Path, bytes: &[u8]) -> FileFormat {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("toml") => FileFormat::Toml,
+        Some("config" | "xml") => FileFormat::Xml,
+        _ => {
+            if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+                return FileFormat::Xml;
+            }
+            let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+            match body.iter().find(|b| !b.is_ascii_whitespace()) {
+                Some(b'<') => FileFormat::Xml,
+                _ => FileFormat::Toml,
+            }
+        }
+    }
+}
+
+fn to_layer(
+    path: &Path,
+    entries: Vec<(String, String)>,
+    warnings: &mut Vec<String>,
+) -> Result<Layer, ConfigError> {
+    let shown = path.display();
+    let mut layer = Layer::new();
+    for (name, value) in entries {
+        if let Some((secret, fix)) = SECRET_FILE_KEYS
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name.trim()))
+        {
+            return Err(ConfigError::new(format!(
+                "{shown}: `{secret}` is a secret, and secrets are not read from config files; \
+                 remove it from the file and {fix}"
+            )));
+        }
+        let Some(key) = Key::from_file_name(&name) else {
+            warnings.push(format!(
+                "{shown}: unknown setting `{name}` ignored (known: {})",
+                Key::ALL.map(Key::file_name).join(", ")
+            ));
+            continue;
+        };
+        let mut value = value.trim().to_owned();
+        if value.is_empty() {
+            continue;
+        }
+        if key.is_path() {
+            let p = Path::new(&value);
+            if p.is_relative()
+                && let Some(dir) = path.parent()
+            {
+                value = dir.join(p).display().to_string();
+            }
+        }
+        layer.push((
+            key,
+            Sourced {
+                value,
+                source: Source::File(path.to_path_buf()),
+            },
+        ));
+    }
+    Ok(layer)
+}
+
+/// The values set by environment variables (`env` looks one up; empty counts as unset).
+pub(crate) fn env_layer(env: &dyn Fn(&str) -> Option<String>) -> Layer {
+    Key::ALL
+        .into_iter()
+        .filter_map(|key| {
+            let value = env(key.env_var())?.trim().to_owned();
+            (!value.is_empty()).then(|| {
+                (
+                    key,
+                    Sourced {
+                        value,
+                        source: Source::Env(key.env_var()),
+                    },
+                )
+            })
+        })
+        .collect()
+}
+
+/// A layer of flag values: each `Some` value is recorded under its key's flag name.
+pub(crate) fn flag_layer(values: Vec<(Key, Option<String>)>) -> Layer {
+    values
+        .into_iter()
+        .filter_map(|(key, value)| {
+            let value = value?.trim().to_owned();
+            let flag = key.flag()?;
+            (!value.is_empty()).then_some((
+                key,
+                Sourced {
+                    value,
+                    source: Source::Flag(flag),
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The admin API chosen with `--backend`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Backend {
+    /// The Online Management API.
+    Oma,
+    /// The Power Platform admin API.
+    Bap,
+}
+
+/// An authority from `AadAuthority`: the host, and the tenant when the URL names one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AuthorityUrl {
+    /// `https://login.microsoftonline.com` (scheme, host, port, path prefix; no tenant).
+    pub(crate) host: String,
+    /// The first path segment, if any: GUID, domain, `common` or `organizations`.
+    pub(crate) tenant: Option<String>,
+}
+
+/// Reads `https://login.microsoftonline.com/<tenant>[/oauth2/...]`.
+pub(crate) fn parse_authority(value: &str) -> Result<AuthorityUrl, String> {
+    let url = Url::parse(value.trim()).map_err(|e| {
+        format!("`{value}` is not a URL ({e}): write it like https://login.microsoftonline.com/<tenant id>")
+    })?;
+    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
+        return Err(format!(
+            "`{value}` is not an https URL: write it like https://login.microsoftonline.com/<tenant id>"
+        ));
+    }
+    let mut host = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+    if let Some(port) = url.port() {
+        host.push_str(&format!(":{port}"));
+    }
+    // The retired alias of the public cloud's host.
+    if host.eq_ignore_ascii_case("https://login.windows.net") {
+        host = "https://login.microsoftonline.com".into();
+    }
+    let segments: Vec<&str> = url
+        .path_segments()
+        .map(|s| s.filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    // Everything before the tenant is a path prefix (emulators mounted under a path); the
+    // tenant is the segment before `oauth2`, or the last one.
+    let tenant_index = match segments
+        .iter()
+        .position(|s| s.eq_ignore_ascii_case("oauth2"))
+    {
+        Some(0) => None,
+        Some(i) => Some(i - 1),
+        None => segments.len().checked_sub(1),
+    };
+    let tenant = tenant_index.map(|i| segments[i].to_owned());
+    if let Some(i) = tenant_index {
+        for prefix in &segments[..i] {
+            host.push('/');
+            host.push_str(prefix);
+        }
+    }
+    Ok(AuthorityUrl { host, tenant })
+}
+
+/// All settings, merged.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Settings {
+    values: BTreeMap<Key, Sourced<String>>,
+}
+
+impl Settings {
+    /// Merges layers; a later layer's value replaces an earlier one's.
+    pub(crate) fn layered<I: IntoIterator<Item = Layer>>(layers: I) -> Self {
+        let mut values = BTreeMap::new();
+        for layer in layers {
+            for (key, value) in layer {
+                values.insert(key, value);
+            }
+        }
+        Settings { values }
+    }
+
+    /// The raw value of `key` and its source.
+    pub(crate) fn get(&self, key: Key) -> Option<&Sourced<String>> {
+        self.values.get(&key)
+    }
+
+    /// The value of `key`, text only.
+    pub(crate) fn text(&self, key: Key) -> Option<&str> {
+        self.get(key).map(|s| s.value.as_str())
+    }
+
+    /// `key` as a GUID, if set; an error naming the source if it is not a GUID.
+    pub(crate) fn guid(&self, key: Key) -> Result<Option<Sourced<Uuid>>, ConfigError> {
+        let Some(raw) = self.get(key) else {
+            return Ok(None);
+        };
+        match Uuid::parse_str(raw.value.trim()) {
+            Ok(value) => Ok(Some(Sourced {
+                value,
+                source: raw.source.clone(),
+            })),
+            Err(_) => Err(ConfigError::new(format!(
+                "{} is `{}`, which is not a GUID: it must look like \
+                 1b2c3d4e-5f60-4718-9a0b-1c2d3e4f5a6b",
+                raw.source.describe(key),
+                raw.value
+            ))),
+        }
+    }
+
+    /// `key` as a GUID; an error saying how to set it when it is missing.
+    pub(crate) fn require_guid(&self, key: Key, purpose: &str) -> Result<Uuid, ConfigError> {
+        self.guid(key)?.map(|s| s.value).ok_or_else(|| {
+            ConfigError::new(format!(
+                "{} is not set; {purpose}: set it with {}",
+                key.file_name(),
+                key.how_to_set()
+            ))
+        })
+    }
+
+    /// The backend (default `oma`).
+    pub(crate) fn backend(&self) -> Result<Backend, ConfigError> {
+        let Some(raw) = self.get(Key::Backend) else {
+            return Ok(Backend::Oma);
+        };
+        let key: String = raw
+            .value
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        match key.as_str() {
+            "oma" | "onlinemanagement" | "onlinemanagementapi" => Ok(Backend::Oma),
+            "bap" | "powerplatform" | "powerplatformadmin" => Ok(Backend::Bap),
+            _ => Err(ConfigError::new(format!(
+                "{} is `{}`: use `oma` (Online Management API) or `bap` (Power Platform admin API)",
+                raw.source.describe(Key::Backend),
+                raw.value
+            ))),
+        }
+    }
+
+    /// The cloud (default public).
+    pub(crate) fn cloud(&self) -> Result<Cloud, ConfigError> {
+        let Some(raw) = self.get(Key::Cloud) else {
+            return Ok(Cloud::Public);
+        };
+        raw.value.parse::<Cloud>().map_err(|_| {
+            ConfigError::new(format!(
+                "{} is `{}`: use one of public, usgov, usgovhigh, dod, china",
+                raw.source.describe(Key::Cloud),
+                raw.value
+            ))
+        })
+    }
+
+    /// `AadAuthority`, parsed.
+    pub(crate) fn authority_url(&self) -> Result<Option<AuthorityUrl>, ConfigError> {
+        let Some(raw) = self.get(Key::AadAuthority) else {
+            return Ok(None);
+        };
+        parse_authority(&raw.value).map(Some).map_err(|e| {
+            ConfigError::new(format!("{}: {e}", raw.source.describe(Key::AadAuthority)))
+        })
+    }
+
+    /// The sign-in host: `AuthorityHost`, else `AadAuthority`'s host, else the cloud's.
+    pub(crate) fn authority_host(&self) -> Result<String, ConfigError> {
+        if let Some(host) = self.text(Key::AuthorityHost) {
+            return Ok(host.to_owned());
+        }
+        if let Some(authority) = self.authority_url()? {
+            return Ok(authority.host);
+        }
+        Ok(self.cloud()?.authority_host().to_owned())
+    }
+
+    /// The tenant to sign in to: `AadAuthority`'s tenant unless it is `common`, else
+    /// `AadAppTenantId`, else `fallback`.
+    pub(crate) fn sign_in_tenant(&self) -> Result<Option<String>, ConfigError> {
+        let from_authority = self
+            .authority_url()?
+            .and_then(|a| a.tenant)
+            .filter(|t| !t.eq_ignore_ascii_case("common"));
+        if let Some(tenant) = from_authority {
+            return Ok(Some(tenant));
+        }
+        Ok(self.guid(Key::AadAppTenantId)?.map(|t| t.value.to_string()))
+    }
+
+    /// Every value with its source, for `config show`.
+    pub(crate) fn show(&self) -> Vec<ShownSetting> {
+        Key::ALL
+            .into_iter()
+            .map(|key| {
+                let value = self.get(key);
+                ShownSetting {
+                    key: key.file_name(),
+                    env: key.env_var(),
+                    flag: key.flag(),
+                    value: value.map(|v| v.value.clone()),
+                    source: value.map(|v| v.source.label()),
+                }
+            })
+            .collect()
+    }
+}
+
+/// One line of `config show`.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ShownSetting {
+    /// The config-file key.
+    pub(crate) key: &'static str,
+    /// Its environment variable.
+    pub(crate) env: &'static str,
+    /// Its flag.
+    pub(crate) flag: Option<&'static str>,
+    /// The value in effect.
+    pub(crate) value: Option<String>,
+    /// Where it came from.
+    pub(crate) source: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn examples() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
+    }
+
+    fn scratch(name: &str, contents: &[u8]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("d365-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join(name);
+        std::fs::write(&path, contents).expect("write");
+        path
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn the_xml_and_toml_samples_say_the_same_thing() {
+        let xml = read_file(&examples().join("CDSTestdriveUtility.exe.config")).expect("xml");
+        let toml = read_file(&examples().join("d365.toml")).expect("toml");
+        assert!(xml.warnings.is_empty(), "{:?}", xml.warnings);
+        assert!(toml.warnings.is_empty(), "{:?}", toml.warnings);
+        let values = |l: &FileLayer| {
+            let mut v: Vec<(Key, String)> =
+                l.layer.iter().map(|(k, s)| (*k, s.value.clone())).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(values(&xml), values(&toml));
+        assert!(
+            values(&xml)
+                .iter()
+                .any(|(k, _)| *k == Key::AadApplicationId)
+        );
+    }
+
+    #[test]
+    fn format_is_detected_by_extension_then_content() {
+        let xml = scratch(
+            "settings.txt",
+            b"\xEF\xBB\xBF  <configuration><appSettings><add key=\"servicEurl\" value=\"EMEA\"/></appSettings></configuration>",
+        );
+        let layer = read_file(&xml).expect("xml by content");
+        assert_eq!(layer.layer[0].0, Key::ServiceUrl);
+        let toml = scratch("settings", b"ServiceURL = \"crm4\"\n");
+        assert_eq!(read_file(&toml).expect("toml").layer[0].1.value, "crm4");
+    }
+
+    #[test]
+    fn malformed_files_name_the_file_and_the_place() {
+        let path = scratch(
+            "broken.exe.config",
+            b"<configuration>\n<appSettings>\n</configuration>",
+        );
+        let err = read_file(&path).expect_err("malformed");
+        assert!(err.message.contains("broken.exe.config"), "{err}");
+        assert!(err.message.contains("line"), "{err}");
+        let path = scratch("broken.toml", b"ServiceURL = \n");
+        let err = read_file(&path).expect_err("malformed");
+        assert!(err.message.contains("broken.toml"), "{err}");
+        let err = read_file(Path::new("/nonexistent/d365.toml")).expect_err("missing");
+        assert!(err.message.contains("cannot read config file"), "{err}");
+    }
+
+    #[test]
+    fn secrets_in_files_are_refused_and_unknown_keys_warned() {
+        let path = scratch(
+            "secret.toml",
+            b"ClientSecret = \"abc\"\nServiceURL = \"EMEA\"\n",
+        );
+        let err = read_file(&path).expect_err("secret");
+        assert!(err.message.contains("D365_CLIENT_SECRET"), "{err}");
+        assert!(!err.message.contains("abc"), "{err}");
+        let path = scratch("typo.toml", b"ServiceURI = \"EMEA\"\n");
+        let layer = read_file(&path).expect("reads");
+        assert!(layer.layer.is_empty());
+        assert!(
+            layer.warnings[0].contains("ServiceURI"),
+            "{:?}",
+            layer.warnings
+        );
+    }
+
+    #[test]
+    fn relative_certificate_paths_follow_the_config_file() {
+        let path = scratch("certs.toml", b"Certificate = \"app.pem\"\n");
+        let layer = read_file(&path).expect("reads");
+        let expected = path.parent().expect("dir").join("app.pem");
+        assert_eq!(layer.layer[0].1.value, expected.display().to_string());
+    }
+
+    #[test]
+    fn flags_beat_environment_which_beats_the_file() {
+        let file = read_file(&examples().join("d365.toml")).expect("toml");
+        let env = |name: &str| match name {
+            "D365_SERVICE_URL" => Some("EMEA".to_owned()),
+            "D365_TENANT_ID" => Some("  ".to_owned()),
+            "D365_AAD_APPLICATION_ID" => Some("22222222-2222-2222-2222-222222222222".to_owned()),
+            _ => None,
+        };
+        let flags = flag_layer(vec![
+            (
+                Key::AadApplicationId,
+                Some("33333333-3333-3333-3333-333333333333".into()),
+            ),
+            (Key::UserName, None),
+        ]);
+        let s = Settings::layered([file.layer, env_layer(&env), flags]);
+        assert_eq!(s.text(Key::ServiceUrl), Some("EMEA"));
+        assert_eq!(
+            s.get(Key::ServiceUrl).expect("set").source,
+            Source::Env("D365_SERVICE_URL")
+        );
+        let app = s.guid(Key::AadApplicationId).expect("guid").expect("set");
+        assert_eq!(
+            app.value.to_string(),
+            "33333333-3333-3333-3333-333333333333"
+        );
+        assert_eq!(app.source, Source::Flag("--app-id"));
+        // An empty variable does not hide the file's value.
+        assert!(matches!(
+            s.get(Key::AadAppTenantId).expect("from file").source,
+            Source::File(_)
+        ));
+    }
+
+    #[test]
+    fn bad_guids_and_missing_keys_say_where_and_how() {
+        let s = Settings::layered([env_layer(&|n: &str| {
+            (n == "D365_TENANT_ID").then(|| "contoso".to_owned())
+        })]);
+        let err = s.guid(Key::AadAppTenantId).expect_err("bad");
+        assert!(err.message.contains("D365_TENANT_ID"), "{err}");
+        assert!(err.message.contains("not a GUID"), "{err}");
+        let err = s
+            .require_guid(Key::AadApplicationId, "it names the app to register")
+            .expect_err("missing");
+        assert!(err.message.contains("--app-id"), "{err}");
+        assert!(err.message.contains("D365_AAD_APPLICATION_ID"), "{err}");
+        assert!(
+            Settings::layered([env_layer(&no_env)])
+                .get(Key::Cloud)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn authority_urls_give_host_and_tenant() {
+        let a = parse_authority("https://login.microsoftonline.com/contoso.onmicrosoft.com")
+            .expect("parses");
+        assert_eq!(a.host, "https://login.microsoftonline.com");
+        assert_eq!(a.tenant.as_deref(), Some("contoso.onmicrosoft.com"));
+        let a = parse_authority("https://login.windows.net/common/oauth2/authorize").expect("v1");
+        assert_eq!(a.host, "https://login.microsoftonline.com");
+        assert_eq!(a.tenant.as_deref(), Some("common"));
+        let a = parse_authority("http://127.0.0.1:7070/emu/c0a7e5a0-0000-4000-8000-000000000001/")
+            .expect("prefixed");
+        assert_eq!(a.host, "http://127.0.0.1:7070/emu");
+        let a = parse_authority("https://login.microsoftonline.us").expect("host only");
+        assert_eq!(a.tenant, None);
+        assert!(parse_authority("login.microsoftonline.com/x").is_err());
+    }
+
+    #[test]
+    fn sign_in_tenant_skips_common_for_the_app_tenant() {
+        let file = vec![
+            (
+                Key::AadAuthority,
+                Sourced {
+                    value: "https://login.microsoftonline.com/common".into(),
+                    source: Source::Flag("--test"),
+                },
+            ),
+            (
+                Key::AadAppTenantId,
+                Sourced {
+                    value: "c0a7e5a0-0000-4000-8000-000000000001".into(),
+                    source: Source::Flag("--test"),
+                },
+            ),
+        ];
+        let s = Settings::layered([file]);
+        assert_eq!(
+            s.sign_in_tenant().expect("ok").as_deref(),
+            Some("c0a7e5a0-0000-4000-8000-000000000001")
+        );
+        assert_eq!(
+            s.authority_host().expect("ok"),
+            "https://login.microsoftonline.com"
+        );
+    }
+
+    #[test]
+    fn backend_and_cloud_are_checked() {
+        let s = Settings::layered([flag_layer(vec![
+            (Key::Backend, Some("PowerPlatform".into())),
+            (Key::Cloud, Some("mars".into())),
+        ])]);
+        assert_eq!(s.backend().expect("bap"), Backend::Bap);
+        let err = s.cloud().expect_err("mars");
+        assert!(err.message.contains("--cloud"), "{err}");
+        assert_eq!(
+            Settings::default().backend().expect("default"),
+            Backend::Oma
+        );
+    }
+}
