@@ -60,10 +60,13 @@ struct Inner {
 }
 
 /// What an upsert did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UpsertOutcome {
-    /// The row's id.
+    /// The row's id, when the service answered with it.
     pub id: Option<Uuid>,
+    /// The row's key as the service answered it (`OData-EntityId`): the id, or the alternate
+    /// key the upsert was addressed by.
+    pub key: Option<RecordKey>,
     /// `Some(true)` if it was created, `Some(false)` if updated, `None` when the service does
     /// not say (a 204 answer).
     pub created: Option<bool>,
@@ -220,7 +223,12 @@ impl DataverseClient {
             .request(Method::Post, self.url(entity_set)?, options)
             .json(record)?;
         let response = self.send(request).await?;
-        self.entity_id(&response).map(|(_, id)| id)
+        let (_, key) = self.entity_id(&response)?;
+        key.id().ok_or_else(|| {
+            DataverseError::UnexpectedResponse(
+                "a create answered with an alternate key, not an id".into(),
+            )
+        })
     }
 
     /// Creates a row and returns it as stored (`Prefer: return=representation`, 201), with
@@ -352,16 +360,17 @@ impl DataverseClient {
             UpsertMode::UpdateOnly => request.header("If-Match", "*"),
         };
         let response = self.send(request).await?;
-        let id = match response.header("OData-EntityId") {
+        let key = match response.header("OData-EntityId") {
             Some(_) => Some(self.entity_id(&response)?.1),
             None => None,
         };
+        let id = key.as_ref().and_then(RecordKey::id);
         let created = match response.status() {
             201 => Some(true),
             200 => Some(false),
             _ => None,
         };
-        Ok(UpsertOutcome { id, created })
+        Ok(UpsertOutcome { id, key, created })
     }
 
     /// Deletes a row; with `if_match`, only if it has not changed since (412 otherwise).
@@ -570,7 +579,7 @@ impl DataverseClient {
     }
 
     /// Reads `OData-EntityId` from a create or upsert answer.
-    pub(crate) fn entity_id(&self, response: &HttpResponse) -> Result<(String, Uuid)> {
+    pub(crate) fn entity_id(&self, response: &HttpResponse) -> Result<(String, RecordKey)> {
         let header = response.header("OData-EntityId").ok_or_else(|| {
             DataverseError::UnexpectedResponse(format!(
                 "{} answered {} without OData-EntityId",

@@ -58,9 +58,10 @@ impl From<Uuid> for RecordKey {
     }
 }
 
-/// Reads `OData-EntityId: https://org/api/data/v9.2/accounts(7eb6...)` into the entity set and
-/// id, refusing a URL outside the org.
-pub fn parse_entity_id(api_root: &Url, header: &str) -> Result<(String, Uuid)> {
+/// Reads `OData-EntityId` (`https://org/api/data/v9.2/accounts(7eb6...)`, or with an
+/// alternate key after an upsert by key: `accounts(accountnumber='A1')`) into the entity set and
+/// key, refusing a URL outside the org.
+pub fn parse_entity_id(api_root: &Url, header: &str) -> Result<(String, RecordKey)> {
     let url = Url::parse(header.trim())
         .or_else(|_| api_root.join(header.trim()))
         .map_err(|_| DataverseError::UnexpectedResponse("OData-EntityId is not a URL".into()))?;
@@ -72,16 +73,79 @@ pub fn parse_entity_id(api_root: &Url, header: &str) -> Result<(String, Uuid)> {
     let last = url
         .path_segments()
         .and_then(|mut s| s.next_back())
-        .unwrap_or_default()
-        .to_string();
+        .unwrap_or_default();
+    let last = percent_encoding::percent_decode_str(last)
+        .decode_utf8_lossy()
+        .into_owned();
     let (set, rest) = last.split_once('(').ok_or_else(|| {
         DataverseError::UnexpectedResponse(format!("OData-EntityId `{last}` has no key"))
     })?;
-    let id = rest.trim_end_matches(')');
-    let id = Uuid::parse_str(id).map_err(|_| {
-        DataverseError::UnexpectedResponse(format!("OData-EntityId key `{id}` is not a GUID"))
+    let inner = rest.strip_suffix(')').ok_or_else(|| {
+        DataverseError::UnexpectedResponse(format!(
+            "OData-EntityId `{last}` has no closing parenthesis"
+        ))
     })?;
-    Ok((set.to_string(), id))
+    if let Ok(id) = Uuid::parse_str(inner) {
+        return Ok((set.to_string(), RecordKey::Id(id)));
+    }
+    let pairs = split_key_pairs(inner).ok_or_else(|| {
+        DataverseError::UnexpectedResponse(format!("OData-EntityId key `{inner}` cannot be read"))
+    })?;
+    Ok((set.to_string(), RecordKey::Alternate(pairs)))
+}
+
+/// `a='x,y',b=2` into pairs, respecting quotes.
+fn split_key_pairs(inner: &str) -> Option<Vec<(String, Literal)>> {
+    let mut pairs = Vec::new();
+    let mut rest = inner;
+    while !rest.is_empty() {
+        let (name, after) = rest.split_once('=')?;
+        let (raw, remaining) = if let Some(quoted) = after.strip_prefix('\'') {
+            let mut value = String::new();
+            let mut chars = quoted.char_indices().peekable();
+            let mut end = None;
+            while let Some((i, c)) = chars.next() {
+                if c == '\'' {
+                    if chars.peek().map(|(_, n)| *n) == Some('\'') {
+                        value.push('\'');
+                        chars.next();
+                    } else {
+                        end = Some(i + 1);
+                        break;
+                    }
+                } else {
+                    value.push(c);
+                }
+            }
+            let end = end?;
+            (Literal::String(value), &quoted[end..])
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            let token = &after[..end];
+            let literal = match (Uuid::parse_str(token), token.parse::<i64>()) {
+                (Ok(g), _) => Literal::Guid(g),
+                (_, Ok(n)) => Literal::Int(n),
+                _ => Literal::Decimal(token.to_string()),
+            };
+            (literal, &after[end..])
+        };
+        pairs.push((name.trim().to_string(), raw));
+        rest = remaining.strip_prefix(',').unwrap_or(remaining);
+        if !remaining.is_empty() && !remaining.starts_with(',') {
+            return None;
+        }
+    }
+    (!pairs.is_empty()).then_some(pairs)
+}
+
+impl RecordKey {
+    /// The id, when the key is the primary key.
+    pub fn id(&self) -> Option<Uuid> {
+        match self {
+            RecordKey::Id(id) => Some(*id),
+            RecordKey::Alternate(_) => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -120,7 +184,22 @@ mod tests {
         )
         .expect("parses");
         assert_eq!(set, "accounts");
-        assert_eq!(id.to_string(), "7eb682f1-ca75-e511-80d4-00155d2a68d1");
+        assert_eq!(
+            id.id().map(|i| i.to_string()).as_deref(),
+            Some("7eb682f1-ca75-e511-80d4-00155d2a68d1")
+        );
+        let (_, alternate) = parse_entity_id(
+            &root,
+            "https://contoso.crm.dynamics.com/api/data/v9.2/accounts(accountnumber='A%2C1%20O''B',region=3)",
+        )
+        .expect("alternate key");
+        assert_eq!(
+            alternate,
+            RecordKey::alternate([
+                ("accountnumber", Literal::from("A,1 O'B")),
+                ("region", Literal::from(3))
+            ])
+        );
         let foreign = parse_entity_id(
             &root,
             "https://evil.example.com/api/data/v9.2/accounts(7eb682f1-ca75-e511-80d4-00155d2a68d1)",

@@ -452,7 +452,7 @@ impl DataverseClient {
     /// The id of the row a batch operation created (from its `OData-EntityId`).
     pub fn batch_entity_id(&self, response: &BatchResponse) -> Result<Option<Uuid>> {
         match response.header("odata-entityid") {
-            Some(h) => Ok(Some(parse_entity_id(self.api_root(), h)?.1)),
+            Some(h) => Ok(parse_entity_id(self.api_root(), h)?.1.id()),
             None => Ok(None),
         }
     }

@@ -63,6 +63,8 @@ pub(crate) fn fixture(name: &str, org: &str) -> serde_json::Value {
     );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let text = text
+        .replace("https://[Organization URI]", org)
+        .replace("https://[Organization Uri]", org)
         .replace("[Organization URI]", org)
         .replace("[Organization Uri]", org);
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
