@@ -452,13 +452,12 @@ impl DataverseClient {
         target_set: &str,
         target_id: Uuid,
     ) -> Result<()> {
-        let url = self.ref_url(entity_set, id, navigation)?;
-        let target = self.record_url(target_set, &RecordKey::Id(target_id))?;
-        let request = self
-            .request(Method::Post, url, &RequestOptions::default())
-            .json(&serde_json::json!({ "@odata.id": target.as_str() }))?;
-        self.send(request).await?;
-        Ok(())
+        self.write_ref(
+            Method::Post,
+            (entity_set, id, navigation),
+            (target_set, target_id),
+        )
+        .await
     }
 
     /// Points a single-valued navigation property at `target`: `PUT {row}/{navigation}/$ref`.
@@ -470,10 +469,24 @@ impl DataverseClient {
         target_set: &str,
         target_id: Uuid,
     ) -> Result<()> {
+        self.write_ref(
+            Method::Put,
+            (entity_set, id, navigation),
+            (target_set, target_id),
+        )
+        .await
+    }
+
+    async fn write_ref(
+        &self,
+        method: Method,
+        (entity_set, id, navigation): (&str, Uuid, &str),
+        (target_set, target_id): (&str, Uuid),
+    ) -> Result<()> {
         let url = self.ref_url(entity_set, id, navigation)?;
         let target = self.record_url(target_set, &RecordKey::Id(target_id))?;
         let request = self
-            .request(Method::Put, url, &RequestOptions::default())
+            .request(method, url, &RequestOptions::default())
             .json(&serde_json::json!({ "@odata.id": target.as_str() }))?;
         self.send(request).await?;
         Ok(())
