@@ -8,3 +8,6 @@ pub use online_mgmt_api as admin;
 
 /// The shared HTTP pipeline: the [`dynamics_http`] crate.
 pub use dynamics_http as http;
+
+/// The Dataverse Web API client: the [`dataverse_webapi`] crate.
+pub use dataverse_webapi as dataverse;

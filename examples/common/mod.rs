@@ -4,6 +4,7 @@
 #![allow(dead_code)] // Each example uses its own part of this module.
 
 pub(crate) mod admin;
+pub(crate) mod dataverse;
 
 use std::path::PathBuf;
 
