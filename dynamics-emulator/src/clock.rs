@@ -30,6 +30,11 @@ impl Clock {
         self.now().unix_timestamp()
     }
 
+    /// How far the clock has been moved forward.
+    pub(crate) fn offset(&self) -> Duration {
+        *self.offset.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Moves "now" forward by `by`.
     pub(crate) fn advance(&self, by: Duration) {
         let mut offset = self.offset.lock().unwrap_or_else(PoisonError::into_inner);

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::dataverse::DataverseConfig;
 use crate::seed::SeedFile;
 
 /// How the emulator starts: port, extra seed data, token lifetimes, device-code behaviour and
@@ -42,6 +43,13 @@ pub struct EmulatorConfig {
     pub admin_operation_polls: u32,
     /// The `Retry-After` (seconds) of the 202 answers that start admin operations. Default 1.
     pub admin_retry_after_secs: u64,
+    /// Settings of the Dataverse Web API: service protection limits, latency, fault injection,
+    /// `x-ms-dop-hint`. Default: no limits, no latency, no faults, hint 8.
+    pub dataverse: DataverseConfig,
+    /// Serve HTTPS with a generated certificate (trust
+    /// [`Emulator::tls_ca_pem`](crate::Emulator::tls_ca_pem)); the base URL becomes
+    /// `https://127.0.0.1:{port}/` for every service. Default `false`.
+    pub tls: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -56,6 +64,8 @@ impl Default for EmulatorConfig {
             default_seed: true,
             admin_operation_polls: 2,
             admin_retry_after_secs: 1,
+            dataverse: DataverseConfig::default(),
+            tls: false,
         }
     }
 }

@@ -206,6 +206,11 @@ impl Environments {
         Ok(())
     }
 
+    /// Every instance, in the order they were added.
+    pub(crate) fn instances(&self) -> impl Iterator<Item = &Instance> {
+        self.instances.iter()
+    }
+
     /// The instance with this ID, in any tenant.
     pub(crate) fn get(&self, id: Uuid) -> Option<&Instance> {
         self.instances.iter().find(|i| i.id == id)

@@ -5,12 +5,14 @@ mod certificate;
 mod claims;
 mod clock;
 mod config;
+mod dataverse;
 mod der;
 mod directory;
 mod entra;
 mod environments;
 mod error;
 mod grants;
+mod listener;
 mod resource;
 mod scope;
 mod seed;
@@ -18,6 +20,7 @@ mod seeder;
 mod server;
 mod signing;
 mod state;
+mod tls;
 mod validate;
 mod wire_enum;
 
@@ -26,6 +29,10 @@ pub use certificate::TestCertificate;
 pub use claims::Claims;
 pub use clock::ClockHandle;
 pub use config::{DeviceCodeBehaviour, EmulatorConfig};
+pub use dataverse::{
+    AlternateKeySeed, BatchCounting, Ceiling, CeilingBound, ColumnSeed, ColumnType,
+    DataverseConfig, DataverseLimits, FaultInjection, LatencyModel, TableSeed,
+};
 pub use error::EmulatorError;
 pub use seed::{
     AdminRole, AppSeed, ConsentSeed, DefaultSeed, InstanceSeed, InstanceState, InstanceType,

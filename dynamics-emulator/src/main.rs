@@ -1,7 +1,7 @@
 //! `dynamics-emulator`: runs the emulator on 127.0.0.1 until Ctrl-C.
 //!
 //! ```text
-//! cargo run -p dynamics-emulator -- --port 7070 [--seed seed.json] [--no-default-seed]
+//! cargo run -p dynamics-emulator -- --port 7070 [--seed seed.json] [--no-default-seed] [--tls]
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -25,6 +25,9 @@ struct Args {
     /// Do not register the default tenant, apps and users.
     #[arg(long)]
     no_default_seed: bool,
+    /// Serve HTTPS with a generated certificate (its CA is written to a temp file).
+    #[arg(long)]
+    tls: bool,
 }
 
 #[tokio::main]
@@ -54,12 +57,22 @@ async fn run(args: Args) -> Result<(), String> {
         port: args.port,
         seed,
         default_seed: !args.no_default_seed,
+        tls: args.tls,
         ..EmulatorConfig::default()
     };
     let emulator = Emulator::start_with(config)
         .await
         .map_err(|e| e.to_string())?;
     println!("dynamics-emulator listening on {}", emulator.base_url());
+    if let Some(ca) = emulator.tls_ca_pem() {
+        let path =
+            std::env::temp_dir().join(format!("dynamics-emulator-{}-ca.pem", std::process::id()));
+        std::fs::write(&path, ca).map_err(|e| e.to_string())?;
+        println!(
+            "TLS CA certificate:    {} (trust it in clients)",
+            path.display()
+        );
+    }
     if !args.no_default_seed {
         let files = write_certificate(emulator.defaults()).map_err(|e| e.to_string())?;
         print_defaults(&emulator, &files);
@@ -160,6 +173,7 @@ fn print_defaults(emulator: &Emulator, files: &CertificateFiles) {
         d.unlicensed_user.upn, d.unlicensed_user.password
     );
     println!("Dataverse URL:         {}", d.dataverse_url);
+    println!("Dataverse Web API:     {}", emulator.web_api_url());
     println!("Environment:           {}", d.instance_id);
     println!(
         "Online Management API: {}api/v1.2/ (resource https://admin.services.crm.dynamics.com)",

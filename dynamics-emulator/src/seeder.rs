@@ -8,6 +8,9 @@ use uuid::Uuid;
 
 use crate::admin::{OperationOutcome, seeding};
 use crate::config::DeviceCodeBehaviour;
+use crate::dataverse::{
+    self, DataverseConfig, DataverseLimits, FaultInjection, LatencyModel, TableSeed,
+};
 use crate::environments::Instance;
 use crate::error::EmulatorError;
 use crate::grants::DeviceDecision;
@@ -252,6 +255,86 @@ impl Seeder {
     /// `Retry-After: 1`, before authentication. Replaces any count still pending.
     pub fn throttle_admin_requests(&self, count: u32) {
         self.shared.lock().admin.throttle_remaining = count;
+    }
+
+    /// Adds a custom Dataverse table (its entity set is queryable at once). Fails when the
+    /// logical name or entity set is taken, a lookup names an unknown table, or a key names an
+    /// unknown column.
+    pub fn add_table(&self, table: TableSeed) -> Result<(), EmulatorError> {
+        dataverse::add_table(&self.shared, &table)
+    }
+
+    /// Inserts rows into a Dataverse table, all or nothing, and returns their IDs. Rows are Web
+    /// API JSON objects as a client would POST them (`"nav@odata.bind": "/contacts(…)"`
+    /// included), plus what only seeding may set: read-only columns (`createdon`, `fullname`, …),
+    /// the primary key, and lookups as `"_x_value": "…"` (with
+    /// `"_x_value@Microsoft.Dynamics.CRM.lookuplogicalname"` for lookups to several tables).
+    /// Rows are created by the `SYSTEM` user.
+    pub fn insert_rows(
+        &self,
+        entity_set: &str,
+        rows: Vec<serde_json::Value>,
+    ) -> Result<Vec<Uuid>, EmulatorError> {
+        dataverse::insert_rows(&self.shared, entity_set, &rows)
+    }
+
+    /// Every row of a Dataverse entity set as the Web API renders it (all columns, lookups as
+    /// `_x_value`, `@odata.etag`), in primary-key order; empty for an unknown set. Environment
+    /// users appear in `systemusers` (as they do for the first Web API request).
+    pub fn rows(&self, entity_set: &str) -> Vec<serde_json::Value> {
+        dataverse::rows(&self.shared, entity_set)
+    }
+
+    /// How many rows a Dataverse entity set holds (0 for an unknown set).
+    pub fn row_count(&self, entity_set: &str) -> usize {
+        dataverse::row_count(&self.shared, entity_set)
+    }
+
+    /// Appends `count` generated leads (deterministic names, e-mail addresses `lead{n}@example.com`,
+    /// source "Web"), fast enough for a million rows in a benchmark; returns the number of leads.
+    pub fn insert_generated_leads(&self, count: usize) -> usize {
+        dataverse::insert_generated_leads(&self.shared, count)
+    }
+
+    /// Puts the Dataverse organisation back to its starting rows: custom tables, inserted rows
+    /// and change-tracking history are gone; environment users get their `systemuser` rows again
+    /// on the next request. Settings (limits, latency, faults) stay.
+    pub fn reset_dataverse(&self) -> Result<(), EmulatorError> {
+        self.shared.dataverse.reset(self.shared.clock.now())
+    }
+
+    /// How many solutions the Dataverse `ImportSolution` action received.
+    pub fn solution_imports(&self) -> u64 {
+        dataverse::solution_imports(&self.shared)
+    }
+
+    /// The Dataverse service's current settings.
+    pub fn dataverse_config(&self) -> DataverseConfig {
+        self.shared.dataverse.settings()
+    }
+
+    /// Sets the service protection limits (take effect for the next request; usage already
+    /// counted stays).
+    pub fn set_dataverse_limits(&self, limits: DataverseLimits) {
+        self.shared.dataverse.update_settings(|s| s.limits = limits);
+    }
+
+    /// Sets the latency model.
+    pub fn set_dataverse_latency(&self, latency: LatencyModel) {
+        self.shared
+            .dataverse
+            .update_settings(|s| s.latency = latency);
+    }
+
+    /// Sets fault injection; the fault sequence restarts from the seed.
+    pub fn set_fault_injection(&self, faults: FaultInjection) {
+        self.shared.dataverse.update_settings(|s| s.faults = faults);
+        self.shared.dataverse.faults.reseed(faults.seed);
+    }
+
+    /// Sets the `x-ms-dop-hint` value.
+    pub fn set_dop_hint(&self, hint: u32) {
+        self.shared.dataverse.update_settings(|s| s.dop_hint = hint);
     }
 
     /// Applies a seed file: for each tenant, the tenant, its resources, apps, users, consents,

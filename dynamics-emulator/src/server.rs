@@ -19,13 +19,21 @@ use crate::certificate::TestCertificate;
 use crate::claims::Claims;
 use crate::clock::ClockHandle;
 use crate::config::EmulatorConfig;
+use crate::dataverse::{self, DataverseShared};
 use crate::entra;
 use crate::error::EmulatorError;
+use crate::listener::{ConnAddr, EmulatorListener};
 use crate::seed::{DefaultSeed, build_default_seed, default_seed_file};
 use crate::seeder::Seeder;
 use crate::signing::SigningKey;
 use crate::state::{Lifetimes, Shared, Store};
 use crate::validate::{self, TokenRejection};
+
+/// The PEMs of the HTTPS certificates.
+struct TlsPems {
+    ca: String,
+    certificate: String,
+}
 
 /// How long [`Emulator::shutdown`] waits for open connections before aborting the server.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -34,6 +42,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 pub struct Emulator {
     shared: Arc<Shared>,
     defaults: DefaultSeed,
+    tls: Option<TlsPems>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -64,11 +73,23 @@ impl Emulator {
             context: "could not read the listener address".to_owned(),
             source,
         })?;
+        let scheme = if config.tls { "https" } else { "http" };
         let base_url =
-            Url::parse(&format!("http://{address}/")).map_err(|e| EmulatorError::Io {
+            Url::parse(&format!("{scheme}://{address}/")).map_err(|e| EmulatorError::Io {
                 context: "could not form the base URL".to_owned(),
                 source: std::io::Error::other(e),
             })?;
+        let tls = if config.tls {
+            Some(
+                tokio::task::spawn_blocking(crate::tls::generate)
+                    .await
+                    .map_err(|e| {
+                        EmulatorError::certificate(format!("TLS setup did not finish: {e}"))
+                    })??,
+            )
+        } else {
+            None
+        };
 
         let (signing_certificate, default_certificate) = tokio::try_join!(
             generate("dynamics-emulator token signing"),
@@ -86,7 +107,8 @@ impl Emulator {
             admin: AdminStore::new(config.admin_operation_polls, config.admin_retry_after_secs),
             ..Store::default()
         };
-        let shared = Arc::new(Shared::new(base_url, signing, lifetimes, store));
+        let dataverse = DataverseShared::new(config.dataverse.clone())?;
+        let shared = Arc::new(Shared::new(base_url, signing, lifetimes, store, dataverse));
 
         let seeder = Seeder::new(Arc::clone(&shared));
         if config.default_seed {
@@ -97,9 +119,21 @@ impl Emulator {
         }
 
         let app = router(Arc::clone(&shared));
+        let pems = tls.as_ref().map(|t| TlsPems {
+            ca: t.ca_pem.clone(),
+            certificate: t.certificate_pem.clone(),
+        });
+        let listener =
+            EmulatorListener::new(listener, tls.map(|t| t.acceptor)).map_err(|source| {
+                EmulatorError::Io {
+                    context: "could not start accepting connections".to_owned(),
+                    source,
+                }
+            })?;
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let make_service = app.into_make_service_with_connect_info::<ConnAddr>();
+            let serve = axum::serve(listener, make_service).with_graceful_shutdown(async move {
                 // Either a signal or a dropped sender stops the server.
                 let _ = stopped.await;
             });
@@ -111,6 +145,7 @@ impl Emulator {
         Ok(Self {
             shared,
             defaults,
+            tls: pems,
             stop: Some(stop),
             task: Some(task),
         })
@@ -121,6 +156,31 @@ impl Emulator {
     /// `{base}providers/Microsoft.BusinessAppPlatform/…`) and the stand-in Dataverse origin.
     pub fn base_url(&self) -> &Url {
         &self.shared.base_url
+    }
+
+    /// The Dataverse Web API root: `{base}api/data/v9.2/`.
+    pub fn web_api_url(&self) -> Url {
+        self.shared
+            .base_url
+            .join("api/data/v9.2/")
+            .unwrap_or_else(|_| self.shared.base_url.clone())
+    }
+
+    /// With [`EmulatorConfig::tls`]: the PEM of the certificate authority that signed the
+    /// server certificate. Clients trust it (e.g. `reqwest::Certificate::from_pem`).
+    pub fn tls_ca_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|t| t.ca.as_str())
+    }
+
+    /// With [`EmulatorConfig::tls`]: the PEM of the server certificate (for `127.0.0.1` and
+    /// `localhost`).
+    pub fn tls_certificate_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|t| t.certificate.as_str())
+    }
+
+    /// How many requests reached the Dataverse Web API (throttled and failed ones included).
+    pub fn dataverse_requests(&self) -> u64 {
+        self.shared.dataverse.requests()
     }
 
     /// IDs and credentials of the default seed.
@@ -201,12 +261,13 @@ async fn generate(common_name: &'static str) -> Result<TestCertificate, Emulator
         .map_err(|e| EmulatorError::certificate(format!("key generation did not finish: {e}")))?
 }
 
-/// The whole HTTP surface. Each service contributes its routes; later services (Dataverse) are
-/// merged here the same way and share [`Shared`].
+/// The whole HTTP surface. Each service (sign-in, admin, Dataverse) contributes its routes and
+/// shares [`Shared`].
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .merge(entra::routes())
         .merge(admin::routes(Arc::clone(&shared)))
+        .merge(dataverse::routes())
         .fallback(not_found)
         .with_state(shared)
 }

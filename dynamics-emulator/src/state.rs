@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::admin::AdminStore;
 use crate::clock::Clock;
 use crate::config::DeviceCodeBehaviour;
+use crate::dataverse::DataverseShared;
 use crate::directory::Directory;
 use crate::environments::Environments;
 use crate::grants::Grants;
@@ -41,6 +42,8 @@ pub(crate) struct Shared {
     pub(crate) clock: Clock,
     pub(crate) signing: SigningKey,
     pub(crate) lifetimes: Lifetimes,
+    /// The Dataverse Web API's rows, settings and counters (behind their own locks).
+    pub(crate) dataverse: DataverseShared,
     token_requests: AtomicU64,
     admin_requests: AtomicU64,
     store: Mutex<Store>,
@@ -52,12 +55,14 @@ impl Shared {
         signing: SigningKey,
         lifetimes: Lifetimes,
         store: Store,
+        dataverse: DataverseShared,
     ) -> Self {
         Self {
             base_url,
             clock: Clock::default(),
             signing,
             lifetimes,
+            dataverse,
             token_requests: AtomicU64::new(0),
             admin_requests: AtomicU64::new(0),
             store: Mutex::new(store),

@@ -1,0 +1,259 @@
+//! Web API operations, routed by method and resource path. [`dispatch`] runs one request
+//! against the store; it is also what `$batch` calls for each part.
+
+pub(crate) mod batch;
+pub(crate) mod changes;
+pub(crate) mod crud;
+pub(crate) mod fetch;
+pub(crate) mod functions;
+pub(crate) mod metadata;
+pub(crate) mod navigation;
+pub(crate) mod plan;
+pub(crate) mod property;
+pub(crate) mod query;
+pub(crate) mod refs;
+
+use axum::http::{HeaderMap, Method, StatusCode};
+use serde_json::{Map, Value};
+
+use super::env::Env;
+use super::errors::ApiError;
+use super::keys::KeyMatch;
+use super::metadata::catalog::Navigation;
+use super::odata::options::{QueryOptions, read_options};
+use super::odata::path::{Segment, parse_path};
+use super::odata::prefer::Prefer;
+use super::state::DataverseStore;
+use super::wire::{ApiRequest, ApiResponse, ApiResult};
+use super::write::body::WriteMode;
+use super::write::ops::{Writer, atomic};
+use super::write::rules::RuleContext;
+
+/// Everything a handler needs about the request.
+pub(crate) struct Call<'a> {
+    pub(crate) env: &'a Env,
+    pub(crate) request: &'a ApiRequest,
+    pub(crate) prefer: Prefer,
+    pub(crate) options: QueryOptions,
+}
+
+/// Runs one request; errors become error answers.
+pub(crate) fn dispatch(store: &mut DataverseStore, env: &Env, request: &ApiRequest) -> ApiResponse {
+    route(store, env, request).unwrap_or_else(ApiResponse::from)
+}
+
+fn route(store: &mut DataverseStore, env: &Env, request: &ApiRequest) -> ApiResult {
+    let segments = parse_path(&request.path)?;
+    let call = Call {
+        env,
+        request,
+        prefer: Prefer::from_headers(&request.headers),
+        options: read_options(&request.query)?,
+    };
+    let method = &request.method;
+    let Some(first) = segments.first() else {
+        return match *method {
+            Method::GET => Ok(functions::service_document(store, env)),
+            _ => Err(ApiError::method_not_allowed(
+                method.as_str(),
+                "the service document",
+            )),
+        };
+    };
+    match first.name.as_str() {
+        "$batch" => {
+            return Err(ApiError::bad_request(
+                "A $batch request cannot contain another $batch request.",
+            ));
+        }
+        "WhoAmI" if segments.len() == 1 => {
+            return match *method {
+                Method::GET => Ok(functions::who_am_i(env)),
+                _ => Err(ApiError::method_not_allowed(method.as_str(), "WhoAmI")),
+            };
+        }
+        "ImportSolution" if segments.len() == 1 => {
+            return match *method {
+                Method::POST => functions::import_solution(store, &call),
+                _ => Err(ApiError::method_not_allowed(
+                    method.as_str(),
+                    "ImportSolution",
+                )),
+            };
+        }
+        "EntityDefinitions" => return metadata::entity_definitions(store, &call, &segments),
+        _ => {}
+    }
+    let table = store
+        .catalog
+        .by_set(&first.name)
+        .ok_or_else(|| ApiError::segment_not_found(&first.name))?;
+    match (&first.key, &segments[1..]) {
+        (None, []) => match *method {
+            Method::GET => query::collection_request(store, &call, table),
+            Method::POST => crud::create(store, &call, table),
+            _ => Err(ApiError::method_not_allowed(
+                method.as_str(),
+                "an entity set",
+            )),
+        },
+        (None, [count]) if count.name == "$count" && count.key.is_none() => match *method {
+            Method::GET => query::count_request(store, &call, table),
+            _ => Err(ApiError::method_not_allowed(method.as_str(), "$count")),
+        },
+        (None, [next, ..]) => Err(ApiError::segment_not_found(&next.name)),
+        (Some(key), []) => {
+            let key = KeyMatch::resolve(&store.catalog, table, key)?;
+            match *method {
+                Method::GET => crud::retrieve(store, &call, table, &key),
+                Method::PATCH => crud::upsert(store, &call, table, &key),
+                Method::DELETE => crud::delete(store, &call, table, &key),
+                _ => Err(ApiError::method_not_allowed(
+                    method.as_str(),
+                    "a record (use PATCH to update)",
+                )),
+            }
+        }
+        (Some(key), rest) => {
+            let key = KeyMatch::resolve(&store.catalog, table, key)?;
+            member(store, &call, table, &key, rest)
+        }
+    }
+}
+
+/// `set(key)/…`: a property, a navigation property, or a `$ref`.
+fn member(
+    store: &mut DataverseStore,
+    call: &Call<'_>,
+    table: u16,
+    key: &KeyMatch,
+    rest: &[Segment],
+) -> ApiResult {
+    let name = rest[0].name.as_str();
+    let definition = store.catalog.table(table);
+    if let Some(nav) = store.catalog.navigation(table, name) {
+        let nested_key = rest[0].key.as_ref();
+        return match (&rest[1..], nested_key) {
+            ([], None) => navigation::navigation(store, call, table, key, nav, name),
+            ([r], key2) if r.name == "$ref" => refs::reference(store, call, table, key, nav, key2),
+            ([c], None) if c.name == "$count" => navigation::count(store, call, table, key, nav),
+            _ => Err(ApiError::segment_not_found(
+                rest.last().map_or(name, |s| s.name.as_str()),
+            )),
+        };
+    }
+    if let Some(index) = definition.json_attribute(name)
+        && rest[0].key.is_none()
+    {
+        let raw = match &rest[1..] {
+            [] => false,
+            [v] if v.name == "$value" => true,
+            _ => return Err(ApiError::segment_not_found(&rest[1].name)),
+        };
+        return property::property(store, call, table, key, index, raw);
+    }
+    Err(ApiError::unknown_property(name, &definition.logical_name))
+}
+
+/// The JSON object body of a request.
+pub(crate) fn json_body(request: &ApiRequest) -> Result<Map<String, Value>, ApiError> {
+    if request.body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request(
+            "The request body is empty. Send a JSON object.",
+        ));
+    }
+    match serde_json::from_slice::<Value>(&request.body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::bad_request(
+            "The request body must be a JSON object.",
+        )),
+        Err(error) => Err(ApiError::bad_request(format!(
+            "The request body is not valid JSON: {error}."
+        ))),
+    }
+}
+
+/// Runs writes as the caller, in one transaction.
+pub(crate) fn write<T>(
+    store: &mut DataverseStore,
+    env: &Env,
+    work: impl FnOnce(&mut Writer<'_>) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let rules = RuleContext {
+        org: store.org,
+        caller: env.caller,
+        now: env.now_unix(),
+    };
+    let DataverseStore { catalog, data, .. } = store;
+    atomic(catalog, data, |data| {
+        let mut writer = Writer {
+            catalog,
+            data,
+            rules,
+            mode: WriteMode::Client,
+        };
+        work(&mut writer)
+    })
+}
+
+/// An `If-Match` / `If-None-Match` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Condition {
+    /// `*`
+    Any,
+    /// Row versions (from `W/"123"` or `"123"`).
+    Versions(Vec<u64>),
+}
+
+impl Condition {
+    /// Reads a conditional header; the literal `null` (sent by Microsoft's samples) means none.
+    pub(crate) fn from_headers(headers: &HeaderMap, name: &str) -> Option<Self> {
+        let value = headers.get(name)?.to_str().ok()?.trim();
+        if value.is_empty() || value.eq_ignore_ascii_case("null") {
+            return None;
+        }
+        if value == "*" {
+            return Some(Self::Any);
+        }
+        Some(Self::Versions(
+            value
+                .split(',')
+                .filter_map(|tag| {
+                    tag.trim()
+                        .trim_start_matches("W/")
+                        .trim_matches('"')
+                        .parse()
+                        .ok()
+                })
+                .collect(),
+        ))
+    }
+
+    /// Whether a row with this version matches.
+    pub(crate) fn matches(&self, version: u64) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Versions(versions) => versions.contains(&version),
+        }
+    }
+}
+
+/// 204 with `OData-EntityId`.
+pub(crate) fn no_content_with_id(entity_url: String) -> ApiResponse {
+    ApiResponse::empty(StatusCode::NO_CONTENT).with_header(
+        axum::http::HeaderName::from_static("odata-entityid"),
+        entity_url,
+    )
+}
+
+/// Whether a navigation property is collection-valued.
+pub(crate) fn is_collection(nav: Navigation) -> bool {
+    !matches!(nav, Navigation::Single(_))
+}
+
+/// The request's first path segment as sent (`accounts(…)`, still percent-encoded so it is a
+/// valid header value), for `OData-EntityId` of keyed addresses.
+pub(crate) fn addressed_entity(call: &Call<'_>) -> String {
+    let first = call.request.path.split('/').next().unwrap_or_default();
+    format!("{}{first}", call.env.root())
+}

@@ -1,0 +1,302 @@
+//! Who the caller is in the organisation: users the admin service put into the environment
+//! (ApplyUser, BAP `addUser`, seeds) become `systemuser` rows, and an app-only caller gets an
+//! application user on first use.
+
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::env::Caller;
+use super::errors::ApiError;
+use super::ids::name_uuid;
+use super::metadata::catalog::Navigation;
+use super::seeding::with_seed_writer;
+use super::state::DataverseStore;
+use super::store::cell::CellRef;
+use crate::claims::Claims;
+use crate::resource;
+use crate::seed::AdminRole;
+use crate::state::Shared;
+
+/// A directory user present in the environment.
+#[derive(Debug, Clone)]
+pub(crate) struct EnvironmentUser {
+    pub(crate) object_id: Uuid,
+    pub(crate) upn: String,
+    pub(crate) display_name: String,
+    pub(crate) administrator: bool,
+    pub(crate) licensed: bool,
+}
+
+/// What the Dataverse service needs from the directory and the environments.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct OrgSnapshot {
+    /// The tenant of the environment whose URL is the emulator origin.
+    pub(crate) tenant_id: Option<Uuid>,
+    pub(crate) users: Vec<EnvironmentUser>,
+    /// The display name of the calling app (app-only tokens).
+    pub(crate) app_name: Option<String>,
+}
+
+/// Reads the environment served at `origin` and its users.
+pub(crate) fn snapshot(shared: &Shared, origin: &str, app: Option<Uuid>) -> OrgSnapshot {
+    let store = shared.lock();
+    let key = resource::key(origin);
+    let Some(instance) = store
+        .environments
+        .instances()
+        .find(|i| resource::key(&i.application_url) == key)
+    else {
+        return OrgSnapshot::default();
+    };
+    let tenant = store.directory.tenant(instance.tenant_id);
+    let users = instance
+        .users
+        .iter()
+        .filter_map(|oid| tenant.and_then(|t| t.user(*oid)))
+        .map(|user| EnvironmentUser {
+            object_id: user.object_id,
+            upn: user.upn.clone(),
+            display_name: user.display_name.clone(),
+            administrator: user.has_any_role(&[AdminRole::GlobalAdministrator]),
+            licensed: user.licensed,
+        })
+        .collect();
+    let app_name = app.and_then(|id| {
+        tenant
+            .and_then(|t| t.apps.iter().find(|a| a.client_id == id))
+            .map(|a| a.display_name.clone())
+    });
+    OrgSnapshot {
+        tenant_id: Some(instance.tenant_id),
+        users,
+        app_name,
+    }
+}
+
+/// Creates `systemuser` rows for environment users that have none yet.
+pub(crate) fn sync_users(
+    store: &mut DataverseStore,
+    snapshot: &OrgSnapshot,
+    now: i64,
+) -> Result<(), ApiError> {
+    let pending: Vec<&EnvironmentUser> = snapshot
+        .users
+        .iter()
+        .filter(|u| !store.synced_users.contains(&u.object_id))
+        .collect();
+    for user in pending {
+        let existing = find_user(store, user.object_id);
+        if existing.is_none() {
+            let (first, last) = split_name(&user.display_name);
+            let mut body = Map::new();
+            body.insert(
+                "systemuserid".to_owned(),
+                json!(name_uuid("systemuser", &user.object_id.to_string())),
+            );
+            body.insert(
+                "azureactivedirectoryobjectid".to_owned(),
+                json!(user.object_id),
+            );
+            body.insert("domainname".to_owned(), json!(user.upn));
+            body.insert("internalemailaddress".to_owned(), json!(user.upn));
+            body.insert(
+                "fullname".to_owned(),
+                json!(if user.display_name.is_empty() {
+                    &user.upn
+                } else {
+                    &user.display_name
+                }),
+            );
+            body.insert("firstname".to_owned(), json!(first));
+            body.insert("lastname".to_owned(), json!(last));
+            body.insert("islicensed".to_owned(), json!(user.licensed));
+            body.insert("accessmode".to_owned(), json!(0));
+            let administrator = user.administrator;
+            with_seed_writer(store, now, |writer| {
+                let id = writer.create(
+                    writer.catalog.by_logical("systemuser").unwrap_or_default(),
+                    &body,
+                    None,
+                    &[],
+                )?;
+                if administrator {
+                    assign_system_administrator(writer, id)?;
+                }
+                Ok(())
+            })?;
+        }
+        store.synced_users.insert(user.object_id);
+    }
+    Ok(())
+}
+
+fn assign_system_administrator(
+    writer: &mut super::write::ops::Writer<'_>,
+    user: Uuid,
+) -> Result<(), ApiError> {
+    let table = writer.catalog.by_logical("systemuser").unwrap_or_default();
+    let role = writer.rules.org.system_administrator_role;
+    if let Some(nav @ Navigation::ManyToMany { .. }) = writer
+        .catalog
+        .navigation(table, "systemuserroles_association")
+    {
+        writer.relate(table, user, nav, role)?;
+    }
+    Ok(())
+}
+
+fn split_name(display: &str) -> (Option<String>, Option<String>) {
+    let display = display.trim();
+    match display.rsplit_once(' ') {
+        Some((first, last)) => (Some(first.to_owned()), Some(last.to_owned())),
+        None if display.is_empty() => (None, None),
+        None => (None, Some(display.to_owned())),
+    }
+}
+
+/// The `systemuser` with this Entra object ID.
+fn find_user(store: &DataverseStore, object_id: Uuid) -> Option<Uuid> {
+    let table = store.builtin("systemuser");
+    let key = store
+        .catalog
+        .table(table)
+        .alternate_keys
+        .iter()
+        .position(|k| k.logical_name == "azureactivedirectoryobjectid")?;
+    store
+        .data
+        .table(table)
+        .find_by_key(key, &object_id.to_string())
+}
+
+/// The `systemuser` with this application ID.
+fn find_application_user(store: &DataverseStore, app_id: Uuid) -> Option<Uuid> {
+    let table = store.builtin("systemuser");
+    let index = store
+        .catalog
+        .table(table)
+        .attribute_index("applicationid")?;
+    store
+        .data
+        .table(table)
+        .rows
+        .iter()
+        .find(|(_, row)| row.get(index) == Some(CellRef::Guid(app_id)))
+        .map(|(id, _)| *id)
+}
+
+/// The caller's `systemuser` (creating an application user for a new app-only caller).
+pub(crate) fn resolve_caller(
+    store: &mut DataverseStore,
+    snapshot: &OrgSnapshot,
+    claims: &Claims,
+    now: i64,
+) -> Result<Caller, ApiError> {
+    sync_users(store, snapshot, now)?;
+    let user = if claims.is_app_only() {
+        match find_application_user(store, claims.appid) {
+            Some(id) => id,
+            None => create_application_user(store, snapshot, claims, now)?,
+        }
+    } else {
+        find_user(store, claims.oid).ok_or_else(|| {
+            ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "0x80072560",
+                format!(
+                    "The user is not a member of the organization. The user with Microsoft Entra \
+                     object ID {} must be added to the environment first (ApplyUser or addUser).",
+                    claims.oid
+                ),
+            )
+        })?
+    };
+    caller_for(store, user)
+}
+
+/// The caller after impersonation: `CallerObjectId` (an Entra object ID) or `MSCRMCallerID`
+/// (a `systemuserid`) make the request run as that user. (The privilege check of the service,
+/// `prvActOnBehalfOfAnotherUser`, is not emulated.)
+pub(crate) fn impersonate(
+    store: &DataverseStore,
+    headers: &axum::http::HeaderMap,
+    caller: Caller,
+) -> Result<Caller, ApiError> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                Uuid::parse_str(v.trim().trim_matches(['{', '}'])).map_err(|_| {
+                    ApiError::bad_request(format!("The {name} header must be a GUID."))
+                })
+            })
+            .transpose()
+    };
+    if let Some(object_id) = header("CallerObjectId")? {
+        let user = find_user(store, object_id)
+            .ok_or_else(|| ApiError::record_not_found("systemuser", object_id))?;
+        return caller_for(store, user);
+    }
+    if let Some(user) = header("MSCRMCallerID")? {
+        return caller_for(store, user);
+    }
+    Ok(caller)
+}
+
+/// The caller for a `systemuser` row: its business unit, refused when disabled.
+fn caller_for(store: &DataverseStore, user: Uuid) -> Result<Caller, ApiError> {
+    let table = store.builtin("systemuser");
+    let definition = store.catalog.table(table);
+    let row = store
+        .data
+        .row(table, user)
+        .ok_or_else(|| ApiError::record_not_found("systemuser", user))?;
+    if let Some(index) = definition.attribute_index("isdisabled")
+        && row.get(index) == Some(CellRef::Bool(true))
+    {
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "0x80040225",
+            format!(
+                "The user with SystemUserId={user} is disabled. Enable the user, or use another account."
+            ),
+        ));
+    }
+    let business_unit = definition
+        .attribute_index("businessunitid")
+        .and_then(|index| row.get(index))
+        .and_then(CellRef::guid)
+        .unwrap_or(store.org.root_business_unit);
+    Ok(Caller {
+        user_id: user,
+        business_unit_id: business_unit,
+    })
+}
+
+fn create_application_user(
+    store: &mut DataverseStore,
+    snapshot: &OrgSnapshot,
+    claims: &Claims,
+    now: i64,
+) -> Result<Uuid, ApiError> {
+    let name = snapshot
+        .app_name
+        .clone()
+        .unwrap_or_else(|| claims.appid.to_string());
+    let mut body = Map::new();
+    body.insert(
+        "systemuserid".to_owned(),
+        json!(name_uuid("applicationuser", &claims.appid.to_string())),
+    );
+    body.insert("applicationid".to_owned(), json!(claims.appid));
+    body.insert("azureactivedirectoryobjectid".to_owned(), json!(claims.oid));
+    body.insert("fullname".to_owned(), Value::String(format!("# {name}")));
+    body.insert("accessmode".to_owned(), json!(4));
+    with_seed_writer(store, now, |writer| {
+        let table = writer.catalog.by_logical("systemuser").unwrap_or_default();
+        let id = writer.create(table, &body, None, &[])?;
+        assign_system_administrator(writer, id)?;
+        Ok(id)
+    })
+}

@@ -1,0 +1,296 @@
+//! [`Catalog`]: every table and relationship, with lookups by logical name, entity set name and
+//! navigation property.
+
+use std::collections::HashMap;
+
+use super::model::{AlternateKey, Attribute, ManyToMany, OneToMany, Table};
+use super::spec::TableSpec;
+use crate::dataverse::ids::name_uuid;
+
+/// A navigation property, resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Navigation {
+    /// Single-valued: this table is the "many" side of a one-to-many relationship.
+    Single(usize),
+    /// Collection-valued: this table is the "one" side of a one-to-many relationship.
+    Collection(usize),
+    /// Collection-valued, many-to-many; `first` when this table is the relationship's entity 1.
+    ManyToMany {
+        /// Index into [`Catalog::many_to_many`].
+        rel: usize,
+        /// Whether the navigating table is entity 1.
+        first: bool,
+    },
+}
+
+/// All table definitions and relationships.
+#[derive(Debug, Default)]
+pub(crate) struct Catalog {
+    pub(crate) tables: Vec<Table>,
+    pub(crate) one_to_many: Vec<OneToMany>,
+    pub(crate) many_to_many: Vec<ManyToMany>,
+    by_logical: HashMap<String, u16>,
+    by_set: HashMap<String, u16>,
+    navs: HashMap<(u16, String), Navigation>,
+}
+
+impl Catalog {
+    /// A catalog from table specs; lookups may point at any table in the list.
+    pub(crate) fn from_specs(specs: Vec<TableSpec>) -> Result<Self, String> {
+        let mut catalog = Self::default();
+        let mut added = Vec::with_capacity(specs.len());
+        for spec in &specs {
+            added.push(catalog.add_table(spec)?);
+        }
+        for (spec, table) in specs.iter().zip(added) {
+            catalog.resolve(table, spec)?;
+        }
+        Ok(catalog)
+    }
+
+    /// Adds one table whose lookups point at existing tables (or itself).
+    pub(crate) fn add(&mut self, spec: &TableSpec) -> Result<u16, String> {
+        for column in &spec.columns {
+            for target in &column.lookups {
+                if target.table != spec.logical_name && self.by_logical(&target.table).is_none() {
+                    return Err(format!(
+                        "lookup {} points at unknown table {}",
+                        column.name, target.table
+                    ));
+                }
+            }
+        }
+        for m2m in &spec.many_to_many {
+            if self.by_logical(&m2m.other).is_none() && m2m.other != spec.logical_name {
+                return Err(format!(
+                    "relationship {} points at unknown table {}",
+                    m2m.schema_name, m2m.other
+                ));
+            }
+        }
+        let snapshot = (
+            self.tables.len(),
+            self.one_to_many.len(),
+            self.many_to_many.len(),
+        );
+        let index = self.add_table(spec)?;
+        if let Err(error) = self.resolve(index, spec) {
+            self.undo_to(snapshot);
+            return Err(error);
+        }
+        Ok(index)
+    }
+
+    fn undo_to(&mut self, (tables, one_to_many, many_to_many): (usize, usize, usize)) {
+        self.tables.truncate(tables);
+        self.one_to_many.truncate(one_to_many);
+        self.many_to_many.truncate(many_to_many);
+        let live = |i: &u16| usize::from(*i) < tables;
+        self.by_logical.retain(|_, i| live(i));
+        self.by_set.retain(|_, i| live(i));
+        self.navs.retain(|(i, _), nav| {
+            live(i)
+                && match nav {
+                    Navigation::Single(r) | Navigation::Collection(r) => *r < one_to_many,
+                    Navigation::ManyToMany { rel, .. } => *rel < many_to_many,
+                }
+        });
+    }
+
+    fn add_table(&mut self, spec: &TableSpec) -> Result<u16, String> {
+        let name = spec.logical_name.as_str();
+        if name.is_empty() || spec.entity_set.is_empty() {
+            return Err("a table needs a logical name and an entity set name".to_owned());
+        }
+        if self.by_logical.contains_key(name) {
+            return Err(format!("table {name} already exists"));
+        }
+        if self.by_set.contains_key(&spec.entity_set) {
+            return Err(format!("entity set {} already exists", spec.entity_set));
+        }
+        let index = u16::try_from(self.tables.len()).map_err(|_| "too many tables".to_owned())?;
+        let mut seen = std::collections::HashSet::new();
+        let mut attributes = Vec::with_capacity(spec.columns.len());
+        for column in &spec.columns {
+            if !seen.insert(column.name.as_str()) {
+                return Err(format!(
+                    "column {} is declared twice in {name}",
+                    column.name
+                ));
+            }
+            attributes.push(Attribute {
+                logical_name: column.name.clone(),
+                kind: column.kind,
+                max_length: column.max_length,
+                precision: column.precision,
+                options: column.options.clone(),
+                targets: column.lookups.iter().map(|t| t.table.clone()).collect(),
+                read_only: column.read_only,
+                metadata_id: name_uuid("attribute", &format!("{name}.{}", column.name)),
+            });
+        }
+        if attributes.len() > usize::from(u16::MAX) {
+            return Err(format!("table {name} has too many columns"));
+        }
+        let primary_name = match &spec.primary_name {
+            Some(primary) => Some(
+                spec.columns
+                    .iter()
+                    .position(|c| &c.name == primary)
+                    .and_then(|i| u16::try_from(i).ok())
+                    .ok_or_else(|| format!("primary name column {primary} is missing"))?,
+            ),
+            None => None,
+        };
+        let mut table = Table::new(
+            name.to_owned(),
+            spec.entity_set.clone(),
+            spec.display_name.clone(),
+            attributes,
+            primary_name,
+            spec.object_type_code,
+            name_uuid("table", name),
+        );
+        table.change_tracking = spec.change_tracking;
+        table.is_custom = spec.is_custom;
+        table.is_activity = spec.is_activity;
+        table.computed_fullname = spec.computed_fullname;
+        for (key_name, columns) in &spec.keys {
+            let attributes = columns
+                .iter()
+                .map(|c| {
+                    table
+                        .attribute_index(c)
+                        .ok_or_else(|| format!("key {key_name} names unknown column {c}"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if attributes.is_empty() {
+                return Err(format!("key {key_name} has no columns"));
+            }
+            table.alternate_keys.push(AlternateKey {
+                logical_name: key_name.clone(),
+                attributes,
+                metadata_id: name_uuid("key", &format!("{name}.{key_name}")),
+            });
+        }
+        self.by_logical.insert(name.to_owned(), index);
+        self.by_set.insert(spec.entity_set.clone(), index);
+        self.tables.push(table);
+        Ok(index)
+    }
+
+    fn resolve(&mut self, table: u16, spec: &TableSpec) -> Result<(), String> {
+        for (column_index, column) in spec.columns.iter().enumerate() {
+            let lookup = u16::try_from(column_index).map_err(|_| "too many columns".to_owned())?;
+            for target in &column.lookups {
+                let referenced = self
+                    .by_logical(&target.table)
+                    .ok_or_else(|| format!("unknown table {}", target.table))?;
+                let rel = self.one_to_many.len();
+                self.claim_nav(table, &target.single_nav, Navigation::Single(rel))?;
+                self.claim_nav(
+                    referenced,
+                    &target.relationship,
+                    Navigation::Collection(rel),
+                )?;
+                self.one_to_many.push(OneToMany {
+                    schema_name: target.relationship.clone(),
+                    referenced,
+                    referencing: table,
+                    lookup,
+                    collection_nav: target.relationship.clone(),
+                    single_nav: target.single_nav.clone(),
+                    metadata_id: name_uuid("relationship", &target.relationship),
+                });
+            }
+        }
+        for m2m in &spec.many_to_many {
+            let other = self
+                .by_logical(&m2m.other)
+                .ok_or_else(|| format!("unknown table {}", m2m.other))?;
+            let rel = self.many_to_many.len();
+            self.claim_nav(table, &m2m.nav, Navigation::ManyToMany { rel, first: true })?;
+            if other != table || m2m.other_nav != m2m.nav {
+                self.claim_nav(
+                    other,
+                    &m2m.other_nav,
+                    Navigation::ManyToMany { rel, first: false },
+                )?;
+            }
+            self.many_to_many.push(ManyToMany {
+                schema_name: m2m.schema_name.clone(),
+                intersect: m2m.intersect.clone(),
+                entity1: table,
+                entity2: other,
+                nav1: m2m.nav.clone(),
+                nav2: m2m.other_nav.clone(),
+                metadata_id: name_uuid("relationship", &m2m.schema_name),
+            });
+        }
+        Ok(())
+    }
+
+    fn claim_nav(&mut self, table: u16, name: &str, nav: Navigation) -> Result<(), String> {
+        let key = (table, name.to_owned());
+        if self.navs.contains_key(&key)
+            || self.tables[usize::from(table)]
+                .attribute_index(name)
+                .is_some_and(|i| {
+                    !self.tables[usize::from(table)].attributes[usize::from(i)]
+                        .kind
+                        .is_lookup()
+                })
+        {
+            return Err(format!(
+                "navigation property {name} is already used on {}",
+                self.tables[usize::from(table)].logical_name
+            ));
+        }
+        self.navs.insert(key, nav);
+        Ok(())
+    }
+
+    /// The table at a catalog index.
+    pub(crate) fn table(&self, index: u16) -> &Table {
+        &self.tables[usize::from(index)]
+    }
+
+    /// A table by logical name.
+    pub(crate) fn by_logical(&self, logical_name: &str) -> Option<u16> {
+        self.by_logical.get(logical_name).copied()
+    }
+
+    /// A table by entity set name.
+    pub(crate) fn by_set(&self, entity_set: &str) -> Option<u16> {
+        self.by_set.get(entity_set).copied()
+    }
+
+    /// A navigation property of a table.
+    pub(crate) fn navigation(&self, table: u16, name: &str) -> Option<Navigation> {
+        self.navs.get(&(table, name.to_owned())).copied()
+    }
+
+    /// The table a navigation property leads to.
+    pub(crate) fn nav_target(&self, nav: Navigation) -> u16 {
+        match nav {
+            Navigation::Single(rel) => self.one_to_many[rel].referenced,
+            Navigation::Collection(rel) => self.one_to_many[rel].referencing,
+            Navigation::ManyToMany { rel, first } => {
+                let m2m = &self.many_to_many[rel];
+                if first { m2m.entity2 } else { m2m.entity1 }
+            }
+        }
+    }
+
+    /// The relationship behind a lookup column pointing at `target`.
+    pub(crate) fn lookup_relationship(
+        &self,
+        table: u16,
+        lookup: u16,
+        target: u16,
+    ) -> Option<usize> {
+        self.one_to_many
+            .iter()
+            .position(|r| r.referencing == table && r.lookup == lookup && r.referenced == target)
+    }
+}

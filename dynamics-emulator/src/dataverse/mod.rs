@@ -1,0 +1,258 @@
+//! The Dataverse Web API service (`/api/data/v9.0/`, `v9.1`, `v9.2` on the emulator origin):
+//! tables with metadata, OData queries, FetchXML, `$batch`, change tracking, service
+//! protection limits, a latency model and fault injection.
+//!
+//! Layout: [`metadata`] (table definitions), [`store`] (rows), [`odata`] (query language),
+//! [`render`] and [`write`] (rows to and from JSON), [`handlers`] (the operations), [`service`]
+//! (the HTTP entry point with auth, limits and faults).
+
+mod auth;
+mod batch_multipart;
+mod env;
+mod errors;
+mod faults;
+mod fetchxml;
+mod generated;
+mod handlers;
+mod identity;
+mod ids;
+mod keys;
+mod metadata;
+mod odata;
+mod protection;
+mod render;
+mod rng;
+pub(crate) mod seeding;
+mod service;
+mod settings;
+mod state;
+mod store;
+mod table_seed;
+mod wire;
+mod write;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use axum::Router;
+use axum::routing::any;
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub use settings::{
+    BatchCounting, Ceiling, CeilingBound, DataverseConfig, DataverseLimits, FaultInjection,
+    LatencyModel,
+};
+pub use table_seed::{AlternateKeySeed, ColumnSeed, ColumnType, TableSeed};
+
+use self::env::{Caller, Env};
+use self::errors::ApiError;
+use self::faults::Faults;
+use self::odata::prefer::Prefer;
+use self::odata::select::Selection;
+use self::protection::Protection;
+use self::render::entity::Renderer;
+use self::state::DataverseStore;
+use crate::error::EmulatorError;
+use crate::state::Shared;
+
+/// Whether a path version is one the service answers.
+pub(crate) fn is_supported_version(version: &str) -> bool {
+    matches!(version, "v9.0" | "v9.1" | "v9.2")
+}
+
+/// The Dataverse service's share of the emulator state.
+pub(crate) struct DataverseShared {
+    store: Mutex<DataverseStore>,
+    settings: Mutex<DataverseConfig>,
+    pub(crate) protection: Protection,
+    pub(crate) faults: Faults,
+    requests: AtomicU64,
+    /// When the emulator started (the base of the protection windows' clock).
+    started: Instant,
+}
+
+impl DataverseShared {
+    /// The organisation with its starting rows, and the settings.
+    pub(crate) fn new(config: DataverseConfig) -> Result<Self, EmulatorError> {
+        Ok(Self {
+            store: Mutex::new(Self::starting_store(OffsetDateTime::now_utc())?),
+            faults: Faults::new(config.faults.seed),
+            settings: Mutex::new(config),
+            protection: Protection::default(),
+            requests: AtomicU64::new(0),
+            started: Instant::now(),
+        })
+    }
+
+    /// The built-in tables with the organisation's starting rows.
+    fn starting_store(now: OffsetDateTime) -> Result<DataverseStore, EmulatorError> {
+        let mut store = DataverseStore::empty(seeding::ORG_IDS).map_err(EmulatorError::seed)?;
+        seeding::seed_organization(&mut store, now.unix_timestamp())
+            .map_err(|e| EmulatorError::seed(e.message))?;
+        Ok(store)
+    }
+
+    /// Drops every custom table and row and starts again from the starting rows.
+    pub(crate) fn reset(&self, now: OffsetDateTime) -> Result<(), EmulatorError> {
+        let fresh = Self::starting_store(now)?;
+        *self.lock() = fresh;
+        Ok(())
+    }
+
+    /// Locks the rows. Poisoning is ignored: a panic cannot leave a half-applied transaction
+    /// visible in a way that matters to an emulator.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, DataverseStore> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A copy of the current settings.
+    pub(crate) fn settings(&self) -> DataverseConfig {
+        self.settings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Changes the settings; a new fault seed restarts the fault sequence.
+    pub(crate) fn update_settings(&self, change: impl FnOnce(&mut DataverseConfig)) {
+        let mut settings = self.settings.lock().unwrap_or_else(PoisonError::into_inner);
+        let before = settings.faults;
+        change(&mut settings);
+        if settings.faults != before {
+            self.faults.reseed(settings.faults.seed);
+        }
+    }
+
+    fn count_request(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Web API requests so far.
+    pub(crate) fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// The organisation's ID.
+    pub(crate) fn organization_id(&self) -> Uuid {
+        seeding::ORG_IDS.organization
+    }
+
+    /// Monotonic "now" moved by the emulator clock's offset.
+    pub(crate) fn now(&self, shared: &Shared) -> Instant {
+        let base = self.started + self.started.elapsed();
+        base.checked_add(shared.clock.offset()).unwrap_or(base)
+    }
+}
+
+/// The Web API routes.
+pub(crate) fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/api/data/{version}", any(service::serve))
+        .route("/api/data/{version}/", any(service::serve))
+        .route("/api/data/{version}/{*rest}", any(service::serve))
+}
+
+/// The environment's users as the directory knows them (read before the rows are locked, so
+/// the two locks are never held together).
+fn environment(shared: &Shared) -> identity::OrgSnapshot {
+    identity::snapshot(shared, &auth::origin(shared), None)
+}
+
+/// Environment users become `systemuser` rows (what every request does first).
+fn sync(
+    shared: &Shared,
+    snapshot: &identity::OrgSnapshot,
+    store: &mut DataverseStore,
+) -> Result<(), ApiError> {
+    identity::sync_users(store, snapshot, shared.clock.now().unix_timestamp())
+}
+
+/// Adds a custom table.
+pub(crate) fn add_table(shared: &Shared, table: &TableSeed) -> Result<(), EmulatorError> {
+    let mut store = shared.dataverse.lock();
+    let code = 10_000 + i32::try_from(store.catalog.tables.len()).unwrap_or(0);
+    let spec = table.to_spec(code);
+    let DataverseStore { catalog, data, .. } = &mut *store;
+    catalog.add(&spec).map_err(EmulatorError::seed)?;
+    data.catch_up(catalog);
+    Ok(())
+}
+
+fn table_of(store: &DataverseStore, entity_set: &str) -> Result<u16, EmulatorError> {
+    store
+        .catalog
+        .by_set(entity_set)
+        .ok_or_else(|| EmulatorError::seed(format!("no entity set {entity_set}")))
+}
+
+/// Inserts rows (Web API JSON) into an entity set; returns their IDs.
+pub(crate) fn insert_rows(
+    shared: &Shared,
+    entity_set: &str,
+    rows: &[Value],
+) -> Result<Vec<Uuid>, EmulatorError> {
+    let snapshot = environment(shared);
+    let mut store = shared.dataverse.lock();
+    sync(shared, &snapshot, &mut store).map_err(|e| EmulatorError::seed(e.message))?;
+    let table = table_of(&store, entity_set)?;
+    seeding::insert_rows(&mut store, table, rows, shared.clock.now().unix_timestamp())
+        .map_err(|e| EmulatorError::seed(format!("{} ({})", e.message, e.code)))
+}
+
+/// The rows of an entity set as the Web API renders them (all columns, `@odata.etag`).
+pub(crate) fn rows(shared: &Shared, entity_set: &str) -> Vec<Value> {
+    let snapshot = environment(shared);
+    let mut store = shared.dataverse.lock();
+    if sync(shared, &snapshot, &mut store).is_err() {
+        return Vec::new();
+    }
+    let Ok(table) = table_of(&store, entity_set) else {
+        return Vec::new();
+    };
+    let env = Env {
+        origin: auth::origin(shared),
+        version: "v9.2".to_owned(),
+        caller: Caller {
+            user_id: store.org.system_user,
+            business_unit_id: store.org.root_business_unit,
+        },
+        organization_id: store.org.organization,
+        now: shared.clock.now(),
+    };
+    let prefer = Prefer::default();
+    let renderer = Renderer {
+        view: store.view(),
+        env: &env,
+        prefer: &prefer,
+        omit_nulls: false,
+        in_collection: true,
+        money_companion: true,
+    };
+    store
+        .data
+        .table(table)
+        .rows
+        .iter()
+        .map(|(id, row)| Value::Object(renderer.row(table, *id, row, &Selection::All, &[])))
+        .collect()
+}
+
+/// How many rows an entity set has (0 for an unknown set).
+pub(crate) fn row_count(shared: &Shared, entity_set: &str) -> usize {
+    let store = shared.dataverse.lock();
+    table_of(&store, entity_set).map_or(0, |table| store.data.table(table).rows.len())
+}
+
+/// Appends generated leads; returns the number of leads.
+pub(crate) fn insert_generated_leads(shared: &Shared, count: usize) -> usize {
+    let mut store = shared.dataverse.lock();
+    generated::insert_generated_leads(&mut store, count, shared.clock.now().unix_timestamp())
+}
+
+/// How many solutions `ImportSolution` received.
+pub(crate) fn solution_imports(shared: &Shared) -> u64 {
+    shared.dataverse.lock().solution_imports
+}

@@ -1,0 +1,133 @@
+//! `$expand`: navigation properties with nested options
+//! (`primarycontactid($select=fullname),Account_Tasks($select=subject;$filter=…;$orderby=…;$top=5)`).
+
+use super::filter_bind::{BindContext, Bound, bind};
+use super::filter_parser::parse_filter;
+use super::orderby::{OrderKey, parse_orderby};
+use super::query_string::QueryString;
+use super::select::{Selection, parse_select};
+use crate::dataverse::errors::ApiError;
+use crate::dataverse::metadata::catalog::{Catalog, Navigation};
+
+/// One expanded navigation property, bound.
+#[derive(Debug, Clone)]
+pub(crate) struct ExpandSpec {
+    pub(crate) name: String,
+    pub(crate) nav: Navigation,
+    pub(crate) target: u16,
+    pub(crate) select: Selection,
+    pub(crate) filter: Option<Bound>,
+    pub(crate) order: Vec<OrderKey>,
+    pub(crate) top: Option<usize>,
+    pub(crate) expand: Vec<ExpandSpec>,
+    /// The nested options as written, for links (`$select=subject,scheduledstart`).
+    pub(crate) raw_options: String,
+}
+
+/// Splits on `separator` outside parentheses and quotes.
+pub(crate) fn split_top_level(text: &str, separator: char) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut depth = 0usize;
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '\'' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if c == separator && depth == 0 && !quoted {
+            parts.push(std::mem::take(&mut current));
+        } else {
+            current.push(c);
+        }
+    }
+    parts.push(current);
+    parts
+        .into_iter()
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// Parses and binds a `$expand` value for `table`.
+pub(crate) fn parse_expand(
+    text: &str,
+    catalog: &Catalog,
+    table: u16,
+    ctx: &BindContext,
+) -> Result<Vec<ExpandSpec>, ApiError> {
+    let definition = catalog.table(table);
+    let mut specs = Vec::new();
+    for item in split_top_level(text, ',') {
+        let (name, options) = match item.find('(') {
+            Some(open) if item.ends_with(')') => (
+                item[..open].trim().to_owned(),
+                item[open + 1..item.len() - 1].to_owned(),
+            ),
+            Some(_) => {
+                return Err(ApiError::bad_request(format!(
+                    "Syntax error in '$expand={text}'."
+                )));
+            }
+            None => (item.clone(), String::new()),
+        };
+        let nav = catalog
+            .navigation(table, &name)
+            .ok_or_else(|| ApiError::unknown_property(&name, &definition.logical_name))?;
+        let target = catalog.nav_target(nav);
+        let target_table = catalog.table(target);
+        let mut spec = ExpandSpec {
+            name,
+            nav,
+            target,
+            select: Selection::All,
+            filter: None,
+            order: Vec::new(),
+            top: None,
+            expand: Vec::new(),
+            raw_options: split_top_level(&options, ';').join("&"),
+        };
+        let no_aliases = QueryString::default();
+        for option in split_top_level(&options, ';') {
+            let (key, value) = option.split_once('=').unwrap_or((option.as_str(), ""));
+            match key.trim() {
+                "$select" => spec.select = parse_select(value, target_table)?,
+                "$filter" => {
+                    let expr = parse_filter(value, &no_aliases)?;
+                    spec.filter = Some(bind(&expr, catalog, target, ctx)?);
+                }
+                "$orderby" => spec.order = parse_orderby(value, catalog, target)?,
+                "$top" => {
+                    spec.top = Some(value.trim().parse().map_err(|_| {
+                        ApiError::bad_request(format!(
+                            "Invalid value '{value}' for $top query option found."
+                        ))
+                    })?);
+                }
+                "$expand" => spec.expand = parse_expand(value, catalog, target, ctx)?,
+                other => {
+                    return Err(ApiError::bad_request(format!(
+                        "The query option '{other}' is not supported inside $expand."
+                    )));
+                }
+            }
+        }
+        specs.push(spec);
+    }
+    Ok(specs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_top_level;
+
+    #[test]
+    fn splits_outside_parentheses() {
+        assert_eq!(
+            split_top_level("a($select=x,y),b($filter=name eq 'a,b')", ','),
+            vec!["a($select=x,y)", "b($filter=name eq 'a,b')"]
+        );
+    }
+}

@@ -1,0 +1,557 @@
+//! `$filter` syntax: a recursive-descent parser from tokens to [`Expr`]. Names are not checked
+//! here; [`filter_bind`](super::filter_bind) resolves them against a table.
+//!
+//! Grammar (precedence low to high): `or`, `and`, `not`, comparison / function / lambda,
+//! parentheses. Parameter aliases (`@p1`) are replaced by the values of the query options
+//! with the same name.
+
+use super::lexer::{Tok, Token, syntax, tokenize};
+use super::literal::Literal;
+use super::query_string::QueryString;
+use crate::dataverse::errors::ApiError;
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CmpOp {
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+impl CmpOp {
+    fn from_keyword(word: &str) -> Option<Self> {
+        Some(match word {
+            "eq" => Self::Eq,
+            "ne" => Self::Ne,
+            "gt" => Self::Gt,
+            "ge" => Self::Ge,
+            "lt" => Self::Lt,
+            "le" => Self::Le,
+            _ => return None,
+        })
+    }
+
+    /// ODataLib's name of the operator, for error messages.
+    pub(crate) fn kind_name(self) -> &'static str {
+        match self {
+            Self::Eq => "Equal",
+            Self::Ne => "NotEqual",
+            Self::Gt => "GreaterThan",
+            Self::Ge => "GreaterThanOrEqual",
+            Self::Lt => "LessThan",
+            Self::Le => "LessThanOrEqual",
+        }
+    }
+}
+
+/// `contains`, `startswith` or `endswith` (or a raw `LIKE` pattern, from FetchXML).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StrFn {
+    Contains,
+    StartsWith,
+    EndsWith,
+    Like,
+}
+
+/// An operand: a property path (`name`, `_x_value`, `primarycontactid/fullname`) or a literal.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Operand {
+    Path(Vec<String>),
+    Lit(Literal),
+}
+
+/// An argument of a `Microsoft.Dynamics.CRM.*` function.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum CrmArg {
+    Lit(Literal),
+    List(Vec<Literal>),
+}
+
+/// A `$filter` expression.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Expr {
+    Or(Box<Expr>, Box<Expr>),
+    And(Box<Expr>, Box<Expr>),
+    Not(Box<Expr>),
+    Compare(CmpOp, Operand, Operand),
+    Str(StrFn, Operand, Operand),
+    /// `Microsoft.Dynamics.CRM.{name}(Param=value, …)`; `name` without the namespace.
+    Crm(String, Vec<(String, CrmArg)>),
+    /// `nav/any(v: body)` or `nav/all(v: body)`; paths in `body` start after the variable.
+    Lambda {
+        nav: String,
+        all: bool,
+        body: Option<Box<Expr>>,
+    },
+    /// A Boolean property used alone (`creditonhold`).
+    Truthy(Vec<String>),
+}
+
+const CRM_PREFIX: &str = "Microsoft.Dynamics.CRM.";
+
+/// Parses a `$filter` value; `aliases` supplies `@p` parameter values.
+pub(crate) fn parse_filter(input: &str, aliases: &QueryString) -> Result<Expr, ApiError> {
+    let tokens = tokenize(input)?;
+    let mut parser = Parser {
+        input,
+        tokens,
+        at: 0,
+        aliases,
+        lambda_var: None,
+    };
+    let expr = parser.or_expr()?;
+    if parser.at < parser.tokens.len() {
+        return Err(syntax(input, parser.pos()));
+    }
+    Ok(expr)
+}
+
+struct Parser<'a> {
+    input: &'a str,
+    tokens: Vec<Token>,
+    at: usize,
+    aliases: &'a QueryString,
+    lambda_var: Option<String>,
+}
+
+impl Parser<'_> {
+    fn pos(&self) -> usize {
+        self.tokens
+            .get(self.at)
+            .map_or(self.input.chars().count(), |t| t.pos)
+    }
+
+    fn peek(&self) -> Option<&Tok> {
+        self.tokens.get(self.at).map(|t| &t.tok)
+    }
+
+    fn peek_at(&self, offset: usize) -> Option<&Tok> {
+        self.tokens.get(self.at + offset).map(|t| &t.tok)
+    }
+
+    fn next(&mut self) -> Option<Tok> {
+        let tok = self.tokens.get(self.at).map(|t| t.tok.clone());
+        if tok.is_some() {
+            self.at += 1;
+        }
+        tok
+    }
+
+    fn error(&self) -> ApiError {
+        syntax(self.input, self.pos())
+    }
+
+    fn expect(&mut self, tok: &Tok) -> Result<(), ApiError> {
+        if self.peek() == Some(tok) {
+            self.at += 1;
+            Ok(())
+        } else {
+            Err(self.error())
+        }
+    }
+
+    fn keyword(&self, word: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Ident(w)) if w == word)
+    }
+
+    fn or_expr(&mut self) -> Result<Expr, ApiError> {
+        let mut left = self.and_expr()?;
+        while self.keyword("or") {
+            self.at += 1;
+            let right = self.and_expr()?;
+            left = Expr::Or(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn and_expr(&mut self) -> Result<Expr, ApiError> {
+        let mut left = self.unary()?;
+        while self.keyword("and") {
+            self.at += 1;
+            let right = self.unary()?;
+            left = Expr::And(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn unary(&mut self) -> Result<Expr, ApiError> {
+        if self.keyword("not") {
+            self.at += 1;
+            return Ok(Expr::Not(Box::new(self.unary()?)));
+        }
+        if self.peek() == Some(&Tok::LParen) {
+            self.at += 1;
+            let inner = self.or_expr()?;
+            self.expect(&Tok::RParen)?;
+            return Ok(inner);
+        }
+        self.predicate()
+    }
+
+    fn predicate(&mut self) -> Result<Expr, ApiError> {
+        if let Some(Tok::Ident(name)) = self.peek().cloned()
+            && self.peek_at(1) == Some(&Tok::LParen)
+        {
+            let function = name.to_ascii_lowercase();
+            let string_fn = match function.as_str() {
+                "contains" => Some(StrFn::Contains),
+                "startswith" => Some(StrFn::StartsWith),
+                "endswith" => Some(StrFn::EndsWith),
+                _ => None,
+            };
+            if let Some(string_fn) = string_fn {
+                self.at += 2;
+                let target = self.operand()?;
+                self.expect(&Tok::Comma)?;
+                let value = self.operand()?;
+                self.expect(&Tok::RParen)?;
+                return self.maybe_compared(Expr::Str(string_fn, target, value));
+            }
+            if let Some(crm) = name.strip_prefix(CRM_PREFIX) {
+                self.at += 2;
+                let args = self.crm_args()?;
+                return Ok(Expr::Crm(crm.to_owned(), args));
+            }
+            return Err(ApiError::bad_request(format!(
+                "An unknown function with name '{name}' was found. This may also be a function \
+                 import or a key lookup on a navigation property, which is not allowed."
+            )));
+        }
+        let left = self.operand()?;
+        if let Operand::Path(path) = &left
+            && self.peek() == Some(&Tok::Slash)
+            && matches!(self.peek_at(1), Some(Tok::Ident(w)) if w == "any" || w == "all")
+        {
+            return self.lambda(path.clone());
+        }
+        let op = match self.peek() {
+            Some(Tok::Ident(word)) => CmpOp::from_keyword(word),
+            _ => None,
+        };
+        let Some(op) = op else {
+            return match left {
+                Operand::Path(path) => Ok(Expr::Truthy(path)),
+                Operand::Lit(Literal::Bool(value)) => Ok(Expr::Compare(
+                    CmpOp::Eq,
+                    Operand::Lit(Literal::Bool(value)),
+                    Operand::Lit(Literal::Bool(true)),
+                )),
+                Operand::Lit(_) => Err(self.error()),
+            };
+        };
+        self.at += 1;
+        let right = self.operand()?;
+        Ok(Expr::Compare(op, left, right))
+    }
+
+    /// `contains(a,'b') eq true` is the same as `contains(a,'b')`.
+    fn maybe_compared(&mut self, expr: Expr) -> Result<Expr, ApiError> {
+        let op = match self.peek() {
+            Some(Tok::Ident(word)) => CmpOp::from_keyword(word),
+            _ => None,
+        };
+        let Some(op @ (CmpOp::Eq | CmpOp::Ne)) = op else {
+            return Ok(expr);
+        };
+        self.at += 1;
+        match self.next() {
+            Some(Tok::Ident(word)) if word == "true" || word == "false" => {
+                let wanted = (word == "true") == (op == CmpOp::Eq);
+                Ok(if wanted {
+                    expr
+                } else {
+                    Expr::Not(Box::new(expr))
+                })
+            }
+            _ => Err(self.error()),
+        }
+    }
+
+    fn lambda(&mut self, path: Vec<String>) -> Result<Expr, ApiError> {
+        self.at += 1;
+        let all = matches!(self.next(), Some(Tok::Ident(w)) if w == "all");
+        self.expect(&Tok::LParen)?;
+        if path.len() != 1 {
+            return Err(self.error());
+        }
+        if self.peek() == Some(&Tok::RParen) {
+            self.at += 1;
+            return Ok(Expr::Lambda {
+                nav: path[0].clone(),
+                all,
+                body: None,
+            });
+        }
+        let Some(Tok::Ident(var)) = self.next() else {
+            return Err(self.error());
+        };
+        self.expect(&Tok::Colon)?;
+        let outer = self.lambda_var.replace(var);
+        let body = self.or_expr();
+        self.lambda_var = outer;
+        let body = body?;
+        self.expect(&Tok::RParen)?;
+        Ok(Expr::Lambda {
+            nav: path[0].clone(),
+            all,
+            body: Some(Box::new(body)),
+        })
+    }
+
+    fn crm_args(&mut self) -> Result<Vec<(String, CrmArg)>, ApiError> {
+        let mut args = Vec::new();
+        if self.peek() == Some(&Tok::RParen) {
+            self.at += 1;
+            return Ok(args);
+        }
+        loop {
+            let Some(Tok::Ident(name)) = self.next() else {
+                return Err(self.error());
+            };
+            self.expect(&Tok::Equals)?;
+            let value = self.crm_value()?;
+            args.push((name, value));
+            match self.next() {
+                Some(Tok::Comma) => continue,
+                Some(Tok::RParen) => return Ok(args),
+                _ => return Err(self.error()),
+            }
+        }
+    }
+
+    fn crm_value(&mut self) -> Result<CrmArg, ApiError> {
+        match self.peek().cloned() {
+            Some(Tok::LBracket) => {
+                self.at += 1;
+                let mut values = Vec::new();
+                if self.peek() == Some(&Tok::RBracket) {
+                    self.at += 1;
+                    return Ok(CrmArg::List(values));
+                }
+                loop {
+                    values.push(self.literal()?);
+                    match self.next() {
+                        Some(Tok::Comma) => continue,
+                        Some(Tok::RBracket) => return Ok(CrmArg::List(values)),
+                        _ => return Err(self.error()),
+                    }
+                }
+            }
+            Some(Tok::Alias(name)) => {
+                self.at += 1;
+                let value = self.alias_value(&name)?;
+                parse_alias_arg(&value, self.aliases)
+            }
+            _ => Ok(CrmArg::Lit(self.literal()?)),
+        }
+    }
+
+    fn alias_value(&self, name: &str) -> Result<String, ApiError> {
+        self.aliases
+            .get(&format!("@{name}"))
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "The parameter alias '@{name}' is used but no value was provided for it."
+                ))
+            })
+    }
+
+    fn literal(&mut self) -> Result<Literal, ApiError> {
+        match self.next() {
+            Some(Tok::Lit(literal)) => Ok(literal),
+            Some(Tok::Ident(word)) => keyword_literal(&word).ok_or_else(|| self.error()),
+            Some(Tok::Alias(name)) => {
+                let value = self.alias_value(&name)?;
+                parse_literal(&value)
+            }
+            _ => {
+                self.at = self.at.saturating_sub(1);
+                Err(self.error())
+            }
+        }
+    }
+
+    fn operand(&mut self) -> Result<Operand, ApiError> {
+        match self.peek().cloned() {
+            Some(Tok::Lit(literal)) => {
+                self.at += 1;
+                Ok(Operand::Lit(literal))
+            }
+            Some(Tok::Alias(name)) => {
+                self.at += 1;
+                let value = self.alias_value(&name)?;
+                Ok(Operand::Lit(parse_literal(&value)?))
+            }
+            Some(Tok::Ident(word)) => {
+                if let Some(literal) = keyword_literal(&word) {
+                    self.at += 1;
+                    return Ok(Operand::Lit(literal));
+                }
+                self.at += 1;
+                let mut path = vec![word];
+                while self.peek() == Some(&Tok::Slash)
+                    && matches!(self.peek_at(1), Some(Tok::Ident(w)) if w != "any" && w != "all")
+                {
+                    self.at += 1;
+                    if let Some(Tok::Ident(segment)) = self.next() {
+                        path.push(segment);
+                    }
+                }
+                if let Some(var) = &self.lambda_var
+                    && path.first() == Some(var)
+                {
+                    path.remove(0);
+                    if path.is_empty() {
+                        return Err(self.error());
+                    }
+                }
+                Ok(Operand::Path(path))
+            }
+            _ => Err(self.error()),
+        }
+    }
+}
+
+fn keyword_literal(word: &str) -> Option<Literal> {
+    match word {
+        "null" => Some(Literal::Null),
+        "true" => Some(Literal::Bool(true)),
+        "false" => Some(Literal::Bool(false)),
+        _ => None,
+    }
+}
+
+/// Parses one literal on its own (a parameter alias value or a key value).
+pub(crate) fn parse_literal(text: &str) -> Result<Literal, ApiError> {
+    let tokens = tokenize(text)?;
+    match tokens.as_slice() {
+        [
+            Token {
+                tok: Tok::Lit(l), ..
+            },
+        ] => Ok(l.clone()),
+        [
+            Token {
+                tok: Tok::Ident(w), ..
+            },
+        ] => keyword_literal(w).ok_or_else(|| syntax(text, 0)),
+        _ => Err(syntax(text, 0)),
+    }
+}
+
+fn parse_alias_arg(text: &str, aliases: &QueryString) -> Result<CrmArg, ApiError> {
+    let trimmed = text.trim();
+    if trimmed.starts_with('[') {
+        let tokens = tokenize(trimmed)?;
+        let mut parser = Parser {
+            input: trimmed,
+            tokens,
+            at: 0,
+            aliases,
+            lambda_var: None,
+        };
+        return parser.crm_value();
+    }
+    Ok(CrmArg::Lit(parse_literal(trimmed)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(input: &str) -> Expr {
+        parse_filter(input, &QueryString::default()).expect("parses")
+    }
+
+    fn path(name: &str) -> Operand {
+        Operand::Path(name.split('/').map(str::to_owned).collect())
+    }
+
+    #[test]
+    fn precedence_and_parentheses() {
+        let expr = parse("a eq 1 or b eq 2 and not c eq 3");
+        let Expr::Or(left, right) = expr else {
+            panic!("or at the top")
+        };
+        assert_eq!(
+            *left,
+            Expr::Compare(CmpOp::Eq, path("a"), Operand::Lit(Literal::Int(1)))
+        );
+        assert!(matches!(*right, Expr::And(_, _)));
+        assert!(matches!(
+            parse("(a eq 1 or b eq 2) and c eq 3"),
+            Expr::And(_, _)
+        ));
+    }
+
+    #[test]
+    fn functions_paths_and_lambdas() {
+        assert_eq!(
+            parse("contains(fullname,'(sample)')"),
+            Expr::Str(
+                StrFn::Contains,
+                path("fullname"),
+                Operand::Lit(Literal::Text("(sample)".into()))
+            )
+        );
+        assert_eq!(
+            parse("primarycontactid/fullname eq 'x'"),
+            Expr::Compare(
+                CmpOp::Eq,
+                path("primarycontactid/fullname"),
+                Operand::Lit(Literal::Text("x".into()))
+            )
+        );
+        let Expr::Lambda { nav, all, body } = parse("Account_Tasks/any(t:t/subject eq 'a')") else {
+            panic!("lambda")
+        };
+        assert_eq!(nav, "Account_Tasks");
+        assert!(!all);
+        assert_eq!(
+            body.as_deref(),
+            Some(&Expr::Compare(
+                CmpOp::Eq,
+                path("subject"),
+                Operand::Lit(Literal::Text("a".into()))
+            ))
+        );
+        let Expr::Crm(name, args) =
+            parse("Microsoft.Dynamics.CRM.In(PropertyName='name',PropertyValues=['a',\"O'B\"])")
+        else {
+            panic!("crm function")
+        };
+        assert_eq!(name, "In");
+        assert_eq!(args.len(), 2);
+    }
+
+    #[test]
+    fn aliases_are_literals() {
+        let aliases = QueryString::parse(Some("@p1='x%27%27y'"));
+        let expr = parse_filter("name eq @p1", &aliases).expect("parses");
+        assert_eq!(
+            expr,
+            Expr::Compare(
+                CmpOp::Eq,
+                path("name"),
+                Operand::Lit(Literal::Text("x'y".into()))
+            )
+        );
+    }
+
+    #[test]
+    fn syntax_errors() {
+        for bad in [
+            "name eq",
+            "name eqq 1",
+            "(name eq 1",
+            "name eq 1 extra",
+            "frob(name)",
+        ] {
+            assert!(parse_filter(bad, &QueryString::default()).is_err(), "{bad}");
+        }
+    }
+}

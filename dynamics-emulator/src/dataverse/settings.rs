@@ -1,0 +1,284 @@
+//! Knobs of the Dataverse service: service protection limits, the latency model, fault
+//! injection and the `x-ms-dop-hint` value, plus the throughput ceiling they imply.
+
+use std::time::Duration;
+
+/// Settings of the Dataverse Web API service, in [`EmulatorConfig::dataverse`](crate::EmulatorConfig::dataverse)
+/// and changeable at run time with [`Seeder`](crate::Seeder) methods.
+///
+/// The default is a service without limits, latency or faults, answering `x-ms-dop-hint: 8`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataverseConfig {
+    /// Service protection limits (off by default).
+    pub limits: DataverseLimits,
+    /// Artificial latency (zero by default).
+    pub latency: LatencyModel,
+    /// Injected failures (none by default).
+    pub faults: FaultInjection,
+    /// The `x-ms-dop-hint` header on every answer: the recommended degree of parallelism.
+    /// Default 8.
+    pub dop_hint: u32,
+}
+
+impl Default for DataverseConfig {
+    fn default() -> Self {
+        Self {
+            limits: DataverseLimits::default(),
+            latency: LatencyModel::default(),
+            faults: FaultInjection::default(),
+            dop_hint: 8,
+        }
+    }
+}
+
+impl DataverseConfig {
+    /// The throughput ceiling of these settings; see [`DataverseLimits::ceiling`].
+    pub fn ceiling(&self, batch_size: u32, concurrency: u32) -> Ceiling {
+        self.limits.ceiling(&self.latency, batch_size, concurrency)
+    }
+}
+
+/// How a `$batch` counts toward the service protection limits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BatchCounting {
+    /// Every operation inside the batch counts as one request toward the request limit; the
+    /// batch's whole execution time counts toward the execution-time limit; the batch is one
+    /// concurrent request. This is the default: batching does not avoid the limits.
+    #[default]
+    PerOperation,
+    /// The batch counts as one request (execution time and concurrency as above).
+    PerBatch,
+}
+
+/// Dataverse's service protection limits, per user, over a sliding window.
+///
+/// Real values (the defaults): 6000 requests and 1,200,000 ms of combined execution time per
+/// 300 s, and 52 concurrent requests. A request over a limit gets 429 with `Retry-After`
+/// (seconds) and the documented code and message: `0x80072322` (requests), `0x80072321`
+/// (execution time), `0x80072326` (concurrency). Set a short window and small limits to see
+/// them in a test or benchmark that runs for seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataverseLimits {
+    /// Whether the limits are enforced. Default `false`.
+    pub enabled: bool,
+    /// The sliding window. Default 300 s.
+    pub window: Duration,
+    /// Requests per user per window. Default 6000.
+    pub max_requests: u32,
+    /// Combined execution time per user per window. Default 1,200,000 ms (20 minutes).
+    pub max_execution_time: Duration,
+    /// Requests of one user in progress at once. Default 52.
+    pub max_concurrent_requests: u32,
+    /// How a `$batch` counts. Default [`BatchCounting::PerOperation`].
+    pub batch_counting: BatchCounting,
+}
+
+impl Default for DataverseLimits {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            window: Duration::from_secs(300),
+            max_requests: 6000,
+            max_execution_time: Duration::from_millis(1_200_000),
+            max_concurrent_requests: 52,
+            batch_counting: BatchCounting::PerOperation,
+        }
+    }
+}
+
+/// Which limit sets a [`Ceiling`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CeilingBound {
+    /// The number of requests per window.
+    Requests,
+    /// The combined execution time per window.
+    ExecutionTime,
+    /// Concurrency times latency (Little's law).
+    Concurrency,
+    /// Nothing: limits are off and the latency model is zero.
+    Unbounded,
+}
+
+/// The theoretical maximum throughput of a setting, with the bound that sets it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ceiling {
+    /// Records per second (`f64::INFINITY` when unbounded).
+    pub records_per_sec: f64,
+    /// The tightest bound.
+    pub bound: CeilingBound,
+    /// The request-count bound, records/s.
+    pub by_requests: f64,
+    /// The execution-time bound, records/s.
+    pub by_execution_time: f64,
+    /// The concurrency bound, records/s.
+    pub by_concurrency: f64,
+}
+
+impl DataverseLimits {
+    /// The most records per second one user can write with requests of `batch_size` records
+    /// (1 = single requests, n = `$batch` of n operations) and `concurrency` requests in
+    /// flight, given the latency model.
+    ///
+    /// With b = batch size, c = min(concurrency, `max_concurrent_requests`), W = window in
+    /// seconds, L = `latency.per_request + latency.per_operation × b` in seconds, k = b for
+    /// [`BatchCounting::PerOperation`] and 1 for [`BatchCounting::PerBatch`]:
+    ///
+    /// - requests: `max_requests / W × b / k` records/s;
+    /// - execution time: `max_execution_time / W / L × b` records/s;
+    /// - concurrency: `c × b / L` records/s;
+    ///
+    /// and the ceiling is the smallest. When the limits are off only the concurrency bound
+    /// applies; a zero latency makes the last two unbounded. The emulator's own processing time
+    /// adds to L, so measured throughput stays below the ceiling.
+    pub fn ceiling(&self, latency: &LatencyModel, batch_size: u32, concurrency: u32) -> Ceiling {
+        let b = f64::from(batch_size.max(1));
+        let window = self.window.as_secs_f64().max(f64::MIN_POSITIVE);
+        let l = latency.delay(batch_size.max(1)).as_secs_f64();
+        let c = f64::from(if self.enabled {
+            concurrency.max(1).min(self.max_concurrent_requests.max(1))
+        } else {
+            concurrency.max(1)
+        });
+        let k = match self.batch_counting {
+            BatchCounting::PerOperation => b,
+            BatchCounting::PerBatch => 1.0,
+        };
+        let by_concurrency = if l > 0.0 { c * b / l } else { f64::INFINITY };
+        let (by_requests, by_execution_time) = if self.enabled {
+            (
+                f64::from(self.max_requests) / window * b / k,
+                if l > 0.0 {
+                    self.max_execution_time.as_secs_f64() / window / l * b
+                } else {
+                    f64::INFINITY
+                },
+            )
+        } else {
+            (f64::INFINITY, f64::INFINITY)
+        };
+        let mut ceiling = Ceiling {
+            records_per_sec: f64::INFINITY,
+            bound: CeilingBound::Unbounded,
+            by_requests,
+            by_execution_time,
+            by_concurrency,
+        };
+        for (value, bound) in [
+            (by_requests, CeilingBound::Requests),
+            (by_execution_time, CeilingBound::ExecutionTime),
+            (by_concurrency, CeilingBound::Concurrency),
+        ] {
+            if value < ceiling.records_per_sec {
+                ceiling.records_per_sec = value;
+                ceiling.bound = bound;
+            }
+        }
+        ceiling
+    }
+
+    /// [`ceiling`](Self::ceiling)`.records_per_sec`.
+    pub fn ceiling_records_per_sec(
+        &self,
+        latency: &LatencyModel,
+        batch_size: u32,
+        concurrency: u32,
+    ) -> f64 {
+        self.ceiling(latency, batch_size, concurrency)
+            .records_per_sec
+    }
+}
+
+/// Artificial latency: each request waits `per_request + per_operation × operations` before it
+/// is processed (operations: 1, or the number of parts of a `$batch`). Both are zero by
+/// default; benchmarks set them to model a real service. These asynchronous sleeps are the only
+/// real waits in the emulator besides [`FaultInjection::slow_delay`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LatencyModel {
+    /// Fixed cost of every request.
+    pub per_request: Duration,
+    /// Cost of each operation (each part of a `$batch`).
+    pub per_operation: Duration,
+}
+
+impl LatencyModel {
+    /// The delay of a request with `operations` operations.
+    pub fn delay(&self, operations: u32) -> Duration {
+        self.per_request
+            .saturating_add(self.per_operation.saturating_mul(operations))
+    }
+}
+
+/// Injected failures, decided per request by a xorshift generator seeded with `seed`, so the
+/// same seed and the same sequence of requests give the same failures. Rates are shares of
+/// requests between 0 and 1; their sum should not exceed 1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FaultInjection {
+    /// The generator's seed. Default 1.
+    pub seed: u64,
+    /// Share answered `500 Internal Server Error`.
+    pub server_error_rate: f64,
+    /// Share answered `503 Service Unavailable`.
+    pub unavailable_rate: f64,
+    /// Share whose connection is closed without an answer.
+    pub drop_rate: f64,
+    /// Share answered after [`slow_delay`](Self::slow_delay).
+    pub slow_rate: f64,
+    /// The extra wait of a slow answer. Default 2 s.
+    pub slow_delay: Duration,
+}
+
+impl Default for FaultInjection {
+    fn default() -> Self {
+        Self {
+            seed: 1,
+            server_error_rate: 0.0,
+            unavailable_rate: 0.0,
+            drop_rate: 0.0,
+            slow_rate: 0.0,
+            slow_delay: Duration::from_secs(2),
+        }
+    }
+}
+
+impl FaultInjection {
+    /// Whether any fault is possible.
+    pub fn is_active(&self) -> bool {
+        self.server_error_rate > 0.0
+            || self.unavailable_rate > 0.0
+            || self.drop_rate > 0.0
+            || self.slow_rate > 0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ceiling_of_the_real_limits() {
+        let limits = DataverseLimits {
+            enabled: true,
+            ..DataverseLimits::default()
+        };
+        let latency = LatencyModel {
+            per_request: Duration::from_millis(50),
+            per_operation: Duration::from_millis(10),
+        };
+        // Single requests, 52 in flight: 6000 / 300 = 20 records/s from the request limit.
+        let single = limits.ceiling(&latency, 1, 52);
+        assert_eq!(single.bound, CeilingBound::Requests);
+        assert!((single.records_per_sec - 20.0).abs() < 1e-9);
+        // Per-batch counting with 100-record batches: requests allow 2000/s, execution time
+        // 1200 / 300 / 1.05 s × 100 ≈ 381/s.
+        let batched = DataverseLimits {
+            batch_counting: BatchCounting::PerBatch,
+            ..limits
+        }
+        .ceiling(&latency, 100, 8);
+        assert_eq!(batched.bound, CeilingBound::ExecutionTime);
+        assert!((batched.records_per_sec - 4.0 / 1.05 * 100.0).abs() < 1e-6);
+        let off = DataverseLimits::default().ceiling(&LatencyModel::default(), 10, 4);
+        assert_eq!(off.bound, CeilingBound::Unbounded);
+        assert!(off.records_per_sec.is_infinite());
+    }
+}

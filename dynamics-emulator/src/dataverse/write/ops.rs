@@ -1,0 +1,303 @@
+//! [`Writer`]: create, update, delete, relate and unrelate rows, applying the platform rules.
+//! Callers wrap a request's writes in a transaction ([`atomic`]) so a failure leaves nothing
+//! half-done.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::body::{DeepInserts, WriteMode, plan};
+use super::rules::{RuleContext, on_create, on_update, points_at};
+use crate::dataverse::errors::ApiError;
+use crate::dataverse::metadata::catalog::{Catalog, Navigation};
+use crate::dataverse::store::Data;
+use crate::dataverse::store::cell::Cell;
+use crate::dataverse::store::row::Row;
+
+/// Writes rows.
+pub(crate) struct Writer<'a> {
+    pub(crate) catalog: &'a Catalog,
+    pub(crate) data: &'a mut Data,
+    pub(crate) rules: RuleContext,
+    pub(crate) mode: WriteMode,
+}
+
+/// Runs `work` in a transaction: everything or nothing. Nested calls join the outer
+/// transaction (a `$batch` change set).
+pub(crate) fn atomic<T>(
+    catalog: &Catalog,
+    data: &mut Data,
+    work: impl FnOnce(&mut Data) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let outermost = data.begin();
+    let result = work(data);
+    if outermost {
+        match &result {
+            Ok(_) => data.commit(),
+            Err(_) => data.rollback(catalog),
+        }
+    }
+    result
+}
+
+impl Writer<'_> {
+    /// Creates a row from a body. `id` and `preset` (alternate-key columns of an upsert, the
+    /// parent lookup of a deep insert) come from the URL or the parent.
+    pub(crate) fn create(
+        &mut self,
+        table: u16,
+        body: &Map<String, Value>,
+        id: Option<Uuid>,
+        preset: &[(u16, Cell)],
+    ) -> Result<Uuid, ApiError> {
+        let plan = plan(self.catalog, self.data, table, body, self.mode)?;
+        let id = id.or(plan.id).unwrap_or_else(Uuid::new_v4);
+        if self.data.row(table, id).is_some() {
+            return Err(ApiError::duplicate());
+        }
+        let mut cells: BTreeMap<u16, Cell> = preset.iter().cloned().collect();
+        for (lookup, target, nested) in &plan.deep_single {
+            let child = self.create(*target, nested, None, &[])?;
+            cells.insert(
+                *lookup,
+                Cell::Lookup {
+                    id: child,
+                    table: *target,
+                },
+            );
+        }
+        for (index, cell) in plan.cells {
+            match cell {
+                Some(cell) => cells.insert(index, cell),
+                None => cells.remove(&index),
+            };
+        }
+        on_create(self.catalog, &self.rules, table, &mut cells);
+        let version = self.data.next_version();
+        self.store(table, id, Row::new(version, cells))?;
+        self.finish(table, id, plan.links, plan.deep_collection)?;
+        Ok(id)
+    }
+
+    /// Updates a row from a body.
+    pub(crate) fn update(
+        &mut self,
+        table: u16,
+        id: Uuid,
+        body: &Map<String, Value>,
+    ) -> Result<(), ApiError> {
+        let plan = plan(self.catalog, self.data, table, body, self.mode)?;
+        let mut changes = plan.cells;
+        for (lookup, target, nested) in &plan.deep_single {
+            let child = self.create(*target, nested, None, &[])?;
+            changes.push((
+                *lookup,
+                Some(Cell::Lookup {
+                    id: child,
+                    table: *target,
+                }),
+            ));
+        }
+        self.change(table, id, changes)?;
+        self.finish(table, id, plan.links, plan.deep_collection)
+    }
+
+    /// Applies column changes to an existing row (with the update rules).
+    pub(crate) fn change(
+        &mut self,
+        table: u16,
+        id: Uuid,
+        mut changes: Vec<(u16, Option<Cell>)>,
+    ) -> Result<(), ApiError> {
+        let logical = &self.catalog.table(table).logical_name;
+        let before = self
+            .data
+            .row(table, id)
+            .cloned()
+            .ok_or_else(|| ApiError::record_not_found(logical, id))?;
+        on_update(self.catalog, &self.rules, table, &before, &mut changes);
+        let version = self.data.next_version();
+        self.store(table, id, before.updated(version, &changes))
+    }
+
+    fn store(&mut self, table: u16, id: Uuid, row: Row) -> Result<(), ApiError> {
+        self.data
+            .put(self.catalog, table, id, row)
+            .map_err(|_| ApiError::duplicate())
+    }
+
+    fn finish(
+        &mut self,
+        table: u16,
+        id: Uuid,
+        links: Vec<(Navigation, Vec<Uuid>)>,
+        deep: DeepInserts,
+    ) -> Result<(), ApiError> {
+        for (nav, others) in links {
+            for other in others {
+                self.relate(table, id, nav, other)?;
+            }
+        }
+        for (nav, target, items) in deep {
+            for item in items {
+                match nav {
+                    Navigation::Collection(rel) => {
+                        let lookup = self.catalog.one_to_many[rel].lookup;
+                        self.create(target, &item, None, &[(lookup, Cell::Lookup { id, table })])?;
+                    }
+                    _ => {
+                        let child = self.create(target, &item, None, &[])?;
+                        self.relate(table, id, nav, child)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Relates `other` (a row of the navigation target) to row `id`.
+    pub(crate) fn relate(
+        &mut self,
+        table: u16,
+        id: Uuid,
+        nav: Navigation,
+        other: Uuid,
+    ) -> Result<(), ApiError> {
+        let target = self.catalog.nav_target(nav);
+        self.require(target, other)?;
+        self.require(table, id)?;
+        match nav {
+            Navigation::Single(rel) => {
+                let lookup = self.catalog.one_to_many[rel].lookup;
+                self.change(
+                    table,
+                    id,
+                    vec![(
+                        lookup,
+                        Some(Cell::Lookup {
+                            id: other,
+                            table: target,
+                        }),
+                    )],
+                )
+            }
+            Navigation::Collection(rel) => {
+                let lookup = self.catalog.one_to_many[rel].lookup;
+                self.change(
+                    target,
+                    other,
+                    vec![(lookup, Some(Cell::Lookup { id, table }))],
+                )
+            }
+            Navigation::ManyToMany { rel, first } => {
+                let pair = if first { (id, other) } else { (other, id) };
+                self.data.set_link(rel, pair, true);
+                Ok(())
+            }
+        }
+    }
+
+    /// Removes the relation between row `id` and `other` (for single-valued navigation
+    /// properties `other` is ignored: the lookup is cleared).
+    pub(crate) fn unrelate(
+        &mut self,
+        table: u16,
+        id: Uuid,
+        nav: Navigation,
+        other: Option<Uuid>,
+    ) -> Result<(), ApiError> {
+        self.require(table, id)?;
+        let target = self.catalog.nav_target(nav);
+        match nav {
+            Navigation::Single(rel) => {
+                let lookup = self.catalog.one_to_many[rel].lookup;
+                self.change(table, id, vec![(lookup, None)])
+            }
+            Navigation::Collection(rel) => {
+                let lookup = self.catalog.one_to_many[rel].lookup;
+                let other = other.ok_or_else(missing_id)?;
+                self.require(target, other)?;
+                let linked = self
+                    .data
+                    .row(target, other)
+                    .is_some_and(|row| points_at(row, lookup, table, id));
+                if linked {
+                    self.change(target, other, vec![(lookup, None)])?;
+                }
+                Ok(())
+            }
+            Navigation::ManyToMany { rel, first } => {
+                let other = other.ok_or_else(missing_id)?;
+                self.require(target, other)?;
+                let pair = if first { (id, other) } else { (other, id) };
+                self.data.set_link(rel, pair, false);
+                Ok(())
+            }
+        }
+    }
+
+    fn require(&self, table: u16, id: Uuid) -> Result<(), ApiError> {
+        if self.data.row(table, id).is_some() {
+            Ok(())
+        } else {
+            Err(ApiError::record_not_found(
+                &self.catalog.table(table).logical_name,
+                id,
+            ))
+        }
+    }
+
+    /// Deletes a row: lookups pointing at it are cleared (activity parties of a deleted activity
+    /// are deleted with it) and its many-to-many links removed.
+    pub(crate) fn delete(&mut self, table: u16, id: Uuid) -> Result<(), ApiError> {
+        self.require(table, id)?;
+        self.data.remove(self.catalog, table, id);
+        let catalog = self.catalog;
+        for relationship in catalog.one_to_many.iter().filter(|r| r.referenced == table) {
+            let child_table = relationship.referencing;
+            let children: Vec<Uuid> = self
+                .data
+                .table(child_table)
+                .rows
+                .iter()
+                .filter(|(_, row)| points_at(row, relationship.lookup, table, id))
+                .map(|(child, _)| *child)
+                .collect();
+            let parental = catalog.table(child_table).logical_name == "activityparty"
+                && catalog.table(child_table).attributes[usize::from(relationship.lookup)]
+                    .logical_name
+                    == "activityid";
+            for child in children {
+                if parental {
+                    self.delete(child_table, child)?;
+                } else if child_table != table || child != id {
+                    self.change(child_table, child, vec![(relationship.lookup, None)])?;
+                }
+            }
+        }
+        for (rel, m2m) in catalog.many_to_many.iter().enumerate() {
+            if m2m.entity1 != table && m2m.entity2 != table {
+                continue;
+            }
+            let pairs: Vec<(Uuid, Uuid)> = self.data.links[rel]
+                .iter()
+                .filter(|(a, b)| {
+                    (m2m.entity1 == table && *a == id) || (m2m.entity2 == table && *b == id)
+                })
+                .copied()
+                .collect();
+            for pair in pairs {
+                self.data.set_link(rel, pair, false);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn missing_id() -> ApiError {
+    ApiError::bad_request(
+        "Removing a row from a collection-valued navigation property needs its ID: use \
+         '$ref?$id={url}' or '{navigation}({id})/$ref'.",
+    )
+}

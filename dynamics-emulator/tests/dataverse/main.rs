@@ -1,0 +1,16 @@
+//! Integration tests of the emulator's Dataverse Web API, driven over HTTP with plain requests
+//! and tokens from the emulator's own sign-in service.
+
+mod auth;
+mod batch;
+mod conformance;
+mod crud;
+mod faults;
+mod features;
+mod fixture_seeds;
+mod fixtures;
+mod protection;
+mod query;
+mod refs;
+mod shape;
+mod support;
