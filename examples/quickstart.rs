@@ -21,6 +21,11 @@ use dynamics_rs::auth::{
     RefreshTokenCredential, StaticTokenCredential, TokenCache, TokenCredential,
     UsernamePasswordCredential, scopes,
 };
+use dynamics_rs::dataverse::{
+    BulkOptions, ClientOptions as DataverseOptions, DataverseClient, Filter, Query, Record,
+    RequestOptions,
+};
+use futures::TryStreamExt;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
@@ -169,6 +174,7 @@ async fn against_emulator() -> Result<()> {
     );
 
     admin_on_emulator(&emulator, &authority).await?;
+    dataverse_on_emulator(&emulator, &authority).await?;
 
     emulator.shutdown().await;
     Ok(())
@@ -218,6 +224,74 @@ async fn admin_on_emulator(emulator: &Emulator, authority: &Authority) -> Result
     println!(
         "  force-synced user            {} into {}",
         seed.non_admin_user.upn, seed.instance_id
+    );
+    Ok(())
+}
+
+/// The Dataverse Web API, app-only: who am I, create, query, a batch write, and the user
+/// force-synced above, now a `systemuser` row.
+async fn dataverse_on_emulator(emulator: &Emulator, authority: &Authority) -> Result<()> {
+    let seed = emulator.defaults();
+    println!("  -- Dataverse Web API");
+    let app: Arc<dyn TokenCredential> = Arc::new(ClientSecretCredential::new(
+        authority.clone(),
+        &seed.client_id.to_string(),
+        seed.client_secret.clone(),
+        CredentialOptions::default(),
+    )?);
+    let client = DataverseClient::new(
+        seed.dataverse_url.as_str(),
+        app,
+        DataverseOptions::default(),
+    )?;
+    let me = client.who_am_i().await?;
+    println!("  WhoAmI                       systemuser {}", me.user_id);
+
+    let none = RequestOptions::default();
+    for (first, last) in [("Ana", "O'Brien"), ("Bo", "Nguyen"), ("Cy", "O'Brien")] {
+        let lead = Record::new()
+            .with("subject", "Quickstart lead")
+            .with("firstname", first)
+            .with("lastname", last);
+        client.create("leads", &lead, &none).await?;
+    }
+    let query = Query::new("leads")
+        .select(["firstname", "lastname"])
+        .filter(Filter::eq("lastname", "O'Brien"));
+    let found: Vec<Record> = client.records(&query).try_collect().await?;
+    println!("  created 3 leads; O'Brien     {} found", found.len());
+
+    let batch: Vec<Record> = (0..5)
+        .map(|i| Record::new().with("subject", format!("Batch lead {i}")))
+        .collect();
+    let report = client
+        .create_many(
+            "leads",
+            &batch,
+            &BulkOptions {
+                batch_size: 5,
+                ..Default::default()
+            },
+        )
+        .await?;
+    println!(
+        "  batch write                  {} of 5 created in one $batch",
+        report.succeeded()
+    );
+
+    let synced = Query::new("systemusers")
+        .select(["fullname"])
+        .filter(Filter::eq(
+            "azureactivedirectoryobjectid",
+            seed.non_admin_user.object_id,
+        ));
+    let users: Vec<Record> = client.records(&synced).try_collect().await?;
+    println!(
+        "  force-synced user in Dataverse {}",
+        users
+            .first()
+            .and_then(|u| u.get_str("fullname"))
+            .unwrap_or("(not found)")
     );
     Ok(())
 }

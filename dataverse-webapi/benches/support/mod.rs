@@ -1,0 +1,198 @@
+//! Benchmarks run the emulator in a child process (this same binary, started again with
+//! `DYNAMICS_BENCH_SERVER` set), so the client's time and memory are measured alone.
+
+#![allow(dead_code)] // Each benchmark uses part of this.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use dataverse_webapi::{ClientOptions, DataverseClient};
+use dynamics_auth::{Authority, ClientSecretCredential, CredentialOptions, TokenCredential};
+use dynamics_emulator::{
+    BatchCounting, DataverseConfig, DataverseLimits, Emulator, EmulatorConfig, LatencyModel,
+};
+
+const ROLE: &str = "DYNAMICS_BENCH_SERVER";
+
+/// What the child emulator is asked to be.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ServerSpec {
+    pub(crate) limits: Option<(Duration, u32, Duration, u32)>,
+    pub(crate) latency: Option<(Duration, Duration)>,
+    pub(crate) dop_hint: Option<u32>,
+    pub(crate) generated_leads: usize,
+}
+
+impl ServerSpec {
+    fn encode(&self) -> String {
+        let (w, r, e, c) = self.limits.unwrap_or_default();
+        let (pr, po) = self.latency.unwrap_or_default();
+        format!(
+            "{},{},{},{},{},{},{},{},{}",
+            u8::from(self.limits.is_some()),
+            w.as_millis(),
+            r,
+            e.as_millis(),
+            c,
+            pr.as_micros(),
+            po.as_micros(),
+            self.dop_hint.unwrap_or(8),
+            self.generated_leads
+        )
+    }
+
+    fn decode(text: &str) -> Option<ServerSpec> {
+        let v: Vec<u64> = text
+            .split(',')
+            .map(|p| p.parse().ok())
+            .collect::<Option<_>>()?;
+        let [on, w, r, e, c, pr, po, hint, leads] = v[..] else {
+            return None;
+        };
+        Some(ServerSpec {
+            limits: (on == 1).then(|| {
+                (
+                    Duration::from_millis(w),
+                    r as u32,
+                    Duration::from_millis(e),
+                    c as u32,
+                )
+            }),
+            latency: Some((Duration::from_micros(pr), Duration::from_micros(po))),
+            dop_hint: Some(hint as u32),
+            generated_leads: leads as usize,
+        })
+    }
+
+    /// The emulator's configuration for this spec.
+    pub(crate) fn config(&self) -> DataverseConfig {
+        let mut config = DataverseConfig::default();
+        if let Some((window, max_requests, max_execution_time, max_concurrent_requests)) =
+            self.limits
+        {
+            config.limits = DataverseLimits {
+                enabled: true,
+                window,
+                max_requests,
+                max_execution_time,
+                max_concurrent_requests,
+                batch_counting: BatchCounting::PerOperation,
+            };
+        }
+        if let Some((per_request, per_operation)) = self.latency {
+            config.latency = LatencyModel {
+                per_request,
+                per_operation,
+            };
+        }
+        if let Some(hint) = self.dop_hint {
+            config.dop_hint = hint;
+        }
+        config
+    }
+}
+
+/// In the child: run the emulator until stdin closes, and return `true`. In the parent: `false`.
+pub(crate) fn serve_if_child() -> bool {
+    let Ok(spec) = std::env::var(ROLE) else {
+        return false;
+    };
+    let spec = ServerSpec::decode(&spec).expect("server spec");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let emulator = Emulator::start_with(EmulatorConfig {
+            dataverse: spec.config(),
+            ..Default::default()
+        })
+        .await
+        .expect("emulator");
+        if spec.generated_leads > 0 {
+            emulator.seed().insert_generated_leads(spec.generated_leads);
+        }
+        println!("LISTENING {}", emulator.base_url());
+        // Run until the parent closes our stdin.
+        tokio::task::spawn_blocking(|| {
+            let mut sink = Vec::new();
+            let _ = std::io::stdin().read_to_end(&mut sink);
+        })
+        .await
+        .expect("stdin");
+        emulator.shutdown().await;
+    });
+    true
+}
+
+/// A child emulator and its base URL; it stops when dropped.
+pub(crate) struct Server {
+    child: Child,
+    pub(crate) base_url: String,
+}
+
+impl Server {
+    pub(crate) fn start(spec: &ServerSpec) -> Server {
+        let mut child = Command::new(std::env::current_exe().expect("exe"))
+            .env(ROLE, spec.encode())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn the emulator");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read");
+        let base_url = line
+            .trim()
+            .strip_prefix("LISTENING ")
+            .unwrap_or_else(|| panic!("unexpected line from the emulator: {line}"))
+            .to_string();
+        Server { child, base_url }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+/// A client for the child emulator, signed in app-only with the default seed's secret.
+pub(crate) fn client(base_url: &str) -> DataverseClient {
+    // The default seed is fixed: the same ids and secret in every emulator.
+    let tenant = "c0a7e5a0-0000-4000-8000-000000000001";
+    let client_id = "c0a7e5a0-0000-4000-8000-000000000002";
+    let secret = "Emu8Q~default-client-secret-0123456789";
+    let authority = Authority::with_host(base_url, tenant).expect("authority");
+    let credential: Arc<dyn TokenCredential> = Arc::new(
+        ClientSecretCredential::new(authority, client_id, secret, CredentialOptions::default())
+            .expect("credential"),
+    );
+    DataverseClient::new(base_url, credential, ClientOptions::default()).expect("client")
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), in MiB.
+pub(crate) fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+pub(crate) fn conditions() -> String {
+    format!(
+        "{} CPU cores, {} build, emulator in a child process on loopback",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    )
+}
