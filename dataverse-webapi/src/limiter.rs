@@ -3,8 +3,13 @@
 //! It starts from the service's `x-ms-dop-hint` (the degree of parallelism Dataverse
 //! recommends) when one arrives, grows by about one request per round of successes, and
 //! shrinks by a quarter on a 429 or 503 (at most once a second, so one burst of throttling
-//! counts once) and a little when latency climbs far above the best seen. It sees every
-//! attempt, including those the pipeline retries, through
+//! counts once) and a little when latency climbs far above the best seen.
+//!
+//! When a 429 for the combined execution time names its budget (Dataverse's documented message
+//! says "exceeded limit of N milliseconds over time window of W seconds"), probing stops
+//! paying: each further 429 stalls a request for a whole second of `Retry-After`. The limiter
+//! then paces request starts to keep 95% of that budget in use (budget ÷ mean latency starts
+//! per second) instead. It sees every attempt, including those the pipeline retries, through
 //! [`dynamics_http::AttemptObserver`].
 
 use std::fmt;
@@ -57,6 +62,13 @@ struct State {
     hinted: bool,
     last_decrease: Option<Instant>,
     best_latency: Option<Duration>,
+    /// Mean latency of recent successes.
+    latency: Option<Duration>,
+    /// The execution-time budget the service named in a 429, as requests in flight
+    /// (execution time per window / window).
+    execution_budget: Option<f64>,
+    /// When the next request may start, while pacing.
+    next_start: Option<Instant>,
 }
 
 /// A slot; dropping it frees the slot.
@@ -106,6 +118,47 @@ impl Inner {
     }
 }
 
+/// A running mean that follows recent values (weight 1/8 for the newest).
+fn mean(current: Option<Duration>, sample: Duration) -> Duration {
+    current.map_or(sample, |m| (m * 7 + sample) / 8)
+}
+
+/// Keep this share of a budget the service named, so that sends stay just under it.
+const BUDGET_SHARE: f64 = 0.95;
+
+impl State {
+    /// While the service has named an execution-time budget, requests start at the rate that
+    /// keeps `BUDGET_SHARE` of it in use: budget ÷ mean latency per second.
+    fn pace_delay(&mut self) -> Duration {
+        let (Some(budget), Some(latency)) = (self.execution_budget, self.latency) else {
+            return Duration::ZERO;
+        };
+        let rate = BUDGET_SHARE * budget / latency.as_secs_f64().max(1e-3);
+        let now = Instant::now();
+        let start = self.next_start.map_or(now, |t| t.max(now));
+        self.next_start = Some(start + Duration::from_secs_f64(1.0 / rate));
+        start - now
+    }
+}
+
+/// Reads the budget out of the documented execution-time message: "... exceeded limit of
+/// 1,200,000 milliseconds over time window of 300 seconds ..." gives 4.0 (seconds of
+/// execution per second).
+fn execution_budget(message: &str) -> Option<f64> {
+    let number_after = |marker: &str| -> Option<f64> {
+        let rest = &message[message.find(marker)? + marker.len()..];
+        let digits: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == ',' || *c == '.')
+            .filter(|c| *c != ',')
+            .collect();
+        digits.trim_end_matches('.').parse().ok()
+    };
+    let budget_ms = number_after("limit of ")?;
+    let window_s = number_after("time window of ")?;
+    (budget_ms > 0.0 && window_s > 0.0).then(|| budget_ms / 1000.0 / window_s)
+}
+
 impl ConcurrencyLimiter {
     /// A limiter with these settings.
     pub fn new(options: LimiterOptions) -> Self {
@@ -120,6 +173,9 @@ impl ConcurrencyLimiter {
                     hinted: false,
                     last_decrease: None,
                     best_latency: None,
+                    latency: None,
+                    execution_budget: None,
+                    next_start: None,
                 }),
                 notify: Notify::new(),
                 options,
@@ -146,14 +202,23 @@ impl ConcurrencyLimiter {
             let notified = self.inner.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            {
+            let wait = {
                 let mut state = self.inner.lock();
                 if (state.in_flight as f64) < state.limit.floor().max(1.0) {
                     state.in_flight += 1;
-                    return Permit {
-                        inner: Some(Arc::clone(&self.inner)),
-                    };
+                    Some(state.pace_delay())
+                } else {
+                    None
                 }
+            };
+            if let Some(wait) = wait {
+                let permit = Permit {
+                    inner: Some(Arc::clone(&self.inner)),
+                };
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+                return permit;
             }
             notified.await;
         }
@@ -196,9 +261,35 @@ impl AttemptObserver for LimiterObserver {
             state.limit = (hint as f64).clamp(options.min as f64, options.max as f64);
             tracing::debug!(hint, "concurrency limit set from x-ms-dop-hint");
         }
+        let named_budget = match (&outcome.status, &outcome.error) {
+            (Some(429), Some((Some(code), Some(message))))
+                if crate::ServiceProtectionLimit::from_code(code)
+                    == Some(crate::ServiceProtectionLimit::ExecutionTime) =>
+            {
+                execution_budget(message)
+            }
+            _ => None,
+        };
         match outcome.status {
+            Some(429) if named_budget.is_some() => {
+                let first = state.execution_budget.is_none();
+                state.execution_budget = named_budget;
+                // Pacing takes over from the concurrency limit; keep one spare slot.
+                let slots = named_budget.unwrap_or(1.0).ceil() + 1.0;
+                state.limit = slots.clamp(options.min as f64, options.max as f64);
+                if !first {
+                    // Throttled while pacing: the budget was shared or latency rose.
+                    inner.decrease(&mut state, 0.9);
+                }
+                tracing::debug!(budget = ?named_budget, "pacing to the execution-time budget the service named");
+            }
             Some(429) | Some(503) => inner.decrease(&mut state, 0.75),
+            Some(status) if status < 500 && state.execution_budget.is_some() => {
+                // Paced: follow the latency, leave the concurrency alone.
+                state.latency = Some(mean(state.latency, outcome.latency));
+            }
             Some(status) if status < 500 => {
+                state.latency = Some(mean(state.latency, outcome.latency));
                 let best = state
                     .best_latency
                     .map_or(outcome.latency, |b| b.min(outcome.latency));
@@ -245,6 +336,51 @@ mod tests {
             limiter.limit(),
             (before as f64 * 0.75).floor() as usize,
             "a burst counts once"
+        );
+    }
+
+    #[test]
+    fn the_documented_execution_time_message_names_the_budget() {
+        let real = "Combined execution time of incoming requests exceeded limit of 1,200,000 milliseconds over time window of 300 seconds. Decrease number of concurrent requests or reduce the duration of requests and try again later.";
+        assert_eq!(execution_budget(real), Some(4.0));
+        assert_eq!(
+            execution_budget("limit of 10,000 milliseconds over time window of 2 seconds."),
+            Some(5.0)
+        );
+        assert_eq!(
+            execution_budget("Number of concurrent requests exceeded the limit of 52."),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn a_named_execution_budget_switches_to_pacing() {
+        let limiter = ConcurrencyLimiter::new(LimiterOptions::default());
+        let observer = limiter.observer();
+        let mut ok = AttemptOutcome::new(Some(200), Duration::from_millis(250), None, Some(8));
+        observer.on_attempt(&ok);
+        let mut throttled = AttemptOutcome::new(
+            Some(429),
+            Duration::from_millis(5),
+            Some(Duration::from_secs(1)),
+            None,
+        );
+        throttled.error = Some((
+            Some("0x80072321".into()),
+            Some("Combined execution time of incoming requests exceeded limit of 10,000 milliseconds over time window of 2 seconds.".into()),
+        ));
+        observer.on_attempt(&throttled);
+        assert_eq!(limiter.limit(), 6, "five in budget plus one spare");
+        ok.dop_hint = None;
+        observer.on_attempt(&ok);
+        // 0.95 × 5 in flight at 250 ms: 19 starts per second, one every ~52.6 ms.
+        let mut state = limiter.inner.lock();
+        let first = state.pace_delay();
+        let second = state.pace_delay();
+        assert!(first.is_zero());
+        assert!(
+            second > Duration::from_millis(50) && second < Duration::from_millis(56),
+            "{second:?}"
         );
     }
 

@@ -46,6 +46,9 @@ pub struct AttemptOutcome {
     pub retry_after: Option<Duration>,
     /// `x-ms-dop-hint`: the degree of parallelism the service recommends.
     pub dop_hint: Option<usize>,
+    /// For an error answer: the service's error code and message, when its body has them
+    /// (a throttled answer names the limit it hit).
+    pub error: Option<(Option<String>, Option<String>)>,
 }
 
 impl AttemptOutcome {
@@ -61,6 +64,7 @@ impl AttemptOutcome {
             latency,
             retry_after,
             dop_hint,
+            error: None,
         }
     }
 }
@@ -280,7 +284,7 @@ impl Pipeline {
         let response = match builder.send().await {
             Ok(r) => r,
             Err(e) => {
-                self.observe(None, started, &[]);
+                self.observe(None, started, &[], None);
                 return Attempt::Failed(transport_error(request, &e));
             }
         };
@@ -295,7 +299,11 @@ impl Pipeline {
             })
             .collect();
         let body = response.bytes().await;
-        self.observe(Some(status), started, &headers);
+        let error = match (&body, status) {
+            (Ok(bytes), 400..) => Some(parse_error_body(bytes)),
+            _ => None,
+        };
+        self.observe(Some(status), started, &headers, error);
         match body {
             Ok(body) => Attempt::Answered(HttpResponse {
                 method: request.method(),
@@ -315,6 +323,7 @@ impl Pipeline {
         status: Option<u16>,
         started: std::time::Instant,
         headers: &[(String, String)],
+        error: Option<(Option<String>, Option<String>)>,
     ) {
         let Some(observer) = &self.inner.options.observer else {
             return;
@@ -330,6 +339,7 @@ impl Pipeline {
             latency: started.elapsed(),
             retry_after: header("retry-after").and_then(parse_retry_after),
             dop_hint: header("x-ms-dop-hint").and_then(|v| v.trim().parse().ok()),
+            error,
         });
     }
 }
