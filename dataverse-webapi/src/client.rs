@@ -17,7 +17,7 @@ use crate::error::{DataverseError, Result};
 use crate::key::{RecordKey, parse_entity_id};
 use crate::limiter::{ConcurrencyLimiter, LimiterOptions};
 use crate::options::RequestOptions;
-use crate::query::{Expand, check_column, prefer_header};
+use crate::query::{Expand, check_column, checked, prefer_header};
 use crate::record::{Record, field_only};
 
 /// Options of a [`DataverseClient`]. Construct with `..Default::default()`.
@@ -207,7 +207,7 @@ impl DataverseClient {
     }
 
     fn record_url(&self, entity_set: &str, key: &RecordKey) -> Result<Url> {
-        check_column(entity_set).map_err(|fix| DataverseError::invalid("entity set", fix))?;
+        checked("entity set", entity_set)?;
         self.url(&format!("{entity_set}{}", key.segment()?))
     }
 
@@ -218,7 +218,7 @@ impl DataverseClient {
         record: &impl Serialize,
         options: &RequestOptions,
     ) -> Result<Uuid> {
-        check_column(entity_set).map_err(|fix| DataverseError::invalid("entity set", fix))?;
+        checked("entity set", entity_set)?;
         let request = self
             .request(Method::Post, self.url(entity_set)?, options)
             .json(record)?;
@@ -240,7 +240,7 @@ impl DataverseClient {
         select: &[&str],
         options: &RequestOptions,
     ) -> Result<Record> {
-        check_column(entity_set).map_err(|fix| DataverseError::invalid("entity set", fix))?;
+        checked("entity set", entity_set)?;
         let url = self.url(&with_select(entity_set, select)?)?;
         let request = self
             .request(Method::Post, url, &options.clone().return_representation())
@@ -321,7 +321,7 @@ impl DataverseClient {
         options: &RequestOptions,
     ) -> Result<Record> {
         let key = key.into();
-        check_column(entity_set).map_err(|fix| DataverseError::invalid("entity set", fix))?;
+        checked("entity set", entity_set)?;
         let relative = with_select(&format!("{entity_set}{}", key.segment()?), select)?;
         let request = self
             .request(
@@ -437,8 +437,8 @@ impl DataverseClient {
     }
 
     fn property_url(&self, entity_set: &str, key: &RecordKey, column: &str) -> Result<Url> {
-        let column = check_column(column).map_err(|fix| DataverseError::invalid("column", fix))?;
-        check_column(entity_set).map_err(|fix| DataverseError::invalid("entity set", fix))?;
+        let column = checked("column", column)?;
+        checked("entity set", entity_set)?;
         self.url(&format!("{entity_set}{}/{column}", key.segment()?))
     }
 
@@ -516,9 +516,8 @@ impl DataverseClient {
     }
 
     fn ref_url(&self, entity_set: &str, id: Uuid, navigation: &str) -> Result<Url> {
-        let navigation = check_column(navigation)
-            .map_err(|fix| DataverseError::invalid("navigation property", fix))?;
-        check_column(entity_set).map_err(|fix| DataverseError::invalid("entity set", fix))?;
+        let navigation = checked("navigation property", navigation)?;
+        checked("entity set", entity_set)?;
         self.url(&format!("{entity_set}({id})/{navigation}/$ref"))
     }
 
@@ -542,14 +541,13 @@ impl DataverseClient {
         let name = check_operation_name(name)?;
         let mut call = String::new();
         if let Some((set, id)) = bound_to {
-            check_column(set).map_err(|fix| DataverseError::invalid("entity set", fix))?;
+            checked("entity set", set)?;
             call.push_str(&format!("{set}({id})/"));
         }
         let mut aliases = Vec::new();
         let mut query = Vec::new();
         for (i, (param, value)) in parameters.iter().enumerate() {
-            let param = check_column(param)
-                .map_err(|fix| DataverseError::invalid("function parameter", fix))?;
+            let param = checked("function parameter", param)?;
             aliases.push(format!("{param}=@p{i}"));
             query.push(format!(
                 "@p{i}={}",
@@ -579,7 +577,7 @@ impl DataverseClient {
         let name = check_operation_name(name)?;
         let path = match bound_to {
             Some((set, id)) => {
-                check_column(set).map_err(|fix| DataverseError::invalid("entity set", fix))?;
+                checked("entity set", set)?;
                 format!("{set}({id})/{name}")
             }
             None => name,

@@ -4,7 +4,7 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::error::{DataverseError, Result};
-use crate::query::{Literal, check_column, encode};
+use crate::query::{Literal, checked, encode};
 
 /// A row's address within its entity set.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,8 +42,7 @@ impl RecordKey {
             RecordKey::Alternate(pairs) => {
                 let mut parts = Vec::with_capacity(pairs.len());
                 for (column, value) in pairs {
-                    let column = check_column(column)
-                        .map_err(|fix| DataverseError::invalid("alternate key", fix))?;
+                    let column = checked("alternate key", column)?;
                     parts.push(format!("{column}={}", encode::path_value(&value.render()?)));
                 }
                 Ok(format!("({})", parts.join(",")))

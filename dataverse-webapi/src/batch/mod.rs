@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::client::DataverseClient;
 use crate::error::{DataverseError, Result};
 use crate::key::{RecordKey, parse_entity_id};
-use crate::query::check_column;
+use crate::query::checked;
 use crate::record::field_only;
 use multipart::{PartItem, PartRequest, read_batch, write_batch};
 
@@ -80,7 +80,7 @@ impl BatchRequest {
 
     /// Creates a row.
     pub fn create(entity_set: &str, record: &impl Serialize) -> Result<Self> {
-        check_column(entity_set).map_err(|fix| DataverseError::invalid("entity set", fix))?;
+        checked("entity set", entity_set)?;
         Self::post(entity_set, record)
     }
 
@@ -127,7 +127,7 @@ impl BatchRequest {
 }
 
 fn row_path(entity_set: &str, key: &RecordKey) -> Result<String> {
-    check_column(entity_set).map_err(|fix| DataverseError::invalid("entity set", fix))?;
+    checked("entity set", entity_set)?;
     Ok(format!("{entity_set}{}", key.segment()?))
 }
 

@@ -19,8 +19,7 @@ pub struct FetchXml {
 impl FetchXml {
     /// A FetchXML query. The text must start with a `<fetch` element.
     pub fn new(entity_set: &str, fetch: &str) -> Result<Self> {
-        crate::query::check_column(entity_set)
-            .map_err(|fix| DataverseError::invalid("entity set", fix))?;
+        crate::query::checked("entity set", entity_set)?;
         fetch_tag(fetch)?;
         Ok(FetchXml {
             entity_set: entity_set.to_string(),

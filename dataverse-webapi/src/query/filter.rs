@@ -182,6 +182,11 @@ impl fmt::Debug for Filter {
     }
 }
 
+/// [`check_column`] with the error naming `what` was being checked.
+pub(crate) fn checked(what: &str, column: &str) -> Result<String> {
+    check_column(column).map_err(|fix| DataverseError::invalid(what, fix))
+}
+
 /// Column names and navigation paths: letters, digits, `_`, and `/` between segments.
 pub(crate) fn check_column(column: &str) -> std::result::Result<String, String> {
     let ok = !column.is_empty()

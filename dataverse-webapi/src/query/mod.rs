@@ -7,7 +7,7 @@ mod filter;
 mod literal;
 
 pub use filter::Filter;
-pub(crate) use filter::check_column;
+pub(crate) use filter::{check_column, checked};
 pub use literal::Literal;
 
 use crate::error::{DataverseError, Result};
@@ -69,8 +69,7 @@ impl Expand {
     }
 
     fn render(&self) -> Result<String> {
-        let nav = check_column(&self.navigation)
-            .map_err(|fix| DataverseError::invalid("$expand", fix))?;
+        let nav = checked("$expand", &self.navigation)?;
         let mut options = Vec::new();
         if !self.select.is_empty() {
             options.push(format!("$select={}", render_columns(&self.select)?));
@@ -202,7 +201,7 @@ impl Query {
 
     /// `{entity_set}?{options}`, relative to the API root.
     pub fn to_relative_url(&self) -> Result<String> {
-        check_column(&self.entity_set).map_err(|fix| DataverseError::invalid("entity set", fix))?;
+        checked("entity set", &self.entity_set)?;
         if self.top.is_some() && self.max_page_size.is_some() {
             return Err(DataverseError::invalid(
                 "query",
