@@ -218,15 +218,34 @@ fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ConfigError> {
     };
     let file = std::fs::File::open(path).map_err(unreadable)?;
     let recorded = file.metadata().map_err(unreadable)?.len();
+    read_limited(file, recorded, limit).map_err(|e| match e {
+        Limited::TooLarge(size) => too_large(size),
+        Limited::Io(e) => unreadable(e),
+    })
+}
+
+/// Why [`read_limited`] stopped.
+#[derive(Debug)]
+enum Limited {
+    /// Over the limit: the size on record, or `None` when only the read found out.
+    TooLarge(Option<u64>),
+    /// The read failed.
+    Io(std::io::Error),
+}
+
+/// Reads `reader` whose size on record is `recorded`, refusing before reading when that is
+/// over `limit`, and stopping the read one byte past `limit` whatever the record said.
+fn read_limited(reader: impl Read, recorded: u64, limit: u64) -> Result<Vec<u8>, Limited> {
     if recorded > limit {
-        return Err(too_large(Some(recorded)));
+        return Err(Limited::TooLarge(Some(recorded)));
     }
     let mut bytes = Vec::with_capacity(usize::try_from(recorded).unwrap_or(0));
-    file.take(limit.saturating_add(1))
+    reader
+        .take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
-        .map_err(unreadable)?;
+        .map_err(Limited::Io)?;
     if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > limit {
-        return Err(too_large(None));
+        return Err(Limited::TooLarge(None));
     }
     Ok(bytes)
 }
@@ -851,5 +870,159 @@ mod tests {
             Settings::default().backend().expect("default"),
             Backend::Oma
         );
+    }
+
+    #[test]
+    fn files_over_the_limit_are_refused_from_their_size_for_both_formats() {
+        let limit = usize::try_from(MAX_FILE_BYTES).expect("fits");
+        for name in ["big.exe.config", "big.toml"] {
+            let mut contents = b"# ".to_vec();
+            contents.resize(limit + 1, b'x');
+            let err = read_file(&scratch(name, &contents)).expect_err("too large");
+            assert_eq!(
+                err.kind,
+                ConfigErrorKind::TooLarge {
+                    size: Some(MAX_FILE_BYTES + 1),
+                    limit: MAX_FILE_BYTES
+                }
+            );
+            assert!(err.message.contains(name), "{err}");
+            assert!(err.message.contains("1048577 bytes"), "{err}");
+            assert!(err.message.contains("limit of 1048576 bytes"), "{err}");
+        }
+        // Exactly the limit is still read.
+        let mut contents = b"ServiceURL = \"EMEA\"\n#".to_vec();
+        contents.resize(limit, b'x');
+        let layer = read_file(&scratch("limit.toml", &contents)).expect("at the limit");
+        assert_eq!(layer.layer[0].1.value, "EMEA");
+    }
+
+    #[test]
+    fn the_read_itself_stops_past_the_limit_whatever_the_recorded_size() {
+        // A special file records a size of 0; the read must still stop past the limit.
+        let endless = std::io::repeat(b'x');
+        assert!(matches!(
+            read_limited(endless, 0, 8),
+            Err(Limited::TooLarge(None))
+        ));
+        assert!(matches!(
+            read_limited(&b"0123456789"[..], 0, 8),
+            Err(Limited::TooLarge(None))
+        ));
+        assert!(matches!(
+            read_limited(&b"01"[..], 9, 8),
+            Err(Limited::TooLarge(Some(9)))
+        ));
+        assert_eq!(
+            read_limited(&b"01234567"[..], 0, 8).expect("fits"),
+            b"01234567"
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_endless_special_file_is_refused() {
+        let err = read_file(Path::new("/dev/zero")).expect_err("endless");
+        assert_eq!(
+            err.kind,
+            ConfigErrorKind::TooLarge {
+                size: None,
+                limit: MAX_FILE_BYTES
+            }
+        );
+    }
+
+    #[test]
+    fn a_dtd_in_a_config_file_is_a_typed_error() {
+        let path = scratch(
+            "laughs.exe.config",
+            b"<!DOCTYPE configuration [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;\">]>\
+              <configuration><appSettings><add key=\"ServiceURL\" value=\"&b;\"/>\
+              </appSettings></configuration>",
+        );
+        let err = read_file(&path).expect_err("DTD");
+        assert_eq!(err.kind, ConfigErrorKind::Xml(xml::XmlError::Dtd));
+        assert!(err.message.contains("laughs.exe.config"), "{err}");
+        assert!(err.message.contains("no .NET config file needs"), "{err}");
+    }
+
+    #[test]
+    fn twenty_thousand_entries_are_read_with_bounded_warnings() {
+        let mut text = String::from("<configuration><appSettings>\n");
+        for i in 0..20_000 {
+            text.push_str(&format!("<add key=\"K{i}\" value=\"v{i}\"/>\n"));
+        }
+        text.push_str("<add key=\"ServiceURL\" value=\"EMEA\"/></appSettings></configuration>");
+        let layer = read_file(&scratch("many.exe.config", text.as_bytes())).expect("reads");
+        assert_eq!(layer.layer.len(), 1);
+        assert_eq!(layer.layer[0].0, Key::ServiceUrl);
+        assert_eq!(layer.warnings.len(), xml::MAX_WARNINGS + 1);
+        assert!(layer.warnings[0].contains("`K0`"), "{:?}", layer.warnings);
+        assert!(
+            layer.warnings[xml::MAX_WARNINGS].contains("19980 more"),
+            "{:?}",
+            layer.warnings
+        );
+    }
+
+    #[test]
+    fn debug_output_hides_values() {
+        let path = scratch("who.toml", b"UserName = \"ada@contoso.com\"\n");
+        let layer = read_file(&path).expect("reads");
+        let settings = Settings::layered([layer.layer.clone()]);
+        for debug in [
+            format!("{layer:?}"),
+            format!("{settings:?}"),
+            format!("{:?}", settings.show()),
+        ] {
+            assert!(!debug.contains("ada@"), "{debug}");
+            assert!(debug.contains("who.toml"), "{debug}");
+        }
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        /// Whatever the bytes and whatever the name says, a typed error or a layer.
+        #[test]
+        fn any_bytes_are_read_or_refused_without_panic(
+            bytes in proptest::collection::vec(any::<u8>(), 0..256),
+            name in proptest::sample::select(vec!["a.exe.config", "a.toml", "a"]),
+        ) {
+            let _ = from_bytes(Path::new(name), &bytes);
+        }
+
+        /// A secret in a file, damaged by one inserted character or cut short, never shows
+        /// up in the error or in a warning.
+        #[test]
+        fn a_secret_in_a_damaged_file_is_never_echoed(
+            secret in "[A-Za-z0-9]{16}",
+            xml_format in any::<bool>(),
+            at in any::<prop::sample::Index>(),
+            insert in proptest::option::of(proptest::sample::select(vec![
+                '"', '\'', '<', '>', '&', ';', '=', '\n', '[', ']', '{', '}', '\\', '/', '#', '\u{1}',
+            ])),
+        ) {
+            let (name, text) = if xml_format {
+                ("s.exe.config", format!(
+                    "<configuration><appSettings><add key=\"ServiceURL\" value=\"EMEA\"/>\
+                     <add key=\"ClientSecret\" value=\"{secret}\"/></appSettings></configuration>"
+                ))
+            } else {
+                ("s.toml", format!("ServiceURL = \"EMEA\"\nClientSecret = \"{secret}\"\n"))
+            };
+            let cut = at.index(text.len() + 1);
+            let damaged = match insert {
+                Some(c) => format!("{}{c}{}", &text[..cut], &text[cut..]),
+                None => text[..cut].to_owned(),
+            };
+            let said = match from_bytes(Path::new(name), damaged.as_bytes()) {
+                Ok(layer) => layer.warnings.join("\n"),
+                Err(e) => e.message,
+            };
+            prop_assert!(!said.contains(&secret), "{}", said);
+        }
     }
 }
