@@ -30,9 +30,8 @@ pub(crate) enum DecodeError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub(crate) enum XmlError {
-    /// The file declares a document type (`<!DOCTYPE ...>`). No .NET config file needs one
-    /// (the .NET configuration system refuses DTDs too), and DTD entities let a small file
-    /// expand to gigabytes.
+    /// The file declares a document type (`<!DOCTYPE ...>`). No .NET config file needs one,
+    /// and DTD entities let a small file expand to gigabytes.
     #[error(
         "the file declares a DTD (<!DOCTYPE ...>), which no .NET config file needs and which \
          is refused because its entities can expand a small file to gigabytes: remove the \
