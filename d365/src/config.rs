@@ -10,6 +10,7 @@ pub(crate) use keys::Key;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use dynamics_auth::Cloud;
@@ -27,6 +28,11 @@ pub(crate) const CONFIG_ENV: &str = "D365_CONFIG";
 /// The well-known public client of the PowerShell / Power Apps admin modules, used for user
 /// sign-in when no client id is configured.
 pub(crate) const DEFAULT_PUBLIC_CLIENT_ID: &str = "1950a258-227b-4e31-a9cf-717495945fc2";
+
+/// The largest config file read, 1 MiB. The old utility's file holds a few hundred bytes;
+/// the limit keeps a wrong `--config` (a log, a disk image, `/dev/zero`) from being read
+/// into memory.
+pub(crate) const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 /// Config-file keys that would hold secrets: refused, so that secrets stay out of files.
 const SECRET_FILE_KEYS: [(&str, &str); 4] = [
@@ -85,7 +91,7 @@ impl Source {
 }
 
 /// A value and where it came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Sourced<T> {
     /// The value.
     pub(crate) value: T,
@@ -93,28 +99,68 @@ pub(crate) struct Sourced<T> {
     pub(crate) source: Source,
 }
 
-/// A configuration mistake: what is wrong, where, and how to fix it. Exit code 2.
+/// Shows the source only: a value may be personal data (a user name).
+impl<T> fmt::Debug for Sourced<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sourced")
+            .field("value", &format_args!("<hidden>"))
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+/// What kind of configuration mistake a [`ConfigError`] is.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub(crate) enum ConfigErrorKind {
+    /// The config file could not be opened or read.
+    Unreadable,
+    /// The config file is larger than [`MAX_FILE_BYTES`].
+    TooLarge {
+        /// The file's size, when known (`None`: a special file that read past the limit).
+        size: Option<u64>,
+        /// The limit, [`MAX_FILE_BYTES`].
+        limit: u64,
+    },
+    /// The file is neither UTF-8 nor UTF-16 with a byte-order mark.
+    Encoding(xml::DecodeError),
+    /// The XML file is malformed, declares a DTD, or is not a .NET config file.
+    Xml(xml::XmlError),
+    /// The TOML file is malformed or has a value that is not text.
+    Toml(toml::TomlError),
+    /// The config file holds a secret (`ClientSecret`, `Password`, ...), which is refused.
+    SecretInFile {
+        /// The secret key's name.
+        key: &'static str,
+    },
+    /// A setting's value does not fit it (not a GUID, unknown cloud, ...).
+    InvalidValue,
+    /// A required setting is missing.
+    Missing,
+}
+
+/// A configuration mistake: what is wrong, where, and how to fix it. Exit code 2.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub(crate) struct ConfigError {
-    /// One line: what is wrong and what to do.
+    /// What kind of mistake, for callers and tests that branch on it.
+    pub(crate) kind: ConfigErrorKind,
+    /// One line: what is wrong and what to do. Never holds a secret from the file.
     pub(crate) message: String,
 }
 
 impl ConfigError {
     fn new(message: impl Into<String>) -> Self {
+        ConfigError::of(ConfigErrorKind::InvalidValue, message)
+    }
+
+    fn of(kind: ConfigErrorKind, message: impl Into<String>) -> Self {
         ConfigError {
+            kind,
             message: message.into(),
         }
     }
 }
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 /// One source's values.
 pub(crate) type Layer = Vec<(Key, Sourced<String>)>;
@@ -135,39 +181,120 @@ enum FileFormat {
     Toml,
 }
 
-/// Reads a config file (format from the extension, else from the content).
+/// Reads a config file (format from the extension, else from the content), refusing files
+/// over [`MAX_FILE_BYTES`] before reading them into memory.
 pub(crate) fn read_file(path: &Path) -> Result<FileLayer, ConfigError> {
+    let bytes = read_bounded(path, MAX_FILE_BYTES)?;
+    from_bytes(path, &bytes)
+}
+
+/// Reads at most `limit` bytes of `path`: the size on record is checked first, then the read
+/// itself stops one byte past the limit, since special files (`/dev/zero`, pipes) report a
+/// size of 0.
+fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ConfigError> {
     let shown = path.display();
-    let bytes = std::fs::read(path).map_err(|e| {
-        ConfigError::new(format!(
-            "cannot read config file {shown}: {e}; check the path given to --config or {CONFIG_ENV}"
-        ))
+    let unreadable = |e: std::io::Error| {
+        ConfigError::of(
+            ConfigErrorKind::Unreadable,
+            format!(
+                "cannot read config file {shown}: {e}; check the path given to --config or \
+                 {CONFIG_ENV}"
+            ),
+        )
+    };
+    let too_large = |size: Option<u64>| {
+        let size_text = match size {
+            Some(size) => format!("is {size} bytes"),
+            None => format!("has more than {limit} bytes"),
+        };
+        ConfigError::of(
+            ConfigErrorKind::TooLarge { size, limit },
+            format!(
+                "config file {shown} {size_text}, over the limit of {limit} bytes for config \
+                 files (a .NET appSettings or d365.toml file holds a few hundred bytes); check \
+                 that --config or {CONFIG_ENV} names the right file"
+            ),
+        )
+    };
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let recorded = file.metadata().map_err(unreadable)?.len();
+    read_limited(file, recorded, limit).map_err(|e| match e {
+        Limited::TooLarge(size) => too_large(size),
+        Limited::Io(e) => unreadable(e),
+    })
+}
+
+/// Why [`read_limited`] stopped.
+#[derive(Debug)]
+enum Limited {
+    /// Over the limit: the size on record, or `None` when only the read found out.
+    TooLarge(Option<u64>),
+    /// The read failed.
+    Io(std::io::Error),
+}
+
+/// Reads `reader` whose size on record is `recorded`, refusing before reading when that is
+/// over `limit`, and stopping the read one byte past `limit` whatever the record said.
+fn read_limited(reader: impl Read, recorded: u64, limit: u64) -> Result<Vec<u8>, Limited> {
+    if recorded > limit {
+        return Err(Limited::TooLarge(Some(recorded)));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(recorded).unwrap_or(0));
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(Limited::Io)?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > limit {
+        return Err(Limited::TooLarge(None));
+    }
+    Ok(bytes)
+}
+
+/// Reads a config file's contents; `path` picks the format (with the content) and names the
+/// file in messages and in each value's source.
+fn from_bytes(path: &Path, bytes: &[u8]) -> Result<FileLayer, ConfigError> {
+    let shown = path.display();
+    let format = detect_format(path, bytes);
+    let text = xml::decode(bytes).map_err(|e| {
+        ConfigError::of(
+            ConfigErrorKind::Encoding(e.clone()),
+            format!("{shown}: {e}"),
+        )
     })?;
-    let format = detect_format(path, &bytes);
-    let text = xml::decode(&bytes).map_err(|e| ConfigError::new(format!("{shown}: {e}")))?;
-    let entries = match format {
+    let (entries, mut warnings) = match format {
         FileFormat::Xml => {
             let settings = xml::parse(&text).map_err(|e| {
-                ConfigError::new(format!(
-                    "{shown}: {e} (fix the file; it should look like \
-                     <configuration><appSettings><add key=\"...\" value=\"...\"/></appSettings></configuration>)"
-                ))
+                let fix = if e == xml::XmlError::Dtd {
+                    ""
+                } else {
+                    " (fix the file; it should look like <configuration><appSettings>\
+                     <add key=\"...\" value=\"...\"/></appSettings></configuration>)"
+                };
+                ConfigError::of(
+                    ConfigErrorKind::Xml(e.clone()),
+                    format!("{shown}: {e}{fix}"),
+                )
             })?;
-            let mut warnings: Vec<String> = settings
+            let warnings: Vec<String> = settings
                 .warnings
                 .into_iter()
                 .map(|w| format!("{shown}: {w}"))
                 .collect();
-            let layer = to_layer(path, settings.entries, &mut warnings)?;
-            return Ok(FileLayer { layer, warnings });
+            (settings.entries, warnings)
         }
-        FileFormat::Toml => toml::parse(&text).map_err(|e| {
-            ConfigError::new(format!(
-                "{shown}: {e} (fix the file; it should hold lines like ServiceURL = \"EMEA\")"
-            ))
-        })?,
+        FileFormat::Toml => {
+            let entries = toml::parse(&text).map_err(|e| {
+                ConfigError::of(
+                    ConfigErrorKind::Toml(e.clone()),
+                    format!(
+                        "{shown}: {e} (fix the file; it should hold lines like \
+                         ServiceURL = \"EMEA\")"
+                    ),
+                )
+            })?;
+            (entries, Vec::new())
+        }
     };
-    let mut warnings = Vec::new();
     let layer = to_layer(path, entries, &mut warnings)?;
     Ok(FileLayer { layer, warnings })
 }
@@ -200,21 +327,29 @@ fn to_layer(
 ) -> Result<Layer, ConfigError> {
     let shown = path.display();
     let mut layer = Layer::new();
+    let mut unknown = xml::Warnings::default();
     for (name, value) in entries {
         if let Some((secret, fix)) = SECRET_FILE_KEYS
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name.trim()))
         {
-            return Err(ConfigError::new(format!(
-                "{shown}: `{secret}` is a secret, and secrets are not read from config files; \
-                 remove it from the file and {fix}"
-            )));
+            return Err(ConfigError::of(
+                ConfigErrorKind::SecretInFile { key: secret },
+                format!(
+                    "{shown}: `{secret}` is a secret, and secrets are not read from config \
+                     files; remove it from the file and {fix}"
+                ),
+            ));
         }
         let Some(key) = Key::from_file_name(&name) else {
-            warnings.push(format!(
-                "{shown}: unknown setting `{name}` ignored (known: {})",
-                Key::ALL.map(Key::file_name).join(", ")
-            ));
+            if unknown.has_room() {
+                unknown.push(format!(
+                    "{shown}: unknown setting `{name}` ignored (known: {})",
+                    Key::ALL.map(Key::file_name).join(", ")
+                ));
+            } else {
+                unknown.count_dropped();
+            }
             continue;
         };
         let mut value = value.trim().to_owned();
@@ -237,6 +372,7 @@ fn to_layer(
             },
         ));
     }
+    warnings.extend(unknown.finish());
     Ok(layer)
 }
 
@@ -339,9 +475,18 @@ pub(crate) fn parse_authority(value: &str) -> Result<AuthorityUrl, String> {
 }
 
 /// All settings, merged.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Settings {
     values: BTreeMap<Key, Sourced<String>>,
+}
+
+/// Shows which keys are set and from where; values may be personal data.
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.values.iter().map(|(k, v)| (k, &v.source)))
+            .finish()
+    }
 }
 
 impl Settings {
@@ -388,11 +533,14 @@ impl Settings {
     /// `key` as a GUID; an error saying how to set it when it is missing.
     pub(crate) fn require_guid(&self, key: Key, purpose: &str) -> Result<Uuid, ConfigError> {
         self.guid(key)?.map(|s| s.value).ok_or_else(|| {
-            ConfigError::new(format!(
-                "{} is not set; {purpose}: set it with {}",
-                key.file_name(),
-                key.how_to_set()
-            ))
+            ConfigError::of(
+                ConfigErrorKind::Missing,
+                format!(
+                    "{} is not set; {purpose}: set it with {}",
+                    key.file_name(),
+                    key.how_to_set()
+                ),
+            )
         })
     }
 
@@ -485,7 +633,7 @@ impl Settings {
 }
 
 /// One line of `config show`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Clone, Serialize)]
 pub(crate) struct ShownSetting {
     /// The config-file key.
     pub(crate) key: &'static str,
@@ -497,6 +645,20 @@ pub(crate) struct ShownSetting {
     pub(crate) value: Option<String>,
     /// Where it came from.
     pub(crate) source: Option<String>,
+}
+
+/// Hides the value, which may be personal data (a user name).
+impl fmt::Debug for ShownSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShownSetting")
+            .field("key", &self.key)
+            .field(
+                "value",
+                &self.value.as_ref().map(|_| format_args!("<hidden>")),
+            )
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
 }
 
 #[cfg(test)]
@@ -708,5 +870,159 @@ mod tests {
             Settings::default().backend().expect("default"),
             Backend::Oma
         );
+    }
+
+    #[test]
+    fn files_over_the_limit_are_refused_from_their_size_for_both_formats() {
+        let limit = usize::try_from(MAX_FILE_BYTES).expect("fits");
+        for name in ["big.exe.config", "big.toml"] {
+            let mut contents = b"# ".to_vec();
+            contents.resize(limit + 1, b'x');
+            let err = read_file(&scratch(name, &contents)).expect_err("too large");
+            assert_eq!(
+                err.kind,
+                ConfigErrorKind::TooLarge {
+                    size: Some(MAX_FILE_BYTES + 1),
+                    limit: MAX_FILE_BYTES
+                }
+            );
+            assert!(err.message.contains(name), "{err}");
+            assert!(err.message.contains("1048577 bytes"), "{err}");
+            assert!(err.message.contains("limit of 1048576 bytes"), "{err}");
+        }
+        // Exactly the limit is still read.
+        let mut contents = b"ServiceURL = \"EMEA\"\n#".to_vec();
+        contents.resize(limit, b'x');
+        let layer = read_file(&scratch("limit.toml", &contents)).expect("at the limit");
+        assert_eq!(layer.layer[0].1.value, "EMEA");
+    }
+
+    #[test]
+    fn the_read_itself_stops_past_the_limit_whatever_the_recorded_size() {
+        // A special file records a size of 0; the read must still stop past the limit.
+        let endless = std::io::repeat(b'x');
+        assert!(matches!(
+            read_limited(endless, 0, 8),
+            Err(Limited::TooLarge(None))
+        ));
+        assert!(matches!(
+            read_limited(&b"0123456789"[..], 0, 8),
+            Err(Limited::TooLarge(None))
+        ));
+        assert!(matches!(
+            read_limited(&b"01"[..], 9, 8),
+            Err(Limited::TooLarge(Some(9)))
+        ));
+        assert_eq!(
+            read_limited(&b"01234567"[..], 0, 8).expect("fits"),
+            b"01234567"
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_endless_special_file_is_refused() {
+        let err = read_file(Path::new("/dev/zero")).expect_err("endless");
+        assert_eq!(
+            err.kind,
+            ConfigErrorKind::TooLarge {
+                size: None,
+                limit: MAX_FILE_BYTES
+            }
+        );
+    }
+
+    #[test]
+    fn a_dtd_in_a_config_file_is_a_typed_error() {
+        let path = scratch(
+            "laughs.exe.config",
+            b"<!DOCTYPE configuration [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;\">]>\
+              <configuration><appSettings><add key=\"ServiceURL\" value=\"&b;\"/>\
+              </appSettings></configuration>",
+        );
+        let err = read_file(&path).expect_err("DTD");
+        assert_eq!(err.kind, ConfigErrorKind::Xml(xml::XmlError::Dtd));
+        assert!(err.message.contains("laughs.exe.config"), "{err}");
+        assert!(err.message.contains("no .NET config file needs"), "{err}");
+    }
+
+    #[test]
+    fn twenty_thousand_entries_are_read_with_bounded_warnings() {
+        let mut text = String::from("<configuration><appSettings>\n");
+        for i in 0..20_000 {
+            text.push_str(&format!("<add key=\"K{i}\" value=\"v{i}\"/>\n"));
+        }
+        text.push_str("<add key=\"ServiceURL\" value=\"EMEA\"/></appSettings></configuration>");
+        let layer = read_file(&scratch("many.exe.config", text.as_bytes())).expect("reads");
+        assert_eq!(layer.layer.len(), 1);
+        assert_eq!(layer.layer[0].0, Key::ServiceUrl);
+        assert_eq!(layer.warnings.len(), xml::MAX_WARNINGS + 1);
+        assert!(layer.warnings[0].contains("`K0`"), "{:?}", layer.warnings);
+        assert!(
+            layer.warnings[xml::MAX_WARNINGS].contains("19980 more"),
+            "{:?}",
+            layer.warnings
+        );
+    }
+
+    #[test]
+    fn debug_output_hides_values() {
+        let path = scratch("who.toml", b"UserName = \"ada@contoso.com\"\n");
+        let layer = read_file(&path).expect("reads");
+        let settings = Settings::layered([layer.layer.clone()]);
+        for debug in [
+            format!("{layer:?}"),
+            format!("{settings:?}"),
+            format!("{:?}", settings.show()),
+        ] {
+            assert!(!debug.contains("ada@"), "{debug}");
+            assert!(debug.contains("who.toml"), "{debug}");
+        }
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        /// Whatever the bytes and whatever the name says, a typed error or a layer.
+        #[test]
+        fn any_bytes_are_read_or_refused_without_panic(
+            bytes in proptest::collection::vec(any::<u8>(), 0..256),
+            name in proptest::sample::select(vec!["a.exe.config", "a.toml", "a"]),
+        ) {
+            let _ = from_bytes(Path::new(name), &bytes);
+        }
+
+        /// A secret in a file, damaged by one inserted character or cut short, never shows
+        /// up in the error or in a warning.
+        #[test]
+        fn a_secret_in_a_damaged_file_is_never_echoed(
+            secret in "[A-Za-z0-9]{16}",
+            xml_format in any::<bool>(),
+            at in any::<prop::sample::Index>(),
+            insert in proptest::option::of(proptest::sample::select(vec![
+                '"', '\'', '<', '>', '&', ';', '=', '\n', '[', ']', '{', '}', '\\', '/', '#', '\u{1}',
+            ])),
+        ) {
+            let (name, text) = if xml_format {
+                ("s.exe.config", format!(
+                    "<configuration><appSettings><add key=\"ServiceURL\" value=\"EMEA\"/>\
+                     <add key=\"ClientSecret\" value=\"{secret}\"/></appSettings></configuration>"
+                ))
+            } else {
+                ("s.toml", format!("ServiceURL = \"EMEA\"\nClientSecret = \"{secret}\"\n"))
+            };
+            let cut = at.index(text.len() + 1);
+            let damaged = match insert {
+                Some(c) => format!("{}{c}{}", &text[..cut], &text[cut..]),
+                None => text[..cut].to_owned(),
+            };
+            let said = match from_bytes(Path::new(name), damaged.as_bytes()) {
+                Ok(layer) => layer.warnings.join("\n"),
+                Err(e) => e.message,
+            };
+            prop_assert!(!said.contains(&secret), "{}", said);
+        }
     }
 }
