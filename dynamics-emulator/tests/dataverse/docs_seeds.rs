@@ -21,6 +21,7 @@ const CONTOSO: &str = "2728bcb4-bb27-ed11-9db1-002248274ada";
 const FOURTH_COFFEE: &str = "2e28bcb4-bb27-ed11-9db1-002248274ada";
 const SUSIE: &str = "2f28bcb4-bb27-ed11-9db1-002248274ada";
 const ROLE: &str = "e359feba-bb27-ed11-9db1-002248274ada";
+const CONTOSO_SAMPLE: &str = "7a4814f9-b0b8-ea11-a812-000d3a122b89";
 const CONDITIONAL_ACCOUNT: &str = "14e151db-9b4f-e611-80e0-00155da84c08";
 const ID_1: &str = "00000000-0000-0000-0000-000000000001";
 const ID_2: &str = "00000000-0000-0000-0000-000000000002";
@@ -451,6 +452,98 @@ pub(crate) async fn setup(env: &Env, fixture: &mut Fixture) -> Result<(), String
                     .into(),
             );
             Ok(())
+        }
+        "related-expand-single-valued" => seed_answer(s, "accounts", fixture),
+        "related-expand-ref-single-valued" => {
+            insert(
+                s,
+                "contacts",
+                vec![
+                    json!({"contactid": "9cdbf27c-8efb-e511-80d2-00155db07c77", "firstname": "Yvonne", "lastname": "McKay (sample)"}),
+                    json!({"contactid": "9edbf27c-8efb-e511-80d2-00155db07c77", "firstname": "Susanna", "lastname": "Stubberod (sample)"}),
+                ],
+            )?;
+            insert(
+                s,
+                "accounts",
+                vec![
+                    json!({"accountid": "36dbf27c-8efb-e511-80d2-00155db07c77", "name": "Fourth Coffee (sample)", "primarycontactid@odata.bind": "/contacts(9cdbf27c-8efb-e511-80d2-00155db07c77)"}),
+                    json!({"accountid": "38dbf27c-8efb-e511-80d2-00155db07c77", "name": "Litware, Inc. (sample)", "primarycontactid@odata.bind": "/contacts(9edbf27c-8efb-e511-80d2-00155db07c77)"}),
+                ],
+            )
+        }
+        "related-multi-level-expand" => {
+            admin_user(env)?;
+            insert(
+                s,
+                "accounts",
+                vec![
+                    json!({"accountid": CONTOSO_SAMPLE, "name": "Contoso, Ltd. (sample)", "_createdby_value": ADMIN_USER}),
+                ],
+            )?;
+            insert(
+                s,
+                "contacts",
+                vec![json!({
+                    "contactid": "824814f9-b0b8-ea11-a812-000d3a122b89",
+                    "firstname": "Susanna",
+                    "lastname": "Stubberod (sample)",
+                    "parentcustomerid_account@odata.bind": format!("/accounts({CONTOSO_SAMPLE})"),
+                })],
+            )?;
+            tasks(
+                env,
+                "regardingobjectid_contact_task",
+                "/contacts(824814f9-b0b8-ea11-a812-000d3a122b89)",
+                &[
+                    (
+                        "834814f9-b0b8-ea11-a812-000d3a122b89",
+                        "Task 1 for Susanna Stubberod",
+                    ),
+                    (
+                        "844814f9-b0b8-ea11-a812-000d3a122b89",
+                        "Task 2 for Susanna Stubberod",
+                    ),
+                ],
+            )
+        }
+        "related-expand-collection-top2" | "related-expand-single-and-collection-top2" => {
+            insert(
+                s,
+                "contacts",
+                vec![
+                    json!({"contactid": "7e4814f9-b0b8-ea11-a812-000d3a122b89", "firstname": "Yvonne", "lastname": "McKay (sample)"}),
+                    json!({"contactid": "384d0f84-7de6-ea11-a817-000d3a122b89", "firstname": "Charlie", "lastname": "Brown"}),
+                ],
+            )?;
+            insert(
+                s,
+                "accounts",
+                vec![
+                    json!({"accountid": CONTOSO_SAMPLE, "name": "Contoso, Ltd. (sample)", "primarycontactid@odata.bind": "/contacts(7e4814f9-b0b8-ea11-a812-000d3a122b89)"}),
+                    json!({"accountid": "ccd685f9-cddd-ea11-a813-000d3a122b89", "name": "Fourth Coffee", "primarycontactid@odata.bind": "/contacts(384d0f84-7de6-ea11-a817-000d3a122b89)"}),
+                    json!({"accountid": "edd685f9-cddd-ea11-a813-000d3a122b89", "name": "Beyond the top 2"}),
+                ],
+            )?;
+            tasks(
+                env,
+                "regardingobjectid_account_task",
+                &format!("/accounts({CONTOSO_SAMPLE})"),
+                &[
+                    (
+                        "7b4814f9-b0b8-ea11-a812-000d3a122b89",
+                        "Task 1 for Contoso, Ltd.",
+                    ),
+                    (
+                        "7c4814f9-b0b8-ea11-a812-000d3a122b89",
+                        "Task 2 for Contoso, Ltd.",
+                    ),
+                    (
+                        "7d4814f9-b0b8-ea11-a812-000d3a122b89",
+                        "Task 3 for Contoso, Ltd.",
+                    ),
+                ],
+            )
         }
         other => Err(format!("no setup for transcript {other}")),
     }
