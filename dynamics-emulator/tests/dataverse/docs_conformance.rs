@@ -18,7 +18,7 @@ use crate::support::{Env, answer, origin, start};
 
 /// Transcripts the emulator does not answer as documented yet, with the reason (also in
 /// `INDEX.md`).
-const KNOWN_GAPS: [(&str, &str); 8] = [
+const KNOWN_GAPS: [(&str, &str); 6] = [
     (
         "aggregate-distinct-groupby",
         "$apply (groupby/aggregate) is refused by the query handler (handlers/query.rs, odata/)",
@@ -28,16 +28,8 @@ const KNOWN_GAPS: [(&str, &str); 8] = [
         "with 'Microsoft.Dynamics.CRM.*' the documented answer has no @Microsoft.Dynamics.CRM.globalmetadataversion, while answers to '*' do; the emulator adds it for any matching pattern (handlers/query.rs, odata/prefer.rs)",
     ),
     (
-        "join-expand-ref-single-valued",
-        "$expand=nav/$ref (references instead of data) is not parsed (odata/expand.rs)",
-    ),
-    (
         "join-nested-expand-collections",
         "contacts have no owninguser navigation property (metadata standard columns), and expanded collections are not paged under a nested $expand",
-    ),
-    (
-        "related-expand-ref-single-valued",
-        "$expand=nav/$ref (references instead of data) is not parsed (odata/expand.rs)",
     ),
     (
         "metadata-entity-select",

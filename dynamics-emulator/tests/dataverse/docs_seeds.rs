@@ -153,7 +153,10 @@ pub(crate) async fn setup(env: &Env, fixture: &mut Fixture) -> Result<(), String
             insert(
                 s,
                 "accounts",
-                vec![json!({"name": "Second account (sample)", "revenue": 1})],
+                // After the documented row in primary-key order, so `$top=1` returns the latter.
+                vec![
+                    json!({"accountid": "ffffffff-0000-0000-0000-000000000001", "name": "Second account (sample)", "revenue": 1}),
+                ],
             )
         }
         "select-lookup-owner-annotations" => {

@@ -180,6 +180,10 @@ impl Renderer<'_> {
                     }
                     _ => None,
                 };
+                if spec.refs_only {
+                    self.reference_into(map, table, lookup, spec, related.map(|(rid, _)| rid));
+                    return;
+                }
                 let value = related.map_or(Value::Null, |(rid, related)| {
                     let mut nested =
                         self.columns(spec.target, rid, related, &spec.select, !self.in_collection);
@@ -247,6 +251,34 @@ impl Renderer<'_> {
                 }
             }
         }
+    }
+
+    /// `nav/$ref`: the lookup value beside the reference (`{"@odata.id": "{root}contacts(…)"}`),
+    /// as the documented answers show.
+    fn reference_into(
+        &self,
+        map: &mut Map<String, Value>,
+        table: u16,
+        lookup: u16,
+        spec: &ExpandSpec,
+        related: Option<Uuid>,
+    ) {
+        let catalog = self.view.catalog;
+        if let Some(attribute) = catalog.table(table).attribute(lookup) {
+            map.entry(attribute.json_name()).or_insert_with(|| {
+                related.map_or(Value::Null, |rid| Value::String(rid.to_string()))
+            });
+        }
+        let value = related.map_or(Value::Null, |rid| {
+            let set = &catalog.table(spec.target).entity_set;
+            let mut reference = Map::new();
+            reference.insert(
+                "@odata.id".to_owned(),
+                Value::String(format!("{}{set}({rid})", self.env.root())),
+            );
+            Value::Object(reference)
+        });
+        map.insert(spec.name.clone(), value);
     }
 
     /// Users and teams inherit from `principal` and share its key: an expanded user or team
