@@ -45,7 +45,7 @@ fn preference_names(value: &str) -> Vec<String> {
 }
 
 /// Compares an answer with the fixture's expected answer.
-fn compare(fixture: &Fixture, actual: &Answer) -> Vec<String> {
+pub(crate) fn compare(fixture: &Fixture, actual: &Answer) -> Vec<String> {
     let expected = &fixture.response;
     let mut out = Vec::new();
     if actual.status != expected.status {

@@ -33,7 +33,7 @@ const LOOKUPS: [(&str, &str, &str); 2] = [
     ("_primarycontactid_value", "contacts", "fullname"),
 ];
 
-fn insert(seeder: &Seeder, set: &str, rows: Vec<Value>) -> Result<(), String> {
+pub(crate) fn insert(seeder: &Seeder, set: &str, rows: Vec<Value>) -> Result<(), String> {
     seeder
         .insert_rows(set, rows)
         .map(|_| ())
@@ -81,7 +81,7 @@ fn seed_row(seeder: &Seeder, set: &str, row: &Map<String, Value>) -> Result<(), 
 }
 
 /// Seeds the rows an expected answer shows (`value` items or the entity itself).
-fn seed_answer(seeder: &Seeder, set: &str, fixture: &Fixture) -> Result<(), String> {
+pub(crate) fn seed_answer(seeder: &Seeder, set: &str, fixture: &Fixture) -> Result<(), String> {
     let body: Value = fixture
         .response
         .body

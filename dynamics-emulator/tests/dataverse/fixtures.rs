@@ -12,6 +12,11 @@ pub(crate) const FIXTURES: &str = concat!(
     "/../../shared/fixtures/dataverse"
 );
 
+/// The transcripts collected in this repository from Microsoft's Dataverse Web API documentation
+/// (replayed by `docs_conformance`).
+pub(crate) const DOC_FIXTURES: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dataverse-docs");
+
 /// One side of a fixture.
 #[derive(Debug, Clone)]
 pub(crate) struct Message {
@@ -77,9 +82,14 @@ fn message(value: &Value, request: bool) -> Message {
     }
 }
 
-/// Every fixture file, sorted by name.
+/// Every fixture file of the shared folder, sorted by name.
 pub(crate) fn fixture_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(FIXTURES)
+    fixture_files_in(FIXTURES)
+}
+
+/// Every fixture file of `folder`, sorted by name.
+pub(crate) fn fixture_files_in(folder: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
         .expect("the fixture folder exists")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
@@ -189,7 +199,7 @@ fn normalise(fixture: &mut Fixture, origin: &str) {
 }
 
 /// Removes commas that directly precede `}` or `]` (ignoring whitespace).
-fn remove_trailing_commas(text: &str) -> String {
+pub(crate) fn remove_trailing_commas(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     for (i, c) in chars.iter().enumerate() {

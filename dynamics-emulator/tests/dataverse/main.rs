@@ -5,6 +5,8 @@ mod auth;
 mod batch;
 mod conformance;
 mod crud;
+mod docs_conformance;
+mod docs_seeds;
 mod faults;
 mod features;
 mod fixture_seeds;

@@ -149,7 +149,8 @@ async fn roles_are_assigned_many_to_many() {
         row["domainname"].as_str().is_some_and(|d| !d.is_empty()),
         "domainname is filled in"
     );
-    // Collection expansions in collection answers are deferred, as in the documented answers.
+    // Collection expansions in collection answers also link the collection, as in the
+    // documented answers.
     assert!(row["systemuserroles_association@odata.nextLink"].is_string());
     let single = env.get(&format!("systemusers({app_user})?$select=fullname&$expand=systemuserroles_association($select=name)")).await;
     assert_eq!(
@@ -190,4 +191,58 @@ async fn deleting_a_parent_clears_lookups() {
         .get(&format!("tasks({task})?$select=_regardingobjectid_value"))
         .await;
     assert!(after.expect(200)["_regardingobjectid_value"].is_null());
+}
+
+/// `$expand=nav/$ref` returns references for single-valued navigation properties (with the
+/// lookup value beside them) and is refused on collection-valued ones with the documented
+/// message ("Join tables using OData").
+#[tokio::test]
+async fn expand_ref_returns_references_of_lookups_only() {
+    let env = start().await;
+    let contact = env
+        .create(
+            "contacts",
+            json!({"firstname": "Ref", "lastname": "Target"}),
+        )
+        .await;
+    let account = env
+        .create(
+            "accounts",
+            json!({"name": "Ref source", "primarycontactid@odata.bind": format!("/contacts({contact})")}),
+        )
+        .await;
+    env.create("accounts", json!({"name": "No contact"})).await;
+    let list = env
+        .get("accounts?$select=name&$expand=primarycontactid/$ref&$orderby=name desc")
+        .await;
+    let rows = list.expect(200)["value"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(rows.len(), 2);
+    let linked = &rows[0];
+    assert_eq!(linked["_primarycontactid_value"], contact.as_str());
+    assert_eq!(
+        linked["primarycontactid"]["@odata.id"],
+        env.url(&format!("contacts({contact})")).as_str()
+    );
+    assert!(rows[1]["primarycontactid"].is_null());
+    let single = env
+        .get(&format!(
+            "accounts({account})?$select=name&$expand=primarycontactid/$ref"
+        ))
+        .await;
+    assert_eq!(
+        single.expect(200)["primarycontactid"]["@odata.id"],
+        env.url(&format!("contacts({contact})")).as_str()
+    );
+    let refused = env
+        .get("accounts?$select=name&$expand=Account_Tasks/$ref")
+        .await;
+    refused.expect(400);
+    assert_eq!(refused.code(), "0x80060888");
+    assert_eq!(
+        refused.message(),
+        "Expand with $ref is only supported on lookup type navigation property."
+    );
 }

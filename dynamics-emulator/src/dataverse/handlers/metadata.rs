@@ -186,6 +186,10 @@ fn shape(
     if let Some(id) = item.get("MetadataId") {
         kept.insert("MetadataId".to_owned(), id.clone());
     }
+    // The derived type of an attribute stays visible under `$select`, as the service answers.
+    if let Some(kind) = item.get("@odata.type") {
+        kept.insert("@odata.type".to_owned(), kind.clone());
+    }
     if keep_expandable {
         for name in COLLECTIONS {
             if let Some(value) = item.get(name) {

@@ -487,6 +487,7 @@ fn task() -> TableSpec {
     .memo("description", 2000)
     .column("scheduledstart", DateTime)
     .column("scheduledend", DateTime)
+    .column("scheduleddurationminutes", Integer)
     .column("actualdurationminutes", Integer)
     .column("percentcomplete", Integer)
     .choice("prioritycode", &[(0, "Low"), (1, "Normal"), (2, "High")])

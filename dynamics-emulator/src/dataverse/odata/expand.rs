@@ -22,6 +22,8 @@ pub(crate) struct ExpandSpec {
     pub(crate) expand: Vec<ExpandSpec>,
     /// The nested options as written, for links (`$select=subject,scheduledstart`).
     pub(crate) raw_options: String,
+    /// `nav/$ref`: the related row's reference (`@odata.id`) instead of its data.
+    pub(crate) refs_only: bool,
 }
 
 /// Splits on `separator` outside parentheses and quotes.
@@ -73,9 +75,18 @@ pub(crate) fn parse_expand(
             }
             None => (item.clone(), String::new()),
         };
+        let (name, refs_only) = match name.strip_suffix("/$ref") {
+            Some(base) if options.is_empty() => (base.trim_end().to_owned(), true),
+            _ => (name, false),
+        };
         let nav = catalog
             .navigation(table, &name)
             .ok_or_else(|| ApiError::unknown_property(&name, &definition.logical_name))?;
+        if refs_only && !matches!(nav, Navigation::Single(_)) {
+            return Err(ApiError::bad_request(
+                "Expand with $ref is only supported on lookup type navigation property.",
+            ));
+        }
         let target = catalog.nav_target(nav);
         let target_table = catalog.table(target);
         let mut spec = ExpandSpec {
@@ -88,6 +99,7 @@ pub(crate) fn parse_expand(
             top: None,
             expand: Vec::new(),
             raw_options: split_top_level(&options, ';').join("&"),
+            refs_only,
         };
         let no_aliases = QueryString::default();
         for option in split_top_level(&options, ';') {

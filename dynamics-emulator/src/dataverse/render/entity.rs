@@ -32,8 +32,9 @@ pub(crate) struct Renderer<'a> {
     pub(crate) prefer: &'a Prefer,
     /// FetchXML and change tracking leave null columns out.
     pub(crate) omit_nulls: bool,
-    /// Collection answers defer collection-valued expansions to links (as the service's
-    /// documented answers show); single-entity answers expand them inline.
+    /// Collection answers expand collection-valued navigation properties inline and add a
+    /// `{name}@odata.nextLink` to the related collection (as the service's documented answers
+    /// show); single-entity answers expand them inline only.
     pub(crate) in_collection: bool,
     /// OData answers add `_transactioncurrencyid_value` when a currency column is selected;
     /// FetchXML answers return only the listed attributes.
@@ -179,30 +180,20 @@ impl Renderer<'_> {
                     }
                     _ => None,
                 };
+                if spec.refs_only {
+                    self.reference_into(map, table, lookup, spec, related.map(|(rid, _)| rid));
+                    return;
+                }
                 let value = related.map_or(Value::Null, |(rid, related)| {
                     let mut nested =
                         self.columns(spec.target, rid, related, &spec.select, !self.in_collection);
+                    self.principal_key(&mut nested, spec.target, rid);
                     for inner in &spec.expand {
                         self.expand_into(&mut nested, spec.target, rid, related, inner);
                     }
                     Value::Object(nested)
                 });
                 map.insert(spec.name.clone(), value);
-            }
-            _ if self.in_collection => {
-                let definition = self.view.catalog.table(table);
-                let mut link = format!(
-                    "{}{}({id})/{}",
-                    self.env.root(),
-                    definition.entity_set,
-                    spec.name
-                );
-                if !spec.raw_options.is_empty() {
-                    link.push('?');
-                    link.push_str(&spec.raw_options);
-                }
-                map.insert(spec.name.clone(), Value::Array(Vec::new()));
-                map.insert(format!("{}@odata.nextLink", spec.name), Value::String(link));
             }
             nav => {
                 let mut rows: Vec<(Uuid, &Row)> = related_rows(&self.view, nav, spec.target, id)
@@ -214,11 +205,27 @@ impl Renderer<'_> {
                     .collect();
                 rows.sort_by(|a, b| compare_rows(&spec.order, &self.view, *a, *b));
                 let limit = spec.top.unwrap_or(MAX_PAGE_SIZE).min(MAX_PAGE_SIZE);
+                // In collection answers the service also returns the lookup that relates each
+                // expanded row to its parent (`_regardingobjectid_value` under `Account_Tasks`).
+                let select = match (&spec.select, nav) {
+                    (Selection::Columns(columns), Navigation::Collection(rel))
+                        if self.in_collection =>
+                    {
+                        let lookup = self.view.catalog.one_to_many[rel].lookup;
+                        let mut columns = columns.clone();
+                        if !columns.contains(&lookup) {
+                            columns.push(lookup);
+                        }
+                        Selection::Columns(columns)
+                    }
+                    (select, _) => select.clone(),
+                };
                 let values = rows
                     .iter()
                     .take(limit)
                     .map(|(rid, r)| {
-                        let mut nested = self.columns(spec.target, *rid, r, &spec.select, true);
+                        let mut nested = self.columns(spec.target, *rid, r, &select, true);
+                        self.principal_key(&mut nested, spec.target, *rid);
                         for inner in &spec.expand {
                             self.expand_into(&mut nested, spec.target, *rid, r, inner);
                         }
@@ -226,7 +233,60 @@ impl Renderer<'_> {
                     })
                     .collect();
                 map.insert(spec.name.clone(), Value::Array(values));
+                if self.in_collection {
+                    // Collection answers also link each expanded collection (the documented
+                    // answers show the rows and the link side by side).
+                    let definition = self.view.catalog.table(table);
+                    let mut link = format!(
+                        "{}{}({id})/{}",
+                        self.env.root(),
+                        definition.entity_set,
+                        spec.name
+                    );
+                    if !spec.raw_options.is_empty() {
+                        link.push('?');
+                        link.push_str(&spec.raw_options);
+                    }
+                    map.insert(format!("{}@odata.nextLink", spec.name), Value::String(link));
+                }
             }
+        }
+    }
+
+    /// `nav/$ref`: the lookup value beside the reference (`{"@odata.id": "{root}contacts(…)"}`),
+    /// as the documented answers show.
+    fn reference_into(
+        &self,
+        map: &mut Map<String, Value>,
+        table: u16,
+        lookup: u16,
+        spec: &ExpandSpec,
+        related: Option<Uuid>,
+    ) {
+        let catalog = self.view.catalog;
+        if let Some(attribute) = catalog.table(table).attribute(lookup) {
+            map.entry(attribute.json_name()).or_insert_with(|| {
+                related.map_or(Value::Null, |rid| Value::String(rid.to_string()))
+            });
+        }
+        let value = related.map_or(Value::Null, |rid| {
+            let set = &catalog.table(spec.target).entity_set;
+            let mut reference = Map::new();
+            reference.insert(
+                "@odata.id".to_owned(),
+                Value::String(format!("{}{set}({rid})", self.env.root())),
+            );
+            Value::Object(reference)
+        });
+        map.insert(spec.name.clone(), value);
+    }
+
+    /// Users and teams inherit from `principal` and share its key: an expanded user or team
+    /// carries `ownerid` beside its own primary key, as the documented answers show.
+    fn principal_key(&self, map: &mut Map<String, Value>, table: u16, id: Uuid) {
+        let logical = &self.view.catalog.table(table).logical_name;
+        if logical == "systemuser" || logical == "team" {
+            map.insert("ownerid".to_owned(), Value::String(id.to_string()));
         }
     }
 }
