@@ -1,5 +1,7 @@
 //! How a row is addressed: by id or by alternate key; and reading `OData-EntityId`.
 
+use std::fmt;
+
 use url::Url;
 use uuid::Uuid;
 
@@ -7,7 +9,10 @@ use crate::error::{DataverseError, Result};
 use crate::query::{Literal, checked, encode};
 
 /// A row's address within its entity set.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// `Debug` shows the id, or only the column names of an alternate key: alternate keys are
+/// often personal data (an email address, an account number).
+#[derive(Clone, PartialEq)]
 pub enum RecordKey {
     /// The primary key.
     Id(Uuid),
@@ -47,6 +52,18 @@ impl RecordKey {
                 }
                 Ok(format!("({})", parts.join(",")))
             }
+        }
+    }
+}
+
+impl fmt::Debug for RecordKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecordKey::Id(id) => f.debug_tuple("Id").field(id).finish(),
+            RecordKey::Alternate(pairs) => f
+                .debug_tuple("Alternate")
+                .field(&pairs.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>())
+                .finish(),
         }
     }
 }
@@ -124,7 +141,12 @@ fn split_key_pairs(inner: &str) -> Option<Vec<(String, Literal)>> {
             let literal = match (Uuid::parse_str(token), token.parse::<i64>()) {
                 (Ok(g), _) => Literal::Guid(g),
                 (_, Ok(n)) => Literal::Int(n),
-                _ => Literal::Decimal(token.to_string()),
+                _ => match token {
+                    "true" => Literal::Bool(true),
+                    "false" => Literal::Bool(false),
+                    "null" => Literal::Null,
+                    _ => Literal::Decimal(token.to_string()),
+                },
             };
             (literal, &after[end..])
         };

@@ -23,6 +23,68 @@ pub(crate) enum PartItem {
     ChangeSet(Vec<PartRequest>),
 }
 
+/// RFC 7230 `tchar`: the characters of a header name (and of our `Content-ID`s).
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// A header name is an RFC 7230 token: one or more `tchar`.
+pub(crate) fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(is_tchar)
+}
+
+/// A header value holds no control characters but horizontal tab: no CR or LF that could
+/// end the line and start another header, no NUL, no DEL.
+pub(crate) fn is_header_value(s: &str) -> bool {
+    s.bytes().all(|b| b == b'\t' || !b.is_ascii_control())
+}
+
+/// A request target: no whitespace and no control characters, so it stays one request line.
+pub(crate) fn is_request_target(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| !(b.is_ascii_control() || b == b' '))
+}
+
+/// Checks everything a part writes into the multipart framing, so that no value can end a
+/// line and add a header or a request of its own. The errors name the argument, never the
+/// value (header values may be secrets).
+pub(crate) fn check_part(request: &PartRequest) -> Result<()> {
+    if !is_request_target(&request.target) {
+        return Err(DataverseError::invalid(
+            "batch operation path",
+            "it must not contain spaces, line breaks or other control characters; percent-encode them",
+        ));
+    }
+    if let Some(id) = &request.content_id
+        && !is_token(id)
+    {
+        return Err(DataverseError::invalid(
+            "batch Content-ID",
+            "use letters, digits and !#$%&'*+-.^_`|~ only (no spaces or line breaks)",
+        ));
+    }
+    for (name, value) in &request.headers {
+        check_header(name, value)?;
+    }
+    Ok(())
+}
+
+/// One header of a batch operation.
+pub(crate) fn check_header(name: &str, value: &str) -> Result<()> {
+    if !is_token(name) {
+        return Err(DataverseError::invalid(
+            "batch header name",
+            "use an RFC 7230 token: letters, digits and !#$%&'*+-.^_`|~, no spaces, colons or line breaks",
+        ));
+    }
+    if !is_header_value(value) {
+        return Err(DataverseError::invalid(
+            format!("value of batch header `{name}`"),
+            "it must not contain line breaks, NUL or other control characters (tab is allowed)",
+        ));
+    }
+    Ok(())
+}
+
 /// Writes the body; returns it with its `Content-Type` header value.
 pub(crate) fn write_batch(items: &[PartItem], batch_id: &str) -> (Vec<u8>, String) {
     let boundary = format!("batch_{batch_id}");
