@@ -130,9 +130,10 @@ fn mean(current: Option<Duration>, sample: Duration) -> Duration {
     current.map_or(sample, |m| (m.min(LATENCY_CAP) * 7 + sample) / 8)
 }
 
-/// The budgets pacing accepts, in seconds of execution per second: below, a message is taken
-/// as misread; above, pacing would never wait anyway.
-const BUDGET_RANGE: (f64, f64) = (1e-3, 1e4);
+/// The budgets pacing accepts, in seconds of execution per second: below (less than a
+/// hundredth of one request in flight) a message is taken as misread and ignored; above,
+/// the budget is capped (pacing would hardly ever wait anyway).
+const BUDGET_RANGE: (f64, f64) = (1e-2, 1e4);
 /// The longest wait between two paced starts.
 const MAX_PACE_INTERVAL: Duration = Duration::from_secs(60);
 
@@ -179,7 +180,7 @@ fn execution_budget(message: &str) -> Option<f64> {
     let budget_ms = number_after("limit of ")?;
     let window_s = number_after("time window of ")?;
     let budget = budget_ms / 1000.0 / window_s;
-    (budget_ms.is_finite() && window_s.is_finite() && budget.is_finite() && budget > 0.0)
+    (budget_ms.is_finite() && window_s.is_finite() && budget >= BUDGET_RANGE.0)
         .then(|| clamp_budget(budget))
 }
 
