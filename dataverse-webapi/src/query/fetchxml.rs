@@ -126,7 +126,16 @@ fn paging_cookie(annotation: &str) -> Result<String> {
         .attribute("pagingcookie")
         .ok_or_else(bad)?;
     let once = percent_decode_str(raw).decode_utf8_lossy().into_owned();
-    Ok(percent_decode_str(&once).decode_utf8_lossy().into_owned())
+    let cookie = percent_decode_str(&once).decode_utf8_lossy().into_owned();
+    // XML 1.0 cannot carry these, not even as character references.
+    if cookie.chars().any(|c| {
+        matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
+    }) {
+        return Err(DataverseError::UnexpectedResponse(
+            "the FetchXML paging cookie holds characters XML cannot carry".into(),
+        ));
+    }
+    Ok(cookie)
 }
 
 /// Where the root element's start tag is, as far as paging needs it.
