@@ -683,7 +683,12 @@ fn id_in_body(api_root: &Url, entity_set: &str, body: &[u8]) -> Result<Option<Uu
     if let Some(Value::String(id)) = row.get("@odata.id") {
         return Ok(parse_entity_id(api_root, id)?.1.id());
     }
-    let mut stems = vec![entity_set.strip_suffix('s').unwrap_or(entity_set).to_string()];
+    let mut stems = vec![
+        entity_set
+            .strip_suffix('s')
+            .unwrap_or(entity_set)
+            .to_string(),
+    ];
     if let Some(stem) = entity_set.strip_suffix("ies") {
         stems.push(format!("{stem}y"));
     }

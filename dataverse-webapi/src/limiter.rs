@@ -332,7 +332,9 @@ impl AttemptObserver for LimiterObserver {
                     .best_latency
                     .map_or(outcome.latency, |b| b.min(outcome.latency));
                 state.best_latency = Some(best);
-                if outcome.latency > LATENCY_FLOOR && outcome.latency > best.saturating_mul(LATENCY_FACTOR) {
+                if outcome.latency > LATENCY_FLOOR
+                    && outcome.latency > best.saturating_mul(LATENCY_FACTOR)
+                {
                     inner.decrease(&mut state, 0.9);
                 } else {
                     state.limit = (state.limit + 1.0 / state.limit).min(options.max as f64);

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use dataverse_webapi::{
-    Batch, BatchOptions, BatchRequest, BulkOptions, ClientOptions, DataverseClient,
-    DataverseError, Query, Record, RecordKey, RequestOptions, UpsertMode,
+    Batch, BatchOptions, BatchRequest, BulkOptions, ClientOptions, DataverseClient, DataverseError,
+    Query, Record, RecordKey, RequestOptions, UpsertMode,
 };
 use dynamics_auth::{ManualClock, StaticTokenCredential};
 use dynamics_http::{PipelineOptions, RetryOptions, Timeouts};
@@ -80,7 +80,10 @@ async fn batch_header_and_content_id_injection_is_refused_before_sending() {
                 .expect("request"),
             "batch operation path",
         ),
-        (BatchRequest::get("accounts\r\nX: y"), "batch operation path"),
+        (
+            BatchRequest::get("accounts\r\nX: y"),
+            "batch operation path",
+        ),
     ];
     for (request, what) in cases {
         // Inside a change set, as a single part of a batch, and as a plain request (a
@@ -95,7 +98,10 @@ async fn batch_header_and_content_id_injection_is_refused_before_sending() {
         assert_eq!(invalid_what(&result), what);
         let text = result.expect_err("refused").to_string();
         assert!(!text.contains("MSCRMCallerID"), "{text}");
-        assert!(!text.contains("00000000-0000-0000-0000-000000000001"), "{text}");
+        assert!(
+            !text.contains("00000000-0000-0000-0000-000000000001"),
+            "{text}"
+        );
         if request.method() != dynamics_http::Method::Get {
             let mut change_set = Batch::new();
             change_set
@@ -294,7 +300,10 @@ async fn bulk_outcomes_read_location() {
         .expect(1)
         .mount(&org.server)
         .await;
-    let rows = vec![Record::new().with("name", "a"), Record::new().with("name", "b")];
+    let rows = vec![
+        Record::new().with("name", "a"),
+        Record::new().with("name", "b"),
+    ];
     let report = org
         .client
         .create_many("accounts", &rows, &BulkOptions::default())
@@ -307,10 +316,7 @@ async fn bulk_outcomes_read_location() {
         .collect();
     assert_eq!(
         ids,
-        vec![
-            Some(Uuid::from_u128(0)),
-            Some(Uuid::from_u128(1)),
-        ]
+        vec![Some(Uuid::from_u128(0)), Some(Uuid::from_u128(1)),]
     );
     // A batch of one goes as a plain request and reads Location too.
     let report = org
@@ -346,10 +352,10 @@ async fn relative_next_links_are_resolved_against_the_request() {
     Mock::given(method("GET"))
         .and(path("/api/data/v9.2/accounts"))
         .and(query_param("$skiptoken", "2"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page(
-            2..4,
-            Some("/api/data/v9.2/accounts?$skiptoken=3"),
-        )))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(page(2..4, Some("/api/data/v9.2/accounts?$skiptoken=3"))),
+        )
         .expect(1)
         .mount(&org.server)
         .await;
@@ -392,12 +398,11 @@ async fn a_saved_relative_link_resumes_paging() {
         .expect(2)
         .mount(&org.server)
         .await;
-    for link in ["accounts?$skiptoken=9", "/api/data/v9.2/accounts?$skiptoken=9"] {
-        let pages: Vec<_> = org
-            .client
-            .pages_from_link(link, None, None)
-            .collect()
-            .await;
+    for link in [
+        "accounts?$skiptoken=9",
+        "/api/data/v9.2/accounts?$skiptoken=9",
+    ] {
+        let pages: Vec<_> = org.client.pages_from_link(link, None, None).collect().await;
         assert_eq!(pages.len(), 1);
         assert_eq!(pages[0].as_ref().expect("page").value.len(), 1);
     }
@@ -418,7 +423,9 @@ async fn a_relative_link_to_another_origin_gets_no_token() {
         .and(path("/api/data/v9.2/accounts"))
         .respond_with(ResponseTemplate::new(200).set_body_json(page(
             0..1,
-            Some(&format!("//{authority}/api/data/v9.2/accounts?$skiptoken=2")),
+            Some(&format!(
+                "//{authority}/api/data/v9.2/accounts?$skiptoken=2"
+            )),
         )))
         .expect(1)
         .mount(&org.server)
@@ -445,7 +452,9 @@ async fn a_relative_link_to_another_origin_gets_no_token() {
 async fn a_null_property_answered_204_is_null() {
     let org = support::org().await;
     Mock::given(method("GET"))
-        .and(path(format!("/api/data/v9.2/accounts({ACCOUNT})/description")))
+        .and(path(format!(
+            "/api/data/v9.2/accounts({ACCOUNT})/description"
+        )))
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
         .mount(&org.server)
@@ -479,7 +488,10 @@ impl Respond for CreatedThenExists {
     }
 }
 
-fn client_with_per_try_timeout(server: &wiremock::MockServer, per_try: Duration) -> DataverseClient {
+fn client_with_per_try_timeout(
+    server: &wiremock::MockServer,
+    per_try: Duration,
+) -> DataverseClient {
     let credential = StaticTokenCredential::new(
         "test-token",
         time::OffsetDateTime::now_utc() + Duration::from_secs(3600),
@@ -610,7 +622,13 @@ async fn a_huge_service_message_is_capped_in_display() {
         .await;
     let err = org
         .client
-        .retrieve("accounts", account_id(), &[], &[], &RequestOptions::default())
+        .retrieve(
+            "accounts",
+            account_id(),
+            &[],
+            &[],
+            &RequestOptions::default(),
+        )
         .await
         .expect_err("400");
     let text = err.to_string();
@@ -656,7 +674,9 @@ fn debug_hides_values() {
     .expect("fetch");
     let query = Query::new("contacts")
         .filter(dataverse_webapi::Filter::eq("emailaddress1", SECRET))
-        .apply(&format!("filter(emailaddress1 eq '{SECRET}')/aggregate($count as n)"))
+        .apply(&format!(
+            "filter(emailaddress1 eq '{SECRET}')/aggregate($count as n)"
+        ))
         .expand(
             dataverse_webapi::Expand::new("Contact_Tasks")
                 .filter(dataverse_webapi::Filter::eq("subject", SECRET)),
@@ -718,8 +738,12 @@ async fn extreme_execution_time_messages_do_not_panic_or_leak_slots() {
             let observer = limiter.observer();
             let mut ok = AttemptOutcome::new(Some(200), Duration::from_millis(10), None, None);
             observer.on_attempt(&ok);
-            let mut throttled =
-                AttemptOutcome::new(Some(429), Duration::ZERO, Some(Duration::from_secs(1)), None);
+            let mut throttled = AttemptOutcome::new(
+                Some(429),
+                Duration::ZERO,
+                Some(Duration::from_secs(1)),
+                None,
+            );
             throttled.error = Some((Some("0x80072321".into()), Some(message.clone())));
             observer.on_attempt(&throttled);
             observer.on_attempt(&throttled);
@@ -773,7 +797,10 @@ fn fetch_xml_paging_edits_only_the_root_fetch() {
     let q = FetchXml::new("accounts", text).expect("valid");
     let next = q.next_page(COOKIE).expect("next");
     let doc = next.fetch();
-    assert!(doc.contains(r#"<!-- <fetch page="7"> is how paging looks -->"#), "{doc}");
+    assert!(
+        doc.contains(r#"<!-- <fetch page="7"> is how paging looks -->"#),
+        "{doc}"
+    );
     assert!(doc.contains(r#"<fetch count="3" mapping="logical" page="2" paging-cookie="&lt;cookie page=&quot;1&quot;&gt;&lt;/cookie&gt;">"#), "{doc}");
     assert!(doc.contains(r#"<![CDATA[<fetch page="8">]]>"#));
     assert!(doc.contains(r#"value="&lt;fetch page=&quot;9&quot;&gt;""#));
@@ -787,7 +814,12 @@ fn fetch_xml_paging_edits_only_the_root_fetch() {
     )
     .expect("valid");
     let next = q.next_page(COOKIE).expect("next");
-    assert!(next.fetch().starts_with(r#"<fetch count='3' page="6" paging-cookie=""#), "{}", next.fetch());
+    assert!(
+        next.fetch()
+            .starts_with(r#"<fetch count='3' page="6" paging-cookie=""#),
+        "{}",
+        next.fetch()
+    );
 }
 
 #[test]
@@ -829,11 +861,9 @@ async fn a_repeated_paging_cookie_stops_fetch_xml_paging() {
         })))
         .mount(&org.server)
         .await;
-    let q = dataverse_webapi::FetchXml::new(
-        "accounts",
-        r#"<fetch><entity name="account"/></fetch>"#,
-    )
-    .expect("valid");
+    let q =
+        dataverse_webapi::FetchXml::new("accounts", r#"<fetch><entity name="account"/></fetch>"#)
+            .expect("valid");
     let pages: Vec<_> = org.client.fetch_xml_pages(&q).take(10).collect().await;
     assert_eq!(pages.len(), 2, "{pages:?}");
     assert!(pages[0].is_ok());
@@ -858,10 +888,16 @@ fn raw_filters_are_parenthesized_when_combined() {
         x().and(raw()).to_odata().expect("ok"),
         "c eq 3 and (a eq 1 or b eq 2)"
     );
-    assert_eq!(raw().not().to_odata().expect("ok"), "not ((a eq 1 or b eq 2))");
+    assert_eq!(
+        raw().not().to_odata().expect("ok"),
+        "not ((a eq 1 or b eq 2))"
+    );
     assert_eq!(raw().to_odata().expect("ok"), "a eq 1 or b eq 2");
     assert_eq!(
-        Filter::raw("a eq 1").or(Filter::raw("b eq 2 and c eq 3")).to_odata().expect("ok"),
+        Filter::raw("a eq 1")
+            .or(Filter::raw("b eq 2 and c eq 3"))
+            .to_odata()
+            .expect("ok"),
         "(a eq 1) or (b eq 2 and c eq 3)"
     );
     // A raw filter that could close the parentheses around it is refused.
@@ -869,7 +905,10 @@ fn raw_filters_are_parenthesized_when_combined() {
         assert!(Filter::raw(bad).and(x()).to_odata().is_err(), "{bad}");
     }
     assert_eq!(
-        Filter::raw("name eq 'it''s (x'").and(x()).to_odata().expect("ok"),
+        Filter::raw("name eq 'it''s (x'")
+            .and(x())
+            .to_odata()
+            .expect("ok"),
         "(name eq 'it''s (x') and c eq 3"
     );
 }

@@ -2,7 +2,9 @@
 //! through the URL, entity ids parse without panicking and round trip, and FetchXML paging
 //! never panics and always moves to the next page.
 
-use dataverse_webapi::{DataverseError, FetchXml, Filter, Literal, Query, RecordKey, parse_entity_id};
+use dataverse_webapi::{
+    DataverseError, FetchXml, Filter, Literal, Query, RecordKey, parse_entity_id,
+};
 use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use proptest::prelude::*;
 use url::Url;
@@ -156,7 +158,11 @@ impl Parser {
             self.next();
             xs.push(self.and()?);
         }
-        Ok(if xs.len() == 1 { xs.remove(0) } else { Expr::Or(xs) })
+        Ok(if xs.len() == 1 {
+            xs.remove(0)
+        } else {
+            Expr::Or(xs)
+        })
     }
     fn and(&mut self) -> Result<Expr, String> {
         let mut xs = vec![self.unary()?];
@@ -164,7 +170,11 @@ impl Parser {
             self.next();
             xs.push(self.unary()?);
         }
-        Ok(if xs.len() == 1 { xs.remove(0) } else { Expr::And(xs) })
+        Ok(if xs.len() == 1 {
+            xs.remove(0)
+        } else {
+            Expr::And(xs)
+        })
     }
     fn unary(&mut self) -> Result<Expr, String> {
         if self.peek() == Some("not") {
@@ -218,10 +228,8 @@ fn read_string_literal(s: &str) -> Option<String> {
     let mut out = String::new();
     let mut chars = inner.chars().peekable();
     while let Some(c) = chars.next() {
-        if c == '\'' {
-            if chars.next() != Some('\'') {
-                return None;
-            }
+        if c == '\'' && chars.next() != Some('\'') {
+            return None;
         }
         out.push(c);
     }

@@ -364,7 +364,14 @@ mod tests {
         let mut tab = ok.clone();
         tab.headers.push(("X-Note".into(), "a\tb é".into()));
         assert!(check_part(&tab).is_ok());
-        let bad_values = ["a\r\nMSCRMCallerID: x", "a\nb", "a\rb", "a\0b", "a\u{7f}b", "a\u{1b}b"];
+        let bad_values = [
+            "a\r\nMSCRMCallerID: x",
+            "a\nb",
+            "a\rb",
+            "a\0b",
+            "a\u{7f}b",
+            "a\u{1b}b",
+        ];
         for value in bad_values {
             let mut r = ok.clone();
             r.headers.push(("Prefer".into(), value.into()));
@@ -426,7 +433,9 @@ mod tests {
     }
 
     fn write_answer(out: &mut String, a: &Answer, nl: &str) {
-        out.push_str(&format!("Content-Type: application/http{nl}Content-Transfer-Encoding: binary{nl}"));
+        out.push_str(&format!(
+            "Content-Type: application/http{nl}Content-Transfer-Encoding: binary{nl}"
+        ));
         if let Some(id) = &a.content_id {
             out.push_str(&format!("Content-ID: {id}{nl}"));
         }
