@@ -74,9 +74,10 @@ impl From<Uuid> for RecordKey {
     }
 }
 
-/// Reads `OData-EntityId` (`https://org/api/data/v9.2/accounts(7eb6...)`, or with an
-/// alternate key after an upsert by key: `accounts(accountnumber='A1')`) into the entity set and
-/// key, refusing a URL outside the org.
+/// Reads `OData-EntityId` or `Location` (`https://org/api/data/v9.2/accounts(7eb6...)`, or
+/// with an alternate key after an upsert by key: `accounts(accountnumber='A1')`; a relative
+/// reference is resolved against `api_root`) into the entity set and key, refusing a URL
+/// outside the org.
 pub fn parse_entity_id(api_root: &Url, header: &str) -> Result<(String, RecordKey)> {
     let url = Url::parse(header.trim())
         .or_else(|_| api_root.join(header.trim()))
@@ -93,19 +94,23 @@ pub fn parse_entity_id(api_root: &Url, header: &str) -> Result<(String, RecordKe
     let last = percent_encoding::percent_decode_str(last)
         .decode_utf8_lossy()
         .into_owned();
+    // The messages leave the header out: a key can be personal data, and the header is the
+    // service's to fill.
     let (set, rest) = last.split_once('(').ok_or_else(|| {
-        DataverseError::UnexpectedResponse(format!("OData-EntityId `{last}` has no key"))
+        DataverseError::UnexpectedResponse("the row's URL (OData-EntityId) has no key".into())
     })?;
     let inner = rest.strip_suffix(')').ok_or_else(|| {
-        DataverseError::UnexpectedResponse(format!(
-            "OData-EntityId `{last}` has no closing parenthesis"
-        ))
+        DataverseError::UnexpectedResponse(
+            "the row's URL (OData-EntityId) has no closing parenthesis".into(),
+        )
     })?;
     if let Ok(id) = Uuid::parse_str(inner) {
         return Ok((set.to_string(), RecordKey::Id(id)));
     }
     let pairs = split_key_pairs(inner).ok_or_else(|| {
-        DataverseError::UnexpectedResponse(format!("OData-EntityId key `{inner}` cannot be read"))
+        DataverseError::UnexpectedResponse(
+            "the key in the row's URL (OData-EntityId) cannot be read".into(),
+        )
     })?;
     Ok((set.to_string(), RecordKey::Alternate(pairs)))
 }

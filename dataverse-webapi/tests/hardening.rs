@@ -912,3 +912,16 @@ fn raw_filters_are_parenthesized_when_combined() {
         "(name eq 'it''s (x') and c eq 3"
     );
 }
+
+#[test]
+fn batch_request_debug_hides_key_values() {
+    let request = BatchRequest::upsert(
+        "contacts",
+        RecordKey::alternate([("emailaddress1", "s3cr3t@example.com")]),
+        &Record::new(),
+    )
+    .expect("request");
+    let text = format!("{request:?}");
+    assert!(!text.contains("s3cr3t"), "{text}");
+    assert!(text.contains("contacts"), "{text}");
+}

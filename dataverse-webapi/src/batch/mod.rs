@@ -140,7 +140,11 @@ impl fmt::Debug for BatchRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BatchRequest")
             .field("method", &self.method)
-            .field("path", &self.path.split('?').next().unwrap_or_default())
+            // Up to the key or query: alternate keys and filters carry values.
+            .field(
+                "path",
+                &self.path.split(['?', '(']).next().unwrap_or_default(),
+            )
             .field("content_id", &self.content_id)
             .field("body_len", &self.body.as_ref().map(Vec::len))
             .finish()
