@@ -140,7 +140,7 @@ async fn valid_batch_headers_still_go_through() {
 }
 
 #[tokio::test]
-async fn a_bulk_row_with_a_smuggled_header_fails_alone() {
+async fn a_batch_of_one_with_a_smuggled_header_is_refused() {
     let org = support::org().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(204))
@@ -924,4 +924,32 @@ fn batch_request_debug_hides_key_values() {
     let text = format!("{request:?}");
     assert!(!text.contains("s3cr3t"), "{text}");
     assert!(text.contains("contacts"), "{text}");
+}
+
+#[tokio::test]
+async fn a_bad_operation_in_a_later_chunk_stops_the_batch_before_any_request() {
+    let org = support::org().await;
+    Mock::given(method("POST"))
+        .respond_with(support::EchoCreates {
+            org: org.server.uri(),
+        })
+        .expect(0)
+        .mount(&org.server)
+        .await;
+    let mut batch = Batch::new();
+    for _ in 0..4 {
+        batch.push(BatchRequest::get("accounts"));
+    }
+    batch.push(BatchRequest::get("accounts").header("X-A", "1\r\nMSCRMCallerID: x"));
+    let result = org
+        .client
+        .execute_batch(
+            &batch,
+            &BatchOptions {
+                max_requests_per_batch: 2,
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_eq!(invalid_what(&result), "value of batch header `X-A`");
 }

@@ -131,6 +131,34 @@ impl BatchRequest {
     }
 }
 
+impl BatchRequest {
+    /// Checks what this operation writes into the multipart framing (headers, Content-ID,
+    /// path), before anything is sent. Cheap byte scans, no allocation.
+    pub(crate) fn check(&self) -> Result<()> {
+        let reference = self.path.starts_with('$') && !self.path.starts_with("$batch");
+        if self.path.bytes().any(|b| b.is_ascii_control())
+            || (reference && !multipart::is_request_target(&self.path))
+        {
+            return Err(DataverseError::invalid(
+                "batch operation path",
+                "it must not contain line breaks or other control characters (nor spaces in a $n reference)",
+            ));
+        }
+        if let Some(id) = &self.content_id
+            && !multipart::is_token(id)
+        {
+            return Err(DataverseError::invalid(
+                "batch Content-ID",
+                "use letters, digits and !#$%&'*+-.^_`|~ only (no spaces or line breaks)",
+            ));
+        }
+        for (name, value) in &self.headers {
+            check_header(name, value)?;
+        }
+        Ok(())
+    }
+}
+
 fn row_path(entity_set: &str, key: &RecordKey) -> Result<String> {
     checked("entity set", entity_set)?;
     Ok(format!("{entity_set}{}", key.segment()?))
@@ -328,6 +356,13 @@ impl DataverseClient {
         options: &BatchOptions,
     ) -> Result<BatchResult> {
         let limit = options.max_requests_per_batch.clamp(1, MAX_BATCH_REQUESTS);
+        // Every operation is checked before the first request goes out.
+        for item in &batch.items {
+            match item {
+                BatchItem::Single(r) => r.check()?,
+                BatchItem::ChangeSet(rs) => rs.iter().try_for_each(BatchRequest::check)?,
+            }
+        }
         let chunks = split(&batch.items, limit)?;
         let mut result = BatchResult {
             responses: Vec::with_capacity(batch.len()),
@@ -405,12 +440,7 @@ impl DataverseClient {
     }
 
     fn part(&self, request: &BatchRequest) -> Result<PartRequest> {
-        if request.path.bytes().any(|b| b.is_ascii_control()) {
-            return Err(DataverseError::invalid(
-                "batch operation path",
-                "it must not contain line breaks or other control characters",
-            ));
-        }
+        request.check()?;
         let target = if request.path.starts_with('$') && !request.path.starts_with("$batch") {
             request.path.clone()
         } else {
@@ -443,15 +473,7 @@ impl DataverseClient {
                 "a Content-ID reference only works inside a change set",
             ));
         }
-        if request.path.bytes().any(|b| b.is_ascii_control()) {
-            return Err(DataverseError::invalid(
-                "batch operation path",
-                "it must not contain line breaks or other control characters",
-            ));
-        }
-        for (name, value) in &request.headers {
-            check_header(name, value)?;
-        }
+        request.check()?;
         let mut http = self.request(
             request.method,
             self.url(&request.path)?,

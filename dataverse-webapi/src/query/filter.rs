@@ -90,9 +90,10 @@ impl Filter {
     /// when the filter is written).
     pub fn raw(expression: impl Into<String>) -> Filter {
         let expression = expression.into();
-        if !balanced(&expression) {
+        if expression.trim().is_empty() || !balanced(&expression) {
             return Filter(Err(
-                "a raw filter must have balanced parentheses and single quotes".into(),
+                "a raw filter must be non-empty, with balanced parentheses and single quotes"
+                    .into(),
             ));
         }
         // Parenthesized, it is one operand whatever operators it holds; `to_odata` drops the
