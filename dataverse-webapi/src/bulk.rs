@@ -138,7 +138,7 @@ impl DataverseClient {
         let mut outcomes: Vec<Option<BulkOutcome>> = vec![None; total];
         let mut ready = Vec::with_capacity(total);
         for (index, request) in requests.into_iter().enumerate() {
-            match request {
+            match request.and_then(|r| r.check().map(|()| r)) {
                 Ok(r) => ready.push((index, r)),
                 // A row that cannot even be written into a request fails alone.
                 Err(e) => outcomes[index] = Some(failure(index, None, None, e.to_string())),

@@ -211,7 +211,9 @@ impl DataverseClient {
         self.url(&format!("{entity_set}{}", key.segment()?))
     }
 
-    /// Creates a row; returns its id (from `OData-EntityId`).
+    /// Creates a row; returns its id, read from `OData-EntityId`, or from `Location` (the
+    /// header OData v4 requires on a 201), or, when the answer carries the row
+    /// (`return=representation`), from its `@odata.id` or its primary key column.
     pub async fn create(
         &self,
         entity_set: &str,
@@ -223,7 +225,19 @@ impl DataverseClient {
             .request(Method::Post, self.url(entity_set)?, options)
             .json(record)?;
         let response = self.send(request).await?;
-        let (_, key) = self.entity_id(&response)?;
+        let key = match self.entity_id_header(&response) {
+            Some(header) => parse_entity_id(&self.inner.api_root, header)?.1,
+            None => match id_in_body(&self.inner.api_root, entity_set, response.body())? {
+                Some(id) => RecordKey::Id(id),
+                None => {
+                    return Err(DataverseError::UnexpectedResponse(format!(
+                        "{} answered {} without OData-EntityId, Location or the row's id",
+                        response.method(),
+                        response.status()
+                    )));
+                }
+            },
+        };
         key.id().ok_or_else(|| {
             DataverseError::UnexpectedResponse(
                 "a create answered with an alternate key, not an id".into(),
@@ -337,6 +351,14 @@ impl DataverseClient {
 
     /// Upserts a row by id or alternate key (PATCH without `If-Match`), or only creates or
     /// only updates it, as `mode` says.
+    ///
+    /// A create-only upsert ([`UpsertMode::CreateOnly`]) that timed out or got a 408/5xx may
+    /// have created the row before the answer was lost; it is tried again, and if that
+    /// attempt then finds the row existing (412), the create is taken to have succeeded:
+    /// the outcome says `created: Some(true)` with the key the upsert was addressed by. A 412
+    /// on the first attempt is still an error ([`DataverseError::is_precondition_failed`]).
+    /// The retry cannot tell our own row from one another writer created in between; in
+    /// both cases nothing was overwritten.
     pub async fn upsert(
         &self,
         entity_set: &str,
@@ -345,23 +367,35 @@ impl DataverseClient {
         mode: UpsertMode,
         options: &RequestOptions,
     ) -> Result<UpsertOutcome> {
+        let key = key.into();
         let mut request = self
-            .request(
-                Method::Patch,
-                self.record_url(entity_set, &key.into())?,
-                options,
-            )
+            .request(Method::Patch, self.record_url(entity_set, &key)?, options)
             // Addressed by key, an upsert leaves the same state however often it runs.
             .retry_safe(true)
             .json(record)?;
         request = match mode {
             UpsertMode::Upsert => request,
-            UpsertMode::CreateOnly => request.header("If-None-Match", "*"),
+            UpsertMode::CreateOnly => request
+                .header("If-None-Match", "*")
+                // Retried here instead, to recognise our own create in a 412.
+                .retry_safe(false),
             UpsertMode::UpdateOnly => request.header("If-Match", "*"),
         };
-        let response = self.send(request).await?;
-        let key = match response.header("OData-EntityId") {
-            Some(_) => Some(self.entity_id(&response)?.1),
+        let response = match mode {
+            UpsertMode::CreateOnly => match self.send_create_only(request).await? {
+                Ok(response) => response,
+                Err(()) => {
+                    return Ok(UpsertOutcome {
+                        id: key.id(),
+                        key: Some(key),
+                        created: Some(true),
+                    });
+                }
+            },
+            _ => self.send(request).await?,
+        };
+        let key = match self.entity_id_header(&response) {
+            Some(header) => Some(parse_entity_id(&self.inner.api_root, header)?.1),
             None => None,
         };
         let id = key.as_ref().and_then(RecordKey::id);
@@ -371,6 +405,43 @@ impl DataverseClient {
             _ => None,
         };
         Ok(UpsertOutcome { id, key, created })
+    }
+
+    /// Sends a create-only upsert, retrying ambiguous failures itself. `Ok(Err(()))` means a
+    /// retry found the row existing after an attempt that may have created it.
+    async fn send_create_only(
+        &self,
+        request: HttpRequest,
+    ) -> Result<std::result::Result<HttpResponse, ()>> {
+        let pipeline = self.inner.pipeline.options();
+        let mut retries = 0u32;
+        let mut may_have_created = false;
+        loop {
+            let error = match self.send(request.clone()).await {
+                Ok(response) => return Ok(Ok(response)),
+                Err(e) => e,
+            };
+            if may_have_created && error.is_precondition_failed() {
+                tracing::debug!(
+                    "create-only upsert: 412 after an attempt with a lost answer; taking the create as done"
+                );
+                return Ok(Err(()));
+            }
+            let ambiguous = matches!(
+                &error,
+                DataverseError::Http(dynamics_http::HttpError::Transport { connect: false, .. })
+            ) || matches!(error.status(), Some(408 | 500 | 502 | 503 | 504));
+            if !ambiguous || retries >= pipeline.retry.max_retries {
+                return Err(error);
+            }
+            may_have_created = true;
+            let delay = error
+                .retry_after()
+                .unwrap_or_else(|| pipeline.retry.backoff(retries))
+                .min(pipeline.retry.max_delay);
+            pipeline.clock.sleep(delay).await;
+            retries += 1;
+        }
     }
 
     /// Deletes a row; with `if_match`, only if it has not changed since (412 otherwise).
@@ -392,7 +463,8 @@ impl DataverseClient {
         Ok(())
     }
 
-    /// Reads one column's value (`GET {row}/{column}` → `{"value": ...}`).
+    /// Reads one column's value (`GET {row}/{column}` → `{"value": ...}`); `Null` when the
+    /// column is empty (the service answers 204 No Content).
     pub async fn get_property(
         &self,
         entity_set: &str,
@@ -403,6 +475,10 @@ impl DataverseClient {
         let response = self
             .send(self.request(Method::Get, url, &RequestOptions::default()))
             .await?;
+        // A null property is answered 204 No Content.
+        if response.status() == 204 || response.body().iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Null);
+        }
         let body: Value = response.json()?;
         Ok(body.get("value").cloned().unwrap_or(Value::Null))
     }
@@ -589,17 +665,41 @@ impl DataverseClient {
         parse_optional_json(&response)
     }
 
-    /// Reads `OData-EntityId` from a create or upsert answer.
-    pub(crate) fn entity_id(&self, response: &HttpResponse) -> Result<(String, RecordKey)> {
-        let header = response.header("OData-EntityId").ok_or_else(|| {
-            DataverseError::UnexpectedResponse(format!(
-                "{} answered {} without OData-EntityId",
-                response.method(),
-                response.status()
-            ))
-        })?;
-        parse_entity_id(&self.inner.api_root, header)
+    /// The header naming the row a create or upsert wrote: `OData-EntityId`, or `Location`
+    /// (OData v4 requires it on a 201; `OData-EntityId` may be absent).
+    pub(crate) fn entity_id_header<'a>(&self, response: &'a HttpResponse) -> Option<&'a str> {
+        response
+            .header("OData-EntityId")
+            .or_else(|| response.header("Location"))
     }
+}
+
+/// The id of a row returned in a create's answer: its `@odata.id`, or its primary key column
+/// (`accountid` for `accounts`, `opportunityid` for `opportunities`).
+fn id_in_body(api_root: &Url, entity_set: &str, body: &[u8]) -> Result<Option<Uuid>> {
+    let Ok(Value::Object(row)) = serde_json::from_slice::<Value>(body) else {
+        return Ok(None);
+    };
+    if let Some(Value::String(id)) = row.get("@odata.id") {
+        return Ok(parse_entity_id(api_root, id)?.1.id());
+    }
+    let mut stems = vec![
+        entity_set
+            .strip_suffix('s')
+            .unwrap_or(entity_set)
+            .to_string(),
+    ];
+    if let Some(stem) = entity_set.strip_suffix("ies") {
+        stems.push(format!("{stem}y"));
+    }
+    if let Some(stem) = entity_set.strip_suffix("es") {
+        stems.push(stem.to_string());
+    }
+    Ok(stems.iter().find_map(|stem| {
+        row.get(&format!("{stem}id"))
+            .and_then(Value::as_str)
+            .and_then(|v| Uuid::parse_str(v).ok())
+    }))
 }
 
 fn with_select(path: &str, select: &[&str]) -> Result<String> {

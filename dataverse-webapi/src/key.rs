@@ -1,5 +1,7 @@
 //! How a row is addressed: by id or by alternate key; and reading `OData-EntityId`.
 
+use std::fmt;
+
 use url::Url;
 use uuid::Uuid;
 
@@ -7,7 +9,10 @@ use crate::error::{DataverseError, Result};
 use crate::query::{Literal, checked, encode};
 
 /// A row's address within its entity set.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// `Debug` shows the id, or only the column names of an alternate key: alternate keys are
+/// often personal data (an email address, an account number).
+#[derive(Clone, PartialEq)]
 pub enum RecordKey {
     /// The primary key.
     Id(Uuid),
@@ -51,15 +56,28 @@ impl RecordKey {
     }
 }
 
+impl fmt::Debug for RecordKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecordKey::Id(id) => f.debug_tuple("Id").field(id).finish(),
+            RecordKey::Alternate(pairs) => f
+                .debug_tuple("Alternate")
+                .field(&pairs.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>())
+                .finish(),
+        }
+    }
+}
+
 impl From<Uuid> for RecordKey {
     fn from(id: Uuid) -> Self {
         RecordKey::Id(id)
     }
 }
 
-/// Reads `OData-EntityId` (`https://org/api/data/v9.2/accounts(7eb6...)`, or with an
-/// alternate key after an upsert by key: `accounts(accountnumber='A1')`) into the entity set and
-/// key, refusing a URL outside the org.
+/// Reads `OData-EntityId` or `Location` (`https://org/api/data/v9.2/accounts(7eb6...)`, or
+/// with an alternate key after an upsert by key: `accounts(accountnumber='A1')`; a relative
+/// reference is resolved against `api_root`) into the entity set and key, refusing a URL
+/// outside the org.
 pub fn parse_entity_id(api_root: &Url, header: &str) -> Result<(String, RecordKey)> {
     let url = Url::parse(header.trim())
         .or_else(|_| api_root.join(header.trim()))
@@ -76,19 +94,23 @@ pub fn parse_entity_id(api_root: &Url, header: &str) -> Result<(String, RecordKe
     let last = percent_encoding::percent_decode_str(last)
         .decode_utf8_lossy()
         .into_owned();
+    // The messages leave the header out: a key can be personal data, and the header is the
+    // service's to fill.
     let (set, rest) = last.split_once('(').ok_or_else(|| {
-        DataverseError::UnexpectedResponse(format!("OData-EntityId `{last}` has no key"))
+        DataverseError::UnexpectedResponse("the row's URL (OData-EntityId) has no key".into())
     })?;
     let inner = rest.strip_suffix(')').ok_or_else(|| {
-        DataverseError::UnexpectedResponse(format!(
-            "OData-EntityId `{last}` has no closing parenthesis"
-        ))
+        DataverseError::UnexpectedResponse(
+            "the row's URL (OData-EntityId) has no closing parenthesis".into(),
+        )
     })?;
     if let Ok(id) = Uuid::parse_str(inner) {
         return Ok((set.to_string(), RecordKey::Id(id)));
     }
     let pairs = split_key_pairs(inner).ok_or_else(|| {
-        DataverseError::UnexpectedResponse(format!("OData-EntityId key `{inner}` cannot be read"))
+        DataverseError::UnexpectedResponse(
+            "the key in the row's URL (OData-EntityId) cannot be read".into(),
+        )
     })?;
     Ok((set.to_string(), RecordKey::Alternate(pairs)))
 }
@@ -124,7 +146,12 @@ fn split_key_pairs(inner: &str) -> Option<Vec<(String, Literal)>> {
             let literal = match (Uuid::parse_str(token), token.parse::<i64>()) {
                 (Ok(g), _) => Literal::Guid(g),
                 (_, Ok(n)) => Literal::Int(n),
-                _ => Literal::Decimal(token.to_string()),
+                _ => match token {
+                    "true" => Literal::Bool(true),
+                    "false" => Literal::Bool(false),
+                    "null" => Literal::Null,
+                    _ => Literal::Decimal(token.to_string()),
+                },
             };
             (literal, &after[end..])
         };

@@ -16,7 +16,7 @@ pub use batch::{
 };
 pub use bulk::{BulkFailure, BulkOptions, BulkOutcome, BulkReport};
 pub use client::{ClientOptions, DataverseClient, UpsertMode, UpsertOutcome, WhoAmI};
-pub use error::{DataverseError, Result, ServiceProtectionLimit};
+pub use error::{DataverseError, MESSAGE_LIMIT, Result, ServiceProtectionLimit};
 pub use key::{RecordKey, parse_entity_id};
 pub use limiter::{ConcurrencyLimiter, LimiterOptions, Permit};
 pub use options::{Impersonation, RequestOptions};

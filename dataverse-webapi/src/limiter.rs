@@ -85,7 +85,10 @@ impl fmt::Debug for Permit {
 impl Drop for Permit {
     fn drop(&mut self) {
         if let Some(inner) = self.inner.take() {
-            inner.lock().in_flight -= 1;
+            {
+                let mut state = inner.lock();
+                state.in_flight = state.in_flight.saturating_sub(1);
+            }
             inner.notify.notify_one();
         }
     }
@@ -118,10 +121,21 @@ impl Inner {
     }
 }
 
+/// Latencies are capped here before any arithmetic, so sums and products cannot overflow.
+const LATENCY_CAP: Duration = Duration::from_secs(3600);
+
 /// A running mean that follows recent values (weight 1/8 for the newest).
 fn mean(current: Option<Duration>, sample: Duration) -> Duration {
-    current.map_or(sample, |m| (m * 7 + sample) / 8)
+    let sample = sample.min(LATENCY_CAP);
+    current.map_or(sample, |m| (m.min(LATENCY_CAP) * 7 + sample) / 8)
 }
+
+/// The budgets pacing accepts, in seconds of execution per second: below (less than a
+/// hundredth of one request in flight) a message is taken as misread and ignored; above,
+/// the budget is capped (pacing would hardly ever wait anyway).
+const BUDGET_RANGE: (f64, f64) = (1e-2, 1e4);
+/// The longest wait between two paced starts.
+const MAX_PACE_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Keep this share of a budget the service named, so that sends stay just under it.
 const BUDGET_SHARE: f64 = 0.95;
@@ -133,11 +147,20 @@ impl State {
         let (Some(budget), Some(latency)) = (self.execution_budget, self.latency) else {
             return Duration::ZERO;
         };
-        let rate = BUDGET_SHARE * budget / latency.as_secs_f64().max(1e-3);
+        // Seconds between starts: latency ÷ (share × budget). Every input is clamped, and the
+        // conversion cannot panic: a NaN or out-of-range interval becomes the cap.
+        let budget = clamp_budget(budget);
+        let latency = latency.min(LATENCY_CAP).as_secs_f64().max(1e-3);
+        let interval = Duration::try_from_secs_f64(latency / (BUDGET_SHARE * budget))
+            .unwrap_or(MAX_PACE_INTERVAL)
+            .min(MAX_PACE_INTERVAL);
         let now = Instant::now();
         let start = self.next_start.map_or(now, |t| t.max(now));
-        self.next_start = Some(start + Duration::from_secs_f64(1.0 / rate));
-        start - now
+        // A start more than one interval ahead means the queue is long already: do not let
+        // it grow without bound.
+        let start = start.min(now + MAX_PACE_INTERVAL);
+        self.next_start = start.checked_add(interval).or(Some(start));
+        start.saturating_duration_since(now)
     }
 }
 
@@ -156,15 +179,26 @@ fn execution_budget(message: &str) -> Option<f64> {
     };
     let budget_ms = number_after("limit of ")?;
     let window_s = number_after("time window of ")?;
-    (budget_ms > 0.0 && window_s > 0.0).then(|| budget_ms / 1000.0 / window_s)
+    let budget = budget_ms / 1000.0 / window_s;
+    (budget_ms.is_finite() && window_s.is_finite() && budget >= BUDGET_RANGE.0)
+        .then(|| clamp_budget(budget))
+}
+
+/// A finite budget in [`BUDGET_RANGE`] (NaN becomes the lower end).
+fn clamp_budget(budget: f64) -> f64 {
+    if budget.is_nan() {
+        return BUDGET_RANGE.0;
+    }
+    budget.clamp(BUDGET_RANGE.0, BUDGET_RANGE.1)
 }
 
 impl ConcurrencyLimiter {
-    /// A limiter with these settings.
-    pub fn new(options: LimiterOptions) -> Self {
-        let initial = options
-            .initial
-            .clamp(options.min.max(1), options.max.max(1)) as f64;
+    /// A limiter with these settings. `min` is at least 1 and `max` at least `min`; `initial`
+    /// is clamped between them.
+    pub fn new(mut options: LimiterOptions) -> Self {
+        options.min = options.min.max(1);
+        options.max = options.max.max(options.min);
+        let initial = options.initial.clamp(options.min, options.max) as f64;
         ConcurrencyLimiter {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
@@ -205,13 +239,17 @@ impl ConcurrencyLimiter {
             let wait = {
                 let mut state = self.inner.lock();
                 if (state.in_flight as f64) < state.limit.floor().max(1.0) {
+                    // The delay first: the slot is only taken once nothing can fail.
+                    let wait = state.pace_delay();
                     state.in_flight += 1;
-                    Some(state.pace_delay())
+                    Some(wait)
                 } else {
                     None
                 }
             };
             if let Some(wait) = wait {
+                // From here the permit owns the slot: it is given back however this future
+                // ends (dropped while waiting, or a panic unwinding through it).
                 let permit = Permit {
                     inner: Some(Arc::clone(&self.inner)),
                 };
@@ -294,7 +332,9 @@ impl AttemptObserver for LimiterObserver {
                     .best_latency
                     .map_or(outcome.latency, |b| b.min(outcome.latency));
                 state.best_latency = Some(best);
-                if outcome.latency > LATENCY_FLOOR && outcome.latency > best * LATENCY_FACTOR {
+                if outcome.latency > LATENCY_FLOOR
+                    && outcome.latency > best.saturating_mul(LATENCY_FACTOR)
+                {
                     inner.decrease(&mut state, 0.9);
                 } else {
                     state.limit = (state.limit + 1.0 / state.limit).min(options.max as f64);

@@ -2,6 +2,7 @@
 //! one page; resume from a saved link; stop on a repeated link.
 
 use std::collections::HashSet;
+use std::fmt;
 
 use futures::{Stream, StreamExt, TryStreamExt, stream};
 use serde::Deserialize;
@@ -17,7 +18,10 @@ use crate::record::Record;
 use dynamics_http::{Method, redacted_url};
 
 /// One page of rows.
-#[derive(Debug, Clone, Default, Deserialize)]
+///
+/// `Debug` shows the row count and the links without their query: the rows hold personal
+/// data, and a next link or paging cookie carries the filter's values.
+#[derive(Clone, Default, Deserialize)]
 #[non_exhaustive]
 pub struct Page {
     /// The rows.
@@ -43,6 +47,27 @@ pub struct Page {
     pub total_record_count: Option<i64>,
 }
 
+impl fmt::Debug for Page {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let link = |l: &Option<String>| {
+            l.as_deref()
+                .map(|l| l.split(['?', '#']).next().unwrap_or_default().to_string())
+        };
+        f.debug_struct("Page")
+            .field("rows", &self.value.len())
+            .field("next_link", &link(&self.next_link))
+            .field("count", &self.count)
+            .field("delta_link", &link(&self.delta_link))
+            .field(
+                "fetchxml_paging_cookie",
+                &self.fetchxml_paging_cookie.as_ref().map(|_| ".."),
+            )
+            .field("more_records", &self.more_records)
+            .field("total_record_count", &self.total_record_count)
+            .finish()
+    }
+}
+
 struct PagingState {
     client: DataverseClient,
     next: Option<Url>,
@@ -64,14 +89,18 @@ impl DataverseClient {
     }
 
     /// Resumes paging from a saved `@odata.nextLink`; pass the same page size and annotations
-    /// as the original query (Dataverse asks for the same `Prefer` on every page).
+    /// as the original query (Dataverse asks for the same `Prefer` on every page). A relative
+    /// link (`accounts?$skiptoken=...`, `/api/data/v9.2/accounts?...`) is resolved against the
+    /// API root; a link to another origin is refused, so the token never leaves the org.
     pub fn pages_from_link(
         &self,
         next_link: &str,
         max_page_size: Option<u32>,
         annotations: Option<&str>,
     ) -> impl Stream<Item = Result<Page>> + Send + 'static {
-        let start = Url::parse(next_link)
+        let start = self
+            .api_root()
+            .join(next_link.trim())
             .map_err(|_| {
                 DataverseError::invalid("next link", "pass the @odata.nextLink exactly as received")
             })
@@ -117,7 +146,8 @@ impl DataverseClient {
         query: &FetchXml,
     ) -> impl Stream<Item = Result<Page>> + Send + 'static {
         let client = self.clone();
-        stream::try_unfold(Some(query.clone()), move |next| {
+        let start = (Some(query.clone()), HashSet::<String>::new());
+        stream::try_unfold(start, move |(next, mut cookies)| {
             let client = client.clone();
             async move {
                 let Some(query) = next else { return Ok(None) };
@@ -127,10 +157,17 @@ impl DataverseClient {
                     .header("Prefer", "odata.include-annotations=\"Microsoft.Dynamics.CRM.fetchxmlpagingcookie,Microsoft.Dynamics.CRM.morerecords\"");
                 let page: Page = client.send(request).await?.json()?;
                 let following = match (&page.more_records, &page.fetchxml_paging_cookie) {
-                    (Some(true), Some(cookie)) => Some(query.next_page(cookie)?),
+                    (Some(true), Some(cookie)) => {
+                        if !cookies.insert(cookie.clone()) {
+                            return Err(DataverseError::FetchXmlPaging {
+                                reason: "the service sent the same paging cookie twice".into(),
+                            });
+                        }
+                        Some(query.next_page(cookie)?)
+                    }
                     _ => None,
                 };
-                Ok(Some((page, following)))
+                Ok(Some((page, (following, cookies))))
             }
         })
     }
@@ -152,19 +189,22 @@ fn page_stream(state: PagingState) -> impl Stream<Item = Result<Page>> + Send + 
         let Some(url) = state.next.take() else {
             return Ok(None);
         };
-        let mut request = state
-            .client
-            .request(Method::Get, url, &RequestOptions::default());
+        let mut request =
+            state
+                .client
+                .request(Method::Get, url.clone(), &RequestOptions::default());
         if let Some(prefer) = &state.prefer {
             request = request.header("Prefer", prefer.clone());
         }
         let page: Page = state.client.send(request).await?.json()?;
         if let Some(link) = &page.next_link {
-            let next = Url::parse(link).map_err(|_| {
-                DataverseError::UnexpectedResponse("@odata.nextLink is not a URL".into())
+            // OData: a relative link is relative to the request URL (RFC 3986 section 5).
+            let next = url.join(link.trim()).map_err(|_| {
+                DataverseError::UnexpectedResponse("@odata.nextLink is not a URL reference".into())
             })?;
+            // Never follow (and so never send the token) outside the org.
             state.client.check_same_org(&next)?;
-            if state.seen.insert(link.clone()) {
+            if state.seen.insert(next.as_str().to_string()) {
                 state.next = Some(next);
             } else {
                 state.looped = Some(DataverseError::PagingLoop {

@@ -16,7 +16,7 @@ use crate::error::{DataverseError, Result};
 use crate::key::{RecordKey, parse_entity_id};
 use crate::query::checked;
 use crate::record::field_only;
-use multipart::{PartItem, PartRequest, read_batch, write_batch};
+use multipart::{PartItem, PartRequest, check_header, check_part, read_batch, write_batch};
 
 /// The most requests Dataverse accepts in one batch.
 pub const MAX_BATCH_REQUESTS: usize = 1000;
@@ -107,14 +107,19 @@ impl BatchRequest {
         Ok(Self::delete(&row_path(entity_set, &key.into())?))
     }
 
-    /// Adds a header to this operation.
+    /// Adds a header to this operation. The name must be an RFC 7230 token and the value
+    /// free of line breaks and other control characters (tab allowed); a batch holding an
+    /// operation that breaks this fails with [`DataverseError::InvalidInput`] before
+    /// anything is sent.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_string(), value.to_string()));
         self
     }
 
     /// Names this operation so later operations in the same change set can refer to the row it
-    /// creates as `$id`.
+    /// creates as `$id`. The id must be an RFC 7230 token (letters, digits and
+    /// ``!#$%&'*+-.^_`|~``); otherwise running the batch fails with
+    /// [`DataverseError::InvalidInput`].
     pub fn content_id(mut self, id: impl fmt::Display) -> Self {
         self.content_id = Some(id.to_string());
         self
@@ -123,6 +128,34 @@ impl BatchRequest {
     /// The method.
     pub fn method(&self) -> Method {
         self.method
+    }
+}
+
+impl BatchRequest {
+    /// Checks what this operation writes into the multipart framing (headers, Content-ID,
+    /// path), before anything is sent. Cheap byte scans, no allocation.
+    pub(crate) fn check(&self) -> Result<()> {
+        let reference = self.path.starts_with('$') && !self.path.starts_with("$batch");
+        if self.path.bytes().any(|b| b.is_ascii_control())
+            || (reference && !multipart::is_request_target(&self.path))
+        {
+            return Err(DataverseError::invalid(
+                "batch operation path",
+                "it must not contain line breaks or other control characters (nor spaces in a $n reference)",
+            ));
+        }
+        if let Some(id) = &self.content_id
+            && !multipart::is_token(id)
+        {
+            return Err(DataverseError::invalid(
+                "batch Content-ID",
+                "use letters, digits and !#$%&'*+-.^_`|~ only (no spaces or line breaks)",
+            ));
+        }
+        for (name, value) in &self.headers {
+            check_header(name, value)?;
+        }
+        Ok(())
     }
 }
 
@@ -135,7 +168,11 @@ impl fmt::Debug for BatchRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BatchRequest")
             .field("method", &self.method)
-            .field("path", &self.path.split('?').next().unwrap_or_default())
+            // Up to the key or query: alternate keys and filters carry values.
+            .field(
+                "path",
+                &self.path.split(['?', '(']).next().unwrap_or_default(),
+            )
             .field("content_id", &self.content_id)
             .field("body_len", &self.body.as_ref().map(Vec::len))
             .finish()
@@ -319,6 +356,13 @@ impl DataverseClient {
         options: &BatchOptions,
     ) -> Result<BatchResult> {
         let limit = options.max_requests_per_batch.clamp(1, MAX_BATCH_REQUESTS);
+        // Every operation is checked before the first request goes out.
+        for item in &batch.items {
+            match item {
+                BatchItem::Single(r) => r.check()?,
+                BatchItem::ChangeSet(rs) => rs.iter().try_for_each(BatchRequest::check)?,
+            }
+        }
         let chunks = split(&batch.items, limit)?;
         let mut result = BatchResult {
             responses: Vec::with_capacity(batch.len()),
@@ -357,12 +401,11 @@ impl DataverseClient {
             })
             .collect();
         let (body, content_type) = write_batch(&parts?, &Uuid::new_v4().to_string());
-        let mut request = self
-            .request(
-                Method::Post,
-                self.url("$batch")?,
-                &crate::RequestOptions::default(),
-            )
+        // The answer is multipart, not JSON: ask for it (OData v4 section 11.7).
+        let mut request = dynamics_http::HttpRequest::new(Method::Post, self.url("$batch")?)
+            .header("Accept", "multipart/mixed")
+            .header("OData-MaxVersion", "4.0")
+            .header("OData-Version", "4.0")
             .body(body, &content_type);
         if continue_on_error {
             request = request.header("Prefer", "odata.continue-on-error");
@@ -397,6 +440,7 @@ impl DataverseClient {
     }
 
     fn part(&self, request: &BatchRequest) -> Result<PartRequest> {
+        request.check()?;
         let target = if request.path.starts_with('$') && !request.path.starts_with("$batch") {
             request.path.clone()
         } else {
@@ -409,13 +453,15 @@ impl DataverseClient {
             }
             target
         };
-        Ok(PartRequest {
+        let part = PartRequest {
             method: request.method.as_str(),
             target,
             headers: request.headers.clone(),
             body: request.body.clone(),
             content_id: request.content_id.clone(),
-        })
+        };
+        check_part(&part)?;
+        Ok(part)
     }
 
     /// Sends one batch operation as a plain request (for batches of one), answering in the same
@@ -427,6 +473,7 @@ impl DataverseClient {
                 "a Content-ID reference only works inside a change set",
             ));
         }
+        request.check()?;
         let mut http = self.request(
             request.method,
             self.url(&request.path)?,
@@ -449,9 +496,13 @@ impl DataverseClient {
         })
     }
 
-    /// The id of the row a batch operation created (from its `OData-EntityId`).
+    /// The id of the row a batch operation created or upserted: from its `OData-EntityId`,
+    /// or from `Location` (which OData v4 requires on a 201 and some services send alone).
     pub fn batch_entity_id(&self, response: &BatchResponse) -> Result<Option<Uuid>> {
-        match response.header("odata-entityid") {
+        match response
+            .header("odata-entityid")
+            .or_else(|| response.header("location"))
+        {
             Some(h) => Ok(parse_entity_id(self.api_root(), h)?.1.id()),
             None => Ok(None),
         }

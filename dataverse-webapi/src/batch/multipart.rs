@@ -23,6 +23,68 @@ pub(crate) enum PartItem {
     ChangeSet(Vec<PartRequest>),
 }
 
+/// RFC 7230 `tchar`: the characters of a header name (and of our `Content-ID`s).
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// A header name is an RFC 7230 token: one or more `tchar`.
+pub(crate) fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(is_tchar)
+}
+
+/// A header value holds no control characters but horizontal tab: no CR or LF that could
+/// end the line and start another header, no NUL, no DEL.
+pub(crate) fn is_header_value(s: &str) -> bool {
+    s.bytes().all(|b| b == b'\t' || !b.is_ascii_control())
+}
+
+/// A request target: no whitespace and no control characters, so it stays one request line.
+pub(crate) fn is_request_target(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| !(b.is_ascii_control() || b == b' '))
+}
+
+/// Checks everything a part writes into the multipart framing, so that no value can end a
+/// line and add a header or a request of its own. The errors name the argument, never the
+/// value (header values may be secrets).
+pub(crate) fn check_part(request: &PartRequest) -> Result<()> {
+    if !is_request_target(&request.target) {
+        return Err(DataverseError::invalid(
+            "batch operation path",
+            "it must not contain spaces, line breaks or other control characters; percent-encode them",
+        ));
+    }
+    if let Some(id) = &request.content_id
+        && !is_token(id)
+    {
+        return Err(DataverseError::invalid(
+            "batch Content-ID",
+            "use letters, digits and !#$%&'*+-.^_`|~ only (no spaces or line breaks)",
+        ));
+    }
+    for (name, value) in &request.headers {
+        check_header(name, value)?;
+    }
+    Ok(())
+}
+
+/// One header of a batch operation.
+pub(crate) fn check_header(name: &str, value: &str) -> Result<()> {
+    if !is_token(name) {
+        return Err(DataverseError::invalid(
+            "batch header name",
+            "use an RFC 7230 token: letters, digits and !#$%&'*+-.^_`|~, no spaces, colons or line breaks",
+        ));
+    }
+    if !is_header_value(value) {
+        return Err(DataverseError::invalid(
+            format!("value of batch header `{name}`"),
+            "it must not contain line breaks, NUL or other control characters (tab is allowed)",
+        ));
+    }
+    Ok(())
+}
+
 /// Writes the body; returns it with its `Content-Type` header value.
 pub(crate) fn write_batch(items: &[PartItem], batch_id: &str) -> (Vec<u8>, String) {
     let boundary = format!("batch_{batch_id}");
@@ -293,5 +355,166 @@ mod tests {
         assert!(read_batch("multipart/mixed; boundary=x", b"nothing").is_err());
         assert!(read_batch("multipart/mixed; boundary=x", b"--x\n\nnot http\n--x--").is_err());
         assert!(read_batch("multipart/mixed; boundary=x", b"--x\n\nHTTP/1.1 200 OK\n\n").is_err());
+    }
+
+    #[test]
+    fn parts_that_could_add_lines_are_refused() {
+        let ok = request("GET", "/api/data/v9.2/accounts", None, Some("a-1.x"));
+        assert!(check_part(&ok).is_ok());
+        let mut tab = ok.clone();
+        tab.headers.push(("X-Note".into(), "a\tb é".into()));
+        assert!(check_part(&tab).is_ok());
+        let bad_values = [
+            "a\r\nMSCRMCallerID: x",
+            "a\nb",
+            "a\rb",
+            "a\0b",
+            "a\u{7f}b",
+            "a\u{1b}b",
+        ];
+        for value in bad_values {
+            let mut r = ok.clone();
+            r.headers.push(("Prefer".into(), value.into()));
+            let err = check_part(&r).expect_err(value).to_string();
+            assert!(err.contains("Prefer"), "{err}");
+            assert!(!err.contains(value), "{err}");
+        }
+        for name in ["", "A B", "A:B", "A\r\nB", "A\u{0}", "é", "(x)"] {
+            let mut r = ok.clone();
+            r.headers.push((name.into(), "v".into()));
+            assert!(check_part(&r).is_err(), "{name:?}");
+        }
+        for id in ["", "1 2", "1\r\nX: y", "1/2", "\u{0}"] {
+            let mut r = ok.clone();
+            r.content_id = Some(id.into());
+            assert!(check_part(&r).is_err(), "{id:?}");
+        }
+        for target in ["", "$1 HTTP/1.1", "a\tb", "a\nb", "/x\u{0}"] {
+            let mut r = ok.clone();
+            r.target = target.into();
+            assert!(check_part(&r).is_err(), "{target:?}");
+        }
+    }
+
+    use proptest::prelude::*;
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: 128,
+            ..ProptestConfig::default()
+        }
+    }
+
+    /// A part answer as the service would write it.
+    #[derive(Debug, Clone)]
+    struct Answer {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+        content_id: Option<String>,
+    }
+
+    fn answer() -> impl Strategy<Value = Answer> {
+        (
+            100u16..600,
+            proptest::collection::vec(("[a-z][a-z0-9-]{0,12}", "[!-~]([ -~]{0,20}[!-~])?"), 0..4),
+            "([a-zA-Z0-9{}\":, ]{1,30}(\r\n[a-zA-Z0-9{}\":, ]{1,30})?)?",
+            proptest::option::of("[A-Za-z0-9]{1,6}"),
+        )
+            .prop_map(|(status, headers, body, content_id)| Answer {
+                status,
+                headers: headers
+                    .into_iter()
+                    .filter(|(k, _)| k != "content-type" && k != "content-id")
+                    .collect(),
+                body: body.trim().to_string(),
+                content_id,
+            })
+    }
+
+    fn write_answer(out: &mut String, a: &Answer, nl: &str) {
+        out.push_str(&format!(
+            "Content-Type: application/http{nl}Content-Transfer-Encoding: binary{nl}"
+        ));
+        if let Some(id) = &a.content_id {
+            out.push_str(&format!("Content-ID: {id}{nl}"));
+        }
+        out.push_str(&format!("{nl}HTTP/1.1 {} Whatever{nl}", a.status));
+        for (k, v) in &a.headers {
+            out.push_str(&format!("{k}: {v}{nl}"));
+        }
+        out.push_str(nl);
+        out.push_str(&a.body.replace("\r\n", nl));
+        out.push_str(nl);
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn arbitrary_batch_answers_never_panic(
+            content_type in ".{0,40}",
+            boundary in "[a-z_-]{0,8}",
+            body in proptest::collection::vec(any::<u8>(), 0..400),
+            text in "(--[a-z_]{0,4}|\r?\n|HTTP/1.1 [0-9]{1,4} x|Content-Type: multipart/mixed; boundary=[a-z_]{0,3}|[a-z: ]{0,6})*",
+        ) {
+            let _ = read_batch(&content_type, &body);
+            let typed = format!("multipart/mixed; boundary={boundary}");
+            let _ = read_batch(&typed, &body);
+            let _ = read_batch(&typed, text.as_bytes());
+            let _ = read_batch(&format!("multipart/mixed;boundary=\"{boundary}\""), text.as_bytes());
+        }
+
+        #[test]
+        fn generated_batch_answers_round_trip(
+            items in proptest::collection::vec(
+                prop_oneof![
+                    answer().prop_map(|a| vec![a]),
+                    proptest::collection::vec(answer(), 1..4),
+                ],
+                1..5,
+            ),
+            crlf in any::<bool>(),
+            boundary in "[A-Za-z0-9_]{1,20}",
+        ) {
+            let nl = if crlf { "\r\n" } else { "\n" };
+            let batch = format!("batchresponse_{boundary}");
+            let mut out = String::new();
+            let mut expected = Vec::new();
+            let mut change_sets = 0;
+            for (i, item) in items.iter().enumerate() {
+                out.push_str(&format!("--{batch}{nl}"));
+                if item.len() == 1 {
+                    write_answer(&mut out, &item[0], nl);
+                    expected.push((item[0].clone(), None));
+                } else {
+                    let cs = format!("changesetresponse_{boundary}_{i}");
+                    out.push_str(&format!("Content-Type: multipart/mixed; boundary={cs}{nl}{nl}"));
+                    for a in item {
+                        out.push_str(&format!("--{cs}{nl}"));
+                        write_answer(&mut out, a, nl);
+                        expected.push((a.clone(), Some(change_sets)));
+                    }
+                    out.push_str(&format!("--{cs}--{nl}"));
+                    change_sets += 1;
+                }
+            }
+            out.push_str(&format!("--{batch}--{nl}"));
+            let parts = read_batch(&format!("multipart/mixed; boundary={batch}"), out.as_bytes())
+                .map_err(|e| TestCaseError::fail(format!("{e}\n{out}")))?;
+            prop_assert_eq!(parts.len(), expected.len());
+            for (part, (a, change_set)) in parts.iter().zip(&expected) {
+                prop_assert_eq!(part.status, a.status);
+                prop_assert_eq!(&part.content_id, &a.content_id);
+                prop_assert_eq!(part.change_set, *change_set);
+                let headers: Vec<(String, String)> = a
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.trim().to_string()))
+                    .collect();
+                prop_assert_eq!(&part.headers, &headers);
+                prop_assert_eq!(String::from_utf8_lossy(&part.body), a.body.replace("\r\n", nl));
+            }
+        }
     }
 }

@@ -83,10 +83,22 @@ impl Filter {
         Self::function("endswith", column, text)
     }
 
-    /// A filter written by hand, used as it is. Nothing is checked: never build one from
-    /// untrusted input.
+    /// A filter written by hand, used as it is. Its values are not checked: never build one
+    /// from untrusted input. Combined with [`Filter::and`], [`Filter::or`] or [`Filter::not`]
+    /// it is kept in parentheses, so `raw("a eq 1 or b eq 2").and(x)` means
+    /// `(a eq 1 or b eq 2) and x`; for that its parentheses and quotes must balance (checked
+    /// when the filter is written).
     pub fn raw(expression: impl Into<String>) -> Filter {
-        Filter(Ok(expression.into()))
+        let expression = expression.into();
+        if expression.trim().is_empty() || !balanced(&expression) {
+            return Filter(Err(
+                "a raw filter must be non-empty, with balanced parentheses and single quotes"
+                    .into(),
+            ));
+        }
+        // Parenthesized, it is one operand whatever operators it holds; `to_odata` drops the
+        // outer pair when it stands alone.
+        Filter(Ok(format!("({expression})")))
     }
 
     fn combine(self, op: &str, other: Filter) -> Filter {
@@ -148,6 +160,25 @@ impl Filter {
     }
 }
 
+/// `true` when every `(` outside string literals closes, none closes early, and every string
+/// literal ends (a doubled `''` inside one is an escaped quote).
+fn balanced(s: &str) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    for c in s.chars() {
+        match c {
+            '\'' => in_string = !in_string,
+            '(' if !in_string => depth += 1,
+            ')' if !in_string => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            _ => {}
+        }
+    }
+    depth == 0 && !in_string
+}
+
 fn strip_outer_parens(s: &str) -> &str {
     if !(s.starts_with('(') && s.ends_with(')')) {
         return s;
@@ -155,14 +186,13 @@ fn strip_outer_parens(s: &str) -> &str {
     // Only strip if the first '(' closes at the very end (outside string literals).
     let mut depth = 0i32;
     let mut in_string = false;
-    let chars: Vec<char> = s.chars().collect();
-    for (i, c) in chars.iter().enumerate() {
+    for (i, c) in s.char_indices() {
         match c {
             '\'' => in_string = !in_string,
             '(' if !in_string => depth += 1,
             ')' if !in_string => {
                 depth -= 1;
-                if depth == 0 && i != chars.len() - 1 {
+                if depth == 0 && i != s.len() - 1 {
                     return s;
                 }
             }

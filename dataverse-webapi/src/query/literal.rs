@@ -9,7 +9,9 @@ use uuid::Uuid;
 use crate::error::{DataverseError, Result};
 
 /// A value in a filter, a key or a function parameter.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// `Debug` shows the kind of value only (`String(..)`): values are often personal data.
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Literal {
     /// `null`
@@ -101,6 +103,22 @@ impl Literal {
                 );
                 s
             }
+        })
+    }
+}
+
+impl std::fmt::Debug for Literal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Literal::Null => "Null",
+            Literal::Bool(_) => "Bool(..)",
+            Literal::Int(_) => "Int(..)",
+            Literal::Float(_) => "Float(..)",
+            Literal::Decimal(_) => "Decimal(..)",
+            Literal::String(_) => "String(..)",
+            Literal::Guid(_) => "Guid(..)",
+            Literal::DateTime(_) => "DateTime(..)",
+            Literal::Date(_) => "Date(..)",
         })
     }
 }

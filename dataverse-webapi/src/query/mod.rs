@@ -110,7 +110,9 @@ impl Expand {
 /// );
 /// assert_eq!(q.prefer().as_deref(), Some("odata.maxpagesize=500"));
 /// ```
-#[derive(Debug, Clone, Default)]
+///
+/// `Debug` shows the shape of the query, never the values in its filter or `$apply`.
+#[derive(Clone, Default)]
 pub struct Query {
     entity_set: String,
     select: Vec<String>,
@@ -122,6 +124,23 @@ pub struct Query {
     max_page_size: Option<u32>,
     annotations: Option<String>,
     apply: Option<String>,
+}
+
+impl std::fmt::Debug for Query {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Query")
+            .field("entity_set", &self.entity_set)
+            .field("select", &self.select)
+            .field("filter", &self.filter)
+            .field("order_by", &self.order_by)
+            .field("top", &self.top)
+            .field("expand", &self.expand)
+            .field("count", &self.count)
+            .field("max_page_size", &self.max_page_size)
+            .field("annotations", &self.annotations)
+            .field("apply", &self.apply.as_ref().map(|_| ".."))
+            .finish()
+    }
 }
 
 impl Query {
