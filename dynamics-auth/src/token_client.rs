@@ -6,8 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use azure_core::credentials::{AccessToken, Secret};
-use serde::Deserialize;
+use azure_core::credentials::Secret;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 use tracing::Instrument as _;
@@ -17,6 +16,7 @@ use crate::certificate::ClientCertificate;
 use crate::clock::Clock;
 use crate::error::{EntraError, EntraErrorKind};
 use crate::options::EndpointVersion;
+pub(crate) use crate::token_response::TokenResponse;
 use crate::{AuthError, Authority, CredentialOptions, scopes};
 
 /// Longest wait between retries, whatever `Retry-After` says.
@@ -119,49 +119,6 @@ pub(crate) fn validate_client_id(client_id: &str) -> Result<String, AuthError> {
                 "use the Application (client) ID GUID from the app registration's Overview page",
             )
         })
-}
-
-/// A successful token answer, v1 or v2.
-#[derive(Deserialize)]
-pub(crate) struct TokenResponse {
-    pub(crate) access_token: Secret,
-    #[serde(default, deserialize_with = "number_or_string")]
-    expires_in: Option<i64>,
-    /// v1 only: absolute expiry in epoch seconds.
-    #[serde(default, deserialize_with = "number_or_string")]
-    expires_on: Option<i64>,
-    pub(crate) refresh_token: Option<Secret>,
-}
-
-impl TokenResponse {
-    pub(crate) fn access_token(&self, now: OffsetDateTime) -> AccessToken {
-        let expires_on = match (self.expires_on, self.expires_in) {
-            (Some(on), _) => OffsetDateTime::from_unix_timestamp(on).unwrap_or(now),
-            (None, Some(secs)) => now + Duration::from_secs(secs.max(0) as u64),
-            // No lifetime at all: assume the shortest Entra issues, so it is refreshed soon.
-            (None, None) => now + Duration::from_secs(300),
-        };
-        AccessToken::new(self.access_token.clone(), expires_on)
-    }
-}
-
-/// `expires_in` is a number in v2 answers and a string in v1 answers: take both.
-fn number_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum NumOrStr {
-        Num(i64),
-        Str(String),
-    }
-    match Option::<NumOrStr>::deserialize(d)? {
-        None => Ok(None),
-        Some(NumOrStr::Num(n)) => Ok(Some(n)),
-        Some(NumOrStr::Str(s)) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom("expected a number of seconds")),
-    }
 }
 
 /// Builds the endpoint and form for a token request. IO-free, so it unit-tests.
@@ -432,29 +389,6 @@ mod tests {
         assert_eq!(url.path(), "/contoso.onmicrosoft.com/oauth2/token");
         assert_eq!(form.get("resource"), Some("https://x.crm.dynamics.com"));
         assert_eq!(form.get("scope"), None);
-    }
-
-    #[test]
-    fn expires_in_may_be_a_number_or_a_string() {
-        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).expect("time");
-        for body in [
-            r#"{"access_token":"a","expires_in":3599,"token_type":"Bearer"}"#,
-            r#"{"access_token":"a","expires_in":"3599","token_type":"Bearer"}"#,
-        ] {
-            let r: TokenResponse = serde_json::from_str(body).expect(body);
-            assert_eq!(
-                r.access_token(now).expires_on.unix_timestamp(),
-                1_700_003_599
-            );
-        }
-        let v1: TokenResponse = serde_json::from_str(
-            r#"{"access_token":"a","expires_in":"3599","expires_on":"1700001000","resource":"https://x/"}"#,
-        )
-        .expect("v1");
-        assert_eq!(
-            v1.access_token(now).expires_on.unix_timestamp(),
-            1_700_001_000
-        );
     }
 
     #[test]
