@@ -85,6 +85,18 @@ pub enum AuthError {
     #[error("no refresh token: {0}")]
     MissingRefreshToken(String),
 
+    /// The credential behind a [`TokenCache`](crate::TokenCache) panicked, or its refresh task
+    /// was dropped (the runtime shutting down), before it produced a token. The cache stays
+    /// usable: the next call asks the credential again.
+    #[error(
+        "the token refresh was aborted ({}); the next call asks the credential again",
+        if *panicked { "the credential panicked" } else { "its task was cancelled" }
+    )]
+    RefreshAborted {
+        /// `true` when the credential panicked, `false` when the task was cancelled.
+        panicked: bool,
+    },
+
     /// A `WWW-Authenticate` header could not be read as a Bearer challenge.
     #[error("cannot read the WWW-Authenticate challenge: {0}")]
     Challenge(String),
@@ -121,7 +133,7 @@ impl AuthError {
     /// `true` when trying again later may succeed (network trouble, service busy).
     pub fn is_retryable(&self) -> bool {
         match self {
-            AuthError::Transport { .. } => true,
+            AuthError::Transport { .. } | AuthError::RefreshAborted { .. } => true,
             AuthError::UnexpectedResponse { status, .. } => {
                 matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
             }

@@ -237,9 +237,8 @@ mod tests {
             any::<i64>().prop_map(|i| Value::from(i.to_string())),
             any::<f64>().prop_map(|f| Value::from(f.to_string())),
             "[-+0-9eE.:TZ ]{0,24}".prop_map(Value::from),
-            (-99_999i32..=99_999, 1u8..=12, 1u8..=28).prop_map(|(y, m, d)| {
-                Value::from(format!("{y:+05}-{m:02}-{d:02}T00:00:00Z"))
-            }),
+            (-99_999i32..=99_999, 1u8..=12, 1u8..=28)
+                .prop_map(|(y, m, d)| { Value::from(format!("{y:+05}-{m:02}-{d:02}T00:00:00Z")) }),
         ];
         leaf.prop_recursive(2, 8, 3, |inner| {
             prop_oneof![

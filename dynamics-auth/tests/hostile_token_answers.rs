@@ -119,8 +119,7 @@ async fn a_device_code_with_absurd_timings_is_clamped_and_still_signs_in() {
     Mock::given(method("POST"))
         .and(body_string_contains("device_code=dc"))
         .respond_with(
-            ResponseTemplate::new(400)
-                .set_body_json(serde_json::json!({"error": "slow_down"})),
+            ResponseTemplate::new(400).set_body_json(serde_json::json!({"error": "slow_down"})),
         )
         .up_to_n_times(1)
         .mount(&server)
@@ -144,12 +143,19 @@ async fn a_device_code_with_absurd_timings_is_clamped_and_still_signs_in() {
     )
     .expect("credential");
     let token = credential
-        .get_token(&["https://contoso.crm.dynamics.com/user_impersonation"], None)
+        .get_token(
+            &["https://contoso.crm.dynamics.com/user_impersonation"],
+            None,
+        )
         .await
         .expect("token");
     assert_eq!(token.token.secret(), "device-token");
     let shown = shown.lock().expect("lock");
-    assert_eq!(shown[0].expires_in, Duration::from_secs(3600), "capped at an hour");
+    assert_eq!(
+        shown[0].expires_in,
+        Duration::from_secs(3600),
+        "capped at an hour"
+    );
     // The interval is capped at a minute, and `slow_down` does not push it past that.
     assert_eq!(
         clock.sleeps(),
@@ -186,7 +192,10 @@ async fn a_device_code_with_a_negative_lifetime_expires_instead_of_polling_forev
     )
     .expect("credential");
     let err = credential
-        .get_token(&["https://contoso.crm.dynamics.com/user_impersonation"], None)
+        .get_token(
+            &["https://contoso.crm.dynamics.com/user_impersonation"],
+            None,
+        )
         .await
         .expect_err("already expired");
     assert!(

@@ -117,13 +117,8 @@ impl DeviceCodeCredential {
         };
         tracing::info!(verification_uri = %info.verification_uri, "device code sign-in started");
         (inner.prompt)(&info);
-        self.poll(
-            &start.device_code,
-            &all_scopes,
-            lifetime,
-            interval,
-        )
-        .await
+        self.poll(&start.device_code, &all_scopes, lifetime, interval)
+            .await
     }
 
     async fn poll(
