@@ -24,6 +24,38 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(10);
 const FIRST_RETRY_DELAY: Duration = Duration::from_millis(500);
 /// How much of an unexpected error body goes into the error.
 const BODY_EXCERPT_CHARS: usize = 300;
+/// Largest answer read from a token endpoint; real ones are a few kilobytes.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Form fields whose values are secrets, to be scrubbed from anything the server echoes back.
+const SECRET_FIELDS: [&str; 7] = [
+    "client_secret",
+    "client_assertion",
+    "password",
+    "refresh_token",
+    "code",
+    "code_verifier",
+    "device_code",
+];
+
+/// Whether a token request may be sent again once it may have reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Replay {
+    /// Repeating it is harmless (client credentials, password, refresh token, device code
+    /// polling, which is polling by design).
+    Safe,
+    /// It carries a single-use grant (an authorization code): it is retried only when it
+    /// certainly never left (a connect error).
+    SingleUse,
+}
+
+impl Replay {
+    fn of_grant(grant_type: &str) -> Self {
+        match grant_type {
+            "authorization_code" => Replay::SingleUse,
+            _ => Replay::Safe,
+        }
+    }
+}
 
 /// How the app proves who it is at the token endpoint.
 #[derive(Clone)]
@@ -63,6 +95,15 @@ impl Form {
             .iter()
             .find(|(k, _)| *k == key)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The values of the secret fields, to scrub from errors.
+    fn secret_values(&self) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| SECRET_FIELDS.contains(k))
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     fn grant_type(&self) -> &str {
@@ -204,6 +245,7 @@ impl TokenClient {
         scopes: &[&str],
     ) -> Result<TokenResponse, AuthError> {
         let grant_type = grant.grant_type().to_string();
+        let replay = Replay::of_grant(&grant_type);
         let (url, form) = token_request(
             app,
             self.options.endpoint_version,
@@ -217,7 +259,7 @@ impl TokenClient {
             endpoint = %url,
             client_id = %app.client_id,
         );
-        self.post_form(&url, &form)
+        self.post_form_with(&url, &form, replay)
             .instrument(span)
             .await
             .map_err(|e| with_consent_url(e, app))
@@ -229,11 +271,34 @@ impl TokenClient {
         url: &Url,
         form: &Form,
     ) -> Result<T, AuthError> {
+        self.post_form_with(url, form, Replay::Safe).await
+    }
+
+    /// Posts a form and parses a JSON answer. Network errors, 429 and 5xx are retried, except
+    /// that a [`Replay::SingleUse`] request is retried only when it never left (connect
+    /// error); otherwise it fails with [`AuthError::SignInMustRestart`].
+    pub(crate) async fn post_form_with<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+        form: &Form,
+        replay: Replay,
+    ) -> Result<T, AuthError> {
         let mut attempt = 0;
         loop {
             match self.attempt(url, form).await {
                 Ok(value) => return Ok(value),
-                Err((error, retry_after)) => {
+                Err(failed) => {
+                    let Failed {
+                        error,
+                        retry_after,
+                        sent,
+                    } = failed;
+                    if replay == Replay::SingleUse && sent && error.is_retryable() {
+                        tracing::debug!(attempt, error = %error, "single-use grant not resent");
+                        return Err(AuthError::SignInMustRestart {
+                            source: Box::new(error),
+                        });
+                    }
                     if !error.is_retryable() || attempt >= self.options.max_retries {
                         tracing::debug!(attempt, error = %error, "token request failed");
                         return Err(error);
@@ -248,19 +313,35 @@ impl TokenClient {
         }
     }
 
-    async fn attempt<T: DeserializeOwned>(
+    /// One request. Errors carry whether the request may have reached the server, and are
+    /// scrubbed of the form's secrets (a server may echo the request back).
+    async fn attempt<T: DeserializeOwned>(&self, url: &Url, form: &Form) -> Result<T, Failed> {
+        self.attempt_unscrubbed(url, form)
+            .await
+            .map_err(|failed| Failed {
+                error: failed.error.redact(&form.secret_values()),
+                ..failed
+            })
+    }
+
+    async fn attempt_unscrubbed<T: DeserializeOwned>(
         &self,
         url: &Url,
         form: &Form,
-    ) -> Result<T, (AuthError, Option<Duration>)> {
-        let response = self
+    ) -> Result<T, Failed> {
+        let mut response = self
             .http
             .post(url.clone())
             .header("Accept", "application/json")
             .form(&form.0)
             .send()
             .await
-            .map_err(|e| (transport_error(url, &e), None))?;
+            .map_err(|e| Failed {
+                error: transport_error(url, &e),
+                retry_after: None,
+                // Only a failed connection proves the request never left.
+                sent: !e.is_connect(),
+            })?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
@@ -268,10 +349,26 @@ impl TokenClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| (transport_error(url, &e), None))?;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| Failed {
+            error: transport_error(url, &e),
+            retry_after: None,
+            sent: true,
+        })? {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(Failed {
+                    error: AuthError::UnexpectedResponse {
+                        url: url.to_string(),
+                        status,
+                        reason: format!("the answer is larger than {MAX_BODY_BYTES} bytes"),
+                        body: "(withheld)".into(),
+                    },
+                    retry_after: None,
+                    sent: true,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
         tracing::debug!(status, "token endpoint answered");
         if (200..300).contains(&status) {
             return serde_json::from_slice(&body).map_err(|e| {
@@ -287,7 +384,11 @@ impl TokenClient {
                     // A 2xx body may hold a token: never copy it into an error.
                     body: "(withheld)".into(),
                 };
-                (error, None)
+                Failed {
+                    error,
+                    retry_after: None,
+                    sent: true,
+                }
             });
         }
         let error = match EntraError::parse(status, &body) {
@@ -302,8 +403,21 @@ impl TokenClient {
                     .collect(),
             },
         };
-        Err((error, retry_after))
+        Err(Failed {
+            error,
+            retry_after,
+            sent: true,
+        })
     }
+}
+
+/// A failed attempt.
+struct Failed {
+    error: AuthError,
+    /// The server's `Retry-After`, in seconds.
+    retry_after: Option<Duration>,
+    /// `false` only when the request certainly never reached the server.
+    sent: bool,
 }
 
 fn transport_error(url: &Url, e: &reqwest::Error) -> AuthError {
@@ -323,7 +437,7 @@ fn transport_error(url: &Url, e: &reqwest::Error) -> AuthError {
 }
 
 /// A consent error is only useful with the URL an administrator must open.
-fn with_consent_url(error: AuthError, app: &App) -> AuthError {
+pub(crate) fn with_consent_url(error: AuthError, app: &App) -> AuthError {
     match error {
         AuthError::Entra(mut e) if e.kind() == EntraErrorKind::ConsentRequired => {
             e.admin_consent_url = Some(
