@@ -98,6 +98,18 @@ struct Slot {
     generation: u64,
 }
 
+impl Slot {
+    /// Drops the token and any refresh in flight; bumps the generation, so a refresh started
+    /// before does not store its result.
+    fn forget(&mut self) {
+        self.token = None;
+        self.fetched_at = None;
+        self.flight = None;
+        self.retry_not_before = None;
+        self.generation = self.generation.wrapping_add(1);
+    }
+}
+
 /// A failure every waiter can get a copy of.
 #[derive(Clone)]
 enum Failure {
@@ -192,18 +204,16 @@ impl TokenCache {
     pub fn invalidate(&self, scopes: &[&str]) {
         let key = ScopeKey::new(scopes);
         if let Some(slot) = self.slots().get_mut(&key) {
-            slot.token = None;
-            slot.fetched_at = None;
-            slot.flight = None;
-            slot.retry_not_before = None;
-            slot.generation += 1;
+            slot.forget();
             tracing::debug!(scopes = ?key.0, "token invalidated");
         }
     }
 
     /// Forgets every cached token.
     pub fn invalidate_all(&self) {
-        self.slots().clear();
+        // Slots are kept (not removed) so their generation still tells a refresh started
+        // before this call not to store its result.
+        self.slots().values_mut().for_each(Slot::forget);
     }
 
     fn slots(&self) -> MutexGuard<'_, HashMap<ScopeKey, Slot>> {

@@ -526,3 +526,26 @@ async fn tokens_at_the_ends_of_time_do_not_overflow_the_cache() {
     );
     assert_eq!(credential.calls(), 2);
 }
+
+#[tokio::test]
+async fn a_refresh_started_before_invalidate_all_does_not_overwrite_the_next_one() {
+    let clock = ManualClock::starting_now();
+    let credential = Scripted::new(&clock, &[Step::Token(3600), Step::Token(3600)]);
+    let cache = scripted_cache(&credential, &clock);
+
+    // Start a refresh, forget everything while it is in flight, then ask again.
+    let first = cache.token(&[SCOPE]);
+    let (first, second) = futures::future::join(first, async {
+        cache.invalidate_all();
+        cache.token(&[SCOPE]).await
+    })
+    .await;
+    assert_eq!(first.expect("first").token.secret(), "tok-1");
+    assert_eq!(second.expect("second").token.secret(), "tok-2");
+    // The token stored is the one fetched after the invalidation.
+    assert_eq!(
+        cache.token(&[SCOPE]).await.expect("cached").token.secret(),
+        "tok-2"
+    );
+    assert_eq!(credential.calls(), 2);
+}
