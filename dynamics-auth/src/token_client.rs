@@ -347,8 +347,7 @@ impl TokenClient {
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(|v| parse_retry_after(v, self.clock().now()));
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| Failed {
             error: transport_error(url, &e),
@@ -418,6 +417,17 @@ struct Failed {
     retry_after: Option<Duration>,
     /// `false` only when the request certainly never reached the server.
     sent: bool,
+}
+
+/// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3); a date in the past is
+/// no wait at all.
+fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = OffsetDateTime::parse(value, &time::format_description::well_known::Rfc2822).ok()?;
+    Some(Duration::try_from(at - now).unwrap_or(Duration::ZERO))
 }
 
 fn transport_error(url: &Url, e: &reqwest::Error) -> AuthError {
@@ -503,6 +513,22 @@ mod tests {
         assert_eq!(url.path(), "/contoso.onmicrosoft.com/oauth2/token");
         assert_eq!(form.get("resource"), Some("https://x.crm.dynamics.com"));
         assert_eq!(form.get("scope"), None);
+    }
+
+    #[test]
+    fn retry_after_may_be_seconds_or_an_http_date() {
+        let now = OffsetDateTime::from_unix_timestamp(1_445_412_480).expect("time"); // 07:28:00
+        assert_eq!(parse_retry_after(" 7 ", now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-5", now), None);
     }
 
     #[test]
