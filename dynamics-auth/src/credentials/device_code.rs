@@ -14,7 +14,7 @@ use super::with_offline_access;
 use crate::options::EndpointVersion;
 use crate::token_client::{App, ClientAuth, Form, TokenClient, TokenResponse};
 use crate::token_response::{clamp_seconds, lenient_seconds};
-use crate::{AuthError, Authority, CredentialOptions};
+use crate::{AuthError, Authority, CredentialOptions, EntraErrorKind};
 
 /// RFC 8628 §3.5: on `slow_down` the interval grows by 5 seconds.
 const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
@@ -144,16 +144,18 @@ impl DeviceCodeCredential {
                 .push("device_code", device_code);
             match inner.client.redeem(&inner.app, grant, scopes).await {
                 Ok(response) => return Ok(response),
-                Err(AuthError::Entra(e)) => match e.error.as_str() {
-                    "authorization_pending" => tracing::debug!("device code: still pending"),
-                    "slow_down" => {
+                Err(AuthError::Entra(e)) => match e.kind() {
+                    EntraErrorKind::AuthorizationPending => {
+                        tracing::debug!("device code: still pending")
+                    }
+                    EntraErrorKind::SlowDown => {
                         interval = (interval + SLOW_DOWN_STEP).min(MAX_INTERVAL);
                         tracing::debug!(?interval, "device code: asked to slow down");
                     }
-                    "authorization_declined" | "access_denied" => {
+                    EntraErrorKind::AuthorizationDeclined | EntraErrorKind::AccessDenied => {
                         return Err(AuthError::DeviceCodeDeclined);
                     }
-                    "expired_token" | "code_expired" => return Err(AuthError::DeviceCodeExpired),
+                    EntraErrorKind::ExpiredToken => return Err(AuthError::DeviceCodeExpired),
                     _ => return Err(AuthError::Entra(e)),
                 },
                 Err(other) => return Err(other),
