@@ -12,6 +12,7 @@ mod options;
 pub mod scopes;
 pub mod secure_url;
 mod token_client;
+mod token_response;
 
 pub use authority::{Authority, TenantId};
 pub use cache::{TokenCache, TokenCacheOptions};

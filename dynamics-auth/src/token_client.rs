@@ -6,8 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use azure_core::credentials::{AccessToken, Secret};
-use serde::Deserialize;
+use azure_core::credentials::Secret;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 use tracing::Instrument as _;
@@ -17,6 +16,7 @@ use crate::certificate::ClientCertificate;
 use crate::clock::Clock;
 use crate::error::{EntraError, EntraErrorKind};
 use crate::options::EndpointVersion;
+pub(crate) use crate::token_response::TokenResponse;
 use crate::{AuthError, Authority, CredentialOptions, scopes};
 
 /// Longest wait between retries, whatever `Retry-After` says.
@@ -24,6 +24,38 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(10);
 const FIRST_RETRY_DELAY: Duration = Duration::from_millis(500);
 /// How much of an unexpected error body goes into the error.
 const BODY_EXCERPT_CHARS: usize = 300;
+/// Largest answer read from a token endpoint; real ones are a few kilobytes.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Form fields whose values are secrets, to be scrubbed from anything the server echoes back.
+const SECRET_FIELDS: [&str; 7] = [
+    "client_secret",
+    "client_assertion",
+    "password",
+    "refresh_token",
+    "code",
+    "code_verifier",
+    "device_code",
+];
+
+/// Whether a token request may be sent again once it may have reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Replay {
+    /// Repeating it is harmless (client credentials, password, refresh token, device code
+    /// polling, which is polling by design).
+    Safe,
+    /// It carries a single-use grant (an authorization code): it is retried only when it
+    /// certainly never left (a connect error).
+    SingleUse,
+}
+
+impl Replay {
+    fn of_grant(grant_type: &str) -> Self {
+        match grant_type {
+            "authorization_code" => Replay::SingleUse,
+            _ => Replay::Safe,
+        }
+    }
+}
 
 /// How the app proves who it is at the token endpoint.
 #[derive(Clone)]
@@ -63,6 +95,15 @@ impl Form {
             .iter()
             .find(|(k, _)| *k == key)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The values of the secret fields, to scrub from errors.
+    fn secret_values(&self) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| SECRET_FIELDS.contains(k))
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     fn grant_type(&self) -> &str {
@@ -119,49 +160,6 @@ pub(crate) fn validate_client_id(client_id: &str) -> Result<String, AuthError> {
                 "use the Application (client) ID GUID from the app registration's Overview page",
             )
         })
-}
-
-/// A successful token answer, v1 or v2.
-#[derive(Deserialize)]
-pub(crate) struct TokenResponse {
-    pub(crate) access_token: Secret,
-    #[serde(default, deserialize_with = "number_or_string")]
-    expires_in: Option<i64>,
-    /// v1 only: absolute expiry in epoch seconds.
-    #[serde(default, deserialize_with = "number_or_string")]
-    expires_on: Option<i64>,
-    pub(crate) refresh_token: Option<Secret>,
-}
-
-impl TokenResponse {
-    pub(crate) fn access_token(&self, now: OffsetDateTime) -> AccessToken {
-        let expires_on = match (self.expires_on, self.expires_in) {
-            (Some(on), _) => OffsetDateTime::from_unix_timestamp(on).unwrap_or(now),
-            (None, Some(secs)) => now + Duration::from_secs(secs.max(0) as u64),
-            // No lifetime at all: assume the shortest Entra issues, so it is refreshed soon.
-            (None, None) => now + Duration::from_secs(300),
-        };
-        AccessToken::new(self.access_token.clone(), expires_on)
-    }
-}
-
-/// `expires_in` is a number in v2 answers and a string in v1 answers: take both.
-fn number_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum NumOrStr {
-        Num(i64),
-        Str(String),
-    }
-    match Option::<NumOrStr>::deserialize(d)? {
-        None => Ok(None),
-        Some(NumOrStr::Num(n)) => Ok(Some(n)),
-        Some(NumOrStr::Str(s)) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom("expected a number of seconds")),
-    }
 }
 
 /// Builds the endpoint and form for a token request. IO-free, so it unit-tests.
@@ -247,6 +245,7 @@ impl TokenClient {
         scopes: &[&str],
     ) -> Result<TokenResponse, AuthError> {
         let grant_type = grant.grant_type().to_string();
+        let replay = Replay::of_grant(&grant_type);
         let (url, form) = token_request(
             app,
             self.options.endpoint_version,
@@ -260,7 +259,7 @@ impl TokenClient {
             endpoint = %url,
             client_id = %app.client_id,
         );
-        self.post_form(&url, &form)
+        self.post_form_with(&url, &form, replay)
             .instrument(span)
             .await
             .map_err(|e| with_consent_url(e, app))
@@ -272,11 +271,34 @@ impl TokenClient {
         url: &Url,
         form: &Form,
     ) -> Result<T, AuthError> {
+        self.post_form_with(url, form, Replay::Safe).await
+    }
+
+    /// Posts a form and parses a JSON answer. Network errors, 429 and 5xx are retried, except
+    /// that a [`Replay::SingleUse`] request is retried only when it never left (connect
+    /// error); otherwise it fails with [`AuthError::SignInMustRestart`].
+    pub(crate) async fn post_form_with<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+        form: &Form,
+        replay: Replay,
+    ) -> Result<T, AuthError> {
         let mut attempt = 0;
         loop {
             match self.attempt(url, form).await {
                 Ok(value) => return Ok(value),
-                Err((error, retry_after)) => {
+                Err(failed) => {
+                    let Failed {
+                        error,
+                        retry_after,
+                        sent,
+                    } = failed;
+                    if replay == Replay::SingleUse && sent && error.is_retryable() {
+                        tracing::debug!(attempt, error = %error, "single-use grant not resent");
+                        return Err(AuthError::SignInMustRestart {
+                            source: Box::new(error),
+                        });
+                    }
                     if !error.is_retryable() || attempt >= self.options.max_retries {
                         tracing::debug!(attempt, error = %error, "token request failed");
                         return Err(error);
@@ -291,30 +313,61 @@ impl TokenClient {
         }
     }
 
-    async fn attempt<T: DeserializeOwned>(
+    /// One request. Errors carry whether the request may have reached the server, and are
+    /// scrubbed of the form's secrets (a server may echo the request back).
+    async fn attempt<T: DeserializeOwned>(&self, url: &Url, form: &Form) -> Result<T, Failed> {
+        self.attempt_unscrubbed(url, form)
+            .await
+            .map_err(|failed| Failed {
+                error: failed.error.redact(&form.secret_values()),
+                ..failed
+            })
+    }
+
+    async fn attempt_unscrubbed<T: DeserializeOwned>(
         &self,
         url: &Url,
         form: &Form,
-    ) -> Result<T, (AuthError, Option<Duration>)> {
-        let response = self
+    ) -> Result<T, Failed> {
+        let mut response = self
             .http
             .post(url.clone())
             .header("Accept", "application/json")
             .form(&form.0)
             .send()
             .await
-            .map_err(|e| (transport_error(url, &e), None))?;
+            .map_err(|e| Failed {
+                error: transport_error(url, &e),
+                retry_after: None,
+                // Only a failed connection proves the request never left.
+                sent: !e.is_connect(),
+            })?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| (transport_error(url, &e), None))?;
+            .and_then(|v| parse_retry_after(v, self.clock().now()));
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| Failed {
+            error: transport_error(url, &e),
+            retry_after: None,
+            sent: true,
+        })? {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(Failed {
+                    error: AuthError::UnexpectedResponse {
+                        url: url.to_string(),
+                        status,
+                        reason: format!("the answer is larger than {MAX_BODY_BYTES} bytes"),
+                        body: "(withheld)".into(),
+                    },
+                    retry_after: None,
+                    sent: true,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
         tracing::debug!(status, "token endpoint answered");
         if (200..300).contains(&status) {
             return serde_json::from_slice(&body).map_err(|e| {
@@ -330,7 +383,11 @@ impl TokenClient {
                     // A 2xx body may hold a token: never copy it into an error.
                     body: "(withheld)".into(),
                 };
-                (error, None)
+                Failed {
+                    error,
+                    retry_after: None,
+                    sent: true,
+                }
             });
         }
         let error = match EntraError::parse(status, &body) {
@@ -345,8 +402,32 @@ impl TokenClient {
                     .collect(),
             },
         };
-        Err((error, retry_after))
+        Err(Failed {
+            error,
+            retry_after,
+            sent: true,
+        })
     }
+}
+
+/// A failed attempt.
+struct Failed {
+    error: AuthError,
+    /// The server's `Retry-After`, in seconds.
+    retry_after: Option<Duration>,
+    /// `false` only when the request certainly never reached the server.
+    sent: bool,
+}
+
+/// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3); a date in the past is
+/// no wait at all.
+fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = OffsetDateTime::parse(value, &time::format_description::well_known::Rfc2822).ok()?;
+    Some(Duration::try_from(at - now).unwrap_or(Duration::ZERO))
 }
 
 fn transport_error(url: &Url, e: &reqwest::Error) -> AuthError {
@@ -366,7 +447,7 @@ fn transport_error(url: &Url, e: &reqwest::Error) -> AuthError {
 }
 
 /// A consent error is only useful with the URL an administrator must open.
-fn with_consent_url(error: AuthError, app: &App) -> AuthError {
+pub(crate) fn with_consent_url(error: AuthError, app: &App) -> AuthError {
     match error {
         AuthError::Entra(mut e) if e.kind() == EntraErrorKind::ConsentRequired => {
             e.admin_consent_url = Some(
@@ -435,26 +516,19 @@ mod tests {
     }
 
     #[test]
-    fn expires_in_may_be_a_number_or_a_string() {
-        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).expect("time");
-        for body in [
-            r#"{"access_token":"a","expires_in":3599,"token_type":"Bearer"}"#,
-            r#"{"access_token":"a","expires_in":"3599","token_type":"Bearer"}"#,
-        ] {
-            let r: TokenResponse = serde_json::from_str(body).expect(body);
-            assert_eq!(
-                r.access_token(now).expires_on.unix_timestamp(),
-                1_700_003_599
-            );
-        }
-        let v1: TokenResponse = serde_json::from_str(
-            r#"{"access_token":"a","expires_in":"3599","expires_on":"1700001000","resource":"https://x/"}"#,
-        )
-        .expect("v1");
+    fn retry_after_may_be_seconds_or_an_http_date() {
+        let now = OffsetDateTime::from_unix_timestamp(1_445_412_480).expect("time"); // 07:28:00
+        assert_eq!(parse_retry_after(" 7 ", now), Some(Duration::from_secs(7)));
         assert_eq!(
-            v1.access_token(now).expires_on.unix_timestamp(),
-            1_700_001_000
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
         );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-5", now), None);
     }
 
     #[test]

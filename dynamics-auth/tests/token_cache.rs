@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dynamics_auth::{
-    Authority, ClientSecretCredential, CredentialOptions, ManualClock, TokenCache,
+    Authority, ClientSecretCredential, Clock, CredentialOptions, ManualClock, TokenCache,
     TokenCacheOptions, TokenCredential,
 };
 use wiremock::matchers::{method, path};
@@ -259,4 +259,293 @@ async fn invalidation_forces_a_new_request() {
         "replacement"
     );
     assert_eq!(server.received_requests().await.expect("recorded").len(), 2);
+}
+
+/// A credential whose answers are scripted per call: a token lifetime in seconds, an error,
+/// or a panic. Counts its calls.
+#[derive(Debug)]
+struct Scripted {
+    script: std::sync::Mutex<std::collections::VecDeque<Step>>,
+    calls: std::sync::atomic::AtomicUsize,
+    clock: ManualClock,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Token(i64),
+    At(time::OffsetDateTime),
+    Fail,
+    Panic,
+}
+
+impl Scripted {
+    fn new(clock: &ManualClock, steps: &[Step]) -> Arc<Self> {
+        Arc::new(Scripted {
+            script: std::sync::Mutex::new(steps.iter().copied().collect()),
+            calls: Default::default(),
+            clock: clock.clone(),
+        })
+    }
+
+    fn calls(&self) -> usize {
+        self.calls.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenCredential for Scripted {
+    async fn get_token(
+        &self,
+        _scopes: &[&str],
+        _options: Option<dynamics_auth::TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<dynamics_auth::AccessToken> {
+        let n = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let step = self.script.lock().expect("lock").pop_front();
+        match step.expect("no more scripted answers") {
+            Step::Token(seconds) => Ok(dynamics_auth::AccessToken::new(
+                format!("tok-{n}"),
+                self.clock.now() + time::Duration::seconds(seconds),
+            )),
+            Step::At(expires_on) => Ok(dynamics_auth::AccessToken::new(
+                format!("tok-{n}"),
+                expires_on,
+            )),
+            Step::Fail => Err(azure_core::Error::with_message(
+                azure_core::error::ErrorKind::Credential,
+                "endpoint down",
+            )),
+            Step::Panic => panic!("credential bug (scripted)"),
+        }
+    }
+}
+
+fn scripted_cache(credential: &Arc<Scripted>, clock: &ManualClock) -> TokenCache {
+    TokenCache::with_options(
+        Arc::clone(credential) as Arc<dyn TokenCredential>,
+        TokenCacheOptions {
+            clock: Arc::new(clock.clone()),
+            ..Default::default()
+        },
+    )
+}
+
+fn aborted(e: &azure_core::Error) -> bool {
+    matches!(
+        dynamics_auth::AuthError::from_azure(e),
+        Some(dynamics_auth::AuthError::RefreshAborted { panicked: true })
+    )
+}
+
+#[tokio::test]
+async fn a_panicking_credential_does_not_wedge_the_cache() {
+    let clock = ManualClock::starting_now();
+    let credential = Scripted::new(&clock, &[Step::Panic, Step::Token(3600)]);
+    let cache = scripted_cache(&credential, &clock);
+
+    let err = cache
+        .token(&[SCOPE])
+        .await
+        .expect_err("the credential panicked");
+    assert!(aborted(&err), "{err:?}");
+    let token = cache
+        .token(&[SCOPE])
+        .await
+        .expect("the credential recovered");
+    assert_eq!(token.token.secret(), "tok-2");
+    assert_eq!(credential.calls(), 2);
+    cache.token(&[SCOPE]).await.expect("cached");
+    assert_eq!(credential.calls(), 2);
+}
+
+#[tokio::test]
+async fn every_waiter_of_a_panicked_refresh_gets_a_typed_error() {
+    let clock = ManualClock::starting_now();
+    let credential = Scripted::new(&clock, &[Step::Panic, Step::Token(3600)]);
+    let cache = scripted_cache(&credential, &clock);
+
+    // All eight join the one refresh before its task runs.
+    let results = futures::future::join_all((0..8).map(|_| cache.token(&[SCOPE]))).await;
+    for result in results {
+        assert!(aborted(&result.expect_err("panicked")));
+    }
+    assert_eq!(credential.calls(), 1);
+    cache.token(&[SCOPE]).await.expect("recovered");
+    assert_eq!(credential.calls(), 2);
+}
+
+#[tokio::test]
+async fn a_panic_during_a_refresh_keeps_serving_the_still_valid_token() {
+    let clock = ManualClock::starting_now();
+    let credential = Scripted::new(
+        &clock,
+        &[
+            Step::Token(3600),
+            Step::Panic,
+            Step::Fail,
+            Step::Token(3600),
+        ],
+    );
+    let cache = scripted_cache(&credential, &clock);
+
+    assert_eq!(
+        cache.token(&[SCOPE]).await.expect("t").token.secret(),
+        "tok-1"
+    );
+    clock.advance(Duration::from_secs(3400));
+    assert_eq!(
+        cache
+            .token(&[SCOPE])
+            .await
+            .expect("panic: fallback")
+            .token
+            .secret(),
+        "tok-1"
+    );
+    assert_eq!(
+        cache
+            .token(&[SCOPE])
+            .await
+            .expect("backing off")
+            .token
+            .secret(),
+        "tok-1"
+    );
+    assert_eq!(credential.calls(), 2);
+    clock.advance(Duration::from_secs(31));
+    assert_eq!(
+        cache
+            .token(&[SCOPE])
+            .await
+            .expect("error: fallback")
+            .token
+            .secret(),
+        "tok-1"
+    );
+    clock.advance(Duration::from_secs(31));
+    assert_eq!(
+        cache
+            .token(&[SCOPE])
+            .await
+            .expect("recovered")
+            .token
+            .secret(),
+        "tok-4"
+    );
+}
+
+#[tokio::test]
+async fn already_expired_tokens_do_not_cause_a_request_per_call() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token_body("zero", 0)))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let clock = ManualClock::starting_now();
+    let cache = cache(&server, &clock);
+
+    for _ in 0..10 {
+        cache.token(&[SCOPE]).await.expect("serial");
+    }
+    let concurrent = futures::future::join_all((0..10).map(|_| cache.token(&[SCOPE]))).await;
+    assert!(concurrent.iter().all(Result::is_ok));
+    clock.advance(Duration::from_secs(29));
+    cache
+        .token(&[SCOPE])
+        .await
+        .expect("still within the reuse window");
+    assert_eq!(server.received_requests().await.expect("recorded").len(), 1);
+
+    // After the reuse window, one more request for however many calls.
+    clock.advance(Duration::from_secs(2));
+    for _ in 0..10 {
+        cache.token(&[SCOPE]).await.expect("serial");
+    }
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn tokens_shorter_lived_than_the_refresh_margin_are_refreshed_half_way() {
+    let clock = ManualClock::starting_now();
+    let credential = Scripted::new(&clock, &[Step::Token(120), Step::Token(120)]);
+    let cache = scripted_cache(&credential, &clock);
+
+    for _ in 0..10 {
+        assert_eq!(
+            cache.token(&[SCOPE]).await.expect("t").token.secret(),
+            "tok-1"
+        );
+    }
+    clock.advance(Duration::from_secs(59));
+    assert_eq!(
+        cache.token(&[SCOPE]).await.expect("t").token.secret(),
+        "tok-1"
+    );
+    assert_eq!(credential.calls(), 1);
+    clock.advance(Duration::from_secs(2));
+    assert_eq!(
+        cache.token(&[SCOPE]).await.expect("t").token.secret(),
+        "tok-2"
+    );
+    assert_eq!(credential.calls(), 2);
+}
+
+#[tokio::test]
+async fn tokens_at_the_ends_of_time_do_not_overflow_the_cache() {
+    let clock = ManualClock::new(time::OffsetDateTime::from_unix_timestamp(0).expect("epoch"));
+    let credential = Scripted::new(
+        &clock,
+        &[
+            Step::At(time::macros::datetime!(-9999-01-01 00:00 UTC)),
+            Step::At(time::macros::datetime!(+9999-12-31 23:59:59 UTC)),
+        ],
+    );
+    let cache = TokenCache::with_options(
+        Arc::clone(&credential) as Arc<dyn TokenCredential>,
+        TokenCacheOptions {
+            clock: Arc::new(clock.clone()),
+            refresh_before: Duration::MAX,
+            retry_failed_refresh_after: Duration::MAX,
+            min_reuse: Duration::MAX,
+        },
+    );
+    assert_eq!(
+        cache.token(&[SCOPE]).await.expect("served").token.secret(),
+        "tok-1"
+    );
+    // `min_reuse` of forever keeps the first token, however long ago it expired.
+    clock.advance(Duration::from_secs(1_000_000));
+    assert_eq!(
+        cache.token(&[SCOPE]).await.expect("served").token.secret(),
+        "tok-1"
+    );
+    cache.invalidate(&[SCOPE]);
+    assert_eq!(
+        cache.token(&[SCOPE]).await.expect("served").token.secret(),
+        "tok-2"
+    );
+    assert_eq!(credential.calls(), 2);
+}
+
+#[tokio::test]
+async fn a_refresh_started_before_invalidate_all_does_not_overwrite_the_next_one() {
+    let clock = ManualClock::starting_now();
+    let credential = Scripted::new(&clock, &[Step::Token(3600), Step::Token(3600)]);
+    let cache = scripted_cache(&credential, &clock);
+
+    // Start a refresh, forget everything while it is in flight, then ask again.
+    let first = cache.token(&[SCOPE]);
+    let (first, second) = futures::future::join(first, async {
+        cache.invalidate_all();
+        cache.token(&[SCOPE]).await
+    })
+    .await;
+    assert_eq!(first.expect("first").token.secret(), "tok-1");
+    assert_eq!(second.expect("second").token.secret(), "tok-2");
+    // The token stored is the one fetched after the invalidation.
+    assert_eq!(
+        cache.token(&[SCOPE]).await.expect("cached").token.secret(),
+        "tok-2"
+    );
+    assert_eq!(credential.calls(), 2);
 }

@@ -157,6 +157,9 @@ async fn a_garbled_success_body_is_an_error_that_does_not_echo_it() {
 
 #[tokio::test]
 async fn the_v1_endpoint_sends_resource_and_reads_string_lifetimes() {
+    // A v1 answer states its expiry in epoch seconds (as a string), relative to "now".
+    let clock =
+        ManualClock::new(time::OffsetDateTime::from_unix_timestamp(1_899_996_400).expect("time"));
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/contoso.onmicrosoft.com/oauth2/token"))
@@ -181,7 +184,7 @@ async fn the_v1_endpoint_sends_resource_and_reads_string_lifetimes() {
         "pa55word",
         CredentialOptions {
             endpoint_version: EndpointVersion::V1,
-            ..Default::default()
+            ..options(&clock)
         },
     )
     .expect("credential");

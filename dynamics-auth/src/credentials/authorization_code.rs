@@ -11,8 +11,8 @@ use super::pkce;
 use super::refresh_token::{RefreshTokenCredential, Session};
 use super::with_offline_access;
 use crate::certificate::ClientCertificate;
-use crate::token_client::{App, ClientAuth, Form, TokenClient};
-use crate::{AuthError, Authority, CredentialOptions, secure_url};
+use crate::token_client::{App, ClientAuth, Form, TokenClient, with_consent_url};
+use crate::{AuthError, Authority, CredentialOptions, EntraError, EntraErrorKind, secure_url};
 
 /// Optional parameters of the authorize request.
 /// Construct it with `..Default::default()`.
@@ -158,8 +158,17 @@ impl AuthorizationCodeFlow {
     }
 
     /// Finishes a sign-in from the full redirect URL the browser came back with: checks
-    /// `state`, turns an `error=` redirect into [`AuthError::AuthorizationDenied`], and
-    /// exchanges the code.
+    /// `state`, turns an `error=` redirect into an error, and exchanges the code.
+    ///
+    /// A redirect saying consent is missing (`error=consent_required`, or any error whose
+    /// description starts with `AADSTS65001`) gives [`AuthError::Entra`] with
+    /// [`EntraErrorKind::ConsentRequired`] and the admin-consent URL, as the token endpoint
+    /// does; other redirect errors give [`AuthError::AuthorizationDenied`] (whose
+    /// [`AuthError::kind`] and [`AuthError::hint`] come from the standard `error` value).
+    ///
+    /// The code is sent to the token endpoint once: if that request may have reached the
+    /// server but no answer came back (timeout, 5xx), the result is
+    /// [`AuthError::SignInMustRestart`].
     pub async fn complete(
         &self,
         request: &AuthorizationRequest,
@@ -173,13 +182,20 @@ impl AuthorizationCodeFlow {
         };
         let state = param("state").unwrap_or_default();
         if let Some(error) = param("error") {
-            if state != request.state {
+            if !constant_time_eq(state.as_bytes(), request.state.as_bytes()) {
                 return Err(AuthError::StateMismatch);
             }
-            return Err(AuthError::AuthorizationDenied {
-                error,
-                description: param("error_description").unwrap_or_default(),
-            });
+            let description = param("error_description").unwrap_or_default();
+            let entra = EntraError::from_redirect(&error, &description, param("error_uri"));
+            // Missing consent is reported exactly as the token endpoint reports AADSTS65001,
+            // with the admin-consent URL to hand to an administrator.
+            if entra.kind() == EntraErrorKind::ConsentRequired {
+                return Err(with_consent_url(
+                    AuthError::Entra(Box::new(entra)),
+                    &self.app,
+                ));
+            }
+            return Err(AuthError::AuthorizationDenied { error, description });
         }
         let code = param("code").ok_or_else(|| {
             AuthError::invalid(

@@ -13,12 +13,21 @@ use super::refresh_token::{Session, redeem_refresh_token};
 use super::with_offline_access;
 use crate::options::EndpointVersion;
 use crate::token_client::{App, ClientAuth, Form, TokenClient, TokenResponse};
-use crate::{AuthError, Authority, CredentialOptions};
+use crate::token_response::{clamp_seconds, lenient_seconds};
+use crate::{AuthError, Authority, CredentialOptions, EntraErrorKind};
 
 /// RFC 8628 §3.5: on `slow_down` the interval grows by 5 seconds.
 const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 /// Entra's usual interval, used when the answer gives none.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
+/// Polling interval bounds: at least a second (RFC 8628 asks for no faster than the interval
+/// given, default 5 s) and at most a minute, whatever the server says or `slow_down` adds up to.
+const MIN_INTERVAL: Duration = Duration::from_secs(1);
+const MAX_INTERVAL: Duration = Duration::from_secs(60);
+/// Entra's device codes live 15 minutes; this is used when the answer gives no lifetime.
+const DEFAULT_CODE_LIFETIME: Duration = Duration::from_secs(900);
+/// The longest a device code sign-in is allowed to run, whatever `expires_in` says: an hour.
+const MAX_CODE_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// What the user must be shown: where to go and which code to enter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,21 +107,18 @@ impl DeviceCodeCredential {
             .client
             .post_form(&inner.app.authority.device_code_endpoint(), &form)
             .await?;
+        let lifetime = start.lifetime();
+        let interval = start.interval();
         let info = DeviceCodeInfo {
             user_code: start.user_code,
             verification_uri: start.verification_uri,
             message: start.message.unwrap_or_default(),
-            expires_in: Duration::from_secs(start.expires_in.unwrap_or(900)),
+            expires_in: lifetime,
         };
         tracing::info!(verification_uri = %info.verification_uri, "device code sign-in started");
         (inner.prompt)(&info);
-        self.poll(
-            &start.device_code,
-            &all_scopes,
-            info.expires_in,
-            start.interval,
-        )
-        .await
+        self.poll(&start.device_code, &all_scopes, lifetime, interval)
+            .await
     }
 
     async fn poll(
@@ -120,15 +126,13 @@ impl DeviceCodeCredential {
         device_code: &str,
         scopes: &[&str],
         lifetime: Duration,
-        interval: Option<u64>,
+        mut interval: Duration,
     ) -> Result<TokenResponse, AuthError> {
         let inner = &self.inner;
         let clock = inner.client.clock();
-        let deadline = clock.now() + lifetime;
-        let mut interval = interval
-            .map(Duration::from_secs)
-            .unwrap_or(DEFAULT_INTERVAL)
-            .max(Duration::from_secs(1));
+        let start = clock.now();
+        let deadline = start.checked_add(lifetime.try_into().unwrap_or(time::Duration::ZERO));
+        let deadline = deadline.unwrap_or(start);
         loop {
             clock.sleep(interval).await;
             if clock.now() >= deadline {
@@ -140,16 +144,18 @@ impl DeviceCodeCredential {
                 .push("device_code", device_code);
             match inner.client.redeem(&inner.app, grant, scopes).await {
                 Ok(response) => return Ok(response),
-                Err(AuthError::Entra(e)) => match e.error.as_str() {
-                    "authorization_pending" => tracing::debug!("device code: still pending"),
-                    "slow_down" => {
-                        interval += SLOW_DOWN_STEP;
+                Err(AuthError::Entra(e)) => match e.kind() {
+                    EntraErrorKind::AuthorizationPending => {
+                        tracing::debug!("device code: still pending")
+                    }
+                    EntraErrorKind::SlowDown => {
+                        interval = (interval + SLOW_DOWN_STEP).min(MAX_INTERVAL);
                         tracing::debug!(?interval, "device code: asked to slow down");
                     }
-                    "authorization_declined" | "access_denied" => {
+                    EntraErrorKind::AuthorizationDeclined | EntraErrorKind::AccessDenied => {
                         return Err(AuthError::DeviceCodeDeclined);
                     }
-                    "expired_token" | "code_expired" => return Err(AuthError::DeviceCodeExpired),
+                    EntraErrorKind::ExpiredToken => return Err(AuthError::DeviceCodeExpired),
                     _ => return Err(AuthError::Entra(e)),
                 },
                 Err(other) => return Err(other),
@@ -167,15 +173,41 @@ impl fmt::Debug for DeviceCodeCredential {
     }
 }
 
+/// The device authorization answer (RFC 8628 §3.2). `expires_in` and `interval` are read
+/// leniently (numbers or strings, any size) and clamped, so a hostile answer cannot make the
+/// poller overflow or wait for years.
 #[derive(Deserialize)]
-struct DeviceCodeStart {
-    device_code: String,
-    user_code: String,
+pub(crate) struct DeviceCodeStart {
+    pub(crate) device_code: String,
+    pub(crate) user_code: String,
     #[serde(alias = "verification_url")]
-    verification_uri: String,
-    expires_in: Option<u64>,
-    interval: Option<u64>,
-    message: Option<String>,
+    pub(crate) verification_uri: String,
+    #[serde(default, deserialize_with = "lenient_seconds")]
+    expires_in: Option<i128>,
+    #[serde(default, deserialize_with = "lenient_seconds")]
+    interval: Option<i128>,
+    pub(crate) message: Option<String>,
+}
+
+impl DeviceCodeStart {
+    /// How long the code is valid: the answer's `expires_in` clamped to at most an hour
+    /// (15 minutes when absent).
+    pub(crate) fn lifetime(&self) -> Duration {
+        match self.expires_in {
+            Some(seconds) => Duration::from_secs(clamp_seconds(seconds, MAX_CODE_LIFETIME)),
+            None => DEFAULT_CODE_LIFETIME,
+        }
+    }
+
+    /// How long to wait between polls: the answer's `interval` clamped to 1–60 seconds
+    /// (5 seconds when absent).
+    pub(crate) fn interval(&self) -> Duration {
+        match self.interval {
+            Some(seconds) => Duration::from_secs(clamp_seconds(seconds, MAX_INTERVAL)),
+            None => DEFAULT_INTERVAL,
+        }
+        .max(MIN_INTERVAL)
+    }
 }
 
 #[async_trait]
@@ -201,5 +233,88 @@ impl TokenCredential for DeviceCodeCredential {
         let token = response.access_token(inner.client.clock().now());
         *session = Session::from_response(&response, scopes, &inner.client).ok();
         Ok(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn start(expires_in: &str, interval: &str) -> DeviceCodeStart {
+        let body = format!(
+            r#"{{"device_code":"d","user_code":"U","verification_uri":"https://microsoft.com/devicelogin","expires_in":{expires_in},"interval":{interval}}}"#
+        );
+        serde_json::from_str(&body).expect(&body)
+    }
+
+    #[test]
+    fn absurd_lifetimes_and_intervals_are_clamped() {
+        let huge = start("1000000000000", &u64::MAX.to_string());
+        assert_eq!(huge.lifetime(), MAX_CODE_LIFETIME);
+        assert_eq!(huge.interval(), MAX_INTERVAL);
+        let negative = start("-900", "-5");
+        assert_eq!(negative.lifetime(), Duration::ZERO);
+        assert_eq!(negative.interval(), MIN_INTERVAL);
+        let strings = start("\"900\"", "\"5.5\"");
+        assert_eq!(strings.lifetime(), Duration::from_secs(900));
+        assert_eq!(strings.interval(), Duration::from_secs(5));
+        let garbage = start("\"later\"", "null");
+        assert_eq!(garbage.lifetime(), DEFAULT_CODE_LIFETIME);
+        assert_eq!(garbage.interval(), DEFAULT_INTERVAL);
+        let floats = start("1e300", "1e300");
+        assert_eq!(floats.lifetime(), MAX_CODE_LIFETIME);
+        assert_eq!(floats.interval(), MAX_INTERVAL);
+    }
+
+    fn number_or_string() -> impl Strategy<Value = serde_json::Value> {
+        prop_oneof![
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            any::<f64>()
+                .prop_filter("JSON has no NaN", |f| f.is_finite())
+                .prop_map(serde_json::Value::from),
+            any::<i128>().prop_map(|i| serde_json::Value::from(i.to_string())),
+            ".{0,12}".prop_map(serde_json::Value::from),
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn device_code_answers_parse_into_bounded_timings(
+            expires_in in number_or_string(),
+            interval in number_or_string(),
+        ) {
+            let body = serde_json::json!({
+                "device_code": "d", "user_code": "U",
+                "verification_uri": "https://microsoft.com/devicelogin",
+                "expires_in": expires_in, "interval": interval,
+            });
+            let parsed: DeviceCodeStart = serde_json::from_value(body).expect("timings never fail a parse");
+            prop_assert!(parsed.lifetime() <= MAX_CODE_LIFETIME);
+            prop_assert!(parsed.interval() >= MIN_INTERVAL && parsed.interval() <= MAX_INTERVAL);
+        }
+
+        #[test]
+        fn valid_device_code_timings_round_trip(expires_in in 0u64..=3600, interval in 1u64..=60) {
+            let body = serde_json::json!({
+                "device_code": "d", "user_code": "U", "verification_url": "https://x",
+                "expires_in": expires_in, "interval": interval.to_string(),
+            });
+            let parsed: DeviceCodeStart = serde_json::from_value(body).expect("valid");
+            prop_assert_eq!(parsed.lifetime(), Duration::from_secs(expires_in));
+            prop_assert_eq!(parsed.interval(), Duration::from_secs(interval));
+        }
+
+        #[test]
+        fn arbitrary_device_code_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            if let Ok(parsed) = serde_json::from_slice::<DeviceCodeStart>(&bytes) {
+                prop_assert!(parsed.lifetime() <= MAX_CODE_LIFETIME);
+            }
+        }
     }
 }
