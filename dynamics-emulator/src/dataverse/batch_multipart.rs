@@ -168,6 +168,32 @@ fn boundary_of(content_type: &str) -> Option<String> {
     boundary(content_type)
 }
 
+/// Splits a request line `METHOD URL HTTP/1.1`. As ODataLib reads it, the URL is everything
+/// between the first and the last space, so a URL with unencoded spaces
+/// (`GET accounts?$filter=name eq 'a b' HTTP/1.1`) stays whole.
+fn request_line_parts(request_line: &str) -> Result<(Method, String), ApiError> {
+    let line = request_line.trim();
+    let not_a_request_line = || {
+        malformed(format!(
+            "'{line}' is not a request line ('METHOD URL HTTP/1.1')"
+        ))
+    };
+    let (method, rest) = line.split_once(' ').ok_or_else(not_a_request_line)?;
+    let (target, version) = rest.rsplit_once(' ').ok_or_else(not_a_request_line)?;
+    let method = Method::from_bytes(method.as_bytes()).map_err(|_| not_a_request_line())?;
+    if version != "HTTP/1.1" {
+        return Err(malformed(format!(
+            "the request line '{line}' names the HTTP version '{version}'; only HTTP/1.1 is \
+             allowed in a batch"
+        )));
+    }
+    let target = target.trim();
+    if target.is_empty() {
+        return Err(malformed(format!("'{line}' has no URL")));
+    }
+    Ok((method, target.to_owned()))
+}
+
 /// Parses an `application/http` part: request line, headers, body.
 fn parse_http(part_headers: &[(String, String)], content: &str) -> Result<BatchPart, ApiError> {
     let content_id = header(part_headers, "Content-ID").map(str::to_owned);
@@ -176,15 +202,7 @@ fn parse_http(part_headers: &[(String, String)], content: &str) -> Result<BatchP
         .by_ref()
         .find(|l| !l.trim().is_empty())
         .ok_or_else(|| malformed("a part has no request line"))?;
-    let mut words = request_line.split_whitespace();
-    let method = words
-        .next()
-        .and_then(|m| Method::from_bytes(m.as_bytes()).ok())
-        .ok_or_else(|| malformed(format!("'{request_line}' is not a request line")))?;
-    let target = words
-        .next()
-        .ok_or_else(|| malformed(format!("'{request_line}' has no URL")))?
-        .to_owned();
+    let (method, target) = request_line_parts(request_line)?;
     let mut headers = HeaderMap::new();
     let mut body_lines = Vec::new();
     let mut in_body = false;

@@ -8,7 +8,9 @@
 
 use super::errors::ApiError;
 use super::metadata::model::Table;
-use super::odata::filter_parser::{CmpOp, CrmArg, Expr, Operand, StrFn};
+use super::odata::filter_parser::{
+    CmpOp, CrmArg, Expr, Operand, StrFn, check_depth, join_balanced,
+};
 use super::odata::literal::Literal;
 use super::odata::paging::parse_cookie_value;
 
@@ -41,6 +43,11 @@ pub(crate) enum FetchFilter {
         values: Vec<String>,
     },
 }
+
+/// How deeply `<filter>` elements may nest. Dataverse documents no limit; this one keeps the
+/// recursive reading and evaluation of a filter far from the end of a 2 MiB thread stack while
+/// leaving room for any filter a person or a query builder writes.
+pub(crate) const MAX_FILTER_NESTING: usize = 100;
 
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::bad_request(format!("Invalid FetchXML: {}", message.into()))
@@ -113,7 +120,7 @@ pub(crate) fn parse_fetch(xml: &str) -> Result<FetchQuery, ApiError> {
                 child.attribute("descending") == Some("true"),
             )),
             "filter" => {
-                let filter = parse_filter(child)?;
+                let filter = parse_filter(child, 1)?;
                 query.filter = Some(match query.filter.take() {
                     Some(existing) => FetchFilter::Group {
                         or: false,
@@ -130,12 +137,18 @@ pub(crate) fn parse_fetch(xml: &str) -> Result<FetchQuery, ApiError> {
     Ok(query)
 }
 
-fn parse_filter(node: roxmltree::Node<'_, '_>) -> Result<FetchFilter, ApiError> {
+/// Reads a `<filter>` at nesting level `level` (1 for a child of `<entity>`).
+fn parse_filter(node: roxmltree::Node<'_, '_>, level: usize) -> Result<FetchFilter, ApiError> {
+    if level > MAX_FILTER_NESTING {
+        return Err(invalid(format!(
+            "<filter> elements are nested more than {MAX_FILTER_NESTING} levels deep"
+        )));
+    }
     let or = node.attribute("type") == Some("or");
     let mut items = Vec::new();
     for child in node.children().filter(roxmltree::Node::is_element) {
         match child.tag_name().name() {
-            "filter" => items.push(parse_filter(child)?),
+            "filter" => items.push(parse_filter(child, level + 1)?),
             "condition" => {
                 if child.attribute("entityname").is_some() {
                     return Err(invalid(
@@ -183,26 +196,26 @@ pub(crate) fn json_name(table: &Table, attribute: &str) -> Result<String, ApiErr
     Ok(table.attributes[usize::from(index)].json_name())
 }
 
-/// The filter as a `$filter` expression over `table`.
+/// The filter as a `$filter` expression over `table`; conditions of a group are joined as a
+/// balanced tree, and a tree too deep to bind safely is refused.
 pub(crate) fn filter_expr(table: &Table, filter: &FetchFilter) -> Result<Expr, ApiError> {
+    let expr = group_expr(table, filter)?;
+    check_depth(&expr, "FetchXML filter")?;
+    Ok(expr)
+}
+
+fn group_expr(table: &Table, filter: &FetchFilter) -> Result<Expr, ApiError> {
     match filter {
         FetchFilter::Group { or, items } => {
-            let mut exprs = items.iter().map(|item| filter_expr(table, item));
-            let Some(first) = exprs.next() else {
-                return Ok(Expr::Compare(
-                    CmpOp::Eq,
-                    Operand::Lit(Literal::Bool(true)),
-                    Operand::Lit(Literal::Bool(true)),
-                ));
-            };
-            exprs.try_fold(first?, |acc, next| {
-                let next = next?;
-                Ok(if *or {
-                    Expr::Or(Box::new(acc), Box::new(next))
-                } else {
-                    Expr::And(Box::new(acc), Box::new(next))
-                })
-            })
+            let exprs = items
+                .iter()
+                .map(|item| group_expr(table, item))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(join_balanced(exprs, *or).unwrap_or(Expr::Compare(
+                CmpOp::Eq,
+                Operand::Lit(Literal::Bool(true)),
+                Operand::Lit(Literal::Bool(true)),
+            )))
         }
         FetchFilter::Condition {
             attribute,

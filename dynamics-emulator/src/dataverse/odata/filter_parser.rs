@@ -92,6 +92,23 @@ pub(crate) enum Expr {
 
 const CRM_PREFIX: &str = "Microsoft.Dynamics.CRM.";
 
+/// How deep the parser may recurse: ODataLib's default `$filter` recursion limit. Each
+/// parenthesised group costs three levels, each `not` one, so 2,000 nested parentheses or
+/// 10,000 `not`s are refused before they can exhaust the stack.
+pub(crate) const MAX_RECURSION: usize = 800;
+
+/// How deep a finished expression tree may be. Binding and evaluation walk the tree
+/// recursively; `and`/`or` chains are built balanced, so only nesting makes a tree deep.
+pub(crate) const MAX_TREE_DEPTH: usize = 800;
+
+/// The answer to an expression nested deeper than the limits.
+pub(crate) fn too_deep(what: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "The recursion limit has been exceeded: the {what} is nested more than \
+         {MAX_RECURSION} levels deep. Flatten nested parentheses, 'not' operators or filters."
+    ))
+}
+
 /// Parses a `$filter` value; `aliases` supplies `@p` parameter values.
 pub(crate) fn parse_filter(input: &str, aliases: &QueryString) -> Result<Expr, ApiError> {
     let tokens = tokenize(input)?;
@@ -101,12 +118,61 @@ pub(crate) fn parse_filter(input: &str, aliases: &QueryString) -> Result<Expr, A
         at: 0,
         aliases,
         lambda_var: None,
+        depth: 0,
     };
     let expr = parser.or_expr()?;
     if parser.at < parser.tokens.len() {
         return Err(syntax(input, parser.pos()));
     }
+    check_depth(&expr, "$filter expression")?;
     Ok(expr)
+}
+
+/// Refuses a tree deeper than [`MAX_TREE_DEPTH`]. The walk itself is bounded: it stops
+/// descending at the limit.
+pub(crate) fn check_depth(expr: &Expr, what: &str) -> Result<(), ApiError> {
+    fn deeper_than(expr: &Expr, limit: usize) -> bool {
+        let Some(limit) = limit.checked_sub(1) else {
+            return true;
+        };
+        match expr {
+            Expr::Or(a, b) | Expr::And(a, b) => deeper_than(a, limit) || deeper_than(b, limit),
+            Expr::Not(a) => deeper_than(a, limit),
+            Expr::Lambda { body: Some(b), .. } => deeper_than(b, limit),
+            _ => false,
+        }
+    }
+    if deeper_than(expr, MAX_TREE_DEPTH) {
+        return Err(too_deep(what));
+    }
+    Ok(())
+}
+
+/// Joins `items` with `or` (or `and`) as a balanced tree, in their order, so a long chain is
+/// only logarithmically deep. Both operators are associative, and evaluation has no side
+/// effects, so the shape does not change the result. `None` for no items.
+pub(crate) fn join_balanced(mut items: Vec<Expr>, or: bool) -> Option<Expr> {
+    while items.len() > 1 {
+        let mut joined = Vec::with_capacity(items.len().div_ceil(2));
+        let mut pairs = items.into_iter();
+        while let Some(left) = pairs.next() {
+            joined.push(match pairs.next() {
+                Some(right) if or => Expr::Or(Box::new(left), Box::new(right)),
+                Some(right) => Expr::And(Box::new(left), Box::new(right)),
+                None => left,
+            });
+        }
+        items = joined;
+    }
+    items.pop()
+}
+
+/// `not` of an expression; `not not x` is `x`, so a run of `not`s adds at most one level.
+fn negate(expr: Expr) -> Expr {
+    match expr {
+        Expr::Not(inner) => *inner,
+        other => Expr::Not(Box::new(other)),
+    }
 }
 
 struct Parser<'a> {
@@ -115,9 +181,24 @@ struct Parser<'a> {
     at: usize,
     aliases: &'a QueryString,
     lambda_var: Option<String>,
+    /// Current recursion depth, limited to [`MAX_RECURSION`].
+    depth: usize,
 }
 
 impl Parser<'_> {
+    /// Enters one level of recursion; refuses to go deeper than [`MAX_RECURSION`].
+    fn enter(&mut self) -> Result<(), ApiError> {
+        self.depth += 1;
+        if self.depth > MAX_RECURSION {
+            return Err(too_deep("$filter expression"));
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
     fn pos(&self) -> usize {
         self.tokens
             .get(self.at)
@@ -158,29 +239,48 @@ impl Parser<'_> {
     }
 
     fn or_expr(&mut self) -> Result<Expr, ApiError> {
-        let mut left = self.and_expr()?;
+        self.enter()?;
+        let result = self.or_chain();
+        self.leave();
+        result
+    }
+
+    fn or_chain(&mut self) -> Result<Expr, ApiError> {
+        let mut items = vec![self.and_expr()?];
         while self.keyword("or") {
             self.at += 1;
-            let right = self.and_expr()?;
-            left = Expr::Or(Box::new(left), Box::new(right));
+            items.push(self.and_expr()?);
         }
-        Ok(left)
+        join_balanced(items, true).ok_or_else(|| self.error())
     }
 
     fn and_expr(&mut self) -> Result<Expr, ApiError> {
-        let mut left = self.unary()?;
+        self.enter()?;
+        let result = self.and_chain();
+        self.leave();
+        result
+    }
+
+    fn and_chain(&mut self) -> Result<Expr, ApiError> {
+        let mut items = vec![self.unary()?];
         while self.keyword("and") {
             self.at += 1;
-            let right = self.unary()?;
-            left = Expr::And(Box::new(left), Box::new(right));
+            items.push(self.unary()?);
         }
-        Ok(left)
+        join_balanced(items, false).ok_or_else(|| self.error())
     }
 
     fn unary(&mut self) -> Result<Expr, ApiError> {
+        self.enter()?;
+        let result = self.unary_inner();
+        self.leave();
+        result
+    }
+
+    fn unary_inner(&mut self) -> Result<Expr, ApiError> {
         if self.keyword("not") {
             self.at += 1;
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+            return Ok(negate(self.unary()?));
         }
         if self.peek() == Some(&Tok::LParen) {
             self.at += 1;
@@ -260,11 +360,7 @@ impl Parser<'_> {
         match self.next() {
             Some(Tok::Ident(word)) if word == "true" || word == "false" => {
                 let wanted = (word == "true") == (op == CmpOp::Eq);
-                Ok(if wanted {
-                    expr
-                } else {
-                    Expr::Not(Box::new(expr))
-                })
+                Ok(if wanted { expr } else { negate(expr) })
             }
             _ => Err(self.error()),
         }
@@ -453,6 +549,7 @@ fn parse_alias_arg(text: &str, aliases: &QueryString) -> Result<CrmArg, ApiError
             at: 0,
             aliases,
             lambda_var: None,
+            depth: 0,
         };
         return parser.crm_value();
     }
