@@ -357,3 +357,23 @@ async fn unknown_query_parameters_answer_400() {
     let single = env.get("WhoAmI?sql=1").await;
     assert_eq!(single.status, 400, "{}", single.text);
 }
+
+#[tokio::test]
+async fn deep_inserts_nested_to_the_json_limit_do_not_crash() {
+    let env = start().await;
+    // 120 nested objects: as deep as a body can be under serde_json's nesting limit of 128.
+    let mut body = json!({ "name": "leaf" });
+    for level in 0..120 {
+        body = if level % 2 == 0 {
+            json!({ "lastname": format!("c{level}"), "parentcustomerid_account": body })
+        } else {
+            json!({ "name": format!("a{level}"), "primarycontactid": body })
+        };
+    }
+    // Level 119 is odd, so the outermost object is an account.
+    let answer = env.post("accounts", body).await;
+    answer.expect(204);
+    assert_eq!(env.emu.seed().row_count("accounts"), 61);
+    assert_eq!(env.emu.seed().row_count("contacts"), 60);
+    assert_still_serving(&env).await;
+}

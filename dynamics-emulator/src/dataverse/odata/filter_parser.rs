@@ -651,4 +651,129 @@ mod tests {
             assert!(parse_filter(bad, &QueryString::default()).is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn nesting_beyond_the_recursion_limit_is_a_400() {
+        let none = QueryString::default();
+        // Each parenthesised group costs three levels of the 800: 265 fit, 266 do not.
+        let nested = |n: usize| format!("{}a eq 1{}", "(".repeat(n), ")".repeat(n));
+        assert!(parse_filter(&nested(265), &none).is_ok());
+        for input in [
+            nested(266),
+            nested(2000),
+            format!("{}a eq 1", "not ".repeat(10_000)),
+        ] {
+            let error = parse_filter(&input, &none).expect_err("too deep");
+            assert_eq!(error.status, axum::http::StatusCode::BAD_REQUEST);
+            assert_eq!(error.code, crate::dataverse::errors::ODATA_ERROR);
+            assert!(error.message.contains("recursion limit"), "{}", error.message);
+        }
+    }
+
+    #[test]
+    fn chains_are_balanced_and_double_negation_cancels() {
+        let chain = (0..4096)
+            .map(|i| format!("a eq {i}"))
+            .collect::<Vec<_>>()
+            .join(" and ");
+        let expr = parse(&chain);
+        check_depth(&expr, "test").expect("a balanced chain is shallow");
+        assert_eq!(parse("not not a eq 1"), parse("a eq 1"));
+        assert!(matches!(parse("not not not a eq 1"), Expr::Not(_)));
+    }
+
+    /// A generated `$filter` with its expected truth value: leaf `a eq N` is true for even N.
+    #[derive(Debug, Clone)]
+    enum Gen {
+        Leaf(u8),
+        Not(Box<Gen>),
+        And(Vec<Gen>),
+        Or(Vec<Gen>),
+    }
+
+    impl Gen {
+        fn text(&self) -> String {
+            match self {
+                Self::Leaf(n) => format!("a eq {n}"),
+                Self::Not(inner) => format!("not ({})", inner.text()),
+                Self::And(items) => format!(
+                    "({})",
+                    items.iter().map(Self::text).collect::<Vec<_>>().join(" and ")
+                ),
+                Self::Or(items) => format!(
+                    "({})",
+                    items.iter().map(Self::text).collect::<Vec<_>>().join(" or ")
+                ),
+            }
+        }
+
+        fn truth(&self) -> bool {
+            match self {
+                Self::Leaf(n) => n % 2 == 0,
+                Self::Not(inner) => !inner.truth(),
+                Self::And(items) => items.iter().all(Self::truth),
+                Self::Or(items) => items.iter().any(Self::truth),
+            }
+        }
+    }
+
+    fn truth(expr: &Expr) -> bool {
+        match expr {
+            Expr::Or(a, b) => truth(a) || truth(b),
+            Expr::And(a, b) => truth(a) && truth(b),
+            Expr::Not(a) => !truth(a),
+            Expr::Compare(CmpOp::Eq, Operand::Path(_), Operand::Lit(Literal::Int(n))) => n % 2 == 0,
+            other => panic!("unexpected node {other:?}"),
+        }
+    }
+
+    fn generated() -> impl proptest::strategy::Strategy<Value = Gen> {
+        use proptest::prelude::*;
+        any::<u8>().prop_map(Gen::Leaf).prop_recursive(8, 64, 6, |inner| {
+            prop_oneof![
+                inner.clone().prop_map(|g| Gen::Not(Box::new(g))),
+                proptest::collection::vec(inner.clone(), 1..6).prop_map(Gen::And),
+                proptest::collection::vec(inner, 1..6).prop_map(Gen::Or),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 128,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        /// Any text parses or is a 400 with the OData code; it never panics.
+        #[test]
+        fn arbitrary_text_is_ok_or_a_400(input in "[a-z0-9 ()'@/,:=\\[\\].-]{0,80}|\\PC{0,40}") {
+            let aliases = QueryString::parse(Some("@p1='x'&@p2=[1,2]"));
+            if let Err(error) = parse_filter(&input, &aliases) {
+                proptest::prop_assert_eq!(error.status, axum::http::StatusCode::BAD_REQUEST);
+                proptest::prop_assert_eq!(error.code.as_str(), crate::dataverse::errors::ODATA_ERROR);
+            }
+        }
+
+        /// Generated nested expressions parse, and the (balanced) tree means the same as the text.
+        #[test]
+        fn generated_expressions_keep_their_meaning(generated in generated()) {
+            let expr = parse_filter(&generated.text(), &QueryString::default())
+                .expect("a generated expression parses");
+            proptest::prop_assert_eq!(truth(&expr), generated.truth());
+        }
+
+        /// Parentheses nested any depth: fine up to the limit, a 400 beyond, never a crash.
+        #[test]
+        fn nesting_depth_is_ok_or_a_400(depth in 0usize..3000, nots in 0usize..1200) {
+            let input = format!("{}{}a eq 1{}", "(".repeat(depth), "not ".repeat(nots), ")".repeat(depth));
+            let within = 3 * depth + nots + 3 <= MAX_RECURSION;
+            match parse_filter(&input, &QueryString::default()) {
+                Ok(_) => proptest::prop_assert!(within),
+                Err(error) => {
+                    proptest::prop_assert!(!within);
+                    proptest::prop_assert!(error.message.contains("recursion limit"));
+                }
+            }
+        }
+    }
 }
