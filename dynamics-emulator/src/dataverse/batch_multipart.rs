@@ -352,4 +352,65 @@ mod tests {
         assert!(parse_batch("multipart/mixed; boundary=b", body.as_bytes()).is_err());
         assert!(parse_batch("multipart/mixed; boundary=b", b"--b\r\n").is_err());
     }
+
+    #[test]
+    fn request_lines_take_the_url_between_the_first_and_last_space() {
+        let (method, target) =
+            request_line_parts("GET accounts?$filter=name eq 'a b' HTTP/1.1").expect("parses");
+        assert_eq!(method, Method::GET);
+        assert_eq!(target, "accounts?$filter=name eq 'a b'");
+        for bad in ["GET", "GET accounts", "GET accounts HTTP/2", "G@T accounts HTTP/1.1", "GET  HTTP/1.1"] {
+            assert!(request_line_parts(bad).is_err(), "{bad}");
+        }
+    }
+
+    fn batch_of(boundary: &str, urls: &[String]) -> String {
+        let mut body = String::new();
+        for url in urls {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Type: application/http\r\n\r\nGET {url} HTTP/1.1\r\n\r\n\r\n"
+            ));
+        }
+        body.push_str(&format!("--{boundary}--\r\n"));
+        body
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 128,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        /// Any body and boundary: parts or a 400, never a panic.
+        #[test]
+        fn arbitrary_bodies_are_ok_or_a_400(
+            boundary in "[ -~]{0,12}",
+            body in "((--[a-z_]{0,6}(--)?|Content-Type: (application/http|multipart/mixed; boundary=[a-z_]{1,6})|(GET|POST|PATCH) [ -~]{0,20}( HTTP/1.1)?|[ -~]{0,20})(\r\n|\n)){0,24}|\\PC{0,80}",
+        ) {
+            let content_type = format!("multipart/mixed; boundary={boundary}");
+            if let Err(error) = parse_batch(&content_type, body.as_bytes()) {
+                proptest::prop_assert_eq!(error.status, axum::http::StatusCode::BAD_REQUEST);
+            }
+        }
+
+        /// URLs with spaces survive the round trip through a request line.
+        #[test]
+        fn urls_with_spaces_round_trip(
+            boundary in "[a-zA-Z0-9_]{1,20}",
+            urls in proptest::collection::vec("[a-z]{1,8}\\?\\$filter=[ -~&&[^\r\n]]{0,30}[!-~]", 1..6),
+        ) {
+            let items = parse_batch(
+                &format!("multipart/mixed; boundary={boundary}"),
+                batch_of(&boundary, &urls).as_bytes(),
+            ).expect("a well-formed batch parses");
+            let targets: Vec<String> = items
+                .into_iter()
+                .map(|item| match item {
+                    BatchItem::Single(part) => part.target,
+                    BatchItem::ChangeSet(_) => String::new(),
+                })
+                .collect();
+            proptest::prop_assert_eq!(targets, urls);
+        }
+    }
 }

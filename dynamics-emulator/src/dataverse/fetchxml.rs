@@ -347,4 +347,65 @@ mod tests {
         );
         assert!(parse_fetch("<fetch>").is_err());
     }
+
+    fn nested(levels: usize) -> String {
+        format!(
+            "<fetch><entity name='account'>{}<condition attribute='name' operator='eq' \
+             value='a'/>{}</entity></fetch>",
+            "<filter>".repeat(levels),
+            "</filter>".repeat(levels)
+        )
+    }
+
+    fn depth(filter: &FetchFilter) -> usize {
+        match filter {
+            FetchFilter::Group { items, .. } => 1 + items.iter().map(depth).max().unwrap_or(0),
+            FetchFilter::Condition { .. } => 0,
+        }
+    }
+
+    #[test]
+    fn nesting_beyond_the_limit_is_a_400() {
+        let query = parse_fetch(&nested(MAX_FILTER_NESTING)).expect("at the limit");
+        assert_eq!(query.filter.as_ref().map(depth), Some(MAX_FILTER_NESTING));
+        for levels in [MAX_FILTER_NESTING + 1, 3000] {
+            let error = parse_fetch(&nested(levels)).expect_err("too deep");
+            assert_eq!(error.status, axum::http::StatusCode::BAD_REQUEST);
+            assert!(error.message.contains("nested more than"), "{}", error.message);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 128,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        /// XML-ish text never panics the reader: a query or a 400.
+        #[test]
+        fn arbitrary_xmlish_text_is_ok_or_a_400(
+            input in "(<(/?)(fetch|entity|filter|condition|attribute|order|value)( [a-z]+='[a-z0-9%]*')*(/?)>|[a-z ]){0,40}|\\PC{0,60}"
+        ) {
+            if let Err(error) = parse_fetch(&input) {
+                proptest::prop_assert_eq!(error.status, axum::http::StatusCode::BAD_REQUEST);
+            }
+        }
+
+        /// Generated nesting is read back at its depth up to the limit and refused beyond it.
+        #[test]
+        fn generated_nesting_is_read_or_refused(levels in 1usize..400, or in proptest::bool::ANY) {
+            let kind = if or { "<filter type='or'>" } else { "<filter>" };
+            let xml = nested(levels).replace("<filter>", kind);
+            match parse_fetch(&xml) {
+                Ok(query) => {
+                    proptest::prop_assert!(levels <= MAX_FILTER_NESTING);
+                    proptest::prop_assert_eq!(query.filter.as_ref().map(depth), Some(levels));
+                }
+                Err(error) => {
+                    proptest::prop_assert!(levels > MAX_FILTER_NESTING);
+                    proptest::prop_assert_eq!(error.status, axum::http::StatusCode::BAD_REQUEST);
+                }
+            }
+        }
+    }
 }
