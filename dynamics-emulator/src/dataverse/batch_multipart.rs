@@ -359,7 +359,13 @@ mod tests {
             request_line_parts("GET accounts?$filter=name eq 'a b' HTTP/1.1").expect("parses");
         assert_eq!(method, Method::GET);
         assert_eq!(target, "accounts?$filter=name eq 'a b'");
-        for bad in ["GET", "GET accounts", "GET accounts HTTP/2", "G@T accounts HTTP/1.1", "GET  HTTP/1.1"] {
+        for bad in [
+            "GET",
+            "GET accounts",
+            "GET accounts HTTP/2",
+            "G@T accounts HTTP/1.1",
+            "GET  HTTP/1.1",
+        ] {
             assert!(request_line_parts(bad).is_err(), "{bad}");
         }
     }

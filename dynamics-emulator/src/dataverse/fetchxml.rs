@@ -371,7 +371,11 @@ mod tests {
         for levels in [MAX_FILTER_NESTING + 1, 3000] {
             let error = parse_fetch(&nested(levels)).expect_err("too deep");
             assert_eq!(error.status, axum::http::StatusCode::BAD_REQUEST);
-            assert!(error.message.contains("nested more than"), "{}", error.message);
+            assert!(
+                error.message.contains("nested more than"),
+                "{}",
+                error.message
+            );
         }
     }
 

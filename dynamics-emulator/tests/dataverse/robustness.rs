@@ -85,11 +85,7 @@ fn nested_fetch(levels: usize) -> String {
 #[tokio::test]
 async fn two_thousand_nested_parentheses_answer_400() {
     let env = start().await;
-    let filter = format!(
-        "{}name eq 'a'{}",
-        "(".repeat(2000),
-        ")".repeat(2000)
-    );
+    let filter = format!("{}name eq 'a'{}", "(".repeat(2000), ")".repeat(2000));
     let answer = env
         .get(&format!("accounts?$filter={}", encode(&filter)))
         .await;
@@ -120,7 +116,10 @@ async fn filters_within_the_limits_still_work() {
         ")".repeat(250)
     );
     let answer = env
-        .get(&format!("accounts?$select=name&$filter={}", encode(&nested)))
+        .get(&format!(
+            "accounts?$select=name&$filter={}",
+            encode(&nested)
+        ))
         .await;
     answer.expect(200);
     assert_eq!(answer.values().len(), 1, "{}", answer.text);
@@ -158,8 +157,7 @@ async fn thousands_of_nested_fetchxml_filters_answer_400() {
     let xml = lightly_encoded(&nested_fetch(2500));
     let (status, body) = raw_get(&env, format!("/api/data/v9.2/accounts?fetchXml={xml}")).await;
     assert_eq!(status, 400, "{body}");
-    let body: Value =
-        serde_json::from_str(body.trim()).unwrap_or_else(|e| panic!("{e}: {body}"));
+    let body: Value = serde_json::from_str(body.trim()).unwrap_or_else(|e| panic!("{e}: {body}"));
     assert_eq!(body["error"]["code"], ODATA_ERROR, "{body}");
     assert!(
         body["error"]["message"]
@@ -315,7 +313,10 @@ async fn expand_is_limited_to_fifteen_options() {
     assert_eq!(deep.code(), ODATA_ERROR);
     assert!(deep.message().contains("15"), "{}", deep.text);
     let cyclic = env
-        .get(&format!("contacts?$select=fullname&$expand={}", nested(400)))
+        .get(&format!(
+            "contacts?$select=fullname&$expand={}",
+            nested(400)
+        ))
         .await;
     assert_eq!(cyclic.status, 400, "{}", cyclic.text);
     assert_still_serving(&env).await;
@@ -376,4 +377,55 @@ async fn deep_inserts_nested_to_the_json_limit_do_not_crash() {
     assert_eq!(env.emu.seed().row_count("accounts"), 61);
     assert_eq!(env.emu.seed().row_count("contacts"), 60);
     assert_still_serving(&env).await;
+}
+
+/// Generated hostile input through the real server: every answer is a 200 or a 400 with a
+/// Dataverse error body, never a 5xx or a dropped connection.
+#[test]
+fn generated_hostile_queries_through_http_are_200_or_400() {
+    use proptest::prelude::*;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let env = runtime.block_on(start());
+    let check = |answer: &Answer| -> Result<(), TestCaseError> {
+        prop_assert!(
+            answer.status == 200 || answer.status == 400,
+            "{}: {}",
+            answer.status,
+            answer.text
+        );
+        if answer.status == 400 {
+            prop_assert!(answer.body["error"]["code"].is_string(), "{}", answer.text);
+        }
+        Ok(())
+    };
+    let config = ProptestConfig {
+        cases: 24,
+        ..ProptestConfig::default()
+    };
+    proptest!(config.clone(), |(filter in "[a-z0-9 ()'@/,:=.-]{0,60}|(\\(|not ){0,1500}name eq 'a'\\){0,1500}")| {
+        let answer = runtime.block_on(env.get(&format!("accounts?$select=name&$filter={}", encode(&filter))));
+        check(&answer)?;
+    });
+    proptest!(config.clone(), |(levels in 0usize..1500, junk in "[<>/a-z '=]{0,30}")| {
+        let xml = format!("{}{junk}", nested_fetch(levels));
+        let answer = runtime.block_on(env.get(&format!("accounts?fetchXml={}", lightly_encoded(&xml))));
+        check(&answer)?;
+    });
+    proptest!(config, |(line in "[ -~]{0,60}", parts in 0usize..4)| {
+        let mut body = String::new();
+        for _ in 0..parts {
+            body.push_str(&format!(
+                "--batch_r\r\nContent-Type: application/http\r\n\r\n{line}\r\n\r\n\r\n"
+            ));
+        }
+        body.push_str("--batch_r--\r\n");
+        let answer = runtime.block_on(send_batch(&env, body));
+        check(&answer)?;
+    });
+    runtime.block_on(assert_still_serving(&env));
 }

@@ -666,7 +666,11 @@ mod tests {
             let error = parse_filter(&input, &none).expect_err("too deep");
             assert_eq!(error.status, axum::http::StatusCode::BAD_REQUEST);
             assert_eq!(error.code, crate::dataverse::errors::ODATA_ERROR);
-            assert!(error.message.contains("recursion limit"), "{}", error.message);
+            assert!(
+                error.message.contains("recursion limit"),
+                "{}",
+                error.message
+            );
         }
     }
 
@@ -698,11 +702,19 @@ mod tests {
                 Self::Not(inner) => format!("not ({})", inner.text()),
                 Self::And(items) => format!(
                     "({})",
-                    items.iter().map(Self::text).collect::<Vec<_>>().join(" and ")
+                    items
+                        .iter()
+                        .map(Self::text)
+                        .collect::<Vec<_>>()
+                        .join(" and ")
                 ),
                 Self::Or(items) => format!(
                     "({})",
-                    items.iter().map(Self::text).collect::<Vec<_>>().join(" or ")
+                    items
+                        .iter()
+                        .map(Self::text)
+                        .collect::<Vec<_>>()
+                        .join(" or ")
                 ),
             }
         }
@@ -729,13 +741,15 @@ mod tests {
 
     fn generated() -> impl proptest::strategy::Strategy<Value = Gen> {
         use proptest::prelude::*;
-        any::<u8>().prop_map(Gen::Leaf).prop_recursive(8, 64, 6, |inner| {
-            prop_oneof![
-                inner.clone().prop_map(|g| Gen::Not(Box::new(g))),
-                proptest::collection::vec(inner.clone(), 1..6).prop_map(Gen::And),
-                proptest::collection::vec(inner, 1..6).prop_map(Gen::Or),
-            ]
-        })
+        any::<u8>()
+            .prop_map(Gen::Leaf)
+            .prop_recursive(8, 64, 6, |inner| {
+                prop_oneof![
+                    inner.clone().prop_map(|g| Gen::Not(Box::new(g))),
+                    proptest::collection::vec(inner.clone(), 1..6).prop_map(Gen::And),
+                    proptest::collection::vec(inner, 1..6).prop_map(Gen::Or),
+                ]
+            })
     }
 
     proptest::proptest! {

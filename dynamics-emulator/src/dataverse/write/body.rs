@@ -278,7 +278,9 @@ mod tests {
             any::<i64>().prop_map(Value::from),
             any::<f64>().prop_map(Value::from),
             "[ -~]{0,40}".prop_map(Value::String),
-            Just(Value::String("/contacts(00000000-0000-0000-0000-000000000001)".to_owned())),
+            Just(Value::String(
+                "/contacts(00000000-0000-0000-0000-000000000001)".to_owned()
+            )),
         ];
         leaf.prop_recursive(5, 48, 6, |inner| {
             prop_oneof![
