@@ -109,11 +109,11 @@ async fn filters_within_the_limits_still_work() {
     let env = start().await;
     env.create("accounts", json!({ "name": "a" })).await;
     env.create("accounts", json!({ "name": "b" })).await;
-    // 250 nested groups: deep, but within ODataLib's recursion limit.
+    // 190 nested groups: deep, but within the limits.
     let nested = format!(
         "{}name eq 'a'{}",
-        "(name eq 'zz' or ".repeat(250),
-        ")".repeat(250)
+        "(name eq 'zz' or ".repeat(190),
+        ")".repeat(190)
     );
     let answer = env
         .get(&format!(
@@ -428,4 +428,97 @@ fn generated_hostile_queries_through_http_are_200_or_400() {
         check(&answer)?;
     });
     runtime.block_on(assert_still_serving(&env));
+}
+
+/// The deepest trees the parser lets through are bound and evaluated without exhausting the
+/// stack; one level more is refused as too deep.
+#[tokio::test]
+async fn the_deepest_accepted_filter_tree_is_evaluated() {
+    let env = start().await;
+    env.create("accounts", json!({ "name": "a" })).await;
+    // Each group is the first of a chain of five, which the balanced tree puts three levels
+    // down: 66 groups make 199 levels (the limit is 200), 67 make 202.
+    let nested = |levels: usize| {
+        let mut text = "name eq 'a'".to_owned();
+        for _ in 0..levels {
+            text = format!("({text}{})", " or name eq 'zz'".repeat(4));
+        }
+        text
+    };
+    let deep = env
+        .get(&format!(
+            "accounts?$select=name&$filter={}",
+            encode(&nested(66))
+        ))
+        .await;
+    deep.expect(200);
+    assert_eq!(deep.values().len(), 1, "{}", deep.text);
+    let deeper = env
+        .get(&format!(
+            "accounts?$select=name&$filter={}",
+            encode(&nested(67))
+        ))
+        .await;
+    assert_too_deep(&deeper);
+    assert_still_serving(&env).await;
+}
+
+/// Lambdas nested to the tree limit over rows that relate to each other in a cycle: bound and
+/// evaluated all the way down without exhausting the stack.
+#[tokio::test]
+async fn nested_lambdas_to_the_limit_are_evaluated() {
+    let env = start().await;
+    let account = env.create("accounts", json!({ "name": "a" })).await;
+    let contact = env
+        .create(
+            "contacts",
+            json!({
+                "lastname": "c",
+                "parentcustomerid_account@odata.bind": format!("/accounts({account})"),
+            }),
+        )
+        .await;
+    env.patch(
+        &format!("accounts({account})"),
+        json!({ "primarycontactid@odata.bind": format!("/contacts({contact})") }),
+    )
+    .await
+    .expect(204);
+    // account → its contacts → the accounts they are primary contact of → …; each lambda
+    // costs ten of the 200 levels, so 19 fit and 20 do not.
+    let nested = |levels: usize| {
+        let mut text = if levels % 2 == 1 {
+            "x/lastname eq 'c'".to_owned()
+        } else {
+            "x/name eq 'a'".to_owned()
+        };
+        for level in (0..levels).rev() {
+            let nav = if level % 2 == 0 {
+                "contact_customer_accounts"
+            } else {
+                "account_primary_contact"
+            };
+            let prefix = if level == 0 { "" } else { "x/" };
+            text = format!("{prefix}{nav}/any(x:{text})");
+        }
+        text
+    };
+    let answer = env
+        .get(&format!(
+            "accounts?$select=name&$filter={}",
+            encode(&nested(19))
+        ))
+        .await;
+    answer.expect(200);
+    assert_eq!(answer.values().len(), 1, "{}", answer.text);
+    for levels in [20, 199, 1000] {
+        let answer = env
+            .get(&format!(
+                "accounts?$select=name&$filter={}",
+                encode(&nested(levels))
+            ))
+            .await;
+        assert_too_deep(&answer);
+    }
+    assert_still_serving(&env).await;
 }

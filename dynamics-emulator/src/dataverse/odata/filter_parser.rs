@@ -98,14 +98,23 @@ const CRM_PREFIX: &str = "Microsoft.Dynamics.CRM.";
 pub(crate) const MAX_RECURSION: usize = 800;
 
 /// How deep a finished expression tree may be. Binding and evaluation walk the tree
-/// recursively; `and`/`or` chains are built balanced, so only nesting makes a tree deep.
-pub(crate) const MAX_TREE_DEPTH: usize = 800;
+/// recursively with large frames: an unoptimised build overflows a 2 MiB thread stack (tokio's
+/// default) somewhere between 250 and 530 levels, so 200 leaves a margin. `and`/`or` chains are
+/// built balanced, so only nesting makes a tree deep; no hand-written filter comes close.
+pub(crate) const MAX_TREE_DEPTH: usize = 200;
+
+/// How many levels of [`MAX_TREE_DEPTH`] (and of [`MAX_RECURSION`]) one `any`/`all` costs:
+/// evaluating a lambda walks related rows through iterator and closure frames, and parsing one
+/// goes through two large frames, about ten times the stack of an `and` (measured: 199 nested
+/// lambdas over related rows overflow where 250 `or` levels do not). So at most 19 lambdas nest.
+pub(crate) const LAMBDA_COST: usize = 10;
 
 /// The answer to an expression nested deeper than the limits.
 pub(crate) fn too_deep(what: &str) -> ApiError {
     ApiError::bad_request(format!(
-        "The recursion limit has been exceeded: the {what} is nested more than \
-         {MAX_RECURSION} levels deep. Flatten nested parentheses, 'not' operators or filters."
+        "The recursion limit has been exceeded: the {what} is nested too deeply (at most \
+         {MAX_RECURSION} parser levels and {MAX_TREE_DEPTH} levels of conditions). Flatten \
+         nested parentheses, 'not' operators or filters."
     ))
 }
 
@@ -132,7 +141,12 @@ pub(crate) fn parse_filter(input: &str, aliases: &QueryString) -> Result<Expr, A
 /// descending at the limit.
 pub(crate) fn check_depth(expr: &Expr, what: &str) -> Result<(), ApiError> {
     fn deeper_than(expr: &Expr, limit: usize) -> bool {
-        let Some(limit) = limit.checked_sub(1) else {
+        let cost = if matches!(expr, Expr::Lambda { .. }) {
+            LAMBDA_COST
+        } else {
+            1
+        };
+        let Some(limit) = limit.checked_sub(cost) else {
             return true;
         };
         match expr {
@@ -188,7 +202,12 @@ struct Parser<'a> {
 impl Parser<'_> {
     /// Enters one level of recursion; refuses to go deeper than [`MAX_RECURSION`].
     fn enter(&mut self) -> Result<(), ApiError> {
-        self.depth += 1;
+        self.enter_by(1)
+    }
+
+    /// Enters `cost` levels at once (a construct whose frames are larger than usual).
+    fn enter_by(&mut self, cost: usize) -> Result<(), ApiError> {
+        self.depth += cost;
         if self.depth > MAX_RECURSION {
             return Err(too_deep("$filter expression"));
         }
@@ -196,7 +215,11 @@ impl Parser<'_> {
     }
 
     fn leave(&mut self) {
-        self.depth = self.depth.saturating_sub(1);
+        self.leave_by(1);
+    }
+
+    fn leave_by(&mut self, cost: usize) {
+        self.depth = self.depth.saturating_sub(cost);
     }
 
     fn pos(&self) -> usize {
@@ -385,9 +408,12 @@ impl Parser<'_> {
             return Err(self.error());
         };
         self.expect(&Tok::Colon)?;
+        // A lambda body sits under the predicate's and the lambda's own (large) frames.
+        self.enter_by(LAMBDA_COST)?;
         let outer = self.lambda_var.replace(var);
         let body = self.or_expr();
         self.lambda_var = outer;
+        self.leave_by(LAMBDA_COST);
         let body = body?;
         self.expect(&Tok::RParen)?;
         Ok(Expr::Lambda {
