@@ -306,6 +306,37 @@ async fn expand_is_limited_to_fifteen_options() {
         .get(&format!("accounts?$select=name&$expand={}", nested(15)))
         .await;
     ok.expect(200);
+    // Fifteen levels of expansion, the deepest filter tree allowed on the first collection
+    // level, over rows that relate in a cycle, so every level is rendered and filtered.
+    let account = env.create("accounts", json!({ "name": "a" })).await;
+    let contact = env
+        .create(
+            "contacts",
+            json!({ "lastname": "c", "parentcustomerid_account@odata.bind": format!("/accounts({account})") }),
+        )
+        .await;
+    env.patch(
+        &format!("accounts({account})"),
+        json!({ "primarycontactid@odata.bind": format!("/contacts({contact})") }),
+    )
+    .await
+    .expect(204);
+    let mut deep_filter = "name eq 'a'".to_owned();
+    for _ in 0..66 {
+        deep_filter = format!("({deep_filter}{})", " or name eq 'zz'".repeat(4));
+    }
+    let filtered = nested(15).replacen(
+        "account_primary_contact($select=name;",
+        &format!("account_primary_contact($select=name;$filter={deep_filter};"),
+        1,
+    );
+    let answer = env
+        .get(&format!(
+            "accounts({account})?$select=name&$expand={}",
+            encode(&filtered)
+        ))
+        .await;
+    answer.expect(200);
     let deep = env
         .get(&format!("contacts?$select=fullname&$expand={}", nested(16)))
         .await;
