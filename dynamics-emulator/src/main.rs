@@ -1,4 +1,5 @@
-//! `dynamics-emulator`: runs the emulator on 127.0.0.1 until Ctrl-C.
+//! `dynamics-emulator`: runs the emulator on 127.0.0.1 until Ctrl-C (or SIGTERM/SIGHUP), then
+//! removes the certificate and private-key files it wrote for the default client.
 //!
 //! ```text
 //! cargo run -p dynamics-emulator -- --port 7070 [--seed seed.json] [--no-default-seed] [--tls]
@@ -47,6 +48,11 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), String> {
+    // Listen for stop signals before anything is written, so a signal that arrives during
+    // start-up still goes through the clean-up below instead of killing the process.
+    let stop = StopSignals::listen()?;
+    // Removes every file written below when `run` returns, by any path.
+    let mut written = WrittenFiles::default();
     let seed = args
         .seed
         .as_deref()
@@ -67,6 +73,7 @@ async fn run(args: Args) -> Result<(), String> {
     if let Some(ca) = emulator.tls_ca_pem() {
         let path =
             std::env::temp_dir().join(format!("dynamics-emulator-{}-ca.pem", std::process::id()));
+        written.files.push(path.clone());
         std::fs::write(&path, ca).map_err(|e| e.to_string())?;
         println!(
             "TLS CA certificate:    {} (trust it in clients)",
@@ -74,18 +81,106 @@ async fn run(args: Args) -> Result<(), String> {
         );
     }
     if !args.no_default_seed {
-        let files = write_certificate(emulator.defaults()).map_err(|e| e.to_string())?;
+        let files =
+            write_certificate(emulator.defaults(), &mut written).map_err(|e| e.to_string())?;
         print_defaults(&emulator, &files);
     }
     if let Some(path) = &args.seed {
         println!("Seed file applied: {}", path.display());
     }
-    println!("Press Ctrl-C to stop.");
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|e| format!("could not wait for Ctrl-C: {e}"))?;
+    println!("Press Ctrl-C to stop (the files above are removed then).");
+    stop.wait().await;
     emulator.shutdown().await;
+    drop(written);
     Ok(())
+}
+
+/// Ctrl-C, and on Unix also SIGTERM and SIGHUP (a closed terminal): each stops the emulator
+/// the same way, so the written key files are removed.
+struct StopSignals {
+    #[cfg(unix)]
+    signals: Vec<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    /// Installs the handlers now (a signal that arrives before [`Self::wait`] is not lost).
+    fn listen() -> Result<Self, String> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let signals = [
+                SignalKind::interrupt(),
+                SignalKind::terminate(),
+                SignalKind::hangup(),
+            ]
+            .into_iter()
+            .map(|kind| signal(kind).map_err(|e| format!("could not listen for signals: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+            Ok(Self { signals })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    /// Waits for the first stop signal.
+    async fn wait(self) {
+        #[cfg(unix)]
+        {
+            let waits = self.signals.into_iter().map(|mut signal| {
+                Box::pin(async move {
+                    signal.recv().await;
+                })
+            });
+            // `select_all` without the futures crate: poll every signal until one fires.
+            let mut waits: Vec<_> = waits.collect();
+            std::future::poll_fn(|cx| {
+                for wait in &mut waits {
+                    if wait.as_mut().poll(cx).is_ready() {
+                        return std::task::Poll::Ready(());
+                    }
+                }
+                std::task::Poll::Pending
+            })
+            .await;
+        }
+        #[cfg(not(unix))]
+        {
+            if let Err(error) = tokio::signal::ctrl_c().await {
+                eprintln!("dynamics-emulator: could not wait for Ctrl-C ({error}); stopping");
+            }
+        }
+    }
+}
+
+/// Files and folders the binary wrote for the user (the client's private key among them);
+/// dropping it removes them, whether `run` ends by a signal or by an error.
+#[derive(Default)]
+struct WrittenFiles {
+    files: Vec<PathBuf>,
+    dirs: Vec<PathBuf>,
+}
+
+impl Drop for WrittenFiles {
+    fn drop(&mut self) {
+        for file in &self.files {
+            remove_quietly(std::fs::remove_file(file), file);
+        }
+        for dir in &self.dirs {
+            remove_quietly(std::fs::remove_dir_all(dir), dir);
+        }
+    }
+}
+
+/// Reports a failed removal (a file already gone is fine).
+fn remove_quietly(result: std::io::Result<()>, path: &Path) {
+    if let Err(error) = result
+        && error.kind() != std::io::ErrorKind::NotFound
+    {
+        eprintln!(
+            "dynamics-emulator: could not remove {}: {error}",
+            path.display()
+        );
+    }
 }
 
 /// Where the default certificate was written.
@@ -98,10 +193,15 @@ struct CertificateFiles {
 /// Password of the written `.pfx`.
 const PFX_PASSWORD: &str = "emulator";
 
-/// Writes the default certificate as PEM (certificate, PKCS#8 key) and PKCS#12 into a temp dir.
-fn write_certificate(defaults: &DefaultSeed) -> std::io::Result<CertificateFiles> {
+/// Writes the default certificate as PEM (certificate, PKCS#8 key) and PKCS#12 into a temp dir
+/// that `written` removes on exit.
+fn write_certificate(
+    defaults: &DefaultSeed,
+    written: &mut WrittenFiles,
+) -> std::io::Result<CertificateFiles> {
     let dir = std::env::temp_dir().join(format!("dynamics-emulator-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
+    written.dirs.push(dir.clone());
+    create_private_dir(&dir)?;
     let files = CertificateFiles {
         certificate: dir.join("client-certificate.pem"),
         private_key: dir.join("client-private-key.pem"),
@@ -118,6 +218,15 @@ fn write_certificate(defaults: &DefaultSeed) -> std::io::Result<CertificateFiles
         .map_err(std::io::Error::other)?;
     write_private(&files.pkcs12, &pfx)?;
     Ok(files)
+}
+
+/// Creates a folder only its owner can enter (on Unix).
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 /// Writes a file readable by its owner only (on Unix).

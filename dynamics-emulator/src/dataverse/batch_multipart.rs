@@ -168,6 +168,32 @@ fn boundary_of(content_type: &str) -> Option<String> {
     boundary(content_type)
 }
 
+/// Splits a request line `METHOD URL HTTP/1.1`. As ODataLib reads it, the URL is everything
+/// between the first and the last space, so a URL with unencoded spaces
+/// (`GET accounts?$filter=name eq 'a b' HTTP/1.1`) stays whole.
+fn request_line_parts(request_line: &str) -> Result<(Method, String), ApiError> {
+    let line = request_line.trim();
+    let not_a_request_line = || {
+        malformed(format!(
+            "'{line}' is not a request line ('METHOD URL HTTP/1.1')"
+        ))
+    };
+    let (method, rest) = line.split_once(' ').ok_or_else(not_a_request_line)?;
+    let (target, version) = rest.rsplit_once(' ').ok_or_else(not_a_request_line)?;
+    let method = Method::from_bytes(method.as_bytes()).map_err(|_| not_a_request_line())?;
+    if version != "HTTP/1.1" {
+        return Err(malformed(format!(
+            "the request line '{line}' names the HTTP version '{version}'; only HTTP/1.1 is \
+             allowed in a batch"
+        )));
+    }
+    let target = target.trim();
+    if target.is_empty() {
+        return Err(malformed(format!("'{line}' has no URL")));
+    }
+    Ok((method, target.to_owned()))
+}
+
 /// Parses an `application/http` part: request line, headers, body.
 fn parse_http(part_headers: &[(String, String)], content: &str) -> Result<BatchPart, ApiError> {
     let content_id = header(part_headers, "Content-ID").map(str::to_owned);
@@ -176,15 +202,7 @@ fn parse_http(part_headers: &[(String, String)], content: &str) -> Result<BatchP
         .by_ref()
         .find(|l| !l.trim().is_empty())
         .ok_or_else(|| malformed("a part has no request line"))?;
-    let mut words = request_line.split_whitespace();
-    let method = words
-        .next()
-        .and_then(|m| Method::from_bytes(m.as_bytes()).ok())
-        .ok_or_else(|| malformed(format!("'{request_line}' is not a request line")))?;
-    let target = words
-        .next()
-        .ok_or_else(|| malformed(format!("'{request_line}' has no URL")))?
-        .to_owned();
+    let (method, target) = request_line_parts(request_line)?;
     let mut headers = HeaderMap::new();
     let mut body_lines = Vec::new();
     let mut in_body = false;
@@ -333,5 +351,72 @@ mod tests {
                     GET /api/data/v9.2/tasks HTTP/1.1\r\n\r\n--c--\r\n--b--\r\n";
         assert!(parse_batch("multipart/mixed; boundary=b", body.as_bytes()).is_err());
         assert!(parse_batch("multipart/mixed; boundary=b", b"--b\r\n").is_err());
+    }
+
+    #[test]
+    fn request_lines_take_the_url_between_the_first_and_last_space() {
+        let (method, target) =
+            request_line_parts("GET accounts?$filter=name eq 'a b' HTTP/1.1").expect("parses");
+        assert_eq!(method, Method::GET);
+        assert_eq!(target, "accounts?$filter=name eq 'a b'");
+        for bad in [
+            "GET",
+            "GET accounts",
+            "GET accounts HTTP/2",
+            "G@T accounts HTTP/1.1",
+            "GET  HTTP/1.1",
+        ] {
+            assert!(request_line_parts(bad).is_err(), "{bad}");
+        }
+    }
+
+    fn batch_of(boundary: &str, urls: &[String]) -> String {
+        let mut body = String::new();
+        for url in urls {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Type: application/http\r\n\r\nGET {url} HTTP/1.1\r\n\r\n\r\n"
+            ));
+        }
+        body.push_str(&format!("--{boundary}--\r\n"));
+        body
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 128,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        /// Any body and boundary: parts or a 400, never a panic.
+        #[test]
+        fn arbitrary_bodies_are_ok_or_a_400(
+            boundary in "[ -~]{0,12}",
+            body in "((--[a-z_]{0,6}(--)?|Content-Type: (application/http|multipart/mixed; boundary=[a-z_]{1,6})|(GET|POST|PATCH) [ -~]{0,20}( HTTP/1.1)?|[ -~]{0,20})(\r\n|\n)){0,24}|\\PC{0,80}",
+        ) {
+            let content_type = format!("multipart/mixed; boundary={boundary}");
+            if let Err(error) = parse_batch(&content_type, body.as_bytes()) {
+                proptest::prop_assert_eq!(error.status, axum::http::StatusCode::BAD_REQUEST);
+            }
+        }
+
+        /// URLs with spaces survive the round trip through a request line.
+        #[test]
+        fn urls_with_spaces_round_trip(
+            boundary in "[a-zA-Z0-9_]{1,20}",
+            urls in proptest::collection::vec("[a-z]{1,8}\\?\\$filter=[ -~&&[^\r\n]]{0,30}[!-~]", 1..6),
+        ) {
+            let items = parse_batch(
+                &format!("multipart/mixed; boundary={boundary}"),
+                batch_of(&boundary, &urls).as_bytes(),
+            ).expect("a well-formed batch parses");
+            let targets: Vec<String> = items
+                .into_iter()
+                .map(|item| match item {
+                    BatchItem::Single(part) => part.target,
+                    BatchItem::ChangeSet(_) => String::new(),
+                })
+                .collect();
+            proptest::prop_assert_eq!(targets, urls);
+        }
     }
 }

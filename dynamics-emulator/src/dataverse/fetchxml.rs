@@ -8,7 +8,9 @@
 
 use super::errors::ApiError;
 use super::metadata::model::Table;
-use super::odata::filter_parser::{CmpOp, CrmArg, Expr, Operand, StrFn};
+use super::odata::filter_parser::{
+    CmpOp, CrmArg, Expr, Operand, StrFn, check_depth, join_balanced,
+};
 use super::odata::literal::Literal;
 use super::odata::paging::parse_cookie_value;
 
@@ -41,6 +43,11 @@ pub(crate) enum FetchFilter {
         values: Vec<String>,
     },
 }
+
+/// How deeply `<filter>` elements may nest. Dataverse documents no limit; this one keeps the
+/// recursive reading and evaluation of a filter far from the end of a 2 MiB thread stack while
+/// leaving room for any filter a person or a query builder writes.
+pub(crate) const MAX_FILTER_NESTING: usize = 100;
 
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::bad_request(format!("Invalid FetchXML: {}", message.into()))
@@ -113,7 +120,7 @@ pub(crate) fn parse_fetch(xml: &str) -> Result<FetchQuery, ApiError> {
                 child.attribute("descending") == Some("true"),
             )),
             "filter" => {
-                let filter = parse_filter(child)?;
+                let filter = parse_filter(child, 1)?;
                 query.filter = Some(match query.filter.take() {
                     Some(existing) => FetchFilter::Group {
                         or: false,
@@ -130,12 +137,18 @@ pub(crate) fn parse_fetch(xml: &str) -> Result<FetchQuery, ApiError> {
     Ok(query)
 }
 
-fn parse_filter(node: roxmltree::Node<'_, '_>) -> Result<FetchFilter, ApiError> {
+/// Reads a `<filter>` at nesting level `level` (1 for a child of `<entity>`).
+fn parse_filter(node: roxmltree::Node<'_, '_>, level: usize) -> Result<FetchFilter, ApiError> {
+    if level > MAX_FILTER_NESTING {
+        return Err(invalid(format!(
+            "<filter> elements are nested more than {MAX_FILTER_NESTING} levels deep"
+        )));
+    }
     let or = node.attribute("type") == Some("or");
     let mut items = Vec::new();
     for child in node.children().filter(roxmltree::Node::is_element) {
         match child.tag_name().name() {
-            "filter" => items.push(parse_filter(child)?),
+            "filter" => items.push(parse_filter(child, level + 1)?),
             "condition" => {
                 if child.attribute("entityname").is_some() {
                     return Err(invalid(
@@ -183,26 +196,26 @@ pub(crate) fn json_name(table: &Table, attribute: &str) -> Result<String, ApiErr
     Ok(table.attributes[usize::from(index)].json_name())
 }
 
-/// The filter as a `$filter` expression over `table`.
+/// The filter as a `$filter` expression over `table`; conditions of a group are joined as a
+/// balanced tree, and a tree too deep to bind safely is refused.
 pub(crate) fn filter_expr(table: &Table, filter: &FetchFilter) -> Result<Expr, ApiError> {
+    let expr = group_expr(table, filter)?;
+    check_depth(&expr, "FetchXML filter")?;
+    Ok(expr)
+}
+
+fn group_expr(table: &Table, filter: &FetchFilter) -> Result<Expr, ApiError> {
     match filter {
         FetchFilter::Group { or, items } => {
-            let mut exprs = items.iter().map(|item| filter_expr(table, item));
-            let Some(first) = exprs.next() else {
-                return Ok(Expr::Compare(
-                    CmpOp::Eq,
-                    Operand::Lit(Literal::Bool(true)),
-                    Operand::Lit(Literal::Bool(true)),
-                ));
-            };
-            exprs.try_fold(first?, |acc, next| {
-                let next = next?;
-                Ok(if *or {
-                    Expr::Or(Box::new(acc), Box::new(next))
-                } else {
-                    Expr::And(Box::new(acc), Box::new(next))
-                })
-            })
+            let exprs = items
+                .iter()
+                .map(|item| group_expr(table, item))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(join_balanced(exprs, *or).unwrap_or(Expr::Compare(
+                CmpOp::Eq,
+                Operand::Lit(Literal::Bool(true)),
+                Operand::Lit(Literal::Bool(true)),
+            )))
         }
         FetchFilter::Condition {
             attribute,
@@ -333,5 +346,70 @@ mod tests {
                 .is_err()
         );
         assert!(parse_fetch("<fetch>").is_err());
+    }
+
+    fn nested(levels: usize) -> String {
+        format!(
+            "<fetch><entity name='account'>{}<condition attribute='name' operator='eq' \
+             value='a'/>{}</entity></fetch>",
+            "<filter>".repeat(levels),
+            "</filter>".repeat(levels)
+        )
+    }
+
+    fn depth(filter: &FetchFilter) -> usize {
+        match filter {
+            FetchFilter::Group { items, .. } => 1 + items.iter().map(depth).max().unwrap_or(0),
+            FetchFilter::Condition { .. } => 0,
+        }
+    }
+
+    #[test]
+    fn nesting_beyond_the_limit_is_a_400() {
+        let query = parse_fetch(&nested(MAX_FILTER_NESTING)).expect("at the limit");
+        assert_eq!(query.filter.as_ref().map(depth), Some(MAX_FILTER_NESTING));
+        for levels in [MAX_FILTER_NESTING + 1, 3000] {
+            let error = parse_fetch(&nested(levels)).expect_err("too deep");
+            assert_eq!(error.status, axum::http::StatusCode::BAD_REQUEST);
+            assert!(
+                error.message.contains("nested more than"),
+                "{}",
+                error.message
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 128,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        /// XML-ish text never panics the reader: a query or a 400.
+        #[test]
+        fn arbitrary_xmlish_text_is_ok_or_a_400(
+            input in "(<(/?)(fetch|entity|filter|condition|attribute|order|value)( [a-z]+='[a-z0-9%]*')*(/?)>|[a-z ]){0,40}|\\PC{0,60}"
+        ) {
+            if let Err(error) = parse_fetch(&input) {
+                proptest::prop_assert_eq!(error.status, axum::http::StatusCode::BAD_REQUEST);
+            }
+        }
+
+        /// Generated nesting is read back at its depth up to the limit and refused beyond it.
+        #[test]
+        fn generated_nesting_is_read_or_refused(levels in 1usize..400, or in proptest::bool::ANY) {
+            let kind = if or { "<filter type='or'>" } else { "<filter>" };
+            let xml = nested(levels).replace("<filter>", kind);
+            match parse_fetch(&xml) {
+                Ok(query) => {
+                    proptest::prop_assert!(levels <= MAX_FILTER_NESTING);
+                    proptest::prop_assert_eq!(query.filter.as_ref().map(depth), Some(levels));
+                }
+                Err(error) => {
+                    proptest::prop_assert!(levels > MAX_FILTER_NESTING);
+                    proptest::prop_assert_eq!(error.status, axum::http::StatusCode::BAD_REQUEST);
+                }
+            }
+        }
     }
 }

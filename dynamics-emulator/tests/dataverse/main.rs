@@ -14,5 +14,6 @@ mod fixtures;
 mod protection;
 mod query;
 mod refs;
+mod robustness;
 mod shape;
 mod support;

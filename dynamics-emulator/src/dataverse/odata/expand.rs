@@ -53,6 +53,11 @@ pub(crate) fn split_top_level(text: &str, separator: char) -> Vec<String> {
         .collect()
 }
 
+/// Most `$expand` options one query may hold, nested ones included ("You can include up to 15
+/// `$expand` options in a query", Microsoft Learn, "Join tables using OData"). It also bounds
+/// how deeply expansions nest.
+pub(crate) const MAX_EXPANDS: usize = 15;
+
 /// Parses and binds a `$expand` value for `table`.
 pub(crate) fn parse_expand(
     text: &str,
@@ -60,9 +65,27 @@ pub(crate) fn parse_expand(
     table: u16,
     ctx: &BindContext,
 ) -> Result<Vec<ExpandSpec>, ApiError> {
+    let mut budget = MAX_EXPANDS;
+    parse_level(text, catalog, table, ctx, &mut budget)
+}
+
+/// One level of `$expand`; each option spends one of `budget`.
+fn parse_level(
+    text: &str,
+    catalog: &Catalog,
+    table: u16,
+    ctx: &BindContext,
+    budget: &mut usize,
+) -> Result<Vec<ExpandSpec>, ApiError> {
     let definition = catalog.table(table);
     let mut specs = Vec::new();
     for item in split_top_level(text, ',') {
+        *budget = budget.checked_sub(1).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "The query holds more than {MAX_EXPANDS} $expand options (nested ones \
+                 included); request fewer related tables."
+            ))
+        })?;
         let (name, options) = match item.find('(') {
             Some(open) if item.ends_with(')') => (
                 item[..open].trim().to_owned(),
@@ -118,7 +141,7 @@ pub(crate) fn parse_expand(
                         ))
                     })?);
                 }
-                "$expand" => spec.expand = parse_expand(value, catalog, target, ctx)?,
+                "$expand" => spec.expand = parse_level(value, catalog, target, ctx, budget)?,
                 other => {
                     return Err(ApiError::bad_request(format!(
                         "The query option '{other}' is not supported inside $expand."

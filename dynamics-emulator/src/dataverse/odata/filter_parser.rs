@@ -92,6 +92,32 @@ pub(crate) enum Expr {
 
 const CRM_PREFIX: &str = "Microsoft.Dynamics.CRM.";
 
+/// How deep the parser may recurse: ODataLib's default `$filter` recursion limit. Each
+/// parenthesised group costs three levels, each `not` one, so 2,000 nested parentheses or
+/// 10,000 `not`s are refused before they can exhaust the stack.
+pub(crate) const MAX_RECURSION: usize = 800;
+
+/// How deep a finished expression tree may be. Binding and evaluation walk the tree
+/// recursively with large frames: an unoptimised build overflows a 2 MiB thread stack (tokio's
+/// default) somewhere between 250 and 530 levels, so 200 leaves a margin. `and`/`or` chains are
+/// built balanced, so only nesting makes a tree deep; no hand-written filter comes close.
+pub(crate) const MAX_TREE_DEPTH: usize = 200;
+
+/// How many levels of [`MAX_TREE_DEPTH`] (and of [`MAX_RECURSION`]) one `any`/`all` costs:
+/// evaluating a lambda walks related rows through iterator and closure frames, and parsing one
+/// goes through two large frames, about ten times the stack of an `and` (measured: 199 nested
+/// lambdas over related rows overflow where 250 `or` levels do not). So at most 19 lambdas nest.
+pub(crate) const LAMBDA_COST: usize = 10;
+
+/// The answer to an expression nested deeper than the limits.
+pub(crate) fn too_deep(what: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "The recursion limit has been exceeded: the {what} is nested too deeply (at most \
+         {MAX_RECURSION} parser levels and {MAX_TREE_DEPTH} levels of conditions). Flatten \
+         nested parentheses, 'not' operators or filters."
+    ))
+}
+
 /// Parses a `$filter` value; `aliases` supplies `@p` parameter values.
 pub(crate) fn parse_filter(input: &str, aliases: &QueryString) -> Result<Expr, ApiError> {
     let tokens = tokenize(input)?;
@@ -101,12 +127,66 @@ pub(crate) fn parse_filter(input: &str, aliases: &QueryString) -> Result<Expr, A
         at: 0,
         aliases,
         lambda_var: None,
+        depth: 0,
     };
     let expr = parser.or_expr()?;
     if parser.at < parser.tokens.len() {
         return Err(syntax(input, parser.pos()));
     }
+    check_depth(&expr, "$filter expression")?;
     Ok(expr)
+}
+
+/// Refuses a tree deeper than [`MAX_TREE_DEPTH`]. The walk itself is bounded: it stops
+/// descending at the limit.
+pub(crate) fn check_depth(expr: &Expr, what: &str) -> Result<(), ApiError> {
+    fn deeper_than(expr: &Expr, limit: usize) -> bool {
+        let cost = if matches!(expr, Expr::Lambda { .. }) {
+            LAMBDA_COST
+        } else {
+            1
+        };
+        let Some(limit) = limit.checked_sub(cost) else {
+            return true;
+        };
+        match expr {
+            Expr::Or(a, b) | Expr::And(a, b) => deeper_than(a, limit) || deeper_than(b, limit),
+            Expr::Not(a) => deeper_than(a, limit),
+            Expr::Lambda { body: Some(b), .. } => deeper_than(b, limit),
+            _ => false,
+        }
+    }
+    if deeper_than(expr, MAX_TREE_DEPTH) {
+        return Err(too_deep(what));
+    }
+    Ok(())
+}
+
+/// Joins `items` with `or` (or `and`) as a balanced tree, in their order, so a long chain is
+/// only logarithmically deep. Both operators are associative, and evaluation has no side
+/// effects, so the shape does not change the result. `None` for no items.
+pub(crate) fn join_balanced(mut items: Vec<Expr>, or: bool) -> Option<Expr> {
+    while items.len() > 1 {
+        let mut joined = Vec::with_capacity(items.len().div_ceil(2));
+        let mut pairs = items.into_iter();
+        while let Some(left) = pairs.next() {
+            joined.push(match pairs.next() {
+                Some(right) if or => Expr::Or(Box::new(left), Box::new(right)),
+                Some(right) => Expr::And(Box::new(left), Box::new(right)),
+                None => left,
+            });
+        }
+        items = joined;
+    }
+    items.pop()
+}
+
+/// `not` of an expression; `not not x` is `x`, so a run of `not`s adds at most one level.
+fn negate(expr: Expr) -> Expr {
+    match expr {
+        Expr::Not(inner) => *inner,
+        other => Expr::Not(Box::new(other)),
+    }
 }
 
 struct Parser<'a> {
@@ -115,9 +195,33 @@ struct Parser<'a> {
     at: usize,
     aliases: &'a QueryString,
     lambda_var: Option<String>,
+    /// Current recursion depth, limited to [`MAX_RECURSION`].
+    depth: usize,
 }
 
 impl Parser<'_> {
+    /// Enters one level of recursion; refuses to go deeper than [`MAX_RECURSION`].
+    fn enter(&mut self) -> Result<(), ApiError> {
+        self.enter_by(1)
+    }
+
+    /// Enters `cost` levels at once (a construct whose frames are larger than usual).
+    fn enter_by(&mut self, cost: usize) -> Result<(), ApiError> {
+        self.depth += cost;
+        if self.depth > MAX_RECURSION {
+            return Err(too_deep("$filter expression"));
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.leave_by(1);
+    }
+
+    fn leave_by(&mut self, cost: usize) {
+        self.depth = self.depth.saturating_sub(cost);
+    }
+
     fn pos(&self) -> usize {
         self.tokens
             .get(self.at)
@@ -158,29 +262,48 @@ impl Parser<'_> {
     }
 
     fn or_expr(&mut self) -> Result<Expr, ApiError> {
-        let mut left = self.and_expr()?;
+        self.enter()?;
+        let result = self.or_chain();
+        self.leave();
+        result
+    }
+
+    fn or_chain(&mut self) -> Result<Expr, ApiError> {
+        let mut items = vec![self.and_expr()?];
         while self.keyword("or") {
             self.at += 1;
-            let right = self.and_expr()?;
-            left = Expr::Or(Box::new(left), Box::new(right));
+            items.push(self.and_expr()?);
         }
-        Ok(left)
+        join_balanced(items, true).ok_or_else(|| self.error())
     }
 
     fn and_expr(&mut self) -> Result<Expr, ApiError> {
-        let mut left = self.unary()?;
+        self.enter()?;
+        let result = self.and_chain();
+        self.leave();
+        result
+    }
+
+    fn and_chain(&mut self) -> Result<Expr, ApiError> {
+        let mut items = vec![self.unary()?];
         while self.keyword("and") {
             self.at += 1;
-            let right = self.unary()?;
-            left = Expr::And(Box::new(left), Box::new(right));
+            items.push(self.unary()?);
         }
-        Ok(left)
+        join_balanced(items, false).ok_or_else(|| self.error())
     }
 
     fn unary(&mut self) -> Result<Expr, ApiError> {
+        self.enter()?;
+        let result = self.unary_inner();
+        self.leave();
+        result
+    }
+
+    fn unary_inner(&mut self) -> Result<Expr, ApiError> {
         if self.keyword("not") {
             self.at += 1;
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+            return Ok(negate(self.unary()?));
         }
         if self.peek() == Some(&Tok::LParen) {
             self.at += 1;
@@ -260,11 +383,7 @@ impl Parser<'_> {
         match self.next() {
             Some(Tok::Ident(word)) if word == "true" || word == "false" => {
                 let wanted = (word == "true") == (op == CmpOp::Eq);
-                Ok(if wanted {
-                    expr
-                } else {
-                    Expr::Not(Box::new(expr))
-                })
+                Ok(if wanted { expr } else { negate(expr) })
             }
             _ => Err(self.error()),
         }
@@ -289,9 +408,12 @@ impl Parser<'_> {
             return Err(self.error());
         };
         self.expect(&Tok::Colon)?;
+        // A lambda body sits under the predicate's and the lambda's own (large) frames.
+        self.enter_by(LAMBDA_COST)?;
         let outer = self.lambda_var.replace(var);
         let body = self.or_expr();
         self.lambda_var = outer;
+        self.leave_by(LAMBDA_COST);
         let body = body?;
         self.expect(&Tok::RParen)?;
         Ok(Expr::Lambda {
@@ -453,6 +575,7 @@ fn parse_alias_arg(text: &str, aliases: &QueryString) -> Result<CrmArg, ApiError
             at: 0,
             aliases,
             lambda_var: None,
+            depth: 0,
         };
         return parser.crm_value();
     }
@@ -552,6 +675,145 @@ mod tests {
             "frob(name)",
         ] {
             assert!(parse_filter(bad, &QueryString::default()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn nesting_beyond_the_recursion_limit_is_a_400() {
+        let none = QueryString::default();
+        // Each parenthesised group costs three levels of the 800: 265 fit, 266 do not.
+        let nested = |n: usize| format!("{}a eq 1{}", "(".repeat(n), ")".repeat(n));
+        assert!(parse_filter(&nested(265), &none).is_ok());
+        for input in [
+            nested(266),
+            nested(2000),
+            format!("{}a eq 1", "not ".repeat(10_000)),
+        ] {
+            let error = parse_filter(&input, &none).expect_err("too deep");
+            assert_eq!(error.status, axum::http::StatusCode::BAD_REQUEST);
+            assert_eq!(error.code, crate::dataverse::errors::ODATA_ERROR);
+            assert!(
+                error.message.contains("recursion limit"),
+                "{}",
+                error.message
+            );
+        }
+    }
+
+    #[test]
+    fn chains_are_balanced_and_double_negation_cancels() {
+        let chain = (0..4096)
+            .map(|i| format!("a eq {i}"))
+            .collect::<Vec<_>>()
+            .join(" and ");
+        let expr = parse(&chain);
+        check_depth(&expr, "test").expect("a balanced chain is shallow");
+        assert_eq!(parse("not not a eq 1"), parse("a eq 1"));
+        assert!(matches!(parse("not not not a eq 1"), Expr::Not(_)));
+    }
+
+    /// A generated `$filter` with its expected truth value: leaf `a eq N` is true for even N.
+    #[derive(Debug, Clone)]
+    enum Gen {
+        Leaf(u8),
+        Not(Box<Gen>),
+        And(Vec<Gen>),
+        Or(Vec<Gen>),
+    }
+
+    impl Gen {
+        fn text(&self) -> String {
+            match self {
+                Self::Leaf(n) => format!("a eq {n}"),
+                Self::Not(inner) => format!("not ({})", inner.text()),
+                Self::And(items) => format!(
+                    "({})",
+                    items
+                        .iter()
+                        .map(Self::text)
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
+                Self::Or(items) => format!(
+                    "({})",
+                    items
+                        .iter()
+                        .map(Self::text)
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ),
+            }
+        }
+
+        fn truth(&self) -> bool {
+            match self {
+                Self::Leaf(n) => n % 2 == 0,
+                Self::Not(inner) => !inner.truth(),
+                Self::And(items) => items.iter().all(Self::truth),
+                Self::Or(items) => items.iter().any(Self::truth),
+            }
+        }
+    }
+
+    fn truth(expr: &Expr) -> bool {
+        match expr {
+            Expr::Or(a, b) => truth(a) || truth(b),
+            Expr::And(a, b) => truth(a) && truth(b),
+            Expr::Not(a) => !truth(a),
+            Expr::Compare(CmpOp::Eq, Operand::Path(_), Operand::Lit(Literal::Int(n))) => n % 2 == 0,
+            other => panic!("unexpected node {other:?}"),
+        }
+    }
+
+    fn generated() -> impl proptest::strategy::Strategy<Value = Gen> {
+        use proptest::prelude::*;
+        any::<u8>()
+            .prop_map(Gen::Leaf)
+            .prop_recursive(8, 64, 6, |inner| {
+                prop_oneof![
+                    inner.clone().prop_map(|g| Gen::Not(Box::new(g))),
+                    proptest::collection::vec(inner.clone(), 1..6).prop_map(Gen::And),
+                    proptest::collection::vec(inner, 1..6).prop_map(Gen::Or),
+                ]
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 128,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        /// Any text parses or is a 400 with the OData code; it never panics.
+        #[test]
+        fn arbitrary_text_is_ok_or_a_400(input in "[a-z0-9 ()'@/,:=\\[\\].-]{0,80}|\\PC{0,40}") {
+            let aliases = QueryString::parse(Some("@p1='x'&@p2=[1,2]"));
+            if let Err(error) = parse_filter(&input, &aliases) {
+                proptest::prop_assert_eq!(error.status, axum::http::StatusCode::BAD_REQUEST);
+                proptest::prop_assert_eq!(error.code.as_str(), crate::dataverse::errors::ODATA_ERROR);
+            }
+        }
+
+        /// Generated nested expressions parse, and the (balanced) tree means the same as the text.
+        #[test]
+        fn generated_expressions_keep_their_meaning(generated in generated()) {
+            let expr = parse_filter(&generated.text(), &QueryString::default())
+                .expect("a generated expression parses");
+            proptest::prop_assert_eq!(truth(&expr), generated.truth());
+        }
+
+        /// Parentheses nested any depth: fine up to the limit, a 400 beyond, never a crash.
+        #[test]
+        fn nesting_depth_is_ok_or_a_400(depth in 0usize..3000, nots in 0usize..1200) {
+            let input = format!("{}{}a eq 1{}", "(".repeat(depth), "not ".repeat(nots), ")".repeat(depth));
+            let within = 3 * depth + nots + 3 <= MAX_RECURSION;
+            match parse_filter(&input, &QueryString::default()) {
+                Ok(_) => proptest::prop_assert!(within),
+                Err(error) => {
+                    proptest::prop_assert!(!within);
+                    proptest::prop_assert!(error.message.contains("recursion limit"));
+                }
+            }
         }
     }
 }

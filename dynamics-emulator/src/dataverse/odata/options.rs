@@ -1,5 +1,7 @@
 //! The system query options of a request, read and checked but not yet bound to a table.
 
+use axum::http::StatusCode;
+
 use super::query_string::QueryString;
 use crate::dataverse::errors::ApiError;
 
@@ -22,14 +24,33 @@ pub(crate) struct QueryOptions {
 /// Options the service does not support.
 const UNSUPPORTED: [&str; 4] = ["$skip", "$search", "$format", "$apply"];
 
-/// Reads the options; unknown or unsupported `$` options, repeated options and malformed values
-/// are 400 errors.
+/// Query parameters Dataverse supports that the emulator does not implement: answered with a
+/// 400 that says so, rather than a 200 that silently ignores them.
+const NOT_EMULATED: [&str; 2] = ["savedQuery", "userQuery"];
+
+/// The code Dataverse answers an unknown query parameter with. Reported answer to
+/// `?utm_source=…` on a collection: `400 {"error":{"code":"0x0","message":"The query parameter
+/// utm_source is not supported"}}` (rappen/FetchXMLBuilder issue 437).
+const UNKNOWN_PARAMETER_CODE: &str = "0x0";
+
+/// 400 "The query parameter {name} is not supported", as Dataverse words it.
+fn unknown_parameter(name: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        UNKNOWN_PARAMETER_CODE,
+        format!("The query parameter {name} is not supported"),
+    )
+}
+
+/// Reads the options. Parameter aliases (`@p1`) are kept for the expressions that use them;
+/// any other parameter that is not a known system query option or `fetchXml`, repeated
+/// options and malformed values are 400 errors, so nothing is silently ignored.
 pub(crate) fn read_options(query: &QueryString) -> Result<QueryOptions, ApiError> {
     let mut options = QueryOptions::default();
     let mut seen: Vec<&str> = Vec::new();
     for pair in &query.pairs {
         let key = pair.key.as_str();
-        if key.starts_with('$') {
+        if !key.starts_with('@') {
             if seen.contains(&key) {
                 return Err(ApiError::bad_request(format!(
                     "Query option '{key}' was specified more than once, but it must be specified \
@@ -73,12 +94,14 @@ pub(crate) fn read_options(query: &QueryString) -> Result<QueryOptions, ApiError
                     "The query parameter {k} is not supported"
                 )));
             }
-            k if k.starts_with('$') => {
+            k if NOT_EMULATED.contains(&k) => {
                 return Err(ApiError::bad_request(format!(
-                    "The query parameter '{k}' is not supported."
+                    "The query parameter {k} is not supported by the emulator; send the query \
+                     as $filter or fetchXml instead."
                 )));
             }
-            _ => {}
+            k if k.starts_with('@') && k.len() > 1 => {}
+            k => return Err(unknown_parameter(k)),
         }
     }
     Ok(options)

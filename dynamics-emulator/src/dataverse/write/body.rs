@@ -232,3 +232,106 @@ pub(crate) fn parse_reference(
     let key = segment.key.as_ref().ok_or_else(invalid)?;
     Ok((table, KeyMatch::resolve(catalog, table, key)?))
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{HeaderMap, Method, StatusCode};
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::dataverse::handlers::json_body;
+    use crate::dataverse::odata::query_string::QueryString;
+    use crate::dataverse::seeding::ORG_IDS;
+    use crate::dataverse::state::DataverseStore;
+    use crate::dataverse::wire::ApiRequest;
+
+    fn request(body: Vec<u8>) -> ApiRequest {
+        ApiRequest {
+            method: Method::POST,
+            path: "accounts".to_owned(),
+            query: QueryString::default(),
+            headers: HeaderMap::new(),
+            body: body.into(),
+        }
+    }
+
+    /// Keys a write body might hold: real columns, navigation properties and binds, and noise.
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("name".to_owned()),
+            Just("revenue".to_owned()),
+            Just("numberofemployees".to_owned()),
+            Just("accountid".to_owned()),
+            Just("statecode".to_owned()),
+            Just("primarycontactid".to_owned()),
+            Just("primarycontactid@odata.bind".to_owned()),
+            Just("Account_Tasks".to_owned()),
+            Just("lastname".to_owned()),
+            "[a-zA-Z_@.]{0,24}",
+        ]
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            "[ -~]{0,40}".prop_map(Value::String),
+            Just(Value::String(
+                "/contacts(00000000-0000-0000-0000-000000000001)".to_owned()
+            )),
+        ];
+        leaf.prop_recursive(5, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::btree_map(key(), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        /// Any JSON value: an object is read into a write plan or refused with a 4xx; anything
+        /// else is a 400. Nothing panics.
+        #[test]
+        fn arbitrary_json_bodies_are_planned_or_refused(value in json_value()) {
+            let store = DataverseStore::empty(ORG_IDS).expect("built-in tables");
+            let account = store.builtin("account");
+            let bytes = serde_json::to_vec(&value).expect("serializes");
+            match json_body(&request(bytes)) {
+                Ok(map) => {
+                    prop_assert!(value.is_object());
+                    if let Err(error) = plan(&store.catalog, &store.data, account, &map, WriteMode::Client) {
+                        prop_assert!(error.status.is_client_error(), "{:?}", error);
+                    }
+                }
+                Err(error) => {
+                    prop_assert!(!value.is_object());
+                    prop_assert_eq!(error.status, StatusCode::BAD_REQUEST);
+                }
+            }
+        }
+
+        /// Arbitrary bytes and nesting of any depth: an object or a 400 (serde_json's nesting
+        /// limit of 128 keeps the recursion bounded).
+        #[test]
+        fn arbitrary_bytes_and_nesting_are_ok_or_a_400(
+            bytes in proptest::collection::vec(any::<u8>(), 0..64),
+            depth in 0usize..2000,
+        ) {
+            if let Err(error) = json_body(&request(bytes)) {
+                prop_assert_eq!(error.status, StatusCode::BAD_REQUEST);
+            }
+            let nested = format!("{{\"name\":{}1{}}}", "[".repeat(depth), "]".repeat(depth));
+            let read = json_body(&request(nested.into_bytes()));
+            if depth < 127 {
+                prop_assert!(read.is_ok());
+            } else {
+                prop_assert_eq!(read.expect_err("too deep").status, StatusCode::BAD_REQUEST);
+            }
+        }
+    }
+}
