@@ -5,10 +5,16 @@
 //! The header's form varies between endpoints and over time (quoted or bare values, commas or
 //! spaces between them, `resource_id` missing, `/oauth2/authorize` missing), so the parser
 //! takes all of those.
+//!
+//! The challenge comes from whatever answered at the service URL, so it is not trusted:
+//! [`BearerChallenge::authority`] accepts `authorization_uri` only on a Microsoft Entra ID
+//! sign-in host ([`Cloud::authority_host_names`]); a caller who has configured its own
+//! authority host (the emulator, a test server) uses [`BearerChallenge::authority_at`],
+//! which takes only the tenant from the challenge.
 
 use url::Url;
 
-use crate::{AuthError, Authority, secure_url};
+use crate::{AuthError, Authority, Cloud, secure_url};
 
 /// A parsed Bearer challenge.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,16 +66,57 @@ impl BearerChallenge {
         }
     }
 
-    /// The authority to sign in at: the host of `authorization_uri` and its tenant.
+    /// The authority to sign in at: the host of `authorization_uri` and its tenant, provided
+    /// that host is a Microsoft Entra ID sign-in host of some cloud. Any other host (a typo'd
+    /// or hostile service can name one to collect passwords or codes) is an
+    /// [`AuthError::Challenge`]; a caller that configures its own authority host uses
+    /// [`authority_at`](Self::authority_at) instead.
     pub fn authority(&self) -> Result<Authority, AuthError> {
-        let tenant = self.tenant().ok_or_else(|| {
+        self.checked_authority(&Cloud::ALL)
+    }
+
+    /// The same, accepting only `cloud`'s sign-in hosts.
+    pub fn authority_for(&self, cloud: Cloud) -> Result<Authority, AuthError> {
+        self.checked_authority(&[cloud])
+    }
+
+    /// The authority at a host the caller chose (its configured authority host, such as the
+    /// emulator's), with the tenant the challenge names. The challenge's own host is ignored.
+    pub fn authority_at(&self, host: &str) -> Result<Authority, AuthError> {
+        Authority::with_host(host, &self.require_tenant()?)
+    }
+
+    fn checked_authority(&self, clouds: &[Cloud]) -> Result<Authority, AuthError> {
+        let host = self.authorization_uri.host_str().unwrap_or_default();
+        let trusted = self.authorization_uri.scheme() == "https"
+            && self.authorization_uri.port().is_none()
+            && clouds.iter().any(|c| c.is_authority_host(host));
+        if !trusted {
+            let known: Vec<&str> = clouds
+                .iter()
+                .flat_map(|c| c.authority_host_names().iter().copied())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            return Err(AuthError::Challenge(format!(
+                "the challenge's authorization_uri `{}` is not on a Microsoft Entra ID sign-in \
+                 host ({}); check the service URL, or configure the authority host explicitly \
+                 if this service signs in elsewhere (an emulator or test server)",
+                secure_url::redact_url(&self.authorization_uri),
+                known.join(", ")
+            )));
+        }
+        let origin = format!("https://{}", host.to_ascii_lowercase());
+        Authority::with_host(&origin, &self.require_tenant()?)
+    }
+
+    fn require_tenant(&self) -> Result<String, AuthError> {
+        self.tenant().ok_or_else(|| {
             AuthError::Challenge(format!(
                 "authorization_uri `{}` names no tenant",
-                self.authorization_uri
+                secure_url::redact_url(&self.authorization_uri)
             ))
-        })?;
-        let host = self.authorization_uri.origin().ascii_serialization();
-        Authority::with_host(&host, &tenant)
+        })
     }
 
     /// The scope to ask for: `{resource_id}/.default`, when the challenge named a resource.
@@ -159,8 +206,38 @@ fn read_quoted(s: &str) -> (String, &str) {
     (value, "")
 }
 
+/// The start of a header for an error message, with the user info of any URL in it removed.
 fn shorten(s: &str) -> String {
-    s.chars().take(200).collect()
+    let head: String = s
+        .chars()
+        .take(200)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut out = String::with_capacity(head.len());
+    let mut token = String::new();
+    let flush = |token: &mut String, out: &mut String| {
+        if token.contains("://") {
+            let (key, value) = match token.find('=') {
+                Some(i) if i < token.find("://").unwrap_or(0) => token.split_at(i + 1),
+                _ => ("", token.as_str()),
+            };
+            out.push_str(key);
+            out.push_str(&secure_url::redact(value));
+        } else {
+            out.push_str(token);
+        }
+        token.clear();
+    };
+    for c in head.chars() {
+        if c == ' ' || c == ',' || c == '"' {
+            flush(&mut token, &mut out);
+            out.push(c);
+        } else {
+            token.push(c);
+        }
+    }
+    flush(&mut token, &mut out);
+    out
 }
 
 #[cfg(test)]

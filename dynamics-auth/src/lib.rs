@@ -9,6 +9,7 @@ mod cloud;
 mod credentials;
 mod error;
 mod options;
+pub mod proxy;
 pub mod scopes;
 pub mod secure_url;
 mod token_client;

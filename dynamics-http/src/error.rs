@@ -10,6 +10,12 @@ use crate::request::Method;
 
 /// How much of an error body is kept.
 const BODY_LIMIT: usize = 4096;
+/// How much of the service's message is kept (characters).
+const MESSAGE_LIMIT: usize = 4096;
+/// How much of the service's message, or of the body, `Display` shows (characters).
+pub(crate) const DISPLAY_MESSAGE_LIMIT: usize = 500;
+/// How much of a service-chosen short value (error code, request id) `Display` shows.
+const DISPLAY_SHORT_LIMIT: usize = 100;
 
 /// What went wrong with a request.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -111,13 +117,12 @@ impl fmt::Display for StatusError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {} answered {}", self.method, self.url, self.status)?;
         if let Some(code) = &self.code {
-            write!(f, " ({code})")?;
+            write!(f, " ({})", capped(code, DISPLAY_SHORT_LIMIT))?;
         }
         match &self.message {
-            Some(message) => write!(f, ": {message}")?,
+            Some(message) => write!(f, ": {}", capped(message, DISPLAY_MESSAGE_LIMIT))?,
             None if !self.body.is_empty() => {
-                let excerpt: String = self.body.chars().take(200).collect();
-                write!(f, ": {excerpt}")?;
+                write!(f, ": {}", capped(&self.body, 200))?;
             }
             None => {}
         }
@@ -125,7 +130,7 @@ impl fmt::Display for StatusError {
             write!(f, ". To fix: {hint}")?;
         }
         if let Some(id) = &self.request_id {
-            write!(f, " (request id {id})")?;
+            write!(f, " (request id {})", capped(id, DISPLAY_SHORT_LIMIT))?;
         }
         Ok(())
     }
@@ -212,11 +217,40 @@ impl HttpError {
     }
 }
 
+/// At most `limit` characters of service-chosen text, control characters (line breaks,
+/// terminal escapes) shown as spaces, and `…` when cut.
+pub fn capped(text: &str, limit: usize) -> String {
+    let mut out: String = text
+        .chars()
+        .take(limit)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().nth(limit).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// Reads the error code and message out of the error bodies our services send:
 /// OData (`{"error":{"code","message"}}`, Dataverse and the Power Platform APIs), the Online
 /// Management API's `OperationStatus` (`Errors[{Subject, Description, Code}]`), and the plain
 /// `{"Message": ...}` / `{"code", "message"}` shapes.
+///
+/// Any bytes are accepted (anything else gives `(None, None)`); the code and message are
+/// cut to 4 KiB each.
 pub fn parse_error_body(body: &[u8]) -> (Option<String>, Option<String>) {
+    let (code, message) = parse_error_body_uncapped(body);
+    let keep = |s: String| {
+        if s.chars().nth(MESSAGE_LIMIT).is_some() {
+            s.chars().take(MESSAGE_LIMIT).collect()
+        } else {
+            s
+        }
+    };
+    (code.map(keep), message.map(keep))
+}
+
+fn parse_error_body_uncapped(body: &[u8]) -> (Option<String>, Option<String>) {
     let Ok(value) = serde_json::from_slice::<Value>(body) else {
         return (None, None);
     };
