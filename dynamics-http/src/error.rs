@@ -85,6 +85,27 @@ pub enum HttpError {
     /// The request could not be built.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+
+    /// A header name or value cannot be sent as given (a line break, another control
+    /// character, a non-ASCII character, an empty or malformed name). A usage error: nothing
+    /// was sent and trying again cannot help. The value is never shown.
+    #[error("invalid {name} header: {reason}")]
+    InvalidHeader {
+        /// The header's name (escaped if it is itself the problem).
+        name: String,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+
+    /// A URL the request was to go to is not acceptable (it carries user info, or has no
+    /// host). A usage error: nothing was sent. The URL is shown without user info or query.
+    #[error("refused to send a request to {url}: {reason}")]
+    InvalidUrl {
+        /// The URL, without user info and query.
+        url: String,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
 }
 
 /// An error status from the service, with what it said.

@@ -177,6 +177,64 @@ impl HttpRequest {
     pub fn is_retry_safe(&self) -> bool {
         self.retry_safe
     }
+
+    /// Checks that the request can be sent as built: every header name is an RFC 9110 token
+    /// and every value visible ASCII, spaces and tabs only (no CR/LF, which would split the
+    /// header); the URL has a host and no user info. Errors are usage errors
+    /// ([`HttpError::InvalidHeader`], [`HttpError::InvalidUrl`]), never retried.
+    pub fn validate(&self) -> Result<(), HttpError> {
+        check_url(&self.url)?;
+        for (name, value) in &self.headers {
+            check_header(name, value)?;
+        }
+        Ok(())
+    }
+}
+
+/// Refuses URLs the pipeline must not send to: user info (it would go out as
+/// `Authorization: Basic`, and it does not belong in an endpoint), or no host.
+pub(crate) fn check_url(url: &Url) -> Result<(), HttpError> {
+    if dynamics_auth::secure_url::has_user_info(url) {
+        return Err(HttpError::InvalidUrl {
+            url: redacted_url(url),
+            reason: "it carries user info (user@ or user:password@ before the host); remove it"
+                .into(),
+        });
+    }
+    if url.host().is_none() || !matches!(url.scheme(), "http" | "https") {
+        return Err(HttpError::InvalidUrl {
+            url: redacted_url(url),
+            reason: "use an absolute http(s) URL with a host".into(),
+        });
+    }
+    Ok(())
+}
+
+/// RFC 9110 §5.1 field name (a token) and §5.5 field value, restricted to what can be sent
+/// as text: visible ASCII, space and horizontal tab, no leading or trailing whitespace rule
+/// enforced (it is trimmed by receivers).
+pub(crate) fn check_header(name: &str, value: &str) -> Result<(), HttpError> {
+    let is_tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(is_tchar) {
+        return Err(HttpError::InvalidHeader {
+            name: crate::error::capped(&format!("{name:?}"), 64),
+            reason: "a header name is one or more letters, digits or !#$%&'*+-.^_`|~ (no spaces, colons or line breaks)".into(),
+        });
+    }
+    if let Some(bad) = value.chars().find(|&c| !(c == '\t' || (' '..='~').contains(&c))) {
+        let what = match bad {
+            '\r' | '\n' => "a line break (CR or LF)".to_string(),
+            c if c.is_control() => format!("the control character U+{:04X}", c as u32),
+            c => format!("the non-ASCII character U+{:04X}", c as u32),
+        };
+        return Err(HttpError::InvalidHeader {
+            name: name.to_string(),
+            reason: format!(
+                "the value contains {what}; header values may hold visible ASCII, spaces and tabs only (percent-encode or remove the rest)"
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Shows method, path and header names only: query strings and bodies may hold personal data,
