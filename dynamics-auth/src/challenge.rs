@@ -317,4 +317,154 @@ mod tests {
             assert!(BearerChallenge::parse(bad).is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn authority_only_on_entra_hosts_unless_configured() {
+        let tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        for host in [
+            "https://login.evil.example",
+            "https://login.microsoftonline.com.evil.example",
+            "https://login.microsoftonline.com:8443",
+            "http://127.0.0.1:7070",
+        ] {
+            let c = parse(&format!(
+                "Bearer authorization_uri={host}/{tenant}/oauth2/authorize"
+            ));
+            let err = c.authority().expect_err(host);
+            assert!(matches!(err, AuthError::Challenge(_)), "{err:?}");
+            assert!(err.to_string().contains("configure the authority host"), "{err}");
+            // An explicitly configured host is used with the challenge's tenant.
+            let a = c.authority_at("http://127.0.0.1:7070").expect("configured");
+            assert_eq!(a.host().as_str(), "http://127.0.0.1:7070/");
+            assert_eq!(a.tenant().as_str(), tenant);
+        }
+        let c = parse(&format!(
+            "Bearer authorization_uri=https://login.microsoftonline.us/{tenant}/oauth2/authorize"
+        ));
+        assert!(c.authority().is_ok());
+        assert!(c.authority_for(Cloud::UsGovernmentHigh).is_ok());
+        assert!(c.authority_for(Cloud::Public).is_err());
+    }
+
+    #[test]
+    fn errors_never_echo_user_info() {
+        let err = BearerChallenge::parse(
+            "Bearer authorization_uri=https://alice:hunter2@login.microsoftonline.com/t/oauth2/authorize",
+        )
+        .expect_err("user info");
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains("hunter2") && !text.contains("alice"), "{text}");
+        let err = BearerChallenge::parse("Negotiate x=https://alice:hunter2@host/ y")
+            .expect_err("no bearer");
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains("hunter2") && !text.contains("alice"), "{text}");
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn key_case(key: &'static str) -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just(key.to_string()),
+                Just(key.to_ascii_uppercase()),
+                Just(
+                    key.split('_')
+                        .map(|w| {
+                            let mut c = w.chars();
+                            c.next()
+                                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                                .unwrap_or_default()
+                        })
+                        .collect::<Vec<_>>()
+                        .join("_")
+                ),
+            ]
+        }
+
+        fn value(v: String, quoted: bool) -> String {
+            if quoted { format!("\"{v}\"") } else { v }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+            #[test]
+            fn any_header_is_a_challenge_or_a_typed_error(header in "\\PC{0,200}") {
+                match BearerChallenge::parse(&header) {
+                    Ok(c) => {
+                        prop_assert!(!secure_url::has_user_info(&c.authorization_uri));
+                        let _ = c.authority();
+                        let _ = c.tenant();
+                        let _ = c.default_scope();
+                    }
+                    Err(e) => prop_assert!(matches!(e, AuthError::Challenge(_))),
+                }
+            }
+
+            #[test]
+            fn challenge_like_headers_never_panic(
+                header in "(Basic realm=x, )?[Bb][Ee][Aa][Rr][Ee][Rr]( |,)*([a-zA-Z_]{1,20}( )*=( )*(\"[^\"]{0,40}\"?|[^ ,\"]{0,60})[ ,\t]{0,3}){0,5}"
+            ) {
+                if let Ok(c) = BearerChallenge::parse(&header) {
+                    if let Ok(a) = c.authority() {
+                        let host = a.host().host_str().unwrap_or_default().to_string();
+                        prop_assert!(!Cloud::of_authority_host(&host).is_empty(), "{}", host);
+                    }
+                }
+            }
+
+            #[test]
+            fn generated_challenges_round_trip(
+                host in prop::sample::select(vec![
+                    "login.microsoftonline.com",
+                    "login.microsoftonline.us",
+                    "login.partner.microsoftonline.cn",
+                    "login.chinacloudapi.cn",
+                    "login.windows.net",
+                ]),
+                tenant in any::<u128>().prop_map(|n| uuid::Uuid::from_u128(n).to_string()),
+                org in "[a-z][a-z0-9-]{0,20}[a-z0-9]",
+                crm in prop::sample::select(vec!["crm", "crm4", "crm11", "crm21"]),
+                slash in any::<bool>(),
+                tail in prop::sample::select(vec!["/oauth2/authorize", "", "/"]),
+                quoted in (any::<bool>(), any::<bool>()),
+                separator in prop::sample::select(vec![", ", ",", " ", "  ,  "]),
+                resource_first in any::<bool>(),
+                scheme in prop::sample::select(vec!["Bearer", "bearer", "BEARER"]),
+                other_scheme_first in any::<bool>(),
+                uri_key in key_case("authorization_uri"),
+                resource_key in key_case("resource_id"),
+            ) {
+                let uri = format!("https://{host}/{tenant}{tail}");
+                let resource = format!(
+                    "https://{org}.{crm}.dynamics.com{}",
+                    if slash { "/" } else { "" }
+                );
+                let a = format!("{uri_key}={}", value(uri.clone(), quoted.0));
+                let r = format!("{resource_key}={}", value(resource.clone(), quoted.1));
+                let params = if resource_first {
+                    format!("{r}{separator}{a}")
+                } else {
+                    format!("{a}{separator}{r}")
+                };
+                let prefix = if other_scheme_first { "Basic realm=\"x\", " } else { "" };
+                let header = format!("{prefix}{scheme} {params}");
+                let c = BearerChallenge::parse(&header)
+                    .map_err(|e| TestCaseError::fail(format!("{header}: {e}")))?;
+                let expected_uri = Url::parse(&uri).expect("uri");
+                prop_assert_eq!(&c.authorization_uri, &expected_uri);
+                prop_assert_eq!(c.resource_id.as_deref(), Some(resource.as_str()));
+                prop_assert_eq!(c.tenant(), Some(tenant.clone()));
+                let authority = c.authority()
+                    .map_err(|e| TestCaseError::fail(format!("{header}: {e}")))?;
+                prop_assert_eq!(authority.host().host_str(), Some(host));
+                prop_assert_eq!(authority.tenant().as_str(), tenant.as_str());
+                prop_assert_eq!(
+                    c.default_scope(),
+                    Some(format!("https://{org}.{crm}.dynamics.com/.default"))
+                );
+            }
+        }
+    }
 }

@@ -344,4 +344,100 @@ mod tests {
         );
         assert_eq!(parse_error_body(b"<html>502</html>"), (None, None));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn status_error(code: Option<String>, message: Option<String>, body: &[u8]) -> StatusError {
+            StatusError {
+                method: Method::Get,
+                url: "https://x.example/api".into(),
+                status: 400,
+                code,
+                message,
+                request_id: None,
+                retry_after: None,
+                www_authenticate: None,
+                body: body_excerpt(body),
+                hint: None,
+            }
+        }
+
+        /// The longest `Display` can be for the test URL: prefix, capped code, message
+        /// and markers.
+        const DISPLAY_BOUND: usize = 100 + DISPLAY_SHORT_LIMIT + DISPLAY_MESSAGE_LIMIT + 10;
+
+        fn json_value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(|n| Value::from(n)),
+                "\\PC{0,300}".prop_map(Value::String),
+            ];
+            leaf.prop_recursive(4, 32, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    prop::collection::btree_map(
+                        prop_oneof![
+                            Just("error".to_string()),
+                            Just("code".to_string()),
+                            Just("message".to_string()),
+                            Just("Errors".to_string()),
+                            Just("Description".to_string()),
+                            Just("Message".to_string()),
+                            "[a-zA-Z]{1,8}",
+                        ],
+                        inner,
+                        0..6,
+                    )
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+            #[test]
+            fn any_bytes_parse_without_panic_and_display_is_capped(
+                body in prop::collection::vec(any::<u8>(), 0..6000)
+            ) {
+                let (code, message) = parse_error_body(&body);
+                prop_assert!(code.as_ref().is_none_or(|c| c.chars().count() <= 4096));
+                prop_assert!(message.as_ref().is_none_or(|m| m.chars().count() <= 4096));
+                let text = status_error(code, message, &body).to_string();
+                prop_assert!(text.chars().count() <= DISPLAY_BOUND, "{}", text.len());
+                prop_assert!(!text.contains('\n'));
+            }
+
+            #[test]
+            fn any_json_shape_parses_without_panic_and_display_is_capped(value in json_value()) {
+                let body = serde_json::to_vec(&value).expect("serialises");
+                let (code, message) = parse_error_body(&body);
+                let text = status_error(code, message, &body).to_string();
+                prop_assert!(text.chars().count() <= DISPLAY_BOUND, "{}", text.len());
+            }
+
+            #[test]
+            fn the_odata_shape_round_trips(
+                code in "[0-9a-zA-Z_]{1,20}",
+                // Short messages, and long ones past the 4 KiB cut.
+                message in ("\\PC{1,100}", any::<bool>()).prop_map(|(m, long)| {
+                    if long { m.repeat(4200 / m.chars().count() + 1) } else { m }
+                }),
+            ) {
+                let body = serde_json::to_vec(
+                    &serde_json::json!({"error": {"code": code, "message": message}}),
+                )
+                .expect("serialises");
+                let (c, m) = parse_error_body(&body);
+                prop_assert_eq!(c.as_deref(), Some(code.as_str()));
+                let kept: String = message.chars().take(4096).collect();
+                prop_assert_eq!(m.as_deref(), Some(kept.as_str()));
+                let shown = status_error(c, m, &body).to_string();
+                prop_assert!(shown.chars().count() <= DISPLAY_BOUND);
+            }
+        }
+    }
 }

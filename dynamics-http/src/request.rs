@@ -266,3 +266,41 @@ pub fn redacted_url(url: &Url) -> String {
     }
     shown
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn line_breaks_and_control_characters_are_usage_errors() {
+        for value in ["a\r\nb", "a\nb", "a\rb", "nul\0", "del\u{7f}", "caf\u{e9}"] {
+            let err = check_header("X-Test", value).expect_err(value);
+            assert!(matches!(err, HttpError::InvalidHeader { .. }), "{err:?}");
+            assert!(!err.is_retryable());
+        }
+        assert!(check_header("X-Test", "visible ascii\tand tabs ~!").is_ok());
+        assert!(check_header("If-Match", "W/\"1\"").is_ok());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        /// What passes the check is exactly what the HTTP library can send.
+        #[test]
+        fn the_header_check_agrees_with_the_http_library(
+            name in "\\PC{0,12}|[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}",
+            value in "\\PC{0,40}|[ -~\t]{0,40}",
+        ) {
+            let ours = check_header(&name, &value).is_ok();
+            let theirs = reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_ok()
+                && reqwest::header::HeaderValue::from_str(&value).is_ok();
+            if ours {
+                prop_assert!(theirs, "{:?}: {:?}", name, value);
+            }
+            if let Err(e) = check_header(&name, &value) {
+                prop_assert!(!e.is_retryable());
+            }
+        }
+    }
+}

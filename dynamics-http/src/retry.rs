@@ -170,4 +170,59 @@ mod tests {
         let jittered = RetryOptions::default().backoff(0);
         assert!(jittered >= Duration::from_millis(640) && jittered <= Duration::from_millis(960));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+            #[test]
+            fn any_text_gives_at_most_the_maximum(value in "\\PC{0,40}") {
+                if let Some(d) = parse_retry_after(&value) {
+                    prop_assert!(d <= MAX_RETRY_AFTER);
+                }
+            }
+
+            #[test]
+            fn numeric_looking_text_never_panics(
+                value in "[-+]?[0-9]{0,30}(\\.[0-9]{0,10})?([eE][-+]?[0-9]{1,4})?"
+            ) {
+                if let Some(d) = parse_retry_after(&value) {
+                    prop_assert!(d <= MAX_RETRY_AFTER);
+                }
+            }
+
+            #[test]
+            fn whole_seconds_are_kept_up_to_the_maximum(secs in any::<u64>()) {
+                prop_assert_eq!(
+                    parse_retry_after(&secs.to_string()),
+                    Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
+                );
+            }
+
+            #[test]
+            fn any_float_is_clamped_or_refused(secs in any::<f64>()) {
+                let parsed = parse_retry_after(&secs.to_string());
+                if secs.is_nan() || (secs < 0.0) {
+                    prop_assert_eq!(parsed, None);
+                } else {
+                    let d = parsed.expect("a non-negative number is a delay");
+                    prop_assert!(d <= MAX_RETRY_AFTER);
+                    if secs < MAX_RETRY_AFTER.as_secs_f64() {
+                        prop_assert!((d.as_secs_f64() - secs).abs() < 1e-6);
+                    }
+                }
+            }
+
+            #[test]
+            fn any_http_date_is_at_most_the_maximum(secs in 0u64..253_402_300_799) {
+                let at = std::time::UNIX_EPOCH + Duration::from_secs(secs);
+                let text = httpdate::fmt_http_date(at);
+                let d = parse_retry_after(&text).expect("a date parses");
+                prop_assert!(d <= MAX_RETRY_AFTER);
+            }
+        }
+    }
 }
