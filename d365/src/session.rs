@@ -233,9 +233,12 @@ mod tests {
             "http://alice:hunter2@127.0.0.1:7070",
         ] {
             let s = settings(vec![(Key::ServiceUrl, url)]);
-            let failure = oma_endpoint(&s).err().expect("refused");
+            let failure = oma_endpoint(&s).expect_err("refused");
             let text = format!("{failure} {failure:?}");
-            assert!(!text.contains("hunter2") && !text.contains("alice"), "{text}");
+            assert!(
+                !text.contains("hunter2") && !text.contains("alice"),
+                "{text}"
+            );
             let text = match bap_endpoint(&s, Cloud::Public) {
                 Ok(BapEndpoint::Custom { base_url, .. }) => {
                     // Refused where it is used, without the password either.
@@ -314,7 +317,10 @@ mod tests {
         };
         let text = failure.to_string();
         assert!(text.contains("graph.microsoft.com"), "{text}");
-        assert!(text.contains("Resource"), "the fix names the setting: {text}");
+        assert!(
+            text.contains("Resource"),
+            "the fix names the setting: {text}"
+        );
         server.join().expect("server");
     }
 }

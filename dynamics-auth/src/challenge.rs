@@ -332,7 +332,10 @@ mod tests {
             ));
             let err = c.authority().expect_err(host);
             assert!(matches!(err, AuthError::Challenge(_)), "{err:?}");
-            assert!(err.to_string().contains("configure the authority host"), "{err}");
+            assert!(
+                err.to_string().contains("configure the authority host"),
+                "{err}"
+            );
             // An explicitly configured host is used with the challenge's tenant.
             let a = c.authority_at("http://127.0.0.1:7070").expect("configured");
             assert_eq!(a.host().as_str(), "http://127.0.0.1:7070/");
@@ -353,11 +356,17 @@ mod tests {
         )
         .expect_err("user info");
         let text = format!("{err} {err:?}");
-        assert!(!text.contains("hunter2") && !text.contains("alice"), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("alice"),
+            "{text}"
+        );
         let err = BearerChallenge::parse("Negotiate x=https://alice:hunter2@host/ y")
             .expect_err("no bearer");
         let text = format!("{err} {err:?}");
-        assert!(!text.contains("hunter2") && !text.contains("alice"), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("alice"),
+            "{text}"
+        );
     }
 
     mod properties {
@@ -406,11 +415,11 @@ mod tests {
             fn challenge_like_headers_never_panic(
                 header in "(Basic realm=x, )?[Bb][Ee][Aa][Rr][Ee][Rr]( |,)*([a-zA-Z_]{1,20}( )*=( )*(\"[^\"]{0,40}\"?|[^ ,\"]{0,60})[ ,\t]{0,3}){0,5}"
             ) {
-                if let Ok(c) = BearerChallenge::parse(&header) {
-                    if let Ok(a) = c.authority() {
-                        let host = a.host().host_str().unwrap_or_default().to_string();
-                        prop_assert!(!Cloud::of_authority_host(&host).is_empty(), "{}", host);
-                    }
+                if let Ok(c) = BearerChallenge::parse(&header)
+                    && let Ok(a) = c.authority()
+                {
+                    let host = a.host().host_str().unwrap_or_default().to_string();
+                    prop_assert!(!Cloud::of_authority_host(&host).is_empty(), "{}", host);
                 }
             }
 

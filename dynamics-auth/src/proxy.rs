@@ -148,8 +148,11 @@ mod tests {
     #[tokio::test]
     async fn https_still_goes_through_an_explicit_proxy_as_a_tunnel() {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let proxy_url =
-            Url::parse(&format!("http://{}", listener.local_addr().expect("address"))).expect("url");
+        let proxy_url = Url::parse(&format!(
+            "http://{}",
+            listener.local_addr().expect("address")
+        ))
+        .expect("url");
         // The proxy reads the first request and hangs up: the call fails, but it went to the
         // proxy, as a CONNECT tunnel that never carries the request's headers.
         let proxy = std::thread::spawn(move || {
@@ -182,6 +185,9 @@ mod tests {
         let err = apply_proxy_rule(reqwest::Client::builder(), Some(&url)).expect_err("refused");
         let text = err.to_string();
         assert!(text.contains("proxy URL"), "{text}");
-        assert!(!text.contains("hunter2") && !text.contains("alice"), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("alice"),
+            "{text}"
+        );
     }
 }

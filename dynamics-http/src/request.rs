@@ -221,7 +221,10 @@ pub(crate) fn check_header(name: &str, value: &str) -> Result<(), HttpError> {
             reason: "a header name is one or more letters, digits or !#$%&'*+-.^_`|~ (no spaces, colons or line breaks)".into(),
         });
     }
-    if let Some(bad) = value.chars().find(|&c| !(c == '\t' || (' '..='~').contains(&c))) {
+    if let Some(bad) = value
+        .chars()
+        .find(|&c| !(c == '\t' || (' '..='~').contains(&c)))
+    {
         let what = match bad {
             '\r' | '\n' => "a line break (CR or LF)".to_string(),
             c if c.is_control() => format!("the control character U+{:04X}", c as u32),

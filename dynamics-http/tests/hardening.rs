@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use dynamics_auth::{ManualClock, StaticTokenCredential};
 use dynamics_http::{
-    AttemptObserver, AttemptOutcome, BearerAuth, HttpError, HttpRequest, MAX_RETRY_AFTER,
-    Pipeline, PipelineOptions, RetryOptions,
+    AttemptObserver, AttemptOutcome, BearerAuth, HttpError, HttpRequest, MAX_RETRY_AFTER, Pipeline,
+    PipelineOptions, RetryOptions,
 };
 use url::Url;
 use wiremock::matchers::{method, path};
@@ -90,7 +90,10 @@ async fn absurd_retry_after_values_are_clamped_on_every_path() {
         assert_eq!(*seen.0.lock().expect("lock"), vec![expected; 2], "{value}");
         // The wait is capped by the retry policy's max_delay.
         for slept in clock.sleeps() {
-            assert!(slept <= RetryOptions::default().max_delay, "{value}: {slept:?}");
+            assert!(
+                slept <= RetryOptions::default().max_delay,
+                "{value}: {slept:?}"
+            );
         }
     }
 }
@@ -115,7 +118,11 @@ async fn a_huge_service_message_is_capped_in_display() {
         .await
         .expect_err("400");
     let text = err.to_string();
-    assert!(text.chars().count() < 1_200, "{} chars", text.chars().count());
+    assert!(
+        text.chars().count() < 1_200,
+        "{} chars",
+        text.chars().count()
+    );
     assert!(text.contains('…'), "{text}");
     // The full-size data stays available, bounded.
     let status = err.status_error().expect("status");
@@ -138,7 +145,10 @@ async fn a_message_with_line_breaks_cannot_forge_log_lines() {
         .await
         .expect_err("400")
         .to_string();
-    assert!(!text.contains('\n') && !text.contains('\r') && !text.contains('\u{1b}'), "{text:?}");
+    assert!(
+        !text.contains('\n') && !text.contains('\r') && !text.contains('\u{1b}'),
+        "{text:?}"
+    );
 }
 
 #[tokio::test]
@@ -218,7 +228,10 @@ async fn a_url_with_user_info_is_refused_without_echoing_it() {
     assert!(matches!(err, HttpError::InvalidUrl { .. }), "{err:?}");
     assert!(!err.is_retryable());
     let text = format!("{err} {err:?}");
-    assert!(!text.contains("hunter2") && !text.contains("alice"), "{text}");
+    assert!(
+        !text.contains("hunter2") && !text.contains("alice"),
+        "{text}"
+    );
 
     // BearerAuth refuses such a service URL too, without echoing it.
     let credential = Arc::new(StaticTokenCredential::new(
@@ -228,14 +241,18 @@ async fn a_url_with_user_info_is_refused_without_echoing_it() {
     let with_info = Url::parse("https://alice:hunter2@contoso.crm.dynamics.com/").expect("url");
     let err = BearerAuth::new(credential, vec!["s".into()], &with_info).expect_err("refused");
     let text = format!("{err} {err:?}");
-    assert!(!text.contains("hunter2") && !text.contains("alice"), "{text}");
+    assert!(
+        !text.contains("hunter2") && !text.contains("alice"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
 async fn an_explicit_proxy_never_receives_loopback_requests_or_the_token() {
     let proxy = TcpListener::bind("127.0.0.1:0").expect("bind");
     proxy.set_nonblocking(true).expect("nonblocking");
-    let proxy_url = Url::parse(&format!("http://{}", proxy.local_addr().expect("addr"))).expect("url");
+    let proxy_url =
+        Url::parse(&format!("http://{}", proxy.local_addr().expect("addr"))).expect("url");
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/x"))

@@ -60,7 +60,10 @@ fn proxy_variables_never_receive_loopback_http_traffic() {
     }
     let all = received.join("\n");
     assert!(!all.contains(TOKEN), "the proxy received the bearer token");
-    assert!(!all.contains(SECRET), "the proxy received the client secret");
+    assert!(
+        !all.contains(SECRET),
+        "the proxy received the client secret"
+    );
     assert!(received.is_empty(), "the proxy was used: {received:?}");
     assert!(
         output.status.success(),

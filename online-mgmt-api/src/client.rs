@@ -335,18 +335,14 @@ fn normalize_resource(resource: &str) -> Result<String, AdminError> {
         .unwrap_or(r)
         .trim_end_matches('/');
     let usable = if r.contains("://") {
-        Url::parse(r).is_ok_and(|u| {
-            u.host().is_some() && !dynamics_auth::secure_url::has_user_info(&u)
-        })
+        Url::parse(r)
+            .is_ok_and(|u| u.host().is_some() && !dynamics_auth::secure_url::has_user_info(&u))
     } else {
         uuid::Uuid::parse_str(r).is_ok()
     };
     if r.is_empty() || !usable || r.chars().any(char::is_whitespace) {
         return Err(AdminError::invalid(
-            format!(
-                "resource `{}`",
-                dynamics_auth::secure_url::redact(resource)
-            ),
+            format!("resource `{}`", dynamics_auth::secure_url::redact(resource)),
             "give the resource URI the service's challenge names (such as https://admin.services.crm.dynamics.com) or an application id GUID, or leave it unset to discover it",
         ));
     }
@@ -373,6 +369,9 @@ mod tests {
         let err = normalize_resource("https://alice:hunter2@admin.services.crm.dynamics.com")
             .expect_err("user info");
         let text = format!("{err} {err:?}");
-        assert!(!text.contains("hunter2") && !text.contains("alice"), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("alice"),
+            "{text}"
+        );
     }
 }

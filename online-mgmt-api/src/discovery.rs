@@ -300,16 +300,22 @@ mod tests {
             "00000003-0000-0000-c000-000000000000",
             "https://alice:hunter2@admin.services.crm4.dynamics.com/",
         ] {
-            let err = parse_challenge(&challenge(&login, resource), &emea(), None)
-                .expect_err(resource);
+            let err =
+                parse_challenge(&challenge(&login, resource), &emea(), None).expect_err(resource);
             let AdminError::UntrustedChallenge { what, value, .. } = &err else {
                 panic!("{resource}: {err:?}");
             };
             assert_eq!(*what, "resource_id");
-            assert!(!value.contains("hunter2") && !value.contains("alice"), "{value}");
+            assert!(
+                !value.contains("hunter2") && !value.contains("alice"),
+                "{value}"
+            );
             let text = err.to_string();
             assert!(text.contains("resource_id"), "{text}");
-            assert!(err.hint().expect("hint").contains("set it explicitly"), "{text}");
+            assert!(
+                err.hint().expect("hint").contains("set it explicitly"),
+                "{text}"
+            );
         }
     }
 
@@ -341,7 +347,10 @@ mod tests {
         let login_us = format!("https://login.microsoftonline.us/{TENANT}/oauth2/authorize");
         assert!(
             parse_challenge(
-                &challenge(&login_us, "https://admin.services.crm.microsoftdynamics.us/"),
+                &challenge(
+                    &login_us,
+                    "https://admin.services.crm.microsoftdynamics.us/"
+                ),
                 &high,
                 None
             )
@@ -369,7 +378,13 @@ mod tests {
         ] {
             let err = parse_challenge(&challenge(&uri, resource), &emea(), None).expect_err(&uri);
             assert!(
-                matches!(err, AdminError::UntrustedChallenge { what: "authorization_uri", .. }),
+                matches!(
+                    err,
+                    AdminError::UntrustedChallenge {
+                        what: "authorization_uri",
+                        ..
+                    }
+                ),
                 "{uri}: {err:?}"
             );
         }

@@ -121,7 +121,10 @@ fn operation_failed_message(status: &OperationStatus) -> String {
         text.push_str(" with no error details");
     } else {
         text.push_str(": ");
-        text.push_str(&dynamics_http::capped(&status.error_summary(), MESSAGE_LIMIT));
+        text.push_str(&dynamics_http::capped(
+            &status.error_summary(),
+            MESSAGE_LIMIT,
+        ));
     }
     text
 }

@@ -199,9 +199,10 @@ async fn a_challenge_naming_a_foreign_resource_is_refused_and_no_token_is_reques
         "{err:?}"
     );
     let credential = std::sync::Arc::new(CountingCredential::default());
-    let err = OnlineManagementClient::connect(endpoint(&server), credential.clone(), options(&clock))
-        .await
-        .expect_err("refused, not a fallback");
+    let err =
+        OnlineManagementClient::connect(endpoint(&server), credential.clone(), options(&clock))
+            .await
+            .expect_err("refused, not a fallback");
     assert!(err.to_string().contains("graph.microsoft.com"), "{err}");
     assert!(err.hint().is_some());
     assert_eq!(credential.0.load(std::sync::atomic::Ordering::SeqCst), 0);

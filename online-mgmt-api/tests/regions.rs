@@ -218,15 +218,24 @@ fn urls_with_user_info_are_refused_without_echoing_them() {
     ] {
         let err = ServiceEndpoint::parse(bad).expect_err(bad);
         let text = format!("{err} {err:?}");
-        assert!(!text.contains("hunter2") && !text.contains("alice"), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("alice"),
+            "{text}"
+        );
         if let Ok(url) = url::Url::parse(bad) {
             let err = ServiceEndpoint::from_url(url).expect_err(bad);
             let text = format!("{err} {err:?}");
-            assert!(!text.contains("hunter2") && !text.contains("alice"), "{text}");
+            assert!(
+                !text.contains("hunter2") && !text.contains("alice"),
+                "{text}"
+            );
         }
     }
     let err = Region::from_dataverse_url("https://alice:hunter2@contoso.crm4.dynamics.com")
         .expect_err("user info");
     let text = format!("{err} {err:?}");
-    assert!(!text.contains("hunter2") && !text.contains("alice"), "{text}");
+    assert!(
+        !text.contains("hunter2") && !text.contains("alice"),
+        "{text}"
+    );
 }
