@@ -41,7 +41,10 @@ pub enum HttpError {
     },
 
     /// No token could be had for the request.
-    #[error("signing in for {url} failed: {message}")]
+    #[error(
+        "signing in for {url} failed: {}",
+        capped(message, 2 * DISPLAY_MESSAGE_LIMIT)
+    )]
     Credential {
         /// The URL, without its query.
         url: String,
