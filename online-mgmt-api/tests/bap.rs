@@ -234,7 +234,10 @@ fn a_bap_url_with_user_info_is_refused_without_echoing_it() {
     };
     let err = endpoint.base_url().expect_err("user info");
     let text = format!("{err} {err:?}");
-    assert!(!text.contains("hunter2") && !text.contains("alice"), "{text}");
+    assert!(
+        !text.contains("hunter2") && !text.contains("alice"),
+        "{text}"
+    );
     let err = online_mgmt_api::PowerPlatformAdminClient::new(
         endpoint,
         common::credential(),
@@ -242,5 +245,8 @@ fn a_bap_url_with_user_info_is_refused_without_echoing_it() {
     )
     .expect_err("user info");
     let text = format!("{err} {err:?}");
-    assert!(!text.contains("hunter2") && !text.contains("alice"), "{text}");
+    assert!(
+        !text.contains("hunter2") && !text.contains("alice"),
+        "{text}"
+    );
 }
