@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use dynamics_auth::{Cloud, TokenCredential};
+use dynamics_auth::{Cloud, TokenCredential, secure_url};
 use dynamics_http::PipelineOptions;
 use online_mgmt_api::{
     AdminApi, AdminBackend, BapEndpoint, BapOptions, ClientOptions, OnlineManagementClient,
@@ -51,7 +51,7 @@ pub(crate) fn oma_endpoint(settings: &Settings) -> Result<ServiceEndpoint, Failu
         let failure = Failure::usage(format!(
             "{} is `{}`, which is neither a region nor an admin service URL",
             raw.source.describe(Key::ServiceUrl),
-            raw.value
+            secure_url::redact(&raw.value)
         ));
         match e {
             online_mgmt_api::AdminError::InvalidInput { fix, .. } => failure.with_fix(fix),
@@ -77,7 +77,7 @@ pub(crate) fn bap_endpoint(settings: &Settings, cloud: Cloud) -> Result<BapEndpo
                 Failure::usage(format!(
                     "{} is `{}`, which is not a URL ({e})",
                     raw.source.describe(Key::ServiceUrl),
-                    raw.value
+                    secure_url::redact(&raw.value)
                 ))
             })?),
         },
@@ -125,6 +125,7 @@ pub(crate) fn target(settings: &Settings, max_retries: Option<u32>) -> Result<Ta
             endpoint: oma_endpoint(settings)?,
             options: ClientOptions {
                 resource: settings.text(Key::Resource).map(str::to_owned),
+                authority_host: explicit_authority_host(settings)?,
                 pipeline,
                 ..ClientOptions::default()
             },
@@ -142,6 +143,31 @@ pub(crate) fn target(settings: &Settings, max_retries: Option<u32>) -> Result<Ta
     }
 }
 
+/// The authority host the user configured (`AuthorityHost`, or `AadAuthority`'s host), if
+/// any. The service's challenge may then name another sign-in host (the emulator, a test
+/// server); without it, discovery accepts only Microsoft Entra ID hosts.
+fn explicit_authority_host(settings: &Settings) -> Result<Option<String>, Failure> {
+    if settings.get(Key::AuthorityHost).is_none() && settings.get(Key::AadAuthority).is_none() {
+        return Ok(None);
+    }
+    settings.authority_host().map(Some).map_err(Failure::config)
+}
+
+/// A challenge the service should not have sent: the service URL (or the resource) is what
+/// the user must check, so it is a usage error, not a service failure.
+fn from_discovery(error: &online_mgmt_api::AdminError, ctx: &Context) -> Failure {
+    match error {
+        online_mgmt_api::AdminError::UntrustedChallenge { .. } => {
+            let failure = Failure::usage(error.to_string());
+            match error.hint() {
+                Some(hint) => failure.with_fix(hint),
+                None => failure,
+            }
+        }
+        other => exit::from_admin(other, ctx),
+    }
+}
+
 /// Connects to the target with this credential.
 pub(crate) async fn connect(
     target: Target,
@@ -156,14 +182,16 @@ pub(crate) async fn connect(
             if options.resource.is_none() {
                 // Ask the service which resource to sign in for. Failing to reach it is
                 // reported as such, not as the sign-in error a guessed resource would cause.
+                // The discovered resource has been checked against the service's origin and
+                // its cloud's admin resources (`UntrustedChallenge` otherwise).
                 let discovery = OnlineManagementClient::discover(&endpoint, &options)
                     .await
-                    .map_err(|e| exit::from_admin(&e, &ctx))?;
+                    .map_err(|e| from_discovery(&e, &ctx))?;
                 options.resource = discovery.resource;
             }
             let client = OnlineManagementClient::connect(endpoint, credential, options)
                 .await
-                .map_err(|e| exit::from_admin(&e, &ctx))?;
+                .map_err(|e| from_discovery(&e, &ctx))?;
             Ok(Session {
                 backend: Backend::Oma,
                 admin: AdminApi::new(AdminBackend::OnlineManagement(client.clone())),
@@ -181,5 +209,118 @@ pub(crate) async fn connect(
                 ctx,
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::flag_layer;
+
+    fn settings(values: Vec<(Key, &str)>) -> Settings {
+        Settings::layered([flag_layer(
+            values
+                .into_iter()
+                .map(|(k, v)| (k, Some(v.to_owned())))
+                .collect(),
+        )])
+    }
+
+    #[test]
+    fn a_service_url_with_user_info_is_refused_without_echoing_it() {
+        for url in [
+            "https://alice:hunter2@admin.services.crm4.dynamics.com",
+            "http://alice:hunter2@127.0.0.1:7070",
+        ] {
+            let s = settings(vec![(Key::ServiceUrl, url)]);
+            let failure = oma_endpoint(&s).expect_err("refused");
+            let text = format!("{failure} {failure:?}");
+            assert!(
+                !text.contains("hunter2") && !text.contains("alice"),
+                "{text}"
+            );
+            let text = match bap_endpoint(&s, Cloud::Public) {
+                Ok(BapEndpoint::Custom { base_url, .. }) => {
+                    // Refused where it is used, without the password either.
+                    let err = BapEndpoint::Custom {
+                        base_url,
+                        scope: "s".into(),
+                    }
+                    .base_url()
+                    .expect_err("user info");
+                    format!("{err} {err:?}")
+                }
+                Ok(_) => String::new(),
+                Err(failure) => format!("{failure} {failure:?}"),
+            };
+            assert!(!text.contains("hunter2"), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_configured_authority_host_reaches_discovery() {
+        let s = settings(vec![
+            (Key::ServiceUrl, "http://127.0.0.1:7070"),
+            (Key::AuthorityHost, "http://127.0.0.1:7070"),
+        ]);
+        let Target::Oma { options, .. } = target(&s, None).expect("target") else {
+            panic!("oma is the default backend");
+        };
+        assert_eq!(
+            options.authority_host.as_deref(),
+            Some("http://127.0.0.1:7070")
+        );
+        // Nothing configured: the challenge must name an Entra ID host.
+        let s = settings(vec![(Key::ServiceUrl, "EMEA")]);
+        let Target::Oma { options, .. } = target(&s, None).expect("target") else {
+            panic!("oma is the default backend");
+        };
+        assert_eq!(options.authority_host, None);
+    }
+
+    #[tokio::test]
+    async fn a_challenge_for_a_foreign_resource_is_a_usage_error_before_any_sign_in() {
+        use std::io::{Read as _, Write as _};
+        // A one-shot "service" whose challenge asks for a Microsoft Graph token.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let server = std::thread::spawn(move || {
+            if let Ok((mut stream, _)) = listener.accept() {
+                let mut buf = [0u8; 2048];
+                let _ = stream.read(&mut buf);
+                let _ = stream.write_all(
+                    b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\
+                      WWW-Authenticate: Bearer authorization_uri=https://login.microsoftonline.com/0b3a6a4f-0000-4000-8000-000000000001/oauth2/authorize, resource_id=https://graph.microsoft.com/\r\n\r\n",
+                );
+            }
+        });
+        let s = settings(vec![(Key::ServiceUrl, url.as_str())]);
+        let target = target(&s, Some(0)).expect("target");
+        // Never used: discovery refuses first. Were it used, it would fail fast on a closed
+        // loopback port rather than reach the internet.
+        let credential: Arc<dyn TokenCredential> = Arc::new(
+            dynamics_auth::ClientSecretCredential::new(
+                dynamics_auth::Authority::with_host(
+                    "http://127.0.0.1:1",
+                    "0b3a6a4f-0000-4000-8000-000000000001",
+                )
+                .expect("authority"),
+                "11111111-2222-4333-8444-555555555555",
+                "secret",
+                dynamics_auth::CredentialOptions::default(),
+            )
+            .expect("credential"),
+        );
+        let failure = match connect(target, credential, Context::default()).await {
+            Ok(_) => panic!("a Graph audience was accepted"),
+            Err(f) => f,
+        };
+        let text = failure.to_string();
+        assert!(text.contains("graph.microsoft.com"), "{text}");
+        assert!(
+            text.contains("Resource"),
+            "the fix names the setting: {text}"
+        );
+        server.join().expect("server");
     }
 }

@@ -5,10 +5,16 @@
 //! The header's form varies between endpoints and over time (quoted or bare values, commas or
 //! spaces between them, `resource_id` missing, `/oauth2/authorize` missing), so the parser
 //! takes all of those.
+//!
+//! The challenge comes from whatever answered at the service URL, so it is not trusted:
+//! [`BearerChallenge::authority`] accepts `authorization_uri` only on a Microsoft Entra ID
+//! sign-in host ([`Cloud::authority_host_names`]); a caller who has configured its own
+//! authority host (the emulator, a test server) uses [`BearerChallenge::authority_at`],
+//! which takes only the tenant from the challenge.
 
 use url::Url;
 
-use crate::{AuthError, Authority, secure_url};
+use crate::{AuthError, Authority, Cloud, secure_url};
 
 /// A parsed Bearer challenge.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,16 +66,57 @@ impl BearerChallenge {
         }
     }
 
-    /// The authority to sign in at: the host of `authorization_uri` and its tenant.
+    /// The authority to sign in at: the host of `authorization_uri` and its tenant, provided
+    /// that host is a Microsoft Entra ID sign-in host of some cloud. Any other host (a typo'd
+    /// or hostile service can name one to collect passwords or codes) is an
+    /// [`AuthError::Challenge`]; a caller that configures its own authority host uses
+    /// [`authority_at`](Self::authority_at) instead.
     pub fn authority(&self) -> Result<Authority, AuthError> {
-        let tenant = self.tenant().ok_or_else(|| {
+        self.checked_authority(&Cloud::ALL)
+    }
+
+    /// The same, accepting only `cloud`'s sign-in hosts.
+    pub fn authority_for(&self, cloud: Cloud) -> Result<Authority, AuthError> {
+        self.checked_authority(&[cloud])
+    }
+
+    /// The authority at a host the caller chose (its configured authority host, such as the
+    /// emulator's), with the tenant the challenge names. The challenge's own host is ignored.
+    pub fn authority_at(&self, host: &str) -> Result<Authority, AuthError> {
+        Authority::with_host(host, &self.require_tenant()?)
+    }
+
+    fn checked_authority(&self, clouds: &[Cloud]) -> Result<Authority, AuthError> {
+        let host = self.authorization_uri.host_str().unwrap_or_default();
+        let trusted = self.authorization_uri.scheme() == "https"
+            && self.authorization_uri.port().is_none()
+            && clouds.iter().any(|c| c.is_authority_host(host));
+        if !trusted {
+            let known: Vec<&str> = clouds
+                .iter()
+                .flat_map(|c| c.authority_host_names().iter().copied())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            return Err(AuthError::Challenge(format!(
+                "the challenge's authorization_uri `{}` is not on a Microsoft Entra ID sign-in \
+                 host ({}); check the service URL, or configure the authority host explicitly \
+                 if this service signs in elsewhere (an emulator or test server)",
+                secure_url::redact_url(&self.authorization_uri),
+                known.join(", ")
+            )));
+        }
+        let origin = format!("https://{}", host.to_ascii_lowercase());
+        Authority::with_host(&origin, &self.require_tenant()?)
+    }
+
+    fn require_tenant(&self) -> Result<String, AuthError> {
+        self.tenant().ok_or_else(|| {
             AuthError::Challenge(format!(
                 "authorization_uri `{}` names no tenant",
-                self.authorization_uri
+                secure_url::redact_url(&self.authorization_uri)
             ))
-        })?;
-        let host = self.authorization_uri.origin().ascii_serialization();
-        Authority::with_host(&host, &tenant)
+        })
     }
 
     /// The scope to ask for: `{resource_id}/.default`, when the challenge named a resource.
@@ -159,8 +206,38 @@ fn read_quoted(s: &str) -> (String, &str) {
     (value, "")
 }
 
+/// The start of a header for an error message, with the user info of any URL in it removed.
 fn shorten(s: &str) -> String {
-    s.chars().take(200).collect()
+    let head: String = s
+        .chars()
+        .take(200)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut out = String::with_capacity(head.len());
+    let mut token = String::new();
+    let flush = |token: &mut String, out: &mut String| {
+        if token.contains("://") {
+            let (key, value) = match token.find('=') {
+                Some(i) if i < token.find("://").unwrap_or(0) => token.split_at(i + 1),
+                _ => ("", token.as_str()),
+            };
+            out.push_str(key);
+            out.push_str(&secure_url::redact(value));
+        } else {
+            out.push_str(token);
+        }
+        token.clear();
+    };
+    for c in head.chars() {
+        if c == ' ' || c == ',' || c == '"' {
+            flush(&mut token, &mut out);
+            out.push(c);
+        } else {
+            token.push(c);
+        }
+    }
+    flush(&mut token, &mut out);
+    out
 }
 
 #[cfg(test)]
@@ -238,6 +315,165 @@ mod tests {
             "Bearer =,=,",
         ] {
             assert!(BearerChallenge::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn authority_only_on_entra_hosts_unless_configured() {
+        let tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        for host in [
+            "https://login.evil.example",
+            "https://login.microsoftonline.com.evil.example",
+            "https://login.microsoftonline.com:8443",
+            "http://127.0.0.1:7070",
+        ] {
+            let c = parse(&format!(
+                "Bearer authorization_uri={host}/{tenant}/oauth2/authorize"
+            ));
+            let err = c.authority().expect_err(host);
+            assert!(matches!(err, AuthError::Challenge(_)), "{err:?}");
+            assert!(
+                err.to_string().contains("configure the authority host"),
+                "{err}"
+            );
+            // An explicitly configured host is used with the challenge's tenant.
+            let a = c.authority_at("http://127.0.0.1:7070").expect("configured");
+            assert_eq!(a.host().as_str(), "http://127.0.0.1:7070/");
+            assert_eq!(a.tenant().as_str(), tenant);
+        }
+        let c = parse(&format!(
+            "Bearer authorization_uri=https://login.microsoftonline.us/{tenant}/oauth2/authorize"
+        ));
+        assert!(c.authority().is_ok());
+        assert!(c.authority_for(Cloud::UsGovernmentHigh).is_ok());
+        assert!(c.authority_for(Cloud::Public).is_err());
+    }
+
+    #[test]
+    fn errors_never_echo_user_info() {
+        let err = BearerChallenge::parse(
+            "Bearer authorization_uri=https://alice:hunter2@login.microsoftonline.com/t/oauth2/authorize",
+        )
+        .expect_err("user info");
+        let text = format!("{err} {err:?}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("alice"),
+            "{text}"
+        );
+        let err = BearerChallenge::parse("Negotiate x=https://alice:hunter2@host/ y")
+            .expect_err("no bearer");
+        let text = format!("{err} {err:?}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("alice"),
+            "{text}"
+        );
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn key_case(key: &'static str) -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just(key.to_string()),
+                Just(key.to_ascii_uppercase()),
+                Just(
+                    key.split('_')
+                        .map(|w| {
+                            let mut c = w.chars();
+                            c.next()
+                                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                                .unwrap_or_default()
+                        })
+                        .collect::<Vec<_>>()
+                        .join("_")
+                ),
+            ]
+        }
+
+        fn value(v: String, quoted: bool) -> String {
+            if quoted { format!("\"{v}\"") } else { v }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+            #[test]
+            fn any_header_is_a_challenge_or_a_typed_error(header in "\\PC{0,200}") {
+                match BearerChallenge::parse(&header) {
+                    Ok(c) => {
+                        prop_assert!(!secure_url::has_user_info(&c.authorization_uri));
+                        let _ = c.authority();
+                        let _ = c.tenant();
+                        let _ = c.default_scope();
+                    }
+                    Err(e) => prop_assert!(matches!(e, AuthError::Challenge(_))),
+                }
+            }
+
+            #[test]
+            fn challenge_like_headers_never_panic(
+                header in "(Basic realm=x, )?[Bb][Ee][Aa][Rr][Ee][Rr]( |,)*([a-zA-Z_]{1,20}( )*=( )*(\"[^\"]{0,40}\"?|[^ ,\"]{0,60})[ ,\t]{0,3}){0,5}"
+            ) {
+                if let Ok(c) = BearerChallenge::parse(&header)
+                    && let Ok(a) = c.authority()
+                {
+                    let host = a.host().host_str().unwrap_or_default().to_string();
+                    prop_assert!(!Cloud::of_authority_host(&host).is_empty(), "{}", host);
+                }
+            }
+
+            #[test]
+            fn generated_challenges_round_trip(
+                host in prop::sample::select(vec![
+                    "login.microsoftonline.com",
+                    "login.microsoftonline.us",
+                    "login.partner.microsoftonline.cn",
+                    "login.chinacloudapi.cn",
+                    "login.windows.net",
+                ]),
+                tenant in any::<u128>().prop_map(|n| uuid::Uuid::from_u128(n).to_string()),
+                org in "[a-z][a-z0-9-]{0,20}[a-z0-9]",
+                crm in prop::sample::select(vec!["crm", "crm4", "crm11", "crm21"]),
+                slash in any::<bool>(),
+                tail in prop::sample::select(vec!["/oauth2/authorize", "", "/"]),
+                quoted in (any::<bool>(), any::<bool>()),
+                separator in prop::sample::select(vec![", ", ",", " ", "  ,  "]),
+                resource_first in any::<bool>(),
+                scheme in prop::sample::select(vec!["Bearer", "bearer", "BEARER"]),
+                other_scheme_first in any::<bool>(),
+                uri_key in key_case("authorization_uri"),
+                resource_key in key_case("resource_id"),
+            ) {
+                let uri = format!("https://{host}/{tenant}{tail}");
+                let resource = format!(
+                    "https://{org}.{crm}.dynamics.com{}",
+                    if slash { "/" } else { "" }
+                );
+                let a = format!("{uri_key}={}", value(uri.clone(), quoted.0));
+                let r = format!("{resource_key}={}", value(resource.clone(), quoted.1));
+                let params = if resource_first {
+                    format!("{r}{separator}{a}")
+                } else {
+                    format!("{a}{separator}{r}")
+                };
+                let prefix = if other_scheme_first { "Basic realm=\"x\", " } else { "" };
+                let header = format!("{prefix}{scheme} {params}");
+                let c = BearerChallenge::parse(&header)
+                    .map_err(|e| TestCaseError::fail(format!("{header}: {e}")))?;
+                let expected_uri = Url::parse(&uri).expect("uri");
+                prop_assert_eq!(&c.authorization_uri, &expected_uri);
+                prop_assert_eq!(c.resource_id.as_deref(), Some(resource.as_str()));
+                prop_assert_eq!(c.tenant(), Some(tenant.clone()));
+                let authority = c.authority()
+                    .map_err(|e| TestCaseError::fail(format!("{header}: {e}")))?;
+                prop_assert_eq!(authority.host().host_str(), Some(host));
+                prop_assert_eq!(authority.tenant().as_str(), tenant.as_str());
+                prop_assert_eq!(
+                    c.default_scope(),
+                    Some(format!("https://{org}.{crm}.dynamics.com/.default"))
+                );
+            }
         }
     }
 }

@@ -42,6 +42,69 @@ impl Cloud {
         }
     }
 
+    /// Every Entra ID sign-in host of this cloud (host names, lower case): the documented
+    /// authority host first, then the older aliases Microsoft still serves.
+    pub fn authority_host_names(self) -> &'static [&'static str] {
+        match self {
+            // login.windows.net is the older alias the Online Management API's Swagger names.
+            Cloud::Public | Cloud::UsGovernmentGcc => {
+                &["login.microsoftonline.com", "login.windows.net"]
+            }
+            Cloud::UsGovernmentHigh | Cloud::UsGovernmentDod => &["login.microsoftonline.us"],
+            Cloud::China => &["login.partner.microsoftonline.cn", "login.chinacloudapi.cn"],
+        }
+    }
+
+    /// `true` when `host` (a host name, any case, optionally with a trailing dot) is one of
+    /// this cloud's Entra ID sign-in hosts.
+    pub fn is_authority_host(self, host: &str) -> bool {
+        let host = normalize_host(host);
+        self.authority_host_names().iter().any(|h| *h == host)
+    }
+
+    /// The clouds whose Entra ID sign-in host `host` is (GCC shares the public host, so a
+    /// public host gives both), empty for any other host. Microsoft Cloud Deutschland
+    /// (`login.microsoftonline.de`) closed in 2021 and is not listed.
+    pub fn of_authority_host(host: &str) -> Vec<Cloud> {
+        Cloud::ALL
+            .into_iter()
+            .filter(|c| c.is_authority_host(host))
+            .collect()
+    }
+
+    /// The Online Management API (admin) host names this cloud documents or derives from its
+    /// Dataverse domain: `admin.services.crm.dynamics.com` and the regional
+    /// `admin.services.crm{N}.dynamics.com` for the public cloud and GCC (whose admin host is
+    /// `crm9`), `admin.services.crm.microsoftdynamics.us` (GCC High),
+    /// `admin.services.crm.appsplatform.us` (DoD), `admin.services.crm.dynamics.cn` (China).
+    ///
+    /// `true` when `host` (a host name, any case) is one of them.
+    pub fn is_admin_service_host(self, host: &str) -> bool {
+        let host = normalize_host(host);
+        match self {
+            Cloud::Public | Cloud::UsGovernmentGcc => host
+                .strip_prefix("admin.services.crm")
+                .and_then(|rest| rest.strip_suffix(".dynamics.com"))
+                .is_some_and(|n| {
+                    n.is_empty()
+                        || (n.len() <= 2
+                            && !n.starts_with('0')
+                            && n.bytes().all(|b| b.is_ascii_digit()))
+                }),
+            Cloud::UsGovernmentHigh => host == "admin.services.crm.microsoftdynamics.us",
+            Cloud::UsGovernmentDod => host == "admin.services.crm.appsplatform.us",
+            Cloud::China => host == "admin.services.crm.dynamics.cn",
+        }
+    }
+
+    /// The clouds `host` is an admin (Online Management API) host of; empty for any other.
+    pub fn of_admin_service_host(host: &str) -> Vec<Cloud> {
+        Cloud::ALL
+            .into_iter()
+            .filter(|c| c.is_admin_service_host(host))
+            .collect()
+    }
+
     /// The scope for the Power Platform admin API ("BAP", `api.bap.microsoft.com` and its
     /// national equivalents), which succeeds the Online Management API.
     pub fn bap_scope(self) -> &'static str {
@@ -76,6 +139,10 @@ impl Cloud {
             Cloud::China => "china",
         }
     }
+}
+
+fn normalize_host(host: &str) -> String {
+    host.trim().trim_end_matches('.').to_ascii_lowercase()
 }
 
 impl fmt::Display for Cloud {
@@ -140,5 +207,54 @@ mod tests {
             Cloud::Public.bap_scope(),
             "https://service.powerapps.com/.default"
         );
+    }
+
+    #[test]
+    fn sign_in_hosts_are_known_per_cloud() {
+        assert_eq!(
+            Cloud::of_authority_host("LOGIN.microsoftonline.com."),
+            vec![Cloud::Public, Cloud::UsGovernmentGcc]
+        );
+        assert_eq!(
+            Cloud::of_authority_host("login.chinacloudapi.cn"),
+            vec![Cloud::China]
+        );
+        assert!(Cloud::UsGovernmentHigh.is_authority_host("login.microsoftonline.us"));
+        assert!(!Cloud::Public.is_authority_host("login.microsoftonline.us"));
+        for other in [
+            "evil.example.com",
+            "login.microsoftonline.com.evil.example",
+            "xlogin.microsoftonline.com",
+            "127.0.0.1",
+            "login.microsoftonline.de",
+        ] {
+            assert!(Cloud::of_authority_host(other).is_empty(), "{other}");
+        }
+    }
+
+    #[test]
+    fn admin_hosts_are_known_per_cloud() {
+        for host in [
+            "admin.services.crm.dynamics.com",
+            "admin.services.crm4.dynamics.com",
+            "admin.services.crm12.dynamics.com",
+            "ADMIN.services.crm9.dynamics.com.",
+        ] {
+            assert!(Cloud::Public.is_admin_service_host(host), "{host}");
+        }
+        assert_eq!(
+            Cloud::of_admin_service_host("admin.services.crm.microsoftdynamics.us"),
+            vec![Cloud::UsGovernmentHigh]
+        );
+        for other in [
+            "graph.microsoft.com",
+            "admin.services.crm.dynamics.com.evil.example",
+            "admin.services.crmx.dynamics.com",
+            "admin.services.crm004.dynamics.com",
+            "evil.admin.services.crm.dynamics.com",
+            "contoso.crm.dynamics.com",
+        ] {
+            assert!(Cloud::of_admin_service_host(other).is_empty(), "{other}");
+        }
     }
 }

@@ -9,6 +9,8 @@ mod cloud;
 mod credentials;
 mod error;
 mod options;
+#[doc(hidden)]
+pub mod proxy;
 pub mod scopes;
 pub mod secure_url;
 mod token_client;

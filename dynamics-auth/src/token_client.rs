@@ -220,11 +220,13 @@ pub(crate) struct TokenClient {
 
 impl TokenClient {
     pub(crate) fn new(options: &CredentialOptions) -> Result<Self, AuthError> {
-        let http = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .timeout(options.timeout)
             .user_agent(options.user_agent.clone())
             // A token endpoint never redirects; following one could carry secrets elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(reqwest::redirect::Policy::none());
+        // HTTPS may use a proxy; loopback and plain HTTP never do (see `proxy`).
+        let http = crate::proxy::apply_proxy_rule(builder, None)?
             .build()
             .map_err(|e| AuthError::invalid("HTTP client", "options", e.to_string()))?;
         Ok(TokenClient {

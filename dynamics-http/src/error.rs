@@ -10,6 +10,12 @@ use crate::request::Method;
 
 /// How much of an error body is kept.
 const BODY_LIMIT: usize = 4096;
+/// How much of the service's message is kept (characters).
+const MESSAGE_LIMIT: usize = 4096;
+/// How much of the service's message, or of the body, `Display` shows (characters).
+pub(crate) const DISPLAY_MESSAGE_LIMIT: usize = 500;
+/// How much of a service-chosen short value (error code, request id) `Display` shows.
+const DISPLAY_SHORT_LIMIT: usize = 100;
 
 /// What went wrong with a request.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -35,7 +41,10 @@ pub enum HttpError {
     },
 
     /// No token could be had for the request.
-    #[error("signing in for {url} failed: {message}")]
+    #[error(
+        "signing in for {url} failed: {}",
+        capped(message, 2 * DISPLAY_MESSAGE_LIMIT)
+    )]
     Credential {
         /// The URL, without its query.
         url: String,
@@ -79,6 +88,27 @@ pub enum HttpError {
     /// The request could not be built.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+
+    /// A header name or value cannot be sent as given (a line break, another control
+    /// character, a non-ASCII character, an empty or malformed name). A usage error: nothing
+    /// was sent and trying again cannot help. The value is never shown.
+    #[error("invalid {name} header: {reason}")]
+    InvalidHeader {
+        /// The header's name (escaped if it is itself the problem).
+        name: String,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+
+    /// A URL the request was to go to is not acceptable (it carries user info, or has no
+    /// host). A usage error: nothing was sent. The URL is shown without user info or query.
+    #[error("refused to send a request to {url}: {reason}")]
+    InvalidUrl {
+        /// The URL, without user info and query.
+        url: String,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
 }
 
 /// An error status from the service, with what it said.
@@ -111,13 +141,12 @@ impl fmt::Display for StatusError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {} answered {}", self.method, self.url, self.status)?;
         if let Some(code) = &self.code {
-            write!(f, " ({code})")?;
+            write!(f, " ({})", capped(code, DISPLAY_SHORT_LIMIT))?;
         }
         match &self.message {
-            Some(message) => write!(f, ": {message}")?,
+            Some(message) => write!(f, ": {}", capped(message, DISPLAY_MESSAGE_LIMIT))?,
             None if !self.body.is_empty() => {
-                let excerpt: String = self.body.chars().take(200).collect();
-                write!(f, ": {excerpt}")?;
+                write!(f, ": {}", capped(&self.body, 200))?;
             }
             None => {}
         }
@@ -125,7 +154,7 @@ impl fmt::Display for StatusError {
             write!(f, ". To fix: {hint}")?;
         }
         if let Some(id) = &self.request_id {
-            write!(f, " (request id {id})")?;
+            write!(f, " (request id {})", capped(id, DISPLAY_SHORT_LIMIT))?;
         }
         Ok(())
     }
@@ -212,11 +241,40 @@ impl HttpError {
     }
 }
 
+/// At most `limit` characters of service-chosen text, control characters (line breaks,
+/// terminal escapes) shown as spaces, and `…` when cut.
+pub fn capped(text: &str, limit: usize) -> String {
+    let mut out: String = text
+        .chars()
+        .take(limit)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().nth(limit).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// Reads the error code and message out of the error bodies our services send:
 /// OData (`{"error":{"code","message"}}`, Dataverse and the Power Platform APIs), the Online
 /// Management API's `OperationStatus` (`Errors[{Subject, Description, Code}]`), and the plain
 /// `{"Message": ...}` / `{"code", "message"}` shapes.
+///
+/// Any bytes are accepted (anything else gives `(None, None)`); the code and message are
+/// cut to 4 KiB each.
 pub fn parse_error_body(body: &[u8]) -> (Option<String>, Option<String>) {
+    let (code, message) = parse_error_body_uncapped(body);
+    let keep = |s: String| {
+        if s.chars().nth(MESSAGE_LIMIT).is_some() {
+            s.chars().take(MESSAGE_LIMIT).collect()
+        } else {
+            s
+        }
+    };
+    (code.map(keep), message.map(keep))
+}
+
+fn parse_error_body_uncapped(body: &[u8]) -> (Option<String>, Option<String>) {
     let Ok(value) = serde_json::from_slice::<Value>(body) else {
         return (None, None);
     };
@@ -288,5 +346,101 @@ mod tests {
             )
         );
         assert_eq!(parse_error_body(b"<html>502</html>"), (None, None));
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn status_error(code: Option<String>, message: Option<String>, body: &[u8]) -> StatusError {
+            StatusError {
+                method: Method::Get,
+                url: "https://x.example/api".into(),
+                status: 400,
+                code,
+                message,
+                request_id: None,
+                retry_after: None,
+                www_authenticate: None,
+                body: body_excerpt(body),
+                hint: None,
+            }
+        }
+
+        /// The longest `Display` can be for the test URL: prefix, capped code, message
+        /// and markers.
+        const DISPLAY_BOUND: usize = 100 + DISPLAY_SHORT_LIMIT + DISPLAY_MESSAGE_LIMIT + 10;
+
+        fn json_value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                "\\PC{0,300}".prop_map(Value::String),
+            ];
+            leaf.prop_recursive(4, 32, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    prop::collection::btree_map(
+                        prop_oneof![
+                            Just("error".to_string()),
+                            Just("code".to_string()),
+                            Just("message".to_string()),
+                            Just("Errors".to_string()),
+                            Just("Description".to_string()),
+                            Just("Message".to_string()),
+                            "[a-zA-Z]{1,8}",
+                        ],
+                        inner,
+                        0..6,
+                    )
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+            #[test]
+            fn any_bytes_parse_without_panic_and_display_is_capped(
+                body in prop::collection::vec(any::<u8>(), 0..6000)
+            ) {
+                let (code, message) = parse_error_body(&body);
+                prop_assert!(code.as_ref().is_none_or(|c| c.chars().count() <= 4096));
+                prop_assert!(message.as_ref().is_none_or(|m| m.chars().count() <= 4096));
+                let text = status_error(code, message, &body).to_string();
+                prop_assert!(text.chars().count() <= DISPLAY_BOUND, "{}", text.len());
+                prop_assert!(!text.contains('\n'));
+            }
+
+            #[test]
+            fn any_json_shape_parses_without_panic_and_display_is_capped(value in json_value()) {
+                let body = serde_json::to_vec(&value).expect("serialises");
+                let (code, message) = parse_error_body(&body);
+                let text = status_error(code, message, &body).to_string();
+                prop_assert!(text.chars().count() <= DISPLAY_BOUND, "{}", text.len());
+            }
+
+            #[test]
+            fn the_odata_shape_round_trips(
+                code in "[0-9a-zA-Z_]{1,20}",
+                // Short messages, and long ones past the 4 KiB cut.
+                message in ("\\PC{1,100}", any::<bool>()).prop_map(|(m, long)| {
+                    if long { m.repeat(4200 / m.chars().count() + 1) } else { m }
+                }),
+            ) {
+                let body = serde_json::to_vec(
+                    &serde_json::json!({"error": {"code": code, "message": message}}),
+                )
+                .expect("serialises");
+                let (c, m) = parse_error_body(&body);
+                prop_assert_eq!(c.as_deref(), Some(code.as_str()));
+                let kept: String = message.chars().take(4096).collect();
+                prop_assert_eq!(m.as_deref(), Some(kept.as_str()));
+                let shown = status_error(c, m, &body).to_string();
+                prop_assert!(shown.chars().count() <= DISPLAY_BOUND);
+            }
+        }
     }
 }

@@ -8,10 +8,10 @@ mod response;
 mod retry;
 
 pub use auth::BearerAuth;
-pub use error::{HttpError, StatusError, parse_error_body};
+pub use error::{HttpError, StatusError, capped, parse_error_body};
 pub use pipeline::{
     AttemptObserver, AttemptOutcome, Pipeline, PipelineOptions, Timeouts, status_error,
 };
 pub use request::{HttpRequest, Method, redacted_url};
 pub use response::HttpResponse;
-pub use retry::{RetryOptions, parse_retry_after};
+pub use retry::{MAX_RETRY_AFTER, RetryOptions, parse_retry_after};

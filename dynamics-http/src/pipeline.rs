@@ -9,7 +9,7 @@ use tracing::Instrument as _;
 
 use crate::auth::BearerAuth;
 use crate::error::{HttpError, StatusError, body_excerpt, parse_error_body};
-use crate::request::{HttpRequest, redacted_url};
+use crate::request::{HttpRequest, check_header, redacted_url};
 use crate::response::HttpResponse;
 use crate::retry::{Retry, RetryOptions, classify_status, parse_retry_after};
 
@@ -89,6 +89,11 @@ pub struct PipelineOptions {
     pub clock: Arc<dyn Clock>,
     /// Told about every attempt (default none).
     pub observer: Option<Arc<dyn AttemptObserver>>,
+    /// A proxy for `https` requests (default none: the `HTTPS_PROXY` / `ALL_PROXY`
+    /// environment variables, honouring `NO_PROXY`). Requests to loopback hosts and plain
+    /// `http` requests never go through a proxy, whatever this or the environment says, so a
+    /// bearer token for a local server is never handed to one.
+    pub proxy: Option<url::Url>,
 }
 
 impl Default for PipelineOptions {
@@ -99,6 +104,7 @@ impl Default for PipelineOptions {
             user_agent: concat!("dynamics-rs/", env!("CARGO_PKG_VERSION")).to_string(),
             clock: Arc::new(SystemClock),
             observer: None,
+            proxy: None,
         }
     }
 }
@@ -129,12 +135,16 @@ enum Attempt {
 impl Pipeline {
     /// A pipeline; `auth` is `None` for unauthenticated endpoints (such as a challenge probe).
     pub fn new(auth: Option<BearerAuth>, options: PipelineOptions) -> Result<Self, HttpError> {
-        let http = reqwest::Client::builder()
+        check_header("User-Agent", &options.user_agent)?;
+        let builder = reqwest::Client::builder()
             .connect_timeout(options.timeouts.connect)
             .timeout(options.timeouts.per_attempt)
             .user_agent(options.user_agent.clone())
             // Never follow redirects: a redirect could carry the token to another host.
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(reqwest::redirect::Policy::none());
+        // The workspace's one proxy rule, shared with the token client.
+        let http = dynamics_auth::proxy::apply_proxy_rule(builder, options.proxy.as_ref())
+            .map_err(|e| HttpError::InvalidRequest(e.to_string()))?
             .build()
             .map_err(|e| HttpError::InvalidRequest(format!("cannot build the HTTP client: {e}")))?;
         Ok(Pipeline {
@@ -169,6 +179,8 @@ impl Pipeline {
     /// Sends the request and returns whatever the service finally answered, error statuses
     /// included (after retries).
     pub async fn send_any_status(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        // A request that cannot be sent as built is the caller's to fix: not retried.
+        request.validate()?;
         let span = tracing::debug_span!(
             "http_request",
             method = %request.method(),
@@ -381,6 +393,16 @@ pub fn status_error(response: &HttpResponse) -> HttpError {
 }
 
 fn transport_error(request: &HttpRequest, e: &reqwest::Error) -> HttpError {
+    if e.is_builder() {
+        // The request could not be built (checked beforehand, so this is a backstop): a
+        // usage error, never a retryable transport failure. reqwest's text may quote a
+        // header value, so it is not copied.
+        return HttpError::InvalidRequest(format!(
+            "{} {}: the request cannot be built (a header or the URL is not valid)",
+            request.method(),
+            redacted_url(request.url())
+        ));
+    }
     let mut message = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

@@ -177,6 +177,67 @@ impl HttpRequest {
     pub fn is_retry_safe(&self) -> bool {
         self.retry_safe
     }
+
+    /// Checks that the request can be sent as built: every header name is an RFC 9110 token
+    /// and every value visible ASCII, spaces and tabs only (no CR/LF, which would split the
+    /// header); the URL has a host and no user info. Errors are usage errors
+    /// ([`HttpError::InvalidHeader`], [`HttpError::InvalidUrl`]), never retried.
+    pub fn validate(&self) -> Result<(), HttpError> {
+        check_url(&self.url)?;
+        for (name, value) in &self.headers {
+            check_header(name, value)?;
+        }
+        Ok(())
+    }
+}
+
+/// Refuses URLs the pipeline must not send to: user info (it would go out as
+/// `Authorization: Basic`, and it does not belong in an endpoint), or no host.
+pub(crate) fn check_url(url: &Url) -> Result<(), HttpError> {
+    if dynamics_auth::secure_url::has_user_info(url) {
+        return Err(HttpError::InvalidUrl {
+            url: redacted_url(url),
+            reason: "it carries user info (user@ or user:password@ before the host); remove it"
+                .into(),
+        });
+    }
+    if url.host().is_none() || !matches!(url.scheme(), "http" | "https") {
+        return Err(HttpError::InvalidUrl {
+            url: redacted_url(url),
+            reason: "use an absolute http(s) URL with a host".into(),
+        });
+    }
+    Ok(())
+}
+
+/// RFC 9110 §5.1 field name (a token) and §5.5 field value, restricted to what can be sent
+/// as text: visible ASCII, space and horizontal tab, no leading or trailing whitespace rule
+/// enforced (it is trimmed by receivers).
+pub(crate) fn check_header(name: &str, value: &str) -> Result<(), HttpError> {
+    let is_tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(is_tchar) {
+        return Err(HttpError::InvalidHeader {
+            name: crate::error::capped(&format!("{name:?}"), 64),
+            reason: "a header name is one or more letters, digits or !#$%&'*+-.^_`|~ (no spaces, colons or line breaks)".into(),
+        });
+    }
+    if let Some(bad) = value
+        .chars()
+        .find(|&c| !(c == '\t' || (' '..='~').contains(&c)))
+    {
+        let what = match bad {
+            '\r' | '\n' => "a line break (CR or LF)".to_string(),
+            c if c.is_control() => format!("the control character U+{:04X}", c as u32),
+            c => format!("the non-ASCII character U+{:04X}", c as u32),
+        };
+        return Err(HttpError::InvalidHeader {
+            name: name.to_string(),
+            reason: format!(
+                "the value contains {what}; header values may hold visible ASCII, spaces and tabs only (percent-encode or remove the rest)"
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Shows method, path and header names only: query strings and bodies may hold personal data,
@@ -207,4 +268,42 @@ pub fn redacted_url(url: &Url) -> String {
         shown.push_str("?…");
     }
     shown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn line_breaks_and_control_characters_are_usage_errors() {
+        for value in ["a\r\nb", "a\nb", "a\rb", "nul\0", "del\u{7f}", "caf\u{e9}"] {
+            let err = check_header("X-Test", value).expect_err(value);
+            assert!(matches!(err, HttpError::InvalidHeader { .. }), "{err:?}");
+            assert!(!err.is_retryable());
+        }
+        assert!(check_header("X-Test", "visible ascii\tand tabs ~!").is_ok());
+        assert!(check_header("If-Match", "W/\"1\"").is_ok());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        /// What passes the check is exactly what the HTTP library can send.
+        #[test]
+        fn the_header_check_agrees_with_the_http_library(
+            name in "\\PC{0,12}|[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}",
+            value in "\\PC{0,40}|[ -~\t]{0,40}",
+        ) {
+            let ours = check_header(&name, &value).is_ok();
+            let theirs = reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_ok()
+                && reqwest::header::HeaderValue::from_str(&value).is_ok();
+            if ours {
+                prop_assert!(theirs, "{:?}: {:?}", name, value);
+            }
+            if let Err(e) = check_header(&name, &value) {
+                prop_assert!(!e.is_retryable());
+            }
+        }
+    }
 }

@@ -71,19 +71,45 @@ pub(crate) fn classify_status(status: u16) -> Retry {
     }
 }
 
-/// Reads `Retry-After` as seconds or as an HTTP date.
+/// The longest wait [`parse_retry_after`] ever returns: one day. A service asking for more
+/// (or sending a number too large for a [`Duration`]) gets this; callers cap it further
+/// (the pipeline at [`RetryOptions::max_delay`], the admin poller at its `max_interval`).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Reads `Retry-After` as delay-seconds or as an HTTP date (RFC 9110 §10.2.3), clamped to
+/// [`MAX_RETRY_AFTER`]. A date in the past is zero. Negative numbers, `NaN`, infinities and
+/// anything else unreadable give `None`; no input panics.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
     if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+        return Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER));
+    }
+    if value.bytes().all(|b| b.is_ascii_digit()) {
+        // Digits only, yet too large for a u64.
+        return Some(MAX_RETRY_AFTER);
     }
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        if secs.is_nan() {
+            return None;
+        }
+        if secs.is_sign_negative() && secs != 0.0 {
+            return None;
+        }
+        if secs.is_infinite() || secs >= MAX_RETRY_AFTER.as_secs_f64() {
+            return Some(MAX_RETRY_AFTER);
+        }
+        return Duration::try_from_secs_f64(secs.max(0.0))
+            .ok()
+            .map(|d| d.min(MAX_RETRY_AFTER));
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(
         at.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER),
     )
 }
 
@@ -111,6 +137,27 @@ mod tests {
     }
 
     #[test]
+    fn absurd_retry_after_values_are_clamped_not_panics() {
+        for huge in [
+            "1e20",
+            "1e300",
+            "18446744073709551615",
+            "99999999999999999999999999",
+            "inf",
+            "+inf",
+            "Infinity",
+            "86401",
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+        ] {
+            assert_eq!(parse_retry_after(huge), Some(MAX_RETRY_AFTER), "{huge}");
+        }
+        for bad in ["NaN", "nan", "-inf", "-1e20", "-0.5", "", "   "] {
+            assert_eq!(parse_retry_after(bad), None, "{bad}");
+        }
+        assert_eq!(parse_retry_after("-0"), Some(Duration::ZERO));
+    }
+
+    #[test]
     fn backoff_doubles_and_is_capped() {
         let o = RetryOptions {
             jitter: false,
@@ -122,5 +169,60 @@ mod tests {
         assert_eq!(delays, vec![1, 2, 4, 5, 5]);
         let jittered = RetryOptions::default().backoff(0);
         assert!(jittered >= Duration::from_millis(640) && jittered <= Duration::from_millis(960));
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+            #[test]
+            fn any_text_gives_at_most_the_maximum(value in "\\PC{0,40}") {
+                if let Some(d) = parse_retry_after(&value) {
+                    prop_assert!(d <= MAX_RETRY_AFTER);
+                }
+            }
+
+            #[test]
+            fn numeric_looking_text_never_panics(
+                value in "[-+]?[0-9]{0,30}(\\.[0-9]{0,10})?([eE][-+]?[0-9]{1,4})?"
+            ) {
+                if let Some(d) = parse_retry_after(&value) {
+                    prop_assert!(d <= MAX_RETRY_AFTER);
+                }
+            }
+
+            #[test]
+            fn whole_seconds_are_kept_up_to_the_maximum(secs in any::<u64>()) {
+                prop_assert_eq!(
+                    parse_retry_after(&secs.to_string()),
+                    Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
+                );
+            }
+
+            #[test]
+            fn any_float_is_clamped_or_refused(secs in any::<f64>()) {
+                let parsed = parse_retry_after(&secs.to_string());
+                if secs.is_nan() || (secs < 0.0) {
+                    prop_assert_eq!(parsed, None);
+                } else {
+                    let d = parsed.expect("a non-negative number is a delay");
+                    prop_assert!(d <= MAX_RETRY_AFTER);
+                    if secs < MAX_RETRY_AFTER.as_secs_f64() {
+                        prop_assert!((d.as_secs_f64() - secs).abs() < 1e-6);
+                    }
+                }
+            }
+
+            #[test]
+            fn any_http_date_is_at_most_the_maximum(secs in 0u64..253_402_300_799) {
+                let at = std::time::UNIX_EPOCH + Duration::from_secs(secs);
+                let text = httpdate::fmt_http_date(at);
+                let d = parse_retry_after(&text).expect("a date parses");
+                prop_assert!(d <= MAX_RETRY_AFTER);
+            }
+        }
     }
 }

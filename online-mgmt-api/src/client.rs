@@ -28,6 +28,11 @@ pub struct ClientOptions {
     pub pipeline: PipelineOptions,
     /// `Accept-Language` for every request, such as `en-US`.
     pub accept_language: Option<String>,
+    /// The Entra ID authority host the caller signs in at, when it is not the cloud's (the
+    /// emulator, a test server). Discovery then takes only the tenant from the service's
+    /// challenge; without it, the challenge's `authorization_uri` must be on a Microsoft
+    /// Entra ID sign-in host (or, for a loopback service, on the service's own origin).
+    pub authority_host: Option<String>,
 }
 
 /// A client of the Online Management API (`admin.services.crm*.dynamics.com`, deprecated
@@ -52,7 +57,9 @@ impl OnlineManagementClient {
     /// challenge names (`GET {service}/api/aad/challenge`), unless `options.resource` is set.
     ///
     /// When the challenge cannot be had or names no resource, the service URL's origin is
-    /// used as the resource (logged as a warning).
+    /// used as the resource (logged as a warning). A challenge naming a resource or sign-in
+    /// host that is not trusted for this service is [`AdminError::UntrustedChallenge`] (see
+    /// [`discover`](Self::discover)); nothing is signed in for.
     pub async fn connect(
         endpoint: ServiceEndpoint,
         credential: Arc<dyn TokenCredential>,
@@ -63,6 +70,8 @@ impl OnlineManagementClient {
         }
         let discovered = match Self::discover(&endpoint, &options).await {
             Ok(d) => d.resource,
+            // A hostile or mistyped service: never fall back to signing in for it.
+            Err(e @ AdminError::UntrustedChallenge { .. }) => return Err(e),
             Err(e) => {
                 tracing::warn!(error = %e, "the Online Management API challenge failed");
                 None
@@ -74,7 +83,13 @@ impl OnlineManagementClient {
         }
         let service_url = endpoint.url();
         let scope = scopes::online_management_api(service_url.as_str()).map_err(|e| {
-            AdminError::invalid(format!("service URL `{service_url}`"), e.to_string())
+            AdminError::invalid(
+                format!(
+                    "service URL `{}`",
+                    dynamics_auth::secure_url::redact_url(&service_url)
+                ),
+                e.to_string(),
+            )
         })?;
         let resource = scopes::resource_of(&scope)
             .unwrap_or(service_url.as_str())
@@ -101,13 +116,21 @@ impl OnlineManagementClient {
     }
 
     /// Asks the service's challenge endpoint which resource and authority to sign in at.
-    /// Fails only when the service cannot be reached; an answer without a usable challenge
-    /// gives an empty [`Discovery`].
+    /// Fails when the service cannot be reached, and with
+    /// [`AdminError::UntrustedChallenge`] when the challenge names a resource other than the
+    /// service's own origin or a documented admin resource of its cloud, or a sign-in host
+    /// other than the cloud's Entra ID hosts (unless `options.authority_host` is set). An
+    /// answer without a usable challenge gives an empty [`Discovery`].
     pub async fn discover(
         endpoint: &ServiceEndpoint,
         options: &ClientOptions,
     ) -> Result<Discovery, AdminError> {
-        discovery::discover(endpoint, options.pipeline.clone()).await
+        discovery::discover(
+            endpoint,
+            options.pipeline.clone(),
+            options.authority_host.as_deref(),
+        )
+        .await
     }
 
     fn build(
@@ -123,7 +146,13 @@ impl OnlineManagementClient {
             requests = requests.with_accept_language(language)?;
         }
         let auth = BearerAuth::new(credential, vec![scope], &service_url).map_err(|e| {
-            AdminError::invalid(format!("service URL `{service_url}`"), e.to_string())
+            AdminError::invalid(
+                format!(
+                    "service URL `{}`",
+                    dynamics_auth::secure_url::redact_url(&service_url)
+                ),
+                e.to_string(),
+            )
         })?;
         let pipeline = Pipeline::new(Some(auth), options.pipeline)?;
         Ok(OnlineManagementClient {
@@ -306,13 +335,14 @@ fn normalize_resource(resource: &str) -> Result<String, AdminError> {
         .unwrap_or(r)
         .trim_end_matches('/');
     let usable = if r.contains("://") {
-        Url::parse(r).is_ok_and(|u| u.host().is_some())
+        Url::parse(r)
+            .is_ok_and(|u| u.host().is_some() && !dynamics_auth::secure_url::has_user_info(&u))
     } else {
         uuid::Uuid::parse_str(r).is_ok()
     };
     if r.is_empty() || !usable || r.chars().any(char::is_whitespace) {
         return Err(AdminError::invalid(
-            format!("resource `{resource}`"),
+            format!("resource `{}`", dynamics_auth::secure_url::redact(resource)),
             "give the resource URI the service's challenge names (such as https://admin.services.crm.dynamics.com) or an application id GUID, or leave it unset to discover it",
         ));
     }
@@ -336,5 +366,12 @@ mod tests {
         for bad in ["", "  ", "not a resource", "https://"] {
             assert!(normalize_resource(bad).is_err(), "{bad}");
         }
+        let err = normalize_resource("https://alice:hunter2@admin.services.crm.dynamics.com")
+            .expect_err("user info");
+        let text = format!("{err} {err:?}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("alice"),
+            "{text}"
+        );
     }
 }

@@ -28,7 +28,7 @@ pub enum AdminError {
     /// still finish on the service.
     #[error(
         "operation {operation_id} did not finish in time (last status: {}); it may still finish: check it later",
-        last_status.status
+        dynamics_http::capped(&last_status.status.to_string(), SHORT_LIMIT)
     )]
     PollTimeout {
         /// The operation.
@@ -73,6 +73,20 @@ pub enum AdminError {
         fix: String,
     },
 
+    /// The service's challenge (`/api/aad/challenge` or `WWW-Authenticate`) named a token
+    /// audience or a sign-in host this client does not trust: a typo'd or hostile service
+    /// URL could otherwise obtain an administrator's token for any resource (Microsoft
+    /// Graph, say) or collect sign-ins. Nothing was signed in for or sent with a token.
+    #[error("the service's challenge names {what} `{value}`, which is not trusted: {fix}")]
+    UntrustedChallenge {
+        /// What was rejected: `resource_id` or `authorization_uri`.
+        what: &'static str,
+        /// The rejected value (user info and query removed, cut to 200 characters).
+        value: String,
+        /// What to check or set instead.
+        fix: String,
+    },
+
     /// The application is not registered as a management application.
     #[error("application {application_id} is not registered as a management application")]
     NotRegistered {
@@ -91,17 +105,26 @@ pub enum AdminError {
     },
 }
 
+/// How much of the service's error text `Display` shows (characters), as for HTTP errors.
+const MESSAGE_LIMIT: usize = 500;
+/// How much of a service-chosen short value (a status name) `Display` shows.
+const SHORT_LIMIT: usize = 100;
+
 fn operation_failed_message(status: &OperationStatus) -> String {
+    let state = dynamics_http::capped(&status.status.to_string(), SHORT_LIMIT);
     let mut text = if status.operation_id.is_nil() {
-        format!("the service refused the operation ({})", status.status)
+        format!("the service refused the operation ({state})")
     } else {
-        format!("operation {} ended {}", status.operation_id, status.status)
+        format!("operation {} ended {state}", status.operation_id)
     };
     if status.errors.is_empty() {
         text.push_str(" with no error details");
     } else {
         text.push_str(": ");
-        text.push_str(&status.error_summary());
+        text.push_str(&dynamics_http::capped(
+            &status.error_summary(),
+            MESSAGE_LIMIT,
+        ));
     }
     text
 }
@@ -208,7 +231,9 @@ impl AdminError {
                 "use the Power Platform admin API (PowerPlatformAdminClient), which serves every region"
                     .into(),
             ),
-            AdminError::InvalidInput { fix, .. } => Some(fix.clone()),
+            AdminError::InvalidInput { fix, .. } | AdminError::UntrustedChallenge { fix, .. } => {
+                Some(fix.clone())
+            }
             AdminError::NotRegistered { .. } => {
                 Some("register the application first, or check the application (client) id".into())
             }
@@ -281,5 +306,24 @@ mod tests {
         assert!(text.contains("refused"), "{text}");
         assert!(text.contains("ProvisioningJobCreation: There was an error creating the provisioning job. (code E42)"), "{text}");
         assert_eq!(e.service_code(), Some("E42"));
+    }
+
+    #[test]
+    fn operation_failed_display_is_capped() {
+        let mut status = OperationStatus::new(Uuid::nil(), OperationState::FailedToCreate);
+        for _ in 0..1000 {
+            status.errors.push(ItemDescription {
+                subject: Some("S".repeat(100)),
+                description: Some("line one\nline two ".repeat(50)),
+                code: None,
+            });
+        }
+        let text = AdminError::OperationFailed {
+            status: Box::new(status),
+        }
+        .to_string();
+        assert!(text.chars().count() < 700, "{} chars", text.chars().count());
+        assert!(!text.contains('\n'), "{text}");
+        assert!(text.ends_with('…'), "{text}");
     }
 }

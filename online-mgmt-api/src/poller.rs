@@ -263,12 +263,12 @@ fn not_found_text(operation_id: Uuid) -> String {
 fn same_origin(client: &OnlineManagementClient, value: &str, what: &str) -> Option<Url> {
     let base = client.service_url();
     let url = base.join(value.trim()).ok()?;
-    if url.origin() == base.origin() {
+    if url.origin() == base.origin() && !dynamics_auth::secure_url::has_user_info(&url) {
         Some(url)
     } else {
         tracing::warn!(
             url = %dynamics_http::redacted_url(&url),
-            "ignoring the {what}: it is not on the service's origin; polling Operation/{{id}}"
+            "ignoring the {what}: it is not on the service's origin (or carries user info); polling Operation/{{id}}"
         );
         None
     }

@@ -117,10 +117,15 @@ impl Region {
             format!("https://{text}")
         };
         let invalid = |why: &str| AdminError::InvalidInput {
-            what: format!("Dataverse org URL `{org_url}`"),
+            what: format!("Dataverse org URL `{}`", secure_url::redact(org_url)),
             fix: format!("{why}; give the org URL such as https://contoso.crm4.dynamics.com"),
         };
         let url = Url::parse(&with_scheme).map_err(|e| invalid(&format!("not a URL ({e})")))?;
+        if secure_url::has_user_info(&url) {
+            return Err(invalid(
+                "it carries user info (user@ or user:password@ before the host); remove it",
+            ));
+        }
         let host = url
             .host_str()
             .ok_or_else(|| invalid("it has no host"))?
@@ -242,7 +247,7 @@ impl ServiceEndpoint {
         }
         let url = secure_url::parse_secure_url("Online Management API service URL", text).map_err(
             |e| AdminError::InvalidInput {
-                what: format!("service URL `{text}`"),
+                what: format!("service URL `{}`", secure_url::redact(text)),
                 fix: e.to_string(),
             },
         )?;
@@ -253,11 +258,11 @@ impl ServiceEndpoint {
     pub fn from_url(url: Url) -> Result<Self, AdminError> {
         secure_url::ensure_secure("Online Management API service URL", &url).map_err(|e| {
             AdminError::InvalidInput {
-                what: format!("service URL `{url}`"),
+                what: format!("service URL `{}`", secure_url::redact_url(&url)),
                 fix: e.to_string(),
             }
         })?;
-        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        if url.query().is_some() || url.fragment().is_some() || secure_url::has_user_info(&url) {
             return Err(AdminError::InvalidInput {
                 what: format!("service URL `{}`", dynamics_http::redacted_url(&url)),
                 fix: "give the base URL only, without user info, query or fragment".into(),

@@ -225,3 +225,28 @@ async fn a_malformed_environment_is_a_typed_error() {
         "{err:?}"
     );
 }
+
+#[test]
+fn a_bap_url_with_user_info_is_refused_without_echoing_it() {
+    let endpoint = online_mgmt_api::BapEndpoint::Custom {
+        base_url: url::Url::parse("https://alice:hunter2@api.bap.example/").expect("url"),
+        scope: "https://service.powerapps.com/.default".into(),
+    };
+    let err = endpoint.base_url().expect_err("user info");
+    let text = format!("{err} {err:?}");
+    assert!(
+        !text.contains("hunter2") && !text.contains("alice"),
+        "{text}"
+    );
+    let err = online_mgmt_api::PowerPlatformAdminClient::new(
+        endpoint,
+        common::credential(),
+        online_mgmt_api::BapOptions::default(),
+    )
+    .expect_err("user info");
+    let text = format!("{err} {err:?}");
+    assert!(
+        !text.contains("hunter2") && !text.contains("alice"),
+        "{text}"
+    );
+}

@@ -149,3 +149,126 @@ async fn a_configured_resource_skips_discovery() {
     );
     assert!(client.list_instances().await.expect("listed").is_empty());
 }
+
+/// Counts token requests, so a test can prove nothing was signed in for.
+#[derive(Debug, Default)]
+struct CountingCredential(std::sync::atomic::AtomicUsize);
+
+#[async_trait::async_trait]
+impl dynamics_auth::TokenCredential for CountingCredential {
+    async fn get_token(
+        &self,
+        _scopes: &[&str],
+        _options: Option<dynamics_auth::TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<dynamics_auth::AccessToken> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(dynamics_auth::AccessToken::new(
+            common::TOKEN,
+            time::OffsetDateTime::now_utc() + std::time::Duration::from_secs(3600),
+        ))
+    }
+}
+
+#[tokio::test]
+async fn a_challenge_naming_a_foreign_resource_is_refused_and_no_token_is_requested() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/aad/challenge"))
+        .respond_with(ResponseTemplate::new(401).insert_header(
+            "WWW-Authenticate",
+            "Bearer authorization_uri=https://login.microsoftonline.com/0b3a6a4f-0000-4000-8000-000000000001/oauth2/authorize, resource_id=https://graph.microsoft.com/",
+        ))
+        .mount(&server)
+        .await;
+    // Nothing may be sent with a token.
+    Mock::given(wiremock::matchers::header_exists("authorization"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let clock = ManualClock::starting_now();
+    let err = OnlineManagementClient::discover(&endpoint(&server), &options(&clock))
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(
+            &err,
+            online_mgmt_api::AdminError::UntrustedChallenge { what: "resource_id", value, .. }
+                if value == "https://graph.microsoft.com/"
+        ),
+        "{err:?}"
+    );
+    let credential = std::sync::Arc::new(CountingCredential::default());
+    let err =
+        OnlineManagementClient::connect(endpoint(&server), credential.clone(), options(&clock))
+            .await
+            .expect_err("refused, not a fallback");
+    assert!(err.to_string().contains("graph.microsoft.com"), "{err}");
+    assert!(err.hint().is_some());
+    assert_eq!(credential.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_challenge_naming_a_foreign_sign_in_host_is_refused() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/aad/challenge"))
+        .respond_with(ResponseTemplate::new(401).insert_header(
+            "WWW-Authenticate",
+            "Bearer authorization_uri=https://login.evil.example/0b3a6a4f-0000-4000-8000-000000000001/oauth2/authorize, resource_id=https://admin.services.crm.dynamics.com/",
+        ))
+        .mount(&server)
+        .await;
+    let clock = ManualClock::starting_now();
+    let err = OnlineManagementClient::discover(&endpoint(&server), &options(&clock))
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            online_mgmt_api::AdminError::UntrustedChallenge {
+                what: "authorization_uri",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // A configured authority host is used instead, with the challenge's tenant.
+    let d = OnlineManagementClient::discover(
+        &endpoint(&server),
+        &ClientOptions {
+            authority_host: Some(server.uri()),
+            ..options(&clock)
+        },
+    )
+    .await
+    .expect("configured host");
+    assert_eq!(
+        d.authority.expect("authority").host().as_str(),
+        format!("{}/", server.uri())
+    );
+}
+
+#[tokio::test]
+async fn the_emulator_signs_in_at_its_own_loopback_origin() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/aad/challenge"))
+        .respond_with(ResponseTemplate::new(401).insert_header(
+            "WWW-Authenticate",
+            format!(
+                "Bearer authorization_uri={}/0b3a6a4f-0000-4000-8000-000000000001/oauth2/authorize, resource_id=https://admin.services.crm.dynamics.com/",
+                server.uri()
+            ),
+        ))
+        .mount(&server)
+        .await;
+    let clock = ManualClock::starting_now();
+    let d = OnlineManagementClient::discover(&endpoint(&server), &options(&clock))
+        .await
+        .expect("own loopback origin");
+    assert_eq!(
+        d.resource.as_deref(),
+        Some("https://admin.services.crm.dynamics.com/")
+    );
+}

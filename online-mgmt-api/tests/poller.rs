@@ -408,3 +408,75 @@ async fn an_earlier_operation_can_be_resumed() {
     assert_eq!(poller.last_status().status, OperationState::Running);
     poller.wait(WaitOptions::default()).await.expect("done");
 }
+
+#[tokio::test]
+async fn an_absurd_retry_after_is_clamped_not_a_panic() {
+    let t = oma(ApiVersion::V1_2).await;
+    Mock::given(method("POST"))
+        .and(path(apply_user_path()))
+        .respond_with(
+            json_status(202, "apply-user-202-v1.2.json").insert_header("Retry-After", "1e20"),
+        )
+        .expect(1)
+        .mount(&t.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(poll_path()))
+        .respond_with(json("operation-running-v1.2.json").insert_header("Retry-After", "inf"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&t.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(poll_path()))
+        .respond_with(json("operation-succeeded-v1.2.json"))
+        .expect(1)
+        .mount(&t.server)
+        .await;
+    // Before the fix, reading `Retry-After: 1e20` panicked in `Duration::from_secs_f64`.
+    let poller = t
+        .client
+        .apply_user(uuid(INSTANCE), uuid(USER))
+        .await
+        .expect("started");
+    assert_eq!(poller.retry_after(), Some(dynamics_http::MAX_RETRY_AFTER));
+    let options = WaitOptions::default();
+    let status = poller.wait(options.clone()).await.expect("succeeded");
+    assert_eq!(status.status, OperationState::Succeeded);
+    assert_eq!(
+        t.clock.sleeps(),
+        vec![options.max_interval, options.max_interval],
+        "clamped to the poller's max_interval"
+    );
+}
+
+#[tokio::test]
+async fn an_operation_location_with_user_info_is_ignored() {
+    let t = oma(ApiVersion::V1_2).await;
+    let mut location = url::Url::parse(&t.server.uri()).expect("url");
+    location.set_username("alice").expect("user");
+    location.set_password(Some("hunter2")).expect("password");
+    let location = location.join("operations/1").expect("url");
+    Mock::given(method("POST"))
+        .and(path(apply_user_path()))
+        .respond_with(
+            json_status(202, "apply-user-202-v1.2.json")
+                .insert_header("Operation-Location", location.as_str()),
+        )
+        .mount(&t.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(poll_path()))
+        .respond_with(json("operation-succeeded-v1.2.json"))
+        .expect(1)
+        .mount(&t.server)
+        .await;
+    let poller = t
+        .client
+        .apply_user(uuid(INSTANCE), uuid(USER))
+        .await
+        .expect("started");
+    assert_eq!(poller.poll_url().expect("url").path(), poll_path());
+    assert!(!poller.poll_url().expect("url").as_str().contains("hunter2"));
+    poller.wait(WaitOptions::default()).await.expect("done");
+}

@@ -205,3 +205,37 @@ fn service_endpoints_parse_names_and_urls() {
         );
     }
 }
+
+#[test]
+fn urls_with_user_info_are_refused_without_echoing_them() {
+    for bad in [
+        "https://alice:hunter2@admin.services.crm4.dynamics.com",
+        "https://alice@admin.services.crm4.dynamics.com",
+        "https://:hunter2@admin.services.crm4.dynamics.com",
+        "http://alice:hunter2@127.0.0.1:7070",
+        "http://alice:hunter2@evil.example.com",
+        "https://alice:hunter2@[broken",
+    ] {
+        let err = ServiceEndpoint::parse(bad).expect_err(bad);
+        let text = format!("{err} {err:?}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("alice"),
+            "{text}"
+        );
+        if let Ok(url) = url::Url::parse(bad) {
+            let err = ServiceEndpoint::from_url(url).expect_err(bad);
+            let text = format!("{err} {err:?}");
+            assert!(
+                !text.contains("hunter2") && !text.contains("alice"),
+                "{text}"
+            );
+        }
+    }
+    let err = Region::from_dataverse_url("https://alice:hunter2@contoso.crm4.dynamics.com")
+        .expect_err("user info");
+    let text = format!("{err} {err:?}");
+    assert!(
+        !text.contains("hunter2") && !text.contains("alice"),
+        "{text}"
+    );
+}

@@ -78,8 +78,12 @@ impl PowerPlatformAdminClient {
             ));
         }
         let requests = BapRequests::new(base.clone(), &options)?;
-        let auth = BearerAuth::new(credential, vec![scope], &base)
-            .map_err(|e| AdminError::invalid(format!("BAP URL `{base}`"), e.to_string()))?;
+        let auth = BearerAuth::new(credential, vec![scope], &base).map_err(|e| {
+            AdminError::invalid(
+                format!("BAP URL `{}`", dynamics_auth::secure_url::redact_url(&base)),
+                e.to_string(),
+            )
+        })?;
         let pipeline = Pipeline::new(Some(auth), options.pipeline)?;
         Ok(PowerPlatformAdminClient {
             inner: Arc::new(Inner {

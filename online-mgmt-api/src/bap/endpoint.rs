@@ -43,7 +43,12 @@ impl BapEndpoint {
             }
             BapEndpoint::Custom { base_url, .. } => {
                 secure_url::ensure_secure("Power Platform admin API URL", base_url).map_err(
-                    |e| AdminError::invalid(format!("BAP URL `{base_url}`"), e.to_string()),
+                    |e| {
+                        AdminError::invalid(
+                            format!("BAP URL `{}`", secure_url::redact_url(base_url)),
+                            e.to_string(),
+                        )
+                    },
                 )?;
                 if base_url.cannot_be_a_base()
                     || base_url.query().is_some()

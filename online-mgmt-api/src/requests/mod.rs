@@ -32,7 +32,12 @@ impl Requests {
     /// prefix) and `version`.
     pub fn new(service_url: &Url, version: ApiVersion) -> Result<Self, AdminError> {
         secure_url::ensure_secure("Online Management API service URL", service_url).map_err(
-            |e| AdminError::invalid(format!("service URL `{service_url}`"), e.to_string()),
+            |e| {
+                AdminError::invalid(
+                    format!("service URL `{}`", secure_url::redact_url(service_url)),
+                    e.to_string(),
+                )
+            },
         )?;
         if service_url.cannot_be_a_base()
             || service_url.query().is_some()
