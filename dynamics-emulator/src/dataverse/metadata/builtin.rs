@@ -2,6 +2,7 @@
 
 use super::model::AttrKind::{self, *};
 use super::spec::TableSpec;
+use super::standard_columns::{self, INDUSTRIES};
 
 const ADDRESS_COLUMNS: [(&str, usize); 8] = [
     ("address1_line1", 250),
@@ -93,7 +94,7 @@ fn businessunit() -> TableSpec {
     .text("emailaddress", 100)
     .boolean("isdisabled", "Enabled", "Disabled")
     .memo("description", 2000);
-    audited(spec)
+    audited(standard_columns::businessunit(spec))
 }
 
 fn systemuser() -> TableSpec {
@@ -143,7 +144,7 @@ fn systemuser() -> TableSpec {
         "systemuserroles_association",
     )
     .tracked();
-    audited(spec)
+    audited(standard_columns::systemuser(spec))
 }
 
 fn team() -> TableSpec {
@@ -175,7 +176,7 @@ fn team() -> TableSpec {
             "teamroles_association",
             "teamroles_association",
         );
-    audited(spec)
+    audited(standard_columns::team(spec))
 }
 
 fn role() -> TableSpec {
@@ -192,7 +193,7 @@ fn role() -> TableSpec {
     .lookup("parentroleid", "role", "role_parent_role")
     .column("roletemplateid", Uniqueidentifier)
     .boolean("ismanaged", "Unmanaged", "Managed");
-    audited(spec)
+    audited(standard_columns::role(spec))
 }
 
 fn organization() -> TableSpec {
@@ -282,7 +283,7 @@ fn account() -> TableSpec {
     .lookup("originatingleadid", "lead", "account_originating_lead")
     .status(&ACTIVE_INACTIVE, &ACTIVE_INACTIVE_REASONS)
     .tracked();
-    address(currency(spec, "Account")).standard()
+    standard_columns::account(address(currency(spec, "Account"))).standard()
 }
 
 fn contact() -> TableSpec {
@@ -324,7 +325,7 @@ fn contact() -> TableSpec {
     .status(&ACTIVE_INACTIVE, &ACTIVE_INACTIVE_REASONS)
     .computed_fullname()
     .tracked();
-    address(currency(spec, "Contact")).standard()
+    standard_columns::contact(address(currency(spec, "Contact"))).standard()
 }
 
 fn lead() -> TableSpec {
@@ -368,19 +369,7 @@ fn lead() -> TableSpec {
         ],
     )
     .choice("leadqualitycode", &[(1, "Hot"), (2, "Warm"), (3, "Cold")])
-    .choice(
-        "industrycode",
-        &[
-            (1, "Accounting"),
-            (2, "Agriculture and Non-petrol Natural Resource Extraction"),
-            (3, "Broadcasting Printing and Publishing"),
-            (4, "Brokers"),
-            (5, "Building Supply Retail"),
-            (6, "Business Services"),
-            (7, "Consulting"),
-            (8, "Consumer Services"),
-        ],
-    )
+    .choice("industrycode", &INDUSTRIES)
     .lookup("parentaccountid", "account", "lead_parent_account")
     .lookup("parentcontactid", "contact", "lead_parent_contact")
     .status(
@@ -397,7 +386,7 @@ fn lead() -> TableSpec {
     )
     .computed_fullname()
     .tracked();
-    address(currency(spec, "Lead")).standard()
+    standard_columns::lead(address(currency(spec, "Lead"))).standard()
 }
 
 fn opportunity() -> TableSpec {
