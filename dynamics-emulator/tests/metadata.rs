@@ -103,7 +103,10 @@ async fn casts_on_one_attribute_expand_option_sets_and_refuse_the_wrong_type() {
     let body = picklist.expect(200);
     assert_eq!(body["OptionSet"]["IsGlobal"], false);
     assert_eq!(body["OptionSet"]["OptionSetType"], "Picklist");
-    assert_eq!(options(&body["OptionSet"]), vec![(1, "Default Value".to_owned())]);
+    assert_eq!(
+        options(&body["OptionSet"]),
+        vec![(1, "Default Value".to_owned())]
+    );
 
     // A text column is not a choice: 404, as Dataverse answers a cast that does not apply.
     env.get(&format!(
@@ -131,7 +134,9 @@ async fn casts_on_one_attribute_expand_option_sets_and_refuse_the_wrong_type() {
 async fn state_status_lookup_and_string_casts() {
     let env = start().await;
     let state = env
-        .get(&format!("{ACCOUNT}/Attributes/Microsoft.Dynamics.CRM.StateAttributeMetadata?$expand=OptionSet"))
+        .get(&format!(
+            "{ACCOUNT}/Attributes/Microsoft.Dynamics.CRM.StateAttributeMetadata?$expand=OptionSet"
+        ))
         .await;
     state.expect(200);
     let statecode = find(state.values(), "statecode");
@@ -207,9 +212,14 @@ async fn attributes_carry_display_names_and_their_type_under_select() {
         "#Microsoft.Dynamics.CRM.UniqueIdentifierAttributeMetadata"
     );
     let rating = env
-        .get(&format!("{ACCOUNT}/Attributes(LogicalName='accountratingcode')"))
+        .get(&format!(
+            "{ACCOUNT}/Attributes(LogicalName='accountratingcode')"
+        ))
         .await;
-    assert_eq!(english(&rating.expect(200)["DisplayName"]), "Account Rating");
+    assert_eq!(
+        english(&rating.expect(200)["DisplayName"]),
+        "Account Rating"
+    );
 }
 
 #[tokio::test]

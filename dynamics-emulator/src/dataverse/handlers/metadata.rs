@@ -587,3 +587,78 @@ fn list(call: &Call<'_>, context: &str, value: Vec<Value>) -> ApiResponse {
         json!({ "@odata.context": call.env.context(context), "value": value }),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::dataverse::metadata::builtin::builtin_tables;
+    use crate::dataverse::odata::query_string::QueryString;
+
+    fn filter(text: &str) -> Expr {
+        parse_filter(text, &QueryString::default()).expect("the filter parses")
+    }
+
+    /// Every property the emulator answers is accepted by `$filter`/`$select`, so the check
+    /// only refuses what a client can never get.
+    #[test]
+    fn answered_properties_are_known_to_their_type() {
+        let catalog = Catalog::from_specs(builtin_tables()).expect("built-in tables");
+        for table in &catalog.tables {
+            let entity = entity_json(table);
+            assert_eq!(entity.len(), ENTITY_PROPERTIES.len());
+            for name in entity.keys() {
+                assert!(Shape::Entity.has(name), "EntityMetadata.{name}");
+            }
+            for (index, attribute) in table.attributes.iter().enumerate() {
+                let type_name = attribute.kind.metadata_type();
+                assert!(ATTRIBUTE_TYPES.contains(&type_name));
+                assert!(is_instance_of(attribute.kind, type_name));
+                for name in attribute_json(table, index, attribute).keys() {
+                    assert!(
+                        name == "@odata.type" || is_attribute_property(type_name, name),
+                        "{type_name}.{name}"
+                    );
+                }
+                assert_eq!(
+                    option_set_json(table, attribute).is_some(),
+                    has_option_set(type_name)
+                );
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        /// A comparison on any property name is refused exactly when the metadata type lacks
+        /// it, and the error names the property.
+        #[test]
+        fn filters_are_refused_exactly_for_unknown_properties(
+            name in "[A-Za-z][A-Za-z0-9]{0,24}",
+            pick in 0usize..ENTITY_PROPERTIES.len(),
+        ) {
+            prop_assume!(!matches!(name.as_str(), "and" | "or" | "not" | "eq" | "ne" | "true" | "false" | "null"));
+            let known = ENTITY_PROPERTIES[pick];
+            let expr = filter(&format!("{known} eq 'x' or {name} eq 'x'"));
+            let result = check_filter(&expr, Shape::Entity);
+            if ENTITY_PROPERTIES.contains(&name.as_str()) {
+                prop_assert!(result.is_ok());
+            } else {
+                let error = result.expect_err("an unknown property is refused");
+                prop_assert_eq!(error.status, StatusCode::BAD_REQUEST);
+                let quoted = format!("'{name}'");
+                prop_assert!(error.message.contains(&quoted), "{}", error.message);
+            }
+            let attribute = check_filter(
+                &filter(&format!("not ({name} eq 1)")),
+                Shape::Attribute("StringAttributeMetadata"),
+            );
+            prop_assert_eq!(
+                attribute.is_ok(),
+                is_attribute_property("StringAttributeMetadata", &name)
+            );
+        }
+    }
+}
