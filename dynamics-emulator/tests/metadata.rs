@@ -321,3 +321,47 @@ async fn standard_columns_are_writable_and_formatted() {
         .expect(200);
     }
 }
+
+#[tokio::test]
+async fn relationship_definitions_list_every_relationship_with_its_type() {
+    let env = start().await;
+    // Microsoft's Python client looks a relationship up this way.
+    let by_filter = env
+        .get("RelationshipDefinitions?$filter=SchemaName eq 'Account_Tasks'")
+        .await;
+    by_filter.expect(200);
+    let tasks = &by_filter.values()[0];
+    assert_eq!(
+        tasks["@odata.type"],
+        "#Microsoft.Dynamics.CRM.OneToManyRelationshipMetadata"
+    );
+    assert_eq!(tasks["ReferencingEntity"], "task");
+    let by_name = env
+        .get("RelationshipDefinitions(SchemaName='systemuserroles_association')")
+        .await;
+    let body = by_name.expect(200);
+    assert_eq!(body["RelationshipType"], "ManyToManyRelationship");
+    assert_eq!(body["IntersectEntityName"], "systemuserroles");
+    let many = env
+        .get("RelationshipDefinitions/Microsoft.Dynamics.CRM.ManyToManyRelationshipMetadata?$select=SchemaName,Entity1LogicalName")
+        .await;
+    many.expect(200);
+    assert!(
+        many.values()
+            .iter()
+            .all(|r| r["Entity1LogicalName"].is_string() && r.get("@odata.type").is_none())
+    );
+    // Derived properties need the cast; unknown ones are refused.
+    env.get("RelationshipDefinitions?$filter=ReferencedEntity eq 'account'")
+        .await
+        .expect(400);
+    env.get("RelationshipDefinitions/Microsoft.Dynamics.CRM.OneToManyRelationshipMetadata?$filter=ReferencedEntity eq 'account'")
+        .await
+        .expect(200);
+    env.get("RelationshipDefinitions(SchemaName='nope')")
+        .await
+        .expect(404);
+    env.get("RelationshipDefinitions/Microsoft.Dynamics.CRM.NoSuchMetadata")
+        .await
+        .expect(404);
+}

@@ -88,6 +88,14 @@ def main():
             assert column["DisplayName"]["UserLocalizedLabel"]["Label"] == "Do not allow Mails", column
             assert client.tables.get_column("account", "nosuchcolumn") is None
 
+        def relationships():
+            relationship = client.tables.get_relationship("Account_Tasks")
+            assert relationship is not None, "Account_Tasks is missing"
+            assert relationship.referencing_entity == "task", relationship
+            assert client.tables.get_relationship("no_such_relationship") is None
+            names = {r["SchemaName"] for r in client.tables.list_table_relationships("account")}
+            assert {"Account_Tasks", "account_primary_contact"} <= names, names
+
         def create():
             # Choice labels are resolved to values by the client through the picklist metadata.
             state["id"] = client.records.create(
@@ -168,6 +176,7 @@ def main():
 
         check("table info", table_info)
         check("column metadata", columns)
+        check("relationship metadata", relationships)
         check("create (choice labels)", create)
         check("retrieve", retrieve)
         check("update", update)

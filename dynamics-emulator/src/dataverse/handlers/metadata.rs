@@ -14,7 +14,7 @@ use crate::dataverse::errors::ApiError;
 use crate::dataverse::metadata::catalog::Catalog;
 use crate::dataverse::metadata::describe::{
     ATTRIBUTE_TYPES, ENTITY_PROPERTIES, attribute_json, collection, entity_json, has_option_set,
-    is_attribute_property, is_instance_of, option_set_json,
+    is_attribute_property, is_instance_of, option_set_json, relationship_definitions,
 };
 use crate::dataverse::metadata::model::{Attribute, Table, schema_name};
 use crate::dataverse::odata::expand::split_top_level;
@@ -77,6 +77,8 @@ enum Shape<'a> {
     /// An attribute metadata type (`AttributeMetadata` or a derived type).
     Attribute(&'a str),
     Key,
+    /// `RelationshipMetadataBase`: what one-to-many and many-to-many relationships share.
+    Relationship,
     OneToMany,
     ManyToMany,
 }
@@ -96,6 +98,7 @@ impl Shape<'_> {
             Shape::Entity => "EntityMetadata",
             Shape::Attribute(name) => name,
             Shape::Key => "EntityKeyMetadata",
+            Shape::Relationship => "RelationshipMetadataBase",
             Shape::OneToMany => "OneToManyRelationshipMetadata",
             Shape::ManyToMany => "ManyToManyRelationshipMetadata",
         }
@@ -106,6 +109,7 @@ impl Shape<'_> {
             Shape::Entity => ENTITY_PROPERTIES.contains(&property),
             Shape::Attribute(name) => is_attribute_property(name, property),
             Shape::Key => KEY_PROPERTIES.contains(&property),
+            Shape::Relationship => ONE_TO_MANY_PROPERTIES[..3].contains(&property),
             Shape::OneToMany => ONE_TO_MANY_PROPERTIES.contains(&property),
             Shape::ManyToMany => MANY_TO_MANY_PROPERTIES.contains(&property),
         }
@@ -522,6 +526,78 @@ fn entity_body(
         body.insert(name.clone(), Value::Array(members));
     }
     Ok(body)
+}
+
+/// Routes `RelationshipDefinitions…`: every relationship, by `SchemaName='…'` or MetadataId,
+/// and the `/Microsoft.Dynamics.CRM.OneToManyRelationshipMetadata` and
+/// `…ManyToManyRelationshipMetadata` casts.
+pub(crate) fn relationship_definitions_request(
+    store: &DataverseStore,
+    call: &Call<'_>,
+    segments: &[Segment],
+) -> ApiResult {
+    if call.request.method != Method::GET {
+        return Err(ApiError::method_not_allowed(
+            call.request.method.as_str(),
+            "RelationshipDefinitions (the emulator's metadata is read-only)",
+        ));
+    }
+    let (first, cast) = match segments {
+        [first] => (first, None),
+        [first, cast] if first.key.is_none() && cast.key.is_none() => (first, Some(cast)),
+        _ => {
+            return Err(ApiError::segment_not_found(
+                segments
+                    .last()
+                    .map_or("RelationshipDefinitions", |s| s.name.as_str()),
+            ));
+        }
+    };
+    let (shape, type_name) = match cast.map(|c| c.name.as_str()) {
+        None => (Shape::Relationship, None),
+        Some(name) => match name.strip_prefix(NAMESPACE) {
+            Some(t @ "OneToManyRelationshipMetadata") => (Shape::OneToMany, Some(t)),
+            Some(t @ "ManyToManyRelationshipMetadata") => (Shape::ManyToMany, Some(t)),
+            _ => return Err(ApiError::segment_not_found(name)),
+        },
+    };
+    let options = Options::of_request(call, shape)?;
+    let mut items = relationship_definitions(&store.catalog);
+    if let Some(type_name) = type_name {
+        let declared = format!("#{NAMESPACE}{type_name}");
+        items.retain(|item| {
+            item.get("@odata.type").and_then(Value::as_str) == Some(declared.as_str())
+        });
+        for item in &mut items {
+            item.remove("@odata.type");
+        }
+    }
+    match &first.key {
+        None => {
+            let mut value = Vec::new();
+            for item in items {
+                if keep(&options, &item)? {
+                    value.push(Value::Object(project(item, &options)));
+                }
+            }
+            let context = match cast {
+                Some(cast) => format!("RelationshipDefinitions/{}", cast.name),
+                None => "RelationshipDefinitions".to_owned(),
+            };
+            Ok(list(call, &context, value))
+        }
+        Some(key) => {
+            let mut body = project(
+                find_member(items, key, "RelationshipDefinitions")?,
+                &options,
+            );
+            body.insert(
+                "@odata.context".to_owned(),
+                Value::String(call.env.context("RelationshipDefinitions/$entity")),
+            );
+            Ok(ApiResponse::json(StatusCode::OK, Value::Object(body)))
+        }
+    }
 }
 
 fn find_member(

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::catalog::Catalog;
-use super::model::{AttrKind, Attribute, OptionDef, Table, schema_name};
+use super::model::{AttrKind, Attribute, ManyToMany, OneToMany, OptionDef, Table, schema_name};
 use crate::dataverse::ids::name_uuid;
 
 /// A `Label` with one English localized label.
@@ -469,38 +469,72 @@ pub(crate) fn collection(catalog: &Catalog, table: &Table, name: &str) -> Vec<Ma
                     r.referencing == index
                 }
             })
-            .map(|r| {
-                let referenced = catalog.table(r.referenced);
-                let referencing = catalog.table(r.referencing);
-                object(json!({
-                    "MetadataId": r.metadata_id,
-                    "SchemaName": r.schema_name,
-                    "RelationshipType": "OneToManyRelationship",
-                    "ReferencedEntity": referenced.logical_name,
-                    "ReferencedAttribute": referenced.primary_id,
-                    "ReferencingEntity": referencing.logical_name,
-                    "ReferencingAttribute": referencing.attributes[usize::from(r.lookup)].logical_name,
-                    "ReferencedEntityNavigationPropertyName": r.collection_nav,
-                    "ReferencingEntityNavigationPropertyName": r.single_nav,
-                }))
-            })
+            .map(|r| one_to_many_json(catalog, r))
             .collect(),
         _ => catalog
             .many_to_many
             .iter()
             .filter(|r| r.entity1 == index || r.entity2 == index)
-            .map(|r| {
-                object(json!({
-                    "MetadataId": r.metadata_id,
-                    "SchemaName": r.schema_name,
-                    "RelationshipType": "ManyToManyRelationship",
-                    "Entity1LogicalName": catalog.table(r.entity1).logical_name,
-                    "Entity2LogicalName": catalog.table(r.entity2).logical_name,
-                    "IntersectEntityName": r.intersect,
-                    "Entity1NavigationPropertyName": r.nav1,
-                    "Entity2NavigationPropertyName": r.nav2,
-                }))
-            })
+            .map(|r| many_to_many_json(catalog, r))
             .collect(),
     }
+}
+
+/// A `OneToManyRelationshipMetadata`.
+fn one_to_many_json(catalog: &Catalog, r: &OneToMany) -> Map<String, Value> {
+    let referenced = catalog.table(r.referenced);
+    let referencing = catalog.table(r.referencing);
+    object(json!({
+        "MetadataId": r.metadata_id,
+        "SchemaName": r.schema_name,
+        "RelationshipType": "OneToManyRelationship",
+        "ReferencedEntity": referenced.logical_name,
+        "ReferencedAttribute": referenced.primary_id,
+        "ReferencingEntity": referencing.logical_name,
+        "ReferencingAttribute": referencing.attributes.get(usize::from(r.lookup)).map(|a| a.logical_name.as_str()),
+        "ReferencedEntityNavigationPropertyName": r.collection_nav,
+        "ReferencingEntityNavigationPropertyName": r.single_nav,
+    }))
+}
+
+/// A `ManyToManyRelationshipMetadata`.
+fn many_to_many_json(catalog: &Catalog, r: &ManyToMany) -> Map<String, Value> {
+    object(json!({
+        "MetadataId": r.metadata_id,
+        "SchemaName": r.schema_name,
+        "RelationshipType": "ManyToManyRelationship",
+        "Entity1LogicalName": catalog.table(r.entity1).logical_name,
+        "Entity2LogicalName": catalog.table(r.entity2).logical_name,
+        "IntersectEntityName": r.intersect,
+        "Entity1NavigationPropertyName": r.nav1,
+        "Entity2NavigationPropertyName": r.nav2,
+    }))
+}
+
+/// Every relationship (`RelationshipDefinitions`), each with its `@odata.type`: one-to-many
+/// first, then many-to-many.
+pub(crate) fn relationship_definitions(catalog: &Catalog) -> Vec<Map<String, Value>> {
+    let typed = |mut map: Map<String, Value>, type_name: &str| {
+        map.insert(
+            "@odata.type".to_owned(),
+            Value::String(format!("#Microsoft.Dynamics.CRM.{type_name}")),
+        );
+        map
+    };
+    catalog
+        .one_to_many
+        .iter()
+        .map(|r| {
+            typed(
+                one_to_many_json(catalog, r),
+                "OneToManyRelationshipMetadata",
+            )
+        })
+        .chain(catalog.many_to_many.iter().map(|r| {
+            typed(
+                many_to_many_json(catalog, r),
+                "ManyToManyRelationshipMetadata",
+            )
+        }))
+        .collect()
 }
