@@ -313,6 +313,11 @@ async fn standard_columns_are_writable_and_formatted() {
         ("team", "membershiptype"),
         ("role", "isinherited"),
         ("account", "preferredcontactmethodcode"),
+        ("opportunity", "opportunityratingcode"),
+        ("task", "actualstart"),
+        ("email", "readreceiptrequested"),
+        ("organization", "plugintracelogsetting"),
+        ("solution", "solutiontype"),
     ] {
         env.get(&format!(
             "EntityDefinitions(LogicalName='{table}')/Attributes(LogicalName='{column}')"

@@ -214,7 +214,7 @@ fn organization() -> TableSpec {
     .column("languagecode", Integer)
     .column("localeid", Integer)
     .text("version", 48);
-    audited(spec)
+    audited(standard_columns::organization(spec))
 }
 
 fn solution() -> TableSpec {
@@ -233,7 +233,7 @@ fn solution() -> TableSpec {
     .memo("description", 2000)
     .column("installedon", DateTime)
     .key("uniquename", &["uniquename"]);
-    audited(spec)
+    audited(standard_columns::solution(spec))
 }
 
 fn account() -> TableSpec {
@@ -432,7 +432,7 @@ fn opportunity() -> TableSpec {
         ],
     )
     .tracked();
-    currency(spec, "Opportunity").standard()
+    standard_columns::opportunity(currency(spec, "Opportunity")).standard()
 }
 
 fn regarding(spec: TableSpec, kind: &str, plural: &str) -> TableSpec {
@@ -492,7 +492,7 @@ fn task() -> TableSpec {
     )
     .activity()
     .tracked();
-    regarding(spec, "task", "Tasks").standard()
+    standard_columns::task(regarding(spec, "task", "Tasks")).standard()
 }
 
 fn email() -> TableSpec {
@@ -524,7 +524,7 @@ fn email() -> TableSpec {
     )
     .activity()
     .tracked();
-    regarding(spec, "email", "Emails").standard()
+    standard_columns::email(regarding(spec, "email", "Emails")).standard()
 }
 
 fn activityparty() -> TableSpec {

@@ -698,3 +698,191 @@ pub(crate) fn role(spec: TableSpec) -> TableSpec {
         ("appliesto", "Applies To"),
     ])
 }
+
+const TIMELINES: [(i64, &str); 5] = [
+    (0, "Immediate"),
+    (1, "This Quarter"),
+    (2, "Next Quarter"),
+    (3, "This Year"),
+    (4, "Not known"),
+];
+
+/// Opportunity columns beyond the emulator's core set.
+pub(crate) fn opportunity(spec: TableSpec) -> TableSpec {
+    let spec = spec
+        .choice(
+            "opportunityratingcode",
+            &[(1, "Hot"), (2, "Warm"), (3, "Cold")],
+        )
+        .choice("prioritycode", &DEFAULT_VALUE)
+        .choice("salesstagecode", &DEFAULT_VALUE)
+        .choice(
+            "salesstage",
+            &[(0, "Qualify"), (1, "Develop"), (2, "Propose"), (3, "Close")],
+        )
+        .choice(
+            "purchaseprocess",
+            &[(0, "Individual"), (1, "Committee"), (2, "Unknown")],
+        )
+        .choice(
+            "purchasetimeframe",
+            &[
+                (0, "Immediate"),
+                (1, "This Quarter"),
+                (2, "Next Quarter"),
+                (3, "This Year"),
+                (4, "Unknown"),
+            ],
+        )
+        .choice("timeline", &TIMELINES)
+        .choice(
+            "budgetstatus",
+            &[
+                (0, "No Committed Budget"),
+                (1, "May Buy"),
+                (2, "Can Buy"),
+                (3, "Will Buy"),
+            ],
+        )
+        .choice(
+            "need",
+            &[
+                (0, "Must have"),
+                (1, "Should have"),
+                (2, "Good to have"),
+                (3, "No need"),
+            ],
+        )
+        .column("actualvalue", Money)
+        .column("actualclosedate", DateOnly)
+        .column("budgetamount", Money)
+        .column("discountamount", Money)
+        .column("freightamount", Money)
+        .column("totalamount", Money)
+        .text("stepname", 200)
+        .memo("currentsituation", 2000)
+        .memo("customerneed", 2000)
+        .memo("customerpainpoints", 2000)
+        .memo("proposedsolution", 2000)
+        .memo("qualificationcomments", 2000)
+        .boolean(
+            "isrevenuesystemcalculated",
+            "User Provided",
+            "System Calculated",
+        )
+        .boolean("decisionmaker", "no", "yes")
+        .boolean("evaluatefit", NO_YES.0, NO_YES.1)
+        .boolean("participatesinworkflow", NO_YES.0, NO_YES.1);
+    process(bookkeeping(spec)).labels(&[
+        ("name", "Topic"),
+        ("customerid", "Potential Customer"),
+        ("estimatedvalue", "Est. Revenue"),
+        ("estimatedclosedate", "Est. Close Date"),
+        ("closeprobability", "Probability"),
+        ("opportunityratingcode", "Rating"),
+        ("actualvalue", "Actual Revenue"),
+        ("actualclosedate", "Actual Close Date"),
+        ("isrevenuesystemcalculated", "Revenue"),
+    ])
+}
+
+/// The columns every activity has beyond the emulator's core set.
+fn activity(spec: TableSpec) -> TableSpec {
+    let spec = spec
+        .column("actualstart", DateTime)
+        .column("actualend", DateTime)
+        .column("scheduleddurationminutes", Integer)
+        .text("category", 250)
+        .text("subcategory", 250)
+        .boolean("isbilled", NO_YES.0, NO_YES.1)
+        .boolean("isworkflowcreated", NO_YES.0, NO_YES.1);
+    bookkeeping(spec).labels(&[
+        ("subject", "Subject"),
+        ("regardingobjectid", "Regarding"),
+        ("prioritycode", "Priority"),
+        ("scheduledstart", "Start Date"),
+        ("scheduledend", "Due Date"),
+        ("actualstart", "Actual Start"),
+        ("actualend", "Actual End"),
+        ("actualdurationminutes", "Duration"),
+        ("scheduleddurationminutes", "Scheduled Duration"),
+        ("isbilled", "Is Billed"),
+    ])
+}
+
+/// Task columns beyond the emulator's core set.
+pub(crate) fn task(spec: TableSpec) -> TableSpec {
+    process(activity(spec)).labels(&[("percentcomplete", "Percent Complete")])
+}
+
+/// Email columns beyond the emulator's core set.
+pub(crate) fn email(spec: TableSpec) -> TableSpec {
+    let spec = spec
+        .text("messageid", 320)
+        .text("trackingtoken", 50)
+        .boolean("readreceiptrequested", NO_YES.0, NO_YES.1)
+        .boolean("deliveryreceiptrequested", NO_YES.0, NO_YES.1)
+        .boolean("compressed", NO_YES.0, NO_YES.1)
+        .read_only("compressed")
+        .column("deliveryattempts", Integer)
+        .read_only("deliveryattempts");
+    activity(spec).labels(&[
+        ("sender", "From"),
+        ("torecipients", "To Recipients"),
+        ("directioncode", "Direction"),
+        ("messageid", "Message ID"),
+        ("readreceiptrequested", "Read Receipt Requested"),
+        ("deliveryreceiptrequested", "Delivery Receipt Requested"),
+    ])
+}
+
+/// Organization settings beyond the emulator's core set.
+pub(crate) fn organization(spec: TableSpec) -> TableSpec {
+    spec.text("currencysymbol", 13)
+        .text("dateformatstring", 255)
+        .text("timeformatstring", 255)
+        .text("dateseparator", 5)
+        .text("timeseparator", 5)
+        .column("maxuploadfilesize", Integer)
+        .column("pricingdecimalprecision", Integer)
+        .column("maxrecordsforexporttoexcel", Integer)
+        .column("fiscalcalendarstart", DateTime)
+        .memo("blockedattachments", 1_073_741_823)
+        .boolean("isauditenabled", NO_YES.0, NO_YES.1)
+        .boolean("isduplicatedetectionenabled", NO_YES.0, NO_YES.1)
+        .choice(
+            "plugintracelogsetting",
+            &[(0, "Off"), (1, "Exception"), (2, "All")],
+        )
+        .labels(&[
+            ("name", "Organization Name"),
+            ("basecurrencyid", "Currency"),
+            ("languagecode", "Language"),
+            ("maxuploadfilesize", "Max Upload File Size"),
+            ("isauditenabled", "Is Auditing Enabled"),
+            ("plugintracelogsetting", "Plug-in Trace Log Setting"),
+        ])
+}
+
+/// Solution columns beyond the emulator's core set.
+pub(crate) fn solution(spec: TableSpec) -> TableSpec {
+    spec.choice(
+        "solutiontype",
+        &[(0, "None"), (1, "Snapshot"), (2, "Internal")],
+    )
+    .boolean("isapimanaged", NO_YES.0, NO_YES.1)
+    .column("updatedon", DateTime)
+    .read_only("updatedon")
+    .text("solutionpackageversion", 256)
+    .text("templatesuffix", 65)
+    .memo("upgradeinfo", 1_073_741_823)
+    .lookup("parentsolutionid", "solution", "solution_parent_solution")
+    .labels(&[
+        ("friendlyname", "Display Name"),
+        ("uniquename", "Name"),
+        ("installedon", "Installed On"),
+        ("ismanaged", "Package Type"),
+        ("isvisible", "Is Visible Outside Platform"),
+        ("parentsolutionid", "Parent Solution"),
+    ])
+}
