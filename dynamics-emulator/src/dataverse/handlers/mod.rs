@@ -82,6 +82,9 @@ fn route(store: &mut DataverseStore, env: &Env, request: &ApiRequest) -> ApiResu
             };
         }
         "EntityDefinitions" => return metadata::entity_definitions(store, &call, &segments),
+        "RelationshipDefinitions" => {
+            return metadata::relationship_definitions_request(store, &call, &segments);
+        }
         _ => {}
     }
     let table = store

@@ -2,6 +2,7 @@
 
 use super::model::AttrKind::{self, *};
 use super::spec::TableSpec;
+use super::standard_columns::{self, INDUSTRIES};
 
 const ADDRESS_COLUMNS: [(&str, usize); 8] = [
     ("address1_line1", 250),
@@ -93,7 +94,7 @@ fn businessunit() -> TableSpec {
     .text("emailaddress", 100)
     .boolean("isdisabled", "Enabled", "Disabled")
     .memo("description", 2000);
-    audited(spec)
+    audited(standard_columns::businessunit(spec))
 }
 
 fn systemuser() -> TableSpec {
@@ -143,7 +144,7 @@ fn systemuser() -> TableSpec {
         "systemuserroles_association",
     )
     .tracked();
-    audited(spec)
+    audited(standard_columns::systemuser(spec))
 }
 
 fn team() -> TableSpec {
@@ -175,7 +176,7 @@ fn team() -> TableSpec {
             "teamroles_association",
             "teamroles_association",
         );
-    audited(spec)
+    audited(standard_columns::team(spec))
 }
 
 fn role() -> TableSpec {
@@ -192,7 +193,7 @@ fn role() -> TableSpec {
     .lookup("parentroleid", "role", "role_parent_role")
     .column("roletemplateid", Uniqueidentifier)
     .boolean("ismanaged", "Unmanaged", "Managed");
-    audited(spec)
+    audited(standard_columns::role(spec))
 }
 
 fn organization() -> TableSpec {
@@ -213,7 +214,7 @@ fn organization() -> TableSpec {
     .column("languagecode", Integer)
     .column("localeid", Integer)
     .text("version", 48);
-    audited(spec)
+    audited(standard_columns::organization(spec))
 }
 
 fn solution() -> TableSpec {
@@ -232,7 +233,7 @@ fn solution() -> TableSpec {
     .memo("description", 2000)
     .column("installedon", DateTime)
     .key("uniquename", &["uniquename"]);
-    audited(spec)
+    audited(standard_columns::solution(spec))
 }
 
 fn account() -> TableSpec {
@@ -282,7 +283,7 @@ fn account() -> TableSpec {
     .lookup("originatingleadid", "lead", "account_originating_lead")
     .status(&ACTIVE_INACTIVE, &ACTIVE_INACTIVE_REASONS)
     .tracked();
-    address(currency(spec, "Account")).standard()
+    standard_columns::account(address(currency(spec, "Account"))).standard()
 }
 
 fn contact() -> TableSpec {
@@ -324,7 +325,7 @@ fn contact() -> TableSpec {
     .status(&ACTIVE_INACTIVE, &ACTIVE_INACTIVE_REASONS)
     .computed_fullname()
     .tracked();
-    address(currency(spec, "Contact")).standard()
+    standard_columns::contact(address(currency(spec, "Contact"))).standard()
 }
 
 fn lead() -> TableSpec {
@@ -368,19 +369,7 @@ fn lead() -> TableSpec {
         ],
     )
     .choice("leadqualitycode", &[(1, "Hot"), (2, "Warm"), (3, "Cold")])
-    .choice(
-        "industrycode",
-        &[
-            (1, "Accounting"),
-            (2, "Agriculture and Non-petrol Natural Resource Extraction"),
-            (3, "Broadcasting Printing and Publishing"),
-            (4, "Brokers"),
-            (5, "Building Supply Retail"),
-            (6, "Business Services"),
-            (7, "Consulting"),
-            (8, "Consumer Services"),
-        ],
-    )
+    .choice("industrycode", &INDUSTRIES)
     .lookup("parentaccountid", "account", "lead_parent_account")
     .lookup("parentcontactid", "contact", "lead_parent_contact")
     .status(
@@ -397,7 +386,7 @@ fn lead() -> TableSpec {
     )
     .computed_fullname()
     .tracked();
-    address(currency(spec, "Lead")).standard()
+    standard_columns::lead(address(currency(spec, "Lead"))).standard()
 }
 
 fn opportunity() -> TableSpec {
@@ -443,7 +432,7 @@ fn opportunity() -> TableSpec {
         ],
     )
     .tracked();
-    currency(spec, "Opportunity").standard()
+    standard_columns::opportunity(currency(spec, "Opportunity")).standard()
 }
 
 fn regarding(spec: TableSpec, kind: &str, plural: &str) -> TableSpec {
@@ -487,7 +476,6 @@ fn task() -> TableSpec {
     .memo("description", 2000)
     .column("scheduledstart", DateTime)
     .column("scheduledend", DateTime)
-    .column("scheduleddurationminutes", Integer)
     .column("actualdurationminutes", Integer)
     .column("percentcomplete", Integer)
     .choice("prioritycode", &[(0, "Low"), (1, "Normal"), (2, "High")])
@@ -504,7 +492,7 @@ fn task() -> TableSpec {
     )
     .activity()
     .tracked();
-    regarding(spec, "task", "Tasks").standard()
+    standard_columns::task(regarding(spec, "task", "Tasks")).standard()
 }
 
 fn email() -> TableSpec {
@@ -536,7 +524,7 @@ fn email() -> TableSpec {
     )
     .activity()
     .tracked();
-    regarding(spec, "email", "Emails").standard()
+    standard_columns::email(regarding(spec, "email", "Emails")).standard()
 }
 
 fn activityparty() -> TableSpec {

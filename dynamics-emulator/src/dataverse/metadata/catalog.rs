@@ -126,6 +126,11 @@ impl Catalog {
                 options: column.options.clone(),
                 targets: column.lookups.iter().map(|t| t.table.clone()).collect(),
                 read_only: column.read_only,
+                display_name: if column.display_name.is_empty() {
+                    default_display_name(&column.name)
+                } else {
+                    column.display_name.clone()
+                },
                 metadata_id: name_uuid("attribute", &format!("{name}.{}", column.name)),
             });
         }
@@ -293,4 +298,33 @@ impl Catalog {
             .iter()
             .position(|r| r.referencing == table && r.lookup == lookup && r.referenced == target)
     }
+}
+
+/// A display name for a column without one: the well-known platform columns by name, else the
+/// logical name with its first letter upper-cased.
+fn default_display_name(logical_name: &str) -> String {
+    let known = match logical_name {
+        "createdon" => "Created On",
+        "modifiedon" => "Modified On",
+        "createdby" => "Created By",
+        "modifiedby" => "Modified By",
+        "ownerid" => "Owner",
+        "statecode" => "Status",
+        "statuscode" => "Status Reason",
+        "transactioncurrencyid" => "Currency",
+        "exchangerate" => "Exchange Rate",
+        "name" => "Name",
+        "fullname" => "Full Name",
+        "firstname" => "First Name",
+        "lastname" => "Last Name",
+        "middlename" => "Middle Name",
+        "description" => "Description",
+        "emailaddress1" => "Email",
+        "telephone1" => "Business Phone",
+        "jobtitle" => "Job Title",
+        "subject" => "Subject",
+        "businessunitid" => "Business Unit",
+        _ => return super::model::schema_name(logical_name),
+    };
+    known.to_owned()
 }

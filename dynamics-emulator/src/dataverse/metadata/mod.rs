@@ -6,3 +6,4 @@ pub(crate) mod catalog;
 pub(crate) mod describe;
 pub(crate) mod model;
 pub(crate) mod spec;
+pub(crate) mod standard_columns;

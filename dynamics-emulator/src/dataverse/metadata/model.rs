@@ -66,6 +66,35 @@ impl AttrKind {
         }
     }
 
+    /// The metadata entity type describing the column (`StringAttributeMetadata`, …), without
+    /// the `Microsoft.Dynamics.CRM.` namespace. Customer and owner columns are lookups.
+    pub(crate) fn metadata_type(self) -> &'static str {
+        match self {
+            Self::Uniqueidentifier => "UniqueIdentifierAttributeMetadata",
+            Self::String => "StringAttributeMetadata",
+            Self::Memo => "MemoAttributeMetadata",
+            Self::Integer => "IntegerAttributeMetadata",
+            Self::BigInt => "BigIntAttributeMetadata",
+            Self::Decimal => "DecimalAttributeMetadata",
+            Self::Double => "DoubleAttributeMetadata",
+            Self::Money => "MoneyAttributeMetadata",
+            Self::Boolean => "BooleanAttributeMetadata",
+            Self::DateTime | Self::DateOnly => "DateTimeAttributeMetadata",
+            Self::Picklist => "PicklistAttributeMetadata",
+            Self::State => "StateAttributeMetadata",
+            Self::Status => "StatusAttributeMetadata",
+            Self::Lookup | Self::Customer | Self::Owner => "LookupAttributeMetadata",
+        }
+    }
+
+    /// Whether the column has an option set (`OptionSet` navigation property).
+    pub(crate) fn has_options(self) -> bool {
+        matches!(
+            self,
+            Self::Boolean | Self::Picklist | Self::State | Self::Status
+        )
+    }
+
     /// The OData (EDM) type of the column's value.
     pub(crate) fn edm_type(self) -> &'static str {
         match self {
@@ -141,6 +170,8 @@ pub(crate) struct Attribute {
     pub(crate) targets: Vec<String>,
     /// Set by the platform only: ignored when a client writes it.
     pub(crate) read_only: bool,
+    /// The English display name (`DisplayName` in metadata).
+    pub(crate) display_name: String,
     pub(crate) metadata_id: Uuid,
 }
 

@@ -24,6 +24,8 @@ pub(crate) struct ColumnSpec {
     pub(crate) options: Vec<OptionDef>,
     pub(crate) read_only: bool,
     pub(crate) lookups: Vec<LookupTarget>,
+    /// The English display name; empty for one derived from the logical name.
+    pub(crate) display_name: String,
 }
 
 /// A many-to-many relationship declared by its first table.
@@ -97,6 +99,7 @@ impl TableSpec {
             options: Vec::new(),
             read_only: false,
             lookups: Vec::new(),
+            display_name: String::new(),
         });
         let last = self.columns.len() - 1;
         &mut self.columns[last]
@@ -180,6 +183,16 @@ impl TableSpec {
                 single_nav: (*nav).to_owned(),
             })
             .collect();
+        self
+    }
+
+    /// Display names of columns, `(logical name, display name)`; unknown names are ignored.
+    pub(crate) fn labels(mut self, labels: &[(&str, &str)]) -> Self {
+        for (name, label) in labels {
+            if let Some(column) = self.columns.iter_mut().find(|c| c.name == *name) {
+                (*label).clone_into(&mut column.display_name);
+            }
+        }
         self
     }
 

@@ -1,0 +1,194 @@
+"""Conformance check from the other side: Microsoft's Python Dataverse client, unchanged, drives
+the emulator over HTTPS with a client secret from the emulator's own sign-in service.
+
+    python smoke.py --base https://127.0.0.1:7070/ --ca /tmp/.../ca.pem
+
+Prints one line per check and "N passed, N failed"; exits 1 when a check failed. See README.md.
+"""
+
+import argparse
+import os
+import sys
+import traceback
+import uuid
+from urllib.parse import urlsplit
+
+# The emulator's default seed (see dynamics-emulator/README.md).
+TENANT = "c0a7e5a0-0000-4000-8000-000000000001"
+CLIENT_ID = "c0a7e5a0-0000-4000-8000-000000000002"
+CLIENT_SECRET = "Emu8Q~default-client-secret-0123456789"
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", default=os.environ.get("EMULATOR_URL", "https://127.0.0.1:7070/"))
+    parser.add_argument(
+        "--ca",
+        default=os.environ.get("EMULATOR_CA"),
+        help="the CA certificate the emulator wrote at start (PEM); trusted through REQUESTS_CA_BUNDLE",
+    )
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    if args.ca:
+        # Configuration only: both azure-identity and the Dataverse client send through requests,
+        # which trusts the bundle named here.
+        os.environ["REQUESTS_CA_BUNDLE"] = args.ca
+        os.environ["SSL_CERT_FILE"] = args.ca
+
+    from azure.identity import ClientSecretCredential
+    from PowerPlatform.Dataverse.client import DataverseClient
+    from PowerPlatform.Dataverse.models import col
+
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(args.base))
+    credential = ClientSecretCredential(
+        TENANT,
+        CLIENT_ID,
+        CLIENT_SECRET,
+        authority=origin,
+        disable_instance_discovery=True,
+    )
+    results = []
+
+    def check(name, body):
+        try:
+            body()
+            results.append((name, None))
+            print(f"ok    {name}", flush=True)
+        except Exception as error:  # noqa: BLE001 - every failure is reported, not raised
+            results.append((name, error))
+            print(f"FAIL  {name}: {type(error).__name__}: {error}", flush=True)
+            if os.environ.get("SMOKE_TRACE"):
+                traceback.print_exc()
+
+    run = uuid.uuid4().hex[:8]
+    state = {}
+
+    with DataverseClient(origin, credential) as client:
+
+        def table_info():
+            info = client.tables.get("account")
+            assert info is not None, "account is missing"
+            assert info["entity_set_name"] == "accounts", info
+            assert info["primary_id_attribute"] == "accountid", info
+            assert client.tables.get("nosuchtable") is None
+            listed = client.tables.list(filter="LogicalName eq 'contact'", select=["LogicalName", "EntitySetName"])
+            assert [t["LogicalName"] for t in listed] == ["contact"], listed
+
+        def columns():
+            picklists = client.tables.list_columns(
+                "account", select=["LogicalName", "AttributeType"], filter="AttributeType eq 'Picklist'"
+            )
+            names = {c["LogicalName"] for c in picklists}
+            assert {"industrycode", "accountratingcode", "customertypecode"} <= names, names
+            column = client.tables.get_column("account", "donotpostalmail")
+            assert column is not None and column["AttributeType"] == "Boolean", column
+            assert column["DisplayName"]["UserLocalizedLabel"]["Label"] == "Do not allow Mails", column
+            assert client.tables.get_column("account", "nosuchcolumn") is None
+
+        def relationships():
+            relationship = client.tables.get_relationship("Account_Tasks")
+            assert relationship is not None, "Account_Tasks is missing"
+            assert relationship.referencing_entity == "task", relationship
+            assert client.tables.get_relationship("no_such_relationship") is None
+            names = {r["SchemaName"] for r in client.tables.list_table_relationships("account")}
+            assert {"Account_Tasks", "account_primary_contact"} <= names, names
+
+        def create():
+            # Choice labels are resolved to values by the client through the picklist metadata.
+            state["id"] = client.records.create(
+                "account",
+                {"name": f"Contoso {run}", "industrycode": "Consulting", "accountratingcode": "Default Value"},
+            )
+            uuid.UUID(state["id"])
+
+        def retrieve():
+            account = client.records.retrieve(
+                "account",
+                state["id"],
+                select=["name", "industrycode", "accountratingcode"],
+                include_annotations="OData.Community.Display.V1.FormattedValue",
+            )
+            assert account is not None
+            assert account["name"] == f"Contoso {run}", account
+            assert account["industrycode"] == 7, account
+            assert account["accountratingcode"] == 1, account
+            formatted = account["industrycode@OData.Community.Display.V1.FormattedValue"]
+            assert formatted == "Consulting", formatted
+
+        def update():
+            client.records.update(
+                "account", state["id"], {"telephone1": "555-0199", "industrycode": "Financial", "donotpostalmail": True}
+            )
+            account = client.records.retrieve(
+                "account", state["id"], select=["telephone1", "industrycode", "donotpostalmail"]
+            )
+            assert account["telephone1"] == "555-0199", account
+            assert account["industrycode"] == 16, account
+            assert account["donotpostalmail"] is True, account
+
+        def query():
+            for i in range(12):
+                client.records.create(
+                    "account", {"name": f"Paged {run} {i:02}", "numberofemployees": i, "accountnumber": run}
+                )
+            results = (
+                client.query.builder("account")
+                .select("name", "numberofemployees")
+                .where(col("accountnumber") == run)
+                .where(col("numberofemployees") >= 3)
+                .order_by("numberofemployees", descending=True)
+                .top(5)
+                .execute()
+            )
+            numbers = [r["numberofemployees"] for r in results]
+            assert numbers == [11, 10, 9, 8, 7], numbers
+
+        def paging():
+            pages = list(
+                client.query.builder("account")
+                .select("name")
+                .where(col("accountnumber") == run)
+                .order_by("name")
+                .page_size(5)
+                .execute_pages()
+            )
+            sizes = [len(page) for page in pages]
+            assert sizes == [5, 5, 2], sizes
+            names = [r["name"] for page in pages for r in page]
+            assert names == sorted(names) and len(set(names)) == 12, names
+
+        def batch():
+            request = client.batch.new()
+            with request.changeset() as changes:
+                changes.records.create("account", {"name": f"Batch {run} a", "accountnumber": f"b{run}"})
+                changes.records.create("account", {"name": f"Batch {run} b", "accountnumber": f"b{run}"})
+            result = request.execute()
+            assert not result.has_errors, [r.error_message for r in result.failed]
+            found = client.query.builder("account").select("name").where(col("accountnumber") == f"b{run}").execute()
+            assert len(found) == 2, len(found)
+
+        def delete():
+            client.records.delete("account", state["id"])
+            assert client.records.retrieve("account", state["id"]) is None
+
+        check("table info", table_info)
+        check("column metadata", columns)
+        check("relationship metadata", relationships)
+        check("create (choice labels)", create)
+        check("retrieve", retrieve)
+        check("update", update)
+        check("query select/filter/orderby/top", query)
+        check("paging", paging)
+        check("batch changeset", batch)
+        check("delete", delete)
+
+    failed = sum(1 for _, error in results if error is not None)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
