@@ -434,12 +434,21 @@ pub(crate) struct AuthorityUrl {
 
 /// Reads `https://login.microsoftonline.com/<tenant>[/oauth2/...]`.
 pub(crate) fn parse_authority(value: &str) -> Result<AuthorityUrl, String> {
+    // Errors show the value redacted: an authority pasted with `user:password@` must not
+    // print the password.
+    let shown = dynamics_auth::secure_url::redact(value);
     let url = Url::parse(value.trim()).map_err(|e| {
-        format!("`{value}` is not a URL ({e}): write it like https://login.microsoftonline.com/<tenant id>")
+        format!("`{shown}` is not a URL ({e}): write it like https://login.microsoftonline.com/<tenant id>")
     })?;
     if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
         return Err(format!(
-            "`{value}` is not an https URL: write it like https://login.microsoftonline.com/<tenant id>"
+            "`{shown}` is not an https URL: write it like https://login.microsoftonline.com/<tenant id>"
+        ));
+    }
+    if dynamics_auth::secure_url::has_user_info(&url) {
+        return Err(format!(
+            "`{shown}` carries a user name or password: remove the `user:password@` part; \
+             credentials are configured separately"
         ));
     }
     let mut host = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
@@ -826,6 +835,19 @@ mod tests {
         let a = parse_authority("https://login.microsoftonline.us").expect("host only");
         assert_eq!(a.tenant, None);
         assert!(parse_authority("login.microsoftonline.com/x").is_err());
+    }
+
+    #[test]
+    fn authority_urls_with_user_info_are_refused_without_the_password() {
+        for value in [
+            "https://alice:hunter2@login.microsoftonline.com/contoso.onmicrosoft.com",
+            "https://alice:hunter2@login.microsoftonline.com:99999/x",
+            "ftp://alice:hunter2@login.microsoftonline.com/x",
+        ] {
+            let error = parse_authority(value).expect_err(value);
+            assert!(!error.contains("hunter2"), "{error}");
+            assert!(!error.contains("alice"), "{error}");
+        }
     }
 
     #[test]
