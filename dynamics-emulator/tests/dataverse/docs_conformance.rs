@@ -18,7 +18,7 @@ use crate::support::{Env, answer, origin, start};
 
 /// Transcripts the emulator does not answer as documented yet, with the reason (also in
 /// `INDEX.md`).
-const KNOWN_GAPS: [(&str, &str); 6] = [
+const KNOWN_GAPS: [(&str, &str); 4] = [
     (
         "aggregate-distinct-groupby",
         "$apply (groupby/aggregate) is refused by the query handler (handlers/query.rs, odata/)",
@@ -30,14 +30,6 @@ const KNOWN_GAPS: [(&str, &str); 6] = [
     (
         "join-nested-expand-collections",
         "contacts have no owninguser navigation property (metadata standard columns), and expanded collections are not paged under a nested $expand",
-    ),
-    (
-        "metadata-entity-select",
-        "EntityMetadata has no IsKnowledgeManagementEnabled, and labels lack IsManaged, MetadataId and HasChanged (metadata/describe.rs)",
-    ),
-    (
-        "metadata-picklist-attribute-by-name",
-        "attribute type casts (Microsoft.Dynamics.CRM.PicklistAttributeMetadata) and OptionSet/GlobalOptionSet expansion are not served (handlers/metadata.rs)",
     ),
     (
         "select-lookup-owner-annotations",

@@ -131,6 +131,7 @@ impl Catalog {
                 } else {
                     column.display_name.clone()
                 },
+                global_options: column.global_options && column.kind.has_options(),
                 metadata_id: name_uuid("attribute", &format!("{name}.{}", column.name)),
             });
         }

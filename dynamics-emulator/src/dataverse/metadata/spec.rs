@@ -26,6 +26,9 @@ pub(crate) struct ColumnSpec {
     pub(crate) lookups: Vec<LookupTarget>,
     /// The English display name; empty for one derived from the logical name.
     pub(crate) display_name: String,
+    /// Whether the column's options come from a global option set (its `GlobalOptionSet` is
+    /// the same option set as its `OptionSet`).
+    pub(crate) global_options: bool,
 }
 
 /// A many-to-many relationship declared by its first table.
@@ -100,6 +103,7 @@ impl TableSpec {
             read_only: false,
             lookups: Vec::new(),
             display_name: String::new(),
+            global_options: false,
         });
         let last = self.columns.len() - 1;
         &mut self.columns[last]
@@ -192,6 +196,14 @@ impl TableSpec {
             if let Some(column) = self.columns.iter_mut().find(|c| c.name == *name) {
                 (*label).clone_into(&mut column.display_name);
             }
+        }
+        self
+    }
+
+    /// Marks a choice column whose options come from a global option set.
+    pub(crate) fn global_options(mut self, name: &str) -> Self {
+        if let Some(column) = self.columns.iter_mut().find(|c| c.name == name) {
+            column.global_options = true;
         }
         self
     }
