@@ -226,7 +226,11 @@ async fn state_status_lookup_and_string_casts() {
     lookups.expect(200);
     let owner = find(lookups.values(), "ownerid");
     assert_eq!(owner["AttributeType"], "Owner");
-    assert_eq!(owner["Targets"], json!(["systemuser"]));
+    assert_eq!(owner["Targets"], json!(["systemuser", "team"]));
+    assert_eq!(
+        find(lookups.values(), "owningteam")["Targets"],
+        json!(["team"])
+    );
     assert_eq!(
         find(lookups.values(), "primarycontactid")["Targets"],
         json!(["contact"])

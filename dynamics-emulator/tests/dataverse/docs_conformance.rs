@@ -18,7 +18,7 @@ use crate::support::{Env, answer, origin, start};
 
 /// Transcripts the emulator does not answer as documented yet, with the reason (also in
 /// `INDEX.md`).
-const KNOWN_GAPS: [(&str, &str); 4] = [
+const KNOWN_GAPS: [(&str, &str); 3] = [
     (
         "aggregate-distinct-groupby",
         "$apply (groupby/aggregate) is refused by the query handler (handlers/query.rs, odata/)",
@@ -30,10 +30,6 @@ const KNOWN_GAPS: [(&str, &str); 4] = [
     (
         "join-nested-expand-collections",
         "contacts have no owninguser navigation property (metadata standard columns), and expanded collections are not paged under a nested $expand",
-    ),
-    (
-        "select-lookup-owner-annotations",
-        "ownerid can only reference a systemuser; a team owner cannot be seeded (metadata/spec.rs standard columns)",
     ),
 ];
 

@@ -37,11 +37,17 @@ pub(crate) fn reference(
             if let Navigation::Single(rel) = nav {
                 let lookup = store.catalog.one_to_many[rel].lookup;
                 return match view.row(table, id).and_then(|r| r.get(lookup)) {
-                    Some(CellRef::Lookup { id: related, .. }) => Ok(ApiResponse::json(
+                    Some(CellRef::Lookup {
+                        id: related,
+                        table: related_table,
+                    }) => Ok(ApiResponse::json(
                         StatusCode::OK,
                         json!({
                             "@odata.context": call.env.context("$ref"),
-                            "@odata.id": call.env.entity_url(&target_set, related),
+                            "@odata.id": call.env.entity_url(
+                                &store.catalog.table(related_table).entity_set,
+                                related,
+                            ),
                         }),
                     )),
                     _ => Ok(ApiResponse::empty(StatusCode::NO_CONTENT)),

@@ -133,7 +133,7 @@ impl Renderer<'_> {
         if let CellRef::Lookup { table: target, .. } = cell {
             let catalog = self.view.catalog;
             if self.prefer.wants(ASSOCIATED_NAVIGATION_PROPERTY)
-                && let Some(rel) = catalog.lookup_relationship(table, index, target)
+                && let Some(rel) = catalog.lookup_navigation(table, index, target)
             {
                 map.insert(
                     format!("{name}@{ASSOCIATED_NAVIGATION_PROPERTY}"),
