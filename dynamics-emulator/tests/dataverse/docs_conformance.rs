@@ -18,14 +18,10 @@ use crate::support::{Env, answer, origin, start};
 
 /// Transcripts the emulator does not answer as documented yet, with the reason (also in
 /// `INDEX.md`).
-const KNOWN_GAPS: [(&str, &str); 3] = [
+const KNOWN_GAPS: [(&str, &str); 2] = [
     (
         "aggregate-distinct-groupby",
         "$apply (groupby/aggregate) is refused by the query handler (handlers/query.rs, odata/)",
-    ),
-    (
-        "count-total-record-count-annotations",
-        "with 'Microsoft.Dynamics.CRM.*' the documented answer has no @Microsoft.Dynamics.CRM.globalmetadataversion, while answers to '*' do; the emulator adds it for any matching pattern (handlers/query.rs, odata/prefer.rs)",
     ),
     (
         "join-nested-expand-collections",

@@ -141,7 +141,7 @@ pub(crate) fn count_annotations(
             Value::Bool(total.is_some_and(|t| t > COUNT_LIMIT)),
         );
     }
-    if prefer.wants("Microsoft.Dynamics.CRM.globalmetadataversion") {
+    if prefer.wants_global_metadata_version() {
         body.insert(
             "@Microsoft.Dynamics.CRM.globalmetadataversion".to_owned(),
             Value::String(METADATA_VERSION.to_owned()),
