@@ -442,3 +442,36 @@ async fn relationship_definitions_list_every_relationship_with_its_type() {
         .await
         .expect(404);
 }
+
+/// Microsoft's Python client filters relationships by type with an OData enum literal
+/// (`Namespace.EnumType'Member'`); the emulator compares it with the member name.
+#[tokio::test]
+async fn relationship_filters_accept_enum_literals() {
+    let env = start().await;
+    let one_to_many = env
+        .get("RelationshipDefinitions?$select=SchemaName,RelationshipType&$filter=RelationshipType eq Microsoft.Dynamics.CRM.RelationshipType'OneToManyRelationship'")
+        .await;
+    one_to_many.expect(200);
+    assert!(!one_to_many.values().is_empty());
+    assert!(
+        one_to_many
+            .values()
+            .iter()
+            .all(|r| r["RelationshipType"] == "OneToManyRelationship")
+    );
+    assert!(
+        one_to_many
+            .values()
+            .iter()
+            .any(|r| r["SchemaName"] == "Account_Tasks")
+    );
+    let many_to_many = env
+        .get("RelationshipDefinitions?$filter=RelationshipType eq Microsoft.Dynamics.CRM.RelationshipType'ManyToManyRelationship' and SchemaName eq 'systemuserroles_association'")
+        .await;
+    many_to_many.expect(200);
+    assert_eq!(many_to_many.values().len(), 1);
+    // An unterminated enum literal is a 400, not a panic.
+    env.get("RelationshipDefinitions?$filter=RelationshipType eq Microsoft.Dynamics.CRM.RelationshipType'OneTo")
+        .await
+        .expect(400);
+}
