@@ -18,14 +18,10 @@ use crate::support::{Env, answer, origin, start};
 
 /// Transcripts the emulator does not answer as documented yet, with the reason (also in
 /// `INDEX.md`).
-const KNOWN_GAPS: [(&str, &str); 2] = [
+const KNOWN_GAPS: [(&str, &str); 1] = [
     (
         "aggregate-distinct-groupby",
         "$apply (groupby/aggregate) is refused by the query handler (handlers/query.rs, odata/)",
-    ),
-    (
-        "join-nested-expand-collections",
-        "contacts have no owninguser navigation property (metadata standard columns), and expanded collections are not paged under a nested $expand",
     ),
 ];
 

@@ -431,3 +431,81 @@ async fn million_leads_build_and_page() {
         started.elapsed()
     );
 }
+
+/// A nested `$expand` inside a collection-valued one switches a collection answer to the
+/// documented paged form: every expanded collection holds at most `odata.maxpagesize` rows
+/// without `@odata.etag` or the parent lookup, and its `@odata.nextLink` carries a
+/// `$skiptoken` that the related collection reads back, page after page, until every row came
+/// once. Without the nested `$expand`, the plain form (all rows inline) stays.
+#[tokio::test]
+async fn nested_expand_pages_expanded_collections() {
+    let env = start().await;
+    let account = env.create("accounts", json!({"name": "Paged"})).await;
+    for n in 0..5 {
+        env.create(
+            "tasks",
+            json!({"subject": format!("Task {n}"), "regardingobjectid_account_task@odata.bind": format!("/accounts({account})")}),
+        )
+        .await;
+    }
+    env.create(
+        "contacts",
+        json!({"lastname": "Only", "parentcustomerid_account@odata.bind": format!("/accounts({account})")}),
+    )
+    .await;
+    let prefer = [("Prefer", "odata.maxpagesize=2")];
+    let query = format!(
+        "accounts?$select=name&$filter=accountid eq {account}&$expand=Account_Tasks($select=subject),contact_customer_accounts($select=fullname;$expand=owninguser($select=fullname))"
+    );
+    let answer = env.send(Method::GET, &query, &prefer, None).await;
+    let body = answer.expect(200);
+    let row = &body["value"][0];
+    let tasks = row["Account_Tasks"].as_array().expect("tasks");
+    assert_eq!(tasks.len(), 2, "{body:#}");
+    assert!(tasks.iter().all(|t| t.get("@odata.etag").is_none()
+        && t.get("_regardingobjectid_value").is_none()));
+    let contacts = row["contact_customer_accounts"].as_array().expect("contacts");
+    assert_eq!(contacts.len(), 1);
+    assert!(contacts[0]["owninguser"]["systemuserid"].is_string(), "{body:#}");
+    // One contact: linked, but nothing left to page.
+    let contacts_link = row["contact_customer_accounts@odata.nextLink"]
+        .as_str()
+        .expect("contacts link");
+    assert!(!contacts_link.contains("$skiptoken"), "{contacts_link}");
+
+    let mut seen = HashSet::new();
+    for task in tasks {
+        seen.insert(task["subject"].as_str().expect("subject").to_owned());
+    }
+    let mut link = row["Account_Tasks@odata.nextLink"]
+        .as_str()
+        .expect("tasks link")
+        .to_owned();
+    assert!(link.contains("$skiptoken="), "{link}");
+    for _ in 0..5 {
+        let page = env.send(Method::GET, &link, &prefer, None).await;
+        let page_body = page.expect(200);
+        for task in page_body["value"].as_array().expect("value") {
+            assert!(seen.insert(task["subject"].as_str().expect("subject").to_owned()));
+        }
+        match page_body["@odata.nextLink"].as_str() {
+            Some(next) => link = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5, "{seen:?}");
+
+    // Without a nested $expand, the plain form: every task inline, with etags.
+    let plain = env
+        .send(
+            Method::GET,
+            &format!("accounts?$select=name&$filter=accountid eq {account}&$expand=Account_Tasks($select=subject)"),
+            &prefer,
+            None,
+        )
+        .await;
+    let plain = plain.expect(200);
+    let tasks = plain["value"][0]["Account_Tasks"].as_array().expect("tasks");
+    assert_eq!(tasks.len(), 5);
+    assert!(tasks.iter().all(|t| t["@odata.etag"].is_string()));
+}
