@@ -18,12 +18,7 @@ use crate::support::{Env, answer, origin, start};
 
 /// Transcripts the emulator does not answer as documented yet, with the reason (also in
 /// `INDEX.md`).
-const KNOWN_GAPS: [(&str, &str); 1] = [
-    (
-        "aggregate-distinct-groupby",
-        "$apply (groupby/aggregate) is refused by the query handler (handlers/query.rs, odata/)",
-    ),
-];
+const KNOWN_GAPS: [(&str, &str); 0] = [];
 
 /// The fewest transcripts that must replay green.
 const MIN_GREEN: usize = 30;

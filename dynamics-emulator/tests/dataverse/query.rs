@@ -509,3 +509,87 @@ async fn nested_expand_pages_expanded_collections() {
     assert_eq!(tasks.len(), 5);
     assert!(tasks.iter().all(|t| t["@odata.etag"].is_string()));
 }
+
+/// `$apply` as Microsoft's "Aggregate data using OData" describes it: distinct values with
+/// `groupby`, `aggregate` with sum/average/min/max/countdistinct and `$count`, `filter(…)/`
+/// first, groups sorted with nulls first and null grouped values left out; unsupported
+/// transformations and misuse are Dataverse-style 400s.
+#[tokio::test]
+async fn apply_groups_and_aggregates() {
+    let env = start().await;
+    env.emu
+        .seed()
+        .insert_rows(
+            "accounts",
+            vec![
+                json!({"name": "A", "accountcategorycode": 1, "revenue": 100, "numberofemployees": 10}),
+                json!({"name": "B", "accountcategorycode": 1, "revenue": 300, "numberofemployees": 30}),
+                json!({"name": "C", "accountcategorycode": 2, "revenue": 50}),
+                json!({"name": "D", "numberofemployees": 5}),
+                json!({"name": "A", "statecode": 1, "statuscode": 2, "numberofemployees": 7}),
+            ],
+        )
+        .expect("seeded");
+    let env = &env;
+    let get = |query: &str| {
+        let path = format!("accounts?$apply={query}");
+        async move { env.get(&path).await }
+    };
+
+    let distinct = get("groupby((accountcategorycode))").await;
+    let values = distinct.expect(200)["value"].as_array().expect("value").clone();
+    assert_eq!(
+        values,
+        vec![json!({}), json!({"accountcategorycode": 1}), json!({"accountcategorycode": 2})],
+        "{}",
+        distinct.text
+    );
+
+    let totals = get("groupby((accountcategorycode),aggregate(numberofemployees with sum as staff,revenue with max as top,$count as rows))").await;
+    let values = totals.expect(200)["value"].as_array().expect("value").clone();
+    assert_eq!(values[0], json!({"staff": 12, "top": null, "rows": 2}));
+    assert_eq!(
+        values[1],
+        json!({"accountcategorycode": 1, "staff": 40, "top": 300.0, "rows": 2})
+    );
+    assert_eq!(values[2]["rows"], 1);
+
+    let all = get("aggregate(numberofemployees with average as mean,numberofemployees with min as least,name with countdistinct as names,$count as rows)").await;
+    let values = all.expect(200)["value"].as_array().expect("value").clone();
+    assert_eq!(
+        values,
+        vec![json!({"mean": 13.0, "least": 5, "names": 4, "rows": 5})]
+    );
+
+    let filtered = get("filter(statecode eq 0)/aggregate($count as rows)").await;
+    assert_eq!(filtered.expect(200)["value"][0]["rows"], 4);
+    // $filter applies too.
+    let both = env
+        .get("accounts?$filter=name eq 'A'&$apply=groupby((statecode),aggregate($count as rows))")
+        .await;
+    assert_eq!(both.expect(200)["value"].as_array().map(Vec::len), Some(2));
+
+    for (query, needle) in [
+        ("compute(revenue mul 2 as double)", "compute"),
+        ("groupby((name),topcount(2,revenue))", "topcount"),
+        ("aggregate(name with sum as total)", "sum"),
+        ("groupby((nosuchcolumn))", "nosuchcolumn"),
+        ("groupby((primarycontactid/fullname))", "primarycontactid/fullname"),
+        ("aggregate(revenue with median as m)", "median"),
+        ("filter(statecode eq 0)", "filter"),
+        ("groupby((name)", "Syntax error"),
+    ] {
+        let refused = get(query).await;
+        assert_eq!(refused.status, 400, "{query}: {}", refused.text);
+        assert!(refused.message().contains(needle), "{query}: {}", refused.text);
+    }
+    for path in [
+        "accounts?$select=name&$apply=groupby((name))",
+        "accounts/$count?$apply=groupby((name))",
+        "EntityDefinitions?$apply=groupby((LogicalName))",
+    ] {
+        let refused = env.get(path).await;
+        assert_eq!(refused.status, 400, "{path}: {}", refused.text);
+        assert!(refused.message().contains("$apply"), "{path}: {}", refused.text);
+    }
+}
