@@ -146,9 +146,15 @@ async fn global_option_sets_are_expanded_as_documented() {
     assert!(body["OptionSet"].get("@odata.type").is_none(), "{body:#}");
     assert_eq!(
         options(&body["GlobalOptionSet"]),
-        vec![(1, "Preferred Customer".to_owned()), (2, "Standard".to_owned())]
+        vec![
+            (1, "Preferred Customer".to_owned()),
+            (2, "Standard".to_owned())
+        ]
     );
-    assert_eq!(body["OptionSet"]["Options"][0]["ExternalValue"], Value::Null);
+    assert_eq!(
+        body["OptionSet"]["Options"][0]["ExternalValue"],
+        Value::Null
+    );
 
     let local = env
         .get(&format!("{ACCOUNT}/Attributes(LogicalName='customertypecode')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$expand=OptionSet($select=IsGlobal),GlobalOptionSet"))

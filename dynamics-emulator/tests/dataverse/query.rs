@@ -462,11 +462,19 @@ async fn nested_expand_pages_expanded_collections() {
     let row = &body["value"][0];
     let tasks = row["Account_Tasks"].as_array().expect("tasks");
     assert_eq!(tasks.len(), 2, "{body:#}");
-    assert!(tasks.iter().all(|t| t.get("@odata.etag").is_none()
-        && t.get("_regardingobjectid_value").is_none()));
-    let contacts = row["contact_customer_accounts"].as_array().expect("contacts");
+    assert!(
+        tasks
+            .iter()
+            .all(|t| t.get("@odata.etag").is_none() && t.get("_regardingobjectid_value").is_none())
+    );
+    let contacts = row["contact_customer_accounts"]
+        .as_array()
+        .expect("contacts");
     assert_eq!(contacts.len(), 1);
-    assert!(contacts[0]["owninguser"]["systemuserid"].is_string(), "{body:#}");
+    assert!(
+        contacts[0]["owninguser"]["systemuserid"].is_string(),
+        "{body:#}"
+    );
     // One contact: linked, but nothing left to page.
     let contacts_link = row["contact_customer_accounts@odata.nextLink"]
         .as_str()
@@ -505,7 +513,9 @@ async fn nested_expand_pages_expanded_collections() {
         )
         .await;
     let plain = plain.expect(200);
-    let tasks = plain["value"][0]["Account_Tasks"].as_array().expect("tasks");
+    let tasks = plain["value"][0]["Account_Tasks"]
+        .as_array()
+        .expect("tasks");
     assert_eq!(tasks.len(), 5);
     assert!(tasks.iter().all(|t| t["@odata.etag"].is_string()));
 }
@@ -537,16 +547,26 @@ async fn apply_groups_and_aggregates() {
     };
 
     let distinct = get("groupby((accountcategorycode))").await;
-    let values = distinct.expect(200)["value"].as_array().expect("value").clone();
+    let values = distinct.expect(200)["value"]
+        .as_array()
+        .expect("value")
+        .clone();
     assert_eq!(
         values,
-        vec![json!({}), json!({"accountcategorycode": 1}), json!({"accountcategorycode": 2})],
+        vec![
+            json!({}),
+            json!({"accountcategorycode": 1}),
+            json!({"accountcategorycode": 2})
+        ],
         "{}",
         distinct.text
     );
 
     let totals = get("groupby((accountcategorycode),aggregate(numberofemployees with sum as staff,revenue with max as top,$count as rows))").await;
-    let values = totals.expect(200)["value"].as_array().expect("value").clone();
+    let values = totals.expect(200)["value"]
+        .as_array()
+        .expect("value")
+        .clone();
     assert_eq!(values[0], json!({"staff": 12, "top": null, "rows": 2}));
     assert_eq!(
         values[1],
@@ -574,14 +594,21 @@ async fn apply_groups_and_aggregates() {
         ("groupby((name),topcount(2,revenue))", "topcount"),
         ("aggregate(name with sum as total)", "sum"),
         ("groupby((nosuchcolumn))", "nosuchcolumn"),
-        ("groupby((primarycontactid/fullname))", "primarycontactid/fullname"),
+        (
+            "groupby((primarycontactid/fullname))",
+            "primarycontactid/fullname",
+        ),
         ("aggregate(revenue with median as m)", "median"),
         ("filter(statecode eq 0)", "filter"),
         ("groupby((name)", "Syntax error"),
     ] {
         let refused = get(query).await;
         assert_eq!(refused.status, 400, "{query}: {}", refused.text);
-        assert!(refused.message().contains(needle), "{query}: {}", refused.text);
+        assert!(
+            refused.message().contains(needle),
+            "{query}: {}",
+            refused.text
+        );
     }
     for path in [
         "accounts?$select=name&$apply=groupby((name))",
@@ -590,6 +617,10 @@ async fn apply_groups_and_aggregates() {
     ] {
         let refused = env.get(path).await;
         assert_eq!(refused.status, 400, "{path}: {}", refused.text);
-        assert!(refused.message().contains("$apply"), "{path}: {}", refused.text);
+        assert!(
+            refused.message().contains("$apply"),
+            "{path}: {}",
+            refused.text
+        );
     }
 }

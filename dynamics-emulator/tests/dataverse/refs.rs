@@ -271,7 +271,10 @@ async fn a_team_can_own_a_row_and_owning_columns_follow_the_owner() {
     let owned = env.send(Method::GET, &path, &[prefer], None).await;
     let body = owned.expect(200);
     assert_eq!(body["_ownerid_value"], team.as_str());
-    assert_eq!(body["_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"], "team");
+    assert_eq!(
+        body["_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"],
+        "team"
+    );
     assert_eq!(
         body["_ownerid_value@Microsoft.Dynamics.CRM.associatednavigationproperty"],
         "ownerid"
@@ -301,7 +304,10 @@ async fn a_team_can_own_a_row_and_owning_columns_follow_the_owner() {
     .expect(204);
     let owned = env.send(Method::GET, &path, &[prefer], None).await;
     let body = owned.expect(200);
-    assert_eq!(body["_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"], "systemuser");
+    assert_eq!(
+        body["_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"],
+        "systemuser"
+    );
     assert_eq!(body["_owninguser_value"], me.as_str());
     assert_eq!(body["_owningteam_value"], serde_json::Value::Null);
     assert_eq!(body["owningteam"], serde_json::Value::Null);

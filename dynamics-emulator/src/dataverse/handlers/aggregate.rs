@@ -28,8 +28,11 @@ use crate::dataverse::wire::{ApiResponse, ApiResult};
 /// Most rows an aggregate query reads (the service's `AggregateQueryRecordLimit`).
 pub(crate) const AGGREGATE_ROW_LIMIT: usize = 50_000;
 
+/// Whether a request uses one query option.
+type Uses = fn(&Call<'_>) -> bool;
+
 /// The query options `$apply` cannot be combined with here.
-const NOT_WITH_APPLY: [(&str, fn(&Call<'_>) -> bool); 6] = [
+const NOT_WITH_APPLY: [(&str, Uses); 6] = [
     ("$select", |c| c.options.select.is_some()),
     ("$expand", |c| c.options.expand.is_some()),
     ("$orderby", |c| c.options.orderby.is_some()),
@@ -200,7 +203,11 @@ fn check_aggregate<'a>(
     let kind = column.attribute.kind;
     let numeric = matches!(
         kind,
-        AttrKind::Integer | AttrKind::BigInt | AttrKind::Decimal | AttrKind::Double | AttrKind::Money
+        AttrKind::Integer
+            | AttrKind::BigInt
+            | AttrKind::Decimal
+            | AttrKind::Double
+            | AttrKind::Money
     );
     let valid = match aggregate.method {
         Method::Sum | Method::Average => numeric,
@@ -225,17 +232,11 @@ fn float(value: f64) -> Value {
 
 /// One aggregate over a group's rows (nulls are skipped; `null` when nothing is left, counts
 /// excepted).
-fn compute(
-    method: Method,
-    column: Option<&Column<'_>>,
-    members: &[(Uuid, &Row)],
-) -> Value {
+fn compute(method: Method, column: Option<&Column<'_>>, members: &[(Uuid, &Row)]) -> Value {
     let Some(column) = column else {
         return Value::from(members.len());
     };
-    let cells = members
-        .iter()
-        .filter_map(|(id, row)| column.cell(*id, row));
+    let cells = members.iter().filter_map(|(id, row)| column.cell(*id, row));
     match method {
         Method::Count => Value::from(members.len()),
         Method::CountDistinct => {
@@ -246,7 +247,10 @@ fn compute(
         }
         Method::Min | Method::Max => {
             let best = cells.reduce(|best, cell| {
-                let order = sort_order(&Scalar::from_cell(Some(cell)), &Scalar::from_cell(Some(best)));
+                let order = sort_order(
+                    &Scalar::from_cell(Some(cell)),
+                    &Scalar::from_cell(Some(best)),
+                );
                 let better = if method == Method::Min {
                     order.is_lt()
                 } else {

@@ -16,9 +16,7 @@ use crate::dataverse::odata::filter_eval::{eval, related_rows};
 use crate::dataverse::odata::filter_parser::parse_filter;
 use crate::dataverse::odata::literal::Literal;
 use crate::dataverse::odata::orderby::{OrderKey, compare_rows, page_cookie, parse_orderby};
-use crate::dataverse::odata::paging::{
-    PagingCookie, parse_cookie_value,
-};
+use crate::dataverse::odata::paging::{PagingCookie, parse_cookie_value};
 use crate::dataverse::odata::prop::{Prop, value};
 use crate::dataverse::odata::scalar::{Scalar, sort_order};
 use crate::dataverse::odata::select::{Selection, parse_select};

@@ -205,7 +205,9 @@ fn group_by(inner: &str, text: &str, apply: &mut Apply) -> Result<(), ApiError> 
 fn aggregates(inner: &str) -> Result<Vec<Aggregate>, ApiError> {
     let items = split_top_level(inner, ',');
     if items.is_empty() {
-        return Err(ApiError::bad_request("aggregate(…) needs at least one aggregate."));
+        return Err(ApiError::bad_request(
+            "aggregate(…) needs at least one aggregate.",
+        ));
     }
     if items.len() > MAX_AGGREGATES {
         return Err(ApiError::bad_request(format!(
@@ -327,7 +329,7 @@ mod tests {
             let error = parse_apply(text).expect_err(text);
             assert_eq!(error.status.as_u16(), 400, "{text}");
         }
-        let chained = vec!["filter(a eq 1)"; MAX_TRANSFORMATIONS].join("/") + "/groupby((a))";
+        let chained = ["filter(a eq 1)"; MAX_TRANSFORMATIONS].join("/") + "/groupby((a))";
         assert!(parse_apply(&chained).is_err());
     }
 

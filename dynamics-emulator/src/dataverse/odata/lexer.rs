@@ -325,7 +325,9 @@ mod tests {
     #[test]
     fn enum_literals() {
         assert_eq!(
-            toks("RelationshipType eq Microsoft.Dynamics.CRM.RelationshipType'OneToManyRelationship'"),
+            toks(
+                "RelationshipType eq Microsoft.Dynamics.CRM.RelationshipType'OneToManyRelationship'"
+            ),
             vec![
                 Tok::Ident("RelationshipType".into()),
                 Tok::Ident("eq".into()),

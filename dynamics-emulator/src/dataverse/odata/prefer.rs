@@ -54,11 +54,7 @@ impl Annotations {
     /// Whether `term` is included by `*` or by its own name (not by a namespace wildcard such
     /// as `Microsoft.Dynamics.CRM.*`), and not excluded.
     pub(crate) fn includes_by_name_or_all(&self, term: &str) -> bool {
-        self.includes(term)
-            && self
-                .patterns
-                .iter()
-                .any(|p| p == "*" || p.as_str() == term)
+        self.includes(term) && self.patterns.iter().any(|p| p == "*" || p.as_str() == term)
     }
 }
 
@@ -261,8 +257,10 @@ mod tests {
         assert!(crm.wants(GLOBAL_METADATA_VERSION));
         assert!(!crm.wants_global_metadata_version());
         assert!(
-            !prefer("odata.include-annotations=\"*,-Microsoft.Dynamics.CRM.globalmetadataversion\"")
-                .wants_global_metadata_version()
+            !prefer(
+                "odata.include-annotations=\"*,-Microsoft.Dynamics.CRM.globalmetadataversion\""
+            )
+            .wants_global_metadata_version()
         );
         assert!(!prefer("odata.maxpagesize=3").wants_global_metadata_version());
     }
