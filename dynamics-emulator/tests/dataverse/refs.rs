@@ -312,6 +312,20 @@ async fn a_team_can_own_a_row_and_owning_columns_follow_the_owner() {
     assert_eq!(body["_owningteam_value"], serde_json::Value::Null);
     assert_eq!(body["owningteam"], serde_json::Value::Null);
 
+    // PUT ownerid/$ref also takes a team, and owningteam follows.
+    env.send(
+        Method::PUT,
+        &format!("accounts({account})/ownerid/$ref"),
+        &[],
+        Some(json!({"@odata.id": format!("teams({team})")})),
+    )
+    .await
+    .expect(204);
+    let owned = env.send(Method::GET, &path, &[prefer], None).await;
+    let body = owned.expect(200);
+    assert_eq!(body["_owningteam_value"], team.as_str());
+    assert_eq!(body["_owninguser_value"], serde_json::Value::Null);
+
     // Rows created without an owner belong to the caller, who is also their owning user.
     let contact = env.create("contacts", json!({"lastname": "Mine"})).await;
     let mine = env

@@ -13,7 +13,7 @@ use crate::dataverse::odata::path::Key;
 use crate::dataverse::state::DataverseStore;
 use crate::dataverse::store::cell::CellRef;
 use crate::dataverse::wire::{ApiResponse, ApiResult};
-use crate::dataverse::write::body::resolve_reference;
+use crate::dataverse::write::body::{parse_reference, resolve_reference};
 
 /// Dispatches on the method. `member_key` is the key in `{nav}({id})/$ref`.
 pub(crate) fn reference(
@@ -82,9 +82,16 @@ pub(crate) fn reference(
                 .get("@odata.id")
                 .and_then(Value::as_str)
                 .ok_or_else(|| ApiError::bad_request("The body needs an '@odata.id' reference."))?;
+            let target = match nav {
+                Navigation::Single(rel) => {
+                    let (named, _) = parse_reference(&store.catalog, reference)?;
+                    store.catalog.bind_target(rel, named)
+                }
+                _ => target,
+            };
             let other = resolve_reference(&store.catalog, &store.data, target, reference)?;
             write(store, call.env, |writer| {
-                writer.relate(table, id, nav, other)
+                writer.relate_in(table, id, nav, other, target)
             })?;
             Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
         }
