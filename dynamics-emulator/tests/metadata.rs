@@ -130,6 +130,80 @@ async fn casts_on_one_attribute_expand_option_sets_and_refuse_the_wrong_type() {
     assert!(uncast.message().contains("OptionSet"), "{}", uncast.text);
 }
 
+/// A column using a global option set (as the documented `accountcategorycode` does) expands the
+/// same option set as `OptionSet` and `GlobalOptionSet`; a local one has `GlobalOptionSet`
+/// `null`. Neither carries an `@odata.type` (each is its declared type), and options have a
+/// `null` `ExternalValue`.
+#[tokio::test]
+async fn global_option_sets_are_expanded_as_documented() {
+    let env = start().await;
+    let category = env
+        .get(&format!("{ACCOUNT}/Attributes(LogicalName='accountcategorycode')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet,GlobalOptionSet"))
+        .await;
+    let body = category.expect(200);
+    assert_eq!(body["OptionSet"], body["GlobalOptionSet"], "{body:#}");
+    assert_eq!(body["OptionSet"]["IsGlobal"], true);
+    assert!(body["OptionSet"].get("@odata.type").is_none(), "{body:#}");
+    assert_eq!(
+        options(&body["GlobalOptionSet"]),
+        vec![
+            (1, "Preferred Customer".to_owned()),
+            (2, "Standard".to_owned())
+        ]
+    );
+    assert_eq!(
+        body["OptionSet"]["Options"][0]["ExternalValue"],
+        Value::Null
+    );
+
+    let local = env
+        .get(&format!("{ACCOUNT}/Attributes(LogicalName='customertypecode')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$expand=OptionSet($select=IsGlobal),GlobalOptionSet"))
+        .await;
+    let body = local.expect(200);
+    assert_eq!(body["GlobalOptionSet"], Value::Null);
+    assert_eq!(body["OptionSet"]["IsGlobal"], false);
+    assert!(body["OptionSet"].get("@odata.type").is_none(), "{body:#}");
+
+    let boolean = env
+        .get(&format!("{ACCOUNT}/Attributes(LogicalName='donotpostalmail')/Microsoft.Dynamics.CRM.BooleanAttributeMetadata?$expand=OptionSet"))
+        .await;
+    let body = boolean.expect(200);
+    assert!(body["OptionSet"].get("@odata.type").is_none(), "{body:#}");
+}
+
+/// `EntityMetadata` answers the documented flags a client selects
+/// (`IsKnowledgeManagementEnabled`, …), and they can be filtered on.
+#[tokio::test]
+async fn entity_metadata_flags_are_selectable_and_filterable() {
+    let env = start().await;
+    let account = env
+        .get(&format!(
+            "{ACCOUNT}?$select=DisplayName,IsKnowledgeManagementEnabled,EntitySetName,IsStateModelAware,IsCustomizable"
+        ))
+        .await;
+    let body = account.expect(200);
+    assert_eq!(body["IsKnowledgeManagementEnabled"], false);
+    assert_eq!(body["IsStateModelAware"], true);
+    assert_eq!(body["IsCustomizable"]["Value"], true);
+    assert_eq!(body["EntitySetName"], "accounts");
+    let label = &body["DisplayName"]["LocalizedLabels"][0];
+    assert_eq!(english(&body["DisplayName"]), "Account");
+    assert_eq!(label["IsManaged"], true);
+    assert!(label["MetadataId"].is_string(), "{label:#}");
+    assert_eq!(label["HasChanged"], Value::Null);
+
+    let filtered = env
+        .get("EntityDefinitions?$select=LogicalName&$filter=IsKnowledgeManagementEnabled eq false and IsStateModelAware eq true")
+        .await;
+    filtered.expect(200);
+    assert!(
+        filtered
+            .values()
+            .iter()
+            .any(|v| v["LogicalName"] == "account")
+    );
+}
+
 #[tokio::test]
 async fn state_status_lookup_and_string_casts() {
     let env = start().await;
@@ -158,7 +232,11 @@ async fn state_status_lookup_and_string_casts() {
     lookups.expect(200);
     let owner = find(lookups.values(), "ownerid");
     assert_eq!(owner["AttributeType"], "Owner");
-    assert_eq!(owner["Targets"], json!(["systemuser"]));
+    assert_eq!(owner["Targets"], json!(["systemuser", "team"]));
+    assert_eq!(
+        find(lookups.values(), "owningteam")["Targets"],
+        json!(["team"])
+    );
     assert_eq!(
         find(lookups.values(), "primarycontactid")["Targets"],
         json!(["contact"])
@@ -369,4 +447,37 @@ async fn relationship_definitions_list_every_relationship_with_its_type() {
     env.get("RelationshipDefinitions/Microsoft.Dynamics.CRM.NoSuchMetadata")
         .await
         .expect(404);
+}
+
+/// Microsoft's Python client filters relationships by type with an OData enum literal
+/// (`Namespace.EnumType'Member'`); the emulator compares it with the member name.
+#[tokio::test]
+async fn relationship_filters_accept_enum_literals() {
+    let env = start().await;
+    let one_to_many = env
+        .get("RelationshipDefinitions?$select=SchemaName,RelationshipType&$filter=RelationshipType eq Microsoft.Dynamics.CRM.RelationshipType'OneToManyRelationship'")
+        .await;
+    one_to_many.expect(200);
+    assert!(!one_to_many.values().is_empty());
+    assert!(
+        one_to_many
+            .values()
+            .iter()
+            .all(|r| r["RelationshipType"] == "OneToManyRelationship")
+    );
+    assert!(
+        one_to_many
+            .values()
+            .iter()
+            .any(|r| r["SchemaName"] == "Account_Tasks")
+    );
+    let many_to_many = env
+        .get("RelationshipDefinitions?$filter=RelationshipType eq Microsoft.Dynamics.CRM.RelationshipType'ManyToManyRelationship' and SchemaName eq 'systemuserroles_association'")
+        .await;
+    many_to_many.expect(200);
+    assert_eq!(many_to_many.values().len(), 1);
+    // An unterminated enum literal is a 400, not a panic.
+    env.get("RelationshipDefinitions?$filter=RelationshipType eq Microsoft.Dynamics.CRM.RelationshipType'OneTo")
+        .await
+        .expect(400);
 }

@@ -50,6 +50,7 @@ pub(crate) fn insert_generated_leads(store: &mut DataverseStore, count: usize, n
         index("createdby"),
         index("modifiedby"),
         index("ownerid"),
+        index("owninguser"),
     ];
     let start = store.data.table(table).rows.len();
     let mut rng = XorShift::new(0x5EED_0000 ^ start as u64);
@@ -89,6 +90,7 @@ pub(crate) fn insert_generated_leads(store: &mut DataverseStore, count: usize, n
                 (columns[14], system.clone()),
                 (columns[15], system.clone()),
                 (columns[16], system.clone()),
+                (columns[17], system.clone()),
             ],
         );
         // Leads have no alternate keys, so there is nothing to conflict with.

@@ -431,3 +431,196 @@ async fn million_leads_build_and_page() {
         started.elapsed()
     );
 }
+
+/// A nested `$expand` inside a collection-valued one switches a collection answer to the
+/// documented paged form: every expanded collection holds at most `odata.maxpagesize` rows
+/// without `@odata.etag` or the parent lookup, and its `@odata.nextLink` carries a
+/// `$skiptoken` that the related collection reads back, page after page, until every row came
+/// once. Without the nested `$expand`, the plain form (all rows inline) stays.
+#[tokio::test]
+async fn nested_expand_pages_expanded_collections() {
+    let env = start().await;
+    let account = env.create("accounts", json!({"name": "Paged"})).await;
+    for n in 0..5 {
+        env.create(
+            "tasks",
+            json!({"subject": format!("Task {n}"), "regardingobjectid_account_task@odata.bind": format!("/accounts({account})")}),
+        )
+        .await;
+    }
+    env.create(
+        "contacts",
+        json!({"lastname": "Only", "parentcustomerid_account@odata.bind": format!("/accounts({account})")}),
+    )
+    .await;
+    let prefer = [("Prefer", "odata.maxpagesize=2")];
+    let query = format!(
+        "accounts?$select=name&$filter=accountid eq {account}&$expand=Account_Tasks($select=subject),contact_customer_accounts($select=fullname;$expand=owninguser($select=fullname))"
+    );
+    let answer = env.send(Method::GET, &query, &prefer, None).await;
+    let body = answer.expect(200);
+    let row = &body["value"][0];
+    let tasks = row["Account_Tasks"].as_array().expect("tasks");
+    assert_eq!(tasks.len(), 2, "{body:#}");
+    assert!(
+        tasks
+            .iter()
+            .all(|t| t.get("@odata.etag").is_none() && t.get("_regardingobjectid_value").is_none())
+    );
+    let contacts = row["contact_customer_accounts"]
+        .as_array()
+        .expect("contacts");
+    assert_eq!(contacts.len(), 1);
+    assert!(
+        contacts[0]["owninguser"]["systemuserid"].is_string(),
+        "{body:#}"
+    );
+    // One contact: linked, but nothing left to page.
+    let contacts_link = row["contact_customer_accounts@odata.nextLink"]
+        .as_str()
+        .expect("contacts link");
+    assert!(!contacts_link.contains("$skiptoken"), "{contacts_link}");
+
+    let mut seen = HashSet::new();
+    for task in tasks {
+        seen.insert(task["subject"].as_str().expect("subject").to_owned());
+    }
+    let mut link = row["Account_Tasks@odata.nextLink"]
+        .as_str()
+        .expect("tasks link")
+        .to_owned();
+    assert!(link.contains("$skiptoken="), "{link}");
+    for _ in 0..5 {
+        let page = env.send(Method::GET, &link, &prefer, None).await;
+        let page_body = page.expect(200);
+        for task in page_body["value"].as_array().expect("value") {
+            assert!(seen.insert(task["subject"].as_str().expect("subject").to_owned()));
+        }
+        match page_body["@odata.nextLink"].as_str() {
+            Some(next) => link = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5, "{seen:?}");
+
+    // Without a nested $expand, the plain form: every task inline, with etags.
+    let plain = env
+        .send(
+            Method::GET,
+            &format!("accounts?$select=name&$filter=accountid eq {account}&$expand=Account_Tasks($select=subject)"),
+            &prefer,
+            None,
+        )
+        .await;
+    let plain = plain.expect(200);
+    let tasks = plain["value"][0]["Account_Tasks"]
+        .as_array()
+        .expect("tasks");
+    assert_eq!(tasks.len(), 5);
+    assert!(tasks.iter().all(|t| t["@odata.etag"].is_string()));
+}
+
+/// `$apply` as Microsoft's "Aggregate data using OData" describes it: distinct values with
+/// `groupby`, `aggregate` with sum/average/min/max/countdistinct and `$count`, `filter(…)/`
+/// first, groups sorted with nulls first and null grouped values left out; unsupported
+/// transformations and misuse are Dataverse-style 400s.
+#[tokio::test]
+async fn apply_groups_and_aggregates() {
+    let env = start().await;
+    env.emu
+        .seed()
+        .insert_rows(
+            "accounts",
+            vec![
+                json!({"name": "A", "accountcategorycode": 1, "revenue": 100, "numberofemployees": 10}),
+                json!({"name": "B", "accountcategorycode": 1, "revenue": 300, "numberofemployees": 30}),
+                json!({"name": "C", "accountcategorycode": 2, "revenue": 50}),
+                json!({"name": "D", "numberofemployees": 5}),
+                json!({"name": "A", "statecode": 1, "statuscode": 2, "numberofemployees": 7}),
+            ],
+        )
+        .expect("seeded");
+    let env = &env;
+    let get = |query: &str| {
+        let path = format!("accounts?$apply={query}");
+        async move { env.get(&path).await }
+    };
+
+    let distinct = get("groupby((accountcategorycode))").await;
+    let values = distinct.expect(200)["value"]
+        .as_array()
+        .expect("value")
+        .clone();
+    assert_eq!(
+        values,
+        vec![
+            json!({}),
+            json!({"accountcategorycode": 1}),
+            json!({"accountcategorycode": 2})
+        ],
+        "{}",
+        distinct.text
+    );
+
+    let totals = get("groupby((accountcategorycode),aggregate(numberofemployees with sum as staff,revenue with max as top,$count as rows))").await;
+    let values = totals.expect(200)["value"]
+        .as_array()
+        .expect("value")
+        .clone();
+    assert_eq!(values[0], json!({"staff": 12, "top": null, "rows": 2}));
+    assert_eq!(
+        values[1],
+        json!({"accountcategorycode": 1, "staff": 40, "top": 300.0, "rows": 2})
+    );
+    assert_eq!(values[2]["rows"], 1);
+
+    let all = get("aggregate(numberofemployees with average as mean,numberofemployees with min as least,name with countdistinct as names,$count as rows)").await;
+    let values = all.expect(200)["value"].as_array().expect("value").clone();
+    assert_eq!(
+        values,
+        vec![json!({"mean": 13.0, "least": 5, "names": 4, "rows": 5})]
+    );
+
+    let filtered = get("filter(statecode eq 0)/aggregate($count as rows)").await;
+    assert_eq!(filtered.expect(200)["value"][0]["rows"], 4);
+    // $filter applies too.
+    let both = env
+        .get("accounts?$filter=name eq 'A'&$apply=groupby((statecode),aggregate($count as rows))")
+        .await;
+    assert_eq!(both.expect(200)["value"].as_array().map(Vec::len), Some(2));
+
+    for (query, needle) in [
+        ("compute(revenue mul 2 as double)", "compute"),
+        ("groupby((name),topcount(2,revenue))", "topcount"),
+        ("aggregate(name with sum as total)", "sum"),
+        ("groupby((nosuchcolumn))", "nosuchcolumn"),
+        (
+            "groupby((primarycontactid/fullname))",
+            "primarycontactid/fullname",
+        ),
+        ("aggregate(revenue with median as m)", "median"),
+        ("filter(statecode eq 0)", "filter"),
+        ("groupby((name)", "Syntax error"),
+    ] {
+        let refused = get(query).await;
+        assert_eq!(refused.status, 400, "{query}: {}", refused.text);
+        assert!(
+            refused.message().contains(needle),
+            "{query}: {}",
+            refused.text
+        );
+    }
+    for path in [
+        "accounts?$select=name&$apply=groupby((name))",
+        "accounts/$count?$apply=groupby((name))",
+        "EntityDefinitions?$apply=groupby((LogicalName))",
+    ] {
+        let refused = env.get(path).await;
+        assert_eq!(refused.status, 400, "{path}: {}", refused.text);
+        assert!(
+            refused.message().contains("$apply"),
+            "{path}: {}",
+            refused.text
+        );
+    }
+}

@@ -246,3 +246,101 @@ async fn expand_ref_returns_references_of_lookups_only() {
         "Expand with $ref is only supported on lookup type navigation property."
     );
 }
+
+/// `ownerid` is polymorphic (a user or a team, as documented): a team binds through
+/// `ownerid@odata.bind`, the lookup annotations name `team`, and the platform keeps
+/// `owninguser`/`owningteam` in step with the owner (one set, the other null), also when the
+/// owner changes back to a user.
+#[tokio::test]
+async fn a_team_can_own_a_row_and_owning_columns_follow_the_owner() {
+    let env = start().await;
+    let team = env.create("teams", json!({"name": "Owners"})).await;
+    let account = env
+        .create(
+            "accounts",
+            json!({"name": "Team-owned", "ownerid@odata.bind": format!("/teams({team})")}),
+        )
+        .await;
+    let prefer = (
+        "Prefer",
+        "odata.include-annotations=\"Microsoft.Dynamics.CRM.associatednavigationproperty,Microsoft.Dynamics.CRM.lookuplogicalname\"",
+    );
+    let path = format!(
+        "accounts({account})?$select=_ownerid_value,_owninguser_value,_owningteam_value&$expand=owningteam($select=name)"
+    );
+    let owned = env.send(Method::GET, &path, &[prefer], None).await;
+    let body = owned.expect(200);
+    assert_eq!(body["_ownerid_value"], team.as_str());
+    assert_eq!(
+        body["_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"],
+        "team"
+    );
+    assert_eq!(
+        body["_ownerid_value@Microsoft.Dynamics.CRM.associatednavigationproperty"],
+        "ownerid"
+    );
+    assert_eq!(body["_owningteam_value"], team.as_str());
+    assert_eq!(body["_owninguser_value"], serde_json::Value::Null);
+    assert_eq!(body["owningteam"]["name"], "Owners");
+    let reference = env.get(&format!("accounts({account})/ownerid/$ref")).await;
+    assert!(
+        reference.expect(200)["@odata.id"]
+            .as_str()
+            .is_some_and(|id| id.ends_with(&format!("teams({team})"))),
+        "{}",
+        reference.text
+    );
+
+    // Back to a user: owninguser follows, owningteam is cleared.
+    let me = env.get("WhoAmI").await.expect(200)["UserId"]
+        .as_str()
+        .expect("UserId")
+        .to_owned();
+    env.patch(
+        &format!("accounts({account})"),
+        json!({"ownerid@odata.bind": format!("/systemusers({me})")}),
+    )
+    .await
+    .expect(204);
+    let owned = env.send(Method::GET, &path, &[prefer], None).await;
+    let body = owned.expect(200);
+    assert_eq!(
+        body["_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"],
+        "systemuser"
+    );
+    assert_eq!(body["_owninguser_value"], me.as_str());
+    assert_eq!(body["_owningteam_value"], serde_json::Value::Null);
+    assert_eq!(body["owningteam"], serde_json::Value::Null);
+
+    // PUT ownerid/$ref also takes a team, and owningteam follows.
+    env.send(
+        Method::PUT,
+        &format!("accounts({account})/ownerid/$ref"),
+        &[],
+        Some(json!({"@odata.id": format!("teams({team})")})),
+    )
+    .await
+    .expect(204);
+    let owned = env.send(Method::GET, &path, &[prefer], None).await;
+    let body = owned.expect(200);
+    assert_eq!(body["_owningteam_value"], team.as_str());
+    assert_eq!(body["_owninguser_value"], serde_json::Value::Null);
+
+    // Rows created without an owner belong to the caller, who is also their owning user.
+    let contact = env.create("contacts", json!({"lastname": "Mine"})).await;
+    let mine = env
+        .get(&format!(
+            "contacts({contact})?$select=fullname&$expand=owninguser($select=fullname)"
+        ))
+        .await;
+    assert_eq!(mine.expect(200)["owninguser"]["systemuserid"], me.as_str());
+
+    // An owner is a user or a team: a reference to another table is refused.
+    let refused = env
+        .post(
+            "accounts",
+            json!({"name": "x", "ownerid@odata.bind": format!("/accounts({account})")}),
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.text);
+}

@@ -446,8 +446,9 @@ fn attributes(
     Ok(ApiResponse::json(StatusCode::OK, Value::Object(body)))
 }
 
-/// Adds the expanded `OptionSet` (and `GlobalOptionSet`, `null`: every option set the
-/// emulator models is local to its column).
+/// Adds the expanded `OptionSet` and `GlobalOptionSet`: the same option set when the column
+/// uses a global one (the documented answer shows one `MetadataId` for both), else
+/// `GlobalOptionSet` is `null`.
 fn expand_option_sets(
     table: &Table,
     attribute: &Attribute,
@@ -455,15 +456,15 @@ fn expand_option_sets(
     body: &mut Map<String, Value>,
 ) {
     for (name, nested) in &options.expand {
-        let value = match name.as_str() {
-            "OptionSet" => option_set_json(table, attribute).map_or(Value::Null, |set| {
+        let applies = name == "OptionSet" || attribute.global_options;
+        let value = option_set_json(table, attribute)
+            .filter(|_| applies)
+            .map_or(Value::Null, |set| {
                 Value::Object(match &nested.select {
                     Some(select) => pick(&set, select),
                     None => set,
                 })
-            }),
-            _ => Value::Null,
-        };
+            });
         body.insert(name.clone(), value);
     }
 }

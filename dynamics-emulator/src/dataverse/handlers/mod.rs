@@ -1,6 +1,7 @@
 //! Web API operations, routed by method and resource path. [`dispatch`] runs one request
 //! against the store; it is also what `$batch` calls for each part.
 
+pub(crate) mod aggregate;
 pub(crate) mod batch;
 pub(crate) mod changes;
 pub(crate) mod crud;
@@ -51,6 +52,18 @@ fn route(store: &mut DataverseStore, env: &Env, request: &ApiRequest) -> ApiResu
         options: read_options(&request.query)?,
     };
     let method = &request.method;
+    // `$apply` is answered on an entity set's collection only; anywhere else it would be
+    // silently ignored, so it is refused.
+    let apply_target = matches!(segments.as_slice(), [only] if only.key.is_none())
+        && *method == Method::GET
+        && segments
+            .first()
+            .is_some_and(|s| store.catalog.by_set(&s.name).is_some());
+    if call.options.apply.is_some() && !apply_target {
+        return Err(ApiError::bad_request(
+            "The query parameter $apply is supported on an entity set's collection only              (GET /{entityset}?$apply=…).",
+        ));
+    }
     let Some(first) = segments.first() else {
         return match *method {
             Method::GET => Ok(functions::service_document(store, env)),

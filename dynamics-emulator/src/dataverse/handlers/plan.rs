@@ -15,10 +15,8 @@ use crate::dataverse::odata::filter_bind::{Bound, bind};
 use crate::dataverse::odata::filter_eval::{eval, related_rows};
 use crate::dataverse::odata::filter_parser::parse_filter;
 use crate::dataverse::odata::literal::Literal;
-use crate::dataverse::odata::orderby::{OrderKey, compare_rows, parse_orderby};
-use crate::dataverse::odata::paging::{
-    CookieColumn, PagingCookie, cookie_value, parse_cookie_value,
-};
+use crate::dataverse::odata::orderby::{OrderKey, compare_rows, page_cookie, parse_orderby};
+use crate::dataverse::odata::paging::{PagingCookie, parse_cookie_value};
 use crate::dataverse::odata::prop::{Prop, value};
 use crate::dataverse::odata::scalar::{Scalar, sort_order};
 use crate::dataverse::odata::select::{Selection, parse_select};
@@ -180,32 +178,7 @@ impl Plan {
         page_number: u32,
         rows: &[(Uuid, &Row)],
     ) -> PagingCookie {
-        let definition = view.catalog.table(self.table);
-        let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
-            return PagingCookie {
-                page: page_number,
-                columns: Vec::new(),
-            };
-        };
-        let mut columns: Vec<CookieColumn> = self
-            .order
-            .iter()
-            .filter(|k| k.prop != Prop::Key)
-            .map(|key| CookieColumn {
-                attribute: key.attribute.clone(),
-                last: cookie_value(&value(&key.prop, view, last.0, last.1).to_literal()),
-                first: cookie_value(&value(&key.prop, view, first.0, first.1).to_literal()),
-            })
-            .collect();
-        columns.push(CookieColumn {
-            attribute: definition.primary_id.clone(),
-            last: cookie_value(&Literal::Guid(last.0)),
-            first: cookie_value(&Literal::Guid(first.0)),
-        });
-        PagingCookie {
-            page: page_number,
-            columns,
-        }
+        page_cookie(&self.order, view, self.table, page_number, rows)
     }
 
     /// The cursor a cookie describes for this plan's order.

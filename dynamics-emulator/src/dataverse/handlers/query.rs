@@ -1,12 +1,13 @@
 //! Collection queries: `GET /{set}` (and a collection-valued navigation property) with
 //! `$select`, `$filter`, `$orderby`, `$top`, `$expand`, `$count`, and paging by
-//! `Prefer: odata.maxpagesize` and `$skiptoken` cookies; `GET /{set}/$count`.
+//! `Prefer: odata.maxpagesize` and `$skiptoken` cookies; `$apply` (see [`aggregate`]);
+//! `GET /{set}/$count`.
 
 use axum::http::HeaderName;
 use serde_json::{Map, Value};
 
 use super::plan::{Plan, Scope};
-use super::{Call, changes, fetch};
+use super::{Call, aggregate, changes, fetch};
 use crate::dataverse::errors::ApiError;
 use crate::dataverse::odata::paging::{PagingCookie, encode_link_value};
 use crate::dataverse::odata::prefer::{Applied, MAX_PAGE_SIZE, preference_applied};
@@ -26,6 +27,15 @@ pub(crate) fn collection_request(
     call: &Call<'_>,
     table: u16,
 ) -> ApiResult {
+    if call.options.apply.is_some()
+        && (call.options.fetch_xml.is_some()
+            || call.options.deltatoken.is_some()
+            || call.prefer.track_changes)
+    {
+        return Err(ApiError::bad_request(
+            "The query parameter $apply cannot be combined with fetchXml or change tracking.",
+        ));
+    }
     if call.options.fetch_xml.is_some() {
         return fetch::fetch(store, call, table);
     }
@@ -42,6 +52,9 @@ pub(crate) fn collection(
     table: u16,
     scope: Scope,
 ) -> ApiResult {
+    if call.options.apply.is_some() {
+        return aggregate::aggregate(store, call, table, scope);
+    }
     let plan = Plan::from_call(store, call, table, scope)?;
     let view = store.view();
     let prefer = &call.prefer;
@@ -141,7 +154,7 @@ pub(crate) fn count_annotations(
             Value::Bool(total.is_some_and(|t| t > COUNT_LIMIT)),
         );
     }
-    if prefer.wants("Microsoft.Dynamics.CRM.globalmetadataversion") {
+    if prefer.wants_global_metadata_version() {
         body.insert(
             "@Microsoft.Dynamics.CRM.globalmetadataversion".to_owned(),
             Value::String(METADATA_VERSION.to_owned()),

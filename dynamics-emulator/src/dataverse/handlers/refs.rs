@@ -13,7 +13,7 @@ use crate::dataverse::odata::path::Key;
 use crate::dataverse::state::DataverseStore;
 use crate::dataverse::store::cell::CellRef;
 use crate::dataverse::wire::{ApiResponse, ApiResult};
-use crate::dataverse::write::body::resolve_reference;
+use crate::dataverse::write::body::{parse_reference, resolve_reference};
 
 /// Dispatches on the method. `member_key` is the key in `{nav}({id})/$ref`.
 pub(crate) fn reference(
@@ -37,11 +37,17 @@ pub(crate) fn reference(
             if let Navigation::Single(rel) = nav {
                 let lookup = store.catalog.one_to_many[rel].lookup;
                 return match view.row(table, id).and_then(|r| r.get(lookup)) {
-                    Some(CellRef::Lookup { id: related, .. }) => Ok(ApiResponse::json(
+                    Some(CellRef::Lookup {
+                        id: related,
+                        table: related_table,
+                    }) => Ok(ApiResponse::json(
                         StatusCode::OK,
                         json!({
                             "@odata.context": call.env.context("$ref"),
-                            "@odata.id": call.env.entity_url(&target_set, related),
+                            "@odata.id": call.env.entity_url(
+                                &store.catalog.table(related_table).entity_set,
+                                related,
+                            ),
                         }),
                     )),
                     _ => Ok(ApiResponse::empty(StatusCode::NO_CONTENT)),
@@ -76,9 +82,16 @@ pub(crate) fn reference(
                 .get("@odata.id")
                 .and_then(Value::as_str)
                 .ok_or_else(|| ApiError::bad_request("The body needs an '@odata.id' reference."))?;
+            let target = match nav {
+                Navigation::Single(rel) => {
+                    let (named, _) = parse_reference(&store.catalog, reference)?;
+                    store.catalog.bind_target(rel, named)
+                }
+                _ => target,
+            };
             let other = resolve_reference(&store.catalog, &store.data, target, reference)?;
             write(store, call.env, |writer| {
-                writer.relate(table, id, nav, other)
+                writer.relate_in(table, id, nav, other, target)
             })?;
             Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
         }

@@ -282,6 +282,9 @@ fn account() -> TableSpec {
     .lookup("parentaccountid", "account", "account_parent_account")
     .lookup("originatingleadid", "lead", "account_originating_lead")
     .status(&ACTIVE_INACTIVE, &ACTIVE_INACTIVE_REASONS)
+    // The documented answer for this column shows the same option set (one MetadataId) as its
+    // `OptionSet` and its `GlobalOptionSet` ("Query table definitions": PicklistAttributeMetadata).
+    .global_options("accountcategorycode")
     .tracked();
     standard_columns::account(address(currency(spec, "Account"))).standard()
 }

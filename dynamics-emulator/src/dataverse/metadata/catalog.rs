@@ -124,13 +124,19 @@ impl Catalog {
                 max_length: column.max_length,
                 precision: column.precision,
                 options: column.options.clone(),
-                targets: column.lookups.iter().map(|t| t.table.clone()).collect(),
+                targets: column
+                    .lookups
+                    .iter()
+                    .map(|t| t.table.clone())
+                    .chain(column.also_targets.iter().cloned())
+                    .collect(),
                 read_only: column.read_only,
                 display_name: if column.display_name.is_empty() {
                     default_display_name(&column.name)
                 } else {
                     column.display_name.clone()
                 },
+                global_options: column.global_options && column.kind.has_options(),
                 metadata_id: name_uuid("attribute", &format!("{name}.{}", column.name)),
             });
         }
@@ -209,6 +215,15 @@ impl Catalog {
                 });
             }
         }
+        for column in &spec.columns {
+            if let Some(unknown) = column
+                .also_targets
+                .iter()
+                .find(|t| self.by_logical(t).is_none())
+            {
+                return Err(format!("unknown table {unknown}"));
+            }
+        }
         for m2m in &spec.many_to_many {
             let other = self
                 .by_logical(&m2m.other)
@@ -285,6 +300,29 @@ impl Catalog {
                 if first { m2m.entity2 } else { m2m.entity1 }
             }
         }
+    }
+
+    /// The table a reference bound through the single-valued navigation property of
+    /// relationship `rel` names: the navigation's target, or another table its lookup column
+    /// may also reference (a team in `ownerid`).
+    pub(crate) fn bind_target(&self, rel: usize, named: u16) -> u16 {
+        let relationship = &self.one_to_many[rel];
+        let referencing = self.table(relationship.referencing);
+        let also = referencing
+            .attribute(relationship.lookup)
+            .is_some_and(|a| a.targets.contains(&self.table(named).logical_name));
+        if also { named } else { relationship.referenced }
+    }
+
+    /// The relationship whose single-valued navigation property a lookup column answers to
+    /// when it points at `target`: the one to `target`, else the column's first (`ownerid`
+    /// pointing at a team is still `ownerid`).
+    pub(crate) fn lookup_navigation(&self, table: u16, lookup: u16, target: u16) -> Option<usize> {
+        self.lookup_relationship(table, lookup, target).or_else(|| {
+            self.one_to_many
+                .iter()
+                .position(|r| r.referencing == table && r.lookup == lookup)
+        })
     }
 
     /// The relationship behind a lookup column pointing at `target`.

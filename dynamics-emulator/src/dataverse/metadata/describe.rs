@@ -38,7 +38,7 @@ fn object(value: Value) -> Map<String, Value> {
 
 /// The `EntityMetadata` properties the emulator answers (and so accepts in `$select` and
 /// `$filter`).
-pub(crate) const ENTITY_PROPERTIES: [&str; 23] = [
+pub(crate) const ENTITY_PROPERTIES: [&str; 30] = [
     "MetadataId",
     "LogicalName",
     "SchemaName",
@@ -62,6 +62,13 @@ pub(crate) const ENTITY_PROPERTIES: [&str; 23] = [
     "DisplayCollectionName",
     "Description",
     "HasActivities",
+    "IsKnowledgeManagementEnabled",
+    "IsDocumentManagementEnabled",
+    "IsBusinessProcessEnabled",
+    "IsQuickCreateEnabled",
+    "IsStateModelAware",
+    "IsAuditEnabled",
+    "IsCustomizable",
 ];
 
 /// An `EntityMetadata` object.
@@ -90,6 +97,13 @@ pub(crate) fn entity_json(table: &Table) -> Map<String, Value> {
         "DisplayCollectionName": label(&plural(&table.display_name)),
         "Description": empty_label(),
         "HasActivities": table.is_activity || table.attribute_index("ownerid").is_some(),
+        "IsKnowledgeManagementEnabled": false,
+        "IsDocumentManagementEnabled": false,
+        "IsBusinessProcessEnabled": false,
+        "IsQuickCreateEnabled": false,
+        "IsStateModelAware": table.attribute_index("statecode").is_some(),
+        "IsAuditEnabled": managed(false, "canmodifyauditsettings"),
+        "IsCustomizable": managed(true, "iscustomizable"),
     }))
 }
 
@@ -338,7 +352,7 @@ fn option_json(kind: AttrKind, option: &OptionDef, status: Option<&Attribute>) -
         "Value": option.value,
         "Color": null,
         "IsManaged": true,
-        "ExternalValue": "",
+        "ExternalValue": null,
         "ParentValues": [],
         "Tag": null,
         "IsHidden": false,
@@ -376,7 +390,8 @@ fn option_json(kind: AttrKind, option: &OptionDef, status: Option<&Attribute>) -
 }
 
 /// The `OptionSet` of a choice, state, status or two-options column (`None` for other kinds):
-/// an `OptionSetMetadata`, or a `BooleanOptionSetMetadata` for two options.
+/// an `OptionSetMetadata`, or a `BooleanOptionSetMetadata` for two options. A column using a
+/// global option set has `IsGlobal` true, and this is also its `GlobalOptionSet`.
 pub(crate) fn option_set_json(table: &Table, attribute: &Attribute) -> Option<Map<String, Value>> {
     let kind = attribute.kind;
     if !kind.has_options() {
@@ -387,7 +402,7 @@ pub(crate) fn option_set_json(table: &Table, attribute: &Attribute) -> Option<Ma
         "MetadataId": name_uuid("optionset", &name),
         "HasChanged": null,
         "IsCustomOptionSet": table.is_custom,
-        "IsGlobal": false,
+        "IsGlobal": attribute.global_options,
         "IsManaged": !table.is_custom,
         "Name": name,
         "ExternalTypeName": null,
@@ -398,11 +413,10 @@ pub(crate) fn option_set_json(table: &Table, attribute: &Attribute) -> Option<Ma
         "DisplayName": label(&attribute.display_name),
         "IsCustomizable": managed(true, "iscustomizable"),
     }));
+    // No `@odata.type`: each attribute type declares its option set's type
+    // (`BooleanOptionSetMetadata` for two options, `OptionSetMetadata` otherwise), and the
+    // documented answers leave a type out where it is the declared one.
     if kind == AttrKind::Boolean {
-        map.insert(
-            "@odata.type".to_owned(),
-            json!("#Microsoft.Dynamics.CRM.BooleanOptionSetMetadata"),
-        );
         for (property, value) in [("FalseOption", 0), ("TrueOption", 1)] {
             let option = attribute
                 .options
@@ -417,10 +431,6 @@ pub(crate) fn option_set_json(table: &Table, attribute: &Attribute) -> Option<Ma
             map.insert(property.to_owned(), option_json(kind, &option, None));
         }
     } else {
-        map.insert(
-            "@odata.type".to_owned(),
-            json!("#Microsoft.Dynamics.CRM.OptionSetMetadata"),
-        );
         let status = table
             .attribute_index("statuscode")
             .and_then(|i| table.attribute(i))

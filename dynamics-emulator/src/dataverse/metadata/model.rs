@@ -172,6 +172,9 @@ pub(crate) struct Attribute {
     pub(crate) read_only: bool,
     /// The English display name (`DisplayName` in metadata).
     pub(crate) display_name: String,
+    /// Whether the options come from a global option set (`IsGlobal`, and `GlobalOptionSet`
+    /// is the column's `OptionSet`).
+    pub(crate) global_options: bool,
     pub(crate) metadata_id: Uuid,
 }
 

@@ -26,6 +26,12 @@ pub(crate) struct ColumnSpec {
     pub(crate) lookups: Vec<LookupTarget>,
     /// The English display name; empty for one derived from the logical name.
     pub(crate) display_name: String,
+    /// Whether the column's options come from a global option set (its `GlobalOptionSet` is
+    /// the same option set as its `OptionSet`).
+    pub(crate) global_options: bool,
+    /// Tables a lookup may also reference without a navigation property of its own (a team
+    /// owner: `ownerid` navigates to users; a team is reached through `owningteam`).
+    pub(crate) also_targets: Vec<String>,
 }
 
 /// A many-to-many relationship declared by its first table.
@@ -100,6 +106,8 @@ impl TableSpec {
             read_only: false,
             lookups: Vec::new(),
             display_name: String::new(),
+            global_options: false,
+            also_targets: Vec::new(),
         });
         let last = self.columns.len() - 1;
         &mut self.columns[last]
@@ -196,6 +204,14 @@ impl TableSpec {
         self
     }
 
+    /// Marks a choice column whose options come from a global option set.
+    pub(crate) fn global_options(mut self, name: &str) -> Self {
+        if let Some(column) = self.columns.iter_mut().find(|c| c.name == name) {
+            column.global_options = true;
+        }
+        self
+    }
+
     /// Marks a column as set by the platform only.
     pub(crate) fn read_only(mut self, name: &str) -> Self {
         if let Some(column) = self.columns.iter_mut().find(|c| c.name == name) {
@@ -226,14 +242,27 @@ impl TableSpec {
             .read_only("modifiedby")
     }
 
-    /// The audit columns plus `ownerid` (a user-owned table).
+    /// The audit columns plus the owner (a user-owned table): `ownerid`, a user or a team, and
+    /// the read-only `owninguser` and `owningteam` the platform derives from it (one of them
+    /// set, the other null).
     pub(crate) fn standard(self) -> Self {
         let set = self.entity_set.clone();
-        self.audited().polymorphic(
-            "ownerid",
-            AttrKind::Owner,
-            &[("systemuser", &format!("owner_{set}"), "ownerid")],
-        )
+        let mut spec = self
+            .audited()
+            .polymorphic(
+                "ownerid",
+                AttrKind::Owner,
+                &[("systemuser", &format!("owner_{set}"), "ownerid")],
+            )
+            .lookup("owninguser", "systemuser", &format!("user_{set}"))
+            .lookup("owningteam", "team", &format!("team_{set}"))
+            .read_only("owninguser")
+            .read_only("owningteam")
+            .labels(&[("owninguser", "Owning User"), ("owningteam", "Owning Team")]);
+        if let Some(owner) = spec.columns.iter_mut().find(|c| c.name == "ownerid") {
+            owner.also_targets.push("team".to_owned());
+        }
+        spec
     }
 
     /// An alternate key.

@@ -118,6 +118,25 @@ pub(crate) fn tokenize(input: &str) -> Result<Vec<Token>, ApiError> {
             if name.is_empty() {
                 return Err(syntax(input, pos));
             }
+            // An enum literal, `Namespace.EnumType'Member'` (OData ABNF `enum`): its value is the
+            // member name, which is how metadata answers carry enum properties
+            // (`"RelationshipType": "OneToManyRelationship"`).
+            if c != '@' && name.contains('.') && chars.get(end) == Some(&'\'') {
+                let (member, next) = read_string(&chars, end, '\'').ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "There is an unterminated literal at position {end} in '{input}'."
+                    ))
+                })?;
+                if member.trim().is_empty() || name.ends_with('.') {
+                    return Err(syntax(input, pos));
+                }
+                tokens.push(Token {
+                    tok: Tok::Lit(Literal::Text(member)),
+                    pos,
+                });
+                i = next;
+                continue;
+            }
             let tok = if c == '@' {
                 Tok::Alias(name)
             } else {
@@ -298,6 +317,33 @@ mod tests {
         assert_eq!(
             toks("Microsoft.Dynamics.CRM.In(PropertyName=@p1)")[0],
             Tok::Ident("Microsoft.Dynamics.CRM.In".into())
+        );
+    }
+
+    /// Enum literals (`Namespace.Type'Member'`, as Microsoft's Python client sends for
+    /// `RelationshipType`) read as their member name; a malformed one is a typed error.
+    #[test]
+    fn enum_literals() {
+        assert_eq!(
+            toks(
+                "RelationshipType eq Microsoft.Dynamics.CRM.RelationshipType'OneToManyRelationship'"
+            ),
+            vec![
+                Tok::Ident("RelationshipType".into()),
+                Tok::Ident("eq".into()),
+                Tok::Lit(Literal::Text("OneToManyRelationship".into()))
+            ]
+        );
+        assert!(tokenize("x eq Microsoft.Dynamics.CRM.RelationshipType'").is_err());
+        assert!(tokenize("x eq Microsoft.Dynamics.CRM.RelationshipType''").is_err());
+        assert!(tokenize("x eq Microsoft.'A'").is_err());
+        // A plain name followed by a string is not an enum literal.
+        assert_eq!(
+            toks("name'x'"),
+            vec![
+                Tok::Ident("name".into()),
+                Tok::Lit(Literal::Text("x".into()))
+            ]
         );
     }
 

@@ -1,6 +1,7 @@
 //! The OData layer: query strings, expressions (`$filter`), query options, preferences and
 //! paging cookies.
 
+pub(crate) mod apply;
 pub(crate) mod expand;
 pub(crate) mod filter_bind;
 pub(crate) mod filter_eval;

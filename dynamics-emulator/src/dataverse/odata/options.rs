@@ -19,10 +19,12 @@ pub(crate) struct QueryOptions {
     pub(crate) fetch_xml: Option<String>,
     /// `$id` of a `$ref` DELETE.
     pub(crate) id: Option<String>,
+    /// `$apply` (aggregation), answered on entity-set collections only.
+    pub(crate) apply: Option<String>,
 }
 
 /// Options the service does not support.
-const UNSUPPORTED: [&str; 4] = ["$skip", "$search", "$format", "$apply"];
+const UNSUPPORTED: [&str; 3] = ["$skip", "$search", "$format"];
 
 /// Query parameters Dataverse supports that the emulator does not implement: answered with a
 /// 400 that says so, rather than a 200 that silently ignores them.
@@ -68,6 +70,7 @@ pub(crate) fn read_options(query: &QueryString) -> Result<QueryOptions, ApiError
             "$skiptoken" => options.skiptoken = value,
             "$deltatoken" => options.deltatoken = value,
             "$id" => options.id = value,
+            "$apply" => options.apply = value,
             "fetchXml" => options.fetch_xml = value,
             "$top" => {
                 options.top = Some(pair.value.trim().parse().map_err(|_| {

@@ -5,6 +5,8 @@ use std::cmp::Ordering;
 
 use uuid::Uuid;
 
+use super::literal::Literal;
+use super::paging::{CookieColumn, PagingCookie, cookie_value};
 use super::prop::{Prop, resolve, value};
 use super::scalar::sort_order;
 use crate::dataverse::errors::ApiError;
@@ -91,4 +93,39 @@ pub(crate) fn compare_rows(
         }
     }
     a_id.cmp(&b_id)
+}
+
+/// The paging cookie describing a page of `table`'s rows sorted by `keys`: the sort values of
+/// its last and first rows, the primary key last.
+pub(crate) fn page_cookie(
+    keys: &[OrderKey],
+    view: &View<'_>,
+    table: u16,
+    page_number: u32,
+    rows: &[(Uuid, &Row)],
+) -> PagingCookie {
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+        return PagingCookie {
+            page: page_number,
+            columns: Vec::new(),
+        };
+    };
+    let mut columns: Vec<CookieColumn> = keys
+        .iter()
+        .filter(|k| k.prop != Prop::Key)
+        .map(|key| CookieColumn {
+            attribute: key.attribute.clone(),
+            last: cookie_value(&value(&key.prop, view, last.0, last.1).to_literal()),
+            first: cookie_value(&value(&key.prop, view, first.0, first.1).to_literal()),
+        })
+        .collect();
+    columns.push(CookieColumn {
+        attribute: view.catalog.table(table).primary_id.clone(),
+        last: cookie_value(&Literal::Guid(last.0)),
+        first: cookie_value(&Literal::Guid(first.0)),
+    });
+    PagingCookie {
+        page: page_number,
+        columns,
+    }
 }

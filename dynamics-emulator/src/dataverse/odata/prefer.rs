@@ -50,6 +50,17 @@ impl Annotations {
     }
 }
 
+impl Annotations {
+    /// Whether `term` is included by `*` or by its own name (not by a namespace wildcard such
+    /// as `Microsoft.Dynamics.CRM.*`), and not excluded.
+    pub(crate) fn includes_by_name_or_all(&self, term: &str) -> bool {
+        self.includes(term) && self.patterns.iter().any(|p| p == "*" || p.as_str() == term)
+    }
+}
+
+/// `@Microsoft.Dynamics.CRM.globalmetadataversion`, answered on collections.
+pub(crate) const GLOBAL_METADATA_VERSION: &str = "Microsoft.Dynamics.CRM.globalmetadataversion";
+
 /// Formatted values.
 pub(crate) const FORMATTED_VALUE: &str = "OData.Community.Display.V1.FormattedValue";
 /// The logical name of a lookup's table.
@@ -105,6 +116,18 @@ impl Prefer {
     /// Whether an annotation is included.
     pub(crate) fn wants(&self, term: &str) -> bool {
         self.annotations.as_ref().is_some_and(|a| a.includes(term))
+    }
+
+    /// Whether `@Microsoft.Dynamics.CRM.globalmetadataversion` goes into a collection answer.
+    ///
+    /// UNCONFIRMED: Microsoft's documentation does not state when the service adds it. The
+    /// documented answers show it for `odata.include-annotations="*"` (FetchXML paging sample)
+    /// and leave it out for `"Microsoft.Dynamics.CRM.*"` ("Count rows" sample), so the rule
+    /// that agrees with both is: `*` or the annotation's own name, not a namespace wildcard.
+    pub(crate) fn wants_global_metadata_version(&self) -> bool {
+        self.annotations
+            .as_ref()
+            .is_some_and(|a| a.includes_by_name_or_all(GLOBAL_METADATA_VERSION))
     }
 
     /// The page size to use: the preference (at most 5000) or 5000.
@@ -214,5 +237,31 @@ mod tests {
         assert!(crm.includes(ASSOCIATED_NAVIGATION_PROPERTY));
         assert!(!crm.includes(LOOKUP_LOGICAL_NAME));
         assert!(!crm.includes(FORMATTED_VALUE));
+    }
+
+    /// The global metadata version follows `*` or its own name, never the CRM namespace
+    /// wildcard (the documented answers to both).
+    #[test]
+    fn global_metadata_version_needs_all_or_its_name() {
+        let prefer = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.append("Prefer", HeaderValue::from_static(value));
+            Prefer::from_headers(&headers)
+        };
+        assert!(prefer("odata.include-annotations=\"*\"").wants_global_metadata_version());
+        assert!(
+            prefer("odata.include-annotations=\"Microsoft.Dynamics.CRM.globalmetadataversion\"")
+                .wants_global_metadata_version()
+        );
+        let crm = prefer("odata.include-annotations=\"Microsoft.Dynamics.CRM.*\"");
+        assert!(crm.wants(GLOBAL_METADATA_VERSION));
+        assert!(!crm.wants_global_metadata_version());
+        assert!(
+            !prefer(
+                "odata.include-annotations=\"*,-Microsoft.Dynamics.CRM.globalmetadataversion\""
+            )
+            .wants_global_metadata_version()
+        );
+        assert!(!prefer("odata.maxpagesize=3").wants_global_metadata_version());
     }
 }

@@ -11,7 +11,8 @@ use crate::dataverse::metadata::model::{AttrKind, Attribute, Table};
 use crate::dataverse::odata::expand::ExpandSpec;
 use crate::dataverse::odata::filter_eval::{eval, related_rows};
 use crate::dataverse::odata::literal::{format_date, format_datetime};
-use crate::dataverse::odata::orderby::compare_rows;
+use crate::dataverse::odata::orderby::{compare_rows, page_cookie};
+use crate::dataverse::odata::paging::encode_link_value;
 use crate::dataverse::odata::prefer::{
     ASSOCIATED_NAVIGATION_PROPERTY, FORMATTED_VALUE, LOOKUP_LOGICAL_NAME, MAX_PAGE_SIZE, Prefer,
 };
@@ -52,8 +53,9 @@ impl Renderer<'_> {
         expand: &[ExpandSpec],
     ) -> Map<String, Value> {
         let mut map = self.columns(table, id, row, selection, true);
+        let paged = self.in_collection && has_nested_collection(expand);
         for spec in expand {
-            self.expand_into(&mut map, table, id, row, spec);
+            self.expand_into(&mut map, table, id, row, spec, paged);
         }
         map
     }
@@ -133,7 +135,7 @@ impl Renderer<'_> {
         if let CellRef::Lookup { table: target, .. } = cell {
             let catalog = self.view.catalog;
             if self.prefer.wants(ASSOCIATED_NAVIGATION_PROPERTY)
-                && let Some(rel) = catalog.lookup_relationship(table, index, target)
+                && let Some(rel) = catalog.lookup_navigation(table, index, target)
             {
                 map.insert(
                     format!("{name}@{ASSOCIATED_NAVIGATION_PROPERTY}"),
@@ -163,6 +165,9 @@ impl Renderer<'_> {
         currency.get(symbol)?.as_text()
     }
 
+    /// Expands `spec` into `map`. `paged`: the query nests an `$expand` inside a
+    /// collection-valued one, and the service then answers every expanded collection of a
+    /// collection answer as a page (see [`has_nested_collection`]).
     fn expand_into(
         &self,
         map: &mut Map<String, Value>,
@@ -170,6 +175,7 @@ impl Renderer<'_> {
         id: Uuid,
         row: &Row,
         spec: &ExpandSpec,
+        paged: bool,
     ) {
         match spec.nav {
             Navigation::Single(rel) => {
@@ -189,7 +195,7 @@ impl Renderer<'_> {
                         self.columns(spec.target, rid, related, &spec.select, !self.in_collection);
                     self.principal_key(&mut nested, spec.target, rid);
                     for inner in &spec.expand {
-                        self.expand_into(&mut nested, spec.target, rid, related, inner);
+                        self.expand_into(&mut nested, spec.target, rid, related, inner, paged);
                     }
                     Value::Object(nested)
                 });
@@ -204,12 +210,17 @@ impl Renderer<'_> {
                     })
                     .collect();
                 rows.sort_by(|a, b| compare_rows(&spec.order, &self.view, *a, *b));
-                let limit = spec.top.unwrap_or(MAX_PAGE_SIZE).min(MAX_PAGE_SIZE);
+                let mut limit = spec.top.unwrap_or(MAX_PAGE_SIZE).min(MAX_PAGE_SIZE);
+                if paged {
+                    limit = limit.min(self.prefer.page_size());
+                }
+                let more = rows.len() > limit;
                 // In collection answers the service also returns the lookup that relates each
-                // expanded row to its parent (`_regardingobjectid_value` under `Account_Tasks`).
+                // expanded row to its parent (`_regardingobjectid_value` under `Account_Tasks`),
+                // except in the paged form.
                 let select = match (&spec.select, nav) {
                     (Selection::Columns(columns), Navigation::Collection(rel))
-                        if self.in_collection =>
+                        if self.in_collection && !paged =>
                     {
                         let lookup = self.view.catalog.one_to_many[rel].lookup;
                         let mut columns = columns.clone();
@@ -220,14 +231,14 @@ impl Renderer<'_> {
                     }
                     (select, _) => select.clone(),
                 };
+                rows.truncate(limit);
                 let values = rows
                     .iter()
-                    .take(limit)
                     .map(|(rid, r)| {
-                        let mut nested = self.columns(spec.target, *rid, r, &select, true);
+                        let mut nested = self.columns(spec.target, *rid, r, &select, !paged);
                         self.principal_key(&mut nested, spec.target, *rid);
                         for inner in &spec.expand {
-                            self.expand_into(&mut nested, spec.target, *rid, r, inner);
+                            self.expand_into(&mut nested, spec.target, *rid, r, inner, paged);
                         }
                         Value::Object(nested)
                     })
@@ -243,9 +254,20 @@ impl Renderer<'_> {
                         definition.entity_set,
                         spec.name
                     );
-                    if !spec.raw_options.is_empty() {
+                    let mut options = spec.raw_options.clone();
+                    if paged && more {
+                        // The paged form links the next page with a paging cookie, which
+                        // `{set}({id})/{nav}` reads back as for any collection.
+                        let cookie = page_cookie(&spec.order, &self.view, spec.target, 1, &rows);
+                        if !options.is_empty() {
+                            options.push('&');
+                        }
+                        options.push_str("$skiptoken=");
+                        options.push_str(&encode_link_value(&cookie.skiptoken()));
+                    }
+                    if !options.is_empty() {
                         link.push('?');
-                        link.push_str(&spec.raw_options);
+                        link.push_str(&options);
                     }
                     map.insert(format!("{}@odata.nextLink", spec.name), Value::String(link));
                 }
@@ -289,6 +311,18 @@ impl Renderer<'_> {
             map.insert("ownerid".to_owned(), Value::String(id.to_string()));
         }
     }
+}
+
+/// Whether an expansion nests an `$expand` inside a collection-valued navigation property
+/// ("Nested $expand on collection-valued navigation properties", Microsoft Learn, "Join tables
+/// using OData"). The documented answer to such a query differs from the plain one: each
+/// expanded collection is a page of `odata.maxpagesize` rows whose `@odata.nextLink` carries a
+/// `$skiptoken`, and the expanded rows have no `@odata.etag` and no lookup to their parent.
+pub(crate) fn has_nested_collection(expand: &[ExpandSpec]) -> bool {
+    expand.iter().any(|spec| {
+        (!matches!(spec.nav, Navigation::Single(_)) && !spec.expand.is_empty())
+            || has_nested_collection(&spec.expand)
+    })
 }
 
 /// The JSON value of a cell.

@@ -68,6 +68,8 @@ pub(crate) fn plan(
                     let cell = match value {
                         Value::Null => None,
                         Value::String(reference) => {
+                            let (named, _) = parse_reference(catalog, reference)?;
+                            let target = catalog.bind_target(rel, named);
                             let id = resolve_reference(catalog, data, target, reference)?;
                             Some(Cell::Lookup { id, table: target })
                         }

@@ -165,6 +165,23 @@ impl Writer<'_> {
         other: Uuid,
     ) -> Result<(), ApiError> {
         let target = self.catalog.nav_target(nav);
+        self.relate_in(table, id, nav, other, target)
+    }
+
+    /// Relates `other`, a row of `target`: the navigation's target, or for a single-valued
+    /// navigation property another table its lookup may reference (a team in `ownerid`).
+    pub(crate) fn relate_in(
+        &mut self,
+        table: u16,
+        id: Uuid,
+        nav: Navigation,
+        other: Uuid,
+        target: u16,
+    ) -> Result<(), ApiError> {
+        let target = match nav {
+            Navigation::Single(rel) => self.catalog.bind_target(rel, target),
+            _ => self.catalog.nav_target(nav),
+        };
         self.require(target, other)?;
         self.require(table, id)?;
         match nav {

@@ -43,6 +43,16 @@ pub(crate) fn on_create(
     set_if_missing(cells, "createdby", caller.clone());
     set_if_missing(cells, "modifiedby", caller.clone());
     set_if_missing(cells, "ownerid", caller);
+    if let Some(owner) = definition.attribute_index("ownerid")
+        && let Some(cell) = cells.get(&owner).cloned()
+    {
+        for (index, derived) in owning_cells(catalog, definition, Some(&cell)) {
+            match derived {
+                Some(derived) => cells.insert(index, derived),
+                None => cells.remove(&index),
+            };
+        }
+    }
     if let Some(state) = definition.attribute_index("statecode") {
         let state_value = match cells.entry(state).or_insert(Cell::Int(0)) {
             Cell::Int(value) => *value,
@@ -102,6 +112,13 @@ pub(crate) fn on_update(
             table: user_table,
         },
     );
+    if let Some(owner) = definition.attribute_index("ownerid")
+        && let Some((_, cell)) = changes.iter().find(|(i, _)| *i == owner).cloned()
+    {
+        let derived = owning_cells(catalog, definition, cell.as_ref());
+        changes.retain(|(i, _)| !derived.iter().any(|(d, _)| d == i));
+        changes.extend(derived);
+    }
     if let (Some(state), Some(status)) = (
         definition.attribute_index("statecode"),
         definition.attribute_index("statuscode"),
@@ -134,6 +151,27 @@ pub(crate) fn on_update(
             }
         }
     }
+}
+
+/// `owninguser` and `owningteam` for an owner (`ownerid`'s cell): the one matching the
+/// owner's table holds it, the other is cleared.
+fn owning_cells(
+    catalog: &Catalog,
+    definition: &Table,
+    owner: Option<&Cell>,
+) -> Vec<(u16, Option<Cell>)> {
+    let owner_table = match owner {
+        Some(Cell::Lookup { table, .. }) => Some(catalog.table(*table).logical_name.as_str()),
+        _ => None,
+    };
+    [("owninguser", "systemuser"), ("owningteam", "team")]
+        .into_iter()
+        .filter_map(|(column, table)| {
+            let index = definition.attribute_index(column)?;
+            let cell = owner.filter(|_| owner_table == Some(table)).cloned();
+            Some((index, cell))
+        })
+        .collect()
 }
 
 /// The first status reason of a state.
