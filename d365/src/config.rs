@@ -395,6 +395,17 @@ pub(crate) fn env_layer(env: &dyn Fn(&str) -> Option<String>) -> Layer {
         .collect()
 }
 
+/// Settings made of flag values only, for tests.
+#[cfg(test)]
+pub(crate) fn flag_settings(values: Vec<(Key, &str)>) -> Settings {
+    Settings::layered([flag_layer(
+        values
+            .into_iter()
+            .map(|(k, v)| (k, Some(v.to_owned())))
+            .collect(),
+    )])
+}
+
 /// A layer of flag values: each `Some` value is recorded under its key's flag name.
 pub(crate) fn flag_layer(values: Vec<(Key, Option<String>)>) -> Layer {
     values

@@ -215,15 +215,9 @@ pub(crate) async fn connect(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::flag_layer;
 
     fn settings(values: Vec<(Key, &str)>) -> Settings {
-        Settings::layered([flag_layer(
-            values
-                .into_iter()
-                .map(|(k, v)| (k, Some(v.to_owned())))
-                .collect(),
-        )])
+        crate::config::flag_settings(values)
     }
 
     #[test]

@@ -422,7 +422,6 @@ fn config_auth_message(e: &AuthError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::flag_layer;
 
     struct Scripted(Vec<Option<String>>);
 
@@ -449,12 +448,7 @@ mod tests {
     }
 
     fn settings(values: Vec<(Key, &str)>) -> Settings {
-        Settings::layered([flag_layer(
-            values
-                .into_iter()
-                .map(|(k, v)| (k, Some(v.to_owned())))
-                .collect(),
-        )])
+        crate::config::flag_settings(values)
     }
 
     #[test]

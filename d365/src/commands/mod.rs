@@ -271,16 +271,10 @@ async fn execute(job: Job, session: &Session, format: Format) -> Result<(), Fail
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::flag_layer;
     use clap::Parser;
 
     fn settings(values: Vec<(Key, &str)>) -> Settings {
-        Settings::layered([flag_layer(
-            values
-                .into_iter()
-                .map(|(k, v)| (k, Some(v.to_owned())))
-                .collect(),
-        )])
+        crate::config::flag_settings(values)
     }
 
     fn command(args: &[&str]) -> Command {

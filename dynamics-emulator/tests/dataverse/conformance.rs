@@ -120,6 +120,23 @@ pub(crate) fn compare(fixture: &Fixture, actual: &Answer) -> Vec<String> {
     out
 }
 
+/// Sends a transcript's request as written, with the test's bearer token, and reads the answer.
+pub(crate) async fn send_as_written(env: &Env, fixture: &Fixture) -> Answer {
+    let method = Method::from_bytes(fixture.request.method.as_bytes()).expect("method");
+    let mut request = env
+        .http
+        .request(method, &fixture.request.url)
+        .bearer_auth(&env.token);
+    for (name, value) in &fixture.request.headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    if let Some(body) = &fixture.request.body {
+        request = request.body(body.clone());
+    }
+    let response = request.send().await.expect("the emulator answers");
+    answer(response).await
+}
+
 /// Replays one fixture on `env` after resetting its Dataverse organisation.
 async fn replay(env: &Env, path: &Path) -> Outcome {
     env.emu.seed().reset_dataverse().expect("reset");
@@ -133,19 +150,7 @@ async fn replay(env: &Env, path: &Path) -> Outcome {
         outcome.differences.push(format!("setup failed: {error}"));
         return outcome;
     }
-    let method = Method::from_bytes(fixture.request.method.as_bytes()).expect("method");
-    let mut request = env
-        .http
-        .request(method, &fixture.request.url)
-        .bearer_auth(&env.token);
-    for (name, value) in &fixture.request.headers {
-        request = request.header(name.as_str(), value.as_str());
-    }
-    if let Some(body) = &fixture.request.body {
-        request = request.body(body.clone());
-    }
-    let response = request.send().await.expect("the emulator answers");
-    let actual = answer(response).await;
+    let actual = send_as_written(env, &fixture).await;
     outcome.differences = compare(&fixture, &actual);
     outcome
 }

@@ -8,13 +8,12 @@
 
 use std::path::{Path, PathBuf};
 
-use reqwest::Method;
 use tokio::task::JoinSet;
 
-use crate::conformance::compare;
+use crate::conformance::{compare, send_as_written};
 use crate::docs_seeds::setup;
 use crate::fixtures::{DOC_FIXTURES, Fixture, fixture_files_in, load};
-use crate::support::{Env, answer, origin, start};
+use crate::support::{Env, origin, start};
 
 /// Transcripts the emulator does not answer as documented yet, with the reason (also in
 /// `INDEX.md`).
@@ -88,19 +87,7 @@ async fn replay(env: &Env, path: &Path) -> Outcome {
         return outcome;
     }
     outcome.notes = fixture.notes.clone();
-    let method = Method::from_bytes(fixture.request.method.as_bytes()).expect("method");
-    let mut request = env
-        .http
-        .request(method, &fixture.request.url)
-        .bearer_auth(&env.token);
-    for (name, value) in &fixture.request.headers {
-        request = request.header(name.as_str(), value.as_str());
-    }
-    if let Some(body) = &fixture.request.body {
-        request = request.body(body.clone());
-    }
-    let response = request.send().await.expect("the emulator answers");
-    let actual = answer(response).await;
+    let actual = send_as_written(env, &fixture).await;
     outcome.differences = compare(&fixture, &actual);
     outcome
 }
