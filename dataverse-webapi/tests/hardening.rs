@@ -963,3 +963,35 @@ async fn a_bad_operation_in_a_later_chunk_stops_the_batch_before_any_request() {
         .await;
     assert_eq!(invalid_what(&result), "value of batch header `X-A`");
 }
+
+// ---- Request options land in real HTTP headers: a bad value is a typed usage error ----
+
+#[tokio::test]
+async fn a_request_option_with_a_line_break_is_a_usage_error_and_nothing_is_sent() {
+    let org = support::org().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(0)
+        .mount(&org.server)
+        .await;
+    let options = RequestOptions {
+        solution_unique_name: Some(
+            "Contoso\r\nMSCRMCallerID: 00000000-0000-0000-0000-000000000001".into(),
+        ),
+        ..RequestOptions::default()
+    };
+    let err = org
+        .client
+        .create("accounts", &Record::new().with("name", "a"), &options)
+        .await
+        .expect_err("a header value with CR/LF is refused");
+    assert!(!err.is_retryable(), "{err}");
+    assert!(
+        matches!(
+            &err,
+            DataverseError::Http(dynamics_http::HttpError::InvalidHeader { .. })
+        ),
+        "{err:?}"
+    );
+    assert!(!err.to_string().contains("MSCRMCallerID: 0000"), "{err}");
+}
