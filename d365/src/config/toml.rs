@@ -25,6 +25,18 @@ pub(crate) enum TomlError {
         /// The TOML type found.
         kind: &'static str,
     },
+    /// Two keys that differ only in case (`ServiceURL` and `serviceurl`): settings are
+    /// matched without regard to case, so which one applies would be arbitrary.
+    #[error(
+        "`{first}` and `{second}` name the same setting (keys are matched without regard to \
+         case): keep one of them"
+    )]
+    DuplicateKey {
+        /// The key that sorts first.
+        first: String,
+        /// The other spelling.
+        second: String,
+    },
 }
 
 /// ` at line L, column C`, or nothing.
@@ -52,6 +64,15 @@ pub(crate) fn parse(text: &str) -> Result<Vec<(String, String)>, TomlError> {
             }
         };
         entries.push((key, text));
+    }
+    let mut seen = std::collections::HashMap::with_capacity(entries.len());
+    for (key, _) in &entries {
+        if let Some(first) = seen.insert(key.to_ascii_lowercase(), key) {
+            return Err(TomlError::DuplicateKey {
+                first: first.clone(),
+                second: key.clone(),
+            });
+        }
     }
     Ok(entries)
 }
@@ -85,6 +106,18 @@ fn syntax_error(text: &str, e: &::toml::de::Error) -> TomlError {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn keys_differing_only_in_case_are_refused() {
+        let error = parse("ServiceURL = \"EMEA\"\nserviceurl = \"NAM\"\n").expect_err("dup");
+        assert!(
+            matches!(&error, TomlError::DuplicateKey { first, second }
+                if first == "ServiceURL" && second == "serviceurl"),
+            "{error:?}"
+        );
+        assert!(!error.to_string().contains("EMEA"), "{error}");
+    }
+
     use super::*;
 
     #[test]
@@ -203,6 +236,12 @@ mod tests {
         fn generated_settings_round_trip(
             settings in proptest::collection::btree_map(any::<String>(), any::<String>(), 0..12)
         ) {
+            // Keys differing only in case are refused (tested on its own below).
+            let mut lowered = std::collections::HashSet::new();
+            let settings: std::collections::BTreeMap<String, String> = settings
+                .into_iter()
+                .filter(|(k, _)| lowered.insert(k.to_ascii_lowercase()))
+                .collect();
             let text: String = settings
                 .iter()
                 .map(|(k, v)| format!("{} = {}\n", quote(k), quote(v)))
