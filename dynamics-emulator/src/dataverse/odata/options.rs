@@ -44,12 +44,85 @@ fn unknown_parameter(name: &str) -> ApiError {
     )
 }
 
+/// The longest decoded value of one query option or parameter alias, in bytes. hyper refuses
+/// a direct request target over 64 KiB with 414 before it reaches the service, and a `$batch`
+/// part's request line is held to the same limit; this bounds what the tokenizer (several
+/// dozen bytes per character) is ever handed, whatever the route.
+pub(crate) const MAX_OPTION_VALUE: usize = 64 * 1024;
+
+/// The most alias text one request may expand, in bytes: each use of a parameter alias in an
+/// expression re-reads its value, so `@p` (64 KiB) used thousands of times would otherwise cost
+/// gigabytes. The sum, over every `@name` written in the options, of the length of `name`'s
+/// value (and of the aliases that value itself names) must stay under this.
+pub(crate) const MAX_ALIAS_EXPANSION: usize = 1024 * 1024;
+
+/// 414 for a query option value over [`MAX_OPTION_VALUE`].
+fn value_too_long(key: &str, len: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::URI_TOO_LONG,
+        crate::dataverse::errors::ODATA_ERROR,
+        format!(
+            "The value of the query parameter {key} is {len} bytes long; at most \
+             {MAX_OPTION_VALUE} bytes are allowed."
+        ),
+    )
+}
+
+/// The alias names (`p1` of `@p1`) written in `text`, read as the lexer reads them. A name
+/// inside a string literal is counted too, which can only overestimate.
+fn alias_names(text: &str) -> impl Iterator<Item = &str> {
+    text.match_indices('@').map(move |(at, _)| {
+        let rest = &text[at + 1..];
+        let end = rest
+            .char_indices()
+            .find(|&(_, c)| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '$')))
+            .map_or(rest.len(), |(i, _)| i);
+        &rest[..end]
+    })
+}
+
+/// Refuses a request whose alias uses would expand to more than [`MAX_ALIAS_EXPANSION`]
+/// bytes. Linear in the query's length: each alias's cost is its value's length plus that of
+/// the aliases it names (one level, as list values name literal aliases only).
+fn check_alias_expansion(query: &QueryString) -> Result<(), ApiError> {
+    let value_len = |name: &str| {
+        if name.is_empty() {
+            return 0;
+        }
+        query.get(&format!("@{name}")).map_or(0, str::len)
+    };
+    let mut total: usize = 0;
+    for pair in &query.pairs {
+        for name in alias_names(&pair.value) {
+            let cost = match query.get(&format!("@{name}")) {
+                Some(value) if !pair.key.starts_with('@') => value
+                    .len()
+                    .saturating_add(alias_names(value).map(value_len).sum::<usize>()),
+                _ => 0,
+            };
+            total = total.saturating_add(cost);
+            if total > MAX_ALIAS_EXPANSION {
+                return Err(ApiError::bad_request(format!(
+                    "The parameter aliases of this request expand to more than \
+                     {MAX_ALIAS_EXPANSION} bytes. Use each alias fewer times or shorten its \
+                     value."
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Reads the options. Parameter aliases (`@p1`) are kept for the expressions that use them;
 /// any other parameter that is not a known system query option or `fetchXml`, repeated
 /// options and malformed values are 400 errors, so nothing is silently ignored.
 pub(crate) fn read_options(query: &QueryString) -> Result<QueryOptions, ApiError> {
     let mut options = QueryOptions::default();
     let mut seen: Vec<&str> = Vec::new();
+    if let Some(pair) = query.pairs.iter().find(|p| p.value.len() > MAX_OPTION_VALUE) {
+        return Err(value_too_long(&pair.key, pair.value.len()));
+    }
+    check_alias_expansion(query)?;
     for pair in &query.pairs {
         let key = pair.key.as_str();
         if !key.starts_with('@') {
@@ -108,4 +181,33 @@ pub(crate) fn read_options(query: &QueryString) -> Result<QueryOptions, ApiError
         }
     }
     Ok(options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_over_long_value_is_414() {
+        let raw = format!("$filter={}", "a".repeat(MAX_OPTION_VALUE + 1));
+        let error = read_options(&QueryString::parse(Some(&raw))).expect_err("refused");
+        assert_eq!(error.status, StatusCode::URI_TOO_LONG);
+        assert!(error.message.len() < 200, "{}", error.message);
+    }
+
+    #[test]
+    fn alias_expansion_counts_every_use_and_nested_aliases() {
+        let value = "x".repeat(1000);
+        let under = format!("$filter={}&@p='{value}'", ["name eq @p"; 100].join(" or "));
+        assert!(read_options(&QueryString::parse(Some(&under))).is_ok());
+        let over = format!("$filter={}&@p='{value}'", ["name eq @p"; 1100].join(" or "));
+        assert!(read_options(&QueryString::parse(Some(&over))).is_err());
+        // A list alias naming another alias costs that alias's value at each use.
+        let nested = format!(
+            "$filter={}&@l=[@v,@v,@v,@v,@v,@v,@v,@v,@v,@v]&@v='{}'",
+            ["name eq @l"; 120].join(" or "),
+            "y".repeat(1000)
+        );
+        assert!(read_options(&QueryString::parse(Some(&nested))).is_err());
+    }
 }
