@@ -269,7 +269,11 @@ fn stale_dir_pid(name: &str) -> Option<u32> {
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     let digits = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
-    if hex && digits { pid.parse().ok() } else { None }
+    if hex && digits {
+        pid.parse().ok()
+    } else {
+        None
+    }
 }
 
 /// Writes the default certificate as PEM (certificate, PKCS#8 key) and PKCS#12 into `dir`.
@@ -316,7 +320,10 @@ mod tests {
     #[test]
     fn only_names_of_this_binary_are_swept() {
         let hex = "0123456789abcdef0123456789abcdef";
-        assert_eq!(stale_dir_pid(&format!("dynamics-emulator-42-{hex}")), Some(42));
+        assert_eq!(
+            stale_dir_pid(&format!("dynamics-emulator-42-{hex}")),
+            Some(42)
+        );
         for other in [
             "dynamics-emulator-42".to_owned(),
             format!("dynamics-emulator--{hex}"),

@@ -131,7 +131,10 @@ fn the_files_folder_is_unguessable_and_private() {
     let tmp = TempDir::new("name");
     let mut child = start(&tmp.0, &["--tls"]);
     let dir = files_dir(&tmp.0);
-    let name = dir.file_name().and_then(|n| n.to_str()).expect("UTF-8 name");
+    let name = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("UTF-8 name");
     let predictable = format!("dynamics-emulator-{}", child.id());
     let random = name
         .strip_prefix(&format!("{predictable}-"))
@@ -142,7 +145,10 @@ fn the_files_folder_is_unguessable_and_private() {
     assert_eq!(mode(&dir), 0o700);
     assert_eq!(mode(&dir.join("client-private-key.pem")), 0o600);
     assert_eq!(mode(&dir.join("client-certificate.pfx")), 0o600);
-    assert!(dir.join("tls-ca.pem").is_file(), "the TLS CA is in the folder");
+    assert!(
+        dir.join("tls-ca.pem").is_file(),
+        "the TLS CA is in the folder"
+    );
     signal(&child, "-INT");
     assert!(child.wait().expect("child exits").success());
     assert!(files_under(&tmp.0).is_empty());

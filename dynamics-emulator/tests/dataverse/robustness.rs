@@ -272,8 +272,17 @@ async fn a_megabyte_part_url_is_refused_and_the_server_keeps_serving() {
     let url = format!("accounts?$filter={}name eq 'a'", "(".repeat(1024 * 1024));
     let body = format!("{}{}--batch_r--\r\n", get_part(&url), get_part("accounts"));
     let answer = send_batch(&env, body).await;
-    assert_eq!(answer.status, 400, "{}", &answer.text[..answer.text.len().min(500)]);
-    assert!(answer.message().contains("request line"), "{}", answer.message());
+    assert_eq!(
+        answer.status,
+        400,
+        "{}",
+        &answer.text[..answer.text.len().min(500)]
+    );
+    assert!(
+        answer.message().contains("request line"),
+        "{}",
+        answer.message()
+    );
     assert!(
         answer.text.len() < 4096,
         "the over-long line is not echoed: {} bytes",
@@ -283,7 +292,10 @@ async fn a_megabyte_part_url_is_refused_and_the_server_keeps_serving() {
 
     // Just under the limit the part is read and answered per part.
     let filter = format!("{}name eq 'a'{}", "(".repeat(20), ")".repeat(20));
-    let body = format!("{}--batch_r--\r\n", get_part(&format!("accounts?$filter={filter}")));
+    let body = format!(
+        "{}--batch_r--\r\n",
+        get_part(&format!("accounts?$filter={filter}"))
+    );
     let answer = send_batch(&env, body).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
 }

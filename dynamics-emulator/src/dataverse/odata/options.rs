@@ -21,6 +21,35 @@ pub(crate) struct QueryOptions {
     pub(crate) id: Option<String>,
     /// `$apply` (aggregation), answered on entity-set collections only.
     pub(crate) apply: Option<String>,
+    /// The system query options and `fetchXml` sent, in order, so that a route can refuse
+    /// those it does not read ([`QueryOptions::allow_only`]).
+    pub(crate) sent: Vec<&'static str>,
+}
+
+/// Every option [`read_options`] reads (parameter aliases aside).
+const KNOWN: [&str; 11] = [
+    "$select",
+    "$filter",
+    "$orderby",
+    "$expand",
+    "$top",
+    "$count",
+    "$skiptoken",
+    "$deltatoken",
+    "$id",
+    "$apply",
+    "fetchXml",
+];
+
+impl QueryOptions {
+    /// Refuses the first option sent that the route does not read, with the 400 Dataverse
+    /// answers an unknown parameter with, rather than a 200 that silently ignores it.
+    pub(crate) fn allow_only(&self, allowed: &[&str]) -> Result<(), ApiError> {
+        match self.sent.iter().find(|name| !allowed.contains(name)) {
+            Some(name) => Err(unknown_parameter(name)),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Options the service does not support.
@@ -119,7 +148,11 @@ fn check_alias_expansion(query: &QueryString) -> Result<(), ApiError> {
 pub(crate) fn read_options(query: &QueryString) -> Result<QueryOptions, ApiError> {
     let mut options = QueryOptions::default();
     let mut seen: Vec<&str> = Vec::new();
-    if let Some(pair) = query.pairs.iter().find(|p| p.value.len() > MAX_OPTION_VALUE) {
+    if let Some(pair) = query
+        .pairs
+        .iter()
+        .find(|p| p.value.len() > MAX_OPTION_VALUE)
+    {
         return Err(value_too_long(&pair.key, pair.value.len()));
     }
     check_alias_expansion(query)?;
@@ -133,6 +166,9 @@ pub(crate) fn read_options(query: &QueryString) -> Result<QueryOptions, ApiError
                 )));
             }
             seen.push(key);
+        }
+        if let Some(name) = KNOWN.iter().find(|name| **name == key) {
+            options.sent.push(name);
         }
         let value = Some(pair.value.clone());
         match key {
@@ -186,6 +222,20 @@ pub(crate) fn read_options(query: &QueryString) -> Result<QueryOptions, ApiError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn allow_only_refuses_the_first_option_the_route_does_not_read() {
+        let options = read_options(&QueryString::parse(Some(
+            "$select=name&$top=1&@p=1&$filter=x",
+        )))
+        .unwrap();
+        assert_eq!(options.sent, ["$select", "$top", "$filter"]);
+        assert!(options.allow_only(&["$select", "$top", "$filter"]).is_ok());
+        let error = options.allow_only(&["$select"]).expect_err("refused");
+        assert_eq!(error.status, StatusCode::BAD_REQUEST);
+        assert_eq!(error.code, UNKNOWN_PARAMETER_CODE);
+        assert_eq!(error.message, "The query parameter $top is not supported");
+    }
 
     #[test]
     fn an_over_long_value_is_414() {
