@@ -313,31 +313,6 @@ fn write_new(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
     std::io::Write::write_all(&mut options.open(path)?, contents)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::stale_dir_pid;
-
-    #[test]
-    fn only_names_of_this_binary_are_swept() {
-        let hex = "0123456789abcdef0123456789abcdef";
-        assert_eq!(
-            stale_dir_pid(&format!("dynamics-emulator-42-{hex}")),
-            Some(42)
-        );
-        for other in [
-            "dynamics-emulator-42".to_owned(),
-            format!("dynamics-emulator--{hex}"),
-            format!("dynamics-emulator-4x2-{hex}"),
-            format!("dynamics-emulator-42-{hex}0"),
-            format!("dynamics-emulator-42-{}", hex.to_uppercase()),
-            format!("dynamics-emulator-shutdown-int-{hex}"),
-            format!("other-42-{hex}"),
-        ] {
-            assert_eq!(stale_dir_pid(&other), None, "{other}");
-        }
-    }
-}
-
 fn print_defaults(emulator: &Emulator, files: &CertificateFiles) {
     let d = emulator.defaults();
     let authority = format!("{}{}", emulator.base_url(), d.tenant_id);
@@ -394,4 +369,29 @@ fn print_defaults(emulator: &Emulator, files: &CertificateFiles) {
     );
     println!("Resources:             {}", d.resources.join(", "));
     println!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stale_dir_pid;
+
+    #[test]
+    fn only_names_of_this_binary_are_swept() {
+        let hex = "0123456789abcdef0123456789abcdef";
+        assert_eq!(
+            stale_dir_pid(&format!("dynamics-emulator-42-{hex}")),
+            Some(42)
+        );
+        for other in [
+            "dynamics-emulator-42".to_owned(),
+            format!("dynamics-emulator--{hex}"),
+            format!("dynamics-emulator-4x2-{hex}"),
+            format!("dynamics-emulator-42-{hex}0"),
+            format!("dynamics-emulator-42-{}", hex.to_uppercase()),
+            format!("dynamics-emulator-shutdown-int-{hex}"),
+            format!("other-42-{hex}"),
+        ] {
+            assert_eq!(stale_dir_pid(&other), None, "{other}");
+        }
+    }
 }
