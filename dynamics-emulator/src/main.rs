@@ -70,19 +70,22 @@ async fn run(args: Args) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     println!("dynamics-emulator listening on {}", emulator.base_url());
-    if let Some(ca) = emulator.tls_ca_pem() {
-        let path =
-            std::env::temp_dir().join(format!("dynamics-emulator-{}-ca.pem", std::process::id()));
-        written.files.push(path.clone());
-        std::fs::write(&path, ca).map_err(|e| e.to_string())?;
+    let writes_files = emulator.tls_ca_pem().is_some() || !args.no_default_seed;
+    let dir = if writes_files {
+        Some(create_files_dir(&mut written).map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
+    if let (Some(ca), Some(dir)) = (emulator.tls_ca_pem(), &dir) {
+        let path = dir.join("tls-ca.pem");
+        write_new(&path, ca.as_bytes(), 0o644).map_err(|e| e.to_string())?;
         println!(
             "TLS CA certificate:    {} (trust it in clients)",
             path.display()
         );
     }
-    if !args.no_default_seed {
-        let files =
-            write_certificate(emulator.defaults(), &mut written).map_err(|e| e.to_string())?;
+    if let (false, Some(dir)) = (args.no_default_seed, &dir) {
+        let files = write_certificate(emulator.defaults(), dir).map_err(|e| e.to_string())?;
         print_defaults(&emulator, &files);
     }
     if let Some(path) = &args.seed {
@@ -90,8 +93,10 @@ async fn run(args: Args) -> Result<(), String> {
     }
     println!("Press Ctrl-C to stop (the files above are removed then).");
     stop.wait().await;
-    emulator.shutdown().await;
+    // The key files go first: the graceful shutdown can take seconds, and a second signal or
+    // a kill in that time must not leave them behind.
     drop(written);
+    emulator.shutdown().await;
     Ok(())
 }
 
@@ -156,15 +161,11 @@ impl StopSignals {
 /// dropping it removes them, whether `run` ends by a signal or by an error.
 #[derive(Default)]
 struct WrittenFiles {
-    files: Vec<PathBuf>,
     dirs: Vec<PathBuf>,
 }
 
 impl Drop for WrittenFiles {
     fn drop(&mut self) {
-        for file in &self.files {
-            remove_quietly(std::fs::remove_file(file), file);
-        }
         for dir in &self.dirs {
             remove_quietly(std::fs::remove_dir_all(dir), dir);
         }
@@ -193,48 +194,122 @@ struct CertificateFiles {
 /// Password of the written `.pfx`.
 const PFX_PASSWORD: &str = "emulator";
 
-/// Writes the default certificate as PEM (certificate, PKCS#8 key) and PKCS#12 into a temp dir
-/// that `written` removes on exit.
-fn write_certificate(
-    defaults: &DefaultSeed,
-    written: &mut WrittenFiles,
-) -> std::io::Result<CertificateFiles> {
-    let dir = std::env::temp_dir().join(format!("dynamics-emulator-{}", std::process::id()));
+/// The prefix of the folder the binary writes its files into, in the temp dir.
+const DIR_PREFIX: &str = "dynamics-emulator-";
+
+/// Creates this run's folder, `dynamics-emulator-<pid>-<random>` in the temp dir, that only
+/// its owner can enter, and registers it with `written` for removal. The random part makes the
+/// name unguessable, and the folder is created afresh (never reused): if another local user
+/// planted a folder or a link under that name, creation fails instead of writing into it.
+/// Folders of earlier runs that were killed before they could clean up are swept first.
+fn create_files_dir(written: &mut WrittenFiles) -> std::io::Result<PathBuf> {
+    let temp = std::env::temp_dir();
+    let dir = temp.join(format!(
+        "{DIR_PREFIX}{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(&dir)?;
     written.dirs.push(dir.clone());
-    create_private_dir(&dir)?;
+    sweep_stale_dirs(&temp, &dir);
+    Ok(dir)
+}
+
+/// Removes folders `dynamics-emulator-<pid>-<32 hex digits>` in `temp` that this user owns,
+/// that are real folders (not links), and whose process no longer runs (`/proc/<pid>` absent).
+/// Linux only, where `/proc` says which processes run; elsewhere nothing is swept. `ours` (just
+/// created) tells which user we are.
+fn sweep_stale_dirs(temp: &Path, ours: &Path) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let proc_root = Path::new("/proc");
+        if !proc_root.join("self").exists() {
+            return;
+        }
+        let Ok(me) = std::fs::symlink_metadata(ours) else {
+            return;
+        };
+        let Ok(entries) = std::fs::read_dir(temp) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            let Some(pid) = name.to_str().and_then(stale_dir_pid) else {
+                continue;
+            };
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            if path == ours
+                || !meta.file_type().is_dir()
+                || meta.uid() != me.uid()
+                || proc_root.join(pid.to_string()).exists()
+            {
+                continue;
+            }
+            remove_quietly(std::fs::remove_dir_all(&path), &path);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (temp, ours);
+}
+
+/// The pid in a folder name `dynamics-emulator-<pid>-<32 lowercase hex digits>`, or `None`
+/// for any other name.
+fn stale_dir_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(DIR_PREFIX)?;
+    let (pid, random) = rest.split_once('-')?;
+    let hex = random.len() == 32
+        && random
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let digits = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
+    if hex && digits {
+        pid.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// Writes the default certificate as PEM (certificate, PKCS#8 key) and PKCS#12 into `dir`.
+fn write_certificate(defaults: &DefaultSeed, dir: &Path) -> std::io::Result<CertificateFiles> {
     let files = CertificateFiles {
         certificate: dir.join("client-certificate.pem"),
         private_key: dir.join("client-private-key.pem"),
         pkcs12: dir.join("client-certificate.pfx"),
     };
-    std::fs::write(&files.certificate, &defaults.certificate.certificate_pem)?;
-    write_private(
+    write_new(
+        &files.certificate,
+        defaults.certificate.certificate_pem.as_bytes(),
+        0o644,
+    )?;
+    write_new(
         &files.private_key,
         defaults.certificate.private_key_pem.as_bytes(),
+        0o600,
     )?;
     let pfx = defaults
         .certificate
         .to_pkcs12(PFX_PASSWORD)
         .map_err(std::io::Error::other)?;
-    write_private(&files.pkcs12, &pfx)?;
+    write_new(&files.pkcs12, &pfx, 0o600)?;
     Ok(files)
 }
 
-/// Creates a folder only its owner can enter (on Unix).
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
-/// Writes a file readable by its owner only (on Unix).
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+/// Writes a new file with this mode (on Unix). It must not exist: an existing file or a
+/// planted link is an error, never followed or overwritten.
+fn write_new(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
     std::io::Write::write_all(&mut options.open(path)?, contents)
 }
 
@@ -294,4 +369,29 @@ fn print_defaults(emulator: &Emulator, files: &CertificateFiles) {
     );
     println!("Resources:             {}", d.resources.join(", "));
     println!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stale_dir_pid;
+
+    #[test]
+    fn only_names_of_this_binary_are_swept() {
+        let hex = "0123456789abcdef0123456789abcdef";
+        assert_eq!(
+            stale_dir_pid(&format!("dynamics-emulator-42-{hex}")),
+            Some(42)
+        );
+        for other in [
+            "dynamics-emulator-42".to_owned(),
+            format!("dynamics-emulator--{hex}"),
+            format!("dynamics-emulator-4x2-{hex}"),
+            format!("dynamics-emulator-42-{hex}0"),
+            format!("dynamics-emulator-42-{}", hex.to_uppercase()),
+            format!("dynamics-emulator-shutdown-int-{hex}"),
+            format!("other-42-{hex}"),
+        ] {
+            assert_eq!(stale_dir_pid(&other), None, "{other}");
+        }
+    }
 }

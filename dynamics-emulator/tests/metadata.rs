@@ -481,3 +481,72 @@ async fn relationship_filters_accept_enum_literals() {
         .await
         .expect(400);
 }
+
+/// `$select` inside `$expand=OptionSet(…)`/`GlobalOptionSet(…)` is checked against the option
+/// set's declared type: an unknown name is a 400 naming the property and type, never a 200
+/// that dropped it.
+#[tokio::test]
+async fn select_inside_an_expanded_option_set_is_checked() {
+    let env = start().await;
+    let state = format!(
+        "{ACCOUNT}/Attributes(LogicalName='statecode')/Microsoft.Dynamics.CRM.StateAttributeMetadata"
+    );
+    let cases = [
+        ("OptionSet($select=Bogus)", "Bogus", "OptionSetMetadata"),
+        (
+            "OptionSet($select=Name,Bogus)",
+            "Bogus",
+            "OptionSetMetadata",
+        ),
+        (
+            "OptionSet($select=TrueOption)",
+            "TrueOption",
+            "OptionSetMetadata",
+        ),
+        (
+            "GlobalOptionSet($select=Bogus)",
+            "Bogus",
+            "OptionSetMetadataBase",
+        ),
+    ];
+    for (expand, property, type_name) in cases {
+        let answer = env.get(&format!("{state}?$expand={expand}")).await;
+        assert_eq!(answer.status, 400, "{expand}: {}", answer.text);
+        assert_eq!(
+            answer.message(),
+            format!(
+                "Could not find a property named '{property}' on type \
+                 'Microsoft.Dynamics.CRM.{type_name}'."
+            ),
+            "{expand}"
+        );
+    }
+    let answer = env
+        .get(&format!("{state}?$expand=OptionSet($select=Name,Options)"))
+        .await;
+    let body = answer.expect(200);
+    assert!(body["OptionSet"]["Options"].is_array(), "{body:#}");
+    assert!(body["OptionSet"]["Name"].is_string(), "{body:#}");
+
+    // A two-options column's option set has `TrueOption` and `FalseOption`, not `Options`.
+    let boolean = format!(
+        "{ACCOUNT}/Attributes(LogicalName='donotemail')/Microsoft.Dynamics.CRM.BooleanAttributeMetadata"
+    );
+    let answer = env
+        .get(&format!("{boolean}?$expand=OptionSet($select=TrueOption)"))
+        .await;
+    assert!(
+        answer.expect(200)["OptionSet"]["TrueOption"].is_object(),
+        "{}",
+        answer.text
+    );
+    let answer = env
+        .get(&format!("{boolean}?$expand=OptionSet($select=Options)"))
+        .await;
+    assert_eq!(answer.status, 400, "{}", answer.text);
+    assert!(
+        answer.message().contains("BooleanOptionSetMetadata"),
+        "{}",
+        answer.text
+    );
+}

@@ -110,3 +110,72 @@ fn sigterm_removes_the_private_key_and_the_tls_ca() {
 fn sighup_removes_the_private_key() {
     stops_and_cleans_up("hup", "-HUP", &[]);
 }
+
+/// The folder the running emulator wrote its files into (the one child of `tmp`).
+fn files_dir(tmp: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(tmp)
+        .expect("readable dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    assert_eq!(dirs.len(), 1, "one folder of files: {dirs:?}");
+    dirs.into_iter().next().expect("one folder")
+}
+
+/// The folder's name carries a random part (not just the pid another local user could guess
+/// and pre-create), only its owner can enter it, and the key is readable by its owner only.
+#[test]
+fn the_files_folder_is_unguessable_and_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = TempDir::new("name");
+    let mut child = start(&tmp.0, &["--tls"]);
+    let dir = files_dir(&tmp.0);
+    let name = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("UTF-8 name");
+    let predictable = format!("dynamics-emulator-{}", child.id());
+    let random = name
+        .strip_prefix(&format!("{predictable}-"))
+        .unwrap_or_else(|| panic!("{name} starts with {predictable}-"));
+    assert_eq!(random.len(), 32, "{name}");
+    assert!(random.bytes().all(|b| b.is_ascii_hexdigit()), "{name}");
+    let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&dir.join("client-private-key.pem")), 0o600);
+    assert_eq!(mode(&dir.join("client-certificate.pfx")), 0o600);
+    assert!(
+        dir.join("tls-ca.pem").is_file(),
+        "the TLS CA is in the folder"
+    );
+    signal(&child, "-INT");
+    assert!(child.wait().expect("child exits").success());
+    assert!(files_under(&tmp.0).is_empty());
+}
+
+/// A folder left by a run that was killed (its pid no longer runs) is swept on start; one of a
+/// process that still runs, and folders with other names, are left alone.
+#[test]
+#[cfg(target_os = "linux")]
+fn folders_of_killed_runs_are_swept_on_start() {
+    let tmp = TempDir::new("sweep");
+    let hex = "0123456789abcdef0123456789abcdef";
+    // Above the largest pid Linux hands out (2^22), so it never runs.
+    let stale = tmp.0.join(format!("dynamics-emulator-4194305-{hex}"));
+    let live = tmp
+        .0
+        .join(format!("dynamics-emulator-{}-{hex}", std::process::id()));
+    let other = tmp.0.join("dynamics-emulator-4194305");
+    for dir in [&stale, &live, &other] {
+        std::fs::create_dir(dir).expect("created");
+        std::fs::write(dir.join("client-private-key.pem"), "old").expect("written");
+    }
+    let mut child = start(&tmp.0, &[]);
+    assert!(!stale.exists(), "the killed run's folder is swept");
+    assert!(live.exists(), "a running process's folder stays");
+    assert!(other.exists(), "a folder with another name stays");
+    signal(&child, "-TERM");
+    assert!(child.wait().expect("child exits").success());
+    assert!(live.exists() && other.exists());
+}

@@ -168,10 +168,23 @@ fn boundary_of(content_type: &str) -> Option<String> {
     boundary(content_type)
 }
 
+/// The longest request line of a part, in bytes: hyper refuses a direct request target over
+/// 64 KiB (414) before it reaches the service, and a part's URL gets no more room, so the
+/// query parser never sees more from a `$batch` than from a direct request.
+pub(crate) const MAX_REQUEST_LINE: usize = 64 * 1024;
+
 /// Splits a request line `METHOD URL HTTP/1.1`. As ODataLib reads it, the URL is everything
 /// between the first and the last space, so a URL with unencoded spaces
 /// (`GET accounts?$filter=name eq 'a b' HTTP/1.1`) stays whole.
 fn request_line_parts(request_line: &str) -> Result<(Method, String), ApiError> {
+    if request_line.len() > MAX_REQUEST_LINE {
+        // The line itself is not echoed: it is what is too big.
+        return Err(malformed(format!(
+            "a part's request line is {} bytes long; at most {MAX_REQUEST_LINE} bytes are \
+             allowed, as for the URL of a direct request",
+            request_line.len()
+        )));
+    }
     let line = request_line.trim();
     let not_a_request_line = || {
         malformed(format!(

@@ -15,5 +15,6 @@ mod protection;
 mod query;
 mod refs;
 mod robustness;
+mod route_options;
 mod shape;
 mod support;

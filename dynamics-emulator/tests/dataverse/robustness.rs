@@ -209,7 +209,8 @@ fn get_part(url: &str) -> String {
 #[tokio::test]
 async fn deep_queries_inside_a_batch_answer_400_per_part() {
     let env = start().await;
-    let fetch = lightly_encoded(&nested_fetch(3000));
+    // As deep as fits in a part's request line (64 KiB, like a direct request's URL).
+    let fetch = lightly_encoded(&nested_fetch(2500));
     let parens = encode(&format!(
         "{}name eq 'a'{}",
         "(".repeat(2000),
@@ -260,6 +261,72 @@ async fn batch_request_lines_keep_urls_with_spaces() {
     );
     let answer = send_batch(&env, body).await;
     assert_eq!(answer.status, 400, "{}", answer.text);
+}
+
+/// A part's URL can be as long as the 64 MB body allows, far past the 64 KiB hyper lets a
+/// direct request have: such a request line is refused (400 for the whole batch) before any
+/// of it is tokenized, and the server keeps serving.
+#[tokio::test]
+async fn a_megabyte_part_url_is_refused_and_the_server_keeps_serving() {
+    let env = start().await;
+    let url = format!("accounts?$filter={}name eq 'a'", "(".repeat(1024 * 1024));
+    let body = format!("{}{}--batch_r--\r\n", get_part(&url), get_part("accounts"));
+    let answer = send_batch(&env, body).await;
+    assert_eq!(
+        answer.status,
+        400,
+        "{}",
+        &answer.text[..answer.text.len().min(500)]
+    );
+    assert!(
+        answer.message().contains("request line"),
+        "{}",
+        answer.message()
+    );
+    assert!(
+        answer.text.len() < 4096,
+        "the over-long line is not echoed: {} bytes",
+        answer.text.len()
+    );
+    assert_still_serving(&env).await;
+
+    // Just under the limit the part is read and answered per part.
+    let filter = format!("{}name eq 'a'{}", "(".repeat(20), ")".repeat(20));
+    let body = format!(
+        "{}--batch_r--\r\n",
+        get_part(&format!("accounts?$filter={filter}"))
+    );
+    let answer = send_batch(&env, body).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+}
+
+/// A parameter alias used thousands of times would be re-read at every use: a request whose
+/// alias uses add up to more than a megabyte of text is refused with 400, on a direct request
+/// and inside a `$batch`.
+#[tokio::test]
+async fn alias_uses_expanding_past_the_budget_answer_400() {
+    let env = start().await;
+    let value = format!("'{}'", "x".repeat(30_000));
+    let uses = vec!["name eq @p"; 40].join(" or ");
+    let query = format!("accounts?$filter={}&@p={}", encode(&uses), encode(&value));
+    let answer = env.get(&query).await;
+    assert_eq!(answer.status, 400, "{}", answer.text);
+    assert!(answer.message().contains("aliases"), "{}", answer.text);
+
+    let body = format!("{}--batch_r--\r\n", get_part(&query));
+    let answer = send_batch(&env, body).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let statuses: Vec<u16> = batch_parts(&answer.text).iter().map(|p| p.status).collect();
+    assert_eq!(statuses, vec![400], "{}", answer.text);
+
+    // A few uses of a short alias are fine.
+    let query = format!(
+        "accounts?$filter={}&@p={}",
+        encode("name eq @p or name eq @p"),
+        encode("'a'")
+    );
+    env.get(&query).await.expect(200);
+    assert_still_serving(&env).await;
 }
 
 #[tokio::test]

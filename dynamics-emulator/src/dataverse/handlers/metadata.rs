@@ -214,19 +214,27 @@ impl Options {
             Expandable::Collection(shape) => {
                 Self::build(call, shape, select.as_deref(), filter, expand.as_deref())
             }
-            Expandable::OptionSet => {
+            Expandable::OptionSet(set) => {
                 if filter.is_some() || expand.is_some() {
                     return Err(ApiError::bad_request(
                         "Only $select is supported inside $expand=OptionSet.",
                     ));
                 }
-                let select = select.map(|text| {
-                    text.split(',')
-                        .map(str::trim)
-                        .filter(|n| !n.is_empty())
-                        .map(str::to_owned)
-                        .collect()
-                });
+                let select = select
+                    .map(|text| {
+                        text.split(',')
+                            .map(str::trim)
+                            .filter(|n| !n.is_empty())
+                            .map(|name| {
+                                if set.has(name) {
+                                    Ok(name.to_owned())
+                                } else {
+                                    Err(ApiError::unknown_property(name, set.type_name()))
+                                }
+                            })
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                    .transpose()?;
                 Ok(Self {
                     select,
                     ..Self::default()
@@ -240,7 +248,54 @@ impl Options {
 #[derive(Debug, Clone, Copy)]
 enum Expandable {
     Collection(Shape<'static>),
-    OptionSet,
+    OptionSet(OptionSetShape),
+}
+
+/// Properties every option set has (`OptionSetMetadataBase` and what the emulator renders of
+/// it, see `option_set_json`).
+const OPTION_SET_PROPERTIES: [&str; 13] = [
+    "MetadataId",
+    "HasChanged",
+    "IsCustomOptionSet",
+    "IsGlobal",
+    "IsManaged",
+    "Name",
+    "ExternalTypeName",
+    "OptionSetType",
+    "IntroducedVersion",
+    "ParentOptionSetName",
+    "Description",
+    "DisplayName",
+    "IsCustomizable",
+];
+
+/// The type an expanded option set is declared with, which says what `$select` inside it may
+/// name: `OptionSet` of a two-options column is a `BooleanOptionSetMetadata` (`TrueOption`,
+/// `FalseOption`), of other choice columns an `OptionSetMetadata` (`Options`); every
+/// `GlobalOptionSet` is declared as `OptionSetMetadataBase`, whose members are either.
+#[derive(Debug, Clone, Copy)]
+struct OptionSetShape {
+    boolean: bool,
+    global: bool,
+}
+
+impl OptionSetShape {
+    fn type_name(self) -> &'static str {
+        match (self.global, self.boolean) {
+            (true, _) => "OptionSetMetadataBase",
+            (false, true) => "BooleanOptionSetMetadata",
+            (false, false) => "OptionSetMetadata",
+        }
+    }
+
+    fn has(self, property: &str) -> bool {
+        OPTION_SET_PROPERTIES.contains(&property)
+            || match property {
+                "Options" => self.global || !self.boolean,
+                "TrueOption" | "FalseOption" => self.global || self.boolean,
+                _ => false,
+            }
+    }
 }
 
 fn expand_shape(shape: Shape<'_>, name: &str) -> Option<Expandable> {
@@ -251,7 +306,10 @@ fn expand_shape(shape: Shape<'_>, name: &str) -> Option<Expandable> {
         Shape::Attribute(type_name)
             if has_option_set(type_name) && matches!(name, "OptionSet" | "GlobalOptionSet") =>
         {
-            Some(Expandable::OptionSet)
+            Some(Expandable::OptionSet(OptionSetShape {
+                boolean: type_name == "BooleanAttributeMetadata",
+                global: name == "GlobalOptionSet",
+            }))
         }
         _ => None,
     }

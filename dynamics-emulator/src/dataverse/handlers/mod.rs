@@ -30,6 +30,52 @@ use super::write::body::WriteMode;
 use super::write::ops::{Writer, atomic};
 use super::write::rules::RuleContext;
 
+/// The query options each route reads; any other sent is refused with 400 "The query parameter
+/// X is not supported" before the handler runs, so no option is silently ignored.
+mod allowed {
+    /// Routes that read no option (the service document, functions, properties, `$ref` GET and
+    /// writes, writes to navigation properties, DELETE of a record).
+    pub(super) const NONE: &[&str] = &[];
+    /// A single record: GET, and POST with `return=representation`.
+    pub(super) const RECORD: &[&str] = &["$select", "$expand"];
+    /// PATCH with `return=representation` (the answer has no expansions).
+    pub(super) const UPDATE: &[&str] = &["$select"];
+    /// An OData query on a collection. `$apply` refuses the options it cannot combine with.
+    pub(super) const COLLECTION: &[&str] = &[
+        "$select",
+        "$filter",
+        "$orderby",
+        "$expand",
+        "$top",
+        "$count",
+        "$skiptoken",
+        "$apply",
+    ];
+    /// A FetchXML query: the query is all in `fetchXml` (`$apply` is refused with its own
+    /// message).
+    pub(super) const FETCH: &[&str] = &["fetchXml", "$count", "$apply"];
+    /// Change tracking: `$filter`, `$orderby`, `$expand`, `$top` and `$apply` are refused by the
+    /// handler with the service's own messages.
+    pub(super) const CHANGES: &[&str] = &[
+        "$select",
+        "$deltatoken",
+        "$skiptoken",
+        "$filter",
+        "$orderby",
+        "$expand",
+        "$top",
+        "$apply",
+    ];
+    /// `/$count` of a collection.
+    pub(super) const COUNT: &[&str] = &["$filter"];
+    /// `/$count` with a delta token (changes since the token).
+    pub(super) const COUNT_CHANGES: &[&str] = &["$deltatoken"];
+    /// `EntityDefinitions` and `RelationshipDefinitions`.
+    pub(super) const METADATA: &[&str] = &["$select", "$filter", "$expand"];
+    /// DELETE of a collection-valued `$ref` names the member with `$id`.
+    pub(super) const REF_DELETE: &[&str] = &["$id"];
+}
+
 /// Everything a handler needs about the request.
 pub(crate) struct Call<'a> {
     pub(crate) env: &'a Env,
@@ -65,6 +111,7 @@ fn route(store: &mut DataverseStore, env: &Env, request: &ApiRequest) -> ApiResu
         ));
     }
     let Some(first) = segments.first() else {
+        call.options.allow_only(allowed::NONE)?;
         return match *method {
             Method::GET => Ok(functions::service_document(store, env)),
             _ => Err(ApiError::method_not_allowed(
@@ -80,12 +127,14 @@ fn route(store: &mut DataverseStore, env: &Env, request: &ApiRequest) -> ApiResu
             ));
         }
         "WhoAmI" if segments.len() == 1 => {
+            call.options.allow_only(allowed::NONE)?;
             return match *method {
                 Method::GET => Ok(functions::who_am_i(env)),
                 _ => Err(ApiError::method_not_allowed(method.as_str(), "WhoAmI")),
             };
         }
         "ImportSolution" if segments.len() == 1 => {
+            call.options.allow_only(allowed::NONE)?;
             return match *method {
                 Method::POST => functions::import_solution(store, &call),
                 _ => Err(ApiError::method_not_allowed(
@@ -94,8 +143,12 @@ fn route(store: &mut DataverseStore, env: &Env, request: &ApiRequest) -> ApiResu
                 )),
             };
         }
-        "EntityDefinitions" => return metadata::entity_definitions(store, &call, &segments),
+        "EntityDefinitions" => {
+            call.options.allow_only(allowed::METADATA)?;
+            return metadata::entity_definitions(store, &call, &segments);
+        }
         "RelationshipDefinitions" => {
+            call.options.allow_only(allowed::METADATA)?;
             return metadata::relationship_definitions_request(store, &call, &segments);
         }
         _ => {}
@@ -106,20 +159,46 @@ fn route(store: &mut DataverseStore, env: &Env, request: &ApiRequest) -> ApiResu
         .ok_or_else(|| ApiError::segment_not_found(&first.name))?;
     match (&first.key, &segments[1..]) {
         (None, []) => match *method {
-            Method::GET => query::collection_request(store, &call, table),
-            Method::POST => crud::create(store, &call, table),
+            Method::GET => {
+                let options = &call.options;
+                call.options.allow_only(if options.fetch_xml.is_some() {
+                    allowed::FETCH
+                } else if options.deltatoken.is_some() || call.prefer.track_changes {
+                    allowed::CHANGES
+                } else {
+                    allowed::COLLECTION
+                })?;
+                query::collection_request(store, &call, table)
+            }
+            Method::POST => {
+                call.options.allow_only(allowed::RECORD)?;
+                crud::create(store, &call, table)
+            }
             _ => Err(ApiError::method_not_allowed(
                 method.as_str(),
                 "an entity set",
             )),
         },
         (None, [count]) if count.name == "$count" && count.key.is_none() => match *method {
-            Method::GET => query::count_request(store, &call, table),
+            Method::GET => {
+                call.options
+                    .allow_only(if call.options.deltatoken.is_some() {
+                        allowed::COUNT_CHANGES
+                    } else {
+                        allowed::COUNT
+                    })?;
+                query::count_request(store, &call, table)
+            }
             _ => Err(ApiError::method_not_allowed(method.as_str(), "$count")),
         },
         (None, [next, ..]) => Err(ApiError::segment_not_found(&next.name)),
         (Some(key), []) => {
             let key = KeyMatch::resolve(&store.catalog, table, key)?;
+            call.options.allow_only(match *method {
+                Method::GET => allowed::RECORD,
+                Method::PATCH => allowed::UPDATE,
+                _ => allowed::NONE,
+            })?;
             match *method {
                 Method::GET => crud::retrieve(store, &call, table, &key),
                 Method::PATCH => crud::upsert(store, &call, table, &key),
@@ -149,10 +228,30 @@ fn member(
     let definition = store.catalog.table(table);
     if let Some(nav) = store.catalog.navigation(table, name) {
         let nested_key = rest[0].key.as_ref();
+        let method = &call.request.method;
         return match (&rest[1..], nested_key) {
-            ([], None) => navigation::navigation(store, call, table, key, nav, name),
-            ([r], key2) if r.name == "$ref" => refs::reference(store, call, table, key, nav, key2),
-            ([c], None) if c.name == "$count" => navigation::count(store, call, table, key, nav),
+            ([], None) => {
+                call.options.allow_only(match (method, nav) {
+                    (&Method::GET, Navigation::Single(_)) => allowed::RECORD,
+                    (&Method::GET, _) => allowed::COLLECTION,
+                    _ => allowed::NONE,
+                })?;
+                navigation::navigation(store, call, table, key, nav, name)
+            }
+            ([r], key2) if r.name == "$ref" => {
+                call.options.allow_only(
+                    if *method == Method::DELETE && key2.is_none() && is_collection(nav) {
+                        allowed::REF_DELETE
+                    } else {
+                        allowed::NONE
+                    },
+                )?;
+                refs::reference(store, call, table, key, nav, key2)
+            }
+            ([c], None) if c.name == "$count" => {
+                call.options.allow_only(allowed::COUNT)?;
+                navigation::count(store, call, table, key, nav)
+            }
             _ => Err(ApiError::segment_not_found(
                 rest.last().map_or(name, |s| s.name.as_str()),
             )),
@@ -166,6 +265,7 @@ fn member(
             [v] if v.name == "$value" => true,
             _ => return Err(ApiError::segment_not_found(&rest[1].name)),
         };
+        call.options.allow_only(allowed::NONE)?;
         return property::property(store, call, table, key, index, raw);
     }
     Err(ApiError::unknown_property(name, &definition.logical_name))

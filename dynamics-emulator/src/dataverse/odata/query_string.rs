@@ -2,6 +2,8 @@
 //! space, which is why values with `+` must be sent as `%2B`). The raw pairs are kept so that
 //! `@odata.nextLink` can repeat the client's options verbatim.
 
+use std::collections::HashMap;
+
 use percent_encoding::percent_decode_str;
 
 /// One `key=value` pair.
@@ -19,6 +21,9 @@ pub(crate) struct QueryPair {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct QueryString {
     pub(crate) pairs: Vec<QueryPair>,
+    /// Decoded key to the index of its first pair, so that looking up a key (a parameter alias
+    /// used many times in one `$filter`) does not scan every pair.
+    first: HashMap<String, usize>,
 }
 
 impl QueryString {
@@ -36,15 +41,19 @@ impl QueryString {
                     value: decode(value),
                 }
             })
-            .collect();
-        Self { pairs }
+            .collect::<Vec<_>>();
+        let mut first = HashMap::with_capacity(pairs.len());
+        for (index, pair) in pairs.iter().enumerate() {
+            first.entry(pair.key.clone()).or_insert(index);
+        }
+        Self { pairs, first }
     }
 
     /// The decoded value of the first pair with this key.
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|p| p.key == key)
+        self.first
+            .get(key)
+            .and_then(|&index| self.pairs.get(index))
             .map(|p| p.value.as_str())
     }
 
@@ -82,5 +91,13 @@ mod tests {
         assert_eq!(q.get("$filter"), Some("contains(name,'a b') "));
         assert_eq!(q.get("fetchXml"), Some("<fetch page=\"1\""));
         assert_eq!(q.raw_without(&["$filter", "fetchXml"]), "$select=name");
+    }
+
+    #[test]
+    fn get_answers_the_first_pair_of_a_repeated_key() {
+        let q = QueryString::parse(Some("@p1=1&@p2=2&@p1=3"));
+        assert_eq!(q.get("@p1"), Some("1"));
+        assert_eq!(q.get("@p2"), Some("2"));
+        assert_eq!(q.get("@p3"), None);
     }
 }
