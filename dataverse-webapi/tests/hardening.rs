@@ -608,6 +608,176 @@ async fn a_create_only_upsert_retries_a_503_then_reads_412_as_done() {
     assert_eq!(org.clock.sleeps().len(), 1, "one back-off before the retry");
 }
 
+// ---- Review item 1: a repeat never reports the caller's own write as a failure ----
+
+/// First answer: the write is applied, but only after the client gave up on the attempt.
+/// Every later answer: `then` (with a Dataverse error body).
+struct AppliedThen {
+    calls: Arc<AtomicUsize>,
+    then: u16,
+}
+
+impl Respond for AppliedThen {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
+            ResponseTemplate::new(204).set_delay(Duration::from_millis(400))
+        } else {
+            ResponseTemplate::new(self.then).set_body_json(serde_json::json!({
+                "error": {"code": "0x80040217", "message": "no longer as it was"}
+            }))
+        }
+    }
+}
+
+async fn applied_then(
+    server: &wiremock::MockServer,
+    verb: &str,
+    then: u16,
+    expect: u64,
+) -> Arc<AtomicUsize> {
+    let calls = Arc::new(AtomicUsize::new(0));
+    Mock::given(method(verb))
+        .and(path(format!("/api/data/v9.2/accounts({ACCOUNT})")))
+        .respond_with(AppliedThen {
+            calls: Arc::clone(&calls),
+            then,
+        })
+        .expect(expect)
+        .mount(server)
+        .await;
+    calls
+}
+
+#[tokio::test]
+async fn an_update_with_an_etag_is_not_repeated_after_a_lost_answer() {
+    let server = wiremock::MockServer::start().await;
+    let calls = applied_then(&server, "PATCH", 412, 1).await;
+    let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
+    let err = client
+        .update(
+            "accounts",
+            account_id(),
+            &Record::new().with("name", "a"),
+            Some("W/\"1\""),
+            &RequestOptions::default(),
+        )
+        .await
+        .expect_err("the lost answer");
+    assert!(!err.is_precondition_failed(), "{err}");
+    assert_eq!(err.status(), None, "{err}");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn an_update_without_an_etag_is_still_repeated() {
+    let server = wiremock::MockServer::start().await;
+    let calls = applied_then(&server, "PATCH", 204, 2).await;
+    let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
+    client
+        .update(
+            "accounts",
+            account_id(),
+            &Record::new().with("name", "a"),
+            None,
+            &RequestOptions::default(),
+        )
+        .await
+        .expect("the repeat is answered");
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_delete_repeated_after_a_lost_answer_that_finds_no_row_succeeded() {
+    let server = wiremock::MockServer::start().await;
+    let calls = applied_then(&server, "DELETE", 404, 2).await;
+    let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
+    client
+        .delete("accounts", account_id(), None)
+        .await
+        .expect("the repeat's 404 is our own delete");
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_delete_after_a_503_reads_the_404_of_its_repeat_as_done() {
+    let org = support::org().await;
+    let calls = Arc::new(AtomicUsize::new(0));
+    struct Unavailable(Arc<AtomicUsize>);
+    impl Respond for Unavailable {
+        fn respond(&self, _: &Request) -> ResponseTemplate {
+            if self.0.fetch_add(1, Ordering::SeqCst) == 0 {
+                ResponseTemplate::new(503)
+            } else {
+                ResponseTemplate::new(404)
+            }
+        }
+    }
+    Mock::given(method("DELETE"))
+        .respond_with(Unavailable(Arc::clone(&calls)))
+        .expect(2)
+        .mount(&org.server)
+        .await;
+    org.client
+        .delete("accounts", account_id(), None)
+        .await
+        .expect("done");
+    assert_eq!(
+        org.clock.sleeps().len(),
+        1,
+        "one back-off before the repeat"
+    );
+}
+
+#[tokio::test]
+async fn a_delete_of_a_missing_row_still_fails() {
+    let org = support::org().await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(404))
+        .expect(1)
+        .mount(&org.server)
+        .await;
+    let err = org
+        .client
+        .delete("accounts", account_id(), None)
+        .await
+        .expect_err("404 on the first attempt");
+    assert!(err.is_not_found(), "{err}");
+}
+
+#[tokio::test]
+async fn a_delete_with_an_etag_is_not_repeated_after_a_lost_answer() {
+    let server = wiremock::MockServer::start().await;
+    let calls = applied_then(&server, "DELETE", 412, 1).await;
+    let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
+    let err = client
+        .delete("accounts", account_id(), Some("W/\"1\""))
+        .await
+        .expect_err("the lost answer");
+    assert!(!err.is_precondition_failed(), "{err}");
+    assert_eq!(err.status(), None, "{err}");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_bulk_delete_of_one_row_per_request_survives_a_lost_answer() {
+    let server = wiremock::MockServer::start().await;
+    let calls = applied_then(&server, "DELETE", 404, 2).await;
+    let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
+    let report = client
+        .delete_many(
+            "accounts",
+            &[RecordKey::Id(account_id())],
+            &BulkOptions {
+                batch_size: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("report");
+    assert_eq!(report.succeeded(), 1, "{:?}", report.outcomes);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
 // ---- Item 4: the service's message is capped in Display ----
 
 #[tokio::test]
