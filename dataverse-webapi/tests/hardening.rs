@@ -778,6 +778,26 @@ async fn a_bulk_delete_of_one_row_per_request_survives_a_lost_answer() {
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
 
+// ---- Review item 2: client options never print a proxy's credentials ----
+
+#[test]
+fn client_options_debug_hides_the_proxy_credentials() {
+    let options = ClientOptions {
+        pipeline: PipelineOptions {
+            proxy: Some(
+                url::Url::parse("http://alice:hunter2@proxy.example:3128").expect("proxy url"),
+            ),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    for shown in [format!("{options:?}"), format!("{options:#?}")] {
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("alice"), "{shown}");
+        assert!(shown.contains("proxy.example"), "{shown}");
+    }
+}
+
 // ---- Item 4: the service's message is capped in Display ----
 
 #[tokio::test]
