@@ -798,6 +798,36 @@ fn client_options_debug_hides_the_proxy_credentials() {
     }
 }
 
+// ---- Review item 3: an alternate-key value never shows in an error ----
+
+#[tokio::test]
+async fn a_404_for_an_alternate_key_hides_the_key_value() {
+    let org = support::org().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(serde_json::json!({
+            "error": {"code": "0x80040217", "message": "Contact does not exist."}
+        })))
+        .expect(1)
+        .mount(&org.server)
+        .await;
+    let err = org
+        .client
+        .retrieve(
+            "contacts",
+            RecordKey::alternate([("emailaddress1", "jane@x.com")]),
+            &["fullname"],
+            &[],
+            &RequestOptions::default(),
+        )
+        .await
+        .expect_err("404");
+    assert!(err.is_not_found(), "{err}");
+    for shown in [err.to_string(), format!("{err:?}")] {
+        assert!(!shown.contains("jane"), "{shown}");
+        assert!(shown.contains("contacts("), "{shown}");
+    }
+}
+
 // ---- Item 4: the service's message is capped in Display ----
 
 #[tokio::test]
