@@ -992,26 +992,58 @@ async fn extreme_execution_time_messages_do_not_panic_or_leak_slots() {
     }
 }
 
+/// A request dropped while the limiter paces it (it holds a slot and sleeps until its start
+/// time) gives the slot back. The pacing delay here is a minute of real time (the budget is
+/// tiny and latency a second); the test never waits for it, it aborts the sleeper.
 #[tokio::test]
-async fn a_cancelled_wait_gives_its_slot_back() {
+async fn a_request_dropped_while_paced_gives_its_slot_back() {
     use dataverse_webapi::{ConcurrencyLimiter, LimiterOptions};
-    let limiter = ConcurrencyLimiter::new(LimiterOptions {
-        initial: 1,
-        max: 1,
-        ..Default::default()
-    });
+    use dynamics_http::AttemptOutcome;
+    let limiter = ConcurrencyLimiter::new(LimiterOptions::default());
+    let observer = limiter.observer();
+    let mut throttled = AttemptOutcome::new(
+        Some(429),
+        Duration::ZERO,
+        Some(Duration::from_secs(1)),
+        None,
+    );
+    // 3 s of execution per 300 s: a hundredth of a request in flight.
+    throttled.error = Some((
+        Some("0x80072321".into()),
+        Some(
+            "Combined execution time of incoming requests exceeded limit of 3,000 milliseconds over time window of 300 seconds."
+                .into(),
+        ),
+    ));
+    observer.on_attempt(&throttled);
+    observer.on_attempt(&AttemptOutcome::new(
+        Some(200),
+        Duration::from_secs(1),
+        None,
+        None,
+    ));
+    assert_eq!(limiter.limit(), 2, "one in budget plus one spare");
+    // The first start is not delayed; the second is paced a minute later.
     let held = limiter.acquire().await;
-    let waiter = tokio::spawn({
+    assert_eq!(limiter.in_flight(), 1);
+    let paced = tokio::spawn({
         let limiter = limiter.clone();
         async move { limiter.acquire().await }
     });
-    tokio::task::yield_now().await;
-    waiter.abort();
-    let _ = waiter.await;
+    // Until the second request has taken its slot and sleeps in the pacing delay.
+    for _ in 0..10_000 {
+        if limiter.in_flight() == 2 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(limiter.in_flight(), 2, "the paced request holds a slot");
+    assert!(!paced.is_finished(), "it is still sleeping");
+    paced.abort();
+    assert!(paced.await.expect_err("aborted").is_cancelled());
+    assert_eq!(limiter.in_flight(), 1, "the dropped request's slot is free");
     drop(held);
     assert_eq!(limiter.in_flight(), 0);
-    let _again = limiter.acquire().await;
-    assert_eq!(limiter.in_flight(), 1);
 }
 
 // ---- Item 7: FetchXML paging edits the root element, refuses overflow, stops on a loop ----
