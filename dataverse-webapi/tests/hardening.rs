@@ -828,6 +828,34 @@ async fn a_404_for_an_alternate_key_hides_the_key_value() {
     }
 }
 
+// ---- Review item 5: one rule for header values, whatever the batch size ----
+
+#[tokio::test]
+async fn a_non_ascii_header_value_is_refused_alike_in_a_batch_and_alone() {
+    let org = support::org().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(204))
+        .expect(0)
+        .mount(&org.server)
+        .await;
+    let op = || BatchRequest::delete(&format!("accounts({ACCOUNT})")).header("X-Note", "caf\u{e9}");
+    let mut two = Batch::new();
+    two.push(op());
+    two.push(op());
+    let result = org
+        .client
+        .execute_batch(&two, &BatchOptions::default())
+        .await;
+    assert_eq!(invalid_what(&result), "value of batch header `X-Note`");
+    let mut one = Batch::new();
+    one.push(op());
+    let result = org
+        .client
+        .execute_batch(&one, &BatchOptions::default())
+        .await;
+    assert_eq!(invalid_what(&result), "value of batch header `X-Note`");
+}
+
 // ---- Item 4: the service's message is capped in Display ----
 
 #[tokio::test]

@@ -221,10 +221,7 @@ pub(crate) fn check_header(name: &str, value: &str) -> Result<(), HttpError> {
             reason: "a header name is one or more letters, digits or !#$%&'*+-.^_`|~ (no spaces, colons or line breaks)".into(),
         });
     }
-    if let Some(bad) = value
-        .chars()
-        .find(|&c| !(c == '\t' || (' '..='~').contains(&c)))
-    {
+    if let Some(bad) = value.chars().find(|&c| !is_header_value_char(c)) {
         let what = match bad {
             '\r' | '\n' => "a line break (CR or LF)".to_string(),
             c if c.is_control() => format!("the control character U+{:04X}", c as u32),
@@ -238,6 +235,19 @@ pub(crate) fn check_header(name: &str, value: &str) -> Result<(), HttpError> {
         });
     }
     Ok(())
+}
+
+/// Whether `value` can be sent as a header value: visible ASCII, spaces and horizontal tabs
+/// only (RFC 9110 §5.5 without obsolete text), so no line break can end the header. The
+/// rule [`HttpRequest::validate`] applies; the same rule holds for headers written anywhere
+/// else, such as into the parts of a `$batch`, so that an operation is accepted or refused
+/// alike however it is sent.
+pub fn is_valid_header_value(value: &str) -> bool {
+    value.chars().all(is_header_value_char)
+}
+
+fn is_header_value_char(c: char) -> bool {
+    c == '\t' || (' '..='~').contains(&c)
 }
 
 /// Shows method, path and header names only: query strings and bodies may hold personal data,
