@@ -303,6 +303,12 @@ impl DataverseClient {
 
     /// Updates a row (PATCH with `If-Match: *`, so a missing row is a 404, not a create).
     /// With `if_match` set to the row's ETag, fails with 412 if the row changed since.
+    ///
+    /// Without an ETag the update is repeated after a timeout or a 408/5xx, like any request
+    /// that is safe to repeat. With one it is not: if the lost attempt was applied, a repeat
+    /// would meet the new ETag and report a 412 about the caller's own change. The timeout
+    /// or 408/5xx is returned as it is instead; the change may or may not have been applied,
+    /// so re-read the row (its ETag tells) before trying again.
     pub async fn update(
         &self,
         entity_set: &str,
@@ -318,8 +324,9 @@ impl DataverseClient {
                 options,
             )
             .header("If-Match", if_match.unwrap_or("*"))
-            // A PATCH with If-Match is safe to repeat.
-            .retry_safe(true)
+            // With `If-Match: *` a repeat leaves the same state; with an ETag, a repeat after
+            // a lost success would fail 412 against our own change, so it is not repeated.
+            .retry_safe(if_match.is_none())
             .json(changes)?;
         self.send(request).await?;
         Ok(())
@@ -382,9 +389,12 @@ impl DataverseClient {
             UpsertMode::UpdateOnly => request.header("If-Match", "*"),
         };
         let response = match mode {
-            UpsertMode::CreateOnly => match self.send_create_only(request).await? {
-                Ok(response) => response,
-                Err(()) => {
+            UpsertMode::CreateOnly => match self
+                .send_write_once(request, |status| status == 412)
+                .await?
+            {
+                Some(response) => response,
+                None => {
                     return Ok(UpsertOutcome {
                         id: key.id(),
                         key: Some(key),
@@ -407,36 +417,48 @@ impl DataverseClient {
         Ok(UpsertOutcome { id, key, created })
     }
 
-    /// Sends a create-only upsert, retrying ambiguous failures itself. `Ok(Err(()))` means a
-    /// retry found the row existing after an attempt that may have created it.
-    async fn send_create_only(
+    /// Sends a write the pipeline must not repeat by itself, repeating it here after a
+    /// failure that leaves open whether it was applied (a timeout or broken connection after
+    /// sending, 408, 5xx). `took_effect` says whether a status answered to a repeat means such
+    /// an earlier attempt did apply: 412 for a create-only upsert (the row exists now), 404
+    /// for a delete (the row is gone). `Ok(None)` is that case. Any other final answer,
+    /// error statuses included, is returned as it is, and so is the same status on the first
+    /// attempt.
+    pub(crate) async fn send_recognising_own_write(
         &self,
         request: HttpRequest,
-    ) -> Result<std::result::Result<HttpResponse, ()>> {
+        took_effect: fn(u16) -> bool,
+    ) -> Result<Option<HttpResponse>> {
         let pipeline = self.inner.pipeline.options();
         let mut retries = 0u32;
-        let mut may_have_created = false;
+        let mut may_have_applied = false;
         loop {
-            let error = match self.send(request.clone()).await {
-                Ok(response) => return Ok(Ok(response)),
-                Err(e) => e,
+            let answer = self.send_any_status(request.clone()).await;
+            let (ambiguous, wait) = match &answer {
+                Ok(response) if may_have_applied && took_effect(response.status()) => {
+                    tracing::debug!(
+                        status = response.status(),
+                        "an attempt whose answer was lost took effect; taking the write as done"
+                    );
+                    return Ok(None);
+                }
+                Ok(response) => (
+                    matches!(response.status(), 408 | 500 | 502 | 503 | 504),
+                    response
+                        .header("retry-after")
+                        .and_then(dynamics_http::parse_retry_after),
+                ),
+                Err(DataverseError::Http(dynamics_http::HttpError::Transport {
+                    connect: false,
+                    ..
+                })) => (true, None),
+                Err(_) => (false, None),
             };
-            if may_have_created && error.is_precondition_failed() {
-                tracing::debug!(
-                    "create-only upsert: 412 after an attempt with a lost answer; taking the create as done"
-                );
-                return Ok(Err(()));
-            }
-            let ambiguous = matches!(
-                &error,
-                DataverseError::Http(dynamics_http::HttpError::Transport { connect: false, .. })
-            ) || matches!(error.status(), Some(408 | 500 | 502 | 503 | 504));
             if !ambiguous || retries >= pipeline.retry.max_retries {
-                return Err(error);
+                return answer.map(Some);
             }
-            may_have_created = true;
-            let delay = error
-                .retry_after()
+            may_have_applied = true;
+            let delay = wait
                 .unwrap_or_else(|| pipeline.retry.backoff(retries))
                 .min(pipeline.retry.max_delay);
             pipeline.clock.sleep(delay).await;
@@ -444,22 +466,55 @@ impl DataverseClient {
         }
     }
 
+    /// [`Self::send_recognising_own_write`] for calls that want error statuses as errors.
+    async fn send_write_once(
+        &self,
+        request: HttpRequest,
+        took_effect: fn(u16) -> bool,
+    ) -> Result<Option<HttpResponse>> {
+        match self
+            .send_recognising_own_write(request, took_effect)
+            .await?
+        {
+            Some(response) if response.status() >= 400 => {
+                Err(dynamics_http::status_error(&response).into())
+            }
+            other => Ok(other),
+        }
+    }
+
     /// Deletes a row; with `if_match`, only if it has not changed since (412 otherwise).
+    ///
+    /// Without `if_match`, a delete that timed out or got a 408/5xx is tried again, and a 404
+    /// on that repeat is taken as the earlier attempt having deleted the row: the call
+    /// succeeds (the row is gone either way). A 404 on the first attempt is still an error
+    /// ([`DataverseError::is_not_found`]). With `if_match` the delete is not repeated: a
+    /// repeat could not tell its own delete from a change by someone else, so the timeout or
+    /// 408/5xx is returned and the row may or may not be gone.
     pub async fn delete(
         &self,
         entity_set: &str,
         key: impl Into<RecordKey>,
         if_match: Option<&str>,
     ) -> Result<()> {
-        let mut request = self.request(
-            Method::Delete,
-            self.record_url(entity_set, &key.into())?,
-            &RequestOptions::default(),
-        );
-        if let Some(etag) = if_match {
-            request = request.header("If-Match", etag);
+        let request = self
+            .request(
+                Method::Delete,
+                self.record_url(entity_set, &key.into())?,
+                &RequestOptions::default(),
+            )
+            // Repeated below, or (with an ETag) not at all; never by the pipeline, whose
+            // repeat would report our own delete as a 404 or 412.
+            .retry_safe(false);
+        match if_match {
+            Some(etag) => {
+                self.send(request.header("If-Match", etag)).await?;
+            }
+            None => {
+                self.send_write_once(request, |status| status == 404)
+                    .await?;
+            }
         }
-        self.send(request).await?;
         Ok(())
     }
 

@@ -608,6 +608,254 @@ async fn a_create_only_upsert_retries_a_503_then_reads_412_as_done() {
     assert_eq!(org.clock.sleeps().len(), 1, "one back-off before the retry");
 }
 
+// ---- Review item 1: a repeat never reports the caller's own write as a failure ----
+
+/// First answer: the write is applied, but only after the client gave up on the attempt.
+/// Every later answer: `then` (with a Dataverse error body).
+struct AppliedThen {
+    calls: Arc<AtomicUsize>,
+    then: u16,
+}
+
+impl Respond for AppliedThen {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
+            ResponseTemplate::new(204).set_delay(Duration::from_millis(400))
+        } else {
+            ResponseTemplate::new(self.then).set_body_json(serde_json::json!({
+                "error": {"code": "0x80040217", "message": "no longer as it was"}
+            }))
+        }
+    }
+}
+
+async fn applied_then(
+    server: &wiremock::MockServer,
+    verb: &str,
+    then: u16,
+    expect: u64,
+) -> Arc<AtomicUsize> {
+    let calls = Arc::new(AtomicUsize::new(0));
+    Mock::given(method(verb))
+        .and(path(format!("/api/data/v9.2/accounts({ACCOUNT})")))
+        .respond_with(AppliedThen {
+            calls: Arc::clone(&calls),
+            then,
+        })
+        .expect(expect)
+        .mount(server)
+        .await;
+    calls
+}
+
+#[tokio::test]
+async fn an_update_with_an_etag_is_not_repeated_after_a_lost_answer() {
+    let server = wiremock::MockServer::start().await;
+    let calls = applied_then(&server, "PATCH", 412, 1).await;
+    let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
+    let err = client
+        .update(
+            "accounts",
+            account_id(),
+            &Record::new().with("name", "a"),
+            Some("W/\"1\""),
+            &RequestOptions::default(),
+        )
+        .await
+        .expect_err("the lost answer");
+    assert!(!err.is_precondition_failed(), "{err}");
+    assert_eq!(err.status(), None, "{err}");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn an_update_without_an_etag_is_still_repeated() {
+    let server = wiremock::MockServer::start().await;
+    let calls = applied_then(&server, "PATCH", 204, 2).await;
+    let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
+    client
+        .update(
+            "accounts",
+            account_id(),
+            &Record::new().with("name", "a"),
+            None,
+            &RequestOptions::default(),
+        )
+        .await
+        .expect("the repeat is answered");
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_delete_repeated_after_a_lost_answer_that_finds_no_row_succeeded() {
+    let server = wiremock::MockServer::start().await;
+    let calls = applied_then(&server, "DELETE", 404, 2).await;
+    let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
+    client
+        .delete("accounts", account_id(), None)
+        .await
+        .expect("the repeat's 404 is our own delete");
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_delete_after_a_503_reads_the_404_of_its_repeat_as_done() {
+    let org = support::org().await;
+    let calls = Arc::new(AtomicUsize::new(0));
+    struct Unavailable(Arc<AtomicUsize>);
+    impl Respond for Unavailable {
+        fn respond(&self, _: &Request) -> ResponseTemplate {
+            if self.0.fetch_add(1, Ordering::SeqCst) == 0 {
+                ResponseTemplate::new(503)
+            } else {
+                ResponseTemplate::new(404)
+            }
+        }
+    }
+    Mock::given(method("DELETE"))
+        .respond_with(Unavailable(Arc::clone(&calls)))
+        .expect(2)
+        .mount(&org.server)
+        .await;
+    org.client
+        .delete("accounts", account_id(), None)
+        .await
+        .expect("done");
+    assert_eq!(
+        org.clock.sleeps().len(),
+        1,
+        "one back-off before the repeat"
+    );
+}
+
+#[tokio::test]
+async fn a_delete_of_a_missing_row_still_fails() {
+    let org = support::org().await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(404))
+        .expect(1)
+        .mount(&org.server)
+        .await;
+    let err = org
+        .client
+        .delete("accounts", account_id(), None)
+        .await
+        .expect_err("404 on the first attempt");
+    assert!(err.is_not_found(), "{err}");
+}
+
+#[tokio::test]
+async fn a_delete_with_an_etag_is_not_repeated_after_a_lost_answer() {
+    let server = wiremock::MockServer::start().await;
+    let calls = applied_then(&server, "DELETE", 412, 1).await;
+    let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
+    let err = client
+        .delete("accounts", account_id(), Some("W/\"1\""))
+        .await
+        .expect_err("the lost answer");
+    assert!(!err.is_precondition_failed(), "{err}");
+    assert_eq!(err.status(), None, "{err}");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_bulk_delete_of_one_row_per_request_survives_a_lost_answer() {
+    let server = wiremock::MockServer::start().await;
+    let calls = applied_then(&server, "DELETE", 404, 2).await;
+    let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
+    let report = client
+        .delete_many(
+            "accounts",
+            &[RecordKey::Id(account_id())],
+            &BulkOptions {
+                batch_size: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("report");
+    assert_eq!(report.succeeded(), 1, "{:?}", report.outcomes);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+// ---- Review item 2: client options never print a proxy's credentials ----
+
+#[test]
+fn client_options_debug_hides_the_proxy_credentials() {
+    let options = ClientOptions {
+        pipeline: PipelineOptions {
+            proxy: Some(
+                url::Url::parse("http://alice:hunter2@proxy.example:3128").expect("proxy url"),
+            ),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    for shown in [format!("{options:?}"), format!("{options:#?}")] {
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("alice"), "{shown}");
+        assert!(shown.contains("proxy.example"), "{shown}");
+    }
+}
+
+// ---- Review item 3: an alternate-key value never shows in an error ----
+
+#[tokio::test]
+async fn a_404_for_an_alternate_key_hides_the_key_value() {
+    let org = support::org().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(serde_json::json!({
+            "error": {"code": "0x80040217", "message": "Contact does not exist."}
+        })))
+        .expect(1)
+        .mount(&org.server)
+        .await;
+    let err = org
+        .client
+        .retrieve(
+            "contacts",
+            RecordKey::alternate([("emailaddress1", "jane@x.com")]),
+            &["fullname"],
+            &[],
+            &RequestOptions::default(),
+        )
+        .await
+        .expect_err("404");
+    assert!(err.is_not_found(), "{err}");
+    for shown in [err.to_string(), format!("{err:?}")] {
+        assert!(!shown.contains("jane"), "{shown}");
+        assert!(shown.contains("contacts("), "{shown}");
+    }
+}
+
+// ---- Review item 5: one rule for header values, whatever the batch size ----
+
+#[tokio::test]
+async fn a_non_ascii_header_value_is_refused_alike_in_a_batch_and_alone() {
+    let org = support::org().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(204))
+        .expect(0)
+        .mount(&org.server)
+        .await;
+    let op = || BatchRequest::delete(&format!("accounts({ACCOUNT})")).header("X-Note", "caf\u{e9}");
+    let mut two = Batch::new();
+    two.push(op());
+    two.push(op());
+    let result = org
+        .client
+        .execute_batch(&two, &BatchOptions::default())
+        .await;
+    assert_eq!(invalid_what(&result), "value of batch header `X-Note`");
+    let mut one = Batch::new();
+    one.push(op());
+    let result = org
+        .client
+        .execute_batch(&one, &BatchOptions::default())
+        .await;
+    assert_eq!(invalid_what(&result), "value of batch header `X-Note`");
+}
+
 // ---- Item 4: the service's message is capped in Display ----
 
 #[tokio::test]
@@ -772,26 +1020,58 @@ async fn extreme_execution_time_messages_do_not_panic_or_leak_slots() {
     }
 }
 
+/// A request dropped while the limiter paces it (it holds a slot and sleeps until its start
+/// time) gives the slot back. The pacing delay here is a minute of real time (the budget is
+/// tiny and latency a second); the test never waits for it, it aborts the sleeper.
 #[tokio::test]
-async fn a_cancelled_wait_gives_its_slot_back() {
+async fn a_request_dropped_while_paced_gives_its_slot_back() {
     use dataverse_webapi::{ConcurrencyLimiter, LimiterOptions};
-    let limiter = ConcurrencyLimiter::new(LimiterOptions {
-        initial: 1,
-        max: 1,
-        ..Default::default()
-    });
+    use dynamics_http::AttemptOutcome;
+    let limiter = ConcurrencyLimiter::new(LimiterOptions::default());
+    let observer = limiter.observer();
+    let mut throttled = AttemptOutcome::new(
+        Some(429),
+        Duration::ZERO,
+        Some(Duration::from_secs(1)),
+        None,
+    );
+    // 3 s of execution per 300 s: a hundredth of a request in flight.
+    throttled.error = Some((
+        Some("0x80072321".into()),
+        Some(
+            "Combined execution time of incoming requests exceeded limit of 3,000 milliseconds over time window of 300 seconds."
+                .into(),
+        ),
+    ));
+    observer.on_attempt(&throttled);
+    observer.on_attempt(&AttemptOutcome::new(
+        Some(200),
+        Duration::from_secs(1),
+        None,
+        None,
+    ));
+    assert_eq!(limiter.limit(), 2, "one in budget plus one spare");
+    // The first start is not delayed; the second is paced a minute later.
     let held = limiter.acquire().await;
-    let waiter = tokio::spawn({
+    assert_eq!(limiter.in_flight(), 1);
+    let paced = tokio::spawn({
         let limiter = limiter.clone();
         async move { limiter.acquire().await }
     });
-    tokio::task::yield_now().await;
-    waiter.abort();
-    let _ = waiter.await;
+    // Until the second request has taken its slot and sleeps in the pacing delay.
+    for _ in 0..10_000 {
+        if limiter.in_flight() == 2 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(limiter.in_flight(), 2, "the paced request holds a slot");
+    assert!(!paced.is_finished(), "it is still sleeping");
+    paced.abort();
+    assert!(paced.await.expect_err("aborted").is_cancelled());
+    assert_eq!(limiter.in_flight(), 1, "the dropped request's slot is free");
     drop(held);
     assert_eq!(limiter.in_flight(), 0);
-    let _again = limiter.acquire().await;
-    assert_eq!(limiter.in_flight(), 1);
 }
 
 // ---- Item 7: FetchXML paging edits the root element, refuses overflow, stops on a loop ----

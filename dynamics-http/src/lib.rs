@@ -12,6 +12,6 @@ pub use error::{HttpError, StatusError, capped, parse_error_body};
 pub use pipeline::{
     AttemptObserver, AttemptOutcome, Pipeline, PipelineOptions, Timeouts, status_error,
 };
-pub use request::{HttpRequest, Method, redacted_url};
+pub use request::{HttpRequest, Method, is_valid_header_value, redacted_url};
 pub use response::HttpResponse;
 pub use retry::{MAX_RETRY_AFTER, RetryOptions, parse_retry_after};

@@ -77,7 +77,9 @@ pub trait AttemptObserver: Send + Sync + fmt::Debug {
 }
 
 /// Options of a [`Pipeline`]. Construct with `..Default::default()`.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows the proxy without its user name and password.
+#[derive(Clone)]
 pub struct PipelineOptions {
     /// Retry settings.
     pub retry: RetryOptions,
@@ -94,6 +96,26 @@ pub struct PipelineOptions {
     /// `http` requests never go through a proxy, whatever this or the environment says, so a
     /// bearer token for a local server is never handed to one.
     pub proxy: Option<url::Url>,
+}
+
+/// Written by hand: a proxy URL may carry `user:password@`, which `Url`'s own `Debug` prints.
+impl fmt::Debug for PipelineOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PipelineOptions")
+            .field("retry", &self.retry)
+            .field("timeouts", &self.timeouts)
+            .field("user_agent", &self.user_agent)
+            .field("clock", &self.clock)
+            .field("observer", &self.observer)
+            .field(
+                "proxy",
+                &self
+                    .proxy
+                    .as_ref()
+                    .map(dynamics_auth::secure_url::redact_url),
+            )
+            .finish()
+    }
 }
 
 impl Default for PipelineOptions {
@@ -419,5 +441,27 @@ fn transport_error(request: &HttpRequest, e: &reqwest::Error) -> HttpError {
         message,
         connect: e.is_connect(),
         timed_out: e.is_timeout(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_the_proxy_without_its_credentials() {
+        let options = PipelineOptions {
+            proxy: Some(url::Url::parse("http://alice:hunter2@proxy.example:3128").expect("url")),
+            ..Default::default()
+        };
+        let shown = format!("{options:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("alice"), "{shown}");
+        assert!(shown.contains("proxy.example:3128"), "{shown}");
+        let pretty = format!("{options:#?}");
+        assert!(
+            !pretty.contains("hunter2") && !pretty.contains("alice"),
+            "{pretty}"
+        );
     }
 }

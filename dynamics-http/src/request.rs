@@ -221,10 +221,7 @@ pub(crate) fn check_header(name: &str, value: &str) -> Result<(), HttpError> {
             reason: "a header name is one or more letters, digits or !#$%&'*+-.^_`|~ (no spaces, colons or line breaks)".into(),
         });
     }
-    if let Some(bad) = value
-        .chars()
-        .find(|&c| !(c == '\t' || (' '..='~').contains(&c)))
-    {
+    if let Some(bad) = value.chars().find(|&c| !is_header_value_char(c)) {
         let what = match bad {
             '\r' | '\n' => "a line break (CR or LF)".to_string(),
             c if c.is_control() => format!("the control character U+{:04X}", c as u32),
@@ -238,6 +235,19 @@ pub(crate) fn check_header(name: &str, value: &str) -> Result<(), HttpError> {
         });
     }
     Ok(())
+}
+
+/// Whether `value` can be sent as a header value: visible ASCII, spaces and horizontal tabs
+/// only (RFC 9110 §5.5 without obsolete text), so no line break can end the header. The
+/// rule [`HttpRequest::validate`] applies; the same rule holds for headers written anywhere
+/// else, such as into the parts of a `$batch`, so that an operation is accepted or refused
+/// alike however it is sent.
+pub fn is_valid_header_value(value: &str) -> bool {
+    value.chars().all(is_header_value_char)
+}
+
+fn is_header_value_char(c: char) -> bool {
+    c == '\t' || (' '..='~').contains(&c)
 }
 
 /// Shows method, path and header names only: query strings and bodies may hold personal data,
@@ -260,14 +270,92 @@ impl fmt::Debug for HttpRequest {
     }
 }
 
-/// The URL without its query string (which may carry personal data, such as a filter on an
-/// e-mail address), for logs and errors.
+/// The URL as logs and errors may show it: no query string (it may carry personal data,
+/// such as a filter on an e-mail address), and the contents of every parenthesised path
+/// segment replaced by `…` unless it is a bare GUID: a row addressed by alternate key
+/// (`contacts(emailaddress1='jane@example.com')`) or a function's parameters may be
+/// personal data too, while a row id is not and helps to find the row.
 pub fn redacted_url(url: &Url) -> String {
-    let mut shown = format!("{}{}", url.origin().ascii_serialization(), url.path());
+    let mut shown = url.origin().ascii_serialization();
+    redact_parentheses(url.path(), &mut shown);
     if url.query().is_some() {
         shown.push_str("?…");
     }
     shown
+}
+
+/// Copies `path`, replacing what stands between each `(` and its matching `)` by `…` unless
+/// it is a bare GUID or empty. Parentheses inside OData string literals (`'...'`, quotes
+/// also percent-encoded as `%27`) do not count; an unclosed `(` hides the rest of the path.
+fn redact_parentheses(path: &str, shown: &mut String) {
+    let mut rest = path;
+    while let Some(open) = rest.find('(') {
+        shown.push_str(&rest[..=open]);
+        let after = &rest[open + 1..];
+        match closing_parenthesis(after) {
+            Some(close) => {
+                let inside = &after[..close];
+                if inside.is_empty() || is_bare_guid(inside) {
+                    shown.push_str(inside);
+                } else {
+                    shown.push('…');
+                }
+                shown.push(')');
+                rest = &after[close + 1..];
+            }
+            None => {
+                if !after.is_empty() {
+                    shown.push('…');
+                }
+                return;
+            }
+        }
+    }
+    shown.push_str(rest);
+}
+
+/// The byte offset of the `)` that closes a `(` just before `text`, skipping nested
+/// parentheses and string literals.
+fn closing_parenthesis(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let quote = if bytes[i] == b'\'' {
+            Some(1)
+        } else if bytes[i..].starts_with(b"%27") {
+            Some(3)
+        } else {
+            None
+        };
+        if let Some(len) = quote {
+            // Inside a literal a doubled quote is an escaped quote: toggling twice keeps
+            // the state, as it should.
+            in_string = !in_string;
+            i += len;
+            continue;
+        }
+        if !in_string {
+            match bytes[i] {
+                b'(' => depth += 1,
+                b')' if depth == 0 => return Some(i),
+                b')' => depth -= 1,
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hex digits.
+fn is_bare_guid(text: &str) -> bool {
+    text.len() == 36
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
 }
 
 #[cfg(test)]
@@ -286,8 +374,60 @@ mod tests {
         assert!(check_header("If-Match", "W/\"1\"").is_ok());
     }
 
+    fn shown(url: &str) -> String {
+        redacted_url(&Url::parse(url).expect("url"))
+    }
+
+    #[test]
+    fn key_values_are_hidden_and_row_ids_kept() {
+        let id = "7eb682f1-ca75-e511-80d4-00155d2a68d1";
+        assert_eq!(
+            shown("https://org.example/api/data/v9.2/accounts(emailaddress1='jane@x.com')"),
+            "https://org.example/api/data/v9.2/accounts(…)"
+        );
+        assert_eq!(
+            shown(&format!(
+                "https://org.example/api/data/v9.2/accounts({id})/name?$select=a"
+            )),
+            format!("https://org.example/api/data/v9.2/accounts({id})/name?…")
+        );
+        assert_eq!(
+            shown(&format!(
+                "https://org.example/api/data/v9.2/contacts(firstname='a)b',lastname='o''neil')/x({id})"
+            )),
+            format!("https://org.example/api/data/v9.2/contacts(…)/x({id})")
+        );
+        assert_eq!(
+            shown("https://org.example/api/data/v9.2/WhoAmI()"),
+            "https://org.example/api/data/v9.2/WhoAmI()"
+        );
+        assert_eq!(
+            shown("https://org.example/api/data/v9.2/f(a=g(1),b=2)/next"),
+            "https://org.example/api/data/v9.2/f(…)/next"
+        );
+        assert_eq!(
+            shown("https://org.example/api/data/v9.2/accounts(name='jane"),
+            "https://org.example/api/data/v9.2/accounts(…"
+        );
+        assert_eq!(
+            shown("https://org.example/api/data/v9.2/accounts(name=%27jane)%27)/x"),
+            "https://org.example/api/data/v9.2/accounts(…)/x"
+        );
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        /// Whatever the key value, it never shows; the path around it does.
+        #[test]
+        fn no_key_value_survives_redaction(value in "[a-zA-Z0-9@.()' _-]{1,30}") {
+            let mut url = Url::parse("https://org.example/api/data/v9.2/").expect("url");
+            let literal = value.replace('\'', "''");
+            url.set_path(&format!("/api/data/v9.2/contacts(emailaddress1='{literal}x@y')/z"));
+            let shown = redacted_url(&url);
+            prop_assert!(!shown.contains("x@y"), "{}", shown);
+            prop_assert!(shown.starts_with("https://org.example/api/data/v9.2/contacts("), "{}", shown);
+        }
 
         /// What passes the check is exactly what the HTTP library can send.
         #[test]

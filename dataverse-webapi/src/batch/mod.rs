@@ -108,7 +108,8 @@ impl BatchRequest {
     }
 
     /// Adds a header to this operation. The name must be an RFC 7230 token and the value
-    /// free of line breaks and other control characters (tab allowed); a batch holding an
+    /// visible ASCII, spaces and tabs only (no line breaks, control or non-ASCII
+    /// characters: the rule of [`dynamics_http::is_valid_header_value`]); a batch holding an
     /// operation that breaks this fails with [`DataverseError::InvalidInput`] before
     /// anything is sent.
     pub fn header(mut self, name: &str, value: &str) -> Self {
@@ -485,9 +486,30 @@ impl DataverseClient {
         if let Some(body) = &request.body {
             http = http.body(body.clone(), "application/json; charset=utf-8");
         }
-        // Creates by POST are not safe to repeat after an ambiguous failure; the rest are.
-        http = http.retry_safe(request.method != Method::Post);
-        let response = self.send_any_status(http).await?;
+        let unconditional = !request.headers.iter().any(|(name, _)| {
+            name.eq_ignore_ascii_case("if-match") || name.eq_ignore_ascii_case("if-none-match")
+        });
+        let response = if request.method == Method::Delete && unconditional {
+            // Repeated here, so that a 404 after a lost answer counts as our own delete.
+            let http = http.retry_safe(false);
+            match self
+                .send_recognising_own_write(http, |status| status == 404)
+                .await?
+            {
+                Some(response) => response,
+                None => {
+                    return Ok(BatchResponse {
+                        status: 204,
+                        headers: Vec::new(),
+                        body: Vec::new(),
+                        content_id: None,
+                    });
+                }
+            }
+        } else {
+            http = http.retry_safe(single_is_retry_safe(request));
+            self.send_any_status(http).await?
+        };
         Ok(BatchResponse {
             status: response.status(),
             headers: response.headers().to_vec(),
@@ -507,6 +529,18 @@ impl DataverseClient {
             None => Ok(None),
         }
     }
+}
+
+/// Whether a batch operation sent on its own may be repeated by the pipeline after a failure
+/// that leaves open whether it was applied. Not a create by POST (a repeat creates a second
+/// row), nor a request conditional on the row's state (`If-None-Match`, or `If-Match` with an
+/// ETag): if the lost attempt was applied, the repeat fails with 412 against its own change.
+fn single_is_retry_safe(request: &BatchRequest) -> bool {
+    request.method != Method::Post
+        && !request.headers.iter().any(|(name, value)| {
+            name.eq_ignore_ascii_case("if-none-match")
+                || (name.eq_ignore_ascii_case("if-match") && value.trim() != "*")
+        })
 }
 
 fn split(items: &[BatchItem], limit: usize) -> Result<Vec<&[BatchItem]>> {
@@ -532,4 +566,134 @@ fn split(items: &[BatchItem], limit: usize) -> Result<Vec<&[BatchItem]>> {
         chunks.push(&items[start..]);
     }
     Ok(chunks)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use dynamics_auth::{ManualClock, StaticTokenCredential};
+    use dynamics_http::{PipelineOptions, RetryOptions, Timeouts};
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+    use super::*;
+    use crate::ClientOptions;
+
+    /// The first answer comes only after the client gave up on the attempt (the write was
+    /// applied); every later one is `then`.
+    struct AppliedThen {
+        calls: Arc<AtomicUsize>,
+        then: u16,
+    }
+
+    impl Respond for AppliedThen {
+        fn respond(&self, _: &Request) -> ResponseTemplate {
+            if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                ResponseTemplate::new(204).set_delay(Duration::from_millis(400))
+            } else {
+                ResponseTemplate::new(self.then)
+            }
+        }
+    }
+
+    fn client(server: &MockServer) -> DataverseClient {
+        let credential = StaticTokenCredential::new(
+            "test-token",
+            time::OffsetDateTime::now_utc() + Duration::from_secs(3600),
+        );
+        DataverseClient::new(
+            &server.uri(),
+            Arc::new(credential),
+            ClientOptions {
+                pipeline: PipelineOptions {
+                    clock: Arc::new(ManualClock::starting_now()),
+                    retry: RetryOptions {
+                        jitter: false,
+                        ..Default::default()
+                    },
+                    timeouts: Timeouts {
+                        per_attempt: Duration::from_millis(100),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .expect("client")
+    }
+
+    /// A conditional operation sent alone is not repeated after a lost answer: the repeat
+    /// would fail with 412 against its own change.
+    #[tokio::test]
+    async fn a_conditional_single_operation_is_not_repeated_after_a_lost_answer() {
+        let key = RecordKey::Id(Uuid::from_u128(7));
+        for request in [
+            BatchRequest::upsert("accounts", key.clone(), &serde_json::json!({"name": "a"}))
+                .expect("request")
+                .header("If-None-Match", "*"),
+            BatchRequest::patch(
+                "accounts(00000000-0000-0000-0000-000000000007)",
+                &serde_json::json!({"name": "a"}),
+            )
+            .expect("request")
+            .header("if-match", "W/\"1\""),
+            BatchRequest::delete_row("accounts", key.clone())
+                .expect("request")
+                .header("If-Match", "W/\"1\""),
+        ] {
+            let server = MockServer::start().await;
+            let calls = Arc::new(AtomicUsize::new(0));
+            Mock::given(method(request.method().as_str()))
+                .respond_with(AppliedThen {
+                    calls: Arc::clone(&calls),
+                    then: 412,
+                })
+                .expect(1)
+                .mount(&server)
+                .await;
+            let result = client(&server).send_single(&request).await;
+            let err = result.expect_err("the lost answer is reported, not a 412");
+            assert_eq!(err.status(), None, "{err}");
+            assert_eq!(calls.load(Ordering::SeqCst), 1, "{request:?}");
+        }
+    }
+
+    /// An unconditional delete sent alone that finds the row gone on its repeat deleted it.
+    #[tokio::test]
+    async fn a_single_delete_repeated_after_a_lost_answer_is_a_success() {
+        let server = MockServer::start().await;
+        let calls = Arc::new(AtomicUsize::new(0));
+        Mock::given(method("DELETE"))
+            .respond_with(AppliedThen {
+                calls: Arc::clone(&calls),
+                then: 404,
+            })
+            .expect(2)
+            .mount(&server)
+            .await;
+        let request = BatchRequest::delete_row("accounts", Uuid::from_u128(7)).expect("request");
+        let response = client(&server)
+            .send_single(&request)
+            .await
+            .expect("answered");
+        assert!(response.is_success(), "{}", response.status);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn only_unconditional_non_posts_are_repeated_by_the_pipeline() {
+        let row = BatchRequest::delete("accounts(1)");
+        assert!(single_is_retry_safe(&row));
+        assert!(single_is_retry_safe(&row.clone().header("If-Match", " * ")));
+        assert!(!single_is_retry_safe(
+            &row.clone().header("IF-MATCH", "W/\"5\"")
+        ));
+        assert!(!single_is_retry_safe(&row.header("If-None-Match", "*")));
+        let create = BatchRequest::create("accounts", &serde_json::json!({})).expect("request");
+        assert!(!single_is_retry_safe(&create));
+    }
 }

@@ -33,10 +33,12 @@ pub(crate) fn is_token(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(is_tchar)
 }
 
-/// A header value holds no control characters but horizontal tab: no CR or LF that could
-/// end the line and start another header, no NUL, no DEL.
+/// A header value holds visible ASCII, spaces and tabs only: no CR or LF that could end the
+/// line and start another header, no other control character, and nothing the pipeline
+/// would refuse, so a batch operation is accepted or refused alike whether it goes in a
+/// `$batch` or (a batch of one) as a plain request.
 pub(crate) fn is_header_value(s: &str) -> bool {
-    s.bytes().all(|b| b == b'\t' || !b.is_ascii_control())
+    dynamics_http::is_valid_header_value(s)
 }
 
 /// A request target: no whitespace and no control characters, so it stays one request line.
@@ -79,7 +81,7 @@ pub(crate) fn check_header(name: &str, value: &str) -> Result<()> {
     if !is_header_value(value) {
         return Err(DataverseError::invalid(
             format!("value of batch header `{name}`"),
-            "it must not contain line breaks, NUL or other control characters (tab is allowed)",
+            "header values may hold visible ASCII, spaces and tabs only (no line breaks, control or non-ASCII characters); percent-encode or remove the rest",
         ));
     }
     Ok(())
@@ -357,14 +359,33 @@ mod tests {
         assert!(read_batch("multipart/mixed; boundary=x", b"--x\n\nHTTP/1.1 200 OK\n\n").is_err());
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 128, ..proptest::prelude::ProptestConfig::default() })]
+
+        /// A header value a `$batch` part accepts is one the pipeline sends as a plain
+        /// request, and the other way round.
+        #[test]
+        fn batch_and_plain_requests_accept_the_same_header_values(value in "\\PC{0,24}|[ -~\t]{0,24}|[\u{0}-\u{ff}]{0,8}") {
+            let in_batch = check_header("X-Note", &value).is_ok();
+            let url = url::Url::parse("https://org.example/api/data/v9.2/accounts").expect("url");
+            let plain = dynamics_http::HttpRequest::get(url)
+                .header("X-Note", value.as_str())
+                .validate()
+                .is_ok();
+            proptest::prop_assert_eq!(in_batch, plain, "{:?}", value);
+        }
+    }
+
     #[test]
     fn parts_that_could_add_lines_are_refused() {
         let ok = request("GET", "/api/data/v9.2/accounts", None, Some("a-1.x"));
         assert!(check_part(&ok).is_ok());
         let mut tab = ok.clone();
-        tab.headers.push(("X-Note".into(), "a\tb é".into()));
+        tab.headers.push(("X-Note".into(), "a\tb ~".into()));
         assert!(check_part(&tab).is_ok());
         let bad_values = [
+            "caf\u{e9}",
+            "a\u{85}b",
             "a\r\nMSCRMCallerID: x",
             "a\nb",
             "a\rb",
