@@ -8,6 +8,7 @@
 
 mod auth;
 mod batch_multipart;
+pub(crate) mod budget;
 mod env;
 mod errors;
 mod faults;
@@ -102,7 +103,7 @@ impl DataverseShared {
         Ok(())
     }
 
-    /// Locks the rows. A panic while the lock was held (a poisoned lock) may have left a
+    /// Locks the rows, renewing the evaluation budget ([`budget`]). A panic while the lock was held (a poisoned lock) may have left a
     /// transaction open: its changes are rolled back, so a half-applied request never stays
     /// visible and later transactions keep their atomicity.
     pub(crate) fn lock(&self) -> MutexGuard<'_, DataverseStore> {
@@ -148,16 +149,18 @@ impl DataverseShared {
     }
 }
 
-/// Locks `store`; after a panic under the lock, rolls back any open transaction and clears the
-/// poison.
+/// Locks `store` with a fresh evaluation budget; after a panic under the lock, rolls back any
+/// open transaction and clears the poison.
 fn recover(store: &Mutex<DataverseStore>) -> MutexGuard<'_, DataverseStore> {
-    store.lock().unwrap_or_else(|poisoned| {
+    let guard = store.lock().unwrap_or_else(|poisoned| {
         let mut guard = poisoned.into_inner();
         let DataverseStore { catalog, data, .. } = &mut *guard;
         data.rollback(catalog);
         store.clear_poison();
         guard
-    })
+    });
+    guard.budget.renew();
+    guard
 }
 
 /// The Web API routes.

@@ -12,6 +12,7 @@ use super::dispatch;
 use crate::dataverse::batch_multipart::{
     AnswerItem, AnswerPart, BatchItem, BatchPart, write_batch,
 };
+use crate::dataverse::budget::Budget;
 use crate::dataverse::env::Env;
 use crate::dataverse::errors::ApiError;
 use crate::dataverse::odata::query_string::QueryString;
@@ -96,6 +97,8 @@ pub(crate) fn run_batch(
 }
 
 /// Runs one part; records its `Content-ID` → entity URL when it created or upserted a row.
+/// The whole batch shares one evaluation budget (it holds the rows' lock throughout): the part
+/// that spends the last of it, and every part after it, is answered with the budget's error.
 fn run_part(
     store: &mut DataverseStore,
     env: &Env,
@@ -103,13 +106,16 @@ fn run_part(
     ids: &mut HashMap<String, String>,
 ) -> AnswerPart {
     let response = match request_of(env, part, ids) {
+        Ok(_) if store.budget.is_exhausted() => ApiResponse::from(Budget::error()),
         Ok((request, version)) => {
             let env = Env {
                 version,
                 ..env.clone()
             };
             let mut response = dispatch(store, &env, &request);
-            if let Some(entity) = response.header("odata-entityid").map(str::to_owned) {
+            if store.budget.is_exhausted() {
+                response = ApiResponse::from(Budget::error());
+            } else if let Some(entity) = response.header("odata-entityid").map(str::to_owned) {
                 if let Some(id) = &part.content_id {
                     ids.insert(id.clone(), entity.clone());
                 }
