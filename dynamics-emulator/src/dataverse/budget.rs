@@ -1,8 +1,8 @@
 //! [`Budget`]: how much work one request may do while it holds the rows' lock. Lambdas
 //! (`any`/`all`) and collection-valued `$expand`s visit related rows once per parent row, so
 //! nested ones multiply; without a bound a short query could hold the lock for hours. Every row
-//! (or many-to-many link) visited through a navigation property spends one unit; once the
-//! budget is spent, navigation finds nothing more and the request is answered 400
+//! (or many-to-many link) visited through a navigation property spends one unit, and every
+//! expanded row rendered [`EXPANDED_ROW_COST`] more; once the budget is spent, navigation finds nothing more and the request is answered 400
 //! ([`Budget::error`]) instead of with a partial result.
 
 use std::cell::Cell;
@@ -12,7 +12,11 @@ use super::errors::ApiError;
 /// Rows one request may visit through navigation properties. A query over the emulator's
 /// usual data stays far below it; a combinatorial one (15 nested collection expansions over
 /// rows related many-to-many) reaches it within a second or so.
-pub(crate) const EVALUATION_BUDGET: u64 = 4_000_000;
+pub(crate) const EVALUATION_BUDGET: u64 = 2_000_000;
+
+/// What rendering one expanded row costs, in rows visited: building its JSON object is far
+/// more work (and memory) than looking at a row, so this also bounds the answer's size.
+pub(crate) const EXPANDED_ROW_COST: u64 = 10;
 
 /// What is left of one request's budget. It lives beside the rows and is renewed each time the
 /// rows' lock is taken.
@@ -49,9 +53,9 @@ impl Budget {
         self.exhausted.set(false);
     }
 
-    /// Spends one unit; `false` (and exhausted from then on) when nothing is left.
-    pub(crate) fn spend(&self) -> bool {
-        match self.left.get().checked_sub(1) {
+    /// Spends `units`; `false` (and exhausted from then on) when not that many are left.
+    pub(crate) fn spend(&self, units: u64) -> bool {
+        match self.left.get().checked_sub(units) {
             Some(left) if !self.exhausted.get() => {
                 self.left.set(left);
                 true
@@ -74,9 +78,10 @@ impl Budget {
     /// own; the service's answer to a query too expensive to run is not documented.
     pub(crate) fn error() -> ApiError {
         ApiError::bad_request(format!(
-            "The query is too complex: it visits more than {EVALUATION_BUDGET} related rows \
-             through nested any/all lambdas or collection-valued $expand options. Nest fewer \
-             of them or filter the related rows."
+            "The query is too complex: it would visit more related rows than the emulator \
+             allows one request ({EVALUATION_BUDGET}, an expanded row counting \
+             {EXPANDED_ROW_COST}) through nested any/all lambdas or collection-valued $expand \
+             options. Nest fewer of them, or filter or limit ($top) the related rows."
         ))
     }
 }
@@ -87,14 +92,15 @@ mod tests {
 
     #[test]
     fn spending_stops_at_zero_and_renewing_starts_again() {
-        let budget = Budget::new(2);
-        assert!(budget.spend() && budget.spend());
+        let budget = Budget::new(3);
+        assert!(budget.spend(1) && budget.spend(2));
         assert!(!budget.is_exhausted());
-        assert!(!budget.spend());
+        assert!(!budget.spend(1));
         assert!(budget.is_exhausted());
+        assert!(!budget.spend(0), "once exhausted, always exhausted");
         budget.renew();
-        assert!(budget.spend() && !budget.is_exhausted());
-        assert!(Budget::unlimited().spend());
+        assert!(budget.spend(EXPANDED_ROW_COST) && !budget.is_exhausted());
+        assert!(Budget::unlimited().spend(EVALUATION_BUDGET));
         assert_eq!(Budget::error().code, "0x80060888");
     }
 }

@@ -83,9 +83,7 @@ pub(crate) fn parse_fetch(xml: &str) -> Result<FetchQuery, ApiError> {
                 u32::try_from(p.max(1))
                     .ok()
                     .filter(|p| *p <= MAX_PAGE_NUMBER)
-                    .ok_or_else(|| {
-                        invalid(format!("'page' must be at most {MAX_PAGE_NUMBER}"))
-                    })
+                    .ok_or_else(|| invalid(format!("'page' must be at most {MAX_PAGE_NUMBER}")))
             })
             .transpose()?,
         paging_cookie: fetch.attribute("paging-cookie").map(str::to_owned),

@@ -118,7 +118,7 @@ pub(crate) fn related_rows<'a>(
             let relationship = &view.catalog.one_to_many[rel];
             let lookup = relationship.lookup;
             let parent_table = relationship.referenced;
-            Box::new(data.table(target).rows.iter().take_while(move |_| budget.spend()).filter_map(move |(rid, row)| {
+            Box::new(data.table(target).rows.iter().take_while(move |_| budget.spend(1)).filter_map(move |(rid, row)| {
                 matches!(row.get(lookup), Some(CellRef::Lookup { id: pid, table }) if pid == id && table == parent_table)
                     .then_some((*rid, row))
             }))
@@ -127,7 +127,7 @@ pub(crate) fn related_rows<'a>(
             let links = &data.links[rel];
             let ids: Vec<Uuid> = links
                 .iter()
-                .take_while(|_| budget.spend())
+                .take_while(|_| budget.spend(1))
                 .filter_map(|(a, b)| {
                     if first && *a == id {
                         Some(*b)

@@ -242,7 +242,11 @@ mod tests {
             Some((MAX_PAGE_NUMBER, at(MAX_PAGE_NUMBER - 1)))
         );
         // Even a cookie for the largest `u32` page names a next page rather than overflowing.
-        assert!(at(u32::MAX).skiptoken().contains("pagenumber=\"4294967295\""));
+        assert!(
+            at(u32::MAX)
+                .skiptoken()
+                .contains("pagenumber=\"4294967295\"")
+        );
         assert!(
             at(u32::MAX)
                 .fetch_annotation()

@@ -364,7 +364,10 @@ mod tests {
             })
         }));
         assert!(panicked.is_err());
-        assert!(data.row(table, first).is_none(), "the write was rolled back");
+        assert!(
+            data.row(table, first).is_none(),
+            "the write was rolled back"
+        );
         // A later transaction is the outermost one again: its failure undoes its own writes.
         let failed = atomic(catalog, data, |data| -> Result<(), ApiError> {
             data.put(catalog, table, second, Row::new(2, []))
@@ -372,7 +375,10 @@ mod tests {
             Err(ApiError::bad_request("fails after writing"))
         });
         assert!(failed.is_err());
-        assert!(data.row(table, second).is_none(), "atomicity survived the panic");
+        assert!(
+            data.row(table, second).is_none(),
+            "atomicity survived the panic"
+        );
         assert!(data.begin(), "no transaction was left open");
     }
 }
