@@ -165,7 +165,7 @@ mod tests {
 
     #[test]
     fn nan_sorts_after_every_number_and_nulls_first() {
-        let mut values = vec![
+        let mut values = [
             Scalar::Float(f64::NAN),
             Scalar::Float(1.5),
             Scalar::Null,
