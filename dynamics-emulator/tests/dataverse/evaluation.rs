@@ -5,6 +5,7 @@
 use reqwest::Method;
 use serde_json::json;
 
+use crate::shape::batch_parts;
 use crate::support::{Env, start};
 
 /// Dataverse's code for OData query errors.
@@ -338,6 +339,40 @@ async fn exponential_queries_answer_400_and_the_server_keeps_serving() {
         "{}",
         expanded.text
     );
+    // Inside a batch: the part that spends the budget answers 400, and so does every later
+    // part (the batch holds the rows' lock throughout); earlier parts keep their answers.
+    let part = |url: &str| {
+        format!(
+            "--batch_r\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: \
+             binary\r\n\r\nGET {url} HTTP/1.1\r\nAccept: application/json\r\n\r\n\r\n"
+        )
+    };
+    let body = format!(
+        "{}{}{}--batch_r--\r\n",
+        part("systemusers?$select=fullname"),
+        part(&format!(
+            "systemusers?$select=fullname&$expand={}",
+            encode(&expand)
+        )),
+        part("accounts?$select=name"),
+    );
+    let batch = env
+        .http
+        .post(env.url("$batch"))
+        .bearer_auth(&env.token)
+        .header("Content-Type", "multipart/mixed; boundary=batch_r")
+        .header("OData-Version", "4.0")
+        .header("Prefer", "odata.continue-on-error")
+        .body(body)
+        .send()
+        .await
+        .expect("sent");
+    let batch = crate::support::answer(batch).await;
+    assert_eq!(batch.status, 200, "{}", batch.text);
+    let parts = batch_parts(&batch.text);
+    let statuses: Vec<u16> = parts.iter().map(|p| p.status).collect();
+    assert_eq!(statuses, vec![200, 400, 400], "{}", batch.text);
+    assert!(batch.text.contains("too complex"), "{}", batch.text);
     // An ordinary expansion of the same rows still works.
     let single = env
         .get(&format!(
