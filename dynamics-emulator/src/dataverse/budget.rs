@@ -8,6 +8,8 @@
 use std::cell::Cell;
 
 use super::errors::ApiError;
+use super::state::DataverseStore;
+use super::wire::ApiResponse;
 
 /// Rows one request may visit through navigation properties. A query over the emulator's
 /// usual data stays far below it; a combinatorial one (15 nested collection expansions over
@@ -86,6 +88,35 @@ impl Budget {
     }
 }
 
+/// Runs one operation (a request, or a part of a `$batch`) within the budget, as one
+/// transaction: an operation that fails, or that runs out of budget after writing (a create
+/// whose `return=representation` expands too much), leaves nothing behind, and one that runs
+/// out of budget is answered with [`Budget::error`] instead of a partial result. An operation
+/// that starts with the budget already spent (a later part of the same batch) is not run.
+pub(crate) fn run_within_budget(
+    store: &mut DataverseStore,
+    operation: impl FnOnce(&mut DataverseStore) -> ApiResponse,
+) -> ApiResponse {
+    if store.budget.is_exhausted() {
+        return ApiResponse::from(Budget::error());
+    }
+    let outermost = store.data.begin();
+    let response = operation(store);
+    let exhausted = store.budget.is_exhausted();
+    if outermost {
+        if exhausted || !response.is_success() {
+            store.data.rollback(&store.catalog);
+        } else {
+            store.data.commit();
+        }
+    }
+    if exhausted {
+        ApiResponse::from(Budget::error())
+    } else {
+        response
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +133,42 @@ mod tests {
         assert!(budget.spend(EXPANDED_ROW_COST) && !budget.is_exhausted());
         assert!(Budget::unlimited().spend(EVALUATION_BUDGET));
         assert_eq!(Budget::error().code, "0x80060888");
+    }
+
+    #[test]
+    fn an_operation_that_runs_out_of_budget_leaves_nothing_behind() {
+        use axum::http::StatusCode;
+        use uuid::Uuid;
+
+        use crate::dataverse::seeding::ORG_IDS;
+        use crate::dataverse::store::row::Row;
+
+        let mut store = DataverseStore::empty(ORG_IDS).expect("built-in tables");
+        let table = store.builtin("account");
+        let id = Uuid::new_v4();
+        let response = run_within_budget(&mut store, |store| {
+            let DataverseStore { catalog, data, .. } = store;
+            data.put(catalog, table, id, Row::new(1, []))
+                .expect("stored");
+            // Rendering the answer spends everything.
+            while store.budget.spend(EXPANDED_ROW_COST) {}
+            ApiResponse::empty(StatusCode::CREATED)
+        });
+        assert_eq!(response.status, StatusCode::BAD_REQUEST);
+        assert!(store.data.row(table, id).is_none(), "the write was undone");
+        // A later operation under the same lock is not run at all.
+        let later = run_within_budget(&mut store, |_| unreachable!("not run"));
+        assert_eq!(later.status, StatusCode::BAD_REQUEST);
+        // With a fresh budget, a successful operation keeps its writes.
+        store.budget.renew();
+        let kept = run_within_budget(&mut store, |store| {
+            let DataverseStore { catalog, data, .. } = store;
+            data.put(catalog, table, id, Row::new(1, []))
+                .expect("stored");
+            ApiResponse::empty(StatusCode::CREATED)
+        });
+        assert_eq!(kept.status, StatusCode::CREATED);
+        assert!(store.data.row(table, id).is_some());
+        assert!(store.data.begin(), "no transaction left open");
     }
 }

@@ -14,7 +14,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::batch_multipart::{BatchItem, parse_batch};
-use super::budget::Budget;
+use super::budget::run_within_budget;
 use super::env::Env;
 use super::faults::Fault;
 use super::handlers::batch::run_batch;
@@ -189,14 +189,7 @@ pub(crate) async fn serve(State(shared): State<Arc<Shared>>, request: Request) -
         match batch {
             // Each part of a batch is checked against the budget on its own.
             Some(items) => run_batch(&mut store, &env, &items, continue_on_error),
-            None => {
-                let response = dispatch(&mut store, &env, &request);
-                if store.budget.is_exhausted() {
-                    ApiResponse::from(Budget::error())
-                } else {
-                    response
-                }
-            }
+            None => run_within_budget(&mut store, |store| dispatch(store, &env, &request)),
         }
     })
     .await

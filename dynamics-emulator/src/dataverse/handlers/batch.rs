@@ -12,7 +12,7 @@ use super::dispatch;
 use crate::dataverse::batch_multipart::{
     AnswerItem, AnswerPart, BatchItem, BatchPart, write_batch,
 };
-use crate::dataverse::budget::Budget;
+use crate::dataverse::budget::run_within_budget;
 use crate::dataverse::env::Env;
 use crate::dataverse::errors::ApiError;
 use crate::dataverse::odata::query_string::QueryString;
@@ -106,16 +106,13 @@ fn run_part(
     ids: &mut HashMap<String, String>,
 ) -> AnswerPart {
     let response = match request_of(env, part, ids) {
-        Ok(_) if store.budget.is_exhausted() => ApiResponse::from(Budget::error()),
         Ok((request, version)) => {
             let env = Env {
                 version,
                 ..env.clone()
             };
-            let mut response = dispatch(store, &env, &request);
-            if store.budget.is_exhausted() {
-                response = ApiResponse::from(Budget::error());
-            } else if let Some(entity) = response.header("odata-entityid").map(str::to_owned) {
+            let mut response = run_within_budget(store, |store| dispatch(store, &env, &request));
+            if let Some(entity) = response.header("odata-entityid").map(str::to_owned) {
                 if let Some(id) = &part.content_id {
                     ids.insert(id.clone(), entity.clone());
                 }
