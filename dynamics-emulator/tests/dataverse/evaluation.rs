@@ -295,7 +295,7 @@ fn nested_any(levels: usize, body: &str) -> String {
 #[tokio::test]
 async fn exponential_queries_answer_400_and_the_server_keeps_serving() {
     let env = start().await;
-    users_in_teams(&env).await;
+    let users = users_in_teams(&env).await;
     // Nineteen nested lambdas (4^19 evaluations) are refused as soon as they are read.
     let hostile = env
         .get(&format!(
@@ -321,11 +321,20 @@ async fn exponential_queries_answer_400_and_the_server_keeps_serving() {
         four.text
     );
     // Fifteen nested collection expansions (about 4^15 rows) run out of budget.
-    let mut expand = String::from("teammembership_association($select=name)");
-    for level in 1..15 {
-        let select = if level % 2 == 1 { "fullname" } else { "name" };
-        expand = format!("teammembership_association($select={select};$expand={expand})");
-    }
+    // `selects`: the columns of the outermost level's rows, then of the next level's.
+    let expansion = |selects: [&str; 2]| {
+        let mut text = String::new();
+        for level in (0..15).rev() {
+            let select = selects[level % 2];
+            text = if text.is_empty() {
+                format!("teammembership_association($select={select})")
+            } else {
+                format!("teammembership_association($select={select};$expand={text})")
+            };
+        }
+        text
+    };
+    let expand = expansion(["name", "fullname"]);
     let expanded = env
         .get(&format!(
             "systemusers?$select=fullname&$expand={}",
@@ -373,6 +382,31 @@ async fn exponential_queries_answer_400_and_the_server_keeps_serving() {
     let statuses: Vec<u16> = parts.iter().map(|p| p.status).collect();
     assert_eq!(statuses, vec![200, 400, 400], "{}", batch.text);
     assert!(batch.text.contains("too complex"), "{}", batch.text);
+    // A create whose representation expands too much is undone, not committed behind a 400.
+    let teams = env.emu.seed().row_count("teams");
+    let members: Vec<String> = users.iter().map(|u| format!("/systemusers({u})")).collect();
+    let created = env
+        .send(
+            Method::POST,
+            &format!(
+                "teams?$select=name&$expand={}",
+                encode(&expansion(["fullname", "name"]))
+            ),
+            &[("Prefer", "return=representation")],
+            Some(json!({
+                "name": "t-expanded",
+                "teamtype": 0,
+                "teammembership_association@odata.bind": members,
+            })),
+        )
+        .await;
+    assert_eq!(created.status, 400, "{}", created.text);
+    assert!(
+        created.message().contains("too complex"),
+        "{}",
+        created.text
+    );
+    assert_eq!(env.emu.seed().row_count("teams"), teams);
     // An ordinary expansion of the same rows still works.
     let single = env
         .get(&format!(
