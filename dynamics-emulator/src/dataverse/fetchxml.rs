@@ -12,7 +12,7 @@ use super::odata::filter_parser::{
     CmpOp, CrmArg, Expr, Operand, StrFn, check_depth, join_balanced,
 };
 use super::odata::literal::Literal;
-use super::odata::paging::parse_cookie_value;
+use super::odata::paging::{MAX_PAGE_NUMBER, parse_cookie_value};
 
 /// A parsed `<fetch>`.
 #[derive(Debug, Clone, Default)]
@@ -78,7 +78,14 @@ pub(crate) fn parse_fetch(xml: &str) -> Result<FetchQuery, ApiError> {
     let mut query = FetchQuery {
         count: number("count")?,
         top: number("top")?,
-        page: number("page")?.map(|p| u32::try_from(p.max(1)).unwrap_or(u32::MAX)),
+        page: number("page")?
+            .map(|p| {
+                u32::try_from(p.max(1))
+                    .ok()
+                    .filter(|p| *p <= MAX_PAGE_NUMBER)
+                    .ok_or_else(|| invalid(format!("'page' must be at most {MAX_PAGE_NUMBER}")))
+            })
+            .transpose()?,
         paging_cookie: fetch.attribute("paging-cookie").map(str::to_owned),
         total_count: fetch.attribute("returntotalrecordcount") == Some("true"),
         ..FetchQuery::default()

@@ -8,6 +8,7 @@
 
 mod auth;
 mod batch_multipart;
+pub(crate) mod budget;
 mod env;
 mod errors;
 mod faults;
@@ -102,10 +103,11 @@ impl DataverseShared {
         Ok(())
     }
 
-    /// Locks the rows. Poisoning is ignored: a panic cannot leave a half-applied transaction
-    /// visible in a way that matters to an emulator.
+    /// Locks the rows, renewing the evaluation budget ([`budget`]). A panic while the lock was held (a poisoned lock) may have left a
+    /// transaction open: its changes are rolled back, so a half-applied request never stays
+    /// visible and later transactions keep their atomicity.
     pub(crate) fn lock(&self) -> MutexGuard<'_, DataverseStore> {
-        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+        recover(&self.store)
     }
 
     /// A copy of the current settings.
@@ -145,6 +147,20 @@ impl DataverseShared {
         let base = self.started + self.started.elapsed();
         base.checked_add(shared.clock.offset()).unwrap_or(base)
     }
+}
+
+/// Locks `store` with a fresh evaluation budget; after a panic under the lock, rolls back any
+/// open transaction and clears the poison.
+fn recover(store: &Mutex<DataverseStore>) -> MutexGuard<'_, DataverseStore> {
+    let guard = store.lock().unwrap_or_else(|poisoned| {
+        let mut guard = poisoned.into_inner();
+        let DataverseStore { catalog, data, .. } = &mut *guard;
+        data.rollback(catalog);
+        store.clear_poison();
+        guard
+    });
+    guard.budget.renew();
+    guard
 }
 
 /// The Web API routes.
@@ -255,4 +271,33 @@ pub(crate) fn insert_generated_leads(shared: &Shared, count: usize) -> usize {
 /// How many solutions `ImportSolution` received.
 pub(crate) fn solution_imports(shared: &Shared) -> u64 {
     shared.dataverse.lock().solution_imports
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    use super::store::row::Row;
+    use super::*;
+
+    #[test]
+    fn a_panic_under_the_lock_is_rolled_back_by_the_next_lock() {
+        let shared = DataverseShared::new(DataverseConfig::default()).expect("starts");
+        let (table, id) = (shared.lock().builtin("account"), Uuid::new_v4());
+        let panicked = catch_unwind(AssertUnwindSafe(|| {
+            let mut store = shared.lock();
+            let DataverseStore { catalog, data, .. } = &mut *store;
+            assert!(data.begin());
+            data.put(catalog, table, id, Row::new(1, []))
+                .expect("stored");
+            panic!("simulated panic with a transaction open");
+        }));
+        assert!(panicked.is_err());
+        let mut store = shared.lock();
+        assert!(store.data.row(table, id).is_none(), "half-done work undone");
+        assert!(store.data.begin(), "the next transaction is the outermost");
+        store.data.commit();
+        drop(store);
+        assert!(!shared.store.is_poisoned(), "the poison was cleared");
+    }
 }

@@ -14,6 +14,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::batch_multipart::{BatchItem, parse_batch};
+use super::budget::run_within_budget;
 use super::env::Env;
 use super::faults::Fault;
 use super::handlers::batch::run_batch;
@@ -186,8 +187,9 @@ pub(crate) async fn serve(State(shared): State<Arc<Shared>>, request: Request) -
     let response = tokio::task::spawn_blocking(move || {
         let mut store = worker.dataverse.lock();
         match batch {
+            // Each part of a batch is checked against the budget on its own.
             Some(items) => run_batch(&mut store, &env, &items, continue_on_error),
-            None => dispatch(&mut store, &env, &request),
+            None => run_within_budget(&mut store, |store| dispatch(store, &env, &request)),
         }
     })
     .await

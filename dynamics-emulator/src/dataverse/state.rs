@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use uuid::Uuid;
 
+use super::budget::Budget;
 use super::metadata::builtin::builtin_tables;
 use super::metadata::catalog::Catalog;
 use super::store::Data;
@@ -33,6 +34,8 @@ pub(crate) struct DataverseStore {
     pub(crate) synced_users: HashSet<Uuid>,
     /// How many solutions were imported with `ImportSolution`.
     pub(crate) solution_imports: u64,
+    /// What is left of the current request's evaluation budget (renewed with each lock).
+    pub(crate) budget: Budget,
 }
 
 impl DataverseStore {
@@ -46,6 +49,7 @@ impl DataverseStore {
             org,
             synced_users: HashSet::new(),
             solution_imports: 0,
+            budget: Budget::default(),
         })
     }
 
@@ -54,6 +58,7 @@ impl DataverseStore {
         View {
             catalog: &self.catalog,
             data: &self.data,
+            budget: &self.budget,
         }
     }
 
@@ -68,6 +73,8 @@ impl DataverseStore {
 pub(crate) struct View<'a> {
     pub(crate) catalog: &'a Catalog,
     pub(crate) data: &'a Data,
+    /// Spent by every row visited through a navigation property.
+    pub(crate) budget: &'a Budget,
 }
 
 impl<'a> View<'a> {

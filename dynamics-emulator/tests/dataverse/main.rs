@@ -7,6 +7,7 @@ mod conformance;
 mod crud;
 mod docs_conformance;
 mod docs_seeds;
+mod evaluation;
 mod faults;
 mod features;
 mod fixture_seeds;

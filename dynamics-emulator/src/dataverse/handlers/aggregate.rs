@@ -167,12 +167,12 @@ pub(crate) fn aggregate(
                 }
             }
             for (aggregate, column) in apply.aggregates.iter().zip(&aggregate_columns) {
-                let value = compute(aggregate.method, column.as_ref(), members);
+                let value = compute(aggregate.method, column.as_ref(), members)?;
                 item.insert(aggregate.alias.clone(), value);
             }
-            Value::Object(item)
+            Ok(Value::Object(item))
         })
-        .collect();
+        .collect::<Result<_, ApiError>>()?;
 
     let mut body = Map::new();
     body.insert(
@@ -226,18 +226,34 @@ fn check_aggregate<'a>(
     Ok(Some(column))
 }
 
-fn float(value: f64) -> Value {
-    Number::from_f64(value).map_or(Value::Null, Value::Number)
+/// A sum or average as JSON; one beyond the range of a double is an overflow, not `null`.
+///
+/// UNCONFIRMED: the service's code and wording for an aggregate that overflows are not
+/// documented (SQL Server reports an arithmetic overflow); this is the OData layer's code.
+fn float(value: f64) -> Result<Value, ApiError> {
+    Number::from_f64(value)
+        .filter(|_| value.is_finite())
+        .map(Value::Number)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "Arithmetic overflow: the aggregate's value is beyond the range of a number. \
+                 Aggregate fewer rows or smaller values.",
+            )
+        })
 }
 
 /// One aggregate over a group's rows (nulls are skipped; `null` when nothing is left, counts
 /// excepted).
-fn compute(method: Method, column: Option<&Column<'_>>, members: &[(Uuid, &Row)]) -> Value {
+fn compute(
+    method: Method,
+    column: Option<&Column<'_>>,
+    members: &[(Uuid, &Row)],
+) -> Result<Value, ApiError> {
     let Some(column) = column else {
-        return Value::from(members.len());
+        return Ok(Value::from(members.len()));
     };
     let cells = members.iter().filter_map(|(id, row)| column.cell(*id, row));
-    match method {
+    Ok(match method {
         Method::Count => Value::from(members.len()),
         Method::CountDistinct => {
             let distinct: HashSet<String> = cells
@@ -279,15 +295,39 @@ fn compute(method: Method, column: Option<&Column<'_>>, members: &[(Uuid, &Row)]
                 };
             }
             if count == 0 {
-                return Value::Null;
+                return Ok(Value::Null);
             }
             match method {
                 Method::Sum => match exact {
                     Some(sum) if integral => Value::from(sum),
-                    _ => float(total),
+                    _ => float(total)?,
                 },
-                _ => float(total / count as f64),
+                _ => float(total / count as f64)?,
             }
         }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataverse::seeding::ORG_IDS;
+    use crate::dataverse::state::DataverseStore;
+    use crate::dataverse::store::cell::Cell;
+
+    #[test]
+    fn a_sum_beyond_the_range_of_a_double_is_a_400_not_null() {
+        let store = DataverseStore::empty(ORG_IDS).expect("built-in tables");
+        let definition = store.catalog.table(store.builtin("account"));
+        let column = Column::resolve(definition, "revenue").expect("a currency column");
+        let row = Row::new(1, [(column.index, Cell::Float(f64::MAX))]);
+        let members = [(Uuid::new_v4(), &row), (Uuid::new_v4(), &row)];
+        for method in [Method::Sum, Method::Average] {
+            let error = compute(method, Some(&column), &members).expect_err("overflows");
+            assert_eq!(error.status, 400);
+            assert!(error.message.contains("overflow"), "{}", error.message);
+        }
+        let one = compute(Method::Sum, Some(&column), &members[..1]).expect("in range");
+        assert_eq!(one.as_f64(), Some(f64::MAX));
     }
 }

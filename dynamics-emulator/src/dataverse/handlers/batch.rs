@@ -12,6 +12,7 @@ use super::dispatch;
 use crate::dataverse::batch_multipart::{
     AnswerItem, AnswerPart, BatchItem, BatchPart, write_batch,
 };
+use crate::dataverse::budget::run_within_budget;
 use crate::dataverse::env::Env;
 use crate::dataverse::errors::ApiError;
 use crate::dataverse::odata::query_string::QueryString;
@@ -96,6 +97,8 @@ pub(crate) fn run_batch(
 }
 
 /// Runs one part; records its `Content-ID` → entity URL when it created or upserted a row.
+/// The whole batch shares one evaluation budget (it holds the rows' lock throughout): the part
+/// that spends the last of it, and every part after it, is answered with the budget's error.
 fn run_part(
     store: &mut DataverseStore,
     env: &Env,
@@ -108,7 +111,7 @@ fn run_part(
                 version,
                 ..env.clone()
             };
-            let mut response = dispatch(store, &env, &request);
+            let mut response = run_within_budget(store, |store| dispatch(store, &env, &request));
             if let Some(entity) = response.header("odata-entityid").map(str::to_owned) {
                 if let Some(id) = &part.content_id {
                     ids.insert(id.clone(), entity.clone());

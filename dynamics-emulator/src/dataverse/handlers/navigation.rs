@@ -104,6 +104,7 @@ pub(crate) fn navigation(
                     &crate::dataverse::state::View {
                         catalog: writer.catalog,
                         data: writer.data,
+                        budget: &crate::dataverse::budget::Budget::unlimited(),
                     },
                     nav,
                     target,

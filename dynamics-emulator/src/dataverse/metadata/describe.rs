@@ -308,13 +308,15 @@ pub(crate) fn attribute_json(
             put("MaxValue", json!(i64::MAX));
         }
         AttrKind::Decimal | AttrKind::Double => {
-            put("MinValue", json!(-100_000_000_000.0));
-            put("MaxValue", json!(100_000_000_000.0));
+            let (min, max) = kind.number_range().unwrap_or_default();
+            put("MinValue", json!(min));
+            put("MaxValue", json!(max));
             put("Precision", json!(attribute.precision.unwrap_or(2)));
         }
         AttrKind::Money => {
-            put("MinValue", json!(-922_337_203_685_477.0));
-            put("MaxValue", json!(922_337_203_685_477.0));
+            let (min, max) = kind.number_range().unwrap_or_default();
+            put("MinValue", json!(min));
+            put("MaxValue", json!(max));
             put("Precision", json!(attribute.precision.unwrap_or(4)));
             put("PrecisionSource", json!(2));
         }

@@ -44,6 +44,17 @@ pub(crate) enum AttrKind {
 }
 
 impl AttrKind {
+    /// The documented value range of decimal, float and currency columns (`MinValue` and
+    /// `MaxValue` of their metadata): ±100,000,000,000 for decimal and float columns,
+    /// ±922,337,203,685,477 for currency columns.
+    pub(crate) fn number_range(self) -> Option<(f64, f64)> {
+        match self {
+            Self::Decimal | Self::Double => Some((-100_000_000_000.0, 100_000_000_000.0)),
+            Self::Money => Some((-922_337_203_685_477.0, 922_337_203_685_477.0)),
+            _ => None,
+        }
+    }
+
     /// The `AttributeType` name in metadata.
     pub(crate) fn type_name(self) -> &'static str {
         match self {

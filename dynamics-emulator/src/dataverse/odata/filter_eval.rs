@@ -102,7 +102,9 @@ pub(crate) fn compare_op(op: CmpOp, left: &Scalar<'_>, right: &Scalar<'_>) -> bo
     }
 }
 
-/// The rows reached from row `id` through a collection-valued navigation property.
+/// The rows reached from row `id` through a collection-valued navigation property. Every row
+/// or link looked at spends one unit of the view's budget; once it is spent, nothing more is
+/// found (and the request is refused, see [`Budget`](crate::dataverse::budget::Budget)).
 pub(crate) fn related_rows<'a>(
     view: &View<'a>,
     nav: Navigation,
@@ -110,12 +112,13 @@ pub(crate) fn related_rows<'a>(
     id: Uuid,
 ) -> Box<dyn Iterator<Item = (Uuid, &'a Row)> + 'a> {
     let data = view.data;
+    let budget = view.budget;
     match nav {
         Navigation::Collection(rel) => {
             let relationship = &view.catalog.one_to_many[rel];
             let lookup = relationship.lookup;
             let parent_table = relationship.referenced;
-            Box::new(data.table(target).rows.iter().filter_map(move |(rid, row)| {
+            Box::new(data.table(target).rows.iter().take_while(move |_| budget.spend(1)).filter_map(move |(rid, row)| {
                 matches!(row.get(lookup), Some(CellRef::Lookup { id: pid, table }) if pid == id && table == parent_table)
                     .then_some((*rid, row))
             }))
@@ -124,6 +127,7 @@ pub(crate) fn related_rows<'a>(
             let links = &data.links[rel];
             let ids: Vec<Uuid> = links
                 .iter()
+                .take_while(|_| budget.spend(1))
                 .filter_map(|(a, b)| {
                     if first && *a == id {
                         Some(*b)

@@ -106,8 +106,15 @@ pub(crate) const MAX_TREE_DEPTH: usize = 200;
 /// How many levels of [`MAX_TREE_DEPTH`] (and of [`MAX_RECURSION`]) one `any`/`all` costs:
 /// evaluating a lambda walks related rows through iterator and closure frames, and parsing one
 /// goes through two large frames, about ten times the stack of an `and` (measured: 199 nested
-/// lambdas over related rows overflow where 250 `or` levels do not). So at most 19 lambdas nest.
+/// lambdas over related rows overflow where 250 `or` levels do not). So 19 lambdas would fit in
+/// the tree; [`MAX_LAMBDA_NESTING`] allows fewer.
 pub(crate) const LAMBDA_COST: usize = 10;
+
+/// How many `any`/`all` lambdas may nest inside each other. Each one visits the related rows
+/// once per row of the level above, so the work grows as a power of the nesting; Dataverse
+/// documents no limit, and this one (the emulator's own) is far above what queries over
+/// related rows use. The evaluation budget bounds what four levels may still cost.
+pub(crate) const MAX_LAMBDA_NESTING: usize = 4;
 
 /// The answer to an expression nested deeper than the limits.
 pub(crate) fn too_deep(what: &str) -> ApiError {
@@ -128,6 +135,7 @@ pub(crate) fn parse_filter(input: &str, aliases: &QueryString) -> Result<Expr, A
         aliases,
         lambda_var: None,
         depth: 0,
+        lambdas: 0,
     };
     let expr = parser.or_expr()?;
     if parser.at < parser.tokens.len() {
@@ -197,6 +205,8 @@ struct Parser<'a> {
     lambda_var: Option<String>,
     /// Current recursion depth, limited to [`MAX_RECURSION`].
     depth: usize,
+    /// How many lambdas enclose the current position, limited to [`MAX_LAMBDA_NESTING`].
+    lambdas: usize,
 }
 
 impl Parser<'_> {
@@ -408,11 +418,19 @@ impl Parser<'_> {
             return Err(self.error());
         };
         self.expect(&Tok::Colon)?;
+        if self.lambdas >= MAX_LAMBDA_NESTING {
+            return Err(ApiError::bad_request(format!(
+                "The $filter expression nests more than {MAX_LAMBDA_NESTING} any/all lambdas \
+                 inside each other. Nest fewer lambdas."
+            )));
+        }
         // A lambda body sits under the predicate's and the lambda's own (large) frames.
         self.enter_by(LAMBDA_COST)?;
+        self.lambdas += 1;
         let outer = self.lambda_var.replace(var);
         let body = self.or_expr();
         self.lambda_var = outer;
+        self.lambdas -= 1;
         self.leave_by(LAMBDA_COST);
         let body = body?;
         self.expect(&Tok::RParen)?;
@@ -576,6 +594,7 @@ fn parse_alias_arg(text: &str, aliases: &QueryString) -> Result<CrmArg, ApiError
             aliases,
             lambda_var: None,
             depth: 0,
+            lambdas: 0,
         };
         return parser.crm_value();
     }
@@ -609,6 +628,30 @@ mod tests {
             parse("(a eq 1 or b eq 2) and c eq 3"),
             Expr::And(_, _)
         ));
+    }
+
+    #[test]
+    fn lambdas_nest_at_most_four_deep() {
+        let none = QueryString::parse(None);
+        let nested = |levels: usize| {
+            let mut text = "x/name eq 'a'".to_owned();
+            for _ in 0..levels {
+                text = format!("x/nav/any(x:{text})");
+            }
+            text.replacen("x/nav", "nav", 1)
+        };
+        assert!(parse_filter(&nested(MAX_LAMBDA_NESTING), &none).is_ok());
+        for levels in [MAX_LAMBDA_NESTING + 1, 19] {
+            let error = parse_filter(&nested(levels), &none).expect_err("too many lambdas");
+            assert_eq!(error.status, 400);
+            assert!(error.message.contains("any/all"), "{}", error.message);
+        }
+        // Lambdas side by side do not nest.
+        let side_by_side = vec![nested(MAX_LAMBDA_NESTING); 6].join(" and ");
+        assert!(parse_filter(&side_by_side, &none).is_ok());
+        // The count is per nesting: a lambda after a nested one starts again.
+        let after = format!("{} or nav/all(y:y/name eq 'b')", nested(MAX_LAMBDA_NESTING));
+        assert!(parse_filter(&after, &none).is_ok());
     }
 
     #[test]

@@ -74,7 +74,9 @@ pub(crate) fn parse_datetime(text: &str) -> Option<i64> {
     if fields.next().is_some() || hours > 23 || minutes > 59 || !(0.0..61.0).contains(&seconds) {
         return None;
     }
-    Some(midnight + hours * 3600 + minutes * 60 + seconds.trunc() as i64 - offset_secs)
+    midnight
+        .checked_add(hours * 3600 + minutes * 60 + seconds.trunc() as i64)?
+        .checked_sub(offset_secs)
 }
 
 fn split_zone(rest: &str) -> Option<(&str, i64)> {
@@ -84,11 +86,20 @@ fn split_zone(rest: &str) -> Option<(&str, i64)> {
     if let Some(at) = rest.rfind(['+', '-']) {
         let (clock, zone) = rest.split_at(at);
         let sign = if zone.starts_with('-') { -1 } else { 1 };
-        let (h, m) = zone[1..].split_once(':').unwrap_or((&zone[1..], "0"));
-        let offset = h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60;
+        let (h, m) = zone[1..].split_once(':').unwrap_or((&zone[1..], "00"));
+        let offset = zone_field(h, 23)? * 3600 + zone_field(m, 59)? * 60;
         return Some((clock, sign * offset));
     }
     Some((rest, 0))
+}
+
+/// One field of a zone offset (`05` of `+05:30`): one or two digits, at most `max`. An offset
+/// such as `+3000000000000000000:00` is not a date and time (and would overflow the seconds).
+fn zone_field(text: &str, max: i64) -> Option<i64> {
+    if text.is_empty() || text.len() > 2 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse::<i64>().ok().filter(|value| *value <= max)
 }
 
 /// `2016-09-28T22:57:53Z`, the Web API's date-time format.
@@ -163,5 +174,39 @@ mod tests {
         let day = parse_date("2020-02-29").expect("leap day");
         assert_eq!(format_date(day), "2020-02-29");
         assert!(parse_date("2021-02-29").is_none());
+    }
+
+    #[test]
+    fn zone_offsets_out_of_range_are_not_dates() {
+        let utc = parse_datetime("2020-01-01T10:00Z").expect("parses");
+        assert_eq!(parse_datetime("2020-01-01T10:00+05:30"), Some(utc - 19_800));
+        assert_eq!(parse_datetime("2020-01-01T10:00-23:59"), Some(utc + 86_340));
+        for text in [
+            "2020-01-01T10:00+3000000000000000000:00",
+            "2020-01-01T10:00-9223372036854775807:00",
+            "2020-01-01T10:00+01:3000000000000000000",
+            "2020-01-01T10:00+24:00",
+            "2020-01-01T10:00+01:60",
+            "2020-01-01T10:00++1:00",
+            "2020-01-01T10:00+:00",
+            "2020-01-01T10:00+001:00",
+        ] {
+            assert_eq!(parse_datetime(text), None, "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 256,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Any zone text: a value only for offsets within ±23:59, never a panic.
+        #[test]
+        fn any_zone_offset_parses_or_is_refused(h in proptest::num::i64::ANY, m in 0i64..200, minus: bool) {
+            let sign = if minus { '-' } else { '+' };
+            let parsed = parse_datetime(&format!("2020-01-01T10:00{sign}{h}:{m:02}"));
+            proptest::prop_assert_eq!(parsed.is_some(), (0..=23).contains(&h) && m <= 59);
+        }
     }
 }

@@ -17,6 +17,11 @@ use uuid::Uuid;
 use super::literal::{Literal, format_date, format_datetime, parse_date, parse_datetime};
 use crate::dataverse::metadata::model::AttrKind;
 
+/// The highest page number a query may ask for. FetchXML's `page` is an `xs:int` in the
+/// service's schema, so no page beyond `i32::MAX` exists, and every page up to it can be
+/// followed by a next one without overflowing.
+pub(crate) const MAX_PAGE_NUMBER: u32 = i32::MAX as u32;
+
 /// One column of an inner cookie.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CookieColumn {
@@ -78,13 +83,17 @@ impl PagingCookie {
 
     /// The `$skiptoken` value (decoded form) for the page after this one.
     pub(crate) fn skiptoken(&self) -> String {
-        outer(self.page + 1, &url_encode(&self.to_xml()), false)
+        outer(
+            self.page.saturating_add(1),
+            &url_encode(&self.to_xml()),
+            false,
+        )
     }
 
     /// The FetchXML `fetchxmlpagingcookie` annotation for the page after this one.
     pub(crate) fn fetch_annotation(&self) -> String {
         outer(
-            self.page + 1,
+            self.page.saturating_add(1),
             &url_encode(&url_encode(&self.to_xml())),
             false,
         )
@@ -94,7 +103,11 @@ impl PagingCookie {
     pub(crate) fn from_skiptoken(text: &str) -> Option<(u32, Self)> {
         let document = roxmltree::Document::parse(text).ok()?;
         let root = document.root_element();
-        let next = root.attribute("pagenumber")?.parse().ok()?;
+        let next = root
+            .attribute("pagenumber")?
+            .parse()
+            .ok()
+            .filter(|page| *page <= MAX_PAGE_NUMBER)?;
         let inner = url_decode(root.attribute("pagingcookie")?);
         let inner = if inner.starts_with('%') {
             url_decode(&inner)
@@ -216,6 +229,29 @@ mod tests {
         );
         let decoded = url_decode(&link);
         assert_eq!(PagingCookie::from_skiptoken(&decoded), Some((2, cookie())));
+    }
+
+    #[test]
+    fn page_numbers_that_cannot_be_followed_are_refused() {
+        let at = |page: u32| PagingCookie { page, ..cookie() };
+        let last = at(MAX_PAGE_NUMBER).skiptoken();
+        assert!(last.contains(&format!("pagenumber=\"{}\"", MAX_PAGE_NUMBER + 1)));
+        assert_eq!(PagingCookie::from_skiptoken(&last), None);
+        assert_eq!(
+            PagingCookie::from_skiptoken(&at(MAX_PAGE_NUMBER - 1).skiptoken()),
+            Some((MAX_PAGE_NUMBER, at(MAX_PAGE_NUMBER - 1)))
+        );
+        // Even a cookie for the largest `u32` page names a next page rather than overflowing.
+        assert!(
+            at(u32::MAX)
+                .skiptoken()
+                .contains("pagenumber=\"4294967295\"")
+        );
+        assert!(
+            at(u32::MAX)
+                .fetch_annotation()
+                .contains("pagenumber=\"4294967295\"")
+        );
     }
 
     #[test]

@@ -105,13 +105,21 @@ pub(crate) fn compare_text(a: &str, b: &str) -> Ordering {
         .cmp(b.chars().flat_map(char::to_lowercase))
 }
 
-/// A total order for sorting: nulls first, then [`compare`]; incomparable values are equal.
+/// A total order for sorting: nulls first, then [`compare`], with numbers in IEEE 754's total
+/// order (so a NaN that reached a row or a cookie cannot break a sort); incomparable values are
+/// equal.
 pub(crate) fn sort_order(a: &Scalar<'_>, b: &Scalar<'_>) -> Ordering {
-    match (a.is_null(), b.is_null()) {
-        (true, true) => Ordering::Equal,
-        (true, false) => Ordering::Less,
-        (false, true) => Ordering::Greater,
-        (false, false) => compare(a, b).unwrap_or(Ordering::Equal),
+    use Scalar::{Float, Int};
+    match (a, b) {
+        (Int(x), Float(y)) => (*x as f64).total_cmp(y),
+        (Float(x), Int(y)) => x.total_cmp(&(*y as f64)),
+        (Float(x), Float(y)) => x.total_cmp(y),
+        _ => match (a.is_null(), b.is_null()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Less,
+            (false, true) => Ordering::Greater,
+            (false, false) => compare(a, b).unwrap_or(Ordering::Equal),
+        },
     }
 }
 
@@ -121,5 +129,54 @@ pub(crate) fn equals(a: &Scalar<'_>, b: &Scalar<'_>) -> bool {
         (true, true) => true,
         (false, false) => compare(a, b) == Some(Ordering::Equal),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn number() -> impl Strategy<Value = Scalar<'static>> {
+        prop_oneof![
+            Just(Scalar::Null),
+            Just(Scalar::Float(f64::NAN)),
+            Just(Scalar::Float(-f64::NAN)),
+            Just(Scalar::Float(f64::INFINITY)),
+            Just(Scalar::Float(f64::NEG_INFINITY)),
+            any::<f64>().prop_map(Scalar::Float),
+            (-1000i64..1000).prop_map(Scalar::Int),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        /// Sorting numbers with NaNs and infinities never panics, and the result is ordered.
+        #[test]
+        fn sort_order_is_total_with_nan(mut values in proptest::collection::vec(number(), 0..64)) {
+            values.sort_by(sort_order);
+            for pair in values.windows(2) {
+                prop_assert_ne!(sort_order(&pair[0], &pair[1]), Ordering::Greater);
+            }
+        }
+    }
+
+    #[test]
+    fn nan_sorts_after_every_number_and_nulls_first() {
+        let mut values = [
+            Scalar::Float(f64::NAN),
+            Scalar::Float(1.5),
+            Scalar::Null,
+            Scalar::Int(2),
+            Scalar::Float(f64::NEG_INFINITY),
+        ];
+        values.sort_by(sort_order);
+        assert!(values[0].is_null());
+        assert_eq!(values[1], Scalar::Float(f64::NEG_INFINITY));
+        assert_eq!(values[2], Scalar::Float(1.5));
+        assert_eq!(values[3], Scalar::Int(2));
+        assert!(matches!(values[4], Scalar::Float(f) if f.is_nan()));
     }
 }

@@ -5,6 +5,7 @@ use serde_json::{Map, Number, Value};
 use uuid::Uuid;
 
 use super::formatted::formatted;
+use crate::dataverse::budget::EXPANDED_ROW_COST;
 use crate::dataverse::env::Env;
 use crate::dataverse::metadata::catalog::Navigation;
 use crate::dataverse::metadata::model::{AttrKind, Attribute, Table};
@@ -234,6 +235,7 @@ impl Renderer<'_> {
                 rows.truncate(limit);
                 let values = rows
                     .iter()
+                    .take_while(|_| self.view.budget.spend(EXPANDED_ROW_COST))
                     .map(|(rid, r)| {
                         let mut nested = self.columns(spec.target, *rid, r, &select, !paged);
                         self.principal_key(&mut nested, spec.target, *rid);

@@ -79,8 +79,19 @@ pub(crate) fn to_cell(
         AttrKind::Decimal | AttrKind::Double | AttrKind::Money => {
             let number = value
                 .as_f64()
-                .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
+                .or_else(|| value.as_str().and_then(|s| s.trim().parse::<f64>().ok()))
+                // "NaN", "inf" and the like are not decimal numbers.
+                .filter(|number| number.is_finite())
                 .ok_or_else(|| mismatch(value, attribute))?;
+            if let Some((min, max)) = attribute.kind.number_range()
+                && !(min..=max).contains(&number)
+            {
+                return Err(ApiError::validation(format!(
+                    "The value {value} of '{}' on record of type '{}' is outside the valid \
+                     range. Accepted range: {min} to {max}",
+                    attribute.logical_name, table.logical_name
+                )));
+            }
             Cell::Float(round(number, attribute.precision))
         }
         AttrKind::Boolean => Cell::Bool(value.as_bool().ok_or_else(|| mismatch(value, attribute))?),

@@ -30,15 +30,38 @@ pub(crate) fn atomic<T>(
     data: &mut Data,
     work: impl FnOnce(&mut Data) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
-    let outermost = data.begin();
-    let result = work(data);
-    if outermost {
-        match &result {
-            Ok(_) => data.commit(),
-            Err(_) => data.rollback(catalog),
-        }
+    if !data.begin() {
+        return work(data);
+    }
+    // Rolls the transaction back if `work` panics, so the journal never stays open (an open
+    // journal would make every later transaction join it and lose its atomicity).
+    let mut guard = RollbackOnUnwind {
+        catalog,
+        data,
+        armed: true,
+    };
+    let result = work(&mut *guard.data);
+    guard.armed = false;
+    match &result {
+        Ok(_) => guard.data.commit(),
+        Err(_) => guard.data.rollback(catalog),
     }
     result
+}
+
+/// Rolls back the open transaction when dropped while still armed (during a panic's unwind).
+struct RollbackOnUnwind<'a> {
+    catalog: &'a Catalog,
+    data: &'a mut Data,
+    armed: bool,
+}
+
+impl Drop for RollbackOnUnwind<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.data.rollback(self.catalog);
+        }
+    }
 }
 
 impl Writer<'_> {
@@ -317,4 +340,45 @@ fn missing_id() -> ApiError {
         "Removing a row from a collection-valued navigation property needs its ID: use \
          '$ref?$id={url}' or '{navigation}({id})/$ref'.",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    use super::*;
+    use crate::dataverse::seeding::ORG_IDS;
+    use crate::dataverse::state::DataverseStore;
+
+    #[test]
+    fn a_panic_inside_a_write_rolls_back_and_later_writes_stay_atomic() {
+        let mut store = DataverseStore::empty(ORG_IDS).expect("built-in tables");
+        let table = store.builtin("account");
+        let DataverseStore { catalog, data, .. } = &mut store;
+        let (first, second) = (Uuid::new_v4(), Uuid::new_v4());
+        let panicked = catch_unwind(AssertUnwindSafe(|| {
+            atomic(catalog, data, |data| -> Result<(), ApiError> {
+                data.put(catalog, table, first, Row::new(1, []))
+                    .expect("stored");
+                panic!("simulated panic inside a write");
+            })
+        }));
+        assert!(panicked.is_err());
+        assert!(
+            data.row(table, first).is_none(),
+            "the write was rolled back"
+        );
+        // A later transaction is the outermost one again: its failure undoes its own writes.
+        let failed = atomic(catalog, data, |data| -> Result<(), ApiError> {
+            data.put(catalog, table, second, Row::new(2, []))
+                .expect("stored");
+            Err(ApiError::bad_request("fails after writing"))
+        });
+        assert!(failed.is_err());
+        assert!(
+            data.row(table, second).is_none(),
+            "atomicity survived the panic"
+        );
+        assert!(data.begin(), "no transaction was left open");
+    }
 }
