@@ -139,6 +139,30 @@ async fn collections_counts_and_metadata_refuse_what_they_do_not_read() {
     env.get("EntityDefinitions?$select=LogicalName&$filter=LogicalName eq 'account'")
         .await
         .expect(200);
+    // One metadata item has nothing to filter; its collections still do.
+    assert_refused(
+        &env.get("EntityDefinitions(LogicalName='account')?$filter=IsPrivate eq true")
+            .await,
+        "$filter",
+    );
+    assert_refused(
+        &env.get(
+            "EntityDefinitions(LogicalName='account')/Attributes(LogicalName='name')?$filter=IsValidForRead eq false",
+        )
+        .await,
+        "$filter",
+    );
+    assert_refused(
+        &env.get("EntityDefinitions(LogicalName='account')/Attributes(LogicalName='statecode')/Microsoft.Dynamics.CRM.StateAttributeMetadata?$filter=IsValidForRead eq false")
+            .await,
+        "$filter",
+    );
+    env.get("EntityDefinitions(LogicalName='account')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$filter=LogicalName eq 'industrycode'")
+        .await
+        .expect(200);
+    env.get("EntityDefinitions(LogicalName='account')?$select=LogicalName")
+        .await
+        .expect(200);
     assert_refused(&env.get("WhoAmI?$select=UserId").await, "$select");
     assert_refused(
         &env.get(&format!("accounts({id})/name?$top=1")).await,

@@ -70,8 +70,11 @@ mod allowed {
     pub(super) const COUNT: &[&str] = &["$filter"];
     /// `/$count` with a delta token (changes since the token).
     pub(super) const COUNT_CHANGES: &[&str] = &["$deltatoken"];
-    /// `EntityDefinitions` and `RelationshipDefinitions`.
+    /// `EntityDefinitions` and `RelationshipDefinitions` collections.
     pub(super) const METADATA: &[&str] = &["$select", "$filter", "$expand"];
+    /// One metadata item (`EntityDefinitions(LogicalName='account')`, an attribute by key):
+    /// nothing to filter.
+    pub(super) const METADATA_ITEM: &[&str] = &["$select", "$expand"];
     /// DELETE of a collection-valued `$ref` names the member with `$id`.
     pub(super) const REF_DELETE: &[&str] = &["$id"];
 }
@@ -144,11 +147,11 @@ fn route(store: &mut DataverseStore, env: &Env, request: &ApiRequest) -> ApiResu
             };
         }
         "EntityDefinitions" => {
-            call.options.allow_only(allowed::METADATA)?;
+            call.options.allow_only(metadata_options(&segments))?;
             return metadata::entity_definitions(store, &call, &segments);
         }
         "RelationshipDefinitions" => {
-            call.options.allow_only(allowed::METADATA)?;
+            call.options.allow_only(metadata_options(&segments))?;
             return metadata::relationship_definitions_request(store, &call, &segments);
         }
         _ => {}
@@ -372,4 +375,19 @@ pub(crate) fn is_collection(nav: Navigation) -> bool {
 pub(crate) fn addressed_entity(call: &Call<'_>) -> String {
     let first = call.request.path.split('/').next().unwrap_or_default();
     format!("{}{first}", call.env.root())
+}
+
+/// The options a metadata path reads: a collection can be filtered, one item cannot. A path
+/// addresses one item when its last segment other than a type cast has a key.
+fn metadata_options(segments: &[Segment]) -> &'static [&'static str] {
+    let one = segments
+        .iter()
+        .rev()
+        .find(|s| !s.name.starts_with("Microsoft.Dynamics.CRM."))
+        .is_some_and(|s| s.key.is_some());
+    if one {
+        allowed::METADATA_ITEM
+    } else {
+        allowed::METADATA
+    }
 }
