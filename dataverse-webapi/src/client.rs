@@ -641,7 +641,11 @@ impl DataverseClient {
                 crate::query::encode::query_value(target.as_str())
             )));
         }
-        self.send(self.request(Method::Delete, url, &RequestOptions::default()))
+        // Like `delete`: a repeat after a lost answer may find the link already gone.
+        let request = self
+            .request(Method::Delete, url, &RequestOptions::default())
+            .retry_safe(false);
+        self.send_write_once(request, |status| status == 404)
             .await?;
         Ok(())
     }

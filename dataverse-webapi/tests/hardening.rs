@@ -699,6 +699,29 @@ async fn a_delete_repeated_after_a_lost_answer_that_finds_no_row_succeeded() {
 }
 
 #[tokio::test]
+async fn a_disassociate_repeated_after_a_lost_answer_that_finds_no_link_succeeded() {
+    let server = wiremock::MockServer::start().await;
+    let calls = Arc::new(AtomicUsize::new(0));
+    Mock::given(method("DELETE"))
+        .and(path(format!(
+            "/api/data/v9.2/accounts({ACCOUNT})/primarycontactid/$ref"
+        )))
+        .respond_with(AppliedThen {
+            calls: Arc::clone(&calls),
+            then: 404,
+        })
+        .expect(2)
+        .mount(&server)
+        .await;
+    let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
+    client
+        .disassociate("accounts", account_id(), "primarycontactid", None)
+        .await
+        .expect("the repeat's 404 is our own disassociate");
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
 async fn a_delete_after_a_503_reads_the_404_of_its_repeat_as_done() {
     let org = support::org().await;
     let calls = Arc::new(AtomicUsize::new(0));
