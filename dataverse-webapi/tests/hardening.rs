@@ -576,19 +576,8 @@ async fn a_create_only_upsert_that_finds_the_row_at_once_still_fails() {
 #[tokio::test]
 async fn a_create_only_upsert_retries_a_503_then_reads_412_as_done() {
     let org = support::org().await;
-    let calls = Arc::new(AtomicUsize::new(0));
-    struct Unavailable(Arc<AtomicUsize>);
-    impl Respond for Unavailable {
-        fn respond(&self, _: &Request) -> ResponseTemplate {
-            if self.0.fetch_add(1, Ordering::SeqCst) == 0 {
-                ResponseTemplate::new(503)
-            } else {
-                ResponseTemplate::new(412)
-            }
-        }
-    }
     Mock::given(method("PATCH"))
-        .respond_with(Unavailable(Arc::clone(&calls)))
+        .respond_with(unavailable_then(412))
         .expect(2)
         .mount(&org.server)
         .await;
@@ -724,19 +713,8 @@ async fn a_disassociate_repeated_after_a_lost_answer_that_finds_no_link_succeede
 #[tokio::test]
 async fn a_delete_after_a_503_reads_the_404_of_its_repeat_as_done() {
     let org = support::org().await;
-    let calls = Arc::new(AtomicUsize::new(0));
-    struct Unavailable(Arc<AtomicUsize>);
-    impl Respond for Unavailable {
-        fn respond(&self, _: &Request) -> ResponseTemplate {
-            if self.0.fetch_add(1, Ordering::SeqCst) == 0 {
-                ResponseTemplate::new(503)
-            } else {
-                ResponseTemplate::new(404)
-            }
-        }
-    }
     Mock::given(method("DELETE"))
-        .respond_with(Unavailable(Arc::clone(&calls)))
+        .respond_with(unavailable_then(404))
         .expect(2)
         .mount(&org.server)
         .await;
@@ -1297,4 +1275,24 @@ async fn a_request_option_with_a_line_break_is_a_usage_error_and_nothing_is_sent
         "{err:?}"
     );
     assert!(!err.to_string().contains("MSCRMCallerID: 0000"), "{err}");
+}
+
+/// Answers 503 to the first request and `then` to every later one.
+fn unavailable_then(then: u16) -> impl Respond {
+    struct UnavailableThen {
+        calls: AtomicUsize,
+        then: u16,
+    }
+    impl Respond for UnavailableThen {
+        fn respond(&self, _: &Request) -> ResponseTemplate {
+            match self.calls.fetch_add(1, Ordering::SeqCst) {
+                0 => ResponseTemplate::new(503),
+                _ => ResponseTemplate::new(self.then),
+            }
+        }
+    }
+    UnavailableThen {
+        calls: AtomicUsize::new(0),
+        then,
+    }
 }

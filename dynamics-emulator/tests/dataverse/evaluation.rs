@@ -6,27 +6,10 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::shape::batch_parts;
-use crate::support::{Env, start};
+use crate::support::{Env, ODATA_ERROR, assert_still_serving, encode, start};
 
-/// Dataverse's code for OData query errors.
-const ODATA_ERROR: &str = "0x80060888";
 /// Dataverse's code for validation errors (values out of range).
 const VALIDATION: &str = "0x80044331";
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-async fn assert_still_serving(env: &Env) {
-    env.get("accounts?$select=name&$top=1").await.expect(200);
-}
 
 #[tokio::test]
 async fn zone_offsets_beyond_a_day_answer_400() {

@@ -3,18 +3,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::start;
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+use crate::support::{encode, start};
 
 #[tokio::test]
 async fn fetchxml_pages_with_cookies() {

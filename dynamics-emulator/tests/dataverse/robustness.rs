@@ -7,27 +7,7 @@ use std::io::{Read, Write};
 use serde_json::{Value, json};
 
 use crate::shape::batch_parts;
-use crate::support::{Answer, Env, answer, start};
-
-/// Dataverse's code for OData query errors.
-const ODATA_ERROR: &str = "0x80060888";
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// The server still answers an ordinary query.
-async fn assert_still_serving(env: &Env) {
-    let answer = env.get("accounts?$select=name&$top=1").await;
-    answer.expect(200);
-}
+use crate::support::{Answer, Env, ODATA_ERROR, answer, assert_still_serving, encode, start};
 
 fn assert_too_deep(answer: &Answer) {
     assert_eq!(answer.status, 400, "{}", answer.text);

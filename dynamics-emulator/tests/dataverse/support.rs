@@ -229,3 +229,23 @@ pub(crate) async fn answer(response: reqwest::Response) -> Answer {
         text,
     }
 }
+
+/// Dataverse's code for OData query errors.
+pub(crate) const ODATA_ERROR: &str = "0x80060888";
+
+/// Percent-encodes everything but unreserved characters, for query values in a URL.
+pub(crate) fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The server still answers an ordinary query.
+pub(crate) async fn assert_still_serving(env: &Env) {
+    env.get("accounts?$select=name&$top=1").await.expect(200);
+}
