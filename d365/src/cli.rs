@@ -124,7 +124,9 @@ pub(crate) struct GlobalArgs {
     #[arg(long, short = 'v', global = true)]
     pub(crate) verbose: bool,
 
-    /// Run against an in-process emulator: no tenant, nothing leaves this machine
+    /// Run against an in-process emulator: no tenant, nothing leaves this machine. The
+    /// emulator's tenant, sign-in host and service URL replace those of the config file and
+    /// the environment (AadAppTenantId, AadAuthority, ServiceURL); --tenant-id still wins
     #[arg(long, global = true, conflicts_with_all = ["service_url", "authority", "authority_host"])]
     pub(crate) emulator: bool,
 }

@@ -532,6 +532,45 @@ async fn emulator_mode_needs_nothing_else() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emulator_mode_replaces_the_config_files_tenant() {
+    let tenant = {
+        let emu = Emulator::start().await.expect("emulator");
+        emu.defaults().tenant_id.to_string()
+    };
+    // The shipped sample, unchanged: its tenant and service URL are not the emulator's.
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/CDSTestdriveUtility.exe.config"
+    );
+    let run = Invocation::new(["--emulator", "whitelistapp", "--config", sample, "--json"])
+        .run()
+        .await;
+    run.assert_code(0);
+    assert_eq!(run.json()["application_id"], SAMPLE_APP, "{run:#?}");
+    assert_eq!(run.json()["tenant_id"], tenant.as_str(), "{run:#?}");
+    assert_ne!(tenant, SAMPLE_TENANT);
+    // The environment is replaced too; an explicit --tenant-id still wins (and the
+    // emulator refuses a foreign tenant, as the service does).
+    let run = Invocation::new(["--emulator", "whitelistapp", "--config", sample, "--json"])
+        .env("D365_TENANT_ID", SAMPLE_TENANT)
+        .run()
+        .await;
+    run.assert_code(0);
+    assert_eq!(run.json()["tenant_id"], tenant.as_str(), "{run:#?}");
+    let run = Invocation::new([
+        "--emulator",
+        "whitelistapp",
+        "--config",
+        sample,
+        "--tenant-id",
+        SAMPLE_TENANT,
+    ])
+    .run()
+    .await;
+    assert_ne!(run.code, 0, "{run:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_guids_and_bad_config_files_exit_2_before_any_prompt() {
     let fx = Fixture::start().await;
     let run = fx
