@@ -207,7 +207,7 @@ pub(crate) enum Command {
     Config(ConfigCommand),
 
     /// Old CDSTestdriveUtility.exe name of `apps register`
-    #[command(name = "whitelistapp")]
+    #[command(name = "whitelistapp", visible_alias = "registerapp")]
     WhitelistApp(RegisterArgs),
 
     /// Old CDSTestdriveUtility.exe name of `apps list`
@@ -355,6 +355,14 @@ mod tests {
         assert!(matches!(cli.command, Command::UnregisterApp(_)));
         let cli = Cli::try_parse_from(["d365", "listallapps", "--json"]).expect("parses");
         assert!(cli.global.json);
+    }
+
+    #[test]
+    fn registerapp_is_a_visible_alias_of_whitelistapp() {
+        let cli = Cli::try_parse_from(["d365", "registerapp", "--app-id", "x"]).expect("parses");
+        assert!(matches!(cli.command, Command::WhitelistApp(_)));
+        let help = Cli::command().render_help().to_string();
+        assert!(help.contains("registerapp"), "{help}");
     }
 
     #[test]
