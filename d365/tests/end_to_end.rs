@@ -570,6 +570,38 @@ async fn emulator_mode_replaces_the_config_files_tenant() {
     assert_ne!(run.code, 0, "{run:#?}");
 }
 
+#[test]
+fn a_closed_stdout_is_success_without_an_error() {
+    for args in [
+        &["--emulator", "listallapps"][..],
+        &["--emulator", "instances", "list", "--json"][..],
+    ] {
+        // The reader is gone before the binary starts, so every write to stdout is EPIPE.
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_d365"));
+        for (name, _) in std::env::vars() {
+            if name.starts_with("D365_") || name == "RUST_LOG" {
+                cmd.env_remove(name);
+            }
+        }
+        let output = cmd
+            .args(args)
+            .current_dir(scratch_dir())
+            .stdin(Stdio::null())
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .expect("d365 runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("error") && !stderr.contains("panicked"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_guids_and_bad_config_files_exit_2_before_any_prompt() {
     let fx = Fixture::start().await;
