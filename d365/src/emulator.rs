@@ -33,6 +33,7 @@ impl Running {
                 ExitKind::Service,
                 format!("the in-process emulator did not start: {e}"),
             )
+            .with_fix("check that this process may listen on a loopback (127.0.0.1) port")
         })?;
         Ok(Running { emulator })
     }
@@ -90,9 +91,8 @@ impl Running {
 impl Running {
     /// Refuses: this build has no emulator.
     pub(crate) async fn start() -> Result<Self, Failure> {
-        Err(Failure::usage(
-            "this d365 was built without the emulator; rebuild it with the `emulator` feature",
-        ))
+        Err(Failure::usage("this d365 was built without the emulator")
+            .with_fix("rebuild it with the `emulator` feature (on by default)"))
     }
 
     /// Never called: no value exists.

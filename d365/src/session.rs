@@ -156,6 +156,10 @@ pub(crate) fn bap_endpoint(settings: &Settings, cloud: Cloud) -> Result<BapEndpo
                     raw.source.describe(Key::ServiceUrl),
                     secure_url::redact(&raw.value)
                 ))
+                .with_fix(
+                    "give a region name (the Power Platform admin API of the cloud is used) or \
+                     the base URL of another endpoint such as http://127.0.0.1:7070",
+                )
             })?),
         },
         None => None,

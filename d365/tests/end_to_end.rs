@@ -603,6 +603,71 @@ fn a_closed_stdout_is_success_without_an_error() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_json_every_usage_failure_prints_the_error_object_with_a_fix() {
+    let dir = scratch_dir();
+    let bad_guid = dir.join("bad.toml");
+    std::fs::write(&bad_guid, "AadApplicationId = \"not-a-guid\"\n").expect("write");
+    let bad_xml = dir.join("bad.config");
+    std::fs::write(&bad_xml, "<configuration><appSettings>").expect("write");
+    let missing = dir.join("missing.config");
+    let bad_guid = bad_guid.display().to_string();
+    let bad_xml = bad_xml.display().to_string();
+    let missing = missing.display().to_string();
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["--json", "registerap"],
+        vec!["listallapps", "--json", "--no-such-flag"],
+        vec!["--json", "apps"],
+        vec!["--json", "instances", "get", "not-a-guid"],
+        vec![
+            "--json",
+            "--emulator",
+            "whitelistapp",
+            "--config",
+            &bad_guid,
+        ],
+        vec!["--json", "--emulator", "listallapps", "--config", &bad_xml],
+        vec!["--json", "--emulator", "listallapps", "--config", &missing],
+        vec![
+            "--json",
+            "whitelistapp",
+            "--service-url",
+            "https://contoso.crm4.dynamics.com",
+        ],
+    ];
+    for args in runs {
+        let run = Invocation::new(args.clone()).run().await;
+        run.assert_code(2);
+        let json = run.json();
+        let error = &json["error"];
+        assert_eq!(error["kind"], "usage", "{args:?}: {run:#?}");
+        assert_eq!(error["exit_code"], 2, "{args:?}: {run:#?}");
+        assert!(
+            error["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{run:#?}"
+        );
+        assert!(
+            error["fix"].as_str().is_some_and(|f| !f.is_empty()),
+            "{args:?}: fix is null: {run:#?}"
+        );
+        run.error_line();
+    }
+    // The fix of a misspelt command is clap's suggestion.
+    let run = Invocation::new(["--json", "registerap"]).run().await;
+    let fix = run.json()["error"]["fix"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(fix.contains("registerapp"), "{run:#?}");
+    // Without --json, clap's own text is unchanged.
+    let run = Invocation::new(["registerap"]).run().await;
+    run.assert_code(2);
+    assert!(
+        run.stdout.is_empty() && run.stderr.contains("Usage:"),
+        "{run:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_guids_and_bad_config_files_exit_2_before_any_prompt() {
     let fx = Fixture::start().await;
     let run = fx
