@@ -124,7 +124,9 @@ pub(crate) struct GlobalArgs {
     #[arg(long, short = 'v', global = true)]
     pub(crate) verbose: bool,
 
-    /// Run against an in-process emulator: no tenant, nothing leaves this machine
+    /// Run against an in-process emulator: no tenant, nothing leaves this machine. The
+    /// emulator's tenant, sign-in host and service URL replace those of the config file and
+    /// the environment (AadAppTenantId, AadAuthority, ServiceURL); --tenant-id still wins
     #[arg(long, global = true, conflicts_with_all = ["service_url", "authority", "authority_host"])]
     pub(crate) emulator: bool,
 }
@@ -205,7 +207,7 @@ pub(crate) enum Command {
     Config(ConfigCommand),
 
     /// Old CDSTestdriveUtility.exe name of `apps register`
-    #[command(name = "whitelistapp")]
+    #[command(name = "whitelistapp", visible_alias = "registerapp")]
     WhitelistApp(RegisterArgs),
 
     /// Old CDSTestdriveUtility.exe name of `apps list`
@@ -353,6 +355,14 @@ mod tests {
         assert!(matches!(cli.command, Command::UnregisterApp(_)));
         let cli = Cli::try_parse_from(["d365", "listallapps", "--json"]).expect("parses");
         assert!(cli.global.json);
+    }
+
+    #[test]
+    fn registerapp_is_a_visible_alias_of_whitelistapp() {
+        let cli = Cli::try_parse_from(["d365", "registerapp", "--app-id", "x"]).expect("parses");
+        assert!(matches!(cli.command, Command::WhitelistApp(_)));
+        let help = Cli::command().render_help().to_string();
+        assert!(help.contains("registerapp"), "{help}");
     }
 
     #[test]

@@ -33,13 +33,16 @@ impl Running {
                 ExitKind::Service,
                 format!("the in-process emulator did not start: {e}"),
             )
+            .with_fix("check that this process may listen on a loopback (127.0.0.1) port")
         })?;
         Ok(Running { emulator })
     }
 
     /// Values that override the config file and the environment (flags still win): the
-    /// service and sign-in endpoints, the tenant, and, for user sign-in, the seeded
-    /// administrator and public client; for app-only sign-in, the confidential client.
+    /// service and sign-in endpoints, the tenant (`AadAppTenantId`: a file's real tenant is
+    /// not the emulator's, and the emulator refuses to register an app for a foreign
+    /// tenant), and, for user sign-in, the seeded administrator and public client; for
+    /// app-only sign-in, the confidential client.
     pub(crate) fn overrides(&self, app_only: bool) -> Layer {
         let d = self.emulator.defaults();
         let base = self
@@ -52,6 +55,7 @@ impl Running {
             (Key::ServiceUrl, base.clone()),
             (Key::AuthorityHost, base.clone()),
             (Key::AadAuthority, format!("{base}/{}", d.tenant_id)),
+            (Key::AadAppTenantId, d.tenant_id.to_string()),
         ];
         if app_only {
             values.push((Key::ClientId, d.client_id.to_string()));
@@ -60,14 +64,6 @@ impl Running {
             values.push((Key::UserName, d.user.upn.clone()));
         }
         layer(values)
-    }
-
-    /// Values used when nothing else sets them: the application tenant.
-    pub(crate) fn defaults(&self) -> Layer {
-        layer(vec![(
-            Key::AadAppTenantId,
-            self.emulator.defaults().tenant_id.to_string(),
-        )])
     }
 
     /// The seeded administrator's password, used when the emulator chose the user.
@@ -95,18 +91,12 @@ impl Running {
 impl Running {
     /// Refuses: this build has no emulator.
     pub(crate) async fn start() -> Result<Self, Failure> {
-        Err(Failure::usage(
-            "this d365 was built without the emulator; rebuild it with the `emulator` feature",
-        ))
+        Err(Failure::usage("this d365 was built without the emulator")
+            .with_fix("rebuild it with the `emulator` feature (on by default)"))
     }
 
     /// Never called: no value exists.
     pub(crate) fn overrides(&self, _app_only: bool) -> Layer {
-        match self.never {}
-    }
-
-    /// Never called: no value exists.
-    pub(crate) fn defaults(&self) -> Layer {
         match self.never {}
     }
 

@@ -8,7 +8,7 @@ use dynamics_http::HttpError;
 use online_mgmt_api::AdminError;
 use serde::Serialize;
 
-use crate::config::ConfigError;
+use crate::config::{ConfigError, ConfigErrorKind};
 use crate::signin::SignInInfo;
 
 /// The message shown for 401/403 answers of the admin APIs.
@@ -70,9 +70,40 @@ impl Failure {
         Failure::new(ExitKind::Usage, message)
     }
 
-    /// A configuration error (exit code 2).
+    /// A configuration error (exit code 2), with what to do for its kind.
     pub(crate) fn config(error: ConfigError) -> Self {
-        Failure::usage(error.message)
+        let fix = config_fix(&error.kind);
+        Failure::usage(error.message).with_fix(fix)
+    }
+
+    /// A command-line parse error of clap (exit code 2): its first line is the message, its
+    /// tip (a similar name, `--` before a value) the fix, else `--help`.
+    pub(crate) fn command_line(error: &clap::Error) -> Self {
+        use clap::error::ErrorKind;
+        let rendered = error.render().to_string();
+        let lines: Vec<&str> = rendered.lines().map(str::trim).collect();
+        let message = match error.kind() {
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                "a command is missing".to_owned()
+            }
+            _ => lines
+                .iter()
+                .find(|l| !l.is_empty())
+                .map(|l| l.strip_prefix("error:").unwrap_or(l).trim().to_owned())
+                .unwrap_or_else(|| "the command line is not valid".to_owned()),
+        };
+        let tips: Vec<&str> = lines
+            .iter()
+            .filter_map(|l| l.strip_prefix("tip:"))
+            .map(str::trim)
+            .collect();
+        let fix = if tips.is_empty() {
+            "run `d365 --help` (or `d365 <command> --help`) to see the commands and flags"
+                .to_owned()
+        } else {
+            tips.join("; ")
+        };
+        Failure::usage(message).with_fix(fix)
     }
 
     /// Adds what to do about it.
@@ -113,6 +144,39 @@ impl fmt::Display for Failure {
 impl From<ConfigError> for Failure {
     fn from(error: ConfigError) -> Self {
         Failure::config(error)
+    }
+}
+
+/// What to do about a configuration error of this kind. The message says what is wrong and
+/// where; this says how to go on.
+fn config_fix(kind: &ConfigErrorKind) -> String {
+    match kind {
+        ConfigErrorKind::Unreadable | ConfigErrorKind::TooLarge { .. } => {
+            "give the path of the CDSTestdriveUtility.exe.config or d365.toml file with --config \
+             or D365_CONFIG"
+                .to_owned()
+        }
+        ConfigErrorKind::Encoding(_) => {
+            "save the file as UTF-8 (or UTF-16 with a byte-order mark)".to_owned()
+        }
+        ConfigErrorKind::Xml(_) => "fix the file: settings go in <configuration><appSettings> as \
+             <add key=\"...\" value=\"...\"/>, as in the sample CDSTestdriveUtility.exe.config"
+            .to_owned(),
+        ConfigErrorKind::Toml(_) => {
+            "fix the file: it holds lines like ServiceURL = \"EMEA\"".to_owned()
+        }
+        ConfigErrorKind::SecretInFile { key } => format!(
+            "remove {key} from the file and give it in the environment (`d365 --help` lists \
+             the variables)"
+        ),
+        ConfigErrorKind::Missing => "set it in the config file, the environment or with its \
+             flag (`d365 --help` lists them)"
+            .to_owned(),
+        ConfigErrorKind::InvalidValue => {
+            "correct the value where the message says it comes from; `d365 config show` lists \
+             every setting and its source"
+                .to_owned()
+        }
     }
 }
 

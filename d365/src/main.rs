@@ -21,8 +21,14 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            // Help and version print to stdout and exit 0; usage errors exit 2.
+            // Help and version print to stdout and exit 0; usage errors exit 2, and with
+            // --json print the same error object as every other failure.
             let code = e.exit_code();
+            if code != 0 && wants_json(std::env::args_os().skip(1)) {
+                let failure = Failure::command_line(&e);
+                report(&failure, true);
+                return ExitCode::from(failure.exit_code());
+            }
             let _ = e.print();
             return ExitCode::from(u8::try_from(code).unwrap_or(2));
         }
@@ -54,6 +60,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// Whether the raw arguments ask for `--json` (before any `--`), for errors found before
+/// they could be parsed.
+fn wants_json<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> bool {
+    args.into_iter()
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json")
+}
+
 /// Prints a failure: one line on stderr; with `--json` also a JSON error object on stdout.
 fn report(failure: &Failure, json: bool) {
     eprintln!("error: {failure}");
@@ -75,4 +89,49 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn parse_error(args: &[&str]) -> Failure {
+        let e = Cli::try_parse_from(args).expect_err("a usage error");
+        Failure::command_line(&e)
+    }
+
+    #[test]
+    fn json_is_seen_before_parsing_but_not_after_a_double_dash() {
+        let args = |a: &[&str]| a.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert!(wants_json(args(&["nope", "--json"])));
+        assert!(!wants_json(args(&["nope", "--", "--json"])));
+        assert!(!wants_json(args(&["nope", "--jsonx"])));
+    }
+
+    #[test]
+    fn command_line_errors_are_one_line_with_a_fix() {
+        for args in [
+            &["d365", "registerap"][..],
+            &["d365", "listallapps", "--nope"][..],
+            &["d365", "apps"][..],
+            &["d365", "instances", "get", "not-a-guid"][..],
+            &["d365", "listallapps", "--max-retries", "99"][..],
+        ] {
+            let f = parse_error(args);
+            assert_eq!(f.exit_code(), 2, "{args:?}");
+            let json = f.to_json();
+            let error = &json["error"];
+            assert_eq!(error["kind"], "usage", "{args:?}");
+            let message = error["message"].as_str().expect("message");
+            let fix = error["fix"].as_str().expect("a fix");
+            assert!(!message.is_empty() && !fix.is_empty(), "{json}");
+            assert!(
+                !message.contains('\n') && !message.starts_with("error"),
+                "{json}"
+            );
+        }
+        let f = parse_error(&["d365", "unregisterap"]);
+        assert!(f.to_string().contains("unregisterapp"), "{f}");
+    }
 }

@@ -92,18 +92,35 @@ pub(crate) fn fields(pairs: &[(&str, String)]) -> String {
         .collect()
 }
 
-/// Writes `value` as pretty JSON and a newline to stdout.
+/// Writes `value` as pretty JSON and a newline to stdout. A closed stdout (`d365 ... | head`)
+/// is not an error: the reader has what it wanted.
 pub(crate) fn print_json<T: Serialize>(value: &T) -> io::Result<()> {
-    let mut out = io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
-    writeln!(out)
+    write_json(&mut io::stdout().lock(), value)
 }
 
-/// Writes text to stdout as it is.
+/// Writes text to stdout as it is; a closed stdout is not an error.
 pub(crate) fn print_text(text: &str) -> io::Result<()> {
-    let mut out = io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()
+    write_text(&mut io::stdout().lock(), text)
+}
+
+fn write_json<W: Write, T: Serialize>(out: &mut W, value: &T) -> io::Result<()> {
+    let written = serde_json::to_writer_pretty(&mut *out, value)
+        .map_err(io::Error::from)
+        .and_then(|()| writeln!(out))
+        .and_then(|()| out.flush());
+    closed_is_done(written)
+}
+
+fn write_text<W: Write>(out: &mut W, text: &str) -> io::Result<()> {
+    closed_is_done(out.write_all(text.as_bytes()).and_then(|()| out.flush()))
+}
+
+/// A reader that went away (EPIPE) has read all it wanted: success.
+fn closed_is_done(result: io::Result<()>) -> io::Result<()> {
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
 
 /// An optional value as a table cell (`-` when absent).
@@ -131,6 +148,41 @@ mod tests {
         let mut t = Table::new(["A", "B"]);
         t.row(["only a"]);
         assert_eq!(t.render(), "A       B\nonly a\n");
+    }
+
+    /// A stdout whose reader has gone: every write fails with EPIPE.
+    struct ClosedPipe;
+
+    impl Write for ClosedPipe {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from(io::ErrorKind::BrokenPipe))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Err(io::Error::from(io::ErrorKind::BrokenPipe))
+        }
+    }
+
+    /// A full disk: a real write error.
+    struct Full;
+
+    impl Write for Full {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from(io::ErrorKind::StorageFull))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_pipe_is_success_and_other_write_errors_are_not() {
+        assert!(write_text(&mut ClosedPipe, "a\n").is_ok());
+        assert!(write_json(&mut ClosedPipe, &serde_json::json!({"a": [1, 2]})).is_ok());
+        assert!(write_text(&mut Full, "a\n").is_err());
+        assert!(write_json(&mut Full, &serde_json::json!({"a": 1})).is_err());
+        let mut out = Vec::new();
+        write_json(&mut out, &serde_json::json!({"a": 1})).expect("written");
+        assert_eq!(out, b"{\n  \"a\": 1\n}\n");
     }
 
     #[test]

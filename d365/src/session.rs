@@ -47,22 +47,99 @@ pub(crate) fn oma_endpoint(settings: &Settings) -> Result<ServiceEndpoint, Failu
         ))
         .with_fix(format!("set {}", Key::ServiceUrl.how_to_set())));
     };
-    ServiceEndpoint::parse(&raw.value).map_err(|e| {
+    let described = raw.source.describe(Key::ServiceUrl);
+    let value = raw.value.trim();
+    if !value.contains("://")
+        && value.contains('.')
+        && let Ok(url) = Url::parse(&format!("https://{value}"))
+    {
+        // `contoso.crm4.dynamics.com`, without the scheme.
+        org_url_check(&url, value, &described)?;
+    }
+    let endpoint = ServiceEndpoint::parse(&raw.value).map_err(|e| {
         let failure = Failure::usage(format!(
             "{} is `{}`, which is neither a region nor an admin service URL",
             raw.source.describe(Key::ServiceUrl),
             secure_url::redact(&raw.value)
         ));
         match e {
+            // A name: list every region with the names it goes by.
+            online_mgmt_api::AdminError::InvalidInput { .. } if !raw.value.contains("://") => {
+                failure.with_fix(format!(
+                    "use a region name ({}) or an admin service URL such as \
+                     https://admin.services.crm4.dynamics.com",
+                    region_names()
+                ))
+            }
             online_mgmt_api::AdminError::InvalidInput { fix, .. } => failure.with_fix(fix),
             other => failure.with_fix(other.to_string()),
         }
-    })
+    })?;
+    if let ServiceEndpoint::Custom(url) = &endpoint {
+        org_url_check(url, &raw.value, &described)?;
+    }
+    Ok(endpoint)
 }
 
+/// Refuses a Dataverse org (environment) URL given where the admin service URL belongs
+/// (`https://contoso.crm4.dynamics.com` instead of `https://admin.services.crm4.dynamics.com`),
+/// naming the right one. Other custom endpoints (an emulator, a proxy) pass.
+fn org_url_check(url: &Url, value: &str, described: &str) -> Result<(), Failure> {
+    let Some(host) = url.host_str() else {
+        return Ok(());
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host.starts_with("admin.services.") || !host.ends_with(".dynamics.com") {
+        return Ok(());
+    }
+    let what = format!(
+        "{described} is `{}`, a Dataverse environment (org) URL, not an admin service URL",
+        secure_url::redact(value)
+    );
+    match Region::from_dataverse_url(url.as_str()) {
+        Ok(region) => Err(Failure::usage(what).with_fix(format!(
+            "set ServiceURL to {} (the admin service of its region, {}), or to the region \
+             name {}",
+            region.service_url().as_str().trim_end_matches('/'),
+            region.name(),
+            region.crm_host_label()
+        ))),
+        Err(online_mgmt_api::AdminError::NoAdminHost { region_label }) => Err(Failure::usage(what)
+            .with_fix(format!(
+                "its region ({region_label}) has no Online Management API admin service: use \
+                 --backend bap (the Power Platform admin API)"
+            ))),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Every region with the names `ServiceURL` accepts for it (case-insensitive; spaces,
+/// dashes and underscores are ignored).
+const REGION_ALIASES: [(Region, &[&str]); 11] = [
+    (Region::NorthAmerica, &["NorthAmerica", "NA", "NAM", "crm"]),
+    (Region::NorthAmerica2, &["NorthAmerica2", "NA2", "crm9"]),
+    (Region::Emea, &["EMEA", "Europe", "EUR", "crm4"]),
+    (Region::Apac, &["APAC", "AsiaPacific", "Asia", "crm5"]),
+    (Region::Oceania, &["Oceania", "OCE", "Australia", "crm6"]),
+    (Region::Japan, &["Japan", "JPN", "crm7"]),
+    (
+        Region::SouthAmerica,
+        &["SouthAmerica", "SAM", "LATAM", "crm2"],
+    ),
+    (Region::India, &["India", "IND", "crm8"]),
+    (Region::Canada, &["Canada", "CAN", "crm3"]),
+    (
+        Region::UnitedKingdom,
+        &["UnitedKingdom", "UK", "GBR", "crm11"],
+    ),
+    (Region::France, &["France", "FRA", "crm12"]),
+];
+
 fn region_names() -> String {
-    Region::ALL
-        .map(|r| format!("{} = {}", r.name(), r.crm_host_label()))
+    REGION_ALIASES
+        .iter()
+        .map(|(r, names)| format!("{}: {}", r.name(), names.join("/")))
+        .collect::<Vec<_>>()
         .join(", ")
 }
 
@@ -79,6 +156,10 @@ pub(crate) fn bap_endpoint(settings: &Settings, cloud: Cloud) -> Result<BapEndpo
                     raw.source.describe(Key::ServiceUrl),
                     secure_url::redact(&raw.value)
                 ))
+                .with_fix(
+                    "give a region name (the Power Platform admin API of the cloud is used) or \
+                     the base URL of another endpoint such as http://127.0.0.1:7070",
+                )
             })?),
         },
         None => None,
@@ -248,6 +329,79 @@ mod tests {
                 Err(failure) => format!("{failure} {failure:?}"),
             };
             assert!(!text.contains("hunter2"), "{text}");
+        }
+    }
+
+    #[test]
+    fn every_listed_region_alias_is_accepted_and_every_region_is_listed() {
+        for (region, names) in REGION_ALIASES {
+            for name in names {
+                assert_eq!(name.parse::<Region>().ok(), Some(region), "{name}");
+            }
+        }
+        for region in Region::ALL {
+            assert!(REGION_ALIASES.iter().any(|(r, _)| *r == region), "{region}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_region_name_lists_the_accepted_aliases() {
+        let s = settings(vec![(Key::ServiceUrl, "Europe West")]);
+        let text = oma_endpoint(&s).expect_err("unknown").to_string();
+        for alias in ["EMEA: EMEA/Europe/EUR/crm4", "UK", "crm11", "North America"] {
+            assert!(text.contains(alias), "{alias}: {text}");
+        }
+        let text = oma_endpoint(&Settings::default())
+            .expect_err("unset")
+            .to_string();
+        assert!(text.contains("Europe/EUR/crm4"), "{text}");
+    }
+
+    #[test]
+    fn an_org_url_suggests_its_regions_admin_url() {
+        for (org, admin) in [
+            (
+                "https://contoso.crm4.dynamics.com",
+                "https://admin.services.crm4.dynamics.com",
+            ),
+            (
+                "https://contoso.crm.dynamics.com/",
+                "https://admin.services.crm.dynamics.com",
+            ),
+            (
+                "contoso.crm6.dynamics.com",
+                "https://admin.services.crm6.dynamics.com",
+            ),
+            (
+                "https://contoso.api.crm11.dynamics.com/api/data/v9.2",
+                "https://admin.services.crm11.dynamics.com",
+            ),
+        ] {
+            let s = settings(vec![(Key::ServiceUrl, org)]);
+            let failure = oma_endpoint(&s).expect_err("an org URL");
+            assert_eq!(failure.exit_code(), 2);
+            let text = failure.to_string();
+            assert!(
+                text.contains("environment (org) URL") && text.contains(admin),
+                "{text}"
+            );
+        }
+        let s = settings(vec![(
+            Key::ServiceUrl,
+            "https://contoso.crm21.dynamics.com",
+        )]);
+        let text = oma_endpoint(&s).expect_err("no admin host").to_string();
+        assert!(text.contains("--backend bap"), "{text}");
+        // Admin URLs, the emulator and proxies still pass.
+        for ok in [
+            "https://admin.services.crm4.dynamics.com",
+            "https://admin.services.crm4.dynamics.com/",
+            "http://127.0.0.1:7070",
+            "https://proxy.example.com/admin",
+            "crm4",
+        ] {
+            let s = settings(vec![(Key::ServiceUrl, ok)]);
+            assert!(oma_endpoint(&s).is_ok(), "{ok}");
         }
     }
 

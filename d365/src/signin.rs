@@ -82,10 +82,11 @@ pub(crate) fn choose_method(
     let pfx = settings.get(Key::Pfx);
     match (certificate, pfx) {
         (Some(c), Some(p)) => Err(Failure::usage(format!(
-            "both a PEM certificate ({}) and a .pfx file ({}) are set: keep one",
+            "both a PEM certificate ({}) and a .pfx file ({}) are set",
             c.source.describe(Key::Certificate),
             p.source.describe(Key::Pfx)
-        ))),
+        ))
+        .with_fix("keep one of them")),
         (Some(c), None) => Ok(Method::AppOnly(AppOnly::CertificatePem {
             certificate: PathBuf::from(&c.value),
             private_key: settings.text(Key::PrivateKeyPem).map(PathBuf::from),
@@ -103,8 +104,11 @@ pub(crate) fn choose_method(
         (None, None) => {
             if let Some(key) = settings.get(Key::PrivateKeyPem) {
                 return Err(Failure::usage(format!(
-                    "{} is set without a certificate: add --certificate <PEM> (or {})",
-                    key.source.describe(Key::PrivateKeyPem),
+                    "{} is set without a certificate",
+                    key.source.describe(Key::PrivateKeyPem)
+                ))
+                .with_fix(format!(
+                    "add --certificate <PEM> (or {})",
                     Key::Certificate.env_var()
                 )));
             }
@@ -218,15 +222,13 @@ pub(crate) fn credential(
     let host = settings.authority_host().map_err(Failure::config)?;
     let tenant = settings.sign_in_tenant().map_err(Failure::config)?;
     let options = CredentialOptions::default();
-    let authority = |tenant: &str| {
-        Authority::with_host(&host, tenant).map_err(|e| Failure::usage(config_auth_message(&e)))
-    };
+    let authority =
+        |tenant: &str| Authority::with_host(&host, tenant).map_err(|e| auth_config_failure(&e));
 
     if let Method::AppOnly(app_only) = &method {
         let tenant = tenant.ok_or_else(|| {
-            Failure::usage(format!(
-                "app-only sign-in needs the tenant: set AadAppTenantId ({}) or a tenant in \
-                 AadAuthority ({})",
+            Failure::usage("app-only sign-in needs the tenant").with_fix(format!(
+                "set AadAppTenantId ({}) or a tenant in AadAuthority ({})",
                 Key::AadAppTenantId.how_to_set(),
                 Key::AadAuthority.how_to_set()
             ))
@@ -243,12 +245,13 @@ pub(crate) fn credential(
                 let secret = env(var).filter(|v| !v.is_empty()).ok_or_else(|| {
                     Failure::usage(format!(
                         "the environment variable {var} (named by --client-secret-env) is not \
-                         set or empty: export the client secret's Value in it"
+                         set or empty"
                     ))
+                    .with_fix(format!("export the client secret's Value in {var}"))
                 })?;
                 Arc::new(
                     ClientSecretCredential::new(authority, &client_id, secret, options)
-                        .map_err(|e| Failure::usage(config_auth_message(&e)))?,
+                        .map_err(|e| auth_config_failure(&e))?,
                 )
             }
             AppOnly::CertificatePem {
@@ -265,39 +268,43 @@ pub(crate) fn credential(
                 }
                 .map_err(|e| {
                     Failure::usage(format!(
-                        "{} ({}): {}",
+                        "{} ({})",
                         certificate.display(),
-                        config_auth_message(&e),
-                        "give the certificate PEM with --certificate and its key with --private-key"
+                        config_auth_message(&e)
                     ))
+                    .with_fix(
+                        "give the certificate PEM with --certificate and its key with --private-key",
+                    )
                 })?;
                 Arc::new(
                     ClientCertificateCredential::new(authority, &client_id, cert, options)
-                        .map_err(|e| Failure::usage(config_auth_message(&e)))?,
+                        .map_err(|e| auth_config_failure(&e))?,
                 )
             }
             AppOnly::Pfx { path, password_env } => {
                 let bytes = std::fs::read(path).map_err(|e| {
-                    Failure::usage(format!(
-                        "cannot read the .pfx file {}: {e}; check --pfx / {}",
-                        path.display(),
-                        Key::Pfx.env_var()
-                    ))
+                    Failure::usage(format!("cannot read the .pfx file {}: {e}", path.display()))
+                        .with_fix(format!("check --pfx / {}", Key::Pfx.env_var()))
                 })?;
                 let password = match password_env {
                     Some(var) => env(var).ok_or_else(|| {
                         Failure::usage(format!(
                             "the environment variable {var} (the .pfx password) is not set"
                         ))
+                        .with_fix(format!(
+                            "export the .pfx password in {var}, or drop --pfx-password-env if \
+                             the file has none"
+                        ))
                     })?,
                     None => String::new(),
                 };
                 let cert = ClientCertificate::from_pkcs12(&bytes, &password).map_err(|e| {
                     Failure::usage(format!("{}: {}", path.display(), config_auth_message(&e)))
+                        .with_fix(auth_fix(&e))
                 })?;
                 Arc::new(
                     ClientCertificateCredential::new(authority, &client_id, cert, options)
-                        .map_err(|e| Failure::usage(config_auth_message(&e)))?,
+                        .map_err(|e| auth_config_failure(&e))?,
                 )
             }
         };
@@ -323,7 +330,7 @@ pub(crate) fn credential(
             |code| eprintln!("{}", code.message),
             options,
         )
-        .map_err(|e| Failure::usage(config_auth_message(&e)))?;
+        .map_err(|e| auth_config_failure(&e))?;
         return Ok((Arc::new(credential), info));
     }
 
@@ -347,7 +354,7 @@ pub(crate) fn credential(
     };
     let credential =
         UsernamePasswordCredential::new(authority, &client_id, &username, password, options)
-            .map_err(|e| Failure::usage(config_auth_message(&e)))?;
+            .map_err(|e| auth_config_failure(&e))?;
     Ok((Arc::new(credential), info))
 }
 
@@ -363,10 +370,10 @@ fn app_only_client_id(settings: &Settings) -> Result<String, Failure> {
     {
         return Ok(app.value.to_string());
     }
-    Err(Failure::usage(format!(
-        "app-only sign-in needs the application's client id: set {}",
-        Key::ClientId.how_to_set()
-    )))
+    Err(
+        Failure::usage("app-only sign-in needs the application's client id")
+            .with_fix(format!("set {}", Key::ClientId.how_to_set())),
+    )
 }
 
 fn checked_client_id(id: &Sourced<String>) -> Result<String, Failure> {
@@ -374,43 +381,61 @@ fn checked_client_id(id: &Sourced<String>) -> Result<String, Failure> {
         .map(|u| u.to_string())
         .map_err(|_| {
             Failure::usage(format!(
-                "{} is `{}`, which is not a GUID: use the app registration's Application \
-                 (client) ID",
+                "{} is `{}`, which is not a GUID",
                 id.source.describe(Key::ClientId),
                 id.value
             ))
+            .with_fix("use the app registration's Application (client) ID")
         })
 }
 
 fn ask(answer: io::Result<Option<String>>, what: &str, key: Key) -> Result<String, Failure> {
     match answer {
         Ok(Some(v)) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
-        Ok(_) => Err(Failure::usage(format!(
-            "no {what} given: type it at the prompt, pipe it on stdin, or set {}",
+        Ok(_) => Err(Failure::usage(format!("no {what} given")).with_fix(format!(
+            "type it at the prompt, pipe it on stdin, or set {}",
             key.how_to_set()
         ))),
-        Err(e) => Err(Failure::usage(format!("cannot read the {what}: {e}"))),
+        Err(e) => Err(Failure::usage(format!("cannot read the {what}: {e}"))
+            .with_fix(format!("pipe it on stdin, or set {}", key.how_to_set()))),
     }
 }
 
 fn ask_password(prompter: &mut dyn Prompter) -> Result<String, Failure> {
     match prompter.secret("Password: ") {
         Ok(Some(p)) if !p.is_empty() => Ok(p),
-        Ok(_) => Err(Failure::usage(format!(
-            "no password given: type it at the prompt, pipe it on stdin (one line after the \
-             user name if that is read too), set {PASSWORD_ENV}, or sign in with --device-code"
+        Ok(_) => Err(Failure::usage("no password given").with_fix(format!(
+            "type it at the prompt, pipe it on stdin (one line after the user name if that is \
+             read too), set {PASSWORD_ENV}, or sign in with --device-code"
         ))),
-        Err(e) => Err(Failure::usage(format!("cannot read the password: {e}"))),
+        Err(e) => Err(
+            Failure::usage(format!("cannot read the password: {e}")).with_fix(format!(
+                "pipe it on stdin, set {PASSWORD_ENV}, or sign in with --device-code"
+            )),
+        ),
     }
 }
 
 fn read_text(path: &Path, key: Key) -> Result<String, Failure> {
     std::fs::read_to_string(path).map_err(|e| {
-        Failure::usage(format!(
-            "cannot read {} ({}): {e}",
-            path.display(),
-            key.flag().unwrap_or(key.env_var())
-        ))
+        let set_by = key.flag().unwrap_or(key.env_var());
+        Failure::usage(format!("cannot read {} ({set_by}): {e}", path.display()))
+            .with_fix(format!("check the path given with {set_by}"))
+    })
+}
+
+/// A configuration-type sign-in error (bad tenant, host, certificate) as a usage failure.
+fn auth_config_failure(e: &AuthError) -> Failure {
+    Failure::usage(config_auth_message(e)).with_fix(auth_fix(e))
+}
+
+/// What to do about a configuration-type sign-in error: its own hint, else where the
+/// values come from.
+fn auth_fix(e: &AuthError) -> String {
+    e.hint().unwrap_or_else(|| {
+        "check AadAuthority / --authority, --authority-host, AadAppTenantId and the client id \
+         (`d365 config show` lists them and where they come from)"
+            .to_owned()
     })
 }
 

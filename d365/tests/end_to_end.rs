@@ -532,6 +532,142 @@ async fn emulator_mode_needs_nothing_else() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emulator_mode_replaces_the_config_files_tenant() {
+    let tenant = {
+        let emu = Emulator::start().await.expect("emulator");
+        emu.defaults().tenant_id.to_string()
+    };
+    // The shipped sample, unchanged: its tenant and service URL are not the emulator's.
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/CDSTestdriveUtility.exe.config"
+    );
+    let run = Invocation::new(["--emulator", "whitelistapp", "--config", sample, "--json"])
+        .run()
+        .await;
+    run.assert_code(0);
+    assert_eq!(run.json()["application_id"], SAMPLE_APP, "{run:#?}");
+    assert_eq!(run.json()["tenant_id"], tenant.as_str(), "{run:#?}");
+    assert_ne!(tenant, SAMPLE_TENANT);
+    // The environment is replaced too; an explicit --tenant-id still wins (and the
+    // emulator refuses a foreign tenant, as the service does).
+    let run = Invocation::new(["--emulator", "whitelistapp", "--config", sample, "--json"])
+        .env("D365_TENANT_ID", SAMPLE_TENANT)
+        .run()
+        .await;
+    run.assert_code(0);
+    assert_eq!(run.json()["tenant_id"], tenant.as_str(), "{run:#?}");
+    let run = Invocation::new([
+        "--emulator",
+        "whitelistapp",
+        "--config",
+        sample,
+        "--tenant-id",
+        SAMPLE_TENANT,
+    ])
+    .run()
+    .await;
+    assert_ne!(run.code, 0, "{run:#?}");
+}
+
+#[test]
+fn a_closed_stdout_is_success_without_an_error() {
+    for args in [
+        &["--emulator", "listallapps"][..],
+        &["--emulator", "instances", "list", "--json"][..],
+    ] {
+        // The reader is gone before the binary starts, so every write to stdout is EPIPE.
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_d365"));
+        for (name, _) in std::env::vars() {
+            if name.starts_with("D365_") || name == "RUST_LOG" {
+                cmd.env_remove(name);
+            }
+        }
+        let output = cmd
+            .args(args)
+            .current_dir(scratch_dir())
+            .stdin(Stdio::null())
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .expect("d365 runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("error") && !stderr.contains("panicked"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_json_every_usage_failure_prints_the_error_object_with_a_fix() {
+    let dir = scratch_dir();
+    let bad_guid = dir.join("bad.toml");
+    std::fs::write(&bad_guid, "AadApplicationId = \"not-a-guid\"\n").expect("write");
+    let bad_xml = dir.join("bad.config");
+    std::fs::write(&bad_xml, "<configuration><appSettings>").expect("write");
+    let missing = dir.join("missing.config");
+    let bad_guid = bad_guid.display().to_string();
+    let bad_xml = bad_xml.display().to_string();
+    let missing = missing.display().to_string();
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["--json", "registerap"],
+        vec!["listallapps", "--json", "--no-such-flag"],
+        vec!["--json", "apps"],
+        vec!["--json", "instances", "get", "not-a-guid"],
+        vec![
+            "--json",
+            "--emulator",
+            "whitelistapp",
+            "--config",
+            &bad_guid,
+        ],
+        vec!["--json", "--emulator", "listallapps", "--config", &bad_xml],
+        vec!["--json", "--emulator", "listallapps", "--config", &missing],
+        vec![
+            "--json",
+            "whitelistapp",
+            "--service-url",
+            "https://contoso.crm4.dynamics.com",
+        ],
+    ];
+    for args in runs {
+        let run = Invocation::new(args.clone()).run().await;
+        run.assert_code(2);
+        let json = run.json();
+        let error = &json["error"];
+        assert_eq!(error["kind"], "usage", "{args:?}: {run:#?}");
+        assert_eq!(error["exit_code"], 2, "{args:?}: {run:#?}");
+        assert!(
+            error["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{run:#?}"
+        );
+        assert!(
+            error["fix"].as_str().is_some_and(|f| !f.is_empty()),
+            "{args:?}: fix is null: {run:#?}"
+        );
+        run.error_line();
+    }
+    // The fix of a misspelt command is clap's suggestion.
+    let run = Invocation::new(["--json", "registerap"]).run().await;
+    let fix = run.json()["error"]["fix"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(fix.contains("registerapp"), "{run:#?}");
+    // Without --json, clap's own text is unchanged.
+    let run = Invocation::new(["registerap"]).run().await;
+    run.assert_code(2);
+    assert!(
+        run.stdout.is_empty() && run.stderr.contains("Usage:"),
+        "{run:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_guids_and_bad_config_files_exit_2_before_any_prompt() {
     let fx = Fixture::start().await;
     let run = fx

@@ -46,6 +46,7 @@ fn api_name(backend: Backend) -> &'static str {
 
 fn io_failure(e: std::io::Error) -> Failure {
     Failure::new(ExitKind::Service, format!("cannot write the output: {e}"))
+        .with_fix("check that standard output can be written (disk space, permissions)")
 }
 
 /// Registers `app_id` of `tenant_id`.

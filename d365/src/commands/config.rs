@@ -47,7 +47,10 @@ pub(crate) fn show(
         Format::Json => output::print_json(&shown),
         Format::Human => output::print_text(&render(&shown)),
     };
-    result.map_err(|e| Failure::new(ExitKind::Service, format!("cannot write the output: {e}")))
+    result.map_err(|e| {
+        Failure::new(ExitKind::Service, format!("cannot write the output: {e}"))
+            .with_fix("check that standard output can be written (disk space, permissions)")
+    })
 }
 
 fn render(shown: &Shown<'_>) -> String {

@@ -52,6 +52,7 @@ impl From<&Instance> for InstanceJson {
 
 fn io_failure(e: std::io::Error) -> Failure {
     Failure::new(ExitKind::Service, format!("cannot write the output: {e}"))
+        .with_fix("check that standard output can be written (disk space, permissions)")
 }
 
 /// Lists the instances of the region.

@@ -107,7 +107,7 @@ pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
                     env: &env,
                     cwd: &cwd,
                     overrides: emu.overrides(app_only),
-                    defaults: emu.defaults(),
+                    defaults: Layer::new(),
                 },
             )?
             .settings;

@@ -119,7 +119,10 @@ pub(crate) async fn wait(
         Format::Json => output::print_json(&json),
         Format::Human => output::print_text(&details(&json)),
     }
-    .map_err(|e| Failure::new(ExitKind::Service, format!("cannot write the output: {e}")))
+    .map_err(|e| {
+        Failure::new(ExitKind::Service, format!("cannot write the output: {e}"))
+            .with_fix("check that standard output can be written (disk space, permissions)")
+    })
 }
 
 #[cfg(test)]

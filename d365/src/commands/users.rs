@@ -79,7 +79,10 @@ pub(crate) async fn force_sync(
         Format::Json => output::print_json(&outcome),
         Format::Human => output::print_text(&sentence(&outcome)),
     }
-    .map_err(|e| Failure::new(ExitKind::Service, format!("cannot write the output: {e}")))
+    .map_err(|e| {
+        Failure::new(ExitKind::Service, format!("cannot write the output: {e}"))
+            .with_fix("check that standard output can be written (disk space, permissions)")
+    })
 }
 
 /// The human outcome.
