@@ -9,8 +9,9 @@ use std::time::Duration;
 use dynamics_emulator::{Claims, Emulator};
 use dynamics_rs::auth::{
     AuthError, AuthorizationCodeFlow, AuthorizeOptions, ClientCertificate,
-    ClientCertificateCredential, CredentialOptions, DeviceCodeCredential, EntraErrorKind,
-    RefreshTokenCredential, TokenCache, TokenCredential, UsernamePasswordCredential, scopes,
+    ClientCertificateCredential, Clock, CredentialOptions, DeviceCodeCredential, EntraErrorKind,
+    ManualClock, RefreshTokenCredential, TokenCache, TokenCredential, UsernamePasswordCredential,
+    scopes,
 };
 
 /// Gets a token for `scope` and has the emulator validate it for the org's audience.
@@ -117,11 +118,17 @@ async fn device_code_is_approved_and_gives_a_user_token() {
     let scope = scopes::dataverse_user_impersonation(&org(&emulator)).expect("scope");
     let prompts = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = prompts.clone();
+    // Waits between polls go through this clock: they return at once and are recorded.
+    let manual = Arc::new(ManualClock::starting_now());
+    let clock: Arc<dyn Clock> = manual.clone();
     let device = DeviceCodeCredential::new(
         common::authority(&emulator),
         &seed.public_client_id.to_string(),
         move |info| seen.lock().expect("prompt list").push(info.message.clone()),
-        CredentialOptions::default(),
+        CredentialOptions {
+            clock: clock.clone(),
+            ..Default::default()
+        },
     )
     .expect("device code credential");
     let c = claims(&emulator, &device, &scope).await;
@@ -132,6 +139,9 @@ async fn device_code_is_approved_and_gives_a_user_token() {
         1,
         "the user was shown one prompt"
     );
+    // The emulator asks for interval 0 and approves on the first poll: the credential still
+    // waits the RFC 8628 minimum it enforces (one second) before that poll, and polls once.
+    assert_eq!(manual.sleeps(), vec![Duration::from_secs(1)]);
     emulator.shutdown().await;
 }
 
