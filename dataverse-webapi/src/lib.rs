@@ -10,6 +10,7 @@ mod options;
 mod paging;
 pub mod query;
 mod record;
+mod table;
 
 pub use batch::{
     Batch, BatchOptions, BatchRequest, BatchResponse, BatchResult, MAX_BATCH_REQUESTS,
@@ -24,3 +25,6 @@ pub use paging::Page;
 pub use query::fetchxml::FetchXml;
 pub use query::{Expand, Filter, Literal, Order, Query};
 pub use record::{FORMATTED_VALUE, LOOKUP_LOGICAL_NAME, Record};
+pub use table::{
+    Create, CreateAndReturn, Delete, Retrieve, Table, TableQuery, Update, UpdateAndReturn, Upsert,
+};
