@@ -3,6 +3,7 @@
 mod batch;
 mod bulk;
 mod client;
+mod env;
 mod error;
 mod key;
 mod limiter;
@@ -17,6 +18,10 @@ pub use batch::{
 };
 pub use bulk::{BulkFailure, BulkOptions, BulkOutcome, BulkReport};
 pub use client::{ClientOptions, DataverseClient, UpsertMode, UpsertOutcome, WhoAmI};
+pub use env::{
+    ENV_CERTIFICATE_PEM, ENV_CERTIFICATE_PFX, ENV_CERTIFICATE_PFX_PASSWORD, ENV_CLIENT_ID,
+    ENV_CLIENT_SECRET, ENV_CLOUD, ENV_ORG_URL, ENV_PRIVATE_KEY_PEM, ENV_TENANT_ID, FromEnvError,
+};
 pub use error::{DataverseError, MESSAGE_LIMIT, Result, ServiceProtectionLimit};
 pub use key::{RecordKey, parse_entity_id};
 pub use limiter::{ConcurrencyLimiter, LimiterOptions, Permit};
