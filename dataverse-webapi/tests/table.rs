@@ -364,3 +364,19 @@ async fn a_bad_entity_set_is_a_typed_error_before_any_request() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn builders_debug_without_the_row_values() {
+    let org = support::org().await;
+    let leads = org.client.table("leads");
+    let row = Record::new().with("lastname", "O'Bryan-Private");
+    let shown = format!(
+        "{:?} {:?} {:?} {:?}",
+        leads,
+        leads.create(&row),
+        leads.update(lead_id(), &row).return_representation(),
+        leads.upsert(lead_id(), &row)
+    );
+    assert!(shown.contains("leads"), "{shown}");
+    assert!(!shown.contains("O'Bryan-Private"), "{shown}");
+}
