@@ -70,6 +70,28 @@ impl BulkReport {
     pub fn failed(&self) -> impl Iterator<Item = &BulkOutcome> {
         self.outcomes.iter().filter(|o| o.result.is_err())
     }
+
+    /// The ids the service answered with, in input order: one per written row that came back
+    /// with an id (creates and upserts; deletes and some updates answer without one).
+    pub fn ids(&self) -> Vec<Uuid> {
+        self.outcomes
+            .iter()
+            .filter_map(|o| o.result.as_ref().ok().copied().flatten())
+            .collect()
+    }
+
+    /// The rows not written, each with its input index, in input order.
+    pub fn failures(&self) -> Vec<(usize, &BulkFailure)> {
+        self.outcomes
+            .iter()
+            .filter_map(|o| o.result.as_ref().err().map(|f| (o.index, f)))
+            .collect()
+    }
+
+    /// Whether every row was written.
+    pub fn all_succeeded(&self) -> bool {
+        self.outcomes.iter().all(|o| o.result.is_ok())
+    }
 }
 
 impl DataverseClient {
@@ -266,5 +288,46 @@ fn failure(
             code,
             message,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> BulkReport {
+        let ok = |index, id: Option<u128>| BulkOutcome {
+            index,
+            result: Ok(id.map(Uuid::from_u128)),
+        };
+        BulkReport {
+            outcomes: vec![
+                ok(0, Some(1)),
+                failure(1, Some(400), Some("0x80040203".into()), "bad column".into()),
+                ok(2, None),
+                ok(3, Some(3)),
+                failure(4, None, None, "the row was not sent".into()),
+            ],
+        }
+    }
+
+    #[test]
+    fn ids_are_the_written_rows_ids_in_input_order() {
+        assert_eq!(report().ids(), vec![Uuid::from_u128(1), Uuid::from_u128(3)]);
+    }
+
+    #[test]
+    fn failures_carry_their_input_index() {
+        let report = report();
+        let failures = report.failures();
+        assert_eq!(failures.len(), 2);
+        assert_eq!(failures[0].0, 1);
+        assert_eq!(failures[0].1.status, Some(400));
+        assert_eq!(failures[0].1.code.as_deref(), Some("0x80040203"));
+        assert_eq!(failures[1].0, 4);
+        assert_eq!(failures[1].1.message, "the row was not sent");
+        assert!(!report.all_succeeded());
+        assert!(BulkReport::default().all_succeeded());
+        assert!(BulkReport::default().ids().is_empty());
     }
 }

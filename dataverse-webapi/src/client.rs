@@ -341,7 +341,21 @@ impl DataverseClient {
         select: &[&str],
         options: &RequestOptions,
     ) -> Result<Record> {
-        let key = key.into();
+        self.update_and_return_if(entity_set, key.into(), changes, select, None, options)
+            .await
+    }
+
+    /// [`Self::update_and_return`], conditional on an ETag when `if_match` is set (412 if the
+    /// row changed since; not repeated after a lost answer, as in [`Self::update`]).
+    pub(crate) async fn update_and_return_if(
+        &self,
+        entity_set: &str,
+        key: RecordKey,
+        changes: &impl Serialize,
+        select: &[&str],
+        if_match: Option<&str>,
+        options: &RequestOptions,
+    ) -> Result<Record> {
         checked("entity set", entity_set)?;
         let relative = with_select(&format!("{entity_set}{}", key.segment()?), select)?;
         let request = self
@@ -350,8 +364,8 @@ impl DataverseClient {
                 self.url(&relative)?,
                 &options.clone().return_representation(),
             )
-            .header("If-Match", "*")
-            .retry_safe(true)
+            .header("If-Match", if_match.unwrap_or("*"))
+            .retry_safe(if_match.is_none())
             .json(changes)?;
         self.send(request).await?.json().map_err(Into::into)
     }
@@ -497,12 +511,20 @@ impl DataverseClient {
         key: impl Into<RecordKey>,
         if_match: Option<&str>,
     ) -> Result<()> {
+        self.delete_with_options(entity_set, key.into(), if_match, &RequestOptions::default())
+            .await
+    }
+
+    /// [`Self::delete`] with per-request options (impersonation, plug-in bypass...).
+    pub(crate) async fn delete_with_options(
+        &self,
+        entity_set: &str,
+        key: RecordKey,
+        if_match: Option<&str>,
+        options: &RequestOptions,
+    ) -> Result<()> {
         let request = self
-            .request(
-                Method::Delete,
-                self.record_url(entity_set, &key.into())?,
-                &RequestOptions::default(),
-            )
+            .request(Method::Delete, self.record_url(entity_set, &key)?, options)
             // Repeated below, or (with an ETag) not at all; never by the pipeline, whose
             // repeat would report our own delete as a 404 or 412.
             .retry_safe(false);

@@ -3,6 +3,7 @@
 mod batch;
 mod bulk;
 mod client;
+mod env;
 mod error;
 mod key;
 mod limiter;
@@ -10,12 +11,17 @@ mod options;
 mod paging;
 pub mod query;
 mod record;
+mod table;
 
 pub use batch::{
     Batch, BatchOptions, BatchRequest, BatchResponse, BatchResult, MAX_BATCH_REQUESTS,
 };
 pub use bulk::{BulkFailure, BulkOptions, BulkOutcome, BulkReport};
 pub use client::{ClientOptions, DataverseClient, UpsertMode, UpsertOutcome, WhoAmI};
+pub use env::{
+    ENV_CERTIFICATE_PEM, ENV_CERTIFICATE_PFX, ENV_CERTIFICATE_PFX_PASSWORD, ENV_CLIENT_ID,
+    ENV_CLIENT_SECRET, ENV_CLOUD, ENV_ORG_URL, ENV_PRIVATE_KEY_PEM, ENV_TENANT_ID, FromEnvError,
+};
 pub use error::{DataverseError, MESSAGE_LIMIT, Result, ServiceProtectionLimit};
 pub use key::{RecordKey, parse_entity_id};
 pub use limiter::{ConcurrencyLimiter, LimiterOptions, Permit};
@@ -24,3 +30,6 @@ pub use paging::Page;
 pub use query::fetchxml::FetchXml;
 pub use query::{Expand, Filter, Literal, Order, Query};
 pub use record::{FORMATTED_VALUE, LOOKUP_LOGICAL_NAME, Record};
+pub use table::{
+    Create, CreateAndReturn, Delete, Retrieve, Table, TableQuery, Update, UpdateAndReturn, Upsert,
+};

@@ -1,0 +1,695 @@
+//! A table handle and per-call builders: `client.table("leads").retrieve(id).select([..]).await`.
+//!
+//! Every builder is awaited directly (it implements [`IntoFuture`]) or through `.send()`, and
+//! takes its optional settings as chained methods. The builders only collect settings; the
+//! requests are built and sent by the [`DataverseClient`] methods they call.
+
+use std::fmt;
+use std::future::IntoFuture;
+use std::marker::PhantomData;
+
+use futures::future::BoxFuture;
+use futures::{Stream, TryStreamExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::client::{DataverseClient, UpsertMode, UpsertOutcome};
+use crate::error::Result;
+use crate::key::RecordKey;
+use crate::options::{Impersonation, RequestOptions};
+use crate::paging::Page;
+use crate::query::{Expand, Filter, Order, Query};
+use crate::record::Record;
+
+impl DataverseClient {
+    /// A handle on one table, by its entity set name (`"leads"`, `"accounts"`). Cheap: it
+    /// holds a clone of the client. The name is checked when a request is built.
+    pub fn table(&self, entity_set: impl Into<String>) -> Table {
+        Table {
+            client: self.clone(),
+            entity_set: entity_set.into(),
+        }
+    }
+}
+
+/// One table of the org: the starting point of per-row builders. From
+/// [`DataverseClient::table`].
+#[derive(Clone)]
+pub struct Table {
+    client: DataverseClient,
+    entity_set: String,
+}
+
+impl fmt::Debug for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Table")
+            .field("entity_set", &self.entity_set)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Table {
+    /// The entity set name.
+    pub fn entity_set(&self) -> &str {
+        &self.entity_set
+    }
+
+    /// The client the table belongs to.
+    pub fn client(&self) -> &DataverseClient {
+        &self.client
+    }
+
+    /// Reads one row by id or alternate key, as a [`Record`] unless [`Retrieve::typed`] says
+    /// otherwise.
+    pub fn retrieve(&self, key: impl Into<RecordKey>) -> Retrieve<'_, Record> {
+        Retrieve {
+            table: self,
+            key: key.into(),
+            select: Vec::new(),
+            expand: Vec::new(),
+            options: RequestOptions::default(),
+            output: PhantomData,
+        }
+    }
+
+    /// Creates a row from any serde type or a [`Record`]; answers the new row's id.
+    pub fn create<'a, B: Serialize + Sync>(&'a self, record: &'a B) -> Create<'a, B> {
+        Create {
+            table: self,
+            record,
+            options: RequestOptions::default(),
+        }
+    }
+
+    /// Updates a row (never creates it: a missing row is a 404).
+    pub fn update<'a, B: Serialize + Sync>(
+        &'a self,
+        key: impl Into<RecordKey>,
+        changes: &'a B,
+    ) -> Update<'a, B> {
+        Update {
+            table: self,
+            key: key.into(),
+            changes,
+            if_match: None,
+            options: RequestOptions::default(),
+        }
+    }
+
+    /// Creates or updates a row by id or alternate key.
+    pub fn upsert<'a, B: Serialize + Sync>(
+        &'a self,
+        key: impl Into<RecordKey>,
+        record: &'a B,
+    ) -> Upsert<'a, B> {
+        Upsert {
+            table: self,
+            key: key.into(),
+            record,
+            mode: UpsertMode::Upsert,
+            options: RequestOptions::default(),
+        }
+    }
+
+    /// Deletes a row.
+    pub fn delete(&self, key: impl Into<RecordKey>) -> Delete<'_> {
+        Delete {
+            table: self,
+            key: key.into(),
+            if_match: None,
+            options: RequestOptions::default(),
+        }
+    }
+
+    /// A query on the table; awaited, it collects every row of every page.
+    pub fn query(&self) -> TableQuery {
+        TableQuery {
+            client: self.client.clone(),
+            query: Query::new(&self.entity_set),
+        }
+    }
+}
+
+/// The per-request settings every row builder offers, applied to its `options` field.
+macro_rules! request_options {
+    () => {
+        /// Act as another user ([`Impersonation`]; needs `prvActOnBehalfOfAnotherUser`).
+        pub fn impersonate(mut self, who: Impersonation) -> Self {
+            self.options.impersonate = Some(who);
+            self
+        }
+
+        /// Skip custom synchronous plug-ins (`MSCRM.BypassCustomPluginExecution: true`).
+        pub fn bypass_plugins(mut self) -> Self {
+            self.options.bypass_custom_plugins = true;
+            self
+        }
+
+        /// Run duplicate detection (`MSCRM.SuppressDuplicateDetection: false`).
+        pub fn duplicate_detection(mut self) -> Self {
+            self.options.duplicate_detection = true;
+            self
+        }
+
+        /// Add created solution components to this unmanaged solution.
+        pub fn in_solution(mut self, unique_name: &str) -> Self {
+            self.options.solution_unique_name = Some(unique_name.to_string());
+            self
+        }
+
+        /// Read the latest metadata and permissions (`Consistency: Strong`).
+        pub fn strong_consistency(mut self) -> Self {
+            self.options.strong_consistency = true;
+            self
+        }
+
+        /// Include annotations in the answer (`*`, or a comma list).
+        pub fn annotations(mut self, which: &str) -> Self {
+            self.options.include_annotations = Some(which.to_string());
+            self
+        }
+
+        /// Replaces all per-request settings at once.
+        pub fn options(mut self, options: RequestOptions) -> Self {
+            self.options = options;
+            self
+        }
+    };
+}
+
+fn owned_columns<I: IntoIterator<Item = S>, S: AsRef<str>>(columns: I) -> Vec<String> {
+    columns
+        .into_iter()
+        .map(|c| c.as_ref().to_string())
+        .collect()
+}
+
+fn column_refs(columns: &[String]) -> Vec<&str> {
+    columns.iter().map(String::as_str).collect()
+}
+
+/// Reads one row. From [`Table::retrieve`].
+#[must_use = "a builder does nothing until it is awaited or sent"]
+pub struct Retrieve<'a, T> {
+    table: &'a Table,
+    key: RecordKey,
+    select: Vec<String>,
+    expand: Vec<Expand>,
+    options: RequestOptions,
+    output: PhantomData<fn() -> T>,
+}
+
+impl<T> fmt::Debug for Retrieve<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Retrieve")
+            .field("table", &self.table.entity_set)
+            .field("key", &self.key)
+            .field("select", &self.select)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, T: DeserializeOwned + Send + 'a> Retrieve<'a, T> {
+    /// Only these columns (`$select`); all when never called.
+    pub fn select<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, columns: I) -> Self {
+        self.select.extend(owned_columns(columns));
+        self
+    }
+
+    /// Also read a related row or rows (`$expand`).
+    pub fn expand(mut self, expand: Expand) -> Self {
+        self.expand.push(expand);
+        self
+    }
+
+    /// Reads the row into a serde type instead of a [`Record`].
+    pub fn typed<U: DeserializeOwned + Send + 'a>(self) -> Retrieve<'a, U> {
+        Retrieve {
+            table: self.table,
+            key: self.key,
+            select: self.select,
+            expand: self.expand,
+            options: self.options,
+            output: PhantomData,
+        }
+    }
+
+    request_options!();
+
+    /// Sends the request (the same as awaiting the builder).
+    pub async fn send(self) -> Result<T> {
+        self.table
+            .client
+            .retrieve_typed(
+                &self.table.entity_set,
+                self.key,
+                &column_refs(&self.select),
+                &self.expand,
+                &self.options,
+            )
+            .await
+    }
+}
+
+impl<'a, T: DeserializeOwned + Send + 'a> IntoFuture for Retrieve<'a, T> {
+    type Output = Result<T>;
+    type IntoFuture = BoxFuture<'a, Result<T>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// Creates a row and answers its id. From [`Table::create`].
+#[must_use = "a builder does nothing until it is awaited or sent"]
+pub struct Create<'a, B> {
+    table: &'a Table,
+    record: &'a B,
+    options: RequestOptions,
+}
+
+impl<B> fmt::Debug for Create<'_, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The row is personal data: only say where it goes.
+        f.debug_struct("Create")
+            .field("table", &self.table.entity_set)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, B: Serialize + Sync> Create<'a, B> {
+    /// Answer the row as stored instead of its id (`Prefer: return=representation`).
+    pub fn return_representation(self) -> CreateAndReturn<'a, B> {
+        CreateAndReturn {
+            inner: self,
+            select: Vec::new(),
+        }
+    }
+
+    request_options!();
+
+    /// Sends the request (the same as awaiting the builder).
+    pub async fn send(self) -> Result<Uuid> {
+        self.table
+            .client
+            .create(&self.table.entity_set, self.record, &self.options)
+            .await
+    }
+}
+
+impl<'a, B: Serialize + Sync> IntoFuture for Create<'a, B> {
+    type Output = Result<Uuid>;
+    type IntoFuture = BoxFuture<'a, Result<Uuid>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// Creates a row and answers it as stored. From [`Create::return_representation`].
+#[must_use = "a builder does nothing until it is awaited or sent"]
+pub struct CreateAndReturn<'a, B> {
+    inner: Create<'a, B>,
+    select: Vec<String>,
+}
+
+impl<B> fmt::Debug for CreateAndReturn<'_, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateAndReturn")
+            .field("table", &self.inner.table.entity_set)
+            .field("select", &self.select)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, B: Serialize + Sync> CreateAndReturn<'a, B> {
+    /// Only these columns in the answer (`$select`); all when never called.
+    pub fn select<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, columns: I) -> Self {
+        self.select.extend(owned_columns(columns));
+        self
+    }
+
+    /// Sends the request (the same as awaiting the builder). Use [`Record::to_typed`] for a
+    /// serde type.
+    pub async fn send(self) -> Result<Record> {
+        let Create {
+            table,
+            record,
+            options,
+        } = self.inner;
+        table
+            .client
+            .create_and_return(
+                &table.entity_set,
+                record,
+                &column_refs(&self.select),
+                &options,
+            )
+            .await
+    }
+}
+
+impl<'a, B: Serialize + Sync> IntoFuture for CreateAndReturn<'a, B> {
+    type Output = Result<Record>;
+    type IntoFuture = BoxFuture<'a, Result<Record>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// Updates a row. From [`Table::update`].
+#[must_use = "a builder does nothing until it is awaited or sent"]
+pub struct Update<'a, B> {
+    table: &'a Table,
+    key: RecordKey,
+    changes: &'a B,
+    if_match: Option<String>,
+    options: RequestOptions,
+}
+
+impl<B> fmt::Debug for Update<'_, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Update")
+            .field("table", &self.table.entity_set)
+            .field("key", &self.key)
+            .field("if_match", &self.if_match)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, B: Serialize + Sync> Update<'a, B> {
+    /// Only if the row still has this ETag (`If-Match`; 412 otherwise). See
+    /// [`DataverseClient::update`] for how a lost answer is then handled.
+    pub fn if_match(mut self, etag: impl Into<String>) -> Self {
+        self.if_match = Some(etag.into());
+        self
+    }
+
+    /// Answer the row as stored (`Prefer: return=representation`).
+    pub fn return_representation(self) -> UpdateAndReturn<'a, B> {
+        UpdateAndReturn {
+            inner: self,
+            select: Vec::new(),
+        }
+    }
+
+    request_options!();
+
+    /// Sends the request (the same as awaiting the builder).
+    pub async fn send(self) -> Result<()> {
+        self.table
+            .client
+            .update(
+                &self.table.entity_set,
+                self.key,
+                self.changes,
+                self.if_match.as_deref(),
+                &self.options,
+            )
+            .await
+    }
+}
+
+impl<'a, B: Serialize + Sync> IntoFuture for Update<'a, B> {
+    type Output = Result<()>;
+    type IntoFuture = BoxFuture<'a, Result<()>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// Updates a row and answers it as stored. From [`Update::return_representation`].
+#[must_use = "a builder does nothing until it is awaited or sent"]
+pub struct UpdateAndReturn<'a, B> {
+    inner: Update<'a, B>,
+    select: Vec<String>,
+}
+
+impl<B> fmt::Debug for UpdateAndReturn<'_, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateAndReturn")
+            .field("update", &self.inner)
+            .field("select", &self.select)
+            .finish()
+    }
+}
+
+impl<'a, B: Serialize + Sync> UpdateAndReturn<'a, B> {
+    /// Only these columns in the answer (`$select`); all when never called.
+    pub fn select<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, columns: I) -> Self {
+        self.select.extend(owned_columns(columns));
+        self
+    }
+
+    /// Sends the request (the same as awaiting the builder). Use [`Record::to_typed`] for a
+    /// serde type.
+    pub async fn send(self) -> Result<Record> {
+        let Update {
+            table,
+            key,
+            changes,
+            if_match,
+            options,
+        } = self.inner;
+        table
+            .client
+            .update_and_return_if(
+                &table.entity_set,
+                key,
+                changes,
+                &column_refs(&self.select),
+                if_match.as_deref(),
+                &options,
+            )
+            .await
+    }
+}
+
+impl<'a, B: Serialize + Sync> IntoFuture for UpdateAndReturn<'a, B> {
+    type Output = Result<Record>;
+    type IntoFuture = BoxFuture<'a, Result<Record>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// Creates or updates a row by key. From [`Table::upsert`].
+#[must_use = "a builder does nothing until it is awaited or sent"]
+pub struct Upsert<'a, B> {
+    table: &'a Table,
+    key: RecordKey,
+    record: &'a B,
+    mode: UpsertMode,
+    options: RequestOptions,
+}
+
+impl<B> fmt::Debug for Upsert<'_, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Upsert")
+            .field("table", &self.table.entity_set)
+            .field("key", &self.key)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, B: Serialize + Sync> Upsert<'a, B> {
+    /// Only create: 412 if the row exists (`If-None-Match: *`).
+    pub fn create_only(mut self) -> Self {
+        self.mode = UpsertMode::CreateOnly;
+        self
+    }
+
+    /// Only update: 404 if the row does not exist (`If-Match: *`).
+    pub fn update_only(mut self) -> Self {
+        self.mode = UpsertMode::UpdateOnly;
+        self
+    }
+
+    request_options!();
+
+    /// Sends the request (the same as awaiting the builder).
+    pub async fn send(self) -> Result<UpsertOutcome> {
+        self.table
+            .client
+            .upsert(
+                &self.table.entity_set,
+                self.key,
+                self.record,
+                self.mode,
+                &self.options,
+            )
+            .await
+    }
+}
+
+impl<'a, B: Serialize + Sync> IntoFuture for Upsert<'a, B> {
+    type Output = Result<UpsertOutcome>;
+    type IntoFuture = BoxFuture<'a, Result<UpsertOutcome>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// Deletes a row. From [`Table::delete`].
+#[must_use = "a builder does nothing until it is awaited or sent"]
+pub struct Delete<'a> {
+    table: &'a Table,
+    key: RecordKey,
+    if_match: Option<String>,
+    options: RequestOptions,
+}
+
+impl fmt::Debug for Delete<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Delete")
+            .field("table", &self.table.entity_set)
+            .field("key", &self.key)
+            .field("if_match", &self.if_match)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Delete<'a> {
+    /// Only if the row still has this ETag (`If-Match`; 412 otherwise). See
+    /// [`DataverseClient::delete`] for how a lost answer is then handled.
+    pub fn if_match(mut self, etag: impl Into<String>) -> Self {
+        self.if_match = Some(etag.into());
+        self
+    }
+
+    request_options!();
+
+    /// Sends the request (the same as awaiting the builder).
+    pub async fn send(self) -> Result<()> {
+        self.table
+            .client
+            .delete_with_options(
+                &self.table.entity_set,
+                self.key,
+                self.if_match.as_deref(),
+                &self.options,
+            )
+            .await
+    }
+}
+
+impl<'a> IntoFuture for Delete<'a> {
+    type Output = Result<()>;
+    type IntoFuture = BoxFuture<'a, Result<()>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// A query on one table. From [`Table::query`]. Stream it with [`TableQuery::records`]
+/// (memory stays flat), or await it to collect every row.
+#[must_use = "a query does nothing until it is awaited or streamed"]
+#[derive(Clone)]
+pub struct TableQuery {
+    client: DataverseClient,
+    query: Query,
+}
+
+impl fmt::Debug for TableQuery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TableQuery")
+            .field("query", &self.query)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TableQuery {
+    /// Only these columns (`$select`).
+    pub fn select<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, columns: I) -> Self {
+        self.query = self.query.select(columns);
+        self
+    }
+
+    /// Only rows that match (`$filter`; replaces an earlier filter, as [`Query::filter`]
+    /// does).
+    pub fn filter(mut self, filter: Filter) -> Self {
+        self.query = self.query.filter(filter);
+        self
+    }
+
+    /// Sort by a column (`$orderby`).
+    pub fn order_by(mut self, column: &str, order: Order) -> Self {
+        self.query = self.query.order_by(column, order);
+        self
+    }
+
+    /// At most `n` rows in all (`$top`; not with [`Self::max_page_size`], which makes
+    /// Dataverse ignore it).
+    pub fn top(mut self, n: u32) -> Self {
+        self.query = self.query.top(n);
+        self
+    }
+
+    /// Also read related rows (`$expand`).
+    pub fn expand(mut self, expand: Expand) -> Self {
+        self.query = self.query.expand(expand);
+        self
+    }
+
+    /// Rows per page (`Prefer: odata.maxpagesize`).
+    pub fn max_page_size(mut self, n: u32) -> Self {
+        self.query = self.query.max_page_size(n);
+        self
+    }
+
+    /// Include formatted values and lookup annotations.
+    pub fn formatted_values(mut self) -> Self {
+        self.query = self.query.formatted_values();
+        self
+    }
+
+    /// Changes the underlying [`Query`] with any of its own methods.
+    pub fn map_query(mut self, change: impl FnOnce(Query) -> Query) -> Self {
+        self.query = change(self.query);
+        self
+    }
+
+    /// The query built so far.
+    pub fn as_query(&self) -> &Query {
+        &self.query
+    }
+
+    /// The rows, page after page (follows `@odata.nextLink`).
+    pub fn records(&self) -> impl Stream<Item = Result<Record>> + Send + 'static {
+        self.client.records(&self.query)
+    }
+
+    /// The rows as a serde type.
+    pub fn records_typed<T: DeserializeOwned + Send + 'static>(
+        &self,
+    ) -> impl Stream<Item = Result<T>> + Send + 'static {
+        self.client.records_typed(&self.query)
+    }
+
+    /// The pages.
+    pub fn pages(&self) -> impl Stream<Item = Result<Page>> + Send + 'static {
+        self.client.pages(&self.query)
+    }
+
+    /// Collects every row of every page (the same as awaiting the query). Mind the memory
+    /// on large tables; [`Self::records`] streams instead.
+    pub async fn send(self) -> Result<Vec<Record>> {
+        self.records().try_collect().await
+    }
+}
+
+impl IntoFuture for TableQuery {
+    type Output = Result<Vec<Record>>;
+    type IntoFuture = BoxFuture<'static, Result<Vec<Record>>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
