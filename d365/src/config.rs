@@ -145,8 +145,10 @@ pub(crate) enum ConfigErrorKind {
 pub(crate) struct ConfigError {
     /// What kind of mistake, for callers and tests that branch on it.
     pub(crate) kind: ConfigErrorKind,
-    /// One line: what is wrong and what to do. Never holds a secret from the file.
+    /// One line: what is wrong. Never holds a secret from the file.
     pub(crate) message: String,
+    /// What to do about it, when it is more precise than what the kind says.
+    pub(crate) fix: Option<String>,
 }
 
 impl ConfigError {
@@ -158,8 +160,29 @@ impl ConfigError {
         ConfigError {
             kind,
             message: message.into(),
+            fix: None,
         }
     }
+
+    fn with_fix(mut self, fix: impl Into<String>) -> Self {
+        self.fix = Some(fix.into());
+        self
+    }
+}
+
+/// Where an administrator finds the GUID that `key` holds.
+fn where_to_find(key: Key) -> String {
+    let place = match key {
+        Key::AadAppTenantId => {
+            "the Microsoft Entra admin center (entra.microsoft.com) > Overview > Tenant ID"
+        }
+        Key::AadApplicationId | Key::ClientId => {
+            "the Microsoft Entra admin center (entra.microsoft.com) > App registrations > your \
+             application > Application (client) ID"
+        }
+        _ => "the Power Platform admin center or the command that printed it",
+    };
+    format!("copy the value from {place}; `d365 config show` lists every setting and its source")
 }
 
 /// One source's values.
@@ -193,15 +216,7 @@ pub(crate) fn read_file(path: &Path) -> Result<FileLayer, ConfigError> {
 /// size of 0.
 fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ConfigError> {
     let shown = path.display();
-    let unreadable = |e: std::io::Error| {
-        ConfigError::of(
-            ConfigErrorKind::Unreadable,
-            format!(
-                "cannot read config file {shown}: {e}; check the path given to --config or \
-                 {CONFIG_ENV}"
-            ),
-        )
-    };
+    let unreadable = |e: std::io::Error| unreadable(&shown.to_string(), &e);
     let too_large = |size: Option<u64>| {
         let size_text = match size {
             Some(size) => format!("is {size} bytes"),
@@ -211,10 +226,12 @@ fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ConfigError> {
             ConfigErrorKind::TooLarge { size, limit },
             format!(
                 "config file {shown} {size_text}, over the limit of {limit} bytes for config \
-                 files (a .NET appSettings or d365.toml file holds a few hundred bytes); check \
-                 that --config or {CONFIG_ENV} names the right file"
+                 files (a .NET appSettings or d365.toml file holds a few hundred bytes)"
             ),
         )
+        .with_fix(format!(
+            "check that --config or {CONFIG_ENV} names the right file"
+        ))
     };
     let file = std::fs::File::open(path).map_err(unreadable)?;
     let recorded = file.metadata().map_err(unreadable)?.len();
@@ -222,6 +239,28 @@ fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ConfigError> {
         Limited::TooLarge(size) => too_large(size),
         Limited::Io(e) => unreadable(e),
     })
+}
+
+/// A config file that cannot be read: "permission denied" says so, with how to fix that,
+/// rather than pointing at the path.
+pub(crate) fn unreadable(shown: &str, e: &std::io::Error) -> ConfigError {
+    let check_path = || format!("check the path given to --config or {CONFIG_ENV}");
+    let (what, fix) = match e.kind() {
+        std::io::ErrorKind::PermissionDenied => (
+            "permission denied".to_owned(),
+            format!(
+                "make the file readable by this user (chmod u+r {shown}), or give another file \
+                 with --config or {CONFIG_ENV}"
+            ),
+        ),
+        std::io::ErrorKind::NotFound => ("no such file".to_owned(), check_path()),
+        _ => (e.to_string(), check_path()),
+    };
+    ConfigError::of(
+        ConfigErrorKind::Unreadable,
+        format!("cannot read config file {shown}: {what}"),
+    )
+    .with_fix(fix)
 }
 
 /// Why [`read_limited`] stopped.
@@ -264,16 +303,13 @@ fn from_bytes(path: &Path, bytes: &[u8]) -> Result<FileLayer, ConfigError> {
     let (entries, mut warnings) = match format {
         FileFormat::Xml => {
             let settings = xml::parse(&text).map_err(|e| {
-                let fix = if e == xml::XmlError::Dtd {
-                    ""
+                let error =
+                    ConfigError::of(ConfigErrorKind::Xml(e.clone()), format!("{shown}: {e}"));
+                if e == xml::XmlError::Dtd {
+                    error.with_fix("remove the <!DOCTYPE ...> declaration")
                 } else {
-                    " (fix the file; it should look like <configuration><appSettings>\
-                     <add key=\"...\" value=\"...\"/></appSettings></configuration>)"
-                };
-                ConfigError::of(
-                    ConfigErrorKind::Xml(e.clone()),
-                    format!("{shown}: {e}{fix}"),
-                )
+                    error
+                }
             })?;
             let warnings: Vec<String> = settings
                 .warnings
@@ -284,13 +320,7 @@ fn from_bytes(path: &Path, bytes: &[u8]) -> Result<FileLayer, ConfigError> {
         }
         FileFormat::Toml => {
             let entries = toml::parse(&text).map_err(|e| {
-                ConfigError::of(
-                    ConfigErrorKind::Toml(e.clone()),
-                    format!(
-                        "{shown}: {e} (fix the file; it should hold lines like \
-                         ServiceURL = \"EMEA\")"
-                    ),
-                )
+                ConfigError::of(ConfigErrorKind::Toml(e.clone()), format!("{shown}: {e}"))
             })?;
             (entries, Vec::new())
         }
@@ -337,9 +367,10 @@ fn to_layer(
                 ConfigErrorKind::SecretInFile { key: secret },
                 format!(
                     "{shown}: `{secret}` is a secret, and secrets are not read from config \
-                     files; remove it from the file and {fix}"
+                     files"
                 ),
-            ));
+            )
+            .with_fix(format!("remove it from the file and {fix}")));
         }
         let Some(key) = Key::from_file_name(&name) else {
             if unknown.has_room() {
@@ -542,11 +573,12 @@ impl Settings {
                 source: raw.source.clone(),
             })),
             Err(_) => Err(ConfigError::new(format!(
-                "{} is `{}`, which is not a GUID: it must look like \
-                 1b2c3d4e-5f60-4718-9a0b-1c2d3e4f5a6b",
+                "{} is `{}`, which is not a GUID (it must look like \
+                 1b2c3d4e-5f60-4718-9a0b-1c2d3e4f5a6b)",
                 raw.source.describe(key),
                 raw.value
-            ))),
+            ))
+            .with_fix(where_to_find(key))),
         }
     }
 
@@ -555,12 +587,9 @@ impl Settings {
         self.guid(key)?.map(|s| s.value).ok_or_else(|| {
             ConfigError::of(
                 ConfigErrorKind::Missing,
-                format!(
-                    "{} is not set; {purpose}: set it with {}",
-                    key.file_name(),
-                    key.how_to_set()
-                ),
+                format!("{} is not set; {purpose}", key.file_name()),
             )
+            .with_fix(format!("set it with {}", key.how_to_set()))
         })
     }
 
@@ -579,10 +608,11 @@ impl Settings {
             "oma" | "onlinemanagement" | "onlinemanagementapi" => Ok(Backend::Oma),
             "bap" | "powerplatform" | "powerplatformadmin" => Ok(Backend::Bap),
             _ => Err(ConfigError::new(format!(
-                "{} is `{}`: use `oma` (Online Management API) or `bap` (Power Platform admin API)",
+                "{} is `{}`, which is not a backend",
                 raw.source.describe(Key::Backend),
                 raw.value
-            ))),
+            ))
+            .with_fix("use `oma` (Online Management API) or `bap` (Power Platform admin API)")),
         }
     }
 
@@ -593,10 +623,11 @@ impl Settings {
         };
         raw.value.parse::<Cloud>().map_err(|_| {
             ConfigError::new(format!(
-                "{} is `{}`: use one of public, usgov, usgovhigh, dod, china",
+                "{} is `{}`, which is not a cloud",
                 raw.source.describe(Key::Cloud),
                 raw.value
             ))
+            .with_fix("use one of public, usgov, usgovhigh, dod, china")
         })
     }
 
@@ -756,8 +787,12 @@ mod tests {
             b"ClientSecret = \"abc\"\nServiceURL = \"EMEA\"\n",
         );
         let err = read_file(&path).expect_err("secret");
-        assert!(err.message.contains("D365_CLIENT_SECRET"), "{err}");
-        assert!(!err.message.contains("abc"), "{err}");
+        let fix = err.fix.clone().unwrap_or_default();
+        assert!(fix.contains("D365_CLIENT_SECRET"), "{err}");
+        assert!(
+            !err.message.contains("abc") && !fix.contains("abc"),
+            "{err}"
+        );
         let path = scratch("typo.toml", b"ServiceURI = \"EMEA\"\n");
         let layer = read_file(&path).expect("reads");
         assert!(layer.layer.is_empty());
@@ -822,8 +857,9 @@ mod tests {
         let err = s
             .require_guid(Key::AadApplicationId, "it names the app to register")
             .expect_err("missing");
-        assert!(err.message.contains("--app-id"), "{err}");
-        assert!(err.message.contains("D365_AAD_APPLICATION_ID"), "{err}");
+        let fix = err.fix.clone().unwrap_or_default();
+        assert!(fix.contains("--app-id"), "{err}");
+        assert!(fix.contains("D365_AAD_APPLICATION_ID"), "{err}");
         assert!(
             Settings::layered([env_layer(&no_env)])
                 .get(Key::Cloud)

@@ -419,8 +419,18 @@ fn ask_password(prompter: &mut dyn Prompter) -> Result<String, Failure> {
 fn read_text(path: &Path, key: Key) -> Result<String, Failure> {
     std::fs::read_to_string(path).map_err(|e| {
         let set_by = key.flag().unwrap_or(key.env_var());
-        Failure::usage(format!("cannot read {} ({set_by}): {e}", path.display()))
-            .with_fix(format!("check the path given with {set_by}"))
+        let shown = path.display();
+        match e.kind() {
+            std::io::ErrorKind::PermissionDenied => {
+                Failure::usage(format!("cannot read {shown} ({set_by}): permission denied"))
+                    .with_fix(format!(
+                        "make the file readable by this user (chmod u+r {shown}), or give \
+                         another file with {set_by}"
+                    ))
+            }
+            _ => Failure::usage(format!("cannot read {shown} ({set_by}): {e}"))
+                .with_fix(format!("check the path given with {set_by}")),
+        }
     })
 }
 

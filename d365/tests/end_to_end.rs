@@ -236,6 +236,14 @@ async fn whitelistapp_with_the_old_config_and_a_piped_password_then_list_and_unr
     let listed = fx.listed_apps(&["--config", &config]).await;
     assert!(listed.contains(&app), "{listed:?}");
 
+    // Registering again changes nothing, and says so.
+    let run = fx
+        .as_alice(&["whitelistapp", "--config", &config])
+        .run()
+        .await;
+    run.assert_code(0);
+    assert!(run.stdout.contains("already registered"), "{run:#?}");
+
     let run = fx
         .as_alice(&["unregisterapp", "--config", &config])
         .run()
@@ -778,9 +786,15 @@ async fn a_non_admin_exits_4_with_the_role_message() {
     run.assert_code(4);
     assert!(
         run.error_line()
-            .contains("the signed-in account needs the Global or Service administrator role"),
+            .to_lowercase()
+            .contains("the signed-in account needs the global or service administrator role"),
         "{run:#?}"
     );
+    // The fix says how to get the role instead of repeating the message.
+    let line = run.error_line();
+    let (message, fix) = line.split_once(". To fix: ").expect("a fix");
+    assert_ne!(message.trim_start_matches("error: "), fix, "{run:#?}");
+    assert!(!fix.contains("needs the Global"), "{run:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -863,7 +877,7 @@ async fn force_sync_adds_the_user_on_the_service_side_and_a_failed_operation_exi
         .run()
         .await;
     run.assert_code(6);
-    assert!(run.error_line().contains("licence"), "{run:#?}");
+    assert!(run.error_line().contains("license"), "{run:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
