@@ -375,7 +375,9 @@ pub(crate) fn from_auth(error: &AuthError, ctx: &Context) -> Failure {
             AuthError::InvalidConfig { .. } | AuthError::Certificate(_) => {
                 Failure::usage(error.to_string())
             }
-            AuthError::Transport { .. } => Failure::new(ExitKind::SignIn, error.to_string())
+            // Unreachable is unreachable, whichever host it is: the exit code of a service
+            // that could not be reached (6).
+            AuthError::Transport { .. } => Failure::new(ExitKind::Service, error.to_string())
                 .with_fix("check --authority-host / AadAuthority and the network connection"),
             _ => Failure::new(ExitKind::SignIn, format!("sign-in failed: {error}")),
         };

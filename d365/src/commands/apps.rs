@@ -134,7 +134,11 @@ pub(crate) fn table(rows: &[AppJson]) -> String {
             cell(app.tenant_id),
             cell(app.enabled),
             cell(app.registration_id),
-            cell(app.created_on.as_deref()),
+            cell(
+                app.created_on
+                    .as_deref()
+                    .map(crate::progress::to_the_second),
+            ),
         ]);
     }
     t.render()
