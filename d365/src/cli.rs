@@ -141,7 +141,8 @@ pub(crate) struct GlobalArgs {
     pub(crate) authority: Option<String>,
 
     /// AadAppTenantId: the application's directory (tenant) id; also the sign-in tenant when
-    /// AadAuthority names none [env: D365_TENANT_ID]
+    /// AadAuthority names none, where a verified domain (contoso.onmicrosoft.com) also works
+    /// [env: D365_TENANT_ID]
     #[arg(long, global = true, value_name = "GUID")]
     pub(crate) tenant_id: Option<String>,
 

@@ -170,6 +170,15 @@ impl ConfigError {
     }
 }
 
+/// A tenant as given: its GUID, or one of its verified domains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Tenant {
+    /// The directory (tenant) id.
+    Id(Uuid),
+    /// A verified domain such as `contoso.onmicrosoft.com`.
+    Domain(String),
+}
+
 /// Where an administrator finds the GUID that `key` holds.
 fn where_to_find(key: Key) -> String {
     let place = match key {
@@ -662,7 +671,38 @@ impl Settings {
         if let Some(tenant) = from_authority {
             return Ok(Some(tenant));
         }
-        Ok(self.guid(Key::AadAppTenantId)?.map(|t| t.value.to_string()))
+        Ok(self.app_tenant()?.map(|t| match t.value {
+            Tenant::Id(id) => id.to_string(),
+            Tenant::Domain(domain) => domain,
+        }))
+    }
+
+    /// `AadAppTenantId`, if set: its GUID or, as sign-in accepts it, a verified domain
+    /// (`contoso.onmicrosoft.com`); anything else is an error saying where to find the GUID.
+    pub(crate) fn app_tenant(&self) -> Result<Option<Sourced<Tenant>>, ConfigError> {
+        let Some(raw) = self.get(Key::AadAppTenantId) else {
+            return Ok(None);
+        };
+        let source = raw.source.clone();
+        if let Some(id) = self.guid(Key::AadAppTenantId).ok().flatten() {
+            return Ok(Some(Sourced {
+                value: Tenant::Id(id.value),
+                source,
+            }));
+        }
+        match dynamics_auth::TenantId::parse(&raw.value) {
+            Ok(t) if !t.is_multi_tenant_alias() => Ok(Some(Sourced {
+                value: Tenant::Domain(t.as_str().to_owned()),
+                source,
+            })),
+            _ => Err(ConfigError::new(format!(
+                "{} is `{}`, which is neither a GUID (like 1b2c3d4e-5f60-4718-9a0b-1c2d3e4f5a6b) \
+                 nor a verified domain (like contoso.onmicrosoft.com)",
+                raw.source.describe(Key::AadAppTenantId),
+                raw.value
+            ))
+            .with_fix(where_to_find(Key::AadAppTenantId))),
+        }
     }
 
     /// Every value with its source, for `config show`.
@@ -1093,5 +1133,42 @@ mod tests {
             };
             prop_assert!(!said.contains(&secret), "{}", said);
         }
+    }
+
+    #[test]
+    fn a_tenant_may_be_a_verified_domain_and_a_bad_one_says_where_to_find_the_id() {
+        let with_tenant = |value: &str| {
+            let value = value.to_owned();
+            Settings::layered([env_layer(&move |n: &str| {
+                (n == "D365_TENANT_ID").then(|| value.clone())
+            })])
+        };
+        let s = with_tenant("Contoso.onmicrosoft.com");
+        assert_eq!(
+            s.sign_in_tenant().expect("a domain").as_deref(),
+            Some("contoso.onmicrosoft.com")
+        );
+        let s = with_tenant("{C0A7E5A0-0000-4000-8000-000000000001}");
+        assert_eq!(
+            s.sign_in_tenant().expect("a GUID").as_deref(),
+            Some("c0a7e5a0-0000-4000-8000-000000000001")
+        );
+        for bad in ["contoso", "common", "c0a7e5a0-0000-4000-8000", "a b.com"] {
+            let err = with_tenant(bad).sign_in_tenant().expect_err(bad);
+            assert!(err.message.contains("D365_TENANT_ID"), "{err}");
+            let fix = err.fix.clone().unwrap_or_default();
+            assert!(fix.contains("Overview > Tenant ID"), "{bad}: {fix}");
+        }
+        let err = with_tenant("x")
+            .require_guid(Key::AadApplicationId, "it names the app")
+            .expect_err("missing");
+        assert!(err.fix.is_some(), "{err}");
+        let err = Settings::layered([env_layer(&|n: &str| {
+            (n == "D365_AAD_APPLICATION_ID").then(|| "my-app".to_owned())
+        })])
+        .guid(Key::AadApplicationId)
+        .expect_err("bad");
+        let fix = err.fix.unwrap_or_default();
+        assert!(fix.contains("App registrations") && fix.contains("Application (client) ID"));
     }
 }

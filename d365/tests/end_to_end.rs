@@ -1080,3 +1080,33 @@ async fn verbose_logs_each_admin_request_with_its_status_and_seconds_timestamps(
     let password = &fx.emulator.defaults().user.password;
     assert!(!run.stderr.contains(password.as_str()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_given_as_its_domain_signs_in_and_registering_asks_for_the_guid() {
+    let fx = Fixture::start().await;
+    let domain = fx.emulator.defaults().tenant_domain.clone();
+    let run = fx
+        .as_alice(&["listallapps"])
+        .env("D365_TENANT_ID", &domain)
+        .run()
+        .await;
+    run.assert_code(0);
+    let run = fx
+        .as_alice(&[
+            "whitelistapp",
+            "--app-id",
+            SAMPLE_APP,
+            "--tenant-id",
+            &domain,
+        ])
+        .run()
+        .await;
+    run.assert_code(2);
+    assert!(run.error_line().contains("Overview"), "{run:#?}");
+    let run = fx
+        .as_alice(&["listallapps", "--tenant-id", "contoso"])
+        .run()
+        .await;
+    run.assert_code(2);
+    assert!(run.error_line().contains("Tenant ID"), "{run:#?}");
+}
