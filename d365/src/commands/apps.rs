@@ -203,6 +203,13 @@ mod tests {
         assert!(row.contains("true"), "{row}");
         assert!(row.ends_with("2024-01-02T03:04:05Z"), "{row}");
         assert_eq!(table(&[]), "No applications are registered.\n");
+        // The service's nanoseconds are cut to the second for people.
+        let precise = AppJson {
+            created_on: Some("2026-12-06T04:05:04.050244555Z".into()),
+            ..rows[0].clone()
+        };
+        let text = table(&[precise]);
+        assert!(text.trim_end().ends_with("2026-12-06T04:05:04Z"), "{text}");
     }
 
     #[test]
