@@ -373,7 +373,7 @@ pub(crate) fn from_auth(error: &AuthError, ctx: &Context) -> Failure {
     let Some(entra) = error.entra() else {
         let failure = match error {
             AuthError::InvalidConfig { .. } | AuthError::Certificate(_) => {
-                Failure::usage(error.to_string())
+                return crate::signin::auth_config_failure(error);
             }
             // Unreachable is unreachable, whichever host it is: the exit code of a service
             // that could not be reached (6).

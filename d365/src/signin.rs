@@ -385,7 +385,10 @@ fn checked_client_id(id: &Sourced<String>) -> Result<String, Failure> {
                 id.source.describe(Key::ClientId),
                 id.value
             ))
-            .with_fix("use the app registration's Application (client) ID")
+            .with_fix(
+                "copy the Application (client) ID from the Microsoft Entra admin center \
+                 (entra.microsoft.com) > App registrations > your application",
+            )
         })
 }
 
@@ -435,23 +438,49 @@ fn read_text(path: &Path, key: Key) -> Result<String, Failure> {
 }
 
 /// A configuration-type sign-in error (bad tenant, host, certificate) as a usage failure.
-fn auth_config_failure(e: &AuthError) -> Failure {
+pub(crate) fn auth_config_failure(e: &AuthError) -> Failure {
     Failure::usage(config_auth_message(e)).with_fix(auth_fix(e))
 }
 
-/// What to do about a configuration-type sign-in error: its own hint, else where the
-/// values come from.
+/// What to do about a configuration-type sign-in error: for a bad value, what the SDK says
+/// to change (then not repeated in the message); for a certificate, how to check the file;
+/// else where the values come from.
 fn auth_fix(e: &AuthError) -> String {
-    e.hint().unwrap_or_else(|| {
-        "check AadAuthority / --authority, --authority-host, AadAppTenantId and the client id \
-         (`d365 config show` lists them and where they come from)"
-            .to_owned()
-    })
+    match e {
+        AuthError::InvalidConfig { what, fix, .. } if *what == "tenant id" => format!(
+            "{fix} (Microsoft Entra admin center > Overview > Tenant ID); it comes from \
+             AadAuthority (--authority) or AadAppTenantId (--tenant-id)"
+        ),
+        AuthError::InvalidConfig { fix, .. } => format!(
+            "{fix}; `d365 config show` lists AadAuthority, AuthorityHost and where they come \
+             from"
+        ),
+        AuthError::Certificate(_) => "check the files given with --certificate and \
+             --private-key (PEM), or --pfx (a .pfx/.p12 file) and its password \
+             (--pfx-password-env, D365_PFX_PASSWORD)"
+            .to_owned(),
+        _ => e.hint().unwrap_or_else(|| {
+            "check AadAuthority / --authority, --authority-host, AadAppTenantId and the client \
+             id (`d365 config show` lists them and where they come from)"
+                .to_owned()
+        }),
+    }
 }
 
-/// The message of a configuration-type sign-in error (bad tenant, host, certificate).
+/// The message of a configuration-type sign-in error (bad tenant, host, certificate),
+/// without the advice that [`auth_fix`] gives.
 fn config_auth_message(e: &AuthError) -> String {
-    e.to_string()
+    match e {
+        AuthError::InvalidConfig { what, value, .. } => format!("invalid {what} `{value}`"),
+        AuthError::Certificate(_) => {
+            let text = e.to_string();
+            match text.rsplit_once("; check ") {
+                Some((message, _advice)) => message.to_owned(),
+                None => text,
+            }
+        }
+        _ => e.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -595,5 +624,24 @@ mod tests {
         })
         .expect_err("variable unset");
         assert!(err.to_string().contains("MY_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn sign_in_setting_errors_give_their_advice_once() {
+        let tenant = dynamics_auth::TenantId::parse("bad_tenant").expect_err("bad");
+        let f = auth_config_failure(&tenant);
+        let text = f.to_string();
+        let (message, fix) = text.split_once(". To fix: ").expect("a fix");
+        assert_eq!(message, "invalid tenant id `bad_tenant`");
+        assert!(fix.contains("Overview > Tenant ID"), "{text}");
+        let cert = AuthError::Certificate(
+            "/tmp/x.pfx: the PKCS#12 file cannot be opened (bad tag); check the password and \
+             that it is a .pfx/.p12 file"
+                .into(),
+        );
+        let text = auth_config_failure(&cert).to_string();
+        assert_eq!(text.matches("check").count(), 1, "{text}");
+        assert!(text.contains("--pfx"), "{text}");
+        assert!(!text.contains("AadAuthority"), "{text}");
     }
 }
