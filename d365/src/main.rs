@@ -85,6 +85,7 @@ fn init_logging(verbose: bool, max_retries: Option<u32>) {
     let progress = progress::Progress {
         max_retries: max_retries
             .unwrap_or_else(|| dynamics_http::RetryOptions::default().max_retries),
+        sign_in_max_retries: dynamics_auth::CredentialOptions::default().max_retries,
         verbose,
     };
     let registry = tracing_subscriber::registry();
@@ -100,7 +101,8 @@ fn init_logging(verbose: bool, max_retries: Option<u32>) {
             .with_timer(progress::SecondsUtc);
         let _ = registry.with(filter).with(fmt).with(progress).try_init();
     } else {
-        let filter = tracing_subscriber::EnvFilter::new("dynamics_http=info");
+        // The pipeline says its retries at info, the sign-in its own at debug.
+        let filter = tracing_subscriber::EnvFilter::new("dynamics_http=info,dynamics_auth=debug");
         let _ = registry.with(filter).with(progress).try_init();
     }
 }

@@ -22,6 +22,8 @@ const REQUEST_SPAN: &str = "http_request";
 pub(crate) struct Progress {
     /// Retries allowed after the first attempt, to say "attempt 2 of 5".
     pub(crate) max_retries: u32,
+    /// Retries the sign-in allows after the first token request.
+    pub(crate) sign_in_max_retries: u32,
     /// Whether to print each request.
     pub(crate) verbose: bool,
 }
@@ -34,6 +36,7 @@ struct Fields {
     url: Option<String>,
     status: Option<u64>,
     retry: Option<u64>,
+    attempt: Option<u64>,
     delay: Option<String>,
     error: Option<String>,
 }
@@ -43,6 +46,7 @@ impl Visit for Fields {
         match field.name() {
             "status" => self.status = Some(value),
             "retry" => self.retry = Some(value),
+            "attempt" => self.attempt = Some(value),
             _ => {}
         }
     }
@@ -67,6 +71,7 @@ impl Visit for Fields {
             "error" => self.error = Some(text),
             "status" => self.status = text.parse().ok(),
             "retry" => self.retry = text.parse().ok(),
+            "attempt" => self.attempt = text.parse().ok(),
             _ => {}
         }
     }
@@ -101,6 +106,28 @@ impl Progress {
             .map(|d| format!(", retrying in {}", seconds(d)))
             .unwrap_or_else(|| ", retrying".to_owned());
         Some(format!("{what} (attempt {retry} of {total}){wait}"))
+    }
+}
+
+impl Progress {
+    /// The retry line for a `token request will be retried` event of the sign-in, if it is
+    /// one (its `attempt` counts from 0).
+    fn sign_in_retry_line(&self, event: &Fields) -> Option<String> {
+        let message = event.message.as_deref().unwrap_or_default();
+        if !message.starts_with("token request will be retried") {
+            return None;
+        }
+        let attempt = event.attempt?.saturating_add(1);
+        let total = u64::from(self.sign_in_max_retries).saturating_add(1);
+        let wait = event
+            .delay
+            .as_deref()
+            .and_then(parse_debug_duration)
+            .map(|d| format!(", retrying in {}", seconds(d)))
+            .unwrap_or_else(|| ", retrying".to_owned());
+        Some(format!(
+            "sign-in request failed (attempt {attempt} of {total}){wait}"
+        ))
     }
 }
 
@@ -189,12 +216,19 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        if !event.metadata().target().starts_with("dynamics_http") {
+        let target = event.metadata().target();
+        let from_http = target.starts_with("dynamics_http");
+        if !from_http && !target.starts_with("dynamics_auth") {
             return;
         }
         let mut fields = Fields::default();
         event.record(&mut fields);
-        if let Some(line) = self.retry_line(&fields) {
+        let line = if from_http {
+            self.retry_line(&fields)
+        } else {
+            self.sign_in_retry_line(&fields)
+        };
+        if let Some(line) = line {
             print(&line);
         }
     }
@@ -285,6 +319,7 @@ mod tests {
     fn retries_say_what_failed_which_attempt_and_how_long_the_wait_is() {
         let p = Progress {
             max_retries: 4,
+            sign_in_max_retries: 2,
             verbose: false,
         };
         assert_eq!(
@@ -302,6 +337,17 @@ mod tests {
                 .as_deref(),
             Some("admin service is throttling requests (attempt 2 of 5), retrying in 30 s")
         );
+        let token = Fields {
+            message: Some("token request will be retried".into()),
+            attempt: Some(0),
+            delay: Some("500ms".into()),
+            ..Fields::default()
+        };
+        assert_eq!(
+            p.sign_in_retry_line(&token).as_deref(),
+            Some("sign-in request failed (attempt 1 of 3), retrying in 0.5 s")
+        );
+        assert_eq!(p.retry_line(&token), None);
         let mut other = retry_event(None, None, "1s");
         other.message = Some("401: invalidating the cached token".into());
         assert_eq!(p.retry_line(&other), None);

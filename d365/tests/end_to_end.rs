@@ -1052,6 +1052,12 @@ async fn an_unreachable_sign_in_host_exits_6_like_any_unreachable_host() {
     .await;
     run.assert_code(6);
     assert!(!run.stderr.contains(user.password.as_str()), "{run:#?}");
+    // The sign-in's own retries are said too.
+    assert!(
+        run.stderr
+            .contains("sign-in request failed (attempt 1 of 3), retrying in "),
+        "{run:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
