@@ -282,10 +282,7 @@ pub(crate) fn credential(
                 )
             }
             AppOnly::Pfx { path, password_env } => {
-                let bytes = std::fs::read(path).map_err(|e| {
-                    Failure::usage(format!("cannot read the .pfx file {}: {e}", path.display()))
-                        .with_fix(format!("check --pfx / {}", Key::Pfx.env_var()))
-                })?;
+                let bytes = std::fs::read(path).map_err(|e| unreadable_file(path, Key::Pfx, &e))?;
                 let password = match password_env {
                     Some(var) => env(var).ok_or_else(|| {
                         Failure::usage(format!(
@@ -420,21 +417,25 @@ fn ask_password(prompter: &mut dyn Prompter) -> Result<String, Failure> {
 }
 
 fn read_text(path: &Path, key: Key) -> Result<String, Failure> {
-    std::fs::read_to_string(path).map_err(|e| {
-        let set_by = key.flag().unwrap_or(key.env_var());
-        let shown = path.display();
-        match e.kind() {
-            std::io::ErrorKind::PermissionDenied => {
-                Failure::usage(format!("cannot read {shown} ({set_by}): permission denied"))
-                    .with_fix(format!(
-                        "make the file readable by this user (chmod u+r {shown}), or give \
-                         another file with {set_by}"
-                    ))
-            }
-            _ => Failure::usage(format!("cannot read {shown} ({set_by}): {e}"))
-                .with_fix(format!("check the path given with {set_by}")),
-        }
-    })
+    std::fs::read_to_string(path).map_err(|e| unreadable_file(path, key, &e))
+}
+
+/// A certificate or key file that cannot be read: "permission denied" says so, with how to
+/// fix that, rather than pointing at the path.
+fn unreadable_file(path: &Path, key: Key, e: &io::Error) -> Failure {
+    let set_by = key.flag().unwrap_or(key.env_var());
+    let shown = path.display();
+    match e.kind() {
+        io::ErrorKind::PermissionDenied => Failure::usage(format!(
+            "cannot read {shown} ({set_by}): permission denied"
+        ))
+        .with_fix(format!(
+            "make the file readable by this user (chmod u+r {shown}), or give another \
+                     file with {set_by}"
+        )),
+        _ => Failure::usage(format!("cannot read {shown} ({set_by}): {e}"))
+            .with_fix(format!("check the path given with {set_by}")),
+    }
 }
 
 /// A configuration-type sign-in error (bad tenant, host, certificate) as a usage failure.
@@ -643,5 +644,21 @@ mod tests {
         assert_eq!(text.matches("check").count(), 1, "{text}");
         assert!(text.contains("--pfx"), "{text}");
         assert!(!text.contains("AadAuthority"), "{text}");
+    }
+
+    #[test]
+    fn an_unreadable_certificate_says_permission_denied() {
+        let denied = io::Error::from(io::ErrorKind::PermissionDenied);
+        for key in [Key::Pfx, Key::Certificate, Key::PrivateKeyPem] {
+            let text = unreadable_file(Path::new("/secure/app.pfx"), key, &denied).to_string();
+            assert!(text.contains("permission denied"), "{text}");
+            assert!(!text.contains("check the path"), "{text}");
+        }
+        let missing = io::Error::from(io::ErrorKind::NotFound);
+        let text = unreadable_file(Path::new("/x.pem"), Key::Certificate, &missing).to_string();
+        assert!(
+            text.contains("check the path given with --certificate"),
+            "{text}"
+        );
     }
 }
