@@ -37,8 +37,57 @@ Exit codes:
   3  sign-in failed (wrong password, MFA required: use --device-code, consent missing, ...)
   4  not authorised (401/403): the account needs the Global or Service administrator role
   5  not found (unknown application, instance, environment or operation)
-  6  the service failed, or the operation failed or timed out
+  6  the service failed or could not be reached, or the operation failed or timed out
   7  throttled by the service (after retries)";
+
+/// The long help of `apps register` / `whitelistapp`.
+const REGISTER_ABOUT: &str = "\
+Register (\"whitelist\") the application AadApplicationId of the tenant AadAppTenantId with the \
+admin API, so that AppSource Test Drive can force-sync users into your instance. Registering an \
+application that is already registered changes nothing.
+
+Like CDSTestdriveUtility.exe, it asks for a user name and password (or reads them from stdin; \
+accounts with multi-factor authentication use --device-code). The account must hold the \
+Microsoft 365 Global administrator or Service administrator role.";
+
+/// Where the options every command accepts are described, shown under each command's help
+/// instead of repeating them.
+const GLOBAL_OPTIONS_NOTE: &str = "\
+Global options (--config, --service-url, --tenant-id, --backend, the sign-in options, --json, \
+-v, --max-retries, --emulator, ...) are accepted here too: `d365 --help` lists them.";
+
+/// The command line as parsed: the options every command accepts are listed once, in
+/// `d365 --help` under their own headings, and each command's help names them in one line.
+pub(crate) fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    cmd.build();
+    let globals: Vec<clap::Id> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .map(|a| a.get_id().clone())
+        .collect();
+    for sub in cmd.get_subcommands_mut() {
+        hide_globals(sub, &globals);
+    }
+    cmd
+}
+
+fn hide_globals(cmd: &mut clap::Command, globals: &[clap::Id]) {
+    let hidden = std::mem::take(cmd)
+        .mut_args(|a| {
+            if globals.contains(a.get_id()) {
+                a.hide(true)
+            } else {
+                a
+            }
+        })
+        .after_help(GLOBAL_OPTIONS_NOTE);
+    *cmd = hidden;
+    for sub in cmd.get_subcommands_mut() {
+        hide_globals(sub, globals);
+    }
+}
 
 /// `d365`: the Dynamics 365 admin command line. Registers ("whitelists") an Entra application
 /// with the Online Management API for AppSource Test Drive, force-syncs users, lists instances.
@@ -64,6 +113,7 @@ pub(crate) struct Cli {
 /// Options every command accepts: where the settings, the service and the sign-in come from,
 /// and how to print.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub(crate) struct GlobalArgs {
     /// Config file: the old CDSTestdriveUtility.exe.config (XML) or a TOML file with the same
     /// keys [env: D365_CONFIG]
@@ -91,7 +141,8 @@ pub(crate) struct GlobalArgs {
     pub(crate) authority: Option<String>,
 
     /// AadAppTenantId: the application's directory (tenant) id; also the sign-in tenant when
-    /// AadAuthority names none [env: D365_TENANT_ID]
+    /// AadAuthority names none, where a verified domain (contoso.onmicrosoft.com) also works
+    /// [env: D365_TENANT_ID]
     #[arg(long, global = true, value_name = "GUID")]
     pub(crate) tenant_id: Option<String>,
 
@@ -117,23 +168,30 @@ pub(crate) struct GlobalArgs {
     pub(crate) sign_in: SignInArgs,
 
     /// Machine-readable JSON on stdout (stable field names) instead of tables
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub(crate) json: bool,
 
-    /// Log HTTP requests and sign-in steps to stderr (never tokens or secrets)
-    #[arg(long, short = 'v', global = true)]
+    /// Log each admin request (method, URL, status, time) and sign-in steps to stderr (never
+    /// tokens or secrets); retries are always shown
+    #[arg(long, short = 'v', global = true, help_heading = "Global options")]
     pub(crate) verbose: bool,
 
     /// Run against an in-process emulator: no tenant, nothing leaves this machine. The
     /// emulator's tenant, sign-in host and service URL replace those of the config file and
     /// the environment (AadAppTenantId, AadAuthority, ServiceURL); --tenant-id still wins
-    #[arg(long, global = true, conflicts_with_all = ["service_url", "authority", "authority_host"])]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        conflicts_with_all = ["service_url", "authority", "authority_host"]
+    )]
     pub(crate) emulator: bool,
 }
 
 /// How to sign in. Without any of these, the user name and password are asked for, as the
 /// old utility did.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Sign-in options")]
 pub(crate) struct SignInArgs {
     /// Client (application) id to sign in with. For user sign-in it defaults to the
     /// well-known PowerShell / Power Apps public client 1950a258-227b-4e31-a9cf-717495945fc2
@@ -207,7 +265,11 @@ pub(crate) enum Command {
     Config(ConfigCommand),
 
     /// Old CDSTestdriveUtility.exe name of `apps register`
-    #[command(name = "whitelistapp", visible_alias = "registerapp")]
+    #[command(
+        name = "whitelistapp",
+        visible_alias = "registerapp",
+        long_about = REGISTER_ABOUT
+    )]
     WhitelistApp(RegisterArgs),
 
     /// Old CDSTestdriveUtility.exe name of `apps list`
@@ -223,6 +285,7 @@ pub(crate) enum Command {
 #[derive(Debug, Subcommand)]
 pub(crate) enum AppsCommand {
     /// Register ("whitelist") the application (AadApplicationId) for the tenant (AadAppTenantId)
+    #[command(long_about = REGISTER_ABOUT)]
     Register(RegisterArgs),
     /// List the registered applications
     List(ListAppsArgs),
@@ -403,5 +466,65 @@ mod tests {
         ])
         .expect_err("conflict");
         assert_eq!(err.exit_code(), 2);
+    }
+
+    fn long_help(path: &[&str]) -> String {
+        let mut cmd = command();
+        let mut sub = &mut cmd;
+        for name in path {
+            sub = sub.find_subcommand_mut(name).expect("subcommand");
+        }
+        sub.render_long_help().to_string()
+    }
+
+    #[test]
+    fn global_options_are_listed_once_under_their_own_headings() {
+        let top = command().render_long_help().to_string();
+        assert!(top.contains("Global options:"), "{top}");
+        assert!(top.contains("Sign-in options:"), "{top}");
+        let global_section = top.split("Global options:").nth(1).expect("section");
+        let global_section = global_section
+            .split("Sign-in options:")
+            .next()
+            .expect("part");
+        assert!(global_section.contains("--service-url"), "{top}");
+        let sign_in = top.split("Sign-in options:").nth(1).expect("section");
+        assert!(
+            !sign_in.contains("--json"),
+            "--json is not a sign-in option: {top}"
+        );
+        for path in [
+            &["whitelistapp"][..],
+            &["apps", "list"],
+            &["users", "force-sync"],
+        ] {
+            let help = long_help(path);
+            assert!(!help.contains("--service-url <"), "{path:?}: {help}");
+            assert!(!help.contains("--client-secret-env <"), "{path:?}: {help}");
+            assert!(
+                help.contains("`d365 --help` lists them"),
+                "{path:?}: {help}"
+            );
+            assert!(help.lines().count() < 40, "{path:?}: {help}");
+        }
+        // Hidden from the help, still accepted after the command.
+        let mut m = command()
+            .try_get_matches_from(["d365", "apps", "list", "--service-url", "EMEA", "--json"])
+            .expect("parses");
+        let cli = <Cli as clap::FromArgMatches>::from_arg_matches_mut(&mut m).expect("cli");
+        assert_eq!(cli.global.service_url.as_deref(), Some("EMEA"));
+        assert!(cli.global.json);
+    }
+
+    #[test]
+    fn whitelistapp_help_says_it_asks_for_a_password_and_needs_an_admin_role() {
+        for path in [&["whitelistapp"][..], &["apps", "register"]] {
+            let help = long_help(path);
+            assert!(help.contains("user name and password"), "{help}");
+            assert!(
+                help.contains("Global administrator or Service administrator role"),
+                "{help}"
+            );
+        }
     }
 }

@@ -145,8 +145,10 @@ pub(crate) enum ConfigErrorKind {
 pub(crate) struct ConfigError {
     /// What kind of mistake, for callers and tests that branch on it.
     pub(crate) kind: ConfigErrorKind,
-    /// One line: what is wrong and what to do. Never holds a secret from the file.
+    /// One line: what is wrong. Never holds a secret from the file.
     pub(crate) message: String,
+    /// What to do about it, when it is more precise than what the kind says.
+    pub(crate) fix: Option<String>,
 }
 
 impl ConfigError {
@@ -158,8 +160,38 @@ impl ConfigError {
         ConfigError {
             kind,
             message: message.into(),
+            fix: None,
         }
     }
+
+    fn with_fix(mut self, fix: impl Into<String>) -> Self {
+        self.fix = Some(fix.into());
+        self
+    }
+}
+
+/// A tenant as given: its GUID, or one of its verified domains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Tenant {
+    /// The directory (tenant) id.
+    Id(Uuid),
+    /// A verified domain such as `contoso.onmicrosoft.com`.
+    Domain(String),
+}
+
+/// Where an administrator finds the GUID that `key` holds.
+fn where_to_find(key: Key) -> String {
+    let place = match key {
+        Key::AadAppTenantId => {
+            "the Microsoft Entra admin center (entra.microsoft.com) > Overview > Tenant ID"
+        }
+        Key::AadApplicationId | Key::ClientId => {
+            "the Microsoft Entra admin center (entra.microsoft.com) > App registrations > your \
+             application > Application (client) ID"
+        }
+        _ => "the Power Platform admin center or the command that printed it",
+    };
+    format!("copy the value from {place}; `d365 config show` lists every setting and its source")
 }
 
 /// One source's values.
@@ -193,15 +225,7 @@ pub(crate) fn read_file(path: &Path) -> Result<FileLayer, ConfigError> {
 /// size of 0.
 fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ConfigError> {
     let shown = path.display();
-    let unreadable = |e: std::io::Error| {
-        ConfigError::of(
-            ConfigErrorKind::Unreadable,
-            format!(
-                "cannot read config file {shown}: {e}; check the path given to --config or \
-                 {CONFIG_ENV}"
-            ),
-        )
-    };
+    let unreadable = |e: std::io::Error| unreadable(&shown.to_string(), &e);
     let too_large = |size: Option<u64>| {
         let size_text = match size {
             Some(size) => format!("is {size} bytes"),
@@ -211,10 +235,12 @@ fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ConfigError> {
             ConfigErrorKind::TooLarge { size, limit },
             format!(
                 "config file {shown} {size_text}, over the limit of {limit} bytes for config \
-                 files (a .NET appSettings or d365.toml file holds a few hundred bytes); check \
-                 that --config or {CONFIG_ENV} names the right file"
+                 files (a .NET appSettings or d365.toml file holds a few hundred bytes)"
             ),
         )
+        .with_fix(format!(
+            "check that --config or {CONFIG_ENV} names the right file"
+        ))
     };
     let file = std::fs::File::open(path).map_err(unreadable)?;
     let recorded = file.metadata().map_err(unreadable)?.len();
@@ -222,6 +248,28 @@ fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ConfigError> {
         Limited::TooLarge(size) => too_large(size),
         Limited::Io(e) => unreadable(e),
     })
+}
+
+/// A config file that cannot be read: "permission denied" says so, with how to fix that,
+/// rather than pointing at the path.
+pub(crate) fn unreadable(shown: &str, e: &std::io::Error) -> ConfigError {
+    let check_path = || format!("check the path given to --config or {CONFIG_ENV}");
+    let (what, fix) = match e.kind() {
+        std::io::ErrorKind::PermissionDenied => (
+            "permission denied".to_owned(),
+            format!(
+                "make the file readable by this user (chmod u+r {shown}), or give another file \
+                 with --config or {CONFIG_ENV}"
+            ),
+        ),
+        std::io::ErrorKind::NotFound => ("no such file".to_owned(), check_path()),
+        _ => (e.to_string(), check_path()),
+    };
+    ConfigError::of(
+        ConfigErrorKind::Unreadable,
+        format!("cannot read config file {shown}: {what}"),
+    )
+    .with_fix(fix)
 }
 
 /// Why [`read_limited`] stopped.
@@ -264,16 +312,13 @@ fn from_bytes(path: &Path, bytes: &[u8]) -> Result<FileLayer, ConfigError> {
     let (entries, mut warnings) = match format {
         FileFormat::Xml => {
             let settings = xml::parse(&text).map_err(|e| {
-                let fix = if e == xml::XmlError::Dtd {
-                    ""
+                let error =
+                    ConfigError::of(ConfigErrorKind::Xml(e.clone()), format!("{shown}: {e}"));
+                if e == xml::XmlError::Dtd {
+                    error.with_fix("remove the <!DOCTYPE ...> declaration")
                 } else {
-                    " (fix the file; it should look like <configuration><appSettings>\
-                     <add key=\"...\" value=\"...\"/></appSettings></configuration>)"
-                };
-                ConfigError::of(
-                    ConfigErrorKind::Xml(e.clone()),
-                    format!("{shown}: {e}{fix}"),
-                )
+                    error
+                }
             })?;
             let warnings: Vec<String> = settings
                 .warnings
@@ -284,13 +329,7 @@ fn from_bytes(path: &Path, bytes: &[u8]) -> Result<FileLayer, ConfigError> {
         }
         FileFormat::Toml => {
             let entries = toml::parse(&text).map_err(|e| {
-                ConfigError::of(
-                    ConfigErrorKind::Toml(e.clone()),
-                    format!(
-                        "{shown}: {e} (fix the file; it should hold lines like \
-                         ServiceURL = \"EMEA\")"
-                    ),
-                )
+                ConfigError::of(ConfigErrorKind::Toml(e.clone()), format!("{shown}: {e}"))
             })?;
             (entries, Vec::new())
         }
@@ -337,9 +376,10 @@ fn to_layer(
                 ConfigErrorKind::SecretInFile { key: secret },
                 format!(
                     "{shown}: `{secret}` is a secret, and secrets are not read from config \
-                     files; remove it from the file and {fix}"
+                     files"
                 ),
-            ));
+            )
+            .with_fix(format!("remove it from the file and {fix}")));
         }
         let Some(key) = Key::from_file_name(&name) else {
             if unknown.has_room() {
@@ -542,11 +582,12 @@ impl Settings {
                 source: raw.source.clone(),
             })),
             Err(_) => Err(ConfigError::new(format!(
-                "{} is `{}`, which is not a GUID: it must look like \
-                 1b2c3d4e-5f60-4718-9a0b-1c2d3e4f5a6b",
+                "{} is `{}`, which is not a GUID (it must look like \
+                 1b2c3d4e-5f60-4718-9a0b-1c2d3e4f5a6b)",
                 raw.source.describe(key),
                 raw.value
-            ))),
+            ))
+            .with_fix(where_to_find(key))),
         }
     }
 
@@ -555,12 +596,9 @@ impl Settings {
         self.guid(key)?.map(|s| s.value).ok_or_else(|| {
             ConfigError::of(
                 ConfigErrorKind::Missing,
-                format!(
-                    "{} is not set; {purpose}: set it with {}",
-                    key.file_name(),
-                    key.how_to_set()
-                ),
+                format!("{} is not set; {purpose}", key.file_name()),
             )
+            .with_fix(format!("set it with {}", key.how_to_set()))
         })
     }
 
@@ -579,10 +617,11 @@ impl Settings {
             "oma" | "onlinemanagement" | "onlinemanagementapi" => Ok(Backend::Oma),
             "bap" | "powerplatform" | "powerplatformadmin" => Ok(Backend::Bap),
             _ => Err(ConfigError::new(format!(
-                "{} is `{}`: use `oma` (Online Management API) or `bap` (Power Platform admin API)",
+                "{} is `{}`, which is not a backend",
                 raw.source.describe(Key::Backend),
                 raw.value
-            ))),
+            ))
+            .with_fix("use `oma` (Online Management API) or `bap` (Power Platform admin API)")),
         }
     }
 
@@ -593,10 +632,11 @@ impl Settings {
         };
         raw.value.parse::<Cloud>().map_err(|_| {
             ConfigError::new(format!(
-                "{} is `{}`: use one of public, usgov, usgovhigh, dod, china",
+                "{} is `{}`, which is not a cloud",
                 raw.source.describe(Key::Cloud),
                 raw.value
             ))
+            .with_fix("use one of public, usgov, usgovhigh, dod, china")
         })
     }
 
@@ -631,7 +671,38 @@ impl Settings {
         if let Some(tenant) = from_authority {
             return Ok(Some(tenant));
         }
-        Ok(self.guid(Key::AadAppTenantId)?.map(|t| t.value.to_string()))
+        Ok(self.app_tenant()?.map(|t| match t.value {
+            Tenant::Id(id) => id.to_string(),
+            Tenant::Domain(domain) => domain,
+        }))
+    }
+
+    /// `AadAppTenantId`, if set: its GUID or, as sign-in accepts it, a verified domain
+    /// (`contoso.onmicrosoft.com`); anything else is an error saying where to find the GUID.
+    pub(crate) fn app_tenant(&self) -> Result<Option<Sourced<Tenant>>, ConfigError> {
+        let Some(raw) = self.get(Key::AadAppTenantId) else {
+            return Ok(None);
+        };
+        let source = raw.source.clone();
+        if let Some(id) = self.guid(Key::AadAppTenantId).ok().flatten() {
+            return Ok(Some(Sourced {
+                value: Tenant::Id(id.value),
+                source,
+            }));
+        }
+        match dynamics_auth::TenantId::parse(&raw.value) {
+            Ok(t) if !t.is_multi_tenant_alias() => Ok(Some(Sourced {
+                value: Tenant::Domain(t.as_str().to_owned()),
+                source,
+            })),
+            _ => Err(ConfigError::new(format!(
+                "{} is `{}`, which is neither a GUID (like 1b2c3d4e-5f60-4718-9a0b-1c2d3e4f5a6b) \
+                 nor a verified domain (like contoso.onmicrosoft.com)",
+                raw.source.describe(Key::AadAppTenantId),
+                raw.value
+            ))
+            .with_fix(where_to_find(Key::AadAppTenantId))),
+        }
     }
 
     /// Every value with its source, for `config show`.
@@ -756,8 +827,12 @@ mod tests {
             b"ClientSecret = \"abc\"\nServiceURL = \"EMEA\"\n",
         );
         let err = read_file(&path).expect_err("secret");
-        assert!(err.message.contains("D365_CLIENT_SECRET"), "{err}");
-        assert!(!err.message.contains("abc"), "{err}");
+        let fix = err.fix.clone().unwrap_or_default();
+        assert!(fix.contains("D365_CLIENT_SECRET"), "{err}");
+        assert!(
+            !err.message.contains("abc") && !fix.contains("abc"),
+            "{err}"
+        );
         let path = scratch("typo.toml", b"ServiceURI = \"EMEA\"\n");
         let layer = read_file(&path).expect("reads");
         assert!(layer.layer.is_empty());
@@ -822,8 +897,9 @@ mod tests {
         let err = s
             .require_guid(Key::AadApplicationId, "it names the app to register")
             .expect_err("missing");
-        assert!(err.message.contains("--app-id"), "{err}");
-        assert!(err.message.contains("D365_AAD_APPLICATION_ID"), "{err}");
+        let fix = err.fix.clone().unwrap_or_default();
+        assert!(fix.contains("--app-id"), "{err}");
+        assert!(fix.contains("D365_AAD_APPLICATION_ID"), "{err}");
         assert!(
             Settings::layered([env_layer(&no_env)])
                 .get(Key::Cloud)
@@ -1057,5 +1133,42 @@ mod tests {
             };
             prop_assert!(!said.contains(&secret), "{}", said);
         }
+    }
+
+    #[test]
+    fn a_tenant_may_be_a_verified_domain_and_a_bad_one_says_where_to_find_the_id() {
+        let with_tenant = |value: &str| {
+            let value = value.to_owned();
+            Settings::layered([env_layer(&move |n: &str| {
+                (n == "D365_TENANT_ID").then(|| value.clone())
+            })])
+        };
+        let s = with_tenant("Contoso.onmicrosoft.com");
+        assert_eq!(
+            s.sign_in_tenant().expect("a domain").as_deref(),
+            Some("contoso.onmicrosoft.com")
+        );
+        let s = with_tenant("{C0A7E5A0-0000-4000-8000-000000000001}");
+        assert_eq!(
+            s.sign_in_tenant().expect("a GUID").as_deref(),
+            Some("c0a7e5a0-0000-4000-8000-000000000001")
+        );
+        for bad in ["contoso", "common", "c0a7e5a0-0000-4000-8000", "a b.com"] {
+            let err = with_tenant(bad).sign_in_tenant().expect_err(bad);
+            assert!(err.message.contains("D365_TENANT_ID"), "{err}");
+            let fix = err.fix.clone().unwrap_or_default();
+            assert!(fix.contains("Overview > Tenant ID"), "{bad}: {fix}");
+        }
+        let err = with_tenant("x")
+            .require_guid(Key::AadApplicationId, "it names the app")
+            .expect_err("missing");
+        assert!(err.fix.is_some(), "{err}");
+        let err = Settings::layered([env_layer(&|n: &str| {
+            (n == "D365_AAD_APPLICATION_ID").then(|| "my-app".to_owned())
+        })])
+        .guid(Key::AadApplicationId)
+        .expect_err("bad");
+        let fix = err.fix.unwrap_or_default();
+        assert!(fix.contains("App registrations") && fix.contains("Application (client) ID"));
     }
 }

@@ -72,7 +72,7 @@ impl Failure {
 
     /// A configuration error (exit code 2), with what to do for its kind.
     pub(crate) fn config(error: ConfigError) -> Self {
-        let fix = config_fix(&error.kind);
+        let fix = error.fix.unwrap_or_else(|| config_fix(&error.kind));
         Failure::usage(error.message).with_fix(fix)
     }
 
@@ -180,15 +180,36 @@ fn config_fix(kind: &ConfigErrorKind) -> String {
     }
 }
 
-/// Collapses line breaks so every failure prints as one line.
+/// Collapses line breaks so every failure prints as one line, and a sentence's full stop
+/// doubled by joining texts (`failed.. To fix`, `failed.)`) into one; an ellipsis (`...`) and
+/// paths (`../x`) stay as they are.
 fn one_line(text: &str) -> String {
-    text.split(['\r', '\n'])
+    let joined = text
+        .split(['\r', '\n'])
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
-        .join(" ")
-        .trim_end_matches('.')
-        .to_owned()
+        .join(" ");
+    let chars: Vec<char> = joined.chars().collect();
+    let mut out = String::with_capacity(joined.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let run = chars[i..].iter().take_while(|&&c| c == '.').count();
+        if run == 0 {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let next = chars.get(i + run).copied();
+        let ends_sentence = next.is_none_or(|c| c.is_whitespace() || c == ')');
+        if run == 2 && ends_sentence {
+            out.push('.');
+        } else {
+            out.extend(std::iter::repeat_n('.', run));
+        }
+        i += run;
+    }
+    out.trim_end_matches('.').to_owned()
 }
 
 /// What the command was doing, so that errors can name the right thing to check.
@@ -210,7 +231,7 @@ pub(crate) fn from_admin(error: &AdminError, ctx: &Context) -> Failure {
             .is_some_and(|c| c.eq_ignore_ascii_case("UserNotLicensed"));
     if not_licensed {
         return Failure::new(ExitKind::Service, error.to_string()).with_fix(
-            "the user has no Dynamics 365 licence in this environment yet: assign one, wait a \
+            "the user has no Dynamics 365 license in this environment yet: assign one, wait a \
              few minutes for it to reach the environment, and run the command again",
         );
     }
@@ -287,11 +308,24 @@ pub(crate) fn from_http(error: &HttpError, ctx: &Context) -> Failure {
                              or Service administrator",
                             s.client_id, s.client_id
                         ),
-                        None if status.status == 401 => format!(
-                            "{NOT_ADMIN}; also check that ServiceURL is the right region and \
-                             that you signed in to the right tenant"
-                        ),
-                        None => NOT_ADMIN.to_owned(),
+                        None if status.status == 401 => "sign in with a Global or Service \
+                                                         administrator; also check that \
+                                                         ServiceURL is the right region and that \
+                                                         you signed in to the right tenant"
+                            .to_owned(),
+                        None => "sign in with an account that holds the Global or Service \
+                                 administrator role (Microsoft 365 admin center > Roles), or ask \
+                                 an administrator to assign it"
+                            .to_owned(),
+                    };
+                    // The message says what is missing (unless the service said it), the fix
+                    // how to get it.
+                    let what = if app_only.is_none()
+                        && !what.to_ascii_lowercase().contains("administrator")
+                    {
+                        format!("{what}: {NOT_ADMIN}")
+                    } else {
+                        what
                     };
                     Failure::new(ExitKind::NotAuthorized, what).with_fix(fix)
                 }
@@ -339,9 +373,11 @@ pub(crate) fn from_auth(error: &AuthError, ctx: &Context) -> Failure {
     let Some(entra) = error.entra() else {
         let failure = match error {
             AuthError::InvalidConfig { .. } | AuthError::Certificate(_) => {
-                Failure::usage(error.to_string())
+                return crate::signin::auth_config_failure(error);
             }
-            AuthError::Transport { .. } => Failure::new(ExitKind::SignIn, error.to_string())
+            // Unreachable is unreachable, whichever host it is: the exit code of a service
+            // that could not be reached (6).
+            AuthError::Transport { .. } => Failure::new(ExitKind::Service, error.to_string())
                 .with_fix("check --authority-host / AadAuthority and the network connection"),
             _ => Failure::new(ExitKind::SignIn, format!("sign-in failed: {error}")),
         };
@@ -520,6 +556,16 @@ mod tests {
         }
         let f = from_http(&status(403, "{}"), &ctx);
         assert!(f.to_string().contains(NOT_ADMIN), "{f}");
+        // The fix says how to get the role; it does not repeat the message.
+        let (message, fix) = f
+            .to_string()
+            .split_once(". To fix: ")
+            .map(|(m, x)| (m.to_owned(), x.to_owned()))
+            .expect("fix");
+        assert!(
+            message.contains(NOT_ADMIN) && !fix.contains(NOT_ADMIN),
+            "{f}"
+        );
         let f = from_http(&status(404, "<html>nope</html>"), &ctx);
         assert!(
             f.to_string()
@@ -554,5 +600,64 @@ mod tests {
         );
         assert_eq!(f.exit_code(), 6);
         assert!(f.to_string().contains("ServiceURL (EMEA)"), "{f}");
+    }
+
+    /// Every config-file failure says what to do once: its message holds no advice that the
+    /// fix repeats.
+    #[test]
+    fn config_file_failures_carry_one_fix() {
+        let dir = std::env::temp_dir().join(format!("d365-one-fix-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let cases = [
+            ("missing.config", None),
+            (
+                "dtd.config",
+                Some("<!DOCTYPE x [<!ENTITY a \"b\">]><configuration/>"),
+            ),
+            ("bad.config", Some("<configuration><appSettings>")),
+            ("bad.toml", Some("ServiceURL = ")),
+            ("secret.toml", Some("ClientSecret = \"s3cr3t\"\n")),
+        ];
+        for (name, content) in cases {
+            let path = dir.join(name);
+            if let Some(content) = content {
+                std::fs::write(&path, content).expect("write");
+            }
+            let error = crate::config::read_file(&path).expect_err(name);
+            let shown = Failure::from(error).to_string();
+            assert_eq!(shown.matches("To fix").count(), 1, "{shown}");
+            let (message, fix) = shown.split_once(". To fix: ").expect("a fix");
+            for advice in ["fix the file", "check the path", "remove ", "check that"] {
+                assert!(
+                    !(message.contains(advice) && fix.contains(advice)),
+                    "{advice:?} twice in {shown}"
+                );
+            }
+            assert!(!shown.replace("...", "").contains(".."), "{shown}");
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_file_without_permission_says_so_instead_of_check_the_path() {
+        let error = crate::config::unreadable(
+            "/etc/app.config",
+            &std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        );
+        let shown = Failure::from(error).to_string();
+        assert!(shown.contains("permission denied"), "{shown}");
+        assert!(!shown.contains("check the path"), "{shown}");
+    }
+
+    #[test]
+    fn doubled_full_stops_are_collapsed_but_ellipses_and_paths_stay() {
+        let f = Failure::usage("it failed..").with_fix("use ../a.config, or wait...");
+        assert_eq!(f.to_string(), "it failed. To fix: use ../a.config, or wait");
+        let f = Failure::usage("the service said (Forbidden.. ) then.. more");
+        assert_eq!(f.to_string(), "the service said (Forbidden. ) then. more");
+        assert_eq!(
+            Failure::usage("waiting... done").to_string(),
+            "waiting... done"
+        );
     }
 }

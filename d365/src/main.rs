@@ -6,19 +6,21 @@ mod config;
 mod emulator;
 mod exit;
 mod output;
+mod progress;
 mod session;
 mod settings;
 mod signin;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use crate::cli::Cli;
 use crate::exit::Failure;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let parsed = cli::command()
+        .try_get_matches()
+        .and_then(|mut m| <Cli as clap::FromArgMatches>::from_arg_matches_mut(&mut m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version print to stdout and exit 0; usage errors exit 2, and with
@@ -33,9 +35,7 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(code).unwrap_or(2));
         }
     };
-    if cli.global.verbose {
-        init_logging();
-    }
+    init_logging(cli.global.verbose, cli.global.max_retries);
     let json = cli.global.json;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -76,19 +76,35 @@ fn report(failure: &Failure, json: bool) {
     }
 }
 
-/// `--verbose`: the SDK's `tracing` events (requests, retries, sign-in steps) on stderr.
-/// The SDK never logs tokens or secrets.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(
-            "d365=debug,online_mgmt_api=debug,dynamics_http=debug,dynamics_auth=debug",
-        )
-    });
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+/// Retries (and their waits) always go to stderr, so that a slow service is not a silent
+/// pause. With `--verbose`, also every admin request with its status and time, and the
+/// SDK's `tracing` events (retries, sign-in steps). The SDK never logs tokens or secrets.
+fn init_logging(verbose: bool, max_retries: Option<u32>) {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let progress = progress::Progress {
+        max_retries: max_retries
+            .unwrap_or_else(|| dynamics_http::RetryOptions::default().max_retries),
+        sign_in_max_retries: dynamics_auth::CredentialOptions::default().max_retries,
+        verbose,
+    };
+    let registry = tracing_subscriber::registry();
+    if verbose {
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(
+                "d365=debug,online_mgmt_api=debug,dynamics_http=debug,dynamics_auth=debug",
+            )
+        });
+        let fmt = tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_target(false)
+            .with_timer(progress::SecondsUtc);
+        let _ = registry.with(filter).with(fmt).with(progress).try_init();
+    } else {
+        // The pipeline says its retries at info, the sign-in its own at debug.
+        let filter = tracing_subscriber::EnvFilter::new("dynamics_http=info,dynamics_auth=debug");
+        let _ = registry.with(filter).with(progress).try_init();
+    }
 }
 
 #[cfg(test)]

@@ -71,8 +71,13 @@ pub(crate) fn oma_endpoint(settings: &Settings) -> Result<ServiceEndpoint, Failu
                     region_names()
                 ))
             }
-            online_mgmt_api::AdminError::InvalidInput { fix, .. } => failure.with_fix(fix),
-            other => failure.with_fix(other.to_string()),
+            // A URL: say what a good one looks like (the SDK's own text would repeat the
+            // message).
+            _ => failure.with_fix(
+                "use an https:// admin service URL such as \
+                 https://admin.services.crm4.dynamics.com (plain http only to 127.0.0.1), or a \
+                 region name such as EMEA",
+            ),
         }
     })?;
     if let ServiceEndpoint::Custom(url) = &endpoint {
@@ -299,6 +304,25 @@ mod tests {
 
     fn settings(values: Vec<(Key, &str)>) -> Settings {
         crate::config::flag_settings(values)
+    }
+
+    #[test]
+    fn a_bad_service_url_has_a_fix_that_does_not_repeat_the_message() {
+        for url in [
+            "ftp://x",
+            "https://",
+            "http://admin.services.crm4.dynamics.com",
+        ] {
+            let s = settings(vec![(Key::ServiceUrl, url)]);
+            let Err(failure) = oma_endpoint(&s) else {
+                continue;
+            };
+            let text = failure.to_string();
+            assert_eq!(text.matches("To fix").count(), 1, "{text}");
+            let (_, fix) = text.split_once(". To fix: ").expect("a fix");
+            assert!(!fix.contains("invalid"), "{text}");
+            assert!(!fix.contains(&format!("`{url}")), "{text}");
+        }
     }
 
     #[test]

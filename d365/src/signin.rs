@@ -282,10 +282,7 @@ pub(crate) fn credential(
                 )
             }
             AppOnly::Pfx { path, password_env } => {
-                let bytes = std::fs::read(path).map_err(|e| {
-                    Failure::usage(format!("cannot read the .pfx file {}: {e}", path.display()))
-                        .with_fix(format!("check --pfx / {}", Key::Pfx.env_var()))
-                })?;
+                let bytes = std::fs::read(path).map_err(|e| unreadable_file(path, Key::Pfx, &e))?;
                 let password = match password_env {
                     Some(var) => env(var).ok_or_else(|| {
                         Failure::usage(format!(
@@ -385,7 +382,10 @@ fn checked_client_id(id: &Sourced<String>) -> Result<String, Failure> {
                 id.source.describe(Key::ClientId),
                 id.value
             ))
-            .with_fix("use the app registration's Application (client) ID")
+            .with_fix(
+                "copy the Application (client) ID from the Microsoft Entra admin center \
+                 (entra.microsoft.com) > App registrations > your application",
+            )
         })
 }
 
@@ -417,31 +417,71 @@ fn ask_password(prompter: &mut dyn Prompter) -> Result<String, Failure> {
 }
 
 fn read_text(path: &Path, key: Key) -> Result<String, Failure> {
-    std::fs::read_to_string(path).map_err(|e| {
-        let set_by = key.flag().unwrap_or(key.env_var());
-        Failure::usage(format!("cannot read {} ({set_by}): {e}", path.display()))
-            .with_fix(format!("check the path given with {set_by}"))
-    })
+    std::fs::read_to_string(path).map_err(|e| unreadable_file(path, key, &e))
+}
+
+/// A certificate or key file that cannot be read: "permission denied" says so, with how to
+/// fix that, rather than pointing at the path.
+fn unreadable_file(path: &Path, key: Key, e: &io::Error) -> Failure {
+    let set_by = key.flag().unwrap_or(key.env_var());
+    let shown = path.display();
+    match e.kind() {
+        io::ErrorKind::PermissionDenied => Failure::usage(format!(
+            "cannot read {shown} ({set_by}): permission denied"
+        ))
+        .with_fix(format!(
+            "make the file readable by this user (chmod u+r {shown}), or give another \
+                     file with {set_by}"
+        )),
+        _ => Failure::usage(format!("cannot read {shown} ({set_by}): {e}"))
+            .with_fix(format!("check the path given with {set_by}")),
+    }
 }
 
 /// A configuration-type sign-in error (bad tenant, host, certificate) as a usage failure.
-fn auth_config_failure(e: &AuthError) -> Failure {
+pub(crate) fn auth_config_failure(e: &AuthError) -> Failure {
     Failure::usage(config_auth_message(e)).with_fix(auth_fix(e))
 }
 
-/// What to do about a configuration-type sign-in error: its own hint, else where the
-/// values come from.
+/// What to do about a configuration-type sign-in error: for a bad value, what the SDK says
+/// to change (then not repeated in the message); for a certificate, how to check the file;
+/// else where the values come from.
 fn auth_fix(e: &AuthError) -> String {
-    e.hint().unwrap_or_else(|| {
-        "check AadAuthority / --authority, --authority-host, AadAppTenantId and the client id \
-         (`d365 config show` lists them and where they come from)"
-            .to_owned()
-    })
+    match e {
+        AuthError::InvalidConfig { what, fix, .. } if *what == "tenant id" => format!(
+            "{fix} (Microsoft Entra admin center > Overview > Tenant ID); it comes from \
+             AadAuthority (--authority) or AadAppTenantId (--tenant-id)"
+        ),
+        AuthError::InvalidConfig { fix, .. } => format!(
+            "{fix}; `d365 config show` lists AadAuthority, AuthorityHost and where they come \
+             from"
+        ),
+        AuthError::Certificate(_) => "check the files given with --certificate and \
+             --private-key (PEM), or --pfx (a .pfx/.p12 file) and its password \
+             (--pfx-password-env, D365_PFX_PASSWORD)"
+            .to_owned(),
+        _ => e.hint().unwrap_or_else(|| {
+            "check AadAuthority / --authority, --authority-host, AadAppTenantId and the client \
+             id (`d365 config show` lists them and where they come from)"
+                .to_owned()
+        }),
+    }
 }
 
-/// The message of a configuration-type sign-in error (bad tenant, host, certificate).
+/// The message of a configuration-type sign-in error (bad tenant, host, certificate),
+/// without the advice that [`auth_fix`] gives.
 fn config_auth_message(e: &AuthError) -> String {
-    e.to_string()
+    match e {
+        AuthError::InvalidConfig { what, value, .. } => format!("invalid {what} `{value}`"),
+        AuthError::Certificate(_) => {
+            let text = e.to_string();
+            match text.rsplit_once("; check ") {
+                Some((message, _advice)) => message.to_owned(),
+                None => text,
+            }
+        }
+        _ => e.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -585,5 +625,40 @@ mod tests {
         })
         .expect_err("variable unset");
         assert!(err.to_string().contains("MY_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn sign_in_setting_errors_give_their_advice_once() {
+        let tenant = dynamics_auth::TenantId::parse("bad_tenant").expect_err("bad");
+        let f = auth_config_failure(&tenant);
+        let text = f.to_string();
+        let (message, fix) = text.split_once(". To fix: ").expect("a fix");
+        assert_eq!(message, "invalid tenant id `bad_tenant`");
+        assert!(fix.contains("Overview > Tenant ID"), "{text}");
+        let cert = AuthError::Certificate(
+            "/tmp/x.pfx: the PKCS#12 file cannot be opened (bad tag); check the password and \
+             that it is a .pfx/.p12 file"
+                .into(),
+        );
+        let text = auth_config_failure(&cert).to_string();
+        assert_eq!(text.matches("check").count(), 1, "{text}");
+        assert!(text.contains("--pfx"), "{text}");
+        assert!(!text.contains("AadAuthority"), "{text}");
+    }
+
+    #[test]
+    fn an_unreadable_certificate_says_permission_denied() {
+        let denied = io::Error::from(io::ErrorKind::PermissionDenied);
+        for key in [Key::Pfx, Key::Certificate, Key::PrivateKeyPem] {
+            let text = unreadable_file(Path::new("/secure/app.pfx"), key, &denied).to_string();
+            assert!(text.contains("permission denied"), "{text}");
+            assert!(!text.contains("check the path"), "{text}");
+        }
+        let missing = io::Error::from(io::ErrorKind::NotFound);
+        let text = unreadable_file(Path::new("/x.pem"), Key::Certificate, &missing).to_string();
+        assert!(
+            text.contains("check the path given with --certificate"),
+            "{text}"
+        );
     }
 }

@@ -236,6 +236,14 @@ async fn whitelistapp_with_the_old_config_and_a_piped_password_then_list_and_unr
     let listed = fx.listed_apps(&["--config", &config]).await;
     assert!(listed.contains(&app), "{listed:?}");
 
+    // Registering again changes nothing, and says so.
+    let run = fx
+        .as_alice(&["whitelistapp", "--config", &config])
+        .run()
+        .await;
+    run.assert_code(0);
+    assert!(run.stdout.contains("already registered"), "{run:#?}");
+
     let run = fx
         .as_alice(&["unregisterapp", "--config", &config])
         .run()
@@ -778,9 +786,15 @@ async fn a_non_admin_exits_4_with_the_role_message() {
     run.assert_code(4);
     assert!(
         run.error_line()
-            .contains("the signed-in account needs the Global or Service administrator role"),
+            .to_lowercase()
+            .contains("the signed-in account needs the global or service administrator role"),
         "{run:#?}"
     );
+    // The fix says how to get the role instead of repeating the message.
+    let line = run.error_line();
+    let (message, fix) = line.split_once(". To fix: ").expect("a fix");
+    assert_ne!(message.trim_start_matches("error: "), fix, "{run:#?}");
+    assert!(!fix.contains("needs the Global"), "{run:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -863,7 +877,7 @@ async fn force_sync_adds_the_user_on_the_service_side_and_a_failed_operation_exi
         .run()
         .await;
     run.assert_code(6);
-    assert!(run.error_line().contains("licence"), "{run:#?}");
+    assert!(run.error_line().contains("license"), "{run:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -977,4 +991,128 @@ async fn missing_consent_exits_3_with_the_admin_consent_url() {
         line.contains(&format!("/{tenant}/adminconsent?client_id={client}")),
         "{line}"
     );
+}
+
+/// A loopback port nothing listens on.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_service_says_each_retry_and_exits_6() {
+    let closed = format!("http://127.0.0.1:{}", closed_port());
+    let tenant = "c0a7e5a0-0000-4000-8000-000000000001";
+    let run = Invocation::new([
+        "listallapps",
+        "--service-url",
+        &closed,
+        "--authority-host",
+        &closed,
+        "--tenant-id",
+        tenant,
+        "-u",
+        "alice@contoso.onmicrosoft.com",
+        "--max-retries",
+        "1",
+    ])
+    .env("D365_PASSWORD", "not-used")
+    .run()
+    .await;
+    run.assert_code(6);
+    assert!(
+        run.stderr
+            .contains("admin service did not answer (attempt 1 of 2), retrying in "),
+        "{run:#?}"
+    );
+    assert!(!run.stderr.contains("not-used"), "{run:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_sign_in_host_exits_6_like_any_unreachable_host() {
+    let fx = Fixture::start().await;
+    let closed = format!("http://127.0.0.1:{}", closed_port());
+    let user = &fx.emulator.defaults().user;
+    let run = Invocation::new([
+        "listallapps",
+        "--service-url",
+        &fx.base(),
+        "--authority-host",
+        &closed,
+        "--client-id",
+        &fx.emulator.defaults().public_client_id.to_string(),
+        "-u",
+        &user.upn,
+        "--max-retries",
+        "0",
+    ])
+    .env("D365_TENANT_ID", &fx.tenant())
+    .env("D365_PASSWORD", &user.password)
+    .run()
+    .await;
+    run.assert_code(6);
+    assert!(!run.stderr.contains(user.password.as_str()), "{run:#?}");
+    // The sign-in's own retries are said too.
+    assert!(
+        run.stderr
+            .contains("sign-in request failed (attempt 1 of 3), retrying in "),
+        "{run:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verbose_logs_each_admin_request_with_its_status_and_seconds_timestamps() {
+    let fx = Fixture::start().await;
+    let run = fx
+        .as_alice(&["listallapps", "-v"])
+        .env("D365_TENANT_ID", &fx.tenant())
+        .run()
+        .await;
+    run.assert_code(0);
+    let expected = format!(
+        "request: GET {}/api/v1.2/TenantApplicationIdentities -> 200 in ",
+        fx.base()
+    );
+    assert!(run.stderr.contains(&expected), "{run:#?}");
+    // Log lines start with a timestamp to the second: `2026-12-06T04:05:04Z DEBUG ...`.
+    let stamped = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("DEBUG"))
+        .expect("a debug line");
+    let stamp = stamped.split_whitespace().next().expect("a timestamp");
+    assert_eq!(stamp.len(), 20, "{stamped}");
+    assert!(stamp.ends_with('Z') && !stamp.contains('.'), "{stamped}");
+    let password = &fx.emulator.defaults().user.password;
+    assert!(!run.stderr.contains(password.as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_given_as_its_domain_signs_in_and_registering_asks_for_the_guid() {
+    let fx = Fixture::start().await;
+    let domain = fx.emulator.defaults().tenant_domain.clone();
+    let run = fx
+        .as_alice(&["listallapps"])
+        .env("D365_TENANT_ID", &domain)
+        .run()
+        .await;
+    run.assert_code(0);
+    let run = fx
+        .as_alice(&[
+            "whitelistapp",
+            "--app-id",
+            SAMPLE_APP,
+            "--tenant-id",
+            &domain,
+        ])
+        .run()
+        .await;
+    run.assert_code(2);
+    assert!(run.error_line().contains("Overview"), "{run:#?}");
+    let run = fx
+        .as_alice(&["listallapps", "--tenant-id", "contoso"])
+        .run()
+        .await;
+    run.assert_code(2);
+    assert!(run.error_line().contains("Tenant ID"), "{run:#?}");
 }

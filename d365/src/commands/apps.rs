@@ -56,20 +56,49 @@ pub(crate) async fn register(
     tenant_id: Uuid,
     format: Format,
 ) -> Result<(), Failure> {
-    let registered = session
+    let to_failure = |e| exit::from_admin(&e, &session.ctx);
+    // Registering twice is harmless, but the answer should say it changed nothing.
+    let existing = session
         .admin
-        .register_application(app_id, tenant_id)
+        .list_applications()
         .await
-        .map_err(|e| exit::from_admin(&e, &session.ctx))?;
+        .map_err(to_failure)?
+        .into_iter()
+        .find(|a| a.application_id == app_id);
+    let already = existing.is_some();
+    let registered = match existing {
+        Some(existing) => existing,
+        None => session
+            .admin
+            .register_application(app_id, tenant_id)
+            .await
+            .map_err(to_failure)?,
+    };
     let json = AppJson::from(&registered);
     match format {
         Format::Json => output::print_json(&json),
-        Format::Human => output::print_text(&format!(
-            "Application {app_id} (tenant {tenant_id}) is registered with {}.\n",
-            api_name(session.backend)
+        Format::Human => output::print_text(&registered_sentence(
+            app_id,
+            tenant_id,
+            already,
+            session.backend,
         )),
     }
     .map_err(io_failure)
+}
+
+/// What `apps register` prints: "is registered" or, when it was before, "was already
+/// registered".
+fn registered_sentence(app_id: Uuid, tenant_id: Uuid, already: bool, backend: Backend) -> String {
+    let api = api_name(backend);
+    if already {
+        format!(
+            "Application {app_id} (tenant {tenant_id}) was already registered with {api}; \
+             nothing changed.\n"
+        )
+    } else {
+        format!("Application {app_id} (tenant {tenant_id}) is registered with {api}.\n")
+    }
 }
 
 /// Lists the registered applications.
@@ -105,7 +134,11 @@ pub(crate) fn table(rows: &[AppJson]) -> String {
             cell(app.tenant_id),
             cell(app.enabled),
             cell(app.registration_id),
-            cell(app.created_on.as_deref()),
+            cell(
+                app.created_on
+                    .as_deref()
+                    .map(crate::progress::to_the_second),
+            ),
         ]);
     }
     t.render()
@@ -170,6 +203,13 @@ mod tests {
         assert!(row.contains("true"), "{row}");
         assert!(row.ends_with("2024-01-02T03:04:05Z"), "{row}");
         assert_eq!(table(&[]), "No applications are registered.\n");
+        // The service's nanoseconds are cut to the second for people.
+        let precise = AppJson {
+            created_on: Some("2026-12-06T04:05:04.050244555Z".into()),
+            ..rows[0].clone()
+        };
+        let text = table(&[precise]);
+        assert!(text.trim_end().ends_with("2026-12-06T04:05:04Z"), "{text}");
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::cli::{
     AppsCommand, Cli, Command, ConfigCommand, InstancesCommand, OperationsCommand, UsersCommand,
     WaitArgs,
 };
-use crate::config::{Backend, Key, Layer, Settings};
+use crate::config::{Backend, Key, Layer, Settings, Sourced, Tenant};
 use crate::emulator::Running;
 use crate::exit::{Context, Failure};
 use crate::output::Format;
@@ -208,8 +208,26 @@ pub(crate) fn job(command: &Command, settings: &Settings, method: &Method) -> Re
 
 /// The application's tenant: `AadAppTenantId`, else the GUID tenant of `AadAuthority`.
 fn app_tenant(settings: &Settings) -> Result<Uuid, Failure> {
-    if let Some(tenant) = settings.guid(Key::AadAppTenantId)? {
-        return Ok(tenant.value);
+    match settings.app_tenant()? {
+        Some(Sourced {
+            value: Tenant::Id(id),
+            ..
+        }) => return Ok(id),
+        Some(Sourced {
+            value: Tenant::Domain(domain),
+            source,
+        }) => {
+            return Err(Failure::usage(format!(
+                "{} is the domain `{domain}`: signing in accepts a domain, but registering an \
+                 application needs the tenant's GUID",
+                source.describe(Key::AadAppTenantId)
+            ))
+            .with_fix(
+                "set AadAppTenantId (--tenant-id) to the Tenant ID shown in the Microsoft Entra \
+                 admin center (entra.microsoft.com) > Overview",
+            ));
+        }
+        None => {}
     }
     if let Some(tenant) = settings
         .authority_url()?

@@ -137,14 +137,14 @@ mod tests {
             errors: vec![ItemJson {
                 code: Some("UserNotLicensed".into()),
                 subject: Some("ApplyUser".into()),
-                description: Some("The user has no licence.".into()),
+                description: Some("The user has no license.".into()),
             }],
             information: vec![],
         };
         let text = details(&op);
         assert!(
             text.contains(
-                "Errors       ApplyUser: The user has no licence. (code UserNotLicensed)"
+                "Errors       ApplyUser: The user has no license. (code UserNotLicensed)"
             ),
             "{text}"
         );

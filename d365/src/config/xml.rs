@@ -34,8 +34,7 @@ pub(crate) enum XmlError {
     /// and DTD entities let a small file expand to gigabytes.
     #[error(
         "the file declares a DTD (<!DOCTYPE ...>), which no .NET config file needs and which \
-         is refused because its entities can expand a small file to gigabytes: remove the \
-         <!DOCTYPE ...> declaration"
+         is refused because its entities can expand a small file to gigabytes"
     )]
     Dtd,
     /// The text is not well-formed XML.
