@@ -32,7 +32,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("created lead {id} (etag {})", stored.etag().unwrap_or("-"));
 
     // Update only if nobody changed it since we read it.
-    let etag = stored.etag().ok_or("the service answered without an ETag")?;
+    let etag = stored
+        .etag()
+        .ok_or("the service answered without an ETag")?;
     leads
         .update(id, &Record::new().with("subject", "Test Drive booked"))
         .if_match(etag)

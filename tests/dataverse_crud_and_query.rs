@@ -38,7 +38,10 @@ async fn create_retrieve_update_delete_a_lead() {
         .if_match(&etag)
         .await
         .expect("update with the current etag");
-    let updated = leads.retrieve(id).select(["subject"]).await
+    let updated = leads
+        .retrieve(id)
+        .select(["subject"])
+        .await
         .expect("retrieve after update");
     assert_eq!(updated.get_str("subject"), Some("Test Drive booked"));
 
@@ -49,13 +52,19 @@ async fn create_retrieve_update_delete_a_lead() {
         .await
         .expect_err("stale etag must be refused");
     assert!(stale.is_precondition_failed(), "412, got {stale:?}");
-    let unchanged = leads.retrieve(id).select(["subject"]).await
+    let unchanged = leads
+        .retrieve(id)
+        .select(["subject"])
+        .await
         .expect("retrieve after refused update");
     assert_eq!(unchanged.get_str("subject"), Some("Test Drive booked"));
 
     leads.delete(id).await.expect("delete");
     assert_eq!(emulator.seed().row_count("leads"), leads_before);
-    let gone = leads.retrieve(id).select(["subject"]).await
+    let gone = leads
+        .retrieve(id)
+        .select(["subject"])
+        .await
         .expect_err("deleted row");
     assert!(gone.is_not_found(), "404, got {gone:?}");
     emulator.shutdown().await;
