@@ -73,11 +73,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         leads.len(),
         elapsed,
         leads.len() as f64 / elapsed.as_secs_f64(),
-        report.failed().count(),
+        report.failures().len(),
         client.limiter().limit(),
     );
-    for failure in report.failed().take(5) {
-        println!("  row {} failed: {:?}", failure.index, failure.result);
+    println!(
+        "new ids: {} (first {})",
+        report.ids().len(),
+        report
+            .ids()
+            .first()
+            .map_or_else(|| "-".to_string(), ToString::to_string)
+    );
+    for (index, failure) in report.failures().into_iter().take(5) {
+        println!("  row {index} failed: {failure:?}");
     }
 
     if let Some(emulator) = target.emulator {

@@ -9,14 +9,14 @@
 
 mod common;
 
-use dynamics_rs::dataverse::{Filter, Order, Query, Record, RequestOptions};
+use dynamics_rs::dataverse::{Filter, Order, Record};
 use futures::TryStreamExt;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let target = common::dataverse::connect().await?;
     let client = &target.client;
-    let none = RequestOptions::default();
+    let leads = client.table("leads");
 
     let me = client.who_am_i().await?;
     println!("signed in as systemuser {}", me.user_id);
@@ -27,31 +27,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with("firstname", "Siobhán")
         .with("lastname", "O'Bryan")
         .with("companyname", "Contoso Pharmaceuticals");
-    let id = client.create("leads", &lead, &none).await?;
-    let stored = client
-        .retrieve("leads", id, &["subject", "lastname"], &[], &none)
-        .await?;
+    let id = leads.create(&lead).await?;
+    let stored = leads.retrieve(id).select(["subject", "lastname"]).await?;
     println!("created lead {id} (etag {})", stored.etag().unwrap_or("-"));
 
     // Update only if nobody changed it since we read it.
-    client
-        .update(
-            "leads",
-            id,
-            &Record::new().with("subject", "Test Drive booked"),
-            stored.etag(),
-            &none,
-        )
+    let etag = stored
+        .etag()
+        .ok_or("the service answered without an ETag")?;
+    leads
+        .update(id, &Record::new().with("subject", "Test Drive booked"))
+        .if_match(etag)
         .await?;
     // The same ETag is stale now: the service refuses the second update.
-    let stale = client
-        .update(
-            "leads",
-            id,
-            &Record::new().with("subject", "lost update"),
-            stored.etag(),
-            &none,
-        )
+    let stale = leads
+        .update(id, &Record::new().with("subject", "lost update"))
+        .if_match(etag)
         .await;
     println!(
         "update with a stale etag refused: {}",
@@ -60,22 +51,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // A filter with a value that would break a hand-written one: the quote is doubled.
     for i in 0..25 {
-        client
+        leads
             .create(
-                "leads",
                 &Record::new()
                     .with("subject", format!("Batch of interest {i}"))
                     .with("lastname", "O'Bryan"),
-                &none,
             )
             .await?;
     }
-    let query = Query::new("leads")
+    let query = leads
+        .query()
         .select(["subject", "lastname"])
         .filter(Filter::eq("lastname", "O'Bryan").and(Filter::starts_with("subject", "Batch of")))
         .order_by("subject", Order::Asc)
         .max_page_size(10);
-    let mut pages = client.pages(&query);
+    let mut pages = query.pages();
     let mut rows = 0;
     let mut page_count = 0;
     while let Some(page) = pages.try_next().await? {
@@ -85,8 +75,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("query returned {rows} rows in {page_count} pages of at most 10");
 
     // Rows as a stream, memory bounded by one page.
-    let subjects: Vec<String> = client
-        .records(&query)
+    let subjects: Vec<String> = query
+        .records()
         .map_ok(|r| r.get_str("subject").unwrap_or_default().to_string())
         .try_collect()
         .await?;
@@ -95,8 +85,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         subjects.first().map(String::as_str).unwrap_or("-")
     );
 
-    client.delete("leads", id, None).await?;
-    let gone = client.retrieve("leads", id, &["subject"], &[], &none).await;
+    leads.delete(id).await?;
+    let gone = leads.retrieve(id).select(["subject"]).await;
     println!(
         "deleted; retrieving again gives not found: {}",
         gone.is_err_and(|e| e.is_not_found())

@@ -22,10 +22,8 @@ use dynamics_rs::auth::{
     UsernamePasswordCredential, scopes,
 };
 use dynamics_rs::dataverse::{
-    BulkOptions, ClientOptions as DataverseOptions, DataverseClient, Filter, Query, Record,
-    RequestOptions,
+    BulkOptions, ClientOptions as DataverseOptions, DataverseClient, Filter, Record,
 };
-use futures::TryStreamExt;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
@@ -247,18 +245,19 @@ async fn dataverse_on_emulator(emulator: &Emulator, authority: &Authority) -> Re
     let me = client.who_am_i().await?;
     println!("  WhoAmI                       systemuser {}", me.user_id);
 
-    let none = RequestOptions::default();
+    let leads = client.table("leads");
     for (first, last) in [("Ana", "O'Brien"), ("Bo", "Nguyen"), ("Cy", "O'Brien")] {
         let lead = Record::new()
             .with("subject", "Quickstart lead")
             .with("firstname", first)
             .with("lastname", last);
-        client.create("leads", &lead, &none).await?;
+        leads.create(&lead).await?;
     }
-    let query = Query::new("leads")
+    let found = leads
+        .query()
         .select(["firstname", "lastname"])
-        .filter(Filter::eq("lastname", "O'Brien"));
-    let found: Vec<Record> = client.records(&query).try_collect().await?;
+        .filter(Filter::eq("lastname", "O'Brien"))
+        .await?;
     println!("  created 3 leads; O'Brien     {} found", found.len());
 
     let batch: Vec<Record> = (0..5)
@@ -279,13 +278,15 @@ async fn dataverse_on_emulator(emulator: &Emulator, authority: &Authority) -> Re
         report.succeeded()
     );
 
-    let synced = Query::new("systemusers")
+    let users = client
+        .table("systemusers")
+        .query()
         .select(["fullname"])
         .filter(Filter::eq(
             "azureactivedirectoryobjectid",
             seed.non_admin_user.object_id,
-        ));
-    let users: Vec<Record> = client.records(&synced).try_collect().await?;
+        ))
+        .await?;
     println!(
         "  force-synced user in Dataverse {}",
         users

@@ -88,21 +88,29 @@ async fn bulk_create_writes_every_row_once() {
         .await
         .expect("bulk create");
 
+    assert!(report.all_succeeded(), "failures: {:?}", report.failures());
+    assert!(report.failures().is_empty());
     assert_eq!(report.succeeded(), 200);
-    assert_eq!(report.failed().count(), 0);
     let indexes: Vec<usize> = report.outcomes.iter().map(|o| o.index).collect();
     assert_eq!(
         indexes,
         (0..200).collect::<Vec<_>>(),
         "outcomes in input order"
     );
-    assert!(
-        report
-            .outcomes
+    let ids = report.ids();
+    assert_eq!(ids.len(), 200, "each row's id is reported");
+    let rows = emulator.seed().rows("leads");
+    for (i, id) in ids.iter().enumerate() {
+        let row = rows
             .iter()
-            .all(|o| matches!(o.result, Ok(Some(_)))),
-        "each row's id is reported"
-    );
+            .find(|r| r["leadid"] == id.to_string())
+            .unwrap_or_else(|| panic!("reported id {id} is a stored lead"));
+        assert_eq!(
+            row["subject"],
+            format!("Marketplace lead {i}"),
+            "ids() in input order"
+        );
+    }
     assert_eq!(emulator.seed().row_count("leads"), before + 200);
     let bulk_rows = emulator
         .seed()

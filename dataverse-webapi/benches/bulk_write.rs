@@ -85,8 +85,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 )
                 .await?;
             let elapsed = started.elapsed();
+            if let Some((first, _)) = report.failures().first() {
+                return Err(format!(
+                    "{} of {ROWS} rows failed, the first at row {first}",
+                    report.failures().len()
+                )
+                .into());
+            }
             if report.succeeded() != ROWS {
-                return Err(format!("{} of {ROWS} rows failed", ROWS - report.succeeded()).into());
+                return Err(format!("{} outcomes for {ROWS} rows", report.outcomes.len()).into());
             }
             Ok::<_, Box<dyn std::error::Error>>((
                 ROWS as f64 / elapsed.as_secs_f64(),

@@ -9,7 +9,6 @@ mod support;
 
 use std::time::Instant;
 
-use dataverse_webapi::Query;
 use futures::TryStreamExt;
 
 const ROWS: usize = 1_000_000;
@@ -28,10 +27,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     runtime.block_on(async {
         let client = support::client(&server.base_url);
         let before = support::peak_rss_mib();
-        let query = Query::new("leads").select(["subject", "lastname", "emailaddress1"]).max_page_size(5000);
+        let query = client
+            .table("leads")
+            .query()
+            .select(["subject", "lastname", "emailaddress1"])
+            .max_page_size(5000);
         let started = Instant::now();
         let mut rows = 0usize;
-        let mut stream = std::pin::pin!(client.records(&query));
+        let mut stream = std::pin::pin!(query.records());
         while let Some(record) = stream.try_next().await? {
             rows += usize::from(!record.is_empty());
         }

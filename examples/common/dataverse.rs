@@ -1,5 +1,6 @@
 //! Where the Dataverse examples run: the emulator's Dataverse service (app-only, with the
-//! seeded application's secret) by default, or the org in `DYNAMICS_ORG_URL`.
+//! seeded application's secret) by default, or the org in `DYNAMICS_ORG_URL`, through
+//! [`DataverseClient::from_env_with`].
 
 use std::sync::Arc;
 
@@ -16,18 +17,8 @@ pub(crate) struct DataverseTarget {
 }
 
 pub(crate) async fn connect() -> Result<DataverseTarget, Box<dyn std::error::Error>> {
-    if let Some(settings) = TenantSettings::from_env()? {
-        let secret = settings
-            .client_secret
-            .clone()
-            .ok_or("set DYNAMICS_CLIENT_SECRET: the Dataverse examples sign in app-only")?;
-        let credential: Arc<dyn TokenCredential> = Arc::new(ClientSecretCredential::new(
-            settings.authority()?,
-            &settings.client_id,
-            secret,
-            CredentialOptions::default(),
-        )?);
-        let client = DataverseClient::new(&settings.org_url, credential, ClientOptions::default())?;
+    if TenantSettings::from_env()?.is_some() {
+        let client = DataverseClient::from_env_with(app_only_variable)?;
         return Ok(DataverseTarget {
             client,
             emulator: None,
@@ -56,4 +47,27 @@ pub(crate) async fn connect() -> Result<DataverseTarget, Box<dyn std::error::Err
         client,
         emulator: Some(emulator),
     })
+}
+
+/// The environment as [`DataverseClient::from_env_with`] should see it. The examples' README
+/// documents one set of `DYNAMICS_*` variables for every example, so a run of `sign_in` may
+/// set a client secret and a certificate together, which `from_env` refuses as ambiguous.
+/// The Dataverse examples have always signed in with the secret when there is one: hide the
+/// certificate variables then, and let a certificate alone work as `from_env` allows.
+fn app_only_variable(name: &str) -> Option<String> {
+    use dynamics_rs::dataverse::{
+        ENV_CERTIFICATE_PEM, ENV_CERTIFICATE_PFX, ENV_CERTIFICATE_PFX_PASSWORD, ENV_CLIENT_SECRET,
+        ENV_PRIVATE_KEY_PEM,
+    };
+    let value = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let certificate = [
+        ENV_CERTIFICATE_PEM,
+        ENV_PRIVATE_KEY_PEM,
+        ENV_CERTIFICATE_PFX,
+        ENV_CERTIFICATE_PFX_PASSWORD,
+    ];
+    if certificate.contains(&name) && value(ENV_CLIENT_SECRET).is_some() {
+        return None;
+    }
+    value(name)
 }
