@@ -12,6 +12,7 @@ mod paging;
 pub mod query;
 mod record;
 mod table;
+mod table_bulk;
 
 pub use batch::{
     Batch, BatchOptions, BatchRequest, BatchResponse, BatchResult, MAX_BATCH_REQUESTS,
@@ -33,3 +34,4 @@ pub use record::{FORMATTED_VALUE, LOOKUP_LOGICAL_NAME, Record};
 pub use table::{
     Create, CreateAndReturn, Delete, Retrieve, Table, TableQuery, Update, UpdateAndReturn, Upsert,
 };
+pub use table_bulk::{CreateMany, DeleteMany, UpdateMany, UpsertMany};
