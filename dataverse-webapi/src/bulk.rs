@@ -35,12 +35,46 @@ impl Default for BulkOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct BulkFailure {
+    /// Index of the row in the input (the same as its [`BulkOutcome::index`]).
+    pub index: usize,
     /// HTTP status of the row's operation, when there was one.
     pub status: Option<u16>,
     /// The Dataverse error code.
     pub code: Option<String>,
     /// What went wrong.
     pub message: String,
+}
+
+/// Longest message [`BulkFailure`]'s `Display` shows, in characters; the full text stays in
+/// [`BulkFailure::message`].
+const DISPLAY_MESSAGE_CHARS: usize = 200;
+
+/// `row 3: HTTP 400, code 0x80040203: <message>`, the message cut to 200 characters and its
+/// control characters shown as spaces, so one failure stays one log line. Row values are never
+/// shown (only the service's message, which is about the row, not a copy of it).
+impl std::fmt::Display for BulkFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "row {}", self.index)?;
+        match (self.status, &self.code) {
+            (Some(status), Some(code)) => write!(f, ": HTTP {status}, code {code}")?,
+            (Some(status), None) => write!(f, ": HTTP {status}")?,
+            (None, Some(code)) => write!(f, ": code {code}")?,
+            (None, None) => {}
+        }
+        f.write_str(": ")?;
+        let mut chars = self.message.chars();
+        for c in chars.by_ref().take(DISPLAY_MESSAGE_CHARS) {
+            if c.is_control() {
+                f.write_str(" ")?;
+            } else {
+                write!(f, "{c}")?;
+            }
+        }
+        if chars.next().is_some() {
+            f.write_str("…")?;
+        }
+        Ok(())
+    }
 }
 
 /// One row's outcome: its position in the input and the row id (for creates and upserts) or
@@ -284,6 +318,7 @@ fn failure(
     BulkOutcome {
         index,
         result: Err(BulkFailure {
+            index,
             status,
             code,
             message,
@@ -329,5 +364,55 @@ mod tests {
         assert!(!report.all_succeeded());
         assert!(BulkReport::default().all_succeeded());
         assert!(BulkReport::default().ids().is_empty());
+    }
+
+    #[test]
+    fn a_failure_displays_row_status_code_and_message() {
+        let report = report();
+        let failures = report.failures();
+        assert_eq!(
+            failures[0].1.to_string(),
+            "row 1: HTTP 400, code 0x80040203: bad column"
+        );
+        assert_eq!(failures[1].1.to_string(), "row 4: the row was not sent");
+        assert_eq!(failures[0].1.index, 1);
+        let only_code = failure(7, None, Some("0x1".into()), "m".into());
+        let only_status = failure(8, Some(412), None, "m".into());
+        let shown = |o: BulkOutcome| o.result.expect_err("a failure").to_string();
+        assert_eq!(shown(only_code), "row 7: code 0x1: m");
+        assert_eq!(shown(only_status), "row 8: HTTP 412: m");
+    }
+
+    #[test]
+    fn a_long_or_multiline_message_is_cut_to_one_line() {
+        let long = format!("first\r\nsecond {}", "é".repeat(500));
+        let shown = failure(0, Some(400), None, long.clone())
+            .result
+            .expect_err("a failure")
+            .to_string();
+        assert!(!shown.contains('\n') && !shown.contains('\r'));
+        assert!(shown.starts_with("row 0: HTTP 400: first  second "));
+        assert!(shown.ends_with('…'));
+        assert_eq!(
+            shown.chars().count(),
+            "row 0: HTTP 400: ".len() + DISPLAY_MESSAGE_CHARS + 1
+        );
+        // The full message is still there for whoever needs it.
+        let full = failure(0, None, None, long.clone());
+        assert_eq!(full.result.expect_err("a failure").message, long);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 128, ..Default::default() })]
+        #[test]
+        fn display_never_panics_and_stays_one_bounded_line(
+            index in proptest::prelude::any::<usize>(),
+            status in proptest::option::of(proptest::prelude::any::<u16>()),
+            message in ".{0,400}",
+        ) {
+            let shown = failure(index, status, None, message).result.expect_err("a failure").to_string();
+            proptest::prop_assert!(!shown.chars().any(char::is_control));
+            proptest::prop_assert!(shown.chars().count() <= 64 + DISPLAY_MESSAGE_CHARS);
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! | `DYNAMICS_TENANT_ID` | the tenant, GUID or domain (required) |
 //! | `DYNAMICS_CLIENT_ID` | the application (client) id (required) |
 //! | `DYNAMICS_CLOUD` | `public` (default), `usgov`, `usgovhigh`, `dod`, `china` |
+//! | `DYNAMICS_AUTHORITY_HOST` | sign-in host instead of the cloud's, e.g. an emulator's URL (https, or http to loopback) |
 //! | `DYNAMICS_CLIENT_SECRET` | sign in with a client secret, or... |
 //! | `DYNAMICS_CERTIFICATE_PEM` + `DYNAMICS_PRIVATE_KEY_PEM` | ...a certificate and key (PEM file paths), or... |
 //! | `DYNAMICS_CERTIFICATE_PFX` (+ `DYNAMICS_CERTIFICATE_PFX_PASSWORD`) | ...a PKCS#12 file |
@@ -30,6 +31,9 @@ pub const ENV_TENANT_ID: &str = "DYNAMICS_TENANT_ID";
 pub const ENV_CLIENT_ID: &str = "DYNAMICS_CLIENT_ID";
 /// The national cloud (optional; public by default).
 pub const ENV_CLOUD: &str = "DYNAMICS_CLOUD";
+/// The sign-in (authority) host, replacing the cloud's (optional; for an emulator or a test
+/// server). The `d365` CLI's `D365_AUTHORITY_HOST` means the same.
+pub const ENV_AUTHORITY_HOST: &str = "DYNAMICS_AUTHORITY_HOST";
 /// A client secret.
 pub const ENV_CLIENT_SECRET: &str = "DYNAMICS_CLIENT_SECRET";
 /// Path of a PEM certificate (with [`ENV_PRIVATE_KEY_PEM`]).
@@ -117,6 +121,7 @@ impl DataverseClient {
     /// | `DYNAMICS_TENANT_ID` | the tenant, GUID or domain (required) |
     /// | `DYNAMICS_CLIENT_ID` | the application (client) id (required) |
     /// | `DYNAMICS_CLOUD` | `public` (default), `usgov`, `usgovhigh`, `dod`, `china` |
+    /// | `DYNAMICS_AUTHORITY_HOST` | sign-in host instead of the cloud's, e.g. an emulator's URL (https, or http to loopback) |
     /// | `DYNAMICS_CLIENT_SECRET` | a client secret, or |
     /// | `DYNAMICS_CERTIFICATE_PEM` + `DYNAMICS_PRIVATE_KEY_PEM` | certificate and key PEM file paths, or |
     /// | `DYNAMICS_CERTIFICATE_PFX` (+ `DYNAMICS_CERTIFICATE_PFX_PASSWORD`) | a PKCS#12 file |
@@ -144,11 +149,22 @@ impl DataverseClient {
                 })?,
             None => Cloud::Public,
         };
-        let authority =
-            Authority::new(cloud, tenant.trim()).map_err(|source| FromEnvError::Invalid {
-                name: ENV_TENANT_ID,
-                source,
-            })?;
+        let tenant = tenant.trim();
+        // The tenant is checked on its own first, so a bad tenant is blamed on its variable
+        // even when a custom host is set.
+        let authority = Authority::new(cloud, tenant).map_err(|source| FromEnvError::Invalid {
+            name: ENV_TENANT_ID,
+            source,
+        })?;
+        let authority = match var(ENV_AUTHORITY_HOST) {
+            Some(host) => Authority::with_host(host.trim(), tenant).map_err(|source| {
+                FromEnvError::Invalid {
+                    name: ENV_AUTHORITY_HOST,
+                    source,
+                }
+            })?,
+            None => authority,
+        };
         let credential = credential(&var, authority, client_id.trim())?;
         DataverseClient::new(org_url.trim(), credential, ClientOptions::default())
             .map_err(FromEnvError::Client)

@@ -12,6 +12,7 @@ mod paging;
 pub mod query;
 mod record;
 mod table;
+mod table_bulk;
 
 pub use batch::{
     Batch, BatchOptions, BatchRequest, BatchResponse, BatchResult, MAX_BATCH_REQUESTS,
@@ -19,8 +20,9 @@ pub use batch::{
 pub use bulk::{BulkFailure, BulkOptions, BulkOutcome, BulkReport};
 pub use client::{ClientOptions, DataverseClient, UpsertMode, UpsertOutcome, WhoAmI};
 pub use env::{
-    ENV_CERTIFICATE_PEM, ENV_CERTIFICATE_PFX, ENV_CERTIFICATE_PFX_PASSWORD, ENV_CLIENT_ID,
-    ENV_CLIENT_SECRET, ENV_CLOUD, ENV_ORG_URL, ENV_PRIVATE_KEY_PEM, ENV_TENANT_ID, FromEnvError,
+    ENV_AUTHORITY_HOST, ENV_CERTIFICATE_PEM, ENV_CERTIFICATE_PFX, ENV_CERTIFICATE_PFX_PASSWORD,
+    ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_CLOUD, ENV_ORG_URL, ENV_PRIVATE_KEY_PEM, ENV_TENANT_ID,
+    FromEnvError,
 };
 pub use error::{DataverseError, MESSAGE_LIMIT, Result, ServiceProtectionLimit};
 pub use key::{RecordKey, parse_entity_id};
@@ -33,3 +35,4 @@ pub use record::{FORMATTED_VALUE, LOOKUP_LOGICAL_NAME, Record};
 pub use table::{
     Create, CreateAndReturn, Delete, Retrieve, Table, TableQuery, Update, UpdateAndReturn, Upsert,
 };
+pub use table_bulk::{CreateMany, DeleteMany, UpdateMany, UpsertMany};

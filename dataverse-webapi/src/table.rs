@@ -387,6 +387,14 @@ impl<'a, B: Serialize + Sync> Update<'a, B> {
         self
     }
 
+    /// Sets or clears the ETag condition from an `Option`, such as [`Record::etag`]:
+    /// `Some(etag)` is [`Update::if_match`]; `None` removes the condition, which leaves the
+    /// update unconditional but still never a create (`If-Match: *`).
+    pub fn set_if_match<S: Into<String>>(mut self, etag: Option<S>) -> Self {
+        self.if_match = etag.map(Into::into);
+        self
+    }
+
     /// Answer the row as stored (`Prefer: return=representation`).
     pub fn return_representation(self) -> UpdateAndReturn<'a, B> {
         UpdateAndReturn {
@@ -560,6 +568,14 @@ impl<'a> Delete<'a> {
     /// [`DataverseClient::delete`] for how a lost answer is then handled.
     pub fn if_match(mut self, etag: impl Into<String>) -> Self {
         self.if_match = Some(etag.into());
+        self
+    }
+
+    /// Sets or clears the ETag condition from an `Option`, such as [`Record::etag`]:
+    /// `Some(etag)` is [`Delete::if_match`]; `None` removes the condition (the row is deleted
+    /// whatever its version).
+    pub fn set_if_match<S: Into<String>>(mut self, etag: Option<S>) -> Self {
+        self.if_match = etag.map(Into::into);
         self
     }
 

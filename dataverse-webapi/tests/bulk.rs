@@ -134,3 +134,105 @@ async fn a_row_that_cannot_be_serialised_fails_alone() {
     assert_eq!(report.outcomes.len(), 1);
     assert!(report.outcomes[0].result.is_err());
 }
+
+#[tokio::test]
+async fn the_table_handle_writes_many_rows_with_its_batch_settings() {
+    let org = support::org().await;
+    // 25 rows in batches of 5: five batches; then all 25 in one batch via `.options(..)`.
+    Mock::given(method("POST"))
+        .and(path("/api/data/v9.2/$batch"))
+        .respond_with(EchoCreates {
+            org: org.server.uri(),
+        })
+        .expect(6)
+        .mount(&org.server)
+        .await;
+    let rows: Vec<Record> = (0..25)
+        .map(|i| Record::new().with("subject", format!("Lead {i}")))
+        .collect();
+    let leads = org.client.table("leads");
+    let report = leads
+        .create_many(&rows)
+        .batch_size(5)
+        .parallelism(2)
+        .await
+        .expect("bulk");
+    assert!(report.all_succeeded());
+    assert_eq!(report.ids().len(), 25);
+    let report = leads
+        .create_many(&rows)
+        .options(BulkOptions {
+            batch_size: 25,
+            ..Default::default()
+        })
+        .send()
+        .await
+        .expect("bulk");
+    assert_eq!(report.outcomes.len(), 25);
+    assert!(report.all_succeeded());
+}
+
+#[tokio::test]
+async fn the_table_handle_upserts_updates_and_deletes_many_rows() {
+    let org = support::org().await;
+    let id = |n: u128| uuid::Uuid::from_u128(n);
+    let row_path = |n: u128| format!("/api/data/v9.2/leads({})", id(n));
+    for n in 1..=2 {
+        // Upsert and update are both a PATCH on the row: two each.
+        Mock::given(method("PATCH"))
+            .and(path(row_path(n)))
+            .respond_with(ResponseTemplate::new(204))
+            .expect(2)
+            .mount(&org.server)
+            .await;
+        Mock::given(method("DELETE"))
+            .and(path(row_path(n)))
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1)
+            .mount(&org.server)
+            .await;
+    }
+    let rows: Vec<(RecordKey, Record)> = (1..=2)
+        .map(|n| (RecordKey::from(id(n)), Record::new().with("subject", "x")))
+        .collect();
+    let keys: Vec<RecordKey> = (1..=2).map(|n| RecordKey::from(id(n))).collect();
+    let leads = org.client.table("leads");
+    // Batch size 1 sends plain requests, so each verb is visible on its own.
+    let upserted = leads.upsert_many(&rows).batch_size(1).await.expect("bulk");
+    let updated = leads.update_many(&rows).batch_size(1).await.expect("bulk");
+    let deleted = leads.delete_many(&keys).batch_size(1).await.expect("bulk");
+    for report in [upserted, updated, deleted] {
+        assert_eq!(report.outcomes.len(), 2);
+        assert!(report.all_succeeded(), "{:?}", report.failures());
+    }
+    let sent = org.server.received_requests().await.expect("recorded");
+    let conditions: Vec<Option<&str>> = sent
+        .iter()
+        .filter(|r| r.method == wiremock::http::Method::PATCH)
+        .map(|r| r.headers.get("If-Match").and_then(|v| v.to_str().ok()))
+        .collect();
+    // The update never creates (`If-Match: *`); the upsert may.
+    assert_eq!(conditions, [None, None, Some("*"), Some("*")]);
+}
+
+#[tokio::test]
+async fn bulk_builders_debug_without_the_row_values() {
+    let org = support::org().await;
+    let rows = [Record::new().with("emailaddress1", "someone@example.com")];
+    let keys = [RecordKey::from(uuid::Uuid::from_u128(1))];
+    let leads = org.client.table("leads");
+    let shown = format!(
+        "{:?} {:?}",
+        leads.create_many(&rows).batch_size(3),
+        leads.delete_many(&keys)
+    );
+    assert!(!shown.contains("someone@example.com"), "{shown}");
+    assert!(
+        shown.contains("CreateMany") && shown.contains("batch_size: 3"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("DeleteMany") && shown.contains("rows: 1"),
+        "{shown}"
+    );
+}

@@ -207,3 +207,86 @@ proptest! {
         }
     }
 }
+
+const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+/// Variables for an org and a sign-in host that are both `server`.
+fn local(server: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("DYNAMICS_ORG_URL", server.to_string()),
+        ("DYNAMICS_AUTHORITY_HOST", server.to_string()),
+        ("DYNAMICS_TENANT_ID", TENANT.to_string()),
+        (
+            "DYNAMICS_CLIENT_ID",
+            "11111111-2222-3333-4444-555555555555".to_string(),
+        ),
+        ("DYNAMICS_CLIENT_SECRET", SECRET.to_string()),
+    ]
+}
+
+fn env_owned(pairs: Vec<(&'static str, String)>) -> impl Fn(&str) -> Option<String> + use<> {
+    let map: HashMap<String, String> = pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    move |name| map.get(name).cloned()
+}
+
+#[tokio::test]
+async fn the_authority_host_variable_signs_in_at_that_host() {
+    use wiremock::matchers::{body_string_contains, header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/{TENANT}/oauth2/v2.0/token")))
+        .and(body_string_contains("grant_type=client_credentials"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "token_type": "Bearer",
+            "expires_in": 3600,
+            "access_token": "token-from-the-local-host"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/data/v9.2/WhoAmI"))
+        .and(header("Authorization", "Bearer token-from-the-local-host"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "UserId": "00000000-0000-0000-0000-000000000001",
+            "BusinessUnitId": "00000000-0000-0000-0000-000000000002",
+            "OrganizationId": "00000000-0000-0000-0000-000000000003"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = DataverseClient::from_env_with(env_owned(local(&server.uri()))).expect("client");
+    let me = client
+        .who_am_i()
+        .await
+        .expect("signed in at the local host");
+    assert_eq!(me.user_id, uuid::Uuid::from_u128(1));
+}
+
+#[test]
+fn a_refused_authority_host_is_named_without_the_secret() {
+    // Plain http is only for loopback.
+    let mut vars = local("https://contoso.crm4.dynamics.com");
+    vars[1].1 = "http://login.example.com".to_string();
+    let err = DataverseClient::from_env_with(env_owned(vars)).expect_err("refused");
+    match &err {
+        FromEnvError::Invalid { name, .. } => assert_eq!(*name, "DYNAMICS_AUTHORITY_HOST"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        dataverse_webapi::ENV_AUTHORITY_HOST,
+        "DYNAMICS_AUTHORITY_HOST"
+    );
+    assert!(err.to_string().contains("DYNAMICS_AUTHORITY_HOST"), "{err}");
+    assert!(!err.to_string().contains(SECRET));
+    assert!(!format!("{err:?}").contains(SECRET));
+}
+
+#[test]
+fn a_blank_authority_host_keeps_the_clouds_host() {
+    let mut vars = local("https://contoso.crm4.dynamics.com");
+    vars[1].1 = "  ".to_string();
+    DataverseClient::from_env_with(env_owned(vars)).expect("the public cloud's host");
+}

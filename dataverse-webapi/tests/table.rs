@@ -380,3 +380,71 @@ async fn builders_debug_without_the_row_values() {
     assert!(shown.contains("leads"), "{shown}");
     assert!(!shown.contains("O'Bryan-Private"), "{shown}");
 }
+
+#[tokio::test]
+async fn update_and_delete_take_the_etag_of_a_retrieved_record_as_an_option() {
+    let org = support::org().await;
+    Mock::given(method("PATCH"))
+        .and(path(lead_path()))
+        .and(header("If-Match", "W/\"77\""))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&org.server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path(lead_path()))
+        .and(header("If-Match", "W/\"77\""))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&org.server)
+        .await;
+    let row = Record::new().with("@odata.etag", "W/\"77\"");
+    let leads = org.client.table("leads");
+    leads
+        .update(lead_id(), &Record::new().with("subject", "New"))
+        .set_if_match(row.etag())
+        .await
+        .expect("updated");
+    leads
+        .delete(lead_id())
+        .set_if_match(row.etag().map(str::to_string))
+        .await
+        .expect("deleted");
+}
+
+#[tokio::test]
+async fn a_missing_etag_leaves_update_never_a_create_and_delete_unconditional() {
+    let org = support::org().await;
+    Mock::given(method("PATCH"))
+        .and(path(lead_path()))
+        .and(header("If-Match", "*"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&org.server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path(lead_path()))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&org.server)
+        .await;
+    let row = Record::new();
+    let leads = org.client.table("leads");
+    leads
+        .update(lead_id(), &Record::new().with("subject", "New"))
+        .if_match("W/\"1\"")
+        .set_if_match(row.etag())
+        .await
+        .expect("updated");
+    leads
+        .delete(lead_id())
+        .set_if_match(None::<String>)
+        .await
+        .expect("deleted");
+    let requests = org.server.received_requests().await.expect("recorded");
+    let delete = requests
+        .iter()
+        .find(|r| r.method == wiremock::http::Method::DELETE)
+        .expect("a delete");
+    assert!(!delete.headers.contains_key("If-Match"));
+}
