@@ -1,5 +1,20 @@
 #![doc = include_str!("../README.md")]
 
+/// `impl IntoFuture` for a builder whose `send()` does the work, so `builder.await` sends it:
+/// `send_on_await!([generics] Builder<..> => Output, 'lifetime);`
+macro_rules! send_on_await {
+    ([$($generics:tt)*] $builder:ty => $output:ty, $life:lifetime) => {
+        impl<$($generics)*> ::std::future::IntoFuture for $builder {
+            type Output = $crate::error::Result<$output>;
+            type IntoFuture = ::futures::future::BoxFuture<$life, $crate::error::Result<$output>>;
+
+            fn into_future(self) -> Self::IntoFuture {
+                Box::pin(self.send())
+            }
+        }
+    };
+}
+
 mod batch;
 mod bulk;
 mod client;

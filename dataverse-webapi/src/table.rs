@@ -5,10 +5,8 @@
 //! requests are built and sent by the [`DataverseClient`] methods they call.
 
 use std::fmt;
-use std::future::IntoFuture;
 use std::marker::PhantomData;
 
-use futures::future::BoxFuture;
 use futures::{Stream, TryStreamExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -252,14 +250,7 @@ impl<'a, T: DeserializeOwned + Send + 'a> Retrieve<'a, T> {
     }
 }
 
-impl<'a, T: DeserializeOwned + Send + 'a> IntoFuture for Retrieve<'a, T> {
-    type Output = Result<T>;
-    type IntoFuture = BoxFuture<'a, Result<T>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+send_on_await!(['a, T: DeserializeOwned + Send + 'a] Retrieve<'a, T> => T, 'a);
 
 /// Creates a row and answers its id. From [`Table::create`].
 #[must_use = "a builder does nothing until it is awaited or sent"]
@@ -298,14 +289,7 @@ impl<'a, B: Serialize + Sync> Create<'a, B> {
     }
 }
 
-impl<'a, B: Serialize + Sync> IntoFuture for Create<'a, B> {
-    type Output = Result<Uuid>;
-    type IntoFuture = BoxFuture<'a, Result<Uuid>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+send_on_await!(['a, B: Serialize + Sync] Create<'a, B> => Uuid, 'a);
 
 /// Creates a row and answers it as stored. From [`Create::return_representation`].
 #[must_use = "a builder does nothing until it is awaited or sent"]
@@ -350,14 +334,7 @@ impl<'a, B: Serialize + Sync> CreateAndReturn<'a, B> {
     }
 }
 
-impl<'a, B: Serialize + Sync> IntoFuture for CreateAndReturn<'a, B> {
-    type Output = Result<Record>;
-    type IntoFuture = BoxFuture<'a, Result<Record>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+send_on_await!(['a, B: Serialize + Sync] CreateAndReturn<'a, B> => Record, 'a);
 
 /// Updates a row. From [`Table::update`].
 #[must_use = "a builder does nothing until it is awaited or sent"]
@@ -420,14 +397,7 @@ impl<'a, B: Serialize + Sync> Update<'a, B> {
     }
 }
 
-impl<'a, B: Serialize + Sync> IntoFuture for Update<'a, B> {
-    type Output = Result<()>;
-    type IntoFuture = BoxFuture<'a, Result<()>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+send_on_await!(['a, B: Serialize + Sync] Update<'a, B> => (), 'a);
 
 /// Updates a row and answers it as stored. From [`Update::return_representation`].
 #[must_use = "a builder does nothing until it is awaited or sent"]
@@ -476,14 +446,7 @@ impl<'a, B: Serialize + Sync> UpdateAndReturn<'a, B> {
     }
 }
 
-impl<'a, B: Serialize + Sync> IntoFuture for UpdateAndReturn<'a, B> {
-    type Output = Result<Record>;
-    type IntoFuture = BoxFuture<'a, Result<Record>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+send_on_await!(['a, B: Serialize + Sync] UpdateAndReturn<'a, B> => Record, 'a);
 
 /// Creates or updates a row by key. From [`Table::upsert`].
 #[must_use = "a builder does nothing until it is awaited or sent"]
@@ -535,14 +498,7 @@ impl<'a, B: Serialize + Sync> Upsert<'a, B> {
     }
 }
 
-impl<'a, B: Serialize + Sync> IntoFuture for Upsert<'a, B> {
-    type Output = Result<UpsertOutcome>;
-    type IntoFuture = BoxFuture<'a, Result<UpsertOutcome>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+send_on_await!(['a, B: Serialize + Sync] Upsert<'a, B> => UpsertOutcome, 'a);
 
 /// Deletes a row. From [`Table::delete`].
 #[must_use = "a builder does nothing until it is awaited or sent"]
@@ -595,14 +551,7 @@ impl<'a> Delete<'a> {
     }
 }
 
-impl<'a> IntoFuture for Delete<'a> {
-    type Output = Result<()>;
-    type IntoFuture = BoxFuture<'a, Result<()>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+send_on_await!(['a] Delete<'a> => (), 'a);
 
 /// A query on one table. From [`Table::query`]. Stream it with [`TableQuery::records`]
 /// (memory stays flat), or await it to collect every row.
@@ -701,11 +650,4 @@ impl TableQuery {
     }
 }
 
-impl IntoFuture for TableQuery {
-    type Output = Result<Vec<Record>>;
-    type IntoFuture = BoxFuture<'static, Result<Vec<Record>>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+send_on_await!([] TableQuery => Vec<Record>, 'static);

@@ -4,9 +4,7 @@
 //! [`DataverseClient`] bulk methods ([`DataverseClient::create_many`] and its siblings).
 
 use std::fmt;
-use std::future::IntoFuture;
 
-use futures::future::BoxFuture;
 use serde::Serialize;
 
 use crate::bulk::{BulkOptions, BulkReport};
@@ -121,14 +119,7 @@ impl<T: Serialize + Sync> CreateMany<'_, T> {
     }
 }
 
-impl<'a, T: Serialize + Sync> IntoFuture for CreateMany<'a, T> {
-    type Output = Result<BulkReport>;
-    type IntoFuture = BoxFuture<'a, Result<BulkReport>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+send_on_await!(['a, T: Serialize + Sync] CreateMany<'a, T> => BulkReport, 'a);
 
 /// Creates or updates many rows by key. From [`Table::upsert_many`].
 #[must_use = "a builder does nothing until it is awaited or sent"]
@@ -154,14 +145,7 @@ impl<T: Serialize + Sync> UpsertMany<'_, T> {
     }
 }
 
-impl<'a, T: Serialize + Sync> IntoFuture for UpsertMany<'a, T> {
-    type Output = Result<BulkReport>;
-    type IntoFuture = BoxFuture<'a, Result<BulkReport>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+send_on_await!(['a, T: Serialize + Sync] UpsertMany<'a, T> => BulkReport, 'a);
 
 /// Updates many rows by key. From [`Table::update_many`].
 #[must_use = "a builder does nothing until it is awaited or sent"]
@@ -187,14 +171,7 @@ impl<T: Serialize + Sync> UpdateMany<'_, T> {
     }
 }
 
-impl<'a, T: Serialize + Sync> IntoFuture for UpdateMany<'a, T> {
-    type Output = Result<BulkReport>;
-    type IntoFuture = BoxFuture<'a, Result<BulkReport>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+send_on_await!(['a, T: Serialize + Sync] UpdateMany<'a, T> => BulkReport, 'a);
 
 /// Deletes many rows. From [`Table::delete_many`].
 #[must_use = "a builder does nothing until it is awaited or sent"]
@@ -220,11 +197,4 @@ impl DeleteMany<'_> {
     }
 }
 
-impl<'a> IntoFuture for DeleteMany<'a> {
-    type Output = Result<BulkReport>;
-    type IntoFuture = BoxFuture<'a, Result<BulkReport>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+send_on_await!(['a] DeleteMany<'a> => BulkReport, 'a);
