@@ -125,7 +125,12 @@ async fn against_emulator() -> Result<()> {
     let device = DeviceCodeCredential::new(
         authority.clone(),
         &public_client_id,
-        |info| println!("  device code prompt           {}", info.message),
+        // Against a tenant a person opens the page and types the code; the emulator approves
+        // it by itself on the first poll, so nothing needs doing here.
+        |info| {
+            println!("  device code prompt           {}", info.message);
+            println!("  {:<28} (the emulator approves it by itself)", "");
+        },
         options.clone(),
     )?;
     show("device code (MFA accounts)", &device, &user_scope).await?;
