@@ -11,6 +11,7 @@ mod error;
 mod options;
 #[doc(hidden)]
 pub mod proxy;
+pub mod retry_after;
 pub mod scopes;
 pub mod secure_url;
 mod token_client;

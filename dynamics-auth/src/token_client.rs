@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use azure_core::credentials::Secret;
 use serde::de::DeserializeOwned;
@@ -421,15 +421,9 @@ struct Failed {
     sent: bool,
 }
 
-/// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3); a date in the past is
-/// no wait at all.
+/// `Retry-After` from `now` (the client's clock), read by the workspace's one parser.
 fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let at = OffsetDateTime::parse(value, &time::format_description::well_known::Rfc2822).ok()?;
-    Some(Duration::try_from(at - now).unwrap_or(Duration::ZERO))
+    crate::retry_after::parse_retry_after_at(value, SystemTime::from(now))
 }
 
 fn transport_error(url: &Url, e: &reqwest::Error) -> AuthError {

@@ -74,43 +74,13 @@ pub(crate) fn classify_status(status: u16) -> Retry {
 /// The longest wait [`parse_retry_after`] ever returns: one day. A service asking for more
 /// (or sending a number too large for a [`Duration`]) gets this; callers cap it further
 /// (the pipeline at [`RetryOptions::max_delay`], the admin poller at its `max_interval`).
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+pub const MAX_RETRY_AFTER: Duration = dynamics_auth::retry_after::MAX_RETRY_AFTER;
 
 /// Reads `Retry-After` as delay-seconds or as an HTTP date (RFC 9110 §10.2.3), clamped to
 /// [`MAX_RETRY_AFTER`]. A date in the past is zero. Negative numbers, `NaN`, infinities and
 /// anything else unreadable give `None`; no input panics.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if value.is_empty() {
-        return None;
-    }
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER));
-    }
-    if value.bytes().all(|b| b.is_ascii_digit()) {
-        // Digits only, yet too large for a u64.
-        return Some(MAX_RETRY_AFTER);
-    }
-    if let Ok(secs) = value.parse::<f64>() {
-        if secs.is_nan() {
-            return None;
-        }
-        if secs.is_sign_negative() && secs != 0.0 {
-            return None;
-        }
-        if secs.is_infinite() || secs >= MAX_RETRY_AFTER.as_secs_f64() {
-            return Some(MAX_RETRY_AFTER);
-        }
-        return Duration::try_from_secs_f64(secs.max(0.0))
-            .ok()
-            .map(|d| d.min(MAX_RETRY_AFTER));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO)
-            .min(MAX_RETRY_AFTER),
-    )
+    dynamics_auth::retry_after::parse_retry_after_at(value, SystemTime::now())
 }
 
 #[cfg(test)]
