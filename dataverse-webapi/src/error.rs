@@ -1,6 +1,5 @@
 //! The crate's error: the pipeline's, plus what is particular to Dataverse.
 
-use std::fmt;
 use std::time::Duration;
 
 use dynamics_http::HttpError;
@@ -33,10 +32,10 @@ impl ServiceProtectionLimit {
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum DataverseError {
-    /// The request failed in the pipeline or the service answered with an error. `Display`
-    /// keeps the service's message to its first [`MESSAGE_LIMIT`] characters on one line, as
-    /// the pipeline keeps bodies short: the full message stays in the error's fields.
-    #[error("{}", CappedHttp(.0))]
+    /// The request failed in the pipeline or the service answered with an error. `Display` is
+    /// the pipeline's: the service's message cut to [`MESSAGE_LIMIT`] characters on one line;
+    /// more of it stays in the error's fields.
+    #[error(transparent)]
     Http(HttpError),
 
     /// A link from the service (`@odata.nextLink`, `OData-EntityId`) points outside the org.
@@ -76,67 +75,12 @@ pub enum DataverseError {
 }
 
 /// How many characters of the service's error message `Display` shows.
-pub const MESSAGE_LIMIT: usize = 512;
+pub const MESSAGE_LIMIT: usize = dynamics_http::DISPLAY_MESSAGE_LIMIT;
 
 impl From<HttpError> for DataverseError {
     fn from(error: HttpError) -> Self {
         DataverseError::Http(error)
     }
-}
-
-/// Writes an [`HttpError`] with the service's message cut to [`MESSAGE_LIMIT`] characters and
-/// its line breaks and other control characters turned into spaces, so that a hostile or
-/// verbose service cannot flood or forge log lines.
-struct CappedHttp<'a>(&'a HttpError);
-
-impl fmt::Display for CappedHttp<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Some(e) = self.0.status_error() else {
-            return write_capped(f, &self.0.to_string(), MESSAGE_LIMIT * 2);
-        };
-        write!(f, "{} {} answered {}", e.method, e.url, e.status)?;
-        if let Some(code) = &e.code {
-            f.write_str(" (")?;
-            write_capped(f, code, 64)?;
-            f.write_str(")")?;
-        }
-        match &e.message {
-            Some(message) => {
-                f.write_str(": ")?;
-                write_capped(f, message, MESSAGE_LIMIT)?;
-            }
-            None if !e.body.is_empty() => {
-                f.write_str(": ")?;
-                write_capped(f, &e.body, 200)?;
-            }
-            None => {}
-        }
-        if let Some(hint) = &e.hint {
-            write!(f, ". To fix: {hint}")?;
-        }
-        if let Some(id) = &e.request_id {
-            f.write_str(" (request id ")?;
-            write_capped(f, id, 128)?;
-            f.write_str(")")?;
-        }
-        Ok(())
-    }
-}
-
-/// At most `limit` characters of `text`, control characters as spaces, `…` when cut.
-fn write_capped(f: &mut fmt::Formatter<'_>, text: &str, limit: usize) -> fmt::Result {
-    let mut chars = text.chars();
-    for c in chars.by_ref().take(limit) {
-        if c.is_control() {
-            f.write_str(" ")?;
-        } else {
-            fmt::Write::write_char(f, c)?;
-        }
-    }
-    if chars.next().is_some() {
-        f.write_str("…")?;
-    }
-    Ok(())
 }
 
 impl DataverseError {

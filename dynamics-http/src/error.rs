@@ -13,7 +13,7 @@ const BODY_LIMIT: usize = 4096;
 /// How much of the service's message is kept (characters).
 const MESSAGE_LIMIT: usize = 4096;
 /// How much of the service's message, or of the body, `Display` shows (characters).
-pub(crate) const DISPLAY_MESSAGE_LIMIT: usize = 500;
+pub const DISPLAY_MESSAGE_LIMIT: usize = 500;
 /// How much of a service-chosen short value (error code, request id) `Display` shows.
 const DISPLAY_SHORT_LIMIT: usize = 100;
 

@@ -8,7 +8,7 @@ mod response;
 mod retry;
 
 pub use auth::BearerAuth;
-pub use error::{HttpError, StatusError, capped, parse_error_body};
+pub use error::{DISPLAY_MESSAGE_LIMIT, HttpError, StatusError, capped, parse_error_body};
 pub use pipeline::{
     AttemptObserver, AttemptOutcome, Pipeline, PipelineOptions, Timeouts, status_error,
 };

@@ -106,7 +106,7 @@ pub enum AdminError {
 }
 
 /// How much of the service's error text `Display` shows (characters), as for HTTP errors.
-const MESSAGE_LIMIT: usize = 500;
+const MESSAGE_LIMIT: usize = dynamics_http::DISPLAY_MESSAGE_LIMIT;
 /// How much of a service-chosen short value (a status name) `Display` shows.
 const SHORT_LIMIT: usize = 100;
 
