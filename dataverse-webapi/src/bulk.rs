@@ -61,19 +61,11 @@ impl std::fmt::Display for BulkFailure {
             (None, Some(code)) => write!(f, ": code {code}")?,
             (None, None) => {}
         }
-        f.write_str(": ")?;
-        let mut chars = self.message.chars();
-        for c in chars.by_ref().take(DISPLAY_MESSAGE_CHARS) {
-            if c.is_control() {
-                f.write_str(" ")?;
-            } else {
-                write!(f, "{c}")?;
-            }
-        }
-        if chars.next().is_some() {
-            f.write_str("…")?;
-        }
-        Ok(())
+        write!(
+            f,
+            ": {}",
+            dynamics_http::capped(&self.message, DISPLAY_MESSAGE_CHARS)
+        )
     }
 }
 
