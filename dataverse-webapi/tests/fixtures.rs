@@ -1,4 +1,4 @@
-//! Every documented request/response pair in `../shared/fixtures/dataverse/`: the client sends
+//! Every documented request/response pair in `reference/fixtures/dataverse/`: the client sends
 //! the documented request and reads the documented answer with its public types.
 
 mod support;
@@ -12,7 +12,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn fixtures_dir() -> String {
     format!(
-        "{}/../../shared/fixtures/dataverse",
+        "{}/../reference/fixtures/dataverse",
         env!("CARGO_MANIFEST_DIR")
     )
 }

@@ -1,5 +1,5 @@
 //! The contract test: every request builder, for both API versions, checked against
-//! Microsoft's published Swagger specs (`../shared/specs/`): path template, method, path and
+//! Microsoft's published Swagger specs (`reference/specs/` in the repository): path template, method, path and
 //! query parameters, headers, and the JSON body against the operation's body schema. Then
 //! the reverse: every operation of each spec is built by some builder.
 //!
@@ -42,11 +42,11 @@ fn spec(version: ApiVersion) -> Value {
     let path = match version {
         ApiVersion::V1 => concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/specs/online-management-api-v1.swagger.json"
+            "/../reference/specs/online-management-api-v1.swagger.json"
         ),
         _ => concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/specs/online-management-api-v1.2.swagger.json"
+            "/../reference/specs/online-management-api-v1.2.swagger.json"
         ),
     };
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));

@@ -55,10 +55,10 @@ fn client_with_clock(server: &MockServer, clock: &ManualClock) -> DataverseClien
     .expect("client")
 }
 
-/// A fixture from `../shared/fixtures/dataverse/`, with `[Organization URI]` replaced.
+/// A fixture from `reference/fixtures/dataverse/`, with `[Organization URI]` replaced.
 pub(crate) fn fixture(name: &str, org: &str) -> serde_json::Value {
     let path = format!(
-        "{}/../../shared/fixtures/dataverse/{name}",
+        "{}/../reference/fixtures/dataverse/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));

@@ -9,7 +9,7 @@ use serde_json::Value;
 /// The fixture folder, shared by the workspace.
 pub(crate) const FIXTURES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/fixtures/dataverse"
+    "/../reference/fixtures/dataverse"
 );
 
 /// The transcripts collected in this repository from Microsoft's Dataverse Web API documentation
