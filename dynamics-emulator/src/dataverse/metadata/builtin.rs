@@ -42,8 +42,13 @@ pub(crate) fn builtin_tables() -> Vec<TableSpec> {
         systemuser(),
         team(),
         role(),
+        privilege(),
+        roleprivileges(),
         organization(),
+        publisher(),
         solution(),
+        importjob(),
+        asyncoperation(),
         account(),
         contact(),
         lead(),
@@ -194,6 +199,135 @@ fn role() -> TableSpec {
     .column("roletemplateid", Uniqueidentifier)
     .boolean("ismanaged", "Unmanaged", "Managed");
     audited(standard_columns::role(spec))
+}
+
+/// Depth bits of `roleprivileges.privilegedepthmask`: Basic (User), Local (Business Unit),
+/// Deep (Parent: Child Business Units), Global (Organization).
+const DEPTH_MASKS: [(i64, &str); 4] = [(1, "Basic"), (2, "Local"), (4, "Deep"), (8, "Global")];
+
+/// The privilege catalogue (`prvCreateLead`, `prvReadAsyncOperation`, ...). `accessright` uses
+/// Dataverse's AccessRights values (Read 1, Write 2, Append 4, AppendTo 16, Create 32,
+/// Delete 65536, Share 262144, Assign 524288).
+fn privilege() -> TableSpec {
+    let spec = TableSpec::new(
+        "privilege",
+        "privileges",
+        "Privilege",
+        "privilegeid",
+        Some(("name", 100)),
+        1023,
+    )
+    .column("accessright", Integer)
+    .boolean("canbebasic", "No", "Yes")
+    .boolean("canbelocal", "No", "Yes")
+    .boolean("canbedeep", "No", "Yes")
+    .boolean("canbeglobal", "No", "Yes")
+    .boolean("canbeentityreference", "No", "Yes")
+    .boolean("canbeparententityreference", "No", "Yes")
+    .boolean("isdisabledwhenintegrated", "No", "Yes")
+    .key("name", &["name"])
+    .many_to_many(
+        "roleprivileges_association",
+        "roleprivileges",
+        "role",
+        "roleprivileges_association",
+        "roleprivileges_association",
+    );
+    audited(spec)
+}
+
+/// One privilege of one role at one depth (the intersect rows of
+/// `roleprivileges_association`, with the depth the association alone cannot carry).
+fn roleprivileges() -> TableSpec {
+    let spec = TableSpec::new(
+        "roleprivileges",
+        "roleprivilegescollection",
+        "Role Privilege",
+        "roleprivilegeid",
+        None,
+        1037,
+    )
+    .lookup("roleid", "role", "role_roleprivileges")
+    .lookup("privilegeid", "privilege", "privilege_roleprivileges")
+    .choice("privilegedepthmask", &DEPTH_MASKS)
+    .key("role_privilege", &["roleid", "privilegeid"]);
+    audited(spec)
+}
+
+/// The publisher of a solution (its customization prefix).
+fn publisher() -> TableSpec {
+    let spec = TableSpec::new(
+        "publisher",
+        "publishers",
+        "Publisher",
+        "publisherid",
+        Some(("friendlyname", 256)),
+        7101,
+    )
+    .text("uniquename", 256)
+    .text("customizationprefix", 8)
+    .column("customizationoptionvalueprefix", Integer)
+    .memo("description", 2000)
+    .key("uniquename", &["uniquename"]);
+    audited(spec)
+}
+
+/// One solution import: `data` holds the result XML (`succeeded="success|failure"`).
+fn importjob() -> TableSpec {
+    let spec = TableSpec::new(
+        "importjob",
+        "importjobs",
+        "Import Job",
+        "importjobid",
+        Some(("name", 256)),
+        4413,
+    )
+    .text("solutionname", 256)
+    .column("solutionid", Uniqueidentifier)
+    .memo("data", 1_073_741_823)
+    .column("progress", Double)
+    .column("startedon", DateTime)
+    .column("completedon", DateTime)
+    .text("operationcontext", 256);
+    audited(spec)
+}
+
+const ASYNC_STATES: [(i64, &str); 4] = [
+    (0, "Ready"),
+    (1, "Suspended"),
+    (2, "Locked"),
+    (3, "Completed"),
+];
+const ASYNC_REASONS: [(i64, &str, i64); 8] = [
+    (0, "Waiting For Resources", 0),
+    (10, "Waiting", 1),
+    (20, "In Progress", 2),
+    (21, "Pausing", 2),
+    (22, "Canceling", 2),
+    (30, "Succeeded", 3),
+    (31, "Failed", 3),
+    (32, "Canceled", 3),
+];
+
+/// A system job (`ImportSolutionAsync` and other background work).
+fn asyncoperation() -> TableSpec {
+    let spec = TableSpec::new(
+        "asyncoperation",
+        "asyncoperations",
+        "System Job",
+        "asyncoperationid",
+        Some(("name", 256)),
+        4700,
+    )
+    .column("operationtype", Integer)
+    .memo("message", 1_073_741_823)
+    .memo("friendlymessage", 1_073_741_823)
+    .memo("data", 1_073_741_823)
+    .column("startedon", DateTime)
+    .column("completedon", DateTime)
+    .column("correlationid", Uniqueidentifier)
+    .status(&ASYNC_STATES, &ASYNC_REASONS);
+    audited(spec)
 }
 
 fn organization() -> TableSpec {
