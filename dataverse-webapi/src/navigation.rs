@@ -11,7 +11,7 @@ use crate::client::DataverseClient;
 use crate::error::Result;
 use crate::key::RecordKey;
 use crate::options::RequestOptions;
-use crate::query::checked;
+use crate::query::checked_name;
 use crate::table::Table;
 
 impl Table {
@@ -155,8 +155,8 @@ impl RefChange<'_> {
 
     /// `{row}/{property}/$ref`.
     fn ref_url(&self) -> Result<Url> {
-        let property = checked("navigation property", &self.property)?;
-        let set = checked("entity set", self.table.entity_set())?;
+        let property = checked_name("navigation property", &self.property)?;
+        let set = checked_name("entity set", self.table.entity_set())?;
         self.table
             .client()
             .url(&format!("{set}({})/{property}/$ref", self.id))

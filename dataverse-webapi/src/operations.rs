@@ -13,7 +13,7 @@ use crate::client::DataverseClient;
 use crate::error::{DataverseError, Result};
 use crate::key::RecordKey;
 use crate::options::RequestOptions;
-use crate::query::{Literal, check_column, checked};
+use crate::query::{Literal, check_column, checked_name};
 use crate::record::field_only;
 
 impl DataverseClient {
@@ -129,7 +129,7 @@ impl Action {
             )
         })?;
         let path = match &self.bound_to {
-            Some((set, key)) => format!("{}{}/{name}", checked("entity set", set)?, key.segment()?),
+            Some((set, key)) => format!("{}{}/{name}", checked_name("entity set", set)?, key.segment()?),
             None => name,
         };
         let request = self
@@ -185,14 +185,14 @@ impl Function {
         let name = check_operation_name(&self.name)?;
         let mut call = String::new();
         if let Some((set, key)) = &self.bound_to {
-            call.push_str(&checked("entity set", set)?);
+            call.push_str(&checked_name("entity set", set)?);
             call.push_str(&key.segment()?);
             call.push('/');
         }
         let mut aliases = Vec::new();
         let mut query = Vec::new();
         for (i, (param, value)) in self.parameters.iter().enumerate() {
-            let param = checked("function parameter", param)?;
+            let param = checked_name("function parameter", param)?;
             aliases.push(format!("{param}=@p{i}"));
             query.push(format!(
                 "@p{i}={}",

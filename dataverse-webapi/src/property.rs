@@ -9,7 +9,7 @@ use url::Url;
 use crate::error::Result;
 use crate::key::RecordKey;
 use crate::options::RequestOptions;
-use crate::query::checked;
+use crate::query::checked_name;
 use crate::table::Table;
 
 impl Table {
@@ -70,8 +70,8 @@ impl<'a> Property<'a> {
     }
 
     fn url(&self) -> Result<Url> {
-        let column = checked("column", &self.column)?;
-        let set = checked("entity set", self.table.entity_set())?;
+        let column = checked_name("column", &self.column)?;
+        let set = checked_name("entity set", self.table.entity_set())?;
         self.table
             .client()
             .url(&format!("{set}{}/{column}", self.key.segment()?))
