@@ -23,8 +23,8 @@ pub struct ClientOptions {
     pub api_version: String,
     /// The pipeline (retries, timeouts, clock).
     pub pipeline: PipelineOptions,
-    /// The scope to sign in for; by default `{org}/.default` (app-only). Use
-    /// [`scopes::dataverse_user_impersonation`] for user sign-ins.
+    /// The scope to sign in for; by default `{org}/.default` (app-only). For user sign-ins
+    /// use `dynamics_auth::scopes::dataverse_user_impersonation(org_url)`.
     pub scope: Option<String>,
     /// The adaptive limit on concurrent requests, shared by the client's clones.
     pub concurrency: LimiterOptions,
