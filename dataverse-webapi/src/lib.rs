@@ -112,9 +112,9 @@ pub use property::{Property, PropertyRead, PropertyWrite};
 pub use query::fetchxml::FetchXml;
 pub use query::{Expand, Filter, Literal, Order, Query};
 pub use record::{FORMATTED_VALUE, LOOKUP_LOGICAL_NAME, Record};
+pub use rows::UpsertedRecord;
 pub use table::{
     Create, CreateAndReturn, Delete, Retrieve, Table, TableQuery, Update, UpdateAndReturn, Upsert,
     UpsertAndReturn,
 };
-pub use rows::UpsertedRecord;
 pub use table_bulk::{CreateMany, DeleteMany, UpdateMany, UpsertMany};

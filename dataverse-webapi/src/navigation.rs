@@ -57,9 +57,7 @@ impl DataverseClient {
         let table = self.table(entity_set);
         let navigation = table.navigation(id, navigation);
         match target {
-            Some((target_set, target_id)) => {
-                navigation.disassociate(target_set, target_id).await
-            }
+            Some((target_set, target_id)) => navigation.disassociate(target_set, target_id).await,
             None => navigation.clear_reference().await,
         }
     }

@@ -129,7 +129,11 @@ impl Action {
             )
         })?;
         let path = match &self.bound_to {
-            Some((set, key)) => format!("{}{}/{name}", checked_name("entity set", set)?, key.segment()?),
+            Some((set, key)) => format!(
+                "{}{}/{name}",
+                checked_name("entity set", set)?,
+                key.segment()?
+            ),
             None => name,
         };
         let request = self

@@ -257,10 +257,7 @@ impl DataverseClient {
         mode: UpsertMode,
     ) -> Result<Option<HttpResponse>> {
         match mode {
-            UpsertMode::CreateOnly => {
-                self.send_write_once(request, |status| status == 412)
-                    .await
-            }
+            UpsertMode::CreateOnly => self.send_write_once(request, |status| status == 412).await,
             _ => self.send(request).await.map(Some),
         }
     }

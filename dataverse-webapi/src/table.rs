@@ -13,6 +13,8 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::client::{DataverseClient, UpsertMode, UpsertOutcome};
+#[cfg(doc)]
+use crate::error::DataverseError;
 use crate::error::Result;
 use crate::key::RecordKey;
 use crate::options::RequestOptions;
@@ -20,8 +22,6 @@ use crate::paging::Page;
 use crate::query::{Expand, Filter, Order, Query};
 use crate::record::Record;
 use crate::rows::UpsertedRecord;
-#[cfg(doc)]
-use crate::error::DataverseError;
 
 impl DataverseClient {
     /// A handle on one table, by its entity set name (`"leads"`, `"accounts"`). Cheap: it
@@ -699,4 +699,3 @@ impl TableQuery {
 }
 
 send_on_await!([] TableQuery => Vec<Record>, 'static);
-

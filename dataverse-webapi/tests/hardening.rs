@@ -233,11 +233,7 @@ async fn create_reads_a_relative_location_and_refuses_a_foreign_one() {
         .await
         .expect("relative Location");
     assert_eq!(id, account_id());
-    let foreign = org
-        .client
-        .table("contacts")
-        .create(&Record::new())
-        .await;
+    let foreign = org.client.table("contacts").create(&Record::new()).await;
     assert!(
         matches!(foreign, Err(DataverseError::ForeignLink { .. })),
         "{foreign:?}"

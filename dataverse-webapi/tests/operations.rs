@@ -427,7 +427,10 @@ async fn action_builder_binds_posts_the_body_and_sends_the_options() {
             "/api/data/v9.2/accounts({ACCOUNT})/Microsoft.Dynamics.CRM.Custom_Action"
         )))
         .and(body_json(serde_json::json!({"Input": 1})))
-        .and(header("CallerObjectId", "00000000-0000-0000-0000-000000000004"))
+        .and(header(
+            "CallerObjectId",
+            "00000000-0000-0000-0000-000000000004",
+        ))
         .and(header("MSCRM.BypassCustomPluginExecution", "true"))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(serde_json::json!({"Output": "done"})),
@@ -481,11 +484,7 @@ async fn action_body_that_cannot_be_json_is_refused_before_sending() {
         matches!(err, DataverseError::InvalidInput { .. }),
         "{err:?}"
     );
-    let err = org
-        .client
-        .action("Bad Name")
-        .await
-        .expect_err("bad name");
+    let err = org.client.action("Bad Name").await.expect_err("bad name");
     assert!(err.to_string().contains("namespaced"), "{err}");
 }
 
@@ -550,7 +549,10 @@ async fn navigation_builders_write_refs_with_options() {
     Mock::given(method("POST"))
         .and(path(nav.as_str()))
         .and(body_json(serde_json::json!({"@odata.id": role_url})))
-        .and(header("MSCRMCallerID", "00000000-0000-0000-0000-000000000002"))
+        .and(header(
+            "MSCRMCallerID",
+            "00000000-0000-0000-0000-000000000002",
+        ))
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
         .mount(&org.server)
@@ -606,7 +608,10 @@ async fn property_builders_take_options_and_read_an_empty_column_as_null() {
     let row = format!("/api/data/v9.2/accounts({ACCOUNT})");
     Mock::given(method("GET"))
         .and(path(format!("{row}/description")))
-        .and(header("CallerObjectId", "00000000-0000-0000-0000-000000000001"))
+        .and(header(
+            "CallerObjectId",
+            "00000000-0000-0000-0000-000000000001",
+        ))
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
         .mount(&org.server)

@@ -452,7 +452,10 @@ async fn a_missing_etag_leaves_update_never_a_create_and_delete_unconditional() 
 #[tokio::test]
 async fn query_settings_reach_every_page_request() {
     let org = support::org().await;
-    let next = format!("{}/api/data/v9.2/leads?$select=subject&$skiptoken=2", org.server.uri());
+    let next = format!(
+        "{}/api/data/v9.2/leads?$select=subject&$skiptoken=2",
+        org.server.uri()
+    );
     let caller = "00000000-0000-0000-0000-000000000005";
     // wiremock splits the one Prefer header at its commas.
     let prefer = vec![
@@ -467,9 +470,10 @@ async fn query_settings_reach_every_page_request() {
         .and(header("Consistency", "Strong"))
         .and(header("MSCRM.BypassCustomPluginExecution", "true"))
         .and(headers("Prefer", prefer.clone()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            serde_json::json!({"value": [{"subject": "B"}]}),
-        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"value": [{"subject": "B"}]})),
+        )
         .expect(1)
         .mount(&org.server)
         .await;
@@ -511,9 +515,13 @@ async fn query_options_struct_applies_to_pages_and_records() {
     let org = support::org().await;
     Mock::given(method("GET"))
         .and(path("/api/data/v9.2/leads"))
-        .and(header("MSCRMCallerID", "00000000-0000-0000-0000-000000000009"))
+        .and(header(
+            "MSCRMCallerID",
+            "00000000-0000-0000-0000-000000000009",
+        ))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"value": [{"subject": "A"}]})),
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"value": [{"subject": "A"}]})),
         )
         .expect(2)
         .mount(&org.server)
@@ -527,9 +535,18 @@ async fn query_options_struct_applies_to_pages_and_records() {
     let pages: Vec<_> = query.pages().try_collect().await.expect("pages");
     assert_eq!(pages.len(), 1);
     let typed: Vec<Lead> = query.records_typed().try_collect().await.expect("rows");
-    assert_eq!(typed, [Lead { subject: "A".into() }]);
+    assert_eq!(
+        typed,
+        [Lead {
+            subject: "A".into()
+        }]
+    );
     for request in org.server.received_requests().await.expect("recorded") {
-        assert!(request.headers.get("Prefer").is_none(), "{:?}", request.headers);
+        assert!(
+            request.headers.get("Prefer").is_none(),
+            "{:?}",
+            request.headers
+        );
     }
 }
 
