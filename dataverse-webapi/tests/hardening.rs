@@ -545,6 +545,50 @@ async fn a_create_only_upsert_retried_after_a_lost_answer_is_a_create() {
 }
 
 #[tokio::test]
+async fn a_create_only_upsert_returning_the_row_reads_it_back_after_a_lost_answer() {
+    let server = wiremock::MockServer::start().await;
+    let calls = Arc::new(AtomicUsize::new(0));
+    Mock::given(method("PATCH"))
+        .and(path(format!("/api/data/v9.2/accounts({ACCOUNT})")))
+        .and(query_param("$select", "name"))
+        .and(header("if-none-match", "*"))
+        .and(header("prefer", "return=representation"))
+        .respond_with(CreatedThenExists {
+            calls: Arc::clone(&calls),
+            delay: Duration::from_millis(400),
+        })
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/data/v9.2/accounts({ACCOUNT})")))
+        .and(query_param("$select", "name"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "@odata.etag": "W/\"5\"", "name": "a"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
+    let row = client
+        .table("accounts")
+        .upsert(account_id(), &Record::new().with("name", "a"))
+        .create_only()
+        .return_representation()
+        .select(["name"])
+        .await
+        .expect("the retry's 412 is our own create; the row is read back");
+    assert!(row.created);
+    assert_eq!(row.record.get_str("name"), Some("a"));
+    let requests = server.received_requests().await.expect("recorded");
+    let read = requests
+        .iter()
+        .find(|r| r.method.as_str() == "GET")
+        .expect("a read");
+    assert!(read.headers.get("prefer").is_none(), "{:?}", read.headers);
+}
+
+#[tokio::test]
 async fn a_create_only_upsert_that_finds_the_row_at_once_still_fails() {
     let org = support::org().await;
     Mock::given(method("PATCH"))
