@@ -596,6 +596,11 @@ send_on_await!(['a] Delete<'a> => (), 'a);
 
 /// A query on one table. From [`Table::query`]. Stream it with [`TableQuery::records`]
 /// (memory stays flat), or await it to collect every row.
+///
+/// The per-request settings ([`TableQuery::impersonate`], [`TableQuery::strong_consistency`],
+/// [`TableQuery::bypass_plugins`], [`TableQuery::annotations`], [`TableQuery::options`]) are
+/// sent with every page request, the first and each `@odata.nextLink`. Annotations set there
+/// take the place of [`TableQuery::formatted_values`] and of the query's own.
 #[must_use = "a query does nothing until it is awaited or streamed"]
 #[derive(Clone)]
 pub struct TableQuery {
@@ -658,8 +663,6 @@ impl TableQuery {
         self
     }
 
-    // The per-request settings, sent on every page request. `annotations` here takes the
-    // place of [`Self::formatted_values`] and of the query's own annotations.
     read_options!();
 
     /// Changes the underlying [`Query`] with any of its own methods.
