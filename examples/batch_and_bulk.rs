@@ -13,6 +13,11 @@ use std::time::Instant;
 
 use dynamics_rs::dataverse::{Batch, BatchOptions, BatchRequest, BulkOptions, Record};
 
+/// One result line: the label in a fixed-width column, then the value.
+fn line(label: &str, value: impl std::fmt::Display) {
+    println!("  {label:<14} {value}");
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let target = common::dataverse::connect().await?;
@@ -39,14 +44,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let result = client
         .execute_batch(&batch, &BatchOptions::default())
         .await?;
+    println!("$batch: parts 1-3 are one change set (account, contact, link); part - is a read:");
     for response in &result.responses {
-        println!(
-            "  batch part {:>4}  HTTP {}",
-            response.content_id.as_deref().unwrap_or("-"),
-            response.status
+        line(
+            &format!("part {}", response.content_id.as_deref().unwrap_or("-")),
+            format!("HTTP {}", response.status),
         );
     }
-    println!("change set committed: {}", result.all_succeeded());
+    line(
+        "change set",
+        if result.all_succeeded() {
+            "committed (all or nothing)"
+        } else {
+            "rolled back"
+        },
+    );
 
     let leads: Vec<Record> = (0..1000)
         .map(|i| {
@@ -68,24 +80,42 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     let elapsed = started.elapsed();
     println!(
-        "bulk create: {} of {} rows written in {:.2?} ({:.0} rows/s), {} failed, concurrency now {}",
-        report.succeeded(),
-        leads.len(),
-        elapsed,
-        leads.len() as f64 / elapsed.as_secs_f64(),
-        report.failures().len(),
-        client.limiter().limit(),
+        "\n{} leads created in $batch requests of 50 rows, several in flight; \
+         one outcome per row:",
+        leads.len()
     );
-    println!(
-        "new ids: {} (first {})",
-        report.ids().len(),
-        report
-            .ids()
-            .first()
-            .map_or_else(|| "-".to_string(), ToString::to_string)
+    line(
+        "written",
+        format!("{} of {}", report.succeeded(), leads.len()),
+    );
+    line("failed", report.failures().len());
+    line(
+        "elapsed",
+        format!(
+            "{elapsed:.2?} ({:.0} rows/s)",
+            leads.len() as f64 / elapsed.as_secs_f64()
+        ),
+    );
+    line(
+        "concurrency",
+        format!(
+            "{} requests at once (the adaptive limit after the run)",
+            client.limiter().limit()
+        ),
+    );
+    line(
+        "new ids",
+        format!(
+            "{} (first {})",
+            report.ids().len(),
+            report
+                .ids()
+                .first()
+                .map_or_else(|| "-".to_string(), ToString::to_string)
+        ),
     );
     for (index, failure) in report.failures().into_iter().take(5) {
-        println!("  row {index} failed: {failure:?}");
+        line(&format!("row {index}"), format!("failed: {failure}"));
     }
 
     if let Some(emulator) = target.emulator {

@@ -12,6 +12,11 @@ mod common;
 use dynamics_rs::dataverse::{Filter, Order, Record};
 use futures::TryStreamExt;
 
+/// One result line: the label in a fixed-width column, then the value.
+fn line(label: &str, value: impl std::fmt::Display) {
+    println!("{label:<24} {value}");
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let target = common::dataverse::connect().await?;
@@ -19,7 +24,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let leads = client.table("leads");
 
     let me = client.who_am_i().await?;
-    println!("signed in as systemuser {}", me.user_id);
+    line("signed in as", format!("systemuser {}", me.user_id));
 
     // Create, then read back what was stored.
     let lead = Record::new()
@@ -29,7 +34,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with("companyname", "Contoso Pharmaceuticals");
     let id = leads.create(&lead).await?;
     let stored = leads.retrieve(id).select(["subject", "lastname"]).await?;
-    println!("created lead {id} (etag {})", stored.etag().unwrap_or("-"));
+    line(
+        "created lead",
+        format!("{id} (etag {})", stored.etag().unwrap_or("-")),
+    );
 
     // Update only if nobody changed it since we read it.
     let etag = stored
@@ -44,9 +52,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .update(id, &Record::new().with("subject", "lost update"))
         .if_match(etag)
         .await;
-    println!(
-        "update with a stale etag refused: {}",
-        stale.is_err_and(|e| e.is_precondition_failed())
+    line(
+        "update, stale etag",
+        if stale.is_err_and(|e| e.is_precondition_failed()) {
+            "refused (412), as it should be"
+        } else {
+            "NOT refused"
+        },
     );
 
     // A filter with a value that would break a hand-written one: the quote is doubled.
@@ -72,7 +84,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         page_count += 1;
         rows += page.value.len();
     }
-    println!("query returned {rows} rows in {page_count} pages of at most 10");
+    line(
+        "query",
+        format!("{rows} rows in {page_count} pages of at most 10"),
+    );
 
     // Rows as a stream, memory bounded by one page.
     let subjects: Vec<String> = query
@@ -80,16 +95,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map_ok(|r| r.get_str("subject").unwrap_or_default().to_string())
         .try_collect()
         .await?;
-    println!(
-        "first subject: {}",
-        subjects.first().map(String::as_str).unwrap_or("-")
+    line(
+        "first subject",
+        subjects.first().map(String::as_str).unwrap_or("-"),
     );
 
     leads.delete(id).await?;
     let gone = leads.retrieve(id).select(["subject"]).await;
-    println!(
-        "deleted; retrieving again gives not found: {}",
-        gone.is_err_and(|e| e.is_not_found())
+    line(
+        "retrieve after delete",
+        if gone.is_err_and(|e| e.is_not_found()) {
+            "not found (404), as it should be"
+        } else {
+            "STILL FOUND"
+        },
     );
 
     if let Some(emulator) = target.emulator {

@@ -13,6 +13,11 @@ use std::time::Duration;
 
 use dynamics_rs::admin::WaitOptions;
 
+/// One result line: the label in a fixed-width column, then the value.
+fn line(label: &str, value: impl std::fmt::Display) {
+    println!("{label:<22} {value}");
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let target = common::admin::connect().await?;
@@ -24,22 +29,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("set DYNAMICS_SYNC_USER_OBJECT_ID to the user's Entra object id")?;
 
     let instance = target.client.get_instance(environment).await?;
-    println!(
-        "environment {} ({})",
-        instance.friendly_name.as_deref().unwrap_or("-"),
-        instance.application_url.as_deref().unwrap_or("-")
+    line(
+        "environment",
+        format!(
+            "{} ({})",
+            instance.friendly_name.as_deref().unwrap_or("-"),
+            instance.application_url.as_deref().unwrap_or("-")
+        ),
     );
     let mut poller = target.client.apply_user(environment, user).await?;
-    println!("ApplyUser started: operation {}", poller.operation_id());
+    line(
+        "ApplyUser started",
+        format!("operation {}", poller.operation_id()),
+    );
     let wait = WaitOptions {
         timeout: Duration::from_secs(600),
         ..Default::default()
     };
     let status = poller.poll().await?.clone();
-    println!("  status after the first poll: {:?}", status.status);
+    line("after the first poll", format!("{:?}", status.status));
     let done = poller.wait(wait).await?;
-    println!("  finished: {:?}", done.status);
-    println!("user {user} is synced into the environment");
+    line("finished", format!("{:?}", done.status));
+    line("user synced", user);
     if let Some(emulator) = target.emulator {
         emulator.shutdown().await;
     }

@@ -33,7 +33,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             app.enabled
                 .map(|e| e.to_string())
                 .unwrap_or_else(|| "-".into()),
-            app.created_on.as_deref().unwrap_or("-"),
+            app.created_on
+                .as_deref()
+                .map_or_else(|| "-".into(), to_the_second),
         );
     }
     println!("{} registered application(s)", apps.len());
@@ -41,4 +43,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         emulator.shutdown().await;
     }
     Ok(())
+}
+
+/// An RFC 3339 timestamp without its fraction of a second (`...T05:27:02.212Z` becomes
+/// `...T05:27:02Z`); anything else as it is.
+fn to_the_second(timestamp: &str) -> String {
+    match timestamp.split_once('.') {
+        Some((whole, rest)) => {
+            let zone = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+            format!("{whole}{zone}")
+        }
+        None => timestamp.to_string(),
+    }
 }

@@ -46,9 +46,17 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
+/// Width of the label column of every result line.
+const LABEL: usize = 30;
+
+/// One result line: the label padded to [`LABEL`], then the value.
+fn line(label: &str, value: impl std::fmt::Display) {
+    println!("  {label:<LABEL$} {value}");
+}
+
 async fn show(label: &str, credential: &dyn TokenCredential, scope: &str) -> Result<()> {
     let token = credential.get_token(&[scope], None).await?;
-    println!("  {label:<28} {}", common::describe(&token));
+    line(label, common::describe(&token));
     Ok(())
 }
 
@@ -64,7 +72,7 @@ async fn against_emulator() -> Result<()> {
     })
     .await?;
     let seed = emulator.defaults();
-    println!("  emulator listening at {}", emulator.base_url());
+    line("emulator listening at", emulator.base_url());
 
     let authority =
         Authority::with_host(emulator.base_url().as_str(), &seed.tenant_id.to_string())?;
@@ -87,7 +95,7 @@ async fn against_emulator() -> Result<()> {
         &seed.certificate.certificate_pem,
         &seed.certificate.private_key_pem,
     )?;
-    println!("  certificate thumbprint       {}", pem.thumbprint());
+    line("certificate thumbprint", pem.thumbprint());
     let certificate =
         ClientCertificateCredential::new(authority.clone(), &client_id, pem, options.clone())?;
     show("client certificate (PEM)", &certificate, &app_scope).await?;
@@ -119,7 +127,7 @@ async fn against_emulator() -> Result<()> {
         let hint = AuthError::from_azure(&e)
             .and_then(AuthError::hint)
             .unwrap_or_default();
-        println!("  {:<28} refused as expected: {hint}", "password with MFA");
+        line("password with MFA", format!("refused as expected: {hint}"));
     }
 
     let device = DeviceCodeCredential::new(
@@ -128,8 +136,8 @@ async fn against_emulator() -> Result<()> {
         // Against a tenant a person opens the page and types the code; the emulator approves
         // it by itself on the first poll, so nothing needs doing here.
         |info| {
-            println!("  device code prompt           {}", info.message);
-            println!("  {:<28} (the emulator approves it by itself)", "");
+            line("device code prompt", &info.message);
+            line("", "(the emulator approves it by itself)");
         },
         options.clone(),
     )?;
@@ -171,9 +179,12 @@ async fn against_emulator() -> Result<()> {
     for _ in 0..100 {
         cache.token(&[&app_scope]).await?;
     }
-    println!(
-        "  token cache                  100 calls, {} new token requests",
-        emulator.token_requests() - before
+    line(
+        "token cache",
+        format!(
+            "100 calls, {} new token requests",
+            emulator.token_requests() - before
+        ),
     );
 
     admin_on_emulator(&emulator, &authority).await?;
@@ -198,14 +209,11 @@ async fn admin_on_emulator(emulator: &Emulator, authority: &Authority) -> Result
     let endpoint = ServiceEndpoint::Custom(emulator.base_url().clone());
     let as_admin =
         OnlineManagementClient::connect(endpoint.clone(), admin, ClientOptions::default()).await?;
-    println!("  admin API resource           {}", as_admin.resource());
+    line("admin API resource", as_admin.resource());
     let registered = AdminApi::new(AdminBackend::OnlineManagement(as_admin))
         .register_application(seed.client_id, seed.tenant_id)
         .await?;
-    println!(
-        "  registered application       {}",
-        registered.application_id
-    );
+    line("registered application", registered.application_id);
 
     // Now registered, the app signs in with its own secret and calls the API app-only.
     let app: Arc<dyn TokenCredential> = Arc::new(ClientSecretCredential::new(
@@ -216,7 +224,7 @@ async fn admin_on_emulator(emulator: &Emulator, authority: &Authority) -> Result
     )?);
     let as_app = OnlineManagementClient::connect(endpoint, app, ClientOptions::default()).await?;
     let instances = as_app.list_instances().await?;
-    println!("  instances visible to the app {}", instances.len());
+    line("instances visible to the app", instances.len());
     let wait = WaitOptions {
         default_interval: Duration::from_millis(200),
         ..Default::default()
@@ -224,9 +232,9 @@ async fn admin_on_emulator(emulator: &Emulator, authority: &Authority) -> Result
     AdminApi::new(AdminBackend::OnlineManagement(as_app))
         .force_sync_user(seed.instance_id, seed.non_admin_user.object_id, wait)
         .await?;
-    println!(
-        "  force-synced user            {} into {}",
-        seed.non_admin_user.upn, seed.instance_id
+    line(
+        "force-synced user",
+        format!("{} into {}", seed.non_admin_user.upn, seed.instance_id),
     );
     Ok(())
 }
@@ -248,7 +256,7 @@ async fn dataverse_on_emulator(emulator: &Emulator, authority: &Authority) -> Re
         DataverseOptions::default(),
     )?;
     let me = client.who_am_i().await?;
-    println!("  WhoAmI                       systemuser {}", me.user_id);
+    line("WhoAmI", format!("systemuser {}", me.user_id));
 
     let leads = client.table("leads");
     for (first, last) in [("Ana", "O'Brien"), ("Bo", "Nguyen"), ("Cy", "O'Brien")] {
@@ -263,7 +271,10 @@ async fn dataverse_on_emulator(emulator: &Emulator, authority: &Authority) -> Re
         .select(["firstname", "lastname"])
         .filter(Filter::eq("lastname", "O'Brien"))
         .await?;
-    println!("  created 3 leads; O'Brien     {} found", found.len());
+    line(
+        "leads named O'Brien",
+        format!("{} of the 3 created", found.len()),
+    );
 
     let batch: Vec<Record> = (0..5)
         .map(|i| Record::new().with("subject", format!("Batch lead {i}")))
@@ -278,9 +289,9 @@ async fn dataverse_on_emulator(emulator: &Emulator, authority: &Authority) -> Re
             },
         )
         .await?;
-    println!(
-        "  batch write                  {} of 5 created in one $batch",
-        report.succeeded()
+    line(
+        "batch write",
+        format!("{} of 5 created in one $batch", report.succeeded()),
     );
 
     let users = client
@@ -292,12 +303,12 @@ async fn dataverse_on_emulator(emulator: &Emulator, authority: &Authority) -> Re
             seed.non_admin_user.object_id,
         ))
         .await?;
-    println!(
-        "  force-synced user in Dataverse {}",
+    line(
+        "synced user in Dataverse",
         users
             .first()
             .and_then(|u| u.get_str("fullname"))
-            .unwrap_or("(not found)")
+            .unwrap_or("(not found)"),
     );
     Ok(())
 }
@@ -327,7 +338,7 @@ async fn against_tenant(settings: &common::TenantSettings) -> Result<()> {
     // Each sign-in is tried on its own: one failing (and saying why) does not stop the rest.
     let report = |label: &str, outcome: Result<()>| {
         if let Err(e) = outcome {
-            println!("  {label:<28} failed: {e}");
+            line(label, format!("failed: {e}"));
         }
     };
 
@@ -394,7 +405,7 @@ async fn against_tenant(settings: &common::TenantSettings) -> Result<()> {
             let c = DeviceCodeCredential::new(
                 authority.clone(),
                 &settings.public_client_id,
-                |info| println!("  {}", info.message),
+                |info| line("device code prompt", &info.message),
                 options.clone(),
             )?;
             show("device code", &c, &user_scope).await

@@ -21,9 +21,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .await?;
     }
     target.api.unregister_application(app).await?;
-    println!("unregistered application {app}");
+    println!("{:<22} {app}", "unregistered");
     match target.api.unregister_application(app).await {
-        Err(e) => println!("unregistering again fails as it should: {e}"),
+        Err(e) => println!("{:<22} fails, as it should: {e}", "unregistering again"),
         Ok(()) => return Err("the application was still registered".into()),
     }
     if let Some(emulator) = target.emulator {

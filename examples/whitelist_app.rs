@@ -21,22 +21,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .api
         .register_application(app, target.tenant_id)
         .await?;
-    println!(
-        "registered application {} in tenant {} (enabled: {}, registration id: {})",
-        registered.application_id,
-        registered
-            .tenant_id
-            .map(|t| t.to_string())
-            .unwrap_or_else(|| "-".into()),
-        registered
-            .enabled
-            .map(|e| e.to_string())
-            .unwrap_or_else(|| "-".into()),
-        registered
-            .registration_id
-            .map(|r| r.to_string())
-            .unwrap_or_else(|| "-".into()),
-    );
+    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    for (label, value) in [
+        (
+            "registered application",
+            registered.application_id.to_string(),
+        ),
+        (
+            "in tenant",
+            or_dash(registered.tenant_id.map(|t| t.to_string())),
+        ),
+        (
+            "enabled",
+            or_dash(registered.enabled.map(|e| e.to_string())),
+        ),
+        (
+            "registration id",
+            or_dash(registered.registration_id.map(|r| r.to_string())),
+        ),
+    ] {
+        println!("{label:<22} {value}");
+    }
     // Registering again is harmless: the existing registration comes back.
     let again = target
         .api

@@ -15,6 +15,64 @@ macro_rules! send_on_await {
     };
 }
 
+/// The per-request settings that apply to any request, reads included, set on the builder's
+/// `options` field (`RequestOptions`).
+macro_rules! read_options {
+    () => {
+        /// Act as another user ([`Impersonation`](crate::Impersonation); needs
+        /// `prvActOnBehalfOfAnotherUser`).
+        pub fn impersonate(mut self, who: crate::Impersonation) -> Self {
+            self.options.impersonate = Some(who);
+            self
+        }
+
+        /// Skip custom synchronous plug-ins (`MSCRM.BypassCustomPluginExecution: true`; needs
+        /// `prvBypassCustomPlugins`).
+        pub fn bypass_plugins(mut self) -> Self {
+            self.options.bypass_custom_plugins = true;
+            self
+        }
+
+        /// Read the latest metadata and permissions (`Consistency: Strong`).
+        pub fn strong_consistency(mut self) -> Self {
+            self.options.strong_consistency = true;
+            self
+        }
+
+        /// Include annotations in the answer (`*`, or a comma list such as
+        /// `OData.Community.Display.V1.FormattedValue`).
+        pub fn annotations(mut self, which: &str) -> Self {
+            self.options.include_annotations = Some(which.to_string());
+            self
+        }
+
+        /// Replaces all per-request settings at once.
+        pub fn options(mut self, options: crate::RequestOptions) -> Self {
+            self.options = options;
+            self
+        }
+    };
+}
+
+/// `read_options!` plus the settings only writes use.
+macro_rules! request_options {
+    () => {
+        read_options!();
+
+        /// Run duplicate detection (`MSCRM.SuppressDuplicateDetection: false`).
+        pub fn duplicate_detection(mut self) -> Self {
+            self.options.duplicate_detection = true;
+            self
+        }
+
+        /// Add created solution components to this unmanaged solution.
+        pub fn in_solution(mut self, unique_name: &str) -> Self {
+            self.options.solution_unique_name = Some(unique_name.to_string());
+            self
+        }
+    };
+}
+
 mod batch;
 mod bulk;
 mod client;
@@ -22,10 +80,14 @@ mod env;
 mod error;
 mod key;
 mod limiter;
+mod navigation;
+mod operations;
 mod options;
 mod paging;
+mod property;
 pub mod query;
 mod record;
+mod rows;
 mod table;
 mod table_bulk;
 
@@ -42,12 +104,17 @@ pub use env::{
 pub use error::{DataverseError, MESSAGE_LIMIT, Result, ServiceProtectionLimit};
 pub use key::{RecordKey, parse_entity_id};
 pub use limiter::{ConcurrencyLimiter, LimiterOptions, Permit};
+pub use navigation::{Navigation, RefChange};
+pub use operations::{Action, Function};
 pub use options::{Impersonation, RequestOptions};
 pub use paging::Page;
+pub use property::{Property, PropertyRead, PropertyWrite};
 pub use query::fetchxml::FetchXml;
 pub use query::{Expand, Filter, Literal, Order, Query};
 pub use record::{FORMATTED_VALUE, LOOKUP_LOGICAL_NAME, Record};
+pub use rows::UpsertedRecord;
 pub use table::{
     Create, CreateAndReturn, Delete, Retrieve, Table, TableQuery, Update, UpdateAndReturn, Upsert,
+    UpsertAndReturn,
 };
 pub use table_bulk::{CreateMany, DeleteMany, UpdateMany, UpsertMany};

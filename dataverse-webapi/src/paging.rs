@@ -72,6 +72,8 @@ struct PagingState {
     client: DataverseClient,
     next: Option<Url>,
     prefer: Option<String>,
+    /// Per-request headers for every page (their `Prefer` parts are in `prefer`).
+    options: RequestOptions,
     seen: HashSet<String>,
     /// Set when the page just returned pointed at a link already followed: the next poll
     /// reports the loop instead of following it.
@@ -81,11 +83,29 @@ struct PagingState {
 impl DataverseClient {
     /// The pages of a query, one request each, following `@odata.nextLink` until there is none.
     pub fn pages(&self, query: &Query) -> impl Stream<Item = Result<Page>> + Send + 'static {
+        self.pages_with_options(query, RequestOptions::default())
+    }
+
+    /// [`Self::pages`] with per-request options sent on every page request. Annotations
+    /// asked for in `options` take the place of the query's own.
+    pub(crate) fn pages_with_options(
+        &self,
+        query: &Query,
+        mut options: RequestOptions,
+    ) -> impl Stream<Item = Result<Page>> + Send + 'static {
         let start = query
             .to_relative_url()
             .and_then(|relative| self.url(&relative));
-        let prefer = page_prefer(query.max_page_size_value(), query.annotations_value());
-        self.pages_from_start(start, prefer)
+        let annotations = options
+            .include_annotations
+            .as_deref()
+            .or(query.annotations_value());
+        let prefer = page_prefer(query.max_page_size_value(), annotations);
+        // One `Prefer` header: its parts are all in `prefer`; a GET has no representation
+        // to ask for.
+        options.include_annotations = None;
+        options.return_representation = false;
+        self.pages_from_start(start, prefer, options)
     }
 
     /// Resumes paging from a saved `@odata.nextLink`; pass the same page size and annotations
@@ -105,19 +125,25 @@ impl DataverseClient {
                 DataverseError::invalid("next link", "pass the @odata.nextLink exactly as received")
             })
             .and_then(|url| self.check_same_org(&url).map(|()| url));
-        self.pages_from_start(start, page_prefer(max_page_size, annotations))
+        self.pages_from_start(
+            start,
+            page_prefer(max_page_size, annotations),
+            RequestOptions::default(),
+        )
     }
 
     fn pages_from_start(
         &self,
         start: Result<Url>,
         prefer: Option<String>,
+        options: RequestOptions,
     ) -> impl Stream<Item = Result<Page>> + Send + 'static {
         match start {
             Ok(url) => page_stream(PagingState {
                 client: self.clone(),
                 next: Some(url),
                 prefer,
+                options,
                 seen: HashSet::new(),
                 looped: None,
             })
@@ -189,10 +215,9 @@ fn page_stream(state: PagingState) -> impl Stream<Item = Result<Page>> + Send + 
         let Some(url) = state.next.take() else {
             return Ok(None);
         };
-        let mut request =
-            state
-                .client
-                .request(Method::Get, url.clone(), &RequestOptions::default());
+        let mut request = state
+            .client
+            .request(Method::Get, url.clone(), &state.options);
         if let Some(prefer) = &state.prefer {
             request = request.header("Prefer", prefer.clone());
         }
@@ -216,7 +241,8 @@ fn page_stream(state: PagingState) -> impl Stream<Item = Result<Page>> + Send + 
     })
 }
 
-fn flatten(
+/// The rows of the pages, one after another.
+pub(crate) fn flatten(
     pages: impl Stream<Item = Result<Page>> + Send + 'static,
 ) -> impl Stream<Item = Result<Record>> + Send + 'static {
     pages

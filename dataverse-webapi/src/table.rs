@@ -13,12 +13,15 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::client::{DataverseClient, UpsertMode, UpsertOutcome};
+#[cfg(doc)]
+use crate::error::DataverseError;
 use crate::error::Result;
 use crate::key::RecordKey;
-use crate::options::{Impersonation, RequestOptions};
+use crate::options::RequestOptions;
 use crate::paging::Page;
 use crate::query::{Expand, Filter, Order, Query};
 use crate::record::Record;
+use crate::rows::UpsertedRecord;
 
 impl DataverseClient {
     /// A handle on one table, by its entity set name (`"leads"`, `"accounts"`). Cheap: it
@@ -125,55 +128,9 @@ impl Table {
         TableQuery {
             client: self.client.clone(),
             query: Query::new(&self.entity_set),
+            options: RequestOptions::default(),
         }
     }
-}
-
-/// The per-request settings every row builder offers, applied to its `options` field.
-macro_rules! request_options {
-    () => {
-        /// Act as another user ([`Impersonation`]; needs `prvActOnBehalfOfAnotherUser`).
-        pub fn impersonate(mut self, who: Impersonation) -> Self {
-            self.options.impersonate = Some(who);
-            self
-        }
-
-        /// Skip custom synchronous plug-ins (`MSCRM.BypassCustomPluginExecution: true`).
-        pub fn bypass_plugins(mut self) -> Self {
-            self.options.bypass_custom_plugins = true;
-            self
-        }
-
-        /// Run duplicate detection (`MSCRM.SuppressDuplicateDetection: false`).
-        pub fn duplicate_detection(mut self) -> Self {
-            self.options.duplicate_detection = true;
-            self
-        }
-
-        /// Add created solution components to this unmanaged solution.
-        pub fn in_solution(mut self, unique_name: &str) -> Self {
-            self.options.solution_unique_name = Some(unique_name.to_string());
-            self
-        }
-
-        /// Read the latest metadata and permissions (`Consistency: Strong`).
-        pub fn strong_consistency(mut self) -> Self {
-            self.options.strong_consistency = true;
-            self
-        }
-
-        /// Include annotations in the answer (`*`, or a comma list).
-        pub fn annotations(mut self, which: &str) -> Self {
-            self.options.include_annotations = Some(which.to_string());
-            self
-        }
-
-        /// Replaces all per-request settings at once.
-        pub fn options(mut self, options: RequestOptions) -> Self {
-            self.options = options;
-            self
-        }
-    };
 }
 
 fn owned_columns<I: IntoIterator<Item = S>, S: AsRef<str>>(columns: I) -> Vec<String> {
@@ -239,9 +196,9 @@ impl<'a, T: DeserializeOwned + Send + 'a> Retrieve<'a, T> {
     pub async fn send(self) -> Result<T> {
         self.table
             .client
-            .retrieve_typed(
+            .retrieve_row(
                 &self.table.entity_set,
-                self.key,
+                &self.key,
                 &column_refs(&self.select),
                 &self.expand,
                 &self.options,
@@ -284,7 +241,7 @@ impl<'a, B: Serialize + Sync> Create<'a, B> {
     pub async fn send(self) -> Result<Uuid> {
         self.table
             .client
-            .create(&self.table.entity_set, self.record, &self.options)
+            .create_row(&self.table.entity_set, self.record, &self.options)
             .await
     }
 }
@@ -324,7 +281,7 @@ impl<'a, B: Serialize + Sync> CreateAndReturn<'a, B> {
         } = self.inner;
         table
             .client
-            .create_and_return(
+            .create_and_return_row(
                 &table.entity_set,
                 record,
                 &column_refs(&self.select),
@@ -337,6 +294,15 @@ impl<'a, B: Serialize + Sync> CreateAndReturn<'a, B> {
 send_on_await!(['a, B: Serialize + Sync] CreateAndReturn<'a, B> => Record, 'a);
 
 /// Updates a row. From [`Table::update`].
+///
+/// The request is `PATCH` with `If-Match: *`, so a missing row is a 404, never a create; with
+/// [`Update::if_match`] it fails with 412 if the row changed since.
+///
+/// Without an ETag the update is repeated after a timeout or a 408/5xx, like any request that
+/// is safe to repeat. With one it is not: if the lost attempt was applied, a repeat would meet
+/// the new ETag and report a 412 about the caller's own change. The timeout or 408/5xx is
+/// returned as it is instead; the change may or may not have been applied, so re-read the row
+/// (its ETag tells) before trying again.
 #[must_use = "a builder does nothing until it is awaited or sent"]
 pub struct Update<'a, B> {
     table: &'a Table,
@@ -357,8 +323,8 @@ impl<B> fmt::Debug for Update<'_, B> {
 }
 
 impl<'a, B: Serialize + Sync> Update<'a, B> {
-    /// Only if the row still has this ETag (`If-Match`; 412 otherwise). See
-    /// [`DataverseClient::update`] for how a lost answer is then handled.
+    /// Only if the row still has this ETag (`If-Match`; 412 otherwise). See [`Update`] for
+    /// how a lost answer is then handled.
     pub fn if_match(mut self, etag: impl Into<String>) -> Self {
         self.if_match = Some(etag.into());
         self
@@ -386,9 +352,9 @@ impl<'a, B: Serialize + Sync> Update<'a, B> {
     pub async fn send(self) -> Result<()> {
         self.table
             .client
-            .update(
+            .update_row(
                 &self.table.entity_set,
-                self.key,
+                &self.key,
                 self.changes,
                 self.if_match.as_deref(),
                 &self.options,
@@ -434,9 +400,9 @@ impl<'a, B: Serialize + Sync> UpdateAndReturn<'a, B> {
         } = self.inner;
         table
             .client
-            .update_and_return_if(
+            .update_and_return_row(
                 &table.entity_set,
-                key,
+                &key,
                 changes,
                 &column_refs(&self.select),
                 if_match.as_deref(),
@@ -449,6 +415,13 @@ impl<'a, B: Serialize + Sync> UpdateAndReturn<'a, B> {
 send_on_await!(['a, B: Serialize + Sync] UpdateAndReturn<'a, B> => Record, 'a);
 
 /// Creates or updates a row by key. From [`Table::upsert`].
+///
+/// A create-only upsert ([`Upsert::create_only`]) that timed out or got a 408/5xx may have
+/// created the row before the answer was lost; it is tried again, and if that attempt then
+/// finds the row existing (412), the create is taken to have succeeded: the outcome says
+/// `created: Some(true)` with the key the upsert was addressed by. A 412 on the first attempt
+/// is still an error ([`DataverseError::is_precondition_failed`]). The retry cannot tell our
+/// own row from one another writer created in between; in both cases nothing was overwritten.
 #[must_use = "a builder does nothing until it is awaited or sent"]
 pub struct Upsert<'a, B> {
     table: &'a Table,
@@ -481,13 +454,22 @@ impl<'a, B: Serialize + Sync> Upsert<'a, B> {
         self
     }
 
+    /// Answer the row as stored and whether it was created (201) or updated (200)
+    /// (`Prefer: return=representation`), instead of an [`UpsertOutcome`].
+    pub fn return_representation(self) -> UpsertAndReturn<'a, B> {
+        UpsertAndReturn {
+            inner: self,
+            select: Vec::new(),
+        }
+    }
+
     request_options!();
 
     /// Sends the request (the same as awaiting the builder).
     pub async fn send(self) -> Result<UpsertOutcome> {
         self.table
             .client
-            .upsert(
+            .upsert_row(
                 &self.table.entity_set,
                 self.key,
                 self.record,
@@ -500,7 +482,66 @@ impl<'a, B: Serialize + Sync> Upsert<'a, B> {
 
 send_on_await!(['a, B: Serialize + Sync] Upsert<'a, B> => UpsertOutcome, 'a);
 
+/// Creates or updates a row by key and answers it as stored. From
+/// [`Upsert::return_representation`].
+///
+/// A create-only upsert whose lost first answer had created the row (see [`Upsert`]) reads
+/// the row back with a `GET` and answers it with `created: true`.
+#[must_use = "a builder does nothing until it is awaited or sent"]
+pub struct UpsertAndReturn<'a, B> {
+    inner: Upsert<'a, B>,
+    select: Vec<String>,
+}
+
+impl<B> fmt::Debug for UpsertAndReturn<'_, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpsertAndReturn")
+            .field("upsert", &self.inner)
+            .field("select", &self.select)
+            .finish()
+    }
+}
+
+impl<'a, B: Serialize + Sync> UpsertAndReturn<'a, B> {
+    /// Only these columns in the answer (`$select`); all when never called.
+    pub fn select<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, columns: I) -> Self {
+        self.select.extend(owned_columns(columns));
+        self
+    }
+
+    /// Sends the request (the same as awaiting the builder). Use [`Record::to_typed`] on
+    /// [`UpsertedRecord::record`] for a serde type.
+    pub async fn send(self) -> Result<UpsertedRecord> {
+        let Upsert {
+            table,
+            key,
+            record,
+            mode,
+            options,
+        } = self.inner;
+        table
+            .client
+            .upsert_and_return_row(
+                &table.entity_set,
+                &key,
+                record,
+                (mode, &column_refs(&self.select)),
+                &options,
+            )
+            .await
+    }
+}
+
+send_on_await!(['a, B: Serialize + Sync] UpsertAndReturn<'a, B> => UpsertedRecord, 'a);
+
 /// Deletes a row. From [`Table::delete`].
+///
+/// Without [`Delete::if_match`], a delete that timed out or got a 408/5xx is tried again, and
+/// a 404 on that repeat is taken as the earlier attempt having deleted the row: the call
+/// succeeds (the row is gone either way). A 404 on the first attempt is still an error
+/// ([`DataverseError::is_not_found`]). With an ETag the delete is not repeated: a repeat could
+/// not tell its own delete from a change by someone else, so the timeout or 408/5xx is
+/// returned and the row may or may not be gone.
 #[must_use = "a builder does nothing until it is awaited or sent"]
 pub struct Delete<'a> {
     table: &'a Table,
@@ -520,8 +561,8 @@ impl fmt::Debug for Delete<'_> {
 }
 
 impl<'a> Delete<'a> {
-    /// Only if the row still has this ETag (`If-Match`; 412 otherwise). See
-    /// [`DataverseClient::delete`] for how a lost answer is then handled.
+    /// Only if the row still has this ETag (`If-Match`; 412 otherwise). See [`Delete`] for
+    /// how a lost answer is then handled.
     pub fn if_match(mut self, etag: impl Into<String>) -> Self {
         self.if_match = Some(etag.into());
         self
@@ -541,9 +582,9 @@ impl<'a> Delete<'a> {
     pub async fn send(self) -> Result<()> {
         self.table
             .client
-            .delete_with_options(
+            .delete_row(
                 &self.table.entity_set,
-                self.key,
+                &self.key,
                 self.if_match.as_deref(),
                 &self.options,
             )
@@ -555,17 +596,24 @@ send_on_await!(['a] Delete<'a> => (), 'a);
 
 /// A query on one table. From [`Table::query`]. Stream it with [`TableQuery::records`]
 /// (memory stays flat), or await it to collect every row.
+///
+/// The per-request settings ([`TableQuery::impersonate`], [`TableQuery::strong_consistency`],
+/// [`TableQuery::bypass_plugins`], [`TableQuery::annotations`], [`TableQuery::options`]) are
+/// sent with every page request, the first and each `@odata.nextLink`. Annotations set there
+/// take the place of [`TableQuery::formatted_values`] and of the query's own.
 #[must_use = "a query does nothing until it is awaited or streamed"]
 #[derive(Clone)]
 pub struct TableQuery {
     client: DataverseClient,
     query: Query,
+    options: RequestOptions,
 }
 
 impl fmt::Debug for TableQuery {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TableQuery")
             .field("query", &self.query)
+            .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }
@@ -615,6 +663,8 @@ impl TableQuery {
         self
     }
 
+    read_options!();
+
     /// Changes the underlying [`Query`] with any of its own methods.
     pub fn map_query(mut self, change: impl FnOnce(Query) -> Query) -> Self {
         self.query = change(self.query);
@@ -628,19 +678,20 @@ impl TableQuery {
 
     /// The rows, page after page (follows `@odata.nextLink`).
     pub fn records(&self) -> impl Stream<Item = Result<Record>> + Send + 'static {
-        self.client.records(&self.query)
+        crate::paging::flatten(self.pages())
     }
 
     /// The rows as a serde type.
     pub fn records_typed<T: DeserializeOwned + Send + 'static>(
         &self,
     ) -> impl Stream<Item = Result<T>> + Send + 'static {
-        self.client.records_typed(&self.query)
+        self.records().and_then(|r| async move { r.to_typed() })
     }
 
     /// The pages.
     pub fn pages(&self) -> impl Stream<Item = Result<Page>> + Send + 'static {
-        self.client.pages(&self.query)
+        self.client
+            .pages_with_options(&self.query, self.options.clone())
     }
 
     /// Collects every row of every page (the same as awaiting the query). Mind the memory

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use dataverse_webapi::{
     Batch, BatchOptions, BatchRequest, BulkOptions, ClientOptions, DataverseClient, DataverseError,
-    Query, Record, RecordKey, RequestOptions, UpsertMode,
+    Query, Record, RecordKey, RequestOptions,
 };
 use dynamics_auth::{ManualClock, StaticTokenCredential};
 use dynamics_http::{PipelineOptions, RetryOptions, Timeouts};
@@ -199,7 +199,8 @@ async fn create_reads_the_id_from_location_alone() {
         .await;
     let id = org
         .client
-        .create("accounts", &Record::new(), &RequestOptions::default())
+        .table("accounts")
+        .create(&Record::new())
         .await
         .expect("a 201 with Location is a create");
     assert_eq!(id, account_id());
@@ -227,14 +228,12 @@ async fn create_reads_a_relative_location_and_refuses_a_foreign_one() {
         .await;
     let id = org
         .client
-        .create("accounts", &Record::new(), &RequestOptions::default())
+        .table("accounts")
+        .create(&Record::new())
         .await
         .expect("relative Location");
     assert_eq!(id, account_id());
-    let foreign = org
-        .client
-        .create("contacts", &Record::new(), &RequestOptions::default())
-        .await;
+    let foreign = org.client.table("contacts").create(&Record::new()).await;
     assert!(
         matches!(foreign, Err(DataverseError::ForeignLink { .. })),
         "{foreign:?}"
@@ -257,11 +256,9 @@ async fn create_with_representation_reads_the_key_from_the_body() {
         .await;
     let id = org
         .client
-        .create(
-            "opportunities",
-            &Record::new().with("name", "Deal"),
-            &RequestOptions::default().return_representation(),
-        )
+        .table("opportunities")
+        .create(&Record::new().with("name", "Deal"))
+        .options(RequestOptions::default().return_representation())
         .await
         .expect("the key in the body");
     assert_eq!(id, account_id());
@@ -461,7 +458,9 @@ async fn a_null_property_answered_204_is_null() {
         .await;
     let value = org
         .client
-        .get_property("accounts", account_id(), "description")
+        .table("accounts")
+        .property(account_id(), "description")
+        .get()
         .await
         .expect("204 is null");
     assert_eq!(value, serde_json::Value::Null);
@@ -534,19 +533,59 @@ async fn a_create_only_upsert_retried_after_a_lost_answer_is_a_create() {
         .await;
     let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
     let outcome = client
-        .upsert(
-            "accounts",
-            account_id(),
-            &Record::new().with("name", "a"),
-            UpsertMode::CreateOnly,
-            &RequestOptions::default(),
-        )
+        .table("accounts")
+        .upsert(account_id(), &Record::new().with("name", "a"))
+        .create_only()
         .await
         .expect("the retry's 412 is our own create");
     assert_eq!(outcome.created, Some(true));
     assert_eq!(outcome.id, Some(account_id()));
     assert_eq!(outcome.key, Some(RecordKey::Id(account_id())));
     assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_create_only_upsert_returning_the_row_reads_it_back_after_a_lost_answer() {
+    let server = wiremock::MockServer::start().await;
+    let calls = Arc::new(AtomicUsize::new(0));
+    Mock::given(method("PATCH"))
+        .and(path(format!("/api/data/v9.2/accounts({ACCOUNT})")))
+        .and(query_param("$select", "name"))
+        .and(header("if-none-match", "*"))
+        .and(header("prefer", "return=representation"))
+        .respond_with(CreatedThenExists {
+            calls: Arc::clone(&calls),
+            delay: Duration::from_millis(400),
+        })
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/data/v9.2/accounts({ACCOUNT})")))
+        .and(query_param("$select", "name"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "@odata.etag": "W/\"5\"", "name": "a"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
+    let row = client
+        .table("accounts")
+        .upsert(account_id(), &Record::new().with("name", "a"))
+        .create_only()
+        .return_representation()
+        .select(["name"])
+        .await
+        .expect("the retry's 412 is our own create; the row is read back");
+    assert!(row.created);
+    assert_eq!(row.record.get_str("name"), Some("a"));
+    let requests = server.received_requests().await.expect("recorded");
+    let read = requests
+        .iter()
+        .find(|r| r.method.as_str() == "GET")
+        .expect("a read");
+    assert!(read.headers.get("prefer").is_none(), "{:?}", read.headers);
 }
 
 #[tokio::test]
@@ -561,13 +600,9 @@ async fn a_create_only_upsert_that_finds_the_row_at_once_still_fails() {
         .await;
     let err = org
         .client
-        .upsert(
-            "accounts",
-            account_id(),
-            &Record::new(),
-            UpsertMode::CreateOnly,
-            &RequestOptions::default(),
-        )
+        .table("accounts")
+        .upsert(account_id(), &Record::new())
+        .create_only()
         .await
         .expect_err("412 on the first attempt");
     assert!(err.is_precondition_failed());
@@ -583,13 +618,12 @@ async fn a_create_only_upsert_retries_a_503_then_reads_412_as_done() {
         .await;
     let outcome = org
         .client
+        .table("accounts")
         .upsert(
-            "accounts",
             RecordKey::alternate([("accountnumber", "A1")]),
             &Record::new(),
-            UpsertMode::CreateOnly,
-            &RequestOptions::default(),
         )
+        .create_only()
         .await
         .expect("done");
     assert_eq!(outcome.created, Some(true));
@@ -643,13 +677,9 @@ async fn an_update_with_an_etag_is_not_repeated_after_a_lost_answer() {
     let calls = applied_then(&server, "PATCH", 412, 1).await;
     let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
     let err = client
-        .update(
-            "accounts",
-            account_id(),
-            &Record::new().with("name", "a"),
-            Some("W/\"1\""),
-            &RequestOptions::default(),
-        )
+        .table("accounts")
+        .update(account_id(), &Record::new().with("name", "a"))
+        .if_match("W/\"1\"")
         .await
         .expect_err("the lost answer");
     assert!(!err.is_precondition_failed(), "{err}");
@@ -663,13 +693,8 @@ async fn an_update_without_an_etag_is_still_repeated() {
     let calls = applied_then(&server, "PATCH", 204, 2).await;
     let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
     client
-        .update(
-            "accounts",
-            account_id(),
-            &Record::new().with("name", "a"),
-            None,
-            &RequestOptions::default(),
-        )
+        .table("accounts")
+        .update(account_id(), &Record::new().with("name", "a"))
         .await
         .expect("the repeat is answered");
     assert_eq!(calls.load(Ordering::SeqCst), 2);
@@ -681,7 +706,8 @@ async fn a_delete_repeated_after_a_lost_answer_that_finds_no_row_succeeded() {
     let calls = applied_then(&server, "DELETE", 404, 2).await;
     let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
     client
-        .delete("accounts", account_id(), None)
+        .table("accounts")
+        .delete(account_id())
         .await
         .expect("the repeat's 404 is our own delete");
     assert_eq!(calls.load(Ordering::SeqCst), 2);
@@ -719,7 +745,8 @@ async fn a_delete_after_a_503_reads_the_404_of_its_repeat_as_done() {
         .mount(&org.server)
         .await;
     org.client
-        .delete("accounts", account_id(), None)
+        .table("accounts")
+        .delete(account_id())
         .await
         .expect("done");
     assert_eq!(
@@ -739,7 +766,8 @@ async fn a_delete_of_a_missing_row_still_fails() {
         .await;
     let err = org
         .client
-        .delete("accounts", account_id(), None)
+        .table("accounts")
+        .delete(account_id())
         .await
         .expect_err("404 on the first attempt");
     assert!(err.is_not_found(), "{err}");
@@ -751,7 +779,9 @@ async fn a_delete_with_an_etag_is_not_repeated_after_a_lost_answer() {
     let calls = applied_then(&server, "DELETE", 412, 1).await;
     let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
     let err = client
-        .delete("accounts", account_id(), Some("W/\"1\""))
+        .table("accounts")
+        .delete(account_id())
+        .if_match("W/\"1\"")
         .await
         .expect_err("the lost answer");
     assert!(!err.is_precondition_failed(), "{err}");
@@ -813,13 +843,9 @@ async fn a_404_for_an_alternate_key_hides_the_key_value() {
         .await;
     let err = org
         .client
-        .retrieve(
-            "contacts",
-            RecordKey::alternate([("emailaddress1", "jane@x.com")]),
-            &["fullname"],
-            &[],
-            &RequestOptions::default(),
-        )
+        .table("contacts")
+        .retrieve(RecordKey::alternate([("emailaddress1", "jane@x.com")]))
+        .select(["fullname"])
         .await
         .expect_err("404");
     assert!(err.is_not_found(), "{err}");
@@ -871,13 +897,8 @@ async fn a_huge_service_message_is_capped_in_display() {
         .await;
     let err = org
         .client
-        .retrieve(
-            "accounts",
-            account_id(),
-            &[],
-            &[],
-            &RequestOptions::default(),
-        )
+        .table("accounts")
+        .retrieve(account_id())
         .await
         .expect_err("400");
     let text = err.to_string();
@@ -1263,7 +1284,9 @@ async fn a_request_option_with_a_line_break_is_a_usage_error_and_nothing_is_sent
     };
     let err = org
         .client
-        .create("accounts", &Record::new().with("name", "a"), &options)
+        .table("accounts")
+        .create(&Record::new().with("name", "a"))
+        .options(options)
         .await
         .expect_err("a header value with CR/LF is refused");
     assert!(!err.is_retryable(), "{err}");

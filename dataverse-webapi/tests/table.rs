@@ -7,7 +7,7 @@ use dataverse_webapi::{Expand, Impersonation, Record, RecordKey, RequestOptions}
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use wiremock::matchers::{body_json, header, method, path, query_param};
+use wiremock::matchers::{body_json, header, headers, method, path, query_param};
 use wiremock::{Mock, ResponseTemplate};
 
 const LEAD: &str = "7eb682f1-ca75-e511-80d4-00155d2a68d1";
@@ -447,4 +447,178 @@ async fn a_missing_etag_leaves_update_never_a_create_and_delete_unconditional() 
         .find(|r| r.method == wiremock::http::Method::DELETE)
         .expect("a delete");
     assert!(!delete.headers.contains_key("If-Match"));
+}
+
+#[tokio::test]
+async fn query_settings_reach_every_page_request() {
+    let org = support::org().await;
+    let next = format!(
+        "{}/api/data/v9.2/leads?$select=subject&$skiptoken=2",
+        org.server.uri()
+    );
+    let caller = "00000000-0000-0000-0000-000000000005";
+    // wiremock splits the one Prefer header at its commas.
+    let prefer = vec![
+        "odata.maxpagesize=1",
+        "odata.include-annotations=\"OData.Community.Display.V1.FormattedValue\"",
+    ];
+    // Page 2 is only answered when it carries every per-request header too.
+    Mock::given(method("GET"))
+        .and(path("/api/data/v9.2/leads"))
+        .and(query_param("$skiptoken", "2"))
+        .and(header("CallerObjectId", caller))
+        .and(header("Consistency", "Strong"))
+        .and(header("MSCRM.BypassCustomPluginExecution", "true"))
+        .and(headers("Prefer", prefer.clone()))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"value": [{"subject": "B"}]})),
+        )
+        .expect(1)
+        .mount(&org.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/data/v9.2/leads"))
+        .and(query_param("$select", "subject"))
+        .and(header("CallerObjectId", caller))
+        .and(header("Consistency", "Strong"))
+        .and(header("MSCRM.BypassCustomPluginExecution", "true"))
+        .and(headers("Prefer", prefer.clone()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "value": [{"subject": "A"}], "@odata.nextLink": next
+        })))
+        .expect(1)
+        .mount(&org.server)
+        .await;
+    let rows = org
+        .client
+        .table("leads")
+        .query()
+        .select(["subject"])
+        .max_page_size(1)
+        .impersonate(Impersonation::EntraObjectId(Uuid::from_u128(5)))
+        .strong_consistency()
+        .bypass_plugins()
+        .annotations("OData.Community.Display.V1.FormattedValue")
+        .await
+        .expect("both pages");
+    let subjects: Vec<_> = rows.iter().filter_map(|r| r.get_str("subject")).collect();
+    assert_eq!(subjects, ["A", "B"]);
+    // One Prefer header per request, never a second one from the options.
+    for request in org.server.received_requests().await.expect("recorded") {
+        assert_eq!(request.headers.get_all("Prefer").iter().count(), 1);
+    }
+}
+
+#[tokio::test]
+async fn query_options_struct_applies_to_pages_and_records() {
+    let org = support::org().await;
+    Mock::given(method("GET"))
+        .and(path("/api/data/v9.2/leads"))
+        .and(header(
+            "MSCRMCallerID",
+            "00000000-0000-0000-0000-000000000009",
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"value": [{"subject": "A"}]})),
+        )
+        .expect(2)
+        .mount(&org.server)
+        .await;
+    let query = org.client.table("leads").query().options(RequestOptions {
+        impersonate: Some(Impersonation::SystemUserId(Uuid::from_u128(9))),
+        // A GET has no representation to return: this never reaches the wire.
+        return_representation: true,
+        ..Default::default()
+    });
+    let pages: Vec<_> = query.pages().try_collect().await.expect("pages");
+    assert_eq!(pages.len(), 1);
+    let typed: Vec<Lead> = query.records_typed().try_collect().await.expect("rows");
+    assert_eq!(
+        typed,
+        [Lead {
+            subject: "A".into()
+        }]
+    );
+    for request in org.server.received_requests().await.expect("recorded") {
+        assert!(
+            request.headers.get("Prefer").is_none(),
+            "{:?}",
+            request.headers
+        );
+    }
+}
+
+#[tokio::test]
+async fn upsert_can_return_the_row_and_says_whether_it_was_created() {
+    let org = support::org().await;
+    Mock::given(method("PATCH"))
+        .and(path(lead_path()))
+        .and(query_param("$select", "subject,leadid"))
+        .and(header("Prefer", "return=representation"))
+        .and(body_json(serde_json::json!({"subject": "New"})))
+        .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({
+            "@odata.etag": "W/\"1\"", "subject": "New", "leadid": LEAD
+        })))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&org.server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(lead_path()))
+        .and(header("Prefer", "return=representation"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "@odata.etag": "W/\"2\"", "subject": "New"
+        })))
+        .expect(1)
+        .mount(&org.server)
+        .await;
+    let leads = org.client.table("leads");
+    let row = Record::new().with("subject", "New");
+    let created = leads
+        .upsert(lead_id(), &row)
+        .return_representation()
+        .select(["subject", "leadid"])
+        .await
+        .expect("created");
+    assert!(created.created);
+    assert_eq!(created.record.get_str("subject"), Some("New"));
+    assert_eq!(created.record.etag(), Some("W/\"1\""));
+    let updated = leads
+        .upsert(lead_id(), &row)
+        .return_representation()
+        .send()
+        .await
+        .expect("updated");
+    assert!(!updated.created);
+    assert_eq!(updated.record.etag(), Some("W/\"2\""));
+}
+
+#[tokio::test]
+async fn upsert_returning_the_row_keeps_its_mode_and_refuses_an_answer_without_the_row() {
+    let org = support::org().await;
+    Mock::given(method("PATCH"))
+        .and(path(lead_path()))
+        .and(header("If-Match", "*"))
+        .and(header("Prefer", "return=representation"))
+        .and(header("MSCRM.BypassCustomPluginExecution", "true"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&org.server)
+        .await;
+    let err = org
+        .client
+        .table("leads")
+        .upsert(lead_id(), &Record::new().with("subject", "x"))
+        .update_only()
+        .bypass_plugins()
+        .return_representation()
+        .await
+        .expect_err("a 204 has no row");
+    assert!(
+        matches!(err, dataverse_webapi::DataverseError::UnexpectedResponse(_)),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("204"), "{err}");
 }

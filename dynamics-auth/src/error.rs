@@ -5,7 +5,7 @@ use std::fmt;
 
 /// Everything that can go wrong while signing in.
 ///
-/// Credentials return [`azure_core::Error`] (the [`TokenCredential`] contract); the
+/// Credentials return `azure_core::Error` (the [`TokenCredential`] contract); the
 /// `AuthError` travels inside it and comes back out with [`AuthError::from_azure`].
 ///
 /// No variant ever holds a secret, a token or a password.
@@ -191,7 +191,7 @@ impl AuthError {
         }
     }
 
-    /// Finds the `AuthError` inside an [`azure_core::Error`] returned by a credential.
+    /// Finds the `AuthError` inside an `azure_core::Error` returned by a credential.
     pub fn from_azure(error: &azure_core::Error) -> Option<&AuthError> {
         error.downcast_ref::<AuthError>()
     }

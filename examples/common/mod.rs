@@ -126,8 +126,9 @@ pub(crate) fn describe(token: &AccessToken) -> String {
         None => "the application",
     };
     let minutes = (token.expires_on - time::OffsetDateTime::now_utc()).whole_minutes();
+    // Fixed-width fields, so that the lines of several tokens line up.
     format!(
-        "valid {minutes} min | audience {} | for {who} | {grants}",
+        "valid {minutes:>2} min | audience {:<32} | for {who:<16} | {grants}",
         text("aud"),
     )
 }

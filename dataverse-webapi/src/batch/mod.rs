@@ -109,7 +109,7 @@ impl BatchRequest {
 
     /// Adds a header to this operation. The name must be an RFC 7230 token and the value
     /// visible ASCII, spaces and tabs only (no line breaks, control or non-ASCII
-    /// characters: the rule of [`dynamics_http::is_valid_header_value`]); a batch holding an
+    /// characters: the rule of `dynamics_http::is_valid_header_value`); a batch holding an
     /// operation that breaks this fails with [`DataverseError::InvalidInput`] before
     /// anything is sent.
     pub fn header(mut self, name: &str, value: &str) -> Self {

@@ -218,6 +218,21 @@ pub(crate) fn checked(what: &str, column: &str) -> Result<String> {
 }
 
 /// Column names and navigation paths: letters, digits, `_`, and `/` between segments.
+/// [`checked`] for a name that is one identifier (a navigation property, a parameter): no
+/// `nav/column` path.
+pub(crate) fn checked_name(what: &str, name: &str) -> Result<String> {
+    if name.contains('/') {
+        return Err(DataverseError::invalid(
+            what,
+            format!(
+                "`{}` is a path; give one name (letters, digits, _)",
+                name.chars().take(64).collect::<String>()
+            ),
+        ));
+    }
+    checked(what, name)
+}
+
 pub(crate) fn check_column(column: &str) -> std::result::Result<String, String> {
     let ok = !column.is_empty()
         && column.split('/').all(|seg| {

@@ -7,7 +7,7 @@ mod filter;
 mod literal;
 
 pub use filter::Filter;
-pub(crate) use filter::{check_column, checked};
+pub(crate) use filter::{check_column, checked, checked_name};
 pub use literal::Literal;
 
 use crate::error::{DataverseError, Result};

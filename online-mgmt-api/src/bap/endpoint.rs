@@ -11,7 +11,7 @@ pub enum BapEndpoint {
     /// A Microsoft cloud: public `https://api.bap.microsoft.com`, GCC
     /// `https://gov.api.bap.microsoft.us`, GCC High `https://high.api.bap.microsoft.us`,
     /// DoD `https://api.bap.appsplatform.us`, China `https://api.bap.partner.microsoftonline.cn`;
-    /// the scope is [`Cloud::bap_scope`].
+    /// the scope is `dynamics_auth::Cloud::bap_scope`.
     Cloud(Cloud),
     /// Another base URL (`https`, or `http` to loopback) and the scope to sign in for.
     Custom {
