@@ -8,6 +8,8 @@ use async_trait::async_trait;
 use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
 
 use super::with_offline_access;
+use uuid::Uuid;
+
 use crate::token_client::{App, ClientAuth, Form, TokenClient, TokenResponse};
 use crate::{AuthError, Authority, CredentialOptions};
 
@@ -42,7 +44,7 @@ impl RefreshTokenCredential {
     /// A public client (native app) starting from a stored refresh token.
     pub fn new(
         authority: Authority,
-        client_id: &str,
+        client_id: Uuid,
         refresh_token: impl Into<Secret>,
         options: CredentialOptions,
     ) -> Result<Self, AuthError> {
@@ -60,7 +62,7 @@ impl RefreshTokenCredential {
     /// The same for a confidential (web) app that authenticates with a client secret.
     pub fn with_client_secret(
         authority: Authority,
-        client_id: &str,
+        client_id: Uuid,
         client_secret: impl Into<Secret>,
         refresh_token: impl Into<Secret>,
         options: CredentialOptions,
