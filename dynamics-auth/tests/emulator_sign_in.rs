@@ -150,13 +150,9 @@ async fn certificate_the_registered_one_works_and_another_is_rejected() {
         &d.certificate.private_key_pem,
     )
     .expect("registered cert");
-    let credential = ClientCertificateCredential::new(
-        f.authority(),
-        d.client_id,
-        registered,
-        f.options(),
-    )
-    .expect("credential");
+    let credential =
+        ClientCertificateCredential::new(f.authority(), d.client_id, registered, f.options())
+            .expect("credential");
     credential
         .get_token(&[&f.dataverse_scope()], None)
         .await
@@ -164,13 +160,9 @@ async fn certificate_the_registered_one_works_and_another_is_rejected() {
 
     let pfx = d.certificate.to_pkcs12("pw").expect("pfx");
     let from_pfx = ClientCertificate::from_pkcs12(&pfx, "pw").expect("pkcs12");
-    let credential = ClientCertificateCredential::new(
-        f.authority(),
-        d.client_id,
-        from_pfx,
-        f.options(),
-    )
-    .expect("credential");
+    let credential =
+        ClientCertificateCredential::new(f.authority(), d.client_id, from_pfx, f.options())
+            .expect("credential");
     credential
         .get_token(&[&f.dataverse_scope()], None)
         .await
@@ -180,13 +172,9 @@ async fn certificate_the_registered_one_works_and_another_is_rejected() {
     let stranger =
         ClientCertificate::from_pem(&stranger.certificate_pem, &stranger.private_key_pem)
             .expect("cert");
-    let credential = ClientCertificateCredential::new(
-        f.authority(),
-        d.client_id,
-        stranger,
-        f.options(),
-    )
-    .expect("credential");
+    let credential =
+        ClientCertificateCredential::new(f.authority(), d.client_id, stranger, f.options())
+            .expect("credential");
     let err = credential
         .get_token(&[&f.dataverse_scope()], None)
         .await
@@ -228,13 +216,9 @@ async fn configuration_mistakes_become_typed_errors_with_fixes() {
     .await;
 
     // AADSTS700016: unknown application.
-    let unknown_app = ClientSecretCredential::new(
-        f.authority(),
-        Uuid::new_v4(),
-        "whatever",
-        f.options(),
-    )
-    .expect("credential");
+    let unknown_app =
+        ClientSecretCredential::new(f.authority(), Uuid::new_v4(), "whatever", f.options())
+            .expect("credential");
     expect_code(
         &unknown_app,
         &scope,
@@ -278,13 +262,8 @@ async fn an_expired_secret_says_to_make_a_new_one() {
         expires: Some(time::OffsetDateTime::now_utc() - Duration::from_secs(86_400)),
     });
     f.emulator.seed().add_app(d.tenant_id, app).expect("seeded");
-    let credential = ClientSecretCredential::new(
-        f.authority(),
-        app_id,
-        "old-secret",
-        f.options(),
-    )
-    .expect("credential");
+    let credential = ClientSecretCredential::new(f.authority(), app_id, "old-secret", f.options())
+        .expect("credential");
     expect_code(
         &credential,
         &f.dataverse_scope(),
@@ -455,13 +434,9 @@ async fn device_code_slow_down_adds_five_seconds() {
     })
     .await;
     let d = f.emulator.defaults();
-    let credential = DeviceCodeCredential::new(
-        f.authority(),
-        d.public_client_id,
-        |_| {},
-        f.options(),
-    )
-    .expect("credential");
+    let credential =
+        DeviceCodeCredential::new(f.authority(), d.public_client_id, |_| {}, f.options())
+            .expect("credential");
     credential
         .get_token(&[&f.user_scope()], None)
         .await
@@ -535,13 +510,9 @@ async fn device_code_expiry_is_also_enforced_by_the_client() {
     })
     .await;
     let d = f.emulator.defaults();
-    let credential = DeviceCodeCredential::new(
-        f.authority(),
-        d.public_client_id,
-        |_| {},
-        f.options(),
-    )
-    .expect("credential");
+    let credential =
+        DeviceCodeCredential::new(f.authority(), d.public_client_id, |_| {}, f.options())
+            .expect("credential");
     let err = credential
         .get_token(&[&f.user_scope()], None)
         .await

@@ -12,7 +12,9 @@ mod regions;
 mod requests;
 mod version;
 
-pub use admin::{AdminApi, AdminBackend, RegisteredApplication};
+pub use admin::{
+    AdminApi, AdminBackend, ForceSyncUser, RegisterApplication, RegisteredApplication,
+};
 pub use bap::{
     AdminApplication, BapEndpoint, BapOptions, BapRequests, Environment, LinkedEnvironment,
     PowerPlatformAdminClient,

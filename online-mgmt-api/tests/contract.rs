@@ -23,9 +23,9 @@ use online_mgmt_api::{
     EnvironmentMetadata, GenerateKeyData, ImportKeyData, Instance, InstanceAdminModeSettings,
     InstanceBackup, InstanceRestorePoint, InstanceState, InstanceType, InstanceTypeInfo,
     ItemDescription, KeyMaterial, KeyState, Language, NewInstance, NewInstanceBackup,
-    NotificationContent, NotificationPriority, NotificationState, OperationContext, OperationQuery,
-    OperationState, OperationStatus, ProtectionStatus, Requests, ResetRequest, ServiceVersion,
-    TenantApplicationIdentity, TenantProtectionKey, UserNotification,
+    NotificationContent, NotificationPriority, NotificationQuery, NotificationState,
+    OperationContext, OperationQuery, OperationState, OperationStatus, ProtectionStatus, Requests,
+    ResetRequest, ServiceVersion, TenantApplicationIdentity, TenantProtectionKey, UserNotification,
 };
 use serde_json::{Value, json};
 use url::Url;
@@ -236,7 +236,11 @@ fn cases(r: &Requests) -> Vec<(&'static str, Result<HttpRequest, AdminError>)> {
         ),
         (
             "GetAllNotifications",
-            r.list_notifications(id(60), id(61), &[id(62), id(63)]),
+            r.list_notifications(&NotificationQuery {
+                tenant_id: id(60),
+                user_object_id: id(61),
+                environments: vec![id(62), id(63)],
+            }),
         ),
         ("PostUserNotification", r.post_notification(&notification)),
     ]
