@@ -37,7 +37,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let status = poller.poll().await?.clone();
     println!("  status after the first poll: {:?}", status.status);
-    let done = poller.wait(wait).await?;
+    let done = poller.wait_with(wait).await?;
     println!("  finished: {:?}", done.status);
     println!("user {user} is synced into the environment");
     if let Some(emulator) = target.emulator {
