@@ -395,7 +395,7 @@ pub(crate) fn from_auth(error: &AuthError, ctx: &Context) -> Failure {
     let client = ctx
         .sign_in
         .as_ref()
-        .map(|s| s.client_id.clone())
+        .map(|s| s.client_id.to_string())
         .unwrap_or_default();
     let fix = match entra.kind() {
         EntraErrorKind::MfaRequired | EntraErrorKind::MfaEnrollmentRequired => Some(
@@ -501,7 +501,7 @@ mod tests {
                 "contoso.onmicrosoft.com",
             )
             .expect("authority"),
-            client_id: "1950a258-227b-4e31-a9cf-717495945fc2".into(),
+            client_id: crate::config::DEFAULT_PUBLIC_CLIENT_ID,
             method: crate::signin::Method::Password,
         };
         let ctx = Context {

@@ -63,7 +63,8 @@ pub(crate) async fn force_sync(
         None => {
             session
                 .admin
-                .force_sync_user(environment, user, wait)
+                .force_sync_user(environment, user)
+                .wait(wait)
                 .await
                 .map_err(fail)?;
             ForceSyncJson {
