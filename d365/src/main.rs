@@ -10,6 +10,7 @@ mod progress;
 mod session;
 mod settings;
 mod signin;
+mod whoami;
 
 use std::process::ExitCode;
 

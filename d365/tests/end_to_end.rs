@@ -949,6 +949,41 @@ async fn device_code_prints_the_instructions_on_stderr() {
     run.assert_code(0);
     assert!(run.stderr.contains("devicelogin"), "{run:#?}");
     assert!(run.json().as_array().is_some_and(|a| !a.is_empty()));
+    // Once the browser step is done, it says who signed in (the emulator approves as its
+    // seeded administrator), once, on stderr only, and never the token.
+    let expected = format!(
+        "Signed in as {} (tenant {}).",
+        fx.emulator.defaults().user.upn,
+        fx.tenant()
+    );
+    assert_eq!(run.stderr.matches(&expected).count(), 1, "{run:#?}");
+    assert!(!run.stdout.contains("Signed in as"), "{run:#?}");
+    assert!(!run.stderr.contains("eyJ"), "no token on stderr: {run:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_password_sign_in_says_who_signed_in_only_with_verbose() {
+    let fx = Fixture::start().await;
+    let upn = &fx.emulator.defaults().user.upn;
+    let expected = format!("Signed in as {upn} (tenant {}).", fx.tenant());
+    let quiet = fx
+        .as_alice(&["listallapps", "--json"])
+        .env("D365_TENANT_ID", &fx.tenant())
+        .run()
+        .await;
+    quiet.assert_code(0);
+    assert!(!quiet.stderr.contains("Signed in as"), "{quiet:#?}");
+    let verbose = fx
+        .as_alice(&["listallapps", "--json", "-v"])
+        .env("D365_TENANT_ID", &fx.tenant())
+        .run()
+        .await;
+    verbose.assert_code(0);
+    assert_eq!(verbose.stderr.matches(&expected).count(), 1, "{verbose:#?}");
+    assert!(
+        !verbose.stderr.contains("eyJ"),
+        "no token on stderr: {verbose:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

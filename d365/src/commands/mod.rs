@@ -150,6 +150,10 @@ pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
             emulator_user,
         })
     })?;
+    // Device-code sign-in always says who signed in (the browser step could have used any
+    // account); other sign-ins say it with --verbose.
+    let announce = info.method == Method::DeviceCode || global.verbose;
+    let credential = crate::whoami::announcing(credential, announce);
     let ctx = Context {
         sign_in: Some(info),
         service: crate::settings::describe_service(&settings),
