@@ -97,7 +97,9 @@ impl Failure {
             .filter_map(|l| l.strip_prefix("tip:"))
             .map(str::trim)
             .collect();
-        let fix = if tips.is_empty() {
+        let fix = if let Some(where_to_find) = crate::cli_errors::guid_fix(error) {
+            where_to_find.to_owned()
+        } else if tips.is_empty() {
             "run `d365 --help` (or `d365 <command> --help`) to see the commands and flags"
                 .to_owned()
         } else {

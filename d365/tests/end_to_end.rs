@@ -705,7 +705,13 @@ async fn bad_guids_and_bad_config_files_exit_2_before_any_prompt() {
         .run()
         .await;
     run.assert_code(2);
-    assert!(run.stderr.contains("is not a GUID"), "{run:#?}");
+    // One line that says where the value is found; nothing on stdout without --json.
+    let line = run.error_line();
+    assert!(
+        line.contains("is not a GUID") && line.contains("To fix: use an instance id"),
+        "{line}"
+    );
+    assert!(run.stdout.is_empty(), "{run:#?}");
 
     let dir = scratch_dir();
     let broken = dir.join("CDSTestdriveUtility.exe.config");
