@@ -26,6 +26,22 @@ pub(crate) struct ForceSyncJson {
     pub(crate) status: String,
 }
 
+/// What to check when the environment or the user is not found: the environment id means
+/// an instance id on the Online Management API, and the Power Platform environment id on BAP.
+fn not_found_fix(backend: Backend) -> String {
+    let environment = match backend {
+        Backend::Bap => {
+            "the Environment ID from the Power Platform admin center > Environments > your \
+             environment"
+        }
+        Backend::Oma => "an instance id from `d365 instances list`; ServiceURL must be its region",
+    };
+    format!(
+        "check --environment ({environment}) and --user (the user's Entra object id, not the \
+         user name)"
+    )
+}
+
 /// Force-syncs `user` into `environment` and waits for it.
 pub(crate) async fn force_sync(
     session: &Session,
@@ -37,9 +53,7 @@ pub(crate) async fn force_sync(
     let ctx = Context {
         not_found: Some((
             format!("environment {environment} or user {user}"),
-            "check --environment (an instance id from `d365 instances list`; ServiceURL must be \
-             its region) and --user (the user's Entra object id, not the user name)"
-                .to_owned(),
+            not_found_fix(session.backend),
         )),
         ..session.ctx.clone()
     };
@@ -121,5 +135,17 @@ mod tests {
         let json = serde_json::to_value(&o).expect("json");
         assert_eq!(json["backend"], "oma");
         assert_eq!(json["status"], "Succeeded");
+    }
+
+    #[test]
+    fn a_missing_environment_points_to_where_each_backend_lists_its_ids() {
+        let oma = not_found_fix(Backend::Oma);
+        assert!(oma.contains("d365 instances list"), "{oma}");
+        let bap = not_found_fix(Backend::Bap);
+        assert!(bap.contains("Power Platform admin center"), "{bap}");
+        assert!(!bap.contains("d365 instances list"), "{bap}");
+        for fix in [oma, bap] {
+            assert!(fix.contains("object id, not the user name"), "{fix}");
+        }
     }
 }
