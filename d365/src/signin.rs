@@ -318,7 +318,7 @@ pub(crate) fn credential(
     };
     let info = SignInInfo {
         authority: authority.clone(),
-        client_id: client_id.clone(),
+        client_id,
         method: method.clone(),
     };
     if method == Method::DeviceCode {
