@@ -16,8 +16,8 @@ pub use admin::{
     AdminApi, AdminBackend, ForceSyncUser, RegisterApplication, RegisteredApplication,
 };
 pub use bap::{
-    AdminApplication, BapEndpoint, BapOptions, BapRequests, Environment, LinkedEnvironment,
-    PowerPlatformAdminClient,
+    AdminApplication, BapEndpoint, BapOptions, BapRequests, Environment, EnvironmentName,
+    LinkedEnvironment, PowerPlatformAdminClient,
 };
 pub use client::{ClientOptions, OnlineManagementClient};
 pub use discovery::Discovery;

@@ -4,7 +4,9 @@ mod common;
 
 use std::time::Duration;
 
-use online_mgmt_api::{AdminApi, AdminBackend, AdminError, ApiVersion, WaitOptions};
+use online_mgmt_api::{
+    AdminApi, AdminBackend, AdminError, ApiVersion, EnvironmentName, WaitOptions,
+};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -287,4 +289,21 @@ async fn oma_register_without_a_tenant_says_to_set_it_and_sends_nothing() {
     let fix = err.hint().expect("a fix");
     assert!(fix.contains(".tenant_id("), "{fix}");
     assert!(fix.contains("Directory (tenant) ID"), "{fix}");
+}
+
+#[tokio::test]
+async fn oma_force_sync_into_a_default_environment_name_is_refused_before_sending() {
+    let t = oma(ApiVersion::V1_2).await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&t.server)
+        .await;
+    let api = AdminApi::new(AdminBackend::OnlineManagement(t.client));
+    let err = api
+        .force_sync_user(EnvironmentName::default_of(uuid(TENANT)), uuid(USER))
+        .await
+        .expect_err("the Online Management API takes instance ids");
+    assert!(matches!(err, AdminError::InvalidInput { .. }), "{err:?}");
+    assert!(err.hint().expect("fix").contains("instance id"), "{err}");
 }

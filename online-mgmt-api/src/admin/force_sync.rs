@@ -7,7 +7,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::{AdminApi, AdminBackend};
-use crate::{AdminError, WaitOptions};
+use crate::{AdminError, EnvironmentName, WaitOptions};
 
 /// The shortest wait between `addUser` attempts while a license propagates.
 const MIN_LICENSE_RETRY: Duration = Duration::from_secs(10);
@@ -18,13 +18,17 @@ const MIN_LICENSE_RETRY: Duration = Duration::from_secs(10);
 #[must_use = "a force sync does nothing until it is awaited or sent"]
 pub struct ForceSyncUser<'a> {
     api: &'a AdminApi,
-    environment_id: Uuid,
+    environment_id: EnvironmentName,
     user_object_id: Uuid,
     wait: WaitOptions,
 }
 
 impl<'a> ForceSyncUser<'a> {
-    pub(super) fn new(api: &'a AdminApi, environment_id: Uuid, user_object_id: Uuid) -> Self {
+    pub(super) fn new(
+        api: &'a AdminApi,
+        environment_id: EnvironmentName,
+        user_object_id: Uuid,
+    ) -> Self {
         ForceSyncUser {
             api,
             environment_id,
@@ -49,8 +53,15 @@ impl<'a> ForceSyncUser<'a> {
         } = self;
         match &api.backend {
             AdminBackend::OnlineManagement(client) => {
+                let instance_id = environment_id.as_uuid().ok_or_else(|| {
+                    AdminError::invalid(
+                        format!("environment `{environment_id}` for the Online Management API"),
+                        "give the instance id (a GUID) from list_instances(); Default-<tenant \
+                         id> names an environment on the Power Platform admin API only",
+                    )
+                })?;
                 client
-                    .apply_user(environment_id, user_object_id)
+                    .apply_user(instance_id, user_object_id)
                     .await?
                     .wait_with(wait)
                     .await?;
@@ -61,7 +72,10 @@ impl<'a> ForceSyncUser<'a> {
                 let start = clock.now();
                 let interval = wait.default_interval.max(MIN_LICENSE_RETRY);
                 loop {
-                    match client.add_user(environment_id, user_object_id).await {
+                    match client
+                        .add_user(environment_id.clone(), user_object_id)
+                        .await
+                    {
                         Err(e) if e.is_user_not_licensed() => {
                             let elapsed =
                                 Duration::try_from(clock.now() - start).unwrap_or_default();

@@ -4,8 +4,8 @@
 use uuid::Uuid;
 
 use crate::{
-    AdminApplication, AdminError, OnlineManagementClient, PowerPlatformAdminClient,
-    TenantApplicationIdentity,
+    AdminApplication, AdminError, EnvironmentName, OnlineManagementClient,
+    PowerPlatformAdminClient, TenantApplicationIdentity,
 };
 
 mod force_sync;
@@ -141,7 +141,9 @@ impl AdminApi {
         }
     }
 
-    /// Force-syncs a user (Entra object id) into an environment (instance); await the
+    /// Force-syncs a user (Entra object id) into an environment: an instance id ([`Uuid`])
+    /// on the Online Management API; on the Power Platform admin API also
+    /// `Default-<tenant id>` ([`EnvironmentName`]). Await the
     /// returned [`ForceSyncUser`] (or call its `send()`). It waits within
     /// [`WaitOptions::default`](crate::WaitOptions::default) unless [`.wait(..)`](ForceSyncUser::wait) says otherwise.
     ///
@@ -149,8 +151,12 @@ impl AdminApi {
     /// API: `addUser`, tried again every `wait.default_interval` (at least 10 s) while the
     /// service says the user's license has not propagated (`userNotLicensed`), until
     /// `wait.timeout`.
-    pub fn force_sync_user(&self, environment_id: Uuid, user_object_id: Uuid) -> ForceSyncUser<'_> {
-        ForceSyncUser::new(self, environment_id, user_object_id)
+    pub fn force_sync_user(
+        &self,
+        environment_id: impl Into<EnvironmentName>,
+        user_object_id: Uuid,
+    ) -> ForceSyncUser<'_> {
+        ForceSyncUser::new(self, environment_id.into(), user_object_id)
     }
 }
 
