@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use uuid::Uuid;
 
-use crate::cli_errors::{ENVIRONMENT_ID, INSTANCE_ID, OPERATION_ID, USER_OBJECT_ID, guid};
+use online_mgmt_api::EnvironmentName;
+
+use crate::cli_errors::{INSTANCE_ID, OPERATION_ID, USER_OBJECT_ID, environment_name, guid};
 
 /// Shown after `d365 --help`: where settings come from and what the exit codes mean.
 pub(crate) const AFTER_HELP: &str = "\
@@ -327,9 +329,10 @@ pub(crate) enum UsersCommand {
 /// Options of `users force-sync`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ForceSyncArgs {
-    /// The environment (instance) id
-    #[arg(long, value_name = "GUID", value_parser = guid(ENVIRONMENT_ID))]
-    pub(crate) environment: Uuid,
+    /// The environment: its instance id (Online Management API), or its environment id, which
+    /// may be Default-<tenant id> (--backend bap)
+    #[arg(long, value_name = "GUID", value_parser = environment_name)]
+    pub(crate) environment: EnvironmentName,
 
     /// The user's Entra object id
     #[arg(long, value_name = "OBJECT ID", value_parser = guid(USER_OBJECT_ID))]

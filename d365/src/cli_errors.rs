@@ -5,12 +5,13 @@
 use std::fmt;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
+use online_mgmt_api::EnvironmentName;
 use uuid::Uuid;
 
 /// Where an environment (instance) id is found.
 pub(crate) const ENVIRONMENT_ID: &str = "use an instance id from `d365 instances list` (with \
      --backend bap, the Environment ID from the Power Platform admin center > Environments > \
-     your environment)";
+     your environment, or Default-<tenant id> for the default environment)";
 /// Where a user's object id is found.
 pub(crate) const USER_OBJECT_ID: &str = "use the user's Object ID from the Microsoft Entra \
      admin center (entra.microsoft.com) > Users > the user (not the user name)";
@@ -54,6 +55,15 @@ pub(crate) fn guid(
     where_to_find: &'static str,
 ) -> impl Fn(&str) -> Result<Uuid, NotAGuid> + Clone + Send + Sync + 'static {
     move |value| parse_guid(value, where_to_find)
+}
+
+/// A clap value parser for `--environment`: a GUID, or `Default-<tenant id>` (the default
+/// environment's name on the Power Platform admin API).
+pub(crate) fn environment_name(value: &str) -> Result<EnvironmentName, NotAGuid> {
+    EnvironmentName::parse(value).map_err(|_| NotAGuid {
+        value: value.chars().take(100).collect(),
+        where_to_find: ENVIRONMENT_ID,
+    })
 }
 
 /// Where the value of a GUID argument that failed to parse is found, if that was the error.
@@ -151,6 +161,19 @@ mod tests {
             let e = parse(args);
             assert_eq!(guid_fix(&e), Some(fix), "{args:?}");
         }
+    }
+
+    #[test]
+    fn an_environment_is_a_guid_or_a_default_environment_name() {
+        let id = "1b2c3d4e-5f60-4718-9a0b-1c2d3e4f5a6b";
+        assert_eq!(
+            environment_name(id).expect("guid").as_uuid(),
+            Some(id.parse().unwrap())
+        );
+        let default = environment_name(&format!("Default-{id}")).expect("default");
+        assert_eq!(default.to_string(), format!("Default-{id}"));
+        let err = environment_name("contoso").expect_err("a name");
+        assert_eq!(err.where_to_find, ENVIRONMENT_ID);
     }
 
     #[test]

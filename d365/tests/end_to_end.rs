@@ -713,6 +713,31 @@ async fn bad_guids_and_bad_config_files_exit_2_before_any_prompt() {
     );
     assert!(run.stdout.is_empty(), "{run:#?}");
 
+    // The default environment's name is for the Power Platform admin API only: refused for
+    // the Online Management API before any sign-in.
+    let default_environment = format!("Default-{}", fx.tenant());
+    let run = fx
+        .invocation(&[
+            "users",
+            "force-sync",
+            "--environment",
+            &default_environment,
+            "--user",
+            "1b2c3d4e-5f60-4718-9a0b-1c2d3e4f5a6b",
+        ])
+        .run()
+        .await;
+    run.assert_code(2);
+    let line = run.error_line();
+    assert!(
+        line.contains("takes the instance id") && line.contains("--backend bap"),
+        "{line}"
+    );
+    assert!(
+        !run.stderr.contains("Password"),
+        "no prompt before the check"
+    );
+
     let dir = scratch_dir();
     let broken = dir.join("CDSTestdriveUtility.exe.config");
     std::fs::write(
