@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use azure_core::credentials::Secret;
 use url::Url;
+use uuid::Uuid;
 
 use super::pkce;
 use super::refresh_token::{RefreshTokenCredential, Session};
 use super::with_offline_access;
-use uuid::Uuid;
 
 use crate::certificate::ClientCertificate;
 use crate::token_client::{App, ClientAuth, Form, TokenClient, with_consent_url};

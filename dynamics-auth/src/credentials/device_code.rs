@@ -8,10 +8,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
 use serde::Deserialize;
+use uuid::Uuid;
 
 use super::refresh_token::{Session, redeem_refresh_token};
 use super::with_offline_access;
-use uuid::Uuid;
 
 use crate::options::EndpointVersion;
 use crate::token_client::{App, ClientAuth, Form, TokenClient, TokenResponse};

@@ -41,24 +41,11 @@ impl UsernamePasswordCredential {
         )
     }
 
-    /// The same for a confidential app that also authenticates with its client secret.
-    pub fn with_client_secret(
-        authority: Authority,
-        client_id: Uuid,
-        client_secret: impl Into<Secret>,
-        username: &str,
-        password: impl Into<Secret>,
-        options: CredentialOptions,
-    ) -> Result<Self, AuthError> {
-        let auth = ClientAuth::Secret(client_secret.into());
-        Self::build(
-            authority,
-            client_id,
-            auth,
-            username,
-            password.into(),
-            options,
-        )
+    /// Makes it a confidential app's credential that also authenticates with its client
+    /// secret: `UsernamePasswordCredential::new(..)?.with_client_secret(secret)`.
+    pub fn with_client_secret(mut self, client_secret: impl Into<Secret>) -> Self {
+        self.app.auth = ClientAuth::Secret(client_secret.into());
+        self
     }
 
     fn build(
