@@ -179,6 +179,7 @@ async fn environments_with_and_without_dataverse() {
         .await;
     let env = t.client.get_environment(uuid(ENV)).await.expect("env");
     assert_eq!(env.name.as_deref(), Some(ENV));
+    assert_eq!(env.environment_name(), Some(uuid(ENV).into()));
     assert_eq!(env.display_name.as_deref(), Some("Contoso Test"));
     assert_eq!(env.sku.as_deref(), Some("Sandbox"));
     let dv = env.dataverse.expect("dataverse");
