@@ -25,5 +25,5 @@ pub use error::AdminError;
 pub use models::*;
 pub use poller::{OperationPoller, WaitOptions};
 pub use regions::{Region, ServiceEndpoint};
-pub use requests::Requests;
+pub use requests::{Requests, Submit};
 pub use version::ApiVersion;
