@@ -48,7 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let status = poller.poll().await?.clone();
     line("after the first poll", format!("{:?}", status.status));
-    let done = poller.wait(wait).await?;
+    let done = poller.wait_with(wait).await?;
     line("finished", format!("{:?}", done.status));
     line("user synced", user);
     if let Some(emulator) = target.emulator {

@@ -15,7 +15,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // The emulator starts empty: register one so there is something to list.
         target
             .api
-            .register_application(app, target.tenant_id)
+            .register_application(app)
+            .tenant_id(target.tenant_id)
             .await?;
     }
     let apps = target.api.list_applications().await?;

@@ -80,12 +80,12 @@ async fn against_emulator() -> Result<()> {
     let org = seed.dataverse_url.as_str();
     let app_scope = scopes::dataverse_default(org)?;
     let user_scope = scopes::dataverse_user_impersonation(org)?;
-    let client_id = seed.client_id.to_string();
-    let public_client_id = seed.public_client_id.to_string();
+    let client_id = seed.client_id;
+    let public_client_id = seed.public_client_id;
 
     let secret = ClientSecretCredential::new(
         authority.clone(),
-        &client_id,
+        client_id,
         seed.client_secret.clone(),
         options.clone(),
     )?;
@@ -97,18 +97,18 @@ async fn against_emulator() -> Result<()> {
     )?;
     line("certificate thumbprint", pem.thumbprint());
     let certificate =
-        ClientCertificateCredential::new(authority.clone(), &client_id, pem, options.clone())?;
+        ClientCertificateCredential::new(authority.clone(), client_id, pem, options.clone())?;
     show("client certificate (PEM)", &certificate, &app_scope).await?;
 
     let pfx =
         ClientCertificate::from_pkcs12(&seed.certificate.to_pkcs12("quickstart")?, "quickstart")?;
     let certificate =
-        ClientCertificateCredential::new(authority.clone(), &client_id, pfx, options.clone())?;
+        ClientCertificateCredential::new(authority.clone(), client_id, pfx, options.clone())?;
     show("client certificate (PKCS#12)", &certificate, &app_scope).await?;
 
     let password = UsernamePasswordCredential::new(
         authority.clone(),
-        &public_client_id,
+        public_client_id,
         &seed.user.upn,
         seed.user.password.clone(),
         options.clone(),
@@ -118,7 +118,7 @@ async fn against_emulator() -> Result<()> {
     // An MFA account cannot use the password sign-in; the error says what to do instead.
     let mfa = UsernamePasswordCredential::new(
         authority.clone(),
-        &public_client_id,
+        public_client_id,
         &seed.mfa_user.upn,
         seed.mfa_user.password.clone(),
         options.clone(),
@@ -132,7 +132,7 @@ async fn against_emulator() -> Result<()> {
 
     let device = DeviceCodeCredential::new(
         authority.clone(),
-        &public_client_id,
+        public_client_id,
         // Against a tenant a person opens the page and types the code; the emulator approves
         // it by itself on the first poll, so nothing needs doing here.
         |info| {
@@ -147,7 +147,7 @@ async fn against_emulator() -> Result<()> {
     // user's browser: it approves at once and redirects back with the code.
     let flow = AuthorizationCodeFlow::new(
         authority.clone(),
-        &public_client_id,
+        public_client_id,
         &seed.redirect_uri,
         options.clone(),
     )?;
@@ -160,12 +160,8 @@ async fn against_emulator() -> Result<()> {
 
     // A connector stores the (rotated) refresh token and resumes from it later.
     let stored = signed_in.refresh_token().await;
-    let resumed = RefreshTokenCredential::new(
-        authority.clone(),
-        &public_client_id,
-        stored,
-        options.clone(),
-    )?;
+    let resumed =
+        RefreshTokenCredential::new(authority.clone(), public_client_id, stored, options.clone())?;
     show("stored refresh token", &resumed, &user_scope).await?;
 
     let token = secret.get_token(&[&app_scope], None).await?;
@@ -201,7 +197,7 @@ async fn admin_on_emulator(emulator: &Emulator, authority: &Authority) -> Result
     println!("  -- admin APIs");
     let admin: Arc<dyn TokenCredential> = Arc::new(UsernamePasswordCredential::new(
         authority.clone(),
-        &seed.public_client_id.to_string(),
+        seed.public_client_id,
         &seed.user.upn,
         seed.user.password.clone(),
         CredentialOptions::default(),
@@ -211,14 +207,15 @@ async fn admin_on_emulator(emulator: &Emulator, authority: &Authority) -> Result
         OnlineManagementClient::connect(endpoint.clone(), admin, ClientOptions::default()).await?;
     line("admin API resource", as_admin.resource());
     let registered = AdminApi::new(AdminBackend::OnlineManagement(as_admin))
-        .register_application(seed.client_id, seed.tenant_id)
+        .register_application(seed.client_id)
+        .tenant_id(seed.tenant_id)
         .await?;
     line("registered application", registered.application_id);
 
     // Now registered, the app signs in with its own secret and calls the API app-only.
     let app: Arc<dyn TokenCredential> = Arc::new(ClientSecretCredential::new(
         authority.clone(),
-        &seed.client_id.to_string(),
+        seed.client_id,
         seed.client_secret.clone(),
         CredentialOptions::default(),
     )?);
@@ -230,7 +227,8 @@ async fn admin_on_emulator(emulator: &Emulator, authority: &Authority) -> Result
         ..Default::default()
     };
     AdminApi::new(AdminBackend::OnlineManagement(as_app))
-        .force_sync_user(seed.instance_id, seed.non_admin_user.object_id, wait)
+        .force_sync_user(seed.instance_id, seed.non_admin_user.object_id)
+        .wait(wait)
         .await?;
     line(
         "force-synced user",
@@ -246,7 +244,7 @@ async fn dataverse_on_emulator(emulator: &Emulator, authority: &Authority) -> Re
     println!("  -- Dataverse Web API");
     let app: Arc<dyn TokenCredential> = Arc::new(ClientSecretCredential::new(
         authority.clone(),
-        &seed.client_id.to_string(),
+        seed.client_id,
         seed.client_secret.clone(),
         CredentialOptions::default(),
     )?);
@@ -346,7 +344,7 @@ async fn against_tenant(settings: &common::TenantSettings) -> Result<()> {
         let outcome = async {
             let c = ClientSecretCredential::new(
                 authority.clone(),
-                &settings.client_id,
+                settings.client_id,
                 secret.clone(),
                 options.clone(),
             )?;
@@ -363,7 +361,7 @@ async fn against_tenant(settings: &common::TenantSettings) -> Result<()> {
             )?;
             let c = ClientCertificateCredential::new(
                 authority.clone(),
-                &settings.client_id,
+                settings.client_id,
                 pem,
                 options.clone(),
             )?;
@@ -377,7 +375,7 @@ async fn against_tenant(settings: &common::TenantSettings) -> Result<()> {
             let cert = ClientCertificate::from_pkcs12(&std::fs::read(pfx)?, password)?;
             let c = ClientCertificateCredential::new(
                 authority.clone(),
-                &settings.client_id,
+                settings.client_id,
                 cert,
                 options.clone(),
             )?;
@@ -390,7 +388,7 @@ async fn against_tenant(settings: &common::TenantSettings) -> Result<()> {
         let outcome = async {
             let c = UsernamePasswordCredential::new(
                 authority.clone(),
-                &settings.public_client_id,
+                settings.public_client_id,
                 username,
                 password.clone(),
                 options.clone(),
@@ -404,7 +402,7 @@ async fn against_tenant(settings: &common::TenantSettings) -> Result<()> {
         let outcome = async {
             let c = DeviceCodeCredential::new(
                 authority.clone(),
-                &settings.public_client_id,
+                settings.public_client_id,
                 |info| line("device code prompt", &info.message),
                 options.clone(),
             )?;
@@ -417,7 +415,7 @@ async fn against_tenant(settings: &common::TenantSettings) -> Result<()> {
         let outcome = async {
             let flow = AuthorizationCodeFlow::new(
                 authority.clone(),
-                &settings.public_client_id,
+                settings.public_client_id,
                 redirect_uri,
                 options.clone(),
             )?;

@@ -17,7 +17,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // On the emulator, register first so there is something to remove.
         target
             .api
-            .register_application(app, target.tenant_id)
+            .register_application(app)
+            .tenant_id(target.tenant_id)
             .await?;
     }
     target.api.unregister_application(app).await?;

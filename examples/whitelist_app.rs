@@ -19,7 +19,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("set DYNAMICS_APPLICATION_TO_REGISTER to the application (client) id to register")?;
     let registered = target
         .api
-        .register_application(app, target.tenant_id)
+        .register_application(app)
+        .tenant_id(target.tenant_id)
         .await?;
     let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
     for (label, value) in [
@@ -45,7 +46,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Registering again is harmless: the existing registration comes back.
     let again = target
         .api
-        .register_application(app, target.tenant_id)
+        .register_application(app)
+        .tenant_id(target.tenant_id)
         .await?;
     assert_eq!(again.application_id, registered.application_id);
     if let Some(emulator) = target.emulator {

@@ -21,7 +21,8 @@ async fn user_is_synced_into_the_environment_and_appears_in_dataverse() {
     );
 
     common::admin_api(common::admin_client(&emulator, common::admin_user(&emulator)).await)
-        .register_application(seed.client_id, seed.tenant_id)
+        .register_application(seed.client_id)
+        .tenant_id(seed.tenant_id)
         .await
         .expect("register");
     let as_app = common::admin_client(&emulator, common::app_secret(&emulator)).await;
@@ -33,7 +34,8 @@ async fn user_is_synced_into_the_environment_and_appears_in_dataverse() {
     assert_eq!(instance.id, seed.instance_id);
 
     common::admin_api(as_app)
-        .force_sync_user(seed.instance_id, user, common::quick_wait())
+        .force_sync_user(seed.instance_id, user)
+        .wait(common::quick_wait())
         .await
         .expect("force sync");
     assert!(
@@ -66,7 +68,8 @@ async fn polling_the_operation_by_hand_ends_in_success() {
     let emulator = common::start().await;
     let seed = emulator.defaults().clone();
     common::admin_api(common::admin_client(&emulator, common::admin_user(&emulator)).await)
-        .register_application(seed.client_id, seed.tenant_id)
+        .register_application(seed.client_id)
+        .tenant_id(seed.tenant_id)
         .await
         .expect("register");
     let as_app = common::admin_client(&emulator, common::app_secret(&emulator)).await;
@@ -75,7 +78,10 @@ async fn polling_the_operation_by_hand_ends_in_success() {
         .await
         .expect("ApplyUser starts");
     assert!(!poller.operation_id().is_nil());
-    let done = poller.wait(common::quick_wait()).await.expect("finishes");
+    let done = poller
+        .wait_with(common::quick_wait())
+        .await
+        .expect("finishes");
     assert!(done.is_success(), "succeeded, got {:?}", done.status);
     assert!(
         emulator

@@ -19,14 +19,16 @@ async fn admin_registers_lists_and_unregisters_an_application() {
     );
 
     let registered = api
-        .register_application(seed.client_id, seed.tenant_id)
+        .register_application(seed.client_id)
+        .tenant_id(seed.tenant_id)
         .await
         .expect("register");
     assert_eq!(registered.application_id, seed.client_id);
 
     // Registering again is idempotent: same application, still one registration.
     let again = api
-        .register_application(seed.client_id, seed.tenant_id)
+        .register_application(seed.client_id)
+        .tenant_id(seed.tenant_id)
         .await
         .expect("register again");
     assert_eq!(again.application_id, seed.client_id);
@@ -71,7 +73,8 @@ async fn registered_application_can_then_call_the_admin_api_app_only() {
     let admin =
         common::admin_api(common::admin_client(&emulator, common::admin_user(&emulator)).await);
     admin
-        .register_application(seed.client_id, seed.tenant_id)
+        .register_application(seed.client_id)
+        .tenant_id(seed.tenant_id)
         .await
         .expect("register");
 

@@ -66,7 +66,7 @@ async fn client_certificate_pem_and_pkcs12_give_app_only_tokens() {
     for certificate in [pem, pfx] {
         let credential = ClientCertificateCredential::new(
             common::authority(&emulator),
-            &seed.client_id.to_string(),
+            seed.client_id,
             certificate,
             CredentialOptions::default(),
         )
@@ -92,7 +92,7 @@ async fn username_password_gives_a_user_token_and_mfa_is_a_typed_error() {
 
     let mfa = UsernamePasswordCredential::new(
         common::authority(&emulator),
-        &seed.public_client_id.to_string(),
+        seed.public_client_id,
         &seed.mfa_user.upn,
         seed.mfa_user.password.clone(),
         CredentialOptions::default(),
@@ -123,7 +123,7 @@ async fn device_code_is_approved_and_gives_a_user_token() {
     let clock: Arc<dyn Clock> = manual.clone();
     let device = DeviceCodeCredential::new(
         common::authority(&emulator),
-        &seed.public_client_id.to_string(),
+        seed.public_client_id,
         move |info| seen.lock().expect("prompt list").push(info.message.clone()),
         CredentialOptions {
             clock: clock.clone(),
@@ -172,7 +172,7 @@ async fn authorization_code_with_pkce_then_refresh_token() {
     let scope = scopes::dataverse_user_impersonation(&org(&emulator)).expect("scope");
     let flow = AuthorizationCodeFlow::new(
         common::authority(&emulator),
-        &seed.public_client_id.to_string(),
+        seed.public_client_id,
         &seed.redirect_uri,
         CredentialOptions::default(),
     )
@@ -194,7 +194,7 @@ async fn authorization_code_with_pkce_then_refresh_token() {
     let stored = signed_in.refresh_token().await;
     let resumed = RefreshTokenCredential::new(
         common::authority(&emulator),
-        &seed.public_client_id.to_string(),
+        seed.public_client_id,
         stored,
         CredentialOptions::default(),
     )

@@ -6,6 +6,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use uuid::Uuid;
 
+use online_mgmt_api::EnvironmentName;
+
+use crate::cli_errors::{INSTANCE_ID, OPERATION_ID, USER_OBJECT_ID, environment_name, guid};
+
 /// Shown after `d365 --help`: where settings come from and what the exit codes mean.
 pub(crate) const AFTER_HELP: &str = "\
 Settings are read from, lowest to highest precedence: the --config file (the original \
@@ -325,12 +329,13 @@ pub(crate) enum UsersCommand {
 /// Options of `users force-sync`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ForceSyncArgs {
-    /// The environment (instance) id
-    #[arg(long, value_name = "GUID", value_parser = parse_guid)]
-    pub(crate) environment: Uuid,
+    /// The environment: its instance id (Online Management API), or its environment id, which
+    /// may be Default-<tenant id> (--backend bap)
+    #[arg(long, value_name = "GUID", value_parser = environment_name)]
+    pub(crate) environment: EnvironmentName,
 
     /// The user's Entra object id
-    #[arg(long, value_name = "OBJECT ID", value_parser = parse_guid)]
+    #[arg(long, value_name = "OBJECT ID", value_parser = guid(USER_OBJECT_ID))]
     pub(crate) user: Uuid,
 
     #[command(flatten)]
@@ -345,7 +350,7 @@ pub(crate) enum InstancesCommand {
     /// Show one instance
     Get {
         /// The instance id
-        #[arg(value_name = "GUID", value_parser = parse_guid)]
+        #[arg(value_name = "GUID", value_parser = guid(INSTANCE_ID))]
         id: Uuid,
     },
 }
@@ -356,7 +361,7 @@ pub(crate) enum OperationsCommand {
     /// Wait until a long-running operation ends, and show its outcome
     Wait {
         /// The operation id
-        #[arg(value_name = "GUID", value_parser = parse_guid)]
+        #[arg(value_name = "GUID", value_parser = guid(OPERATION_ID))]
         id: Uuid,
 
         #[command(flatten)]
@@ -382,17 +387,6 @@ pub(crate) struct WaitArgs {
     /// to this [default: 30000]
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) poll_interval_ms: Option<u64>,
-}
-
-/// Parses a GUID, accepting the hyphenated, braced (`{...}`) and 32-digit forms.
-pub(crate) fn parse_guid(value: &str) -> Result<Uuid, String> {
-    let trimmed = value.trim();
-    Uuid::parse_str(trimmed).map_err(|_| {
-        format!(
-            "`{value}` is not a GUID: expected 32 hexadecimal digits like \
-             1b2c3d4e-5f60-4718-9a0b-1c2d3e4f5a6b"
-        )
-    })
 }
 
 #[cfg(test)]
@@ -438,9 +432,6 @@ mod tests {
 
     #[test]
     fn guids_are_checked_with_a_clear_message() {
-        assert!(parse_guid("{1B2C3D4E-5F60-4718-9A0B-1C2D3E4F5A6B}").is_ok());
-        let err = parse_guid("not-a-guid").expect_err("bad");
-        assert!(err.contains("is not a GUID"), "{err}");
         let err = Cli::try_parse_from([
             "d365",
             "users",

@@ -27,7 +27,8 @@ pub(crate) const CONFIG_ENV: &str = "D365_CONFIG";
 
 /// The well-known public client of the PowerShell / Power Apps admin modules, used for user
 /// sign-in when no client id is configured.
-pub(crate) const DEFAULT_PUBLIC_CLIENT_ID: &str = "1950a258-227b-4e31-a9cf-717495945fc2";
+pub(crate) const DEFAULT_PUBLIC_CLIENT_ID: uuid::Uuid =
+    uuid::Uuid::from_u128(0x1950a258_227b_4e31_a9cf_717495945fc2);
 
 /// The largest config file read, 1 MiB. The old utility's file holds a few hundred bytes;
 /// the limit keeps a wrong `--config` (a log, a disk image, `/dev/zero`) from being read

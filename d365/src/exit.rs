@@ -97,7 +97,9 @@ impl Failure {
             .filter_map(|l| l.strip_prefix("tip:"))
             .map(str::trim)
             .collect();
-        let fix = if tips.is_empty() {
+        let fix = if let Some(where_to_find) = crate::cli_errors::guid_fix(error) {
+            where_to_find.to_owned()
+        } else if tips.is_empty() {
             "run `d365 --help` (or `d365 <command> --help`) to see the commands and flags"
                 .to_owned()
         } else {
@@ -395,7 +397,7 @@ pub(crate) fn from_auth(error: &AuthError, ctx: &Context) -> Failure {
     let client = ctx
         .sign_in
         .as_ref()
-        .map(|s| s.client_id.clone())
+        .map(|s| s.client_id.to_string())
         .unwrap_or_default();
     let fix = match entra.kind() {
         EntraErrorKind::MfaRequired | EntraErrorKind::MfaEnrollmentRequired => Some(
@@ -501,7 +503,7 @@ mod tests {
                 "contoso.onmicrosoft.com",
             )
             .expect("authority"),
-            client_id: "1950a258-227b-4e31-a9cf-717495945fc2".into(),
+            client_id: crate::config::DEFAULT_PUBLIC_CLIENT_ID,
             method: crate::signin::Method::Password,
         };
         let ctx = Context {

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod cli;
+mod cli_errors;
 mod commands;
 mod config;
 mod emulator;
@@ -10,6 +11,7 @@ mod progress;
 mod session;
 mod settings;
 mod signin;
+mod whoami;
 
 use std::process::ExitCode;
 
@@ -19,16 +21,20 @@ use crate::exit::Failure;
 fn main() -> ExitCode {
     let parsed = cli::command()
         .try_get_matches()
-        .and_then(|mut m| <Cli as clap::FromArgMatches>::from_arg_matches_mut(&mut m));
+        .and_then(|mut m| <Cli as clap::FromArgMatches>::from_arg_matches_mut(&mut m))
+        .map_err(cli_errors::without_opposite_suggestions);
     let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version print to stdout and exit 0; usage errors exit 2, and with
             // --json print the same error object as every other failure.
+            // A GUID argument's error is reported as a failure in any case, so that its fix
+            // says where the value is found.
             let code = e.exit_code();
-            if code != 0 && wants_json(std::env::args_os().skip(1)) {
+            let json = wants_json(std::env::args_os().skip(1));
+            if code != 0 && (json || cli_errors::guid_fix(&e).is_some()) {
                 let failure = Failure::command_line(&e);
-                report(&failure, true);
+                report(&failure, json);
                 return ExitCode::from(failure.exit_code());
             }
             let _ = e.print();
@@ -114,7 +120,7 @@ mod tests {
 
     fn parse_error(args: &[&str]) -> Failure {
         let e = Cli::try_parse_from(args).expect_err("a usage error");
-        Failure::command_line(&e)
+        Failure::command_line(&cli_errors::without_opposite_suggestions(e))
     }
 
     #[test]
@@ -149,5 +155,25 @@ mod tests {
         }
         let f = parse_error(&["d365", "unregisterap"]);
         assert!(f.to_string().contains("unregisterapp"), "{f}");
+        let f = parse_error(&["d365", "registerap"]);
+        let fix = f.to_json()["error"]["fix"]
+            .as_str()
+            .expect("fix")
+            .to_owned();
+        assert!(
+            fix.contains("'registerapp'") && !fix.contains("unregisterapp"),
+            "{fix}"
+        );
+    }
+
+    #[test]
+    fn a_bad_guid_argument_says_where_the_value_is_found_once() {
+        let f = parse_error(&["d365", "instances", "get", "nope"]);
+        let json = f.to_json();
+        let message = json["error"]["message"].as_str().expect("message");
+        let fix = json["error"]["fix"].as_str().expect("fix");
+        assert!(message.contains("`nope` is not a GUID"), "{message}");
+        assert!(fix.contains("d365 instances list"), "{fix}");
+        assert!(!message.contains("d365 instances list"), "{message}");
     }
 }

@@ -477,7 +477,7 @@ mod tests {
                     "0b3a6a4f-0000-4000-8000-000000000001",
                 )
                 .expect("authority"),
-                "11111111-2222-4333-8444-555555555555",
+                uuid::Uuid::from_u128(0x11111111_2222_4333_8444_555555555555),
                 "secret",
                 dynamics_auth::CredentialOptions::default(),
             )

@@ -10,6 +10,7 @@ use dynamics_auth::{
     AuthError, Authority, ClientCertificate, ClientCertificateCredential, ClientSecretCredential,
     CredentialOptions, DeviceCodeCredential, Secret, TokenCredential, UsernamePasswordCredential,
 };
+use uuid::Uuid;
 
 use crate::cli::SignInArgs;
 use crate::config::{DEFAULT_PUBLIC_CLIENT_ID, Key, Settings, Source, Sourced};
@@ -179,7 +180,7 @@ pub(crate) struct SignInInfo {
     /// The authority signed in to.
     pub(crate) authority: Authority,
     /// The client id used.
-    pub(crate) client_id: String,
+    pub(crate) client_id: Uuid,
     /// The method.
     pub(crate) method: Method,
 }
@@ -188,7 +189,7 @@ impl SignInInfo {
     /// The URL an administrator opens to grant consent to the client.
     pub(crate) fn admin_consent_url(&self) -> String {
         self.authority
-            .admin_consent_url(&self.client_id, None, None)
+            .admin_consent_url(self.client_id, None, None)
             .to_string()
     }
 }
@@ -237,7 +238,7 @@ pub(crate) fn credential(
         let client_id = app_only_client_id(settings)?;
         let info = SignInInfo {
             authority: authority.clone(),
-            client_id: client_id.clone(),
+            client_id,
             method: method.clone(),
         };
         let credential: Arc<dyn TokenCredential> = match app_only {
@@ -250,7 +251,7 @@ pub(crate) fn credential(
                     .with_fix(format!("export the client secret's Value in {var}"))
                 })?;
                 Arc::new(
-                    ClientSecretCredential::new(authority, &client_id, secret, options)
+                    ClientSecretCredential::new(authority, client_id, secret, options)
                         .map_err(|e| auth_config_failure(&e))?,
                 )
             }
@@ -277,7 +278,7 @@ pub(crate) fn credential(
                     )
                 })?;
                 Arc::new(
-                    ClientCertificateCredential::new(authority, &client_id, cert, options)
+                    ClientCertificateCredential::new(authority, client_id, cert, options)
                         .map_err(|e| auth_config_failure(&e))?,
                 )
             }
@@ -300,7 +301,7 @@ pub(crate) fn credential(
                         .with_fix(auth_fix(&e))
                 })?;
                 Arc::new(
-                    ClientCertificateCredential::new(authority, &client_id, cert, options)
+                    ClientCertificateCredential::new(authority, client_id, cert, options)
                         .map_err(|e| auth_config_failure(&e))?,
                 )
             }
@@ -313,17 +314,17 @@ pub(crate) fn credential(
     let authority = authority(tenant.as_deref().unwrap_or("organizations"))?;
     let client_id = match settings.get(Key::ClientId) {
         Some(id) => checked_client_id(id)?,
-        None => DEFAULT_PUBLIC_CLIENT_ID.to_owned(),
+        None => DEFAULT_PUBLIC_CLIENT_ID,
     };
     let info = SignInInfo {
         authority: authority.clone(),
-        client_id: client_id.clone(),
+        client_id,
         method: method.clone(),
     };
     if method == Method::DeviceCode {
         let credential = DeviceCodeCredential::new(
             authority,
-            &client_id,
+            client_id,
             |code| eprintln!("{}", code.message),
             options,
         )
@@ -350,14 +351,14 @@ pub(crate) fn credential(
         },
     };
     let credential =
-        UsernamePasswordCredential::new(authority, &client_id, &username, password, options)
+        UsernamePasswordCredential::new(authority, client_id, &username, password, options)
             .map_err(|e| auth_config_failure(&e))?;
     Ok((Arc::new(credential), info))
 }
 
 /// The app-only client id: `ClientId`, else the application being registered
 /// (`AadApplicationId`), which is how Test Drive itself signs in.
-fn app_only_client_id(settings: &Settings) -> Result<String, Failure> {
+fn app_only_client_id(settings: &Settings) -> Result<Uuid, Failure> {
     if let Some(id) = settings.get(Key::ClientId) {
         return checked_client_id(id);
     }
@@ -365,7 +366,7 @@ fn app_only_client_id(settings: &Settings) -> Result<String, Failure> {
         .guid(Key::AadApplicationId)
         .map_err(Failure::config)?
     {
-        return Ok(app.value.to_string());
+        return Ok(app.value);
     }
     Err(
         Failure::usage("app-only sign-in needs the application's client id")
@@ -373,20 +374,18 @@ fn app_only_client_id(settings: &Settings) -> Result<String, Failure> {
     )
 }
 
-fn checked_client_id(id: &Sourced<String>) -> Result<String, Failure> {
-    uuid::Uuid::parse_str(id.value.trim())
-        .map(|u| u.to_string())
-        .map_err(|_| {
-            Failure::usage(format!(
-                "{} is `{}`, which is not a GUID",
-                id.source.describe(Key::ClientId),
-                id.value
-            ))
-            .with_fix(
-                "copy the Application (client) ID from the Microsoft Entra admin center \
+fn checked_client_id(id: &Sourced<String>) -> Result<Uuid, Failure> {
+    dynamics_auth::parse_client_id(&id.value).map_err(|_| {
+        Failure::usage(format!(
+            "{} is `{}`, which is not a GUID",
+            id.source.describe(Key::ClientId),
+            id.value
+        ))
+        .with_fix(
+            "copy the Application (client) ID from the Microsoft Entra admin center \
                  (entra.microsoft.com) > App registrations > your application",
-            )
-        })
+        )
+    })
 }
 
 fn ask(answer: io::Result<Option<String>>, what: &str, key: Key) -> Result<String, Failure> {
@@ -611,7 +610,10 @@ mod tests {
             emulator_user: None,
         })
         .expect("credential");
-        assert_eq!(info.client_id, "11111111-2222-3333-4444-555555555555");
+        assert_eq!(
+            info.client_id,
+            Uuid::from_u128(0x11111111_2222_3333_4444_555555555555)
+        );
         assert!(
             info.admin_consent_url()
                 .contains("adminconsent?client_id=1111")

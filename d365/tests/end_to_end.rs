@@ -705,7 +705,38 @@ async fn bad_guids_and_bad_config_files_exit_2_before_any_prompt() {
         .run()
         .await;
     run.assert_code(2);
-    assert!(run.stderr.contains("is not a GUID"), "{run:#?}");
+    // One line that says where the value is found; nothing on stdout without --json.
+    let line = run.error_line();
+    assert!(
+        line.contains("is not a GUID") && line.contains("To fix: use an instance id"),
+        "{line}"
+    );
+    assert!(run.stdout.is_empty(), "{run:#?}");
+
+    // The default environment's name is for the Power Platform admin API only: refused for
+    // the Online Management API before any sign-in.
+    let default_environment = format!("Default-{}", fx.tenant());
+    let run = fx
+        .invocation(&[
+            "users",
+            "force-sync",
+            "--environment",
+            &default_environment,
+            "--user",
+            "1b2c3d4e-5f60-4718-9a0b-1c2d3e4f5a6b",
+        ])
+        .run()
+        .await;
+    run.assert_code(2);
+    let line = run.error_line();
+    assert!(
+        line.contains("takes the instance id") && line.contains("--backend bap"),
+        "{line}"
+    );
+    assert!(
+        !run.stderr.contains("Password"),
+        "no prompt before the check"
+    );
 
     let dir = scratch_dir();
     let broken = dir.join("CDSTestdriveUtility.exe.config");
@@ -949,6 +980,41 @@ async fn device_code_prints_the_instructions_on_stderr() {
     run.assert_code(0);
     assert!(run.stderr.contains("devicelogin"), "{run:#?}");
     assert!(run.json().as_array().is_some_and(|a| !a.is_empty()));
+    // Once the browser step is done, it says who signed in (the emulator approves as its
+    // seeded administrator), once, on stderr only, and never the token.
+    let expected = format!(
+        "Signed in as {} (tenant {}).",
+        fx.emulator.defaults().user.upn,
+        fx.tenant()
+    );
+    assert_eq!(run.stderr.matches(&expected).count(), 1, "{run:#?}");
+    assert!(!run.stdout.contains("Signed in as"), "{run:#?}");
+    assert!(!run.stderr.contains("eyJ"), "no token on stderr: {run:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_password_sign_in_says_who_signed_in_only_with_verbose() {
+    let fx = Fixture::start().await;
+    let upn = &fx.emulator.defaults().user.upn;
+    let expected = format!("Signed in as {upn} (tenant {}).", fx.tenant());
+    let quiet = fx
+        .as_alice(&["listallapps", "--json"])
+        .env("D365_TENANT_ID", &fx.tenant())
+        .run()
+        .await;
+    quiet.assert_code(0);
+    assert!(!quiet.stderr.contains("Signed in as"), "{quiet:#?}");
+    let verbose = fx
+        .as_alice(&["listallapps", "--json", "-v"])
+        .env("D365_TENANT_ID", &fx.tenant())
+        .run()
+        .await;
+    verbose.assert_code(0);
+    assert_eq!(verbose.stderr.matches(&expected).count(), 1, "{verbose:#?}");
+    assert!(
+        !verbose.stderr.contains("eyJ"),
+        "no token on stderr: {verbose:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

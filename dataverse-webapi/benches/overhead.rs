@@ -42,7 +42,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         Authority::with_host(emulator.base_url().as_str(), &seed.tenant_id.to_string())?;
     let credential: Arc<dyn TokenCredential> = Arc::new(ClientSecretCredential::new(
         authority,
-        &seed.client_id.to_string(),
+        seed.client_id,
         seed.client_secret.clone(),
         CredentialOptions::default(),
     )?);

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use dynamics_auth::{
     AuthError, Authority, ClientCertificate, ClientCertificateCredential, ClientSecretCredential,
-    Cloud, CredentialOptions, TokenCredential,
+    Cloud, CredentialOptions, TokenCredential, Uuid, parse_client_id,
 };
 
 use crate::client::{ClientOptions, DataverseClient};
@@ -140,6 +140,10 @@ impl DataverseClient {
         )?;
         let tenant = required(ENV_TENANT_ID, "the tenant id (GUID) or domain")?;
         let client_id = required(ENV_CLIENT_ID, "the application (client) id")?;
+        let client_id = parse_client_id(&client_id).map_err(|source| FromEnvError::Invalid {
+            name: ENV_CLIENT_ID,
+            source,
+        })?;
         let cloud = match var(ENV_CLOUD) {
             Some(name) => name
                 .parse::<Cloud>()
@@ -165,7 +169,7 @@ impl DataverseClient {
             })?,
             None => authority,
         };
-        let credential = credential(&var, authority, client_id.trim())?;
+        let credential = credential(&var, authority, client_id)?;
         DataverseClient::new(org_url.trim(), credential, ClientOptions::default())
             .map_err(FromEnvError::Client)
     }
@@ -174,7 +178,7 @@ impl DataverseClient {
 fn credential(
     var: &impl Fn(&str) -> Option<String>,
     authority: Authority,
-    client_id: &str,
+    client_id: Uuid,
 ) -> std::result::Result<Arc<dyn TokenCredential>, FromEnvError> {
     let secret = var(ENV_CLIENT_SECRET);
     let pem = match (var(ENV_CERTIFICATE_PEM), var(ENV_PRIVATE_KEY_PEM)) {

@@ -72,6 +72,27 @@ fn a_blank_variable_counts_as_missing() {
 }
 
 #[test]
+fn a_client_id_that_is_not_a_guid_names_the_variable_and_where_to_find_it() {
+    let mut vars = without("DYNAMICS_CLIENT_ID");
+    vars.push(("DYNAMICS_CLIENT_ID", "my-connector-app"));
+    let err = DataverseClient::from_env_with(env(&vars)).expect_err("not a guid");
+    assert!(
+        matches!(
+            err,
+            FromEnvError::Invalid {
+                name: "DYNAMICS_CLIENT_ID",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("DYNAMICS_CLIENT_ID"), "{text}");
+    assert!(text.contains("Application (client) ID"), "{text}");
+    assert!(!text.contains(SECRET));
+}
+
+#[test]
 fn no_credential_lists_the_choices() {
     let err =
         DataverseClient::from_env_with(env(&without("DYNAMICS_CLIENT_SECRET"))).expect_err("none");

@@ -146,14 +146,14 @@ impl Authority {
     /// On success Entra redirects to `redirect_uri?tenant=...&state=...&admin_consent=True`.
     pub fn admin_consent_url(
         &self,
-        client_id: &str,
+        client_id: uuid::Uuid,
         redirect_uri: Option<&Url>,
         state: Option<&str>,
     ) -> Url {
         let mut url = self.endpoint("adminconsent");
         {
             let mut q = url.query_pairs_mut();
-            q.append_pair("client_id", client_id);
+            q.append_pair("client_id", &client_id.hyphenated().to_string());
             if let Some(state) = state {
                 q.append_pair("state", state);
             }
@@ -223,7 +223,7 @@ mod tests {
         let a = Authority::new(Cloud::Public, "contoso.onmicrosoft.com").expect("valid");
         let redirect = Url::parse("https://app.example.com/consented").expect("url");
         let url = a.admin_consent_url(
-            "11111111-2222-3333-4444-555555555555",
+            uuid::Uuid::from_u128(0x11111111_2222_3333_4444_555555555555),
             Some(&redirect),
             Some("s1"),
         );

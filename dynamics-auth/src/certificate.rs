@@ -101,7 +101,7 @@ impl ClientCertificate {
     /// Signs a client assertion for `client_id`, addressed to `token_endpoint`.
     pub(crate) fn assertion(
         &self,
-        client_id: &str,
+        client_id: uuid::Uuid,
         token_endpoint: &Url,
         now: OffsetDateTime,
     ) -> Result<String, AuthError> {
@@ -109,10 +109,11 @@ impl ClientCertificate {
         header.x5t = Some(URL_SAFE_NO_PAD.encode(self.sha1_thumbprint));
         header.x5t_s256 = Some(URL_SAFE_NO_PAD.encode(self.sha256_thumbprint));
         let issued = now.unix_timestamp();
+        let client_id = client_id.hyphenated().to_string();
         let claims = AssertionClaims {
             aud: token_endpoint.as_str(),
-            iss: client_id,
-            sub: client_id,
+            iss: &client_id,
+            sub: &client_id,
             jti: uuid::Uuid::new_v4().to_string(),
             nbf: issued,
             iat: issued,

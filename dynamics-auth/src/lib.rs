@@ -4,6 +4,7 @@ mod authority;
 mod cache;
 mod certificate;
 mod challenge;
+mod client_id;
 pub mod clock;
 mod cloud;
 mod credentials;
@@ -21,6 +22,7 @@ pub use authority::{Authority, TenantId};
 pub use cache::{TokenCache, TokenCacheOptions};
 pub use certificate::ClientCertificate;
 pub use challenge::BearerChallenge;
+pub use client_id::parse_client_id;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use cloud::Cloud;
 pub use credentials::{
@@ -35,3 +37,6 @@ pub use options::{CredentialOptions, EndpointVersion};
 /// [`TokenCredential`], and every client of this workspace accepts any implementation,
 /// including those of `azure_identity`.
 pub use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
+/// GUIDs (client ids, tenant and object ids) are this type, re-exported so callers need not
+/// depend on `uuid` themselves.
+pub use uuid::Uuid;

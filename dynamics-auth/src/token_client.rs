@@ -11,8 +11,10 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 use tracing::Instrument as _;
 use url::Url;
+use uuid::Uuid;
 
 use crate::certificate::ClientCertificate;
+use crate::client_id::check_client_id;
 use crate::clock::Clock;
 use crate::error::{EntraError, EntraErrorKind};
 use crate::options::EndpointVersion;
@@ -119,21 +121,27 @@ impl Form {
 #[derive(Debug, Clone)]
 pub(crate) struct App {
     pub(crate) authority: Authority,
-    pub(crate) client_id: String,
+    pub(crate) client_id: Uuid,
     pub(crate) auth: ClientAuth,
 }
 
 impl App {
+    /// Refuses the nil GUID (a placeholder no app has).
     pub(crate) fn new(
         authority: Authority,
-        client_id: &str,
+        client_id: Uuid,
         auth: ClientAuth,
     ) -> Result<Self, AuthError> {
         Ok(App {
             authority,
-            client_id: validate_client_id(client_id)?,
+            client_id: check_client_id(client_id)?,
             auth,
         })
+    }
+
+    /// The client id as the token endpoint wants it: lower-case, hyphenated.
+    pub(crate) fn client_id_text(&self) -> String {
+        self.client_id.hyphenated().to_string()
     }
 
     /// App-only grants cannot use `common`/`organizations`/`consumers`.
@@ -147,19 +155,6 @@ impl App {
         }
         Ok(())
     }
-}
-
-/// Entra client ids are GUIDs; catching a typo here beats an AADSTS700016 later.
-pub(crate) fn validate_client_id(client_id: &str) -> Result<String, AuthError> {
-    uuid::Uuid::parse_str(client_id.trim())
-        .map(|u| u.hyphenated().to_string())
-        .map_err(|_| {
-            AuthError::invalid(
-                "client id",
-                client_id,
-                "use the Application (client) ID GUID from the app registration's Overview page",
-            )
-        })
 }
 
 /// Builds the endpoint and form for a token request. IO-free, so it unit-tests.
@@ -191,7 +186,7 @@ pub(crate) fn token_request(
             (app.authority.v1_token_endpoint(), form)
         }
     };
-    form.push("client_id", app.client_id.clone());
+    form.push("client_id", app.client_id_text());
     match &app.auth {
         ClientAuth::Public => {}
         ClientAuth::Secret(secret) => {
@@ -204,7 +199,7 @@ pub(crate) fn token_request(
             );
             form.push(
                 "client_assertion",
-                cert.assertion(&app.client_id, &url, now)?,
+                cert.assertion(app.client_id, &url, now)?,
             );
         }
     }
@@ -448,7 +443,7 @@ pub(crate) fn with_consent_url(error: AuthError, app: &App) -> AuthError {
         AuthError::Entra(mut e) if e.kind() == EntraErrorKind::ConsentRequired => {
             e.admin_consent_url = Some(
                 app.authority
-                    .admin_consent_url(&app.client_id, None, None)
+                    .admin_consent_url(app.client_id, None, None)
                     .to_string(),
             );
             AuthError::Entra(e)
@@ -465,7 +460,7 @@ mod tests {
     fn app(auth: ClientAuth) -> App {
         App::new(
             Authority::new(Cloud::Public, "contoso.onmicrosoft.com").expect("authority"),
-            "11111111-2222-3333-4444-555555555555",
+            Uuid::from_u128(0x11111111_2222_3333_4444_555555555555),
             auth,
         )
         .expect("app")
@@ -528,8 +523,9 @@ mod tests {
     }
 
     #[test]
-    fn client_ids_must_be_guids() {
-        let err = validate_client_id("my-app").expect_err("not a guid");
+    fn the_nil_client_id_is_refused_with_where_to_find_the_real_one() {
+        let authority = Authority::new(crate::Cloud::Public, "contoso.onmicrosoft.com").unwrap();
+        let err = App::new(authority, Uuid::nil(), ClientAuth::Public).expect_err("nil");
         assert!(err.to_string().contains("Application (client) ID"), "{err}");
     }
 }

@@ -11,7 +11,9 @@ use dynamics_emulator::TestCertificate;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const CLIENT_ID: &str = "11111111-2222-3333-4444-555555555555";
+use uuid::Uuid;
+
+const CLIENT_ID: Uuid = Uuid::from_u128(0x11111111_2222_3333_4444_555555555555);
 
 /// RSA key generation costs a little: make the two test certificates once.
 fn certs() -> &'static (TestCertificate, TestCertificate) {
@@ -133,8 +135,8 @@ async fn the_assertion_is_signed_and_addressed_as_entra_documents() {
         .expect("valid signature")
         .claims;
     assert_eq!(claims.aud, endpoint);
-    assert_eq!(claims.iss, CLIENT_ID);
-    assert_eq!(claims.sub, CLIENT_ID);
+    assert_eq!(claims.iss, CLIENT_ID.to_string());
+    assert_eq!(claims.sub, CLIENT_ID.to_string());
     assert_eq!(claims.exp - claims.nbf, 600);
     assert!(uuid::Uuid::parse_str(&claims.jti).is_ok());
 }

@@ -62,7 +62,7 @@ impl Fixture {
         let d = self.emulator.defaults();
         ClientSecretCredential::new(
             self.authority(),
-            &d.client_id.to_string(),
+            d.client_id,
             secret.to_string(),
             self.options(),
         )
@@ -77,7 +77,7 @@ impl Fixture {
     ) -> UsernamePasswordCredential {
         UsernamePasswordCredential::new(
             self.authority(),
-            &client_id.to_string(),
+            client_id,
             username,
             password.to_string(),
             self.options(),
@@ -150,13 +150,9 @@ async fn certificate_the_registered_one_works_and_another_is_rejected() {
         &d.certificate.private_key_pem,
     )
     .expect("registered cert");
-    let credential = ClientCertificateCredential::new(
-        f.authority(),
-        &d.client_id.to_string(),
-        registered,
-        f.options(),
-    )
-    .expect("credential");
+    let credential =
+        ClientCertificateCredential::new(f.authority(), d.client_id, registered, f.options())
+            .expect("credential");
     credential
         .get_token(&[&f.dataverse_scope()], None)
         .await
@@ -164,13 +160,9 @@ async fn certificate_the_registered_one_works_and_another_is_rejected() {
 
     let pfx = d.certificate.to_pkcs12("pw").expect("pfx");
     let from_pfx = ClientCertificate::from_pkcs12(&pfx, "pw").expect("pkcs12");
-    let credential = ClientCertificateCredential::new(
-        f.authority(),
-        &d.client_id.to_string(),
-        from_pfx,
-        f.options(),
-    )
-    .expect("credential");
+    let credential =
+        ClientCertificateCredential::new(f.authority(), d.client_id, from_pfx, f.options())
+            .expect("credential");
     credential
         .get_token(&[&f.dataverse_scope()], None)
         .await
@@ -180,13 +172,9 @@ async fn certificate_the_registered_one_works_and_another_is_rejected() {
     let stranger =
         ClientCertificate::from_pem(&stranger.certificate_pem, &stranger.private_key_pem)
             .expect("cert");
-    let credential = ClientCertificateCredential::new(
-        f.authority(),
-        &d.client_id.to_string(),
-        stranger,
-        f.options(),
-    )
-    .expect("credential");
+    let credential =
+        ClientCertificateCredential::new(f.authority(), d.client_id, stranger, f.options())
+            .expect("credential");
     let err = credential
         .get_token(&[&f.dataverse_scope()], None)
         .await
@@ -213,7 +201,7 @@ async fn configuration_mistakes_become_typed_errors_with_fixes() {
     // AADSTS90002: unknown tenant.
     let unknown_tenant = ClientSecretCredential::new(
         f.authority_for(&Uuid::new_v4().to_string()),
-        &d.client_id.to_string(),
+        d.client_id,
         d.client_secret.clone(),
         f.options(),
     )
@@ -228,13 +216,9 @@ async fn configuration_mistakes_become_typed_errors_with_fixes() {
     .await;
 
     // AADSTS700016: unknown application.
-    let unknown_app = ClientSecretCredential::new(
-        f.authority(),
-        &Uuid::new_v4().to_string(),
-        "whatever",
-        f.options(),
-    )
-    .expect("credential");
+    let unknown_app =
+        ClientSecretCredential::new(f.authority(), Uuid::new_v4(), "whatever", f.options())
+            .expect("credential");
     expect_code(
         &unknown_app,
         &scope,
@@ -278,13 +262,8 @@ async fn an_expired_secret_says_to_make_a_new_one() {
         expires: Some(time::OffsetDateTime::now_utc() - Duration::from_secs(86_400)),
     });
     f.emulator.seed().add_app(d.tenant_id, app).expect("seeded");
-    let credential = ClientSecretCredential::new(
-        f.authority(),
-        &app_id.to_string(),
-        "old-secret",
-        f.options(),
-    )
-    .expect("credential");
+    let credential = ClientSecretCredential::new(f.authority(), app_id, "old-secret", f.options())
+        .expect("credential");
     expect_code(
         &credential,
         &f.dataverse_scope(),
@@ -415,7 +394,7 @@ async fn device_code_is_approved_after_several_polls() {
     let sink = shown.clone();
     let credential = DeviceCodeCredential::new(
         f.authority(),
-        &d.public_client_id.to_string(),
+        d.public_client_id,
         move |info| sink.lock().expect("lock").push(info.clone()),
         f.options(),
     )
@@ -455,13 +434,9 @@ async fn device_code_slow_down_adds_five_seconds() {
     })
     .await;
     let d = f.emulator.defaults();
-    let credential = DeviceCodeCredential::new(
-        f.authority(),
-        &d.public_client_id.to_string(),
-        |_| {},
-        f.options(),
-    )
-    .expect("credential");
+    let credential =
+        DeviceCodeCredential::new(f.authority(), d.public_client_id, |_| {}, f.options())
+            .expect("credential");
     credential
         .get_token(&[&f.user_scope()], None)
         .await
@@ -487,7 +462,7 @@ async fn device_code_declined_and_expired() {
     let seeder = f.emulator.seed();
     let credential = DeviceCodeCredential::new(
         f.authority(),
-        &d.public_client_id.to_string(),
+        d.public_client_id,
         move |info| {
             seeder
                 .decline_device_code(&info.user_code)
@@ -509,7 +484,7 @@ async fn device_code_declined_and_expired() {
     let emulator_clock = f.emulator.clock_handle();
     let credential = DeviceCodeCredential::new(
         f.authority(),
-        &d.public_client_id.to_string(),
+        d.public_client_id,
         move |_| emulator_clock.advance(Duration::from_secs(901)),
         f.options(),
     )
@@ -535,13 +510,9 @@ async fn device_code_expiry_is_also_enforced_by_the_client() {
     })
     .await;
     let d = f.emulator.defaults();
-    let credential = DeviceCodeCredential::new(
-        f.authority(),
-        &d.public_client_id.to_string(),
-        |_| {},
-        f.options(),
-    )
-    .expect("credential");
+    let credential =
+        DeviceCodeCredential::new(f.authority(), d.public_client_id, |_| {}, f.options())
+            .expect("credential");
     let err = credential
         .get_token(&[&f.user_scope()], None)
         .await
@@ -576,7 +547,7 @@ async fn authorization_code_with_pkce_then_rotating_refresh_tokens() {
     let d = f.emulator.defaults();
     let flow = AuthorizationCodeFlow::new(
         f.authority(),
-        &d.public_client_id.to_string(),
+        d.public_client_id,
         &d.redirect_uri,
         f.options(),
     )
@@ -642,7 +613,7 @@ async fn authorization_code_with_pkce_then_rotating_refresh_tokens() {
     // The old refresh token was spent: using it again fails, and says to sign in again.
     let stale = RefreshTokenCredential::new(
         f.authority(),
-        &d.public_client_id.to_string(),
+        d.public_client_id,
         first_refresh_token,
         f.options(),
     )
@@ -663,7 +634,7 @@ async fn authorization_code_rejects_a_wrong_verifier_and_a_wrong_state() {
     let d = f.emulator.defaults();
     let flow = AuthorizationCodeFlow::new(
         f.authority(),
-        &d.public_client_id.to_string(),
+        d.public_client_id,
         &d.redirect_uri,
         f.options(),
     )
@@ -707,7 +678,7 @@ async fn refresh_tokens_expire_from_inactivity_and_by_revocation() {
     let d = f.emulator.defaults();
     let flow = AuthorizationCodeFlow::new(
         f.authority(),
-        &d.public_client_id.to_string(),
+        d.public_client_id,
         &d.redirect_uri,
         f.options(),
     )

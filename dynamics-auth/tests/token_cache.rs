@@ -11,7 +11,9 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const TENANT: &str = "contoso.onmicrosoft.com";
-const CLIENT_ID: &str = "11111111-2222-3333-4444-555555555555";
+use uuid::Uuid;
+
+const CLIENT_ID: Uuid = Uuid::from_u128(0x11111111_2222_3333_4444_555555555555);
 const SCOPE: &str = "https://contoso.crm.dynamics.com/.default";
 const TOKEN_PATH: &str = "/contoso.onmicrosoft.com/oauth2/v2.0/token";
 

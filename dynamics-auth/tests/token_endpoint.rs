@@ -6,13 +6,15 @@ use std::time::Duration;
 
 use dynamics_auth::{
     AuthError, Authority, ClientSecretCredential, Clock, CredentialOptions, EndpointVersion,
-    ManualClock, TokenCredential, UsernamePasswordCredential,
+    ManualClock, RefreshTokenCredential, TokenCredential, UsernamePasswordCredential,
 };
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use uuid::Uuid;
+
 const TENANT: &str = "contoso.onmicrosoft.com";
-const CLIENT_ID: &str = "11111111-2222-3333-4444-555555555555";
+const CLIENT_ID: Uuid = Uuid::from_u128(0x11111111_2222_3333_4444_555555555555);
 const SCOPE: &str = "https://contoso.crm.dynamics.com/.default";
 
 fn options(clock: &ManualClock) -> CredentialOptions {
@@ -219,4 +221,55 @@ async fn an_unreachable_endpoint_is_a_retryable_transport_error() {
     assert!(matches!(e, AuthError::Transport { .. }), "{e:?}");
     assert!(e.is_retryable());
     assert!(!format!("{e} {e:?}").contains("s3cr3t-value"));
+}
+
+/// A confidential app's user sign-ins carry the client secret besides the grant; the secret
+/// is named by a method, so it cannot be swapped with the password or refresh token.
+#[tokio::test]
+async fn confidential_user_sign_ins_send_the_client_secret_with_the_grant() {
+    let server = MockServer::start().await;
+    for (grant, field) in [
+        ("grant_type=password", "password=user-pa55"),
+        ("grant_type=refresh_token", "refresh_token=rt-value"),
+    ] {
+        Mock::given(method("POST"))
+            .and(path("/contoso.onmicrosoft.com/oauth2/v2.0/token"))
+            .and(body_string_contains(grant))
+            .and(body_string_contains(field))
+            .and(body_string_contains("client_secret=app-s3cr3t"))
+            .and(body_string_contains(format!("client_id={CLIENT_ID}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "token_type": "Bearer", "expires_in": 3599, "access_token": "abc",
+                "refresh_token": "rt-next"
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let authority = Authority::with_host(&server.uri(), TENANT).expect("authority");
+    let password = UsernamePasswordCredential::new(
+        authority.clone(),
+        CLIENT_ID,
+        "alice@contoso.onmicrosoft.com",
+        "user-pa55",
+        CredentialOptions::default(),
+    )
+    .expect("credential")
+    .with_client_secret("app-s3cr3t");
+    password.get_token(&[SCOPE], None).await.expect("token");
+    let refresh = RefreshTokenCredential::new(
+        authority,
+        CLIENT_ID,
+        "rt-value",
+        CredentialOptions::default(),
+    )
+    .expect("credential")
+    .with_client_secret("app-s3cr3t");
+    refresh.get_token(&[SCOPE], None).await.expect("token");
+    for debug in [format!("{password:?}"), format!("{refresh:?}")] {
+        assert!(
+            !debug.contains("app-s3cr3t") && !debug.contains("user-pa55"),
+            "{debug}"
+        );
+    }
 }

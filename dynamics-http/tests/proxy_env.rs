@@ -20,7 +20,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const CHILD_MARKER: &str = "DYNAMICS_HTTP_PROXY_ENV_CHILD";
 const TENANT: &str = "0b3a6a4f-0000-4000-8000-000000000001";
-const CLIENT_ID: &str = "11111111-2222-4333-8444-555555555555";
+const CLIENT_ID: dynamics_auth::Uuid =
+    dynamics_auth::Uuid::from_u128(0x11111111_2222_4333_8444_555555555555);
 const SECRET: &str = "client-secret-7777";
 const TOKEN: &str = "bearer-token-8888";
 

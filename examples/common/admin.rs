@@ -55,7 +55,7 @@ async fn connect_emulator() -> Result<AdminTarget, Box<dyn std::error::Error>> {
     // The seeded Global administrator signs in, as the old utility's prompt did.
     let credential: Arc<dyn TokenCredential> = Arc::new(UsernamePasswordCredential::new(
         authority,
-        &seed.public_client_id.to_string(),
+        seed.public_client_id,
         &seed.user.upn,
         seed.user.password.clone(),
         CredentialOptions::default(),
@@ -88,7 +88,7 @@ async fn connect_tenant(
         (Some(user), Some(password)) if !settings.device_code => {
             Arc::new(UsernamePasswordCredential::new(
                 authority,
-                &settings.public_client_id,
+                settings.public_client_id,
                 user,
                 password.clone(),
                 CredentialOptions::default(),
@@ -96,7 +96,7 @@ async fn connect_tenant(
         }
         _ => Arc::new(DeviceCodeCredential::new(
             authority,
-            &settings.public_client_id,
+            settings.public_client_id,
             |info| println!("{}", info.message),
             CredentialOptions::default(),
         )?),

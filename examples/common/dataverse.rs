@@ -34,7 +34,7 @@ pub(crate) async fn connect() -> Result<DataverseTarget, Box<dyn std::error::Err
         Authority::with_host(emulator.base_url().as_str(), &seed.tenant_id.to_string())?;
     let credential: Arc<dyn TokenCredential> = Arc::new(ClientSecretCredential::new(
         authority,
-        &seed.client_id.to_string(),
+        seed.client_id,
         seed.client_secret.clone(),
         CredentialOptions::default(),
     )?);

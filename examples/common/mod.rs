@@ -9,14 +9,14 @@ pub(crate) mod dataverse;
 use std::path::PathBuf;
 
 use base64::Engine as _;
-use dynamics_rs::auth::{AccessToken, AuthError, Authority, Cloud};
+use dynamics_rs::auth::{AccessToken, AuthError, Authority, Cloud, Uuid, parse_client_id};
 
 /// A real tenant, read from `DYNAMICS_*` environment variables (see README.md).
 pub(crate) struct TenantSettings {
     pub(crate) cloud: Cloud,
     pub(crate) tenant: String,
-    pub(crate) client_id: String,
-    pub(crate) public_client_id: String,
+    pub(crate) client_id: Uuid,
+    pub(crate) public_client_id: Uuid,
     pub(crate) client_secret: Option<String>,
     pub(crate) certificate_pem: Option<(PathBuf, PathBuf)>,
     pub(crate) certificate_pfx: Option<(PathBuf, String)>,
@@ -31,6 +31,11 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// An application (client) id from `name`; a typo is blamed on the variable.
+fn client_id_var(name: &str, value: &str) -> Result<Uuid, String> {
+    parse_client_id(value).map_err(|e| format!("{name}: {e}"))
+}
+
 impl TenantSettings {
     /// `None` when the variables that name a tenant are absent: run against the emulator only.
     pub(crate) fn from_env() -> Result<Option<Self>, String> {
@@ -38,6 +43,11 @@ impl TenantSettings {
             (var("DYNAMICS_TENANT_ID"), var("DYNAMICS_CLIENT_ID"))
         else {
             return Ok(None);
+        };
+        let client_id = client_id_var("DYNAMICS_CLIENT_ID", &client_id)?;
+        let public_client_id = match var("DYNAMICS_PUBLIC_CLIENT_ID") {
+            Some(v) => client_id_var("DYNAMICS_PUBLIC_CLIENT_ID", &v)?,
+            None => client_id,
         };
         let org_url = var("DYNAMICS_ORG_URL")
             .ok_or("DYNAMICS_ORG_URL is required with DYNAMICS_TENANT_ID, e.g. https://contoso.crm4.dynamics.com")?;
@@ -65,7 +75,7 @@ impl TenantSettings {
         });
         Ok(Some(TenantSettings {
             cloud,
-            public_client_id: var("DYNAMICS_PUBLIC_CLIENT_ID").unwrap_or_else(|| client_id.clone()),
+            public_client_id,
             tenant,
             client_id,
             client_secret: var("DYNAMICS_CLIENT_SECRET"),

@@ -12,10 +12,12 @@ mod regions;
 mod requests;
 mod version;
 
-pub use admin::{AdminApi, AdminBackend, RegisteredApplication};
+pub use admin::{
+    AdminApi, AdminBackend, ForceSyncUser, RegisterApplication, RegisteredApplication,
+};
 pub use bap::{
-    AdminApplication, BapEndpoint, BapOptions, BapRequests, Environment, LinkedEnvironment,
-    PowerPlatformAdminClient,
+    AdminApplication, BapEndpoint, BapOptions, BapRequests, Environment, EnvironmentName,
+    LinkedEnvironment, PowerPlatformAdminClient,
 };
 pub use client::{ClientOptions, OnlineManagementClient};
 pub use discovery::Discovery;
@@ -23,5 +25,5 @@ pub use error::AdminError;
 pub use models::*;
 pub use poller::{OperationPoller, WaitOptions};
 pub use regions::{Region, ServiceEndpoint};
-pub use requests::Requests;
+pub use requests::{Requests, Submit};
 pub use version::ApiVersion;

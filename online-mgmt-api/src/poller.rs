@@ -190,10 +190,17 @@ impl OperationPoller {
         Ok(&self.last)
     }
 
-    /// Polls until the status is terminal: `Ok` with the final status on success,
-    /// [`AdminError::OperationFailed`] on failure, [`AdminError::PollTimeout`] once
+    /// Polls until the status is terminal, within [`WaitOptions::default`] (30 minutes):
+    /// `Ok` with the final status on success, [`AdminError::OperationFailed`] on failure,
+    /// [`AdminError::PollTimeout`] once the time is up. [`wait_with`](Self::wait_with)
+    /// sets other limits.
+    pub async fn wait(self) -> Result<OperationStatus, AdminError> {
+        self.wait_with(WaitOptions::default()).await
+    }
+
+    /// [`wait`](Self::wait) within `options`: [`AdminError::PollTimeout`] once
     /// `options.timeout` has passed.
-    pub async fn wait(mut self, options: WaitOptions) -> Result<OperationStatus, AdminError> {
+    pub async fn wait_with(mut self, options: WaitOptions) -> Result<OperationStatus, AdminError> {
         let clock = self.client.pipeline().options().clock.clone();
         let start = clock.now();
         loop {
@@ -225,7 +232,7 @@ impl OperationPoller {
         }
     }
 
-    /// [`wait`](Self::wait), giving up with [`AdminError::Cancelled`] as soon as `cancel`
+    /// [`wait_with`](Self::wait_with), giving up with [`AdminError::Cancelled`] as soon as `cancel`
     /// completes (Ctrl-C, a shutdown signal). The operation goes on at the service.
     pub async fn wait_or_cancel(
         self,
@@ -234,7 +241,7 @@ impl OperationPoller {
     ) -> Result<OperationStatus, AdminError> {
         let operation_id = self.operation_id;
         tokio::select! {
-            result = self.wait(options) => result,
+            result = self.wait_with(options) => result,
             () = cancel => Err(AdminError::Cancelled { operation_id }),
         }
     }

@@ -4,7 +4,9 @@ mod common;
 
 use std::time::Duration;
 
-use online_mgmt_api::{AdminApi, AdminBackend, AdminError, ApiVersion, WaitOptions};
+use online_mgmt_api::{
+    AdminApi, AdminBackend, AdminError, ApiVersion, EnvironmentName, WaitOptions,
+};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -42,11 +44,13 @@ async fn oma_register_twice_is_idempotent() {
         .await;
     let api = AdminApi::new(AdminBackend::OnlineManagement(t.client.clone()));
     let first = api
-        .register_application(uuid(NEW_APP), uuid(TENANT))
+        .register_application(uuid(NEW_APP))
+        .tenant_id(uuid(TENANT))
         .await
         .expect("registered");
     let second = api
-        .register_application(uuid(NEW_APP), uuid(TENANT))
+        .register_application(uuid(NEW_APP))
+        .tenant_id(uuid(TENANT))
         .await
         .expect("already registered");
     assert_eq!(first, second);
@@ -86,7 +90,8 @@ async fn oma_a_conflicting_create_returns_the_existing_registration() {
         .await;
     let api = AdminApi::new(AdminBackend::OnlineManagement(t.client));
     let app = api
-        .register_application(uuid(NEW_APP), uuid(TENANT))
+        .register_application(uuid(NEW_APP))
+        .tenant_id(uuid(TENANT))
         .await
         .expect("found after the conflict");
     assert_eq!(app.application_id, uuid(NEW_APP));
@@ -146,7 +151,7 @@ async fn oma_force_sync_applies_the_user_and_waits() {
         .mount(&t.server)
         .await;
     let api = AdminApi::new(AdminBackend::OnlineManagement(t.client));
-    api.force_sync_user(uuid(INSTANCE), uuid(USER), WaitOptions::default())
+    api.force_sync_user(uuid(INSTANCE), uuid(USER))
         .await
         .expect("synced");
     assert_eq!(t.clock.sleeps(), vec![Duration::from_secs(2)]);
@@ -180,13 +185,12 @@ async fn bap_register_twice_is_idempotent_and_unregister_unknown_is_not_register
         .await;
     let api = AdminApi::new(AdminBackend::PowerPlatform(t.client));
     let a = api
-        .register_application(uuid(NEW_APP), uuid(TENANT))
+        .register_application(uuid(NEW_APP))
+        .tenant_id(uuid(TENANT))
         .await
         .expect("one");
-    let b = api
-        .register_application(uuid(NEW_APP), uuid(TENANT))
-        .await
-        .expect("two");
+    // BAP takes the tenant from the token: no tenant id needed.
+    let b = api.register_application(uuid(NEW_APP)).await.expect("two");
     assert_eq!(a, b);
     assert_eq!(a.tenant_id, None, "BAP does not report it");
     let err = api
@@ -238,7 +242,7 @@ async fn bap_force_sync_waits_for_the_license_to_propagate() {
         .mount(&t.server)
         .await;
     let api = AdminApi::new(AdminBackend::PowerPlatform(t.client));
-    api.force_sync_user(uuid(INSTANCE), uuid(USER), WaitOptions::default())
+    api.force_sync_user(uuid(INSTANCE), uuid(USER))
         .await
         .expect("synced");
     assert_eq!(
@@ -257,15 +261,49 @@ async fn bap_force_sync_gives_up_at_the_timeout() {
         .await;
     let api = AdminApi::new(AdminBackend::PowerPlatform(t.client));
     let err = api
-        .force_sync_user(
-            uuid(INSTANCE),
-            uuid(USER),
-            WaitOptions {
-                timeout: Duration::from_secs(25),
-                ..Default::default()
-            },
-        )
+        .force_sync_user(uuid(INSTANCE), uuid(USER))
+        .wait(WaitOptions {
+            timeout: Duration::from_secs(25),
+            ..Default::default()
+        })
         .await
         .expect_err("still not licensed");
     assert!(err.is_user_not_licensed());
+}
+
+#[tokio::test]
+async fn oma_register_without_a_tenant_says_to_set_it_and_sends_nothing() {
+    let t = oma(ApiVersion::V1_2).await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&t.server)
+        .await;
+    let api = AdminApi::new(AdminBackend::OnlineManagement(t.client));
+    let err = api
+        .register_application(uuid(NEW_APP))
+        .send()
+        .await
+        .expect_err("the Online Management API needs the tenant");
+    assert!(matches!(err, AdminError::InvalidInput { .. }), "{err:?}");
+    let fix = err.hint().expect("a fix");
+    assert!(fix.contains(".tenant_id("), "{fix}");
+    assert!(fix.contains("Directory (tenant) ID"), "{fix}");
+}
+
+#[tokio::test]
+async fn oma_force_sync_into_a_default_environment_name_is_refused_before_sending() {
+    let t = oma(ApiVersion::V1_2).await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&t.server)
+        .await;
+    let api = AdminApi::new(AdminBackend::OnlineManagement(t.client));
+    let err = api
+        .force_sync_user(EnvironmentName::default_of(uuid(TENANT)), uuid(USER))
+        .await
+        .expect_err("the Online Management API takes instance ids");
+    assert!(matches!(err, AdminError::InvalidInput { .. }), "{err:?}");
+    assert!(err.hint().expect("fix").contains("instance id"), "{err}");
 }

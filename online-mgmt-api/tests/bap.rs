@@ -2,7 +2,7 @@
 
 mod common;
 
-use online_mgmt_api::AdminError;
+use online_mgmt_api::{AdminError, EnvironmentName};
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, ResponseTemplate};
@@ -29,6 +29,21 @@ async fn add_user_sends_the_object_id() {
         .add_user(uuid(ENV), uuid(USER))
         .await
         .expect("added");
+}
+
+#[tokio::test]
+async fn add_user_reaches_the_default_environment_by_its_name() {
+    let t = bap().await;
+    let default = format!("Default-{TENANT}");
+    Mock::given(method("POST"))
+        .and(path(format!("{SCOPE_PATH}/{default}/addUser")))
+        .and(body_json(json!({"objectId": USER})))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&t.server)
+        .await;
+    let name = EnvironmentName::parse(&default.to_lowercase()).expect("a default environment");
+    t.client.add_user(name, uuid(USER)).await.expect("added");
 }
 
 #[tokio::test]
@@ -164,6 +179,7 @@ async fn environments_with_and_without_dataverse() {
         .await;
     let env = t.client.get_environment(uuid(ENV)).await.expect("env");
     assert_eq!(env.name.as_deref(), Some(ENV));
+    assert_eq!(env.environment_name(), Some(uuid(ENV).into()));
     assert_eq!(env.display_name.as_deref(), Some("Contoso Test"));
     assert_eq!(env.sku.as_deref(), Some("Sandbox"));
     let dv = env.dataverse.expect("dataverse");

@@ -23,9 +23,10 @@ use online_mgmt_api::{
     EnvironmentMetadata, GenerateKeyData, ImportKeyData, Instance, InstanceAdminModeSettings,
     InstanceBackup, InstanceRestorePoint, InstanceState, InstanceType, InstanceTypeInfo,
     ItemDescription, KeyMaterial, KeyState, Language, NewInstance, NewInstanceBackup,
-    NotificationContent, NotificationPriority, NotificationState, OperationContext, OperationQuery,
-    OperationState, OperationStatus, ProtectionStatus, Requests, ResetRequest, ServiceVersion,
-    TenantApplicationIdentity, TenantProtectionKey, UserNotification,
+    NotificationContent, NotificationPriority, NotificationQuery, NotificationState,
+    OperationContext, OperationQuery, OperationState, OperationStatus, ProtectionStatus, Requests,
+    ResetRequest, ServiceVersion, Submit, TenantApplicationIdentity, TenantProtectionKey,
+    UserNotification,
 };
 use serde_json::{Value, json};
 use url::Url;
@@ -180,31 +181,34 @@ fn cases(r: &Requests) -> Vec<(&'static str, Result<HttpRequest, AdminError>)> {
         ("GetInstance", r.get_instance(id(30))),
         (
             "ProvisionInstance",
-            r.provision_instance(&new_instance, false),
+            r.provision_instance(&new_instance, Submit::Apply),
         ),
         (
             "ProvisionInstance",
-            r.provision_instance(&new_instance, true),
+            r.provision_instance(&new_instance, Submit::ValidateOnly),
         ),
-        ("DeleteInstance", r.delete_instance(id(30), false)),
-        ("DeleteInstance", r.delete_instance(id(30), true)),
+        ("DeleteInstance", r.delete_instance(id(30), Submit::Apply)),
+        (
+            "DeleteInstance",
+            r.delete_instance(id(30), Submit::ValidateOnly),
+        ),
         ("ResetInstance", r.reset_instance(id(30), &reset)),
         ("RestoreInstance", r.restore_instance(id(30), &restore)),
         (
             "UpdateInstanceAdminMode",
-            r.update_admin_mode(id(30), &admin_mode, false),
+            r.update_admin_mode(id(30), &admin_mode, Submit::Apply),
         ),
         (
             "UpdateInstanceAdminMode",
-            r.update_admin_mode(id(30), &admin_mode, true),
+            r.update_admin_mode(id(30), &admin_mode, Submit::ValidateOnly),
         ),
         (
             "ConfigureInstance",
-            r.configure_instance(id(30), &configure, false),
+            r.configure_instance(id(30), &configure, Submit::Apply),
         ),
         (
             "ConfigureInstance",
-            r.configure_instance(id(30), &configure, true),
+            r.configure_instance(id(30), &configure, Submit::ValidateOnly),
         ),
         ("GetInstanceBackups", r.list_backups(id(30))),
         ("GetInstanceBackup", r.get_backup(id(30), id(32))),
@@ -236,7 +240,11 @@ fn cases(r: &Requests) -> Vec<(&'static str, Result<HttpRequest, AdminError>)> {
         ),
         (
             "GetAllNotifications",
-            r.list_notifications(id(60), id(61), &[id(62), id(63)]),
+            r.list_notifications(&NotificationQuery {
+                tenant_id: id(60),
+                user_object_id: id(61),
+                environments: vec![id(62), id(63)],
+            }),
         ),
         ("PostUserNotification", r.post_notification(&notification)),
     ]

@@ -5,7 +5,9 @@ mod common;
 
 use std::time::Duration;
 
-use online_mgmt_api::{AdminError, ApiVersion, InstanceType, NewInstance, OperationState};
+use online_mgmt_api::{
+    AdminError, ApiVersion, InstanceType, NewInstance, NotificationQuery, OperationState,
+};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
@@ -331,7 +333,11 @@ async fn bad_arguments_are_refused_before_sending() {
     assert!(matches!(err, AdminError::InvalidInput { .. }), "{err:?}");
     let err = t
         .client
-        .list_notifications(uuid(TENANT), uuid(USER), &[])
+        .list_notifications(&NotificationQuery {
+            tenant_id: uuid(TENANT),
+            user_object_id: uuid(USER),
+            ..Default::default()
+        })
         .await
         .expect_err("no environments");
     assert!(err.hint().expect("fix").contains("ids of the instances"));

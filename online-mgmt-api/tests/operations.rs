@@ -8,8 +8,8 @@ use dynamics_auth::Secret;
 use online_mgmt_api::{
     ApiVersion, ConfigureInstanceSettings, GenerateKeyData, ImportKeyData,
     InstanceAdminModeSettings, InstanceRestorePoint, InstanceState, InstanceType, KeyMaterial,
-    KeyState, NewInstance, NewInstanceBackup, OperationQuery, OperationState, ResetRequest,
-    UserNotification,
+    KeyState, NewInstance, NewInstanceBackup, NotificationQuery, OperationQuery, OperationState,
+    ResetRequest, UserNotification,
 };
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path, query_param};
@@ -557,7 +557,11 @@ async fn notifications() {
         .await;
     let list = t
         .client
-        .list_notifications(uuid(TENANT), uuid(USER), &[uuid(INSTANCE), uuid(env2)])
+        .list_notifications(&NotificationQuery {
+            tenant_id: uuid(TENANT),
+            user_object_id: uuid(USER),
+            environments: vec![uuid(INSTANCE), uuid(env2)],
+        })
         .await
         .expect("list");
     assert_eq!(

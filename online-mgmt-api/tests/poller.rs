@@ -57,10 +57,7 @@ async fn apply_user_is_polled_to_success_honouring_retry_after() {
         poll_path(),
         "no Operation-Location: Operation/{{id}}"
     );
-    let status = poller
-        .wait(WaitOptions::default())
-        .await
-        .expect("succeeded");
+    let status = poller.wait().await.expect("succeeded");
     assert_eq!(status.status, OperationState::Succeeded);
     assert_eq!(
         t.clock.sleeps(),
@@ -103,7 +100,7 @@ async fn v1_integer_states_are_read() {
         OperationState::Running,
         "5"
     );
-    let status = poller.wait(WaitOptions::default()).await.expect("done");
+    let status = poller.wait().await.expect("done");
     assert_eq!(status.status, OperationState::Succeeded, "6");
     assert_eq!(
         t.clock.sleeps(),
@@ -142,7 +139,7 @@ async fn an_unknown_state_is_kept_and_polling_goes_on() {
     assert_eq!(status.status, OperationState::Unknown("Hibernating".into()));
     assert!(status.errors.is_empty(), "null lists read as empty");
     assert!(!poller.is_done());
-    let done = poller.wait(WaitOptions::default()).await.expect("finished");
+    let done = poller.wait().await.expect("finished");
     assert!(done.is_success());
 }
 
@@ -166,7 +163,7 @@ async fn waiting_times_out_with_the_last_status() {
         .await
         .expect("started");
     let err = poller
-        .wait(WaitOptions {
+        .wait_with(WaitOptions {
             timeout: Duration::from_secs(12),
             ..Default::default()
         })
@@ -255,10 +252,7 @@ async fn a_failed_operation_is_an_error_listing_its_errors() {
         .apply_user(uuid(INSTANCE), uuid(USER))
         .await
         .expect("started");
-    let err = poller
-        .wait(WaitOptions::default())
-        .await
-        .expect_err("failed");
+    let err = poller.wait().await.expect_err("failed");
     let AdminError::OperationFailed { status } = &err else {
         panic!("{err:?}");
     };
@@ -321,7 +315,7 @@ async fn a_foreign_operation_location_is_ignored() {
         .await
         .expect("started");
     assert_eq!(poller.poll_url().expect("url").path(), poll_path());
-    poller.wait(WaitOptions::default()).await.expect("done");
+    poller.wait().await.expect("done");
 }
 
 #[tokio::test]
@@ -353,7 +347,7 @@ async fn a_404_at_the_operation_location_falls_back_to_operation_id() {
         .apply_user(uuid(INSTANCE), uuid(USER))
         .await
         .expect("started");
-    poller.wait(WaitOptions::default()).await.expect("done");
+    poller.wait().await.expect("done");
 }
 
 #[tokio::test]
@@ -379,7 +373,7 @@ async fn an_operation_finished_at_once_needs_no_poll() {
     );
     let poller = t.client.provision_instance(&new).await.expect("done");
     assert!(poller.is_done());
-    let status = poller.wait(WaitOptions::default()).await.expect("success");
+    let status = poller.wait().await.expect("success");
     assert!(status.is_success());
     assert!(t.clock.sleeps().is_empty());
 }
@@ -406,7 +400,7 @@ async fn an_earlier_operation_can_be_resumed() {
         .await
         .expect("found");
     assert_eq!(poller.last_status().status, OperationState::Running);
-    poller.wait(WaitOptions::default()).await.expect("done");
+    poller.wait().await.expect("done");
 }
 
 #[tokio::test]
@@ -441,7 +435,7 @@ async fn an_absurd_retry_after_is_clamped_not_a_panic() {
         .expect("started");
     assert_eq!(poller.retry_after(), Some(dynamics_http::MAX_RETRY_AFTER));
     let options = WaitOptions::default();
-    let status = poller.wait(options.clone()).await.expect("succeeded");
+    let status = poller.wait_with(options.clone()).await.expect("succeeded");
     assert_eq!(status.status, OperationState::Succeeded);
     assert_eq!(
         t.clock.sleeps(),
@@ -478,5 +472,5 @@ async fn an_operation_location_with_user_info_is_ignored() {
         .expect("started");
     assert_eq!(poller.poll_url().expect("url").path(), poll_path());
     assert!(!poller.poll_url().expect("url").as_str().contains("hunter2"));
-    poller.wait(WaitOptions::default()).await.expect("done");
+    poller.wait().await.expect("done");
 }

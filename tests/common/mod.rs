@@ -47,7 +47,7 @@ pub(crate) fn admin_user(emulator: &Emulator) -> Arc<dyn TokenCredential> {
     Arc::new(
         UsernamePasswordCredential::new(
             authority(emulator),
-            &seed.public_client_id.to_string(),
+            seed.public_client_id,
             &seed.user.upn,
             seed.user.password.clone(),
             CredentialOptions::default(),
@@ -62,7 +62,7 @@ pub(crate) fn app_secret(emulator: &Emulator) -> Arc<dyn TokenCredential> {
     Arc::new(
         ClientSecretCredential::new(
             authority(emulator),
-            &seed.client_id.to_string(),
+            seed.client_id,
             seed.client_secret.clone(),
             CredentialOptions::default(),
         )

@@ -70,7 +70,8 @@ pub(crate) async fn register(
         Some(existing) => existing,
         None => session
             .admin
-            .register_application(app_id, tenant_id)
+            .register_application(app_id)
+            .tenant_id(tenant_id)
             .await
             .map_err(to_failure)?,
     };

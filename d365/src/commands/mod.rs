@@ -10,7 +10,7 @@ mod users;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use online_mgmt_api::WaitOptions;
+use online_mgmt_api::{EnvironmentName, WaitOptions};
 use uuid::Uuid;
 
 use crate::cli::{
@@ -44,8 +44,8 @@ pub(crate) enum Job {
     },
     /// Force-sync a user into an environment.
     ForceSync {
-        /// The environment (instance) id.
-        environment: Uuid,
+        /// The environment: an instance id, or (BAP) `Default-<tenant id>`.
+        environment: EnvironmentName,
         /// The user's object id.
         user: Uuid,
         /// How long and how often to poll.
@@ -150,6 +150,10 @@ pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
             emulator_user,
         })
     })?;
+    // Device-code sign-in always says who signed in (the browser step could have used any
+    // account); other sign-ins say it with --verbose.
+    let announce = info.method == Method::DeviceCode || global.verbose;
+    let credential = crate::whoami::announcing(credential, announce);
     let ctx = Context {
         sign_in: Some(info),
         service: crate::settings::describe_service(&settings),
@@ -190,7 +194,12 @@ pub(crate) fn job(command: &Command, settings: &Settings, method: &Method) -> Re
             )?,
         },
         Command::Users(UsersCommand::ForceSync(args)) => Job::ForceSync {
-            environment: args.environment,
+            environment: {
+                if settings.backend().map_err(Failure::config)? == Backend::Oma {
+                    users::oma_instance(&args.environment)?;
+                }
+                args.environment.clone()
+            },
             user: args.user,
             wait: wait_options(&args.wait),
         },

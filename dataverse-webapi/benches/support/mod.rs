@@ -165,7 +165,7 @@ impl Drop for Server {
 pub(crate) fn client(base_url: &str) -> DataverseClient {
     // The default seed is fixed: the same ids and secret in every emulator.
     let tenant = "c0a7e5a0-0000-4000-8000-000000000001";
-    let client_id = "c0a7e5a0-0000-4000-8000-000000000002";
+    let client_id = dynamics_auth::Uuid::from_u128(0xc0a7e5a0_0000_4000_8000_000000000002);
     let secret = "Emu8Q~default-client-secret-0123456789";
     let authority = Authority::with_host(base_url, tenant).expect("authority");
     let credential: Arc<dyn TokenCredential> = Arc::new(

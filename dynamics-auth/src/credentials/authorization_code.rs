@@ -6,10 +6,12 @@ use std::sync::Arc;
 
 use azure_core::credentials::Secret;
 use url::Url;
+use uuid::Uuid;
 
 use super::pkce;
 use super::refresh_token::{RefreshTokenCredential, Session};
 use super::with_offline_access;
+
 use crate::certificate::ClientCertificate;
 use crate::token_client::{App, ClientAuth, Form, TokenClient, with_consent_url};
 use crate::{AuthError, Authority, CredentialOptions, EntraError, EntraErrorKind, secure_url};
@@ -94,7 +96,7 @@ impl AuthorizationCodeFlow {
     /// `https`, or `http` to loopback (`http://localhost:PORT/...`).
     pub fn new(
         authority: Authority,
-        client_id: &str,
+        client_id: Uuid,
         redirect_uri: &str,
         options: CredentialOptions,
     ) -> Result<Self, AuthError> {
@@ -130,7 +132,7 @@ impl AuthorizationCodeFlow {
         let mut url = self.app.authority.authorize_endpoint();
         {
             let mut q = url.query_pairs_mut();
-            q.append_pair("client_id", &self.app.client_id)
+            q.append_pair("client_id", &self.app.client_id_text())
                 .append_pair("response_type", "code")
                 .append_pair("redirect_uri", self.redirect_uri.as_str())
                 .append_pair("scope", &scopes.join(" "))
@@ -241,7 +243,7 @@ impl AuthorizationCodeFlow {
     pub fn admin_consent_url(&self, state: Option<&str>) -> Url {
         self.app
             .authority
-            .admin_consent_url(&self.app.client_id, Some(&self.redirect_uri), state)
+            .admin_consent_url(self.app.client_id, Some(&self.redirect_uri), state)
     }
 }
 
@@ -269,7 +271,7 @@ mod tests {
     fn the_authorize_url_carries_pkce_state_and_offline_access() {
         let flow = AuthorizationCodeFlow::new(
             Authority::new(Cloud::Public, "organizations").expect("authority"),
-            "11111111-2222-3333-4444-555555555555",
+            Uuid::from_u128(0x11111111_2222_3333_4444_555555555555),
             "https://connector.example.com/callback",
             CredentialOptions::default(),
         )
@@ -306,7 +308,7 @@ mod tests {
     #[test]
     fn redirect_uris_must_be_https_or_loopback() {
         let authority = Authority::new(Cloud::Public, "organizations").expect("authority");
-        let id = "11111111-2222-3333-4444-555555555555";
+        let id = Uuid::from_u128(0x11111111_2222_3333_4444_555555555555);
         assert!(
             AuthorizationCodeFlow::new(
                 authority.clone(),

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
 
+use uuid::Uuid;
+
 use crate::certificate::ClientCertificate;
 use crate::token_client::{App, ClientAuth, Form, TokenClient};
 use crate::{AuthError, Authority, CredentialOptions};
@@ -23,7 +25,7 @@ impl ClientCertificateCredential {
     /// `authority` must name a specific tenant (GUID or domain).
     pub fn new(
         authority: Authority,
-        client_id: &str,
+        client_id: Uuid,
         certificate: ClientCertificate,
         options: CredentialOptions,
     ) -> Result<Self, AuthError> {

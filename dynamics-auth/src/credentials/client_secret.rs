@@ -5,6 +5,8 @@ use std::fmt;
 use async_trait::async_trait;
 use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
 
+use uuid::Uuid;
+
 use crate::token_client::{App, ClientAuth, Form, TokenClient};
 use crate::{AuthError, Authority, CredentialOptions};
 
@@ -20,7 +22,7 @@ impl ClientSecretCredential {
     /// `authority` must name a specific tenant (GUID or domain).
     pub fn new(
         authority: Authority,
-        client_id: &str,
+        client_id: Uuid,
         secret: impl Into<Secret>,
         options: CredentialOptions,
     ) -> Result<Self, AuthError> {

@@ -8,9 +8,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
 use serde::Deserialize;
+use uuid::Uuid;
 
 use super::refresh_token::{Session, redeem_refresh_token};
 use super::with_offline_access;
+
 use crate::options::EndpointVersion;
 use crate::token_client::{App, ClientAuth, Form, TokenClient, TokenResponse};
 use crate::token_response::{clamp_seconds, lenient_seconds};
@@ -68,7 +70,7 @@ impl DeviceCodeCredential {
     /// `prompt` is called with the code to show the user.
     pub fn new(
         authority: Authority,
-        client_id: &str,
+        client_id: Uuid,
         prompt: impl Fn(&DeviceCodeInfo) + Send + Sync + 'static,
         options: CredentialOptions,
     ) -> Result<Self, AuthError> {
@@ -101,7 +103,7 @@ impl DeviceCodeCredential {
         let inner = &self.inner;
         let all_scopes = with_offline_access(scopes);
         let mut form = Form::new();
-        form.push("client_id", inner.app.client_id.clone())
+        form.push("client_id", inner.app.client_id_text())
             .push("scope", all_scopes.join(" "));
         let start: DeviceCodeStart = inner
             .client

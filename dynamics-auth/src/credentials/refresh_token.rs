@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
+use uuid::Uuid;
 
 use super::with_offline_access;
+
 use crate::token_client::{App, ClientAuth, Form, TokenClient, TokenResponse};
 use crate::{AuthError, Authority, CredentialOptions};
 
@@ -21,11 +23,11 @@ pub(crate) type RotationCallback = Arc<dyn Fn(&Secret) + Send + Sync>;
 /// the second fail once the first has rotated it.
 #[derive(Clone)]
 pub struct RefreshTokenCredential {
+    app: App,
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    app: App,
     client: TokenClient,
     session: tokio::sync::Mutex<Session>,
     on_rotate: Option<RotationCallback>,
@@ -42,7 +44,7 @@ impl RefreshTokenCredential {
     /// A public client (native app) starting from a stored refresh token.
     pub fn new(
         authority: Authority,
-        client_id: &str,
+        client_id: Uuid,
         refresh_token: impl Into<Secret>,
         options: CredentialOptions,
     ) -> Result<Self, AuthError> {
@@ -57,27 +59,11 @@ impl RefreshTokenCredential {
         )
     }
 
-    /// The same for a confidential (web) app that authenticates with a client secret.
-    pub fn with_client_secret(
-        authority: Authority,
-        client_id: &str,
-        client_secret: impl Into<Secret>,
-        refresh_token: impl Into<Secret>,
-        options: CredentialOptions,
-    ) -> Result<Self, AuthError> {
-        let app = App::new(
-            authority,
-            client_id,
-            ClientAuth::Secret(client_secret.into()),
-        )?;
-        Self::from_parts(
-            app,
-            TokenClient::new(&options)?,
-            Session {
-                refresh_token: refresh_token.into(),
-                first_token: None,
-            },
-        )
+    /// Makes it a confidential (web) app's credential that authenticates with its client
+    /// secret: `RefreshTokenCredential::new(..)?.with_client_secret(secret)`.
+    pub fn with_client_secret(mut self, client_secret: impl Into<Secret>) -> Self {
+        self.app.auth = ClientAuth::Secret(client_secret.into());
+        self
     }
 
     pub(crate) fn from_parts(
@@ -86,8 +72,8 @@ impl RefreshTokenCredential {
         session: Session,
     ) -> Result<Self, AuthError> {
         Ok(RefreshTokenCredential {
+            app,
             inner: Arc::new(Inner {
-                app,
                 client,
                 session: tokio::sync::Mutex::new(session),
                 on_rotate: None,
@@ -115,9 +101,9 @@ impl RefreshTokenCredential {
 impl fmt::Debug for RefreshTokenCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RefreshTokenCredential")
-            .field("authority", &self.inner.app.authority.to_string())
-            .field("client_id", &self.inner.app.client_id)
-            .field("client_auth", &self.inner.app.auth)
+            .field("authority", &self.app.authority.to_string())
+            .field("client_id", &self.app.client_id)
+            .field("client_auth", &self.app.auth)
             .field("refresh_token", &"<redacted>")
             .finish()
     }
@@ -135,7 +121,7 @@ impl TokenCredential for RefreshTokenCredential {
         if let Some(token) = session.take_first_token(scopes, &inner.client) {
             return Ok(token);
         }
-        let token = redeem_refresh_token(&inner.client, &inner.app, &mut session, scopes).await?;
+        let token = redeem_refresh_token(&inner.client, &self.app, &mut session, scopes).await?;
         if let Some(callback) = &inner.on_rotate {
             callback(&session.refresh_token);
         }

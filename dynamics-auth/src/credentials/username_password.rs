@@ -7,6 +7,8 @@ use std::fmt;
 use async_trait::async_trait;
 use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
 
+use uuid::Uuid;
+
 use crate::token_client::{App, ClientAuth, Form, TokenClient};
 use crate::{AuthError, Authority, CredentialOptions};
 
@@ -24,7 +26,7 @@ impl UsernamePasswordCredential {
     /// a domain or `organizations`, not `common` or `consumers`.
     pub fn new(
         authority: Authority,
-        client_id: &str,
+        client_id: Uuid,
         username: &str,
         password: impl Into<Secret>,
         options: CredentialOptions,
@@ -39,29 +41,16 @@ impl UsernamePasswordCredential {
         )
     }
 
-    /// The same for a confidential app that also authenticates with its client secret.
-    pub fn with_client_secret(
-        authority: Authority,
-        client_id: &str,
-        client_secret: impl Into<Secret>,
-        username: &str,
-        password: impl Into<Secret>,
-        options: CredentialOptions,
-    ) -> Result<Self, AuthError> {
-        let auth = ClientAuth::Secret(client_secret.into());
-        Self::build(
-            authority,
-            client_id,
-            auth,
-            username,
-            password.into(),
-            options,
-        )
+    /// Makes it a confidential app's credential that also authenticates with its client
+    /// secret: `UsernamePasswordCredential::new(..)?.with_client_secret(secret)`.
+    pub fn with_client_secret(mut self, client_secret: impl Into<Secret>) -> Self {
+        self.app.auth = ClientAuth::Secret(client_secret.into());
+        self
     }
 
     fn build(
         authority: Authority,
-        client_id: &str,
+        client_id: Uuid,
         auth: ClientAuth,
         username: &str,
         password: Secret,

@@ -12,7 +12,7 @@ use serde_json::Value;
 use url::Url;
 use uuid::Uuid;
 
-use super::{AdminApplication, BapEndpoint, BapRequests, Environment};
+use super::{AdminApplication, BapEndpoint, BapRequests, Environment, EnvironmentName};
 use crate::AdminError;
 use crate::client::{decode, shape_error};
 use crate::error::throttled_hint;
@@ -116,12 +116,16 @@ impl PowerPlatformAdminClient {
     /// Force-syncs a user (Entra object id) into the environment's Dataverse
     /// (`addUser`). A user whose license has not reached the environment yet gives an error
     /// for which [`AdminError::is_user_not_licensed`] is `true`: try again later.
+    ///
+    /// `environment` is a [`Uuid`] or an [`EnvironmentName`] (`Default-<tenant id>` for the
+    /// default environment).
     pub async fn add_user(
         &self,
-        environment_id: Uuid,
+        environment: impl Into<EnvironmentName>,
         user_object_id: Uuid,
     ) -> Result<(), AdminError> {
-        let request = self.requests().add_user(environment_id, user_object_id)?;
+        let environment_id = environment.into();
+        let request = self.requests().add_user(&environment_id, user_object_id)?;
         self.send(
             request,
             Some(format!(
@@ -245,9 +249,14 @@ impl PowerPlatformAdminClient {
         .map(drop)
     }
 
-    /// An environment, with its Dataverse organization if it has one.
-    pub async fn get_environment(&self, environment_id: Uuid) -> Result<Environment, AdminError> {
-        let request = self.requests().get_environment(environment_id)?;
+    /// An environment, with its Dataverse organization if it has one. `environment` is a
+    /// [`Uuid`] or an [`EnvironmentName`] (`Default-<tenant id>` for the default environment).
+    pub async fn get_environment(
+        &self,
+        environment: impl Into<EnvironmentName>,
+    ) -> Result<Environment, AdminError> {
+        let environment_id = environment.into();
+        let request = self.requests().get_environment(&environment_id)?;
         let response = self
             .send(request, Some(format!("no environment {environment_id}")))
             .await?;

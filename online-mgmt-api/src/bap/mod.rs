@@ -3,10 +3,12 @@
 
 mod client;
 mod endpoint;
+mod environment_name;
 mod models;
 mod requests;
 
 pub use client::{BapOptions, PowerPlatformAdminClient};
 pub use endpoint::BapEndpoint;
+pub use environment_name::EnvironmentName;
 pub use models::{AdminApplication, Environment, LinkedEnvironment};
 pub use requests::BapRequests;

@@ -73,6 +73,16 @@ struct RawEnvironment {
     properties: Option<Map<String, Value>>,
 }
 
+impl Environment {
+    /// [`name`](Self::name) as an [`EnvironmentName`](crate::EnvironmentName), to pass back
+    /// to the API; `None` when absent or not a GUID or `Default-<GUID>`.
+    pub fn environment_name(&self) -> Option<crate::EnvironmentName> {
+        self.name
+            .as_deref()
+            .and_then(|name| crate::EnvironmentName::parse(name).ok())
+    }
+}
+
 impl<'de> Deserialize<'de> for Environment {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = RawEnvironment::deserialize(d)?;

@@ -6,8 +6,8 @@ use url::Url;
 use uuid::Uuid;
 
 use super::client::BapOptions;
-use crate::AdminError;
 use crate::requests::require_id;
+use crate::{AdminError, EnvironmentName};
 
 const PROVIDER: [&str; 2] = ["providers", "Microsoft.BusinessAppPlatform"];
 
@@ -76,10 +76,10 @@ impl BapRequests {
     /// Dataverse.
     pub fn add_user(
         &self,
-        environment_id: Uuid,
+        environment: &EnvironmentName,
         user_object_id: Uuid,
     ) -> Result<HttpRequest, AdminError> {
-        let env = require_id("environment id", environment_id)?;
+        let env = environment.path_segment()?;
         let user = require_id("user object id", user_object_id)?;
         let url = self.url(
             &["scopes", "admin", "environments", &env, "addUser"],
@@ -129,8 +129,11 @@ impl BapRequests {
     }
 
     /// `GET .../scopes/admin/environments/{environmentId}`.
-    pub fn get_environment(&self, environment_id: Uuid) -> Result<HttpRequest, AdminError> {
-        let env = require_id("environment id", environment_id)?;
+    pub fn get_environment(
+        &self,
+        environment: &EnvironmentName,
+    ) -> Result<HttpRequest, AdminError> {
+        let env = environment.path_segment()?;
         let url = self.url(
             &["scopes", "admin", "environments", &env],
             &self.environments_api_version,
@@ -155,7 +158,7 @@ mod tests {
     fn add_user_puts_the_object_id_in_the_body() {
         let env = Uuid::from_u128(1);
         let user = Uuid::from_u128(2);
-        let req = requests().add_user(env, user).expect("builds");
+        let req = requests().add_user(&env.into(), user).expect("builds");
         assert_eq!(
             req.url().as_str(),
             format!(
@@ -165,6 +168,24 @@ mod tests {
         let body: serde_json::Value =
             serde_json::from_slice(req.body_bytes().expect("body")).expect("json");
         assert_eq!(body, json!({ "objectId": user.to_string() }));
+    }
+
+    #[test]
+    fn the_default_environment_is_addressed_by_its_name_and_nil_ids_are_refused() {
+        let tenant = Uuid::from_u128(0x72f9);
+        let req = requests()
+            .get_environment(&EnvironmentName::default_of(tenant))
+            .expect("builds");
+        assert!(
+            req.url()
+                .path()
+                .ends_with(&format!("/scopes/admin/environments/Default-{tenant}")),
+            "{}",
+            req.url()
+        );
+        let nil = EnvironmentName::from(Uuid::nil());
+        assert!(requests().add_user(&nil, Uuid::from_u128(2)).is_err());
+        assert!(requests().get_environment(&nil).is_err());
     }
 
     #[test]

@@ -26,5 +26,7 @@ pub use instance::{
     NewInstance, ResetRequest,
 };
 pub use keys::{GenerateKeyData, ImportKeyData, KeyMaterial, TenantProtectionKey};
-pub use notifications::{EnvironmentMetadata, NotificationContent, UserNotification};
+pub use notifications::{
+    EnvironmentMetadata, NotificationContent, NotificationQuery, UserNotification,
+};
 pub use operation::{ItemDescription, OperationContext, OperationQuery, OperationStatus};

@@ -8,6 +8,20 @@ use uuid::Uuid;
 use super::de;
 use super::enums::{NotificationPriority, NotificationState};
 
+/// Which notifications
+/// [`list_notifications`](crate::OnlineManagementClient::list_notifications) reads (v1.2):
+/// those of one admin about some environments. Construct with `..Default::default()`; the
+/// ids must be set and `environments` must not be empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NotificationQuery {
+    /// The tenant (directory) id.
+    pub tenant_id: Uuid,
+    /// The admin's Entra user object id.
+    pub user_object_id: Uuid,
+    /// The environments (instance ids) to read notifications about; at least one.
+    pub environments: Vec<Uuid>,
+}
+
 /// A notification to or from the notification service.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use crate::{
     AdminError, ConfigureInstanceSettings, Instance, InstanceAdminModeSettings,
     InstanceRestorePoint, NewInstance, OnlineManagementClient, OperationPoller, OperationStatus,
-    ResetRequest,
+    ResetRequest, Submit,
 };
 
 fn no_instance(id: Uuid) -> Option<String> {
@@ -31,7 +31,9 @@ impl OnlineManagementClient {
         &self,
         instance: &NewInstance,
     ) -> Result<OperationPoller, AdminError> {
-        let request = self.requests().provision_instance(instance, false)?;
+        let request = self
+            .requests()
+            .provision_instance(instance, Submit::Apply)?;
         self.start(request, "ProvisionInstance", None).await
     }
 
@@ -41,19 +43,21 @@ impl OnlineManagementClient {
         &self,
         instance: &NewInstance,
     ) -> Result<OperationStatus, AdminError> {
-        let request = self.requests().provision_instance(instance, true)?;
+        let request = self
+            .requests()
+            .provision_instance(instance, Submit::ValidateOnly)?;
         self.send_sync(request, "ProvisionInstance", None).await
     }
 
     /// Starts deleting an instance.
     pub async fn delete_instance(&self, id: Uuid) -> Result<OperationPoller, AdminError> {
-        let request = self.requests().delete_instance(id, false)?;
+        let request = self.requests().delete_instance(id, Submit::Apply)?;
         self.start(request, "DeleteInstance", no_instance(id)).await
     }
 
     /// Checks a deletion without doing it (`validate=true`).
     pub async fn validate_delete_instance(&self, id: Uuid) -> Result<OperationStatus, AdminError> {
-        let request = self.requests().delete_instance(id, true)?;
+        let request = self.requests().delete_instance(id, Submit::ValidateOnly)?;
         self.send_sync(request, "DeleteInstance", no_instance(id))
             .await
     }
@@ -95,7 +99,9 @@ impl OnlineManagementClient {
         id: Uuid,
         settings: &InstanceAdminModeSettings,
     ) -> Result<OperationStatus, AdminError> {
-        let request = self.requests().update_admin_mode(id, settings, false)?;
+        let request = self
+            .requests()
+            .update_admin_mode(id, settings, Submit::Apply)?;
         self.send_sync(request, "UpdateInstanceAdminMode", no_instance(id))
             .await
     }
@@ -106,7 +112,9 @@ impl OnlineManagementClient {
         id: Uuid,
         settings: &InstanceAdminModeSettings,
     ) -> Result<OperationStatus, AdminError> {
-        let request = self.requests().update_admin_mode(id, settings, true)?;
+        let request = self
+            .requests()
+            .update_admin_mode(id, settings, Submit::ValidateOnly)?;
         self.send_sync(request, "UpdateInstanceAdminMode", no_instance(id))
             .await
     }
@@ -117,7 +125,9 @@ impl OnlineManagementClient {
         id: Uuid,
         settings: &ConfigureInstanceSettings,
     ) -> Result<OperationStatus, AdminError> {
-        let request = self.requests().configure_instance(id, settings, false)?;
+        let request = self
+            .requests()
+            .configure_instance(id, settings, Submit::Apply)?;
         self.send_sync(request, "ConfigureInstance", no_instance(id))
             .await
     }
@@ -128,7 +138,9 @@ impl OnlineManagementClient {
         id: Uuid,
         settings: &ConfigureInstanceSettings,
     ) -> Result<OperationStatus, AdminError> {
-        let request = self.requests().configure_instance(id, settings, true)?;
+        let request = self
+            .requests()
+            .configure_instance(id, settings, Submit::ValidateOnly)?;
         self.send_sync(request, "ConfigureInstance", no_instance(id))
             .await
     }

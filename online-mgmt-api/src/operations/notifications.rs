@@ -1,20 +1,16 @@
 //! User notifications (v1.2 only).
 
-use uuid::Uuid;
-
-use crate::{AdminError, OnlineManagementClient, OperationPoller, UserNotification};
+use crate::{
+    AdminError, NotificationQuery, OnlineManagementClient, OperationPoller, UserNotification,
+};
 
 impl OnlineManagementClient {
-    /// The notifications of an admin (user object id) about some environments.
+    /// The notifications of an admin (user object id) about some environments (v1.2 only).
     pub async fn list_notifications(
         &self,
-        tenant_id: Uuid,
-        user_object_id: Uuid,
-        environments: &[Uuid],
+        query: &NotificationQuery,
     ) -> Result<Vec<UserNotification>, AdminError> {
-        let request =
-            self.requests()
-                .list_notifications(tenant_id, user_object_id, environments)?;
+        let request = self.requests().list_notifications(query)?;
         self.get_list(request, "GetAllNotifications", None).await
     }
 

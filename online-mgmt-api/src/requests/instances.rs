@@ -4,7 +4,7 @@ use dynamics_http::HttpRequest;
 use uuid::Uuid;
 
 use super::identities::require_id;
-use super::{Requests, json_body, with_validate};
+use super::{Requests, Submit, json_body, with_validate};
 use crate::{
     AdminError, ApiVersion, ConfigureInstanceSettings, Currency, InstanceAdminModeSettings,
     InstanceRestorePoint, NewInstance, ResetRequest,
@@ -27,22 +27,23 @@ impl Requests {
     pub fn provision_instance(
         &self,
         instance: &NewInstance,
-        validate: bool,
+        submit: Submit,
     ) -> Result<HttpRequest, AdminError> {
         check_new_instance(instance, self.version())?;
-        let url = with_validate(self.url(&["Instances", "Provision"]), validate);
+        let url = with_validate(self.url(&["Instances", "Provision"]), submit);
         // No client-chosen key: repeating it after a timeout could start a second
         // provisioning, so only a refusal (429) is retried.
         json_body(
-            self.request(HttpRequest::put(url)).retry_safe(validate),
+            self.request(HttpRequest::put(url))
+                .retry_safe(submit == Submit::ValidateOnly),
             instance,
         )
     }
 
     /// `DELETE Instances/{id}/Delete[?validate=true]` (DeleteInstance).
-    pub fn delete_instance(&self, id: Uuid, validate: bool) -> Result<HttpRequest, AdminError> {
+    pub fn delete_instance(&self, id: Uuid, submit: Submit) -> Result<HttpRequest, AdminError> {
         let id = require_id("instance id", id)?;
-        let url = with_validate(self.url(&["Instances", &id, "Delete"]), validate);
+        let url = with_validate(self.url(&["Instances", &id, "Delete"]), submit);
         Ok(self.request(HttpRequest::delete(url)))
     }
 
@@ -90,10 +91,10 @@ impl Requests {
         &self,
         id: Uuid,
         settings: &InstanceAdminModeSettings,
-        validate: bool,
+        submit: Submit,
     ) -> Result<HttpRequest, AdminError> {
         let id = require_id("instance id", id)?;
-        let url = with_validate(self.url(&["Instances", &id, "UpdateAdminMode"]), validate);
+        let url = with_validate(self.url(&["Instances", &id, "UpdateAdminMode"]), submit);
         // Setting a mode twice leaves it as set once.
         json_body(
             self.request(HttpRequest::post(url)).retry_safe(true),
@@ -107,11 +108,11 @@ impl Requests {
         &self,
         id: Uuid,
         settings: &ConfigureInstanceSettings,
-        validate: bool,
+        submit: Submit,
     ) -> Result<HttpRequest, AdminError> {
         self.require_v1_2("ConfigureInstance")?;
         let id = require_id("instance id", id)?;
-        let url = with_validate(self.url(&["Instances", &id, "ConfigureInstance"]), validate);
+        let url = with_validate(self.url(&["Instances", &id, "ConfigureInstance"]), submit);
         json_body(
             self.request(HttpRequest::post(url)).retry_safe(true),
             settings,
@@ -227,23 +228,25 @@ mod tests {
     fn provision_checks_what_the_version_requires() {
         let v1 = requests(ApiVersion::V1);
         let err = v1
-            .provision_instance(&sample(), false)
+            .provision_instance(&sample(), Submit::Apply)
             .expect_err("v1 needs it");
         assert!(err.to_string().contains("base_language"), "{err}");
         let ok = NewInstance {
             base_language: Some(1033),
             ..sample()
         };
-        let req = v1.provision_instance(&ok, true).expect("builds");
+        let req = v1
+            .provision_instance(&ok, Submit::ValidateOnly)
+            .expect("builds");
         assert_eq!(req.url().query(), Some("validate=true"));
         let dev = NewInstance {
             r#type: Some(InstanceType::Developer),
             ..ok
         };
-        assert!(v1.provision_instance(&dev, false).is_err());
+        assert!(v1.provision_instance(&dev, Submit::Apply).is_err());
         assert!(
             requests(ApiVersion::V1_2)
-                .provision_instance(&dev, false)
+                .provision_instance(&dev, Submit::Apply)
                 .is_ok()
         );
         let blank = NewInstance {
@@ -251,12 +254,12 @@ mod tests {
             ..sample()
         };
         let err = requests(ApiVersion::V1_2)
-            .provision_instance(&blank, false)
+            .provision_instance(&blank, Submit::Apply)
             .expect_err("blank");
         assert!(err.to_string().contains("domain_name"), "{err}");
         assert!(
             requests(ApiVersion::V1_2)
-                .provision_instance(&NewInstance::default(), false)
+                .provision_instance(&NewInstance::default(), Submit::Apply)
                 .is_err()
         );
     }
@@ -264,7 +267,7 @@ mod tests {
     #[test]
     fn provision_body_is_pascal_case() {
         let req = requests(ApiVersion::V1_2)
-            .provision_instance(&sample(), false)
+            .provision_instance(&sample(), Submit::Apply)
             .expect("builds");
         let body: serde_json::Value =
             serde_json::from_slice(req.body_bytes().expect("body")).expect("json");

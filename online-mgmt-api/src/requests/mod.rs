@@ -130,8 +130,19 @@ pub(crate) fn json_body<T: serde::Serialize>(
 }
 
 /// Adds `validate=true` when asked.
-pub(crate) fn with_validate(mut url: Url, validate: bool) -> Url {
-    if validate {
+/// Whether a request that changes an instance is carried out, or only checked by the
+/// service (`?validate=true`: it answers whether the request would be accepted).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Submit {
+    /// Carry it out.
+    #[default]
+    Apply,
+    /// Only check it (`validate=true`); nothing changes.
+    ValidateOnly,
+}
+
+pub(crate) fn with_validate(mut url: Url, submit: Submit) -> Url {
+    if submit == Submit::ValidateOnly {
         url.query_pairs_mut().append_pair("validate", "true");
     }
     url

@@ -1,25 +1,18 @@
 //! `Notifications`: user notifications, v1.2 only.
 
-use dynamics_http::HttpRequest;
-use uuid::Uuid;
-
 use super::identities::require_id;
 use super::{Requests, json_body};
-use crate::{AdminError, UserNotification};
+use crate::{AdminError, NotificationQuery, UserNotification};
+use dynamics_http::HttpRequest;
 
 impl Requests {
     /// `GET Notifications/{tenantId}/{userObjectId}?environments=...&environments=...`
     /// (GetAllNotifications, v1.2 only).
-    pub fn list_notifications(
-        &self,
-        tenant_id: Uuid,
-        user_object_id: Uuid,
-        environments: &[Uuid],
-    ) -> Result<HttpRequest, AdminError> {
+    pub fn list_notifications(&self, query: &NotificationQuery) -> Result<HttpRequest, AdminError> {
         self.require_v1_2("GetAllNotifications")?;
-        let tenant = require_id("tenant id", tenant_id)?;
-        let user = require_id("user object id", user_object_id)?;
-        if environments.is_empty() {
+        let tenant = require_id("tenant id", query.tenant_id)?;
+        let user = require_id("user object id", query.user_object_id)?;
+        if query.environments.is_empty() {
             return Err(AdminError::invalid(
                 "environments (none given)",
                 "give the ids of the instances to get notifications for",
@@ -28,7 +21,7 @@ impl Requests {
         let mut url = self.url(&["Notifications", &tenant, &user]);
         {
             let mut pairs = url.query_pairs_mut();
-            for env in environments {
+            for env in &query.environments {
                 pairs.append_pair("environments", &require_id("environment id", *env)?);
             }
         }

@@ -4,9 +4,15 @@
 use uuid::Uuid;
 
 use crate::{
-    AdminApplication, AdminError, OnlineManagementClient, PowerPlatformAdminClient,
-    TenantApplicationIdentity, WaitOptions,
+    AdminApplication, AdminError, EnvironmentName, OnlineManagementClient,
+    PowerPlatformAdminClient, TenantApplicationIdentity,
 };
+
+mod force_sync;
+mod register;
+
+pub use force_sync::ForceSyncUser;
+pub use register::RegisterApplication;
 
 /// Which service the [`AdminApi`] talks to.
 #[derive(Clone, Debug)]
@@ -74,41 +80,14 @@ impl AdminApi {
         &self.backend
     }
 
-    /// Registers an application so that it can call the admin APIs. Registering an
-    /// application that already is returns the existing registration.
-    pub async fn register_application(
-        &self,
-        application_id: Uuid,
-        tenant_id: Uuid,
-    ) -> Result<RegisteredApplication, AdminError> {
-        match &self.backend {
-            AdminBackend::OnlineManagement(client) => {
-                if let Some(existing) = find_identity(client, application_id).await? {
-                    return Ok(existing.into());
-                }
-                match client
-                    .create_application_identity(application_id, tenant_id)
-                    .await
-                {
-                    Ok(created) => Ok(created.into()),
-                    // Registered by someone else in the meantime?
-                    Err(e)
-                        if matches!(e.http_status(), Some(400 | 409))
-                            || matches!(e, AdminError::OperationFailed { .. }) =>
-                    {
-                        match find_identity(client, application_id).await? {
-                            Some(existing) => Ok(existing.into()),
-                            None => Err(e),
-                        }
-                    }
-                    Err(e) => Err(e),
-                }
-            }
-            AdminBackend::PowerPlatform(client) => Ok(client
-                .register_admin_application(application_id)
-                .await?
-                .into()),
-        }
+    /// Registers an application so that it can call the admin APIs; await the returned
+    /// [`RegisterApplication`] (or call its `send()`). Registering an application that
+    /// already is returns the existing registration.
+    ///
+    /// The Online Management API also needs the tenant:
+    /// [`.tenant_id(..)`](RegisterApplication::tenant_id).
+    pub fn register_application(&self, application_id: Uuid) -> RegisterApplication<'_> {
+        RegisterApplication::new(self, application_id)
     }
 
     /// Every registered application.
@@ -162,57 +141,26 @@ impl AdminApi {
         }
     }
 
-    /// Force-syncs a user (Entra object id) into an environment (instance) and waits for
-    /// it within `wait`.
+    /// Force-syncs a user (Entra object id) into an environment: an instance id ([`Uuid`])
+    /// on the Online Management API; on the Power Platform admin API also
+    /// `Default-<tenant id>` ([`EnvironmentName`]). Await the
+    /// returned [`ForceSyncUser`] (or call its `send()`). It waits within
+    /// [`WaitOptions::default`](crate::WaitOptions::default) unless [`.wait(..)`](ForceSyncUser::wait) says otherwise.
     ///
     /// Online Management API: `ApplyUser`, then polls the operation. Power Platform admin
     /// API: `addUser`, tried again every `wait.default_interval` (at least 10 s) while the
     /// service says the user's license has not propagated (`userNotLicensed`), until
     /// `wait.timeout`.
-    pub async fn force_sync_user(
+    pub fn force_sync_user(
         &self,
-        environment_id: Uuid,
+        environment_id: impl Into<EnvironmentName>,
         user_object_id: Uuid,
-        wait: WaitOptions,
-    ) -> Result<(), AdminError> {
-        match &self.backend {
-            AdminBackend::OnlineManagement(client) => {
-                client
-                    .apply_user(environment_id, user_object_id)
-                    .await?
-                    .wait(wait)
-                    .await?;
-                Ok(())
-            }
-            AdminBackend::PowerPlatform(client) => {
-                let clock = client.pipeline().options().clock.clone();
-                let start = clock.now();
-                let interval = wait
-                    .default_interval
-                    .max(std::time::Duration::from_secs(10));
-                loop {
-                    match client.add_user(environment_id, user_object_id).await {
-                        Err(e) if e.is_user_not_licensed() => {
-                            let elapsed = std::time::Duration::try_from(clock.now() - start)
-                                .unwrap_or_default();
-                            if elapsed + interval > wait.timeout {
-                                return Err(e);
-                            }
-                            tracing::info!(
-                                ?interval,
-                                "the user's license has not reached the environment yet; trying again"
-                            );
-                            clock.sleep(interval).await;
-                        }
-                        other => return other,
-                    }
-                }
-            }
-        }
+    ) -> ForceSyncUser<'_> {
+        ForceSyncUser::new(self, environment_id.into(), user_object_id)
     }
 }
 
-async fn find_identity(
+pub(crate) async fn find_identity(
     client: &OnlineManagementClient,
     application_id: Uuid,
 ) -> Result<Option<TenantApplicationIdentity>, AdminError> {
