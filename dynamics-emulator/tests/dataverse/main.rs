@@ -16,6 +16,8 @@ mod protection;
 mod query;
 mod refs;
 mod robustness;
+mod security;
+mod solution_import;
 mod route_options;
 mod shape;
 mod support;

@@ -166,15 +166,6 @@ fn team() -> TableSpec {
         )
         .boolean("isdefault", "No", "Yes")
         .column("azureactivedirectoryobjectid", Uniqueidentifier)
-        .choice(
-            "membershiptype",
-            &[
-                (0, "Members and guests"),
-                (1, "Members"),
-                (2, "Owners"),
-                (3, "Guests"),
-            ],
-        )
         .memo("description", 2000)
         .many_to_many(
             "teammembership_association",
