@@ -87,6 +87,7 @@ fn import(store: &mut DataverseStore, call: &Call<'_>, asynchronous: bool) -> Ap
     let stamp = now.format(&Rfc3339).unwrap_or_default();
     let unix = now.unix_timestamp();
     let package = package::read(&request.bytes);
+    let before = store.data.savepoint();
     let applied: Result<Uuid, String> = match &package {
         Err(error) => Err(error.0.clone()),
         Ok(package) => match apply::check(Rows::new(&store.catalog, &store.data), package) {
@@ -95,6 +96,12 @@ fn import(store: &mut DataverseStore, call: &Call<'_>, asynchronous: bool) -> Ap
                 .map_err(|e| format!("The solution could not be imported: {}", e.message)),
         },
     };
+    // A failed import leaves nothing behind but its job.
+    if applied.is_err()
+        && let Some(savepoint) = before
+    {
+        store.data.rollback_to(&store.catalog, savepoint);
+    }
     let outcome = Outcome {
         job: request.job,
         package: package.as_ref().ok(),
@@ -104,6 +111,7 @@ fn import(store: &mut DataverseStore, call: &Call<'_>, asynchronous: bool) -> Ap
         finished: stamp,
     };
     let operation = Uuid::new_v4();
+    let jobs_start = store.data.savepoint();
     with_seed_writer(store, unix, |writer| {
         jobs::write_import_job(writer, &outcome)?;
         if asynchronous {
@@ -123,6 +131,12 @@ fn import(store: &mut DataverseStore, call: &Call<'_>, asynchronous: bool) -> Ap
     }
     match outcome.error {
         None => Ok(ApiResponse::empty(StatusCode::NO_CONTENT)),
-        Some(error) => Err(ApiError::new(StatusCode::BAD_REQUEST, IMPORT_FAILED, error)),
+        Some(error) => {
+            // The error answer rolls the request back; the failed job stays, as in Dataverse.
+            if let Some(savepoint) = jobs_start {
+                store.data.keep_since(savepoint);
+            }
+            Err(ApiError::new(StatusCode::BAD_REQUEST, IMPORT_FAILED, error))
+        }
     }
 }
