@@ -6,9 +6,9 @@ use std::collections::HashSet;
 use uuid::Uuid;
 
 use super::budget::Budget;
-use super::security::SecurityState;
 use super::metadata::builtin::builtin_tables;
 use super::metadata::catalog::Catalog;
+use super::security::SecurityState;
 use super::store::Data;
 use super::store::cell::CellRef;
 use super::store::row::Row;

@@ -14,7 +14,10 @@ const SYSTEM_ADMINISTRATOR: &str = "c0a7e5a0-0000-4000-8000-000000000045";
 
 async fn privilege(env: &Env, name: &str) -> Value {
     let answer = env
-        .get(&format!("privileges?$filter={}", encode(&format!("name eq '{name}'"))))
+        .get(&format!(
+            "privileges?$filter={}",
+            encode(&format!("name eq '{name}'"))
+        ))
         .await;
     let rows = answer.values();
     assert_eq!(rows.len(), 1, "{name}: {}", answer.text);
@@ -43,8 +46,14 @@ async fn roles_named(env: &Env, name: &str) -> Vec<(String, String, String)> {
         .map(|r| {
             (
                 r["roleid"].as_str().unwrap_or_default().to_owned(),
-                r["_businessunitid_value"].as_str().unwrap_or_default().to_owned(),
-                r["_parentrootroleid_value"].as_str().unwrap_or_default().to_owned(),
+                r["_businessunitid_value"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                r["_parentrootroleid_value"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
             )
         })
         .collect()
@@ -101,10 +110,16 @@ async fn the_catalogue_names_every_table_privilege_with_its_depths() {
     let share = privilege(&env, "prvShareAccount").await;
     assert_eq!(share["accessright"], 262_144);
     let read_unit = privilege(&env, "prvReadBusinessUnit").await;
-    assert_eq!(read_unit["canbebasic"], false, "organisation-owned: Global only");
+    assert_eq!(
+        read_unit["canbebasic"], false,
+        "organisation-owned: Global only"
+    );
     assert_eq!(read_unit["canbeglobal"], true);
-    env.get(&format!("privileges?$filter={}", encode("name eq 'prvAssignBusinessUnit'")))
-        .await;
+    env.get(&format!(
+        "privileges?$filter={}",
+        encode("name eq 'prvAssignBusinessUnit'")
+    ))
+    .await;
     for name in [
         "prvReadAsyncOperation",
         "prvWriteAsyncOperation",
@@ -146,7 +161,10 @@ async fn custom_tables_get_privileges_held_by_the_administrator() {
         .expect("table added");
     let id = privilege_id(&env, "prvCreateSample_widget").await;
     let held = role_privileges(&env, SYSTEM_ADMINISTRATOR).await;
-    assert!(held.contains(&("prvCreateSample_widget".to_owned(), "Global".to_owned())), "{id}");
+    assert!(
+        held.contains(&("prvCreateSample_widget".to_owned(), "Global".to_owned())),
+        "{id}"
+    );
 }
 
 #[tokio::test]
@@ -155,7 +173,10 @@ async fn roles_are_copied_to_every_business_unit_and_follow_their_root() {
     let root = new_role(&env, "Lead Writer").await;
     let copies = roles_named(&env, "Lead Writer").await;
     assert_eq!(copies.len(), 2, "root and Sales: {copies:?}");
-    assert!(copies.iter().all(|(_, _, parent)| *parent == root), "{copies:?}");
+    assert!(
+        copies.iter().all(|(_, _, parent)| *parent == root),
+        "{copies:?}"
+    );
     let sales_copy = copy_in(&copies, SALES_BU);
     assert_ne!(sales_copy, root);
 
@@ -189,7 +210,11 @@ async fn roles_are_copied_to_every_business_unit_and_follow_their_root() {
         .await;
     duplicate.expect(412);
     assert_eq!(duplicate.code(), "0x80040237");
-    assert!(duplicate.message().contains("already exists"), "{}", duplicate.text);
+    assert!(
+        duplicate.message().contains("already exists"),
+        "{}",
+        duplicate.text
+    );
 
     // A rename of the root reaches the copies; a copy cannot be deleted on its own.
     env.patch(&format!("roles({root})"), json!({"name": "Lead Writer 2"}))
@@ -202,9 +227,16 @@ async fn roles_are_copied_to_every_business_unit_and_follow_their_root() {
     env.delete(&format!("roles({root})")).await.expect(204);
     assert!(roles_named(&env, "Lead Writer 2").await.is_empty());
     let orphans = env
-        .get(&format!("roleprivilegescollection?$filter={}", encode(&format!("_roleid_value eq {east_copy}"))))
+        .get(&format!(
+            "roleprivilegescollection?$filter={}",
+            encode(&format!("_roleid_value eq {east_copy}"))
+        ))
         .await;
-    assert!(orphans.expect(200)["value"].as_array().is_some_and(Vec::is_empty));
+    assert!(
+        orphans.expect(200)["value"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    );
 }
 
 #[tokio::test]
@@ -239,28 +271,53 @@ async fn privilege_messages_add_replace_remove_and_check_depths() {
     assert!(held.contains(&("prvCreateLead".to_owned(), "Basic".to_owned())));
     assert!(held.contains(&("prvReadAsyncOperation".to_owned(), "Global".to_owned())));
     assert_eq!(held.len(), 2);
-    let answer = env.get(&format!("RetrieveRolePrivilegesRole(RoleId={role})")).await;
+    let answer = env
+        .get(&format!("RetrieveRolePrivilegesRole(RoleId={role})"))
+        .await;
     let first = &answer.expect(200)["RolePrivileges"][0];
     assert_eq!(first["BusinessUnitId"], ROOT_BU);
-    assert!(first["PrivilegeId"].as_str().is_some_and(|id| Uuid::parse_str(id).is_ok()));
+    assert!(
+        first["PrivilegeId"]
+            .as_str()
+            .is_some_and(|id| Uuid::parse_str(id).is_ok())
+    );
     // The Sales copy follows.
     let sales = copy_in(&roles_named(&env, "Writer").await, SALES_BU);
     assert_eq!(role_privileges(&env, &sales).await.len(), 2);
     // The N:N navigation lists the privileges.
-    let nav = env.get(&format!("roles({role})/roleprivileges_association?$select=name")).await;
+    let nav = env
+        .get(&format!(
+            "roles({role})/roleprivileges_association?$select=name"
+        ))
+        .await;
     assert_eq!(nav.expect(200)["value"].as_array().map(Vec::len), Some(2));
 
     // A depth the privilege cannot have.
     let wrong = env
-        .post(&add, json!({"Privileges": [{"PrivilegeId": read_unit, "Depth": "Basic"}]}))
+        .post(
+            &add,
+            json!({"Privileges": [{"PrivilegeId": read_unit, "Depth": "Basic"}]}),
+        )
         .await;
     wrong.expect(400);
-    assert!(wrong.message().contains("prvReadBusinessUnit") && wrong.message().contains("Global"), "{}", wrong.text);
-    let bad_depth = env.post(&add, json!({"Privileges": [{"PrivilegeId": read_job, "Depth": "Everywhere"}]})).await;
+    assert!(
+        wrong.message().contains("prvReadBusinessUnit") && wrong.message().contains("Global"),
+        "{}",
+        wrong.text
+    );
+    let bad_depth = env
+        .post(
+            &add,
+            json!({"Privileges": [{"PrivilegeId": read_job, "Depth": "Everywhere"}]}),
+        )
+        .await;
     bad_depth.expect(400);
-    env.post(&add, json!({"Privileges": [{"PrivilegeId": Uuid::new_v4(), "Depth": "Global"}]}))
-        .await
-        .expect(404);
+    env.post(
+        &add,
+        json!({"Privileges": [{"PrivilegeId": Uuid::new_v4(), "Depth": "Global"}]}),
+    )
+    .await
+    .expect(404);
 
     env.post(
         &format!("roles({role})/Microsoft.Dynamics.CRM.ReplacePrivilegesRole"),
@@ -268,7 +325,10 @@ async fn privilege_messages_add_replace_remove_and_check_depths() {
     )
     .await
     .expect(204);
-    assert_eq!(role_privileges(&env, &role).await, vec![("prvReadBusinessUnit".to_owned(), "Global".to_owned())]);
+    assert_eq!(
+        role_privileges(&env, &role).await,
+        vec![("prvReadBusinessUnit".to_owned(), "Global".to_owned())]
+    );
     assert_eq!(role_privileges(&env, &sales).await.len(), 1);
     env.post(
         &format!("roles({role})/Microsoft.Dynamics.CRM.RemovePrivilegeRole"),
@@ -278,10 +338,17 @@ async fn privilege_messages_add_replace_remove_and_check_depths() {
     .expect(204);
     assert!(role_privileges(&env, &role).await.is_empty());
     assert!(role_privileges(&env, &sales).await.is_empty());
-    env.get(&format!("RetrieveRolePrivilegesRole(RoleId={})", Uuid::new_v4()))
-        .await
-        .expect(404);
-    env.get(&format!("roles({role})/Microsoft.Dynamics.CRM.AddPrivilegesRole")).await.expect(405);
+    env.get(&format!(
+        "RetrieveRolePrivilegesRole(RoleId={})",
+        Uuid::new_v4()
+    ))
+    .await
+    .expect(404);
+    env.get(&format!(
+        "roles({role})/Microsoft.Dynamics.CRM.AddPrivilegesRole"
+    ))
+    .await
+    .expect(405);
 }
 
 #[tokio::test]
@@ -295,7 +362,11 @@ async fn application_users_are_created_once_per_application() {
     assert_eq!(row["accessmode"], 4);
     assert_eq!(row["isdisabled"], false);
     assert_eq!(row["_businessunitid_value"], ROOT_BU);
-    assert!(row["azureactivedirectoryobjectid"].as_str().is_some_and(|id| Uuid::parse_str(id).is_ok()));
+    assert!(
+        row["azureactivedirectoryobjectid"]
+            .as_str()
+            .is_some_and(|id| Uuid::parse_str(id).is_ok())
+    );
     assert!(row["domainname"].as_str().is_some_and(|d| !d.is_empty()));
 
     let again = env
@@ -303,24 +374,38 @@ async fn application_users_are_created_once_per_application() {
         .await;
     again.expect(412);
     assert_eq!(again.code(), "0x80040237");
-    assert_eq!(again.message(), "A record with matching key values already exists.");
+    assert_eq!(
+        again.message(),
+        "A record with matching key values already exists."
+    );
 
-    let found = env.get(&format!("systemusers?$select=systemuserid&$filter=applicationid eq {known}")).await;
+    let found = env
+        .get(&format!(
+            "systemusers?$select=systemuserid&$filter=applicationid eq {known}"
+        ))
+        .await;
     assert_eq!(found.values().len(), 1);
     assert_eq!(found.values()[0]["systemuserid"], user.as_str());
 
     // An application the directory does not know; no business unit: the root unit.
     let unknown = Uuid::new_v4().to_string();
-    let other = env.create("systemusers", json!({"applicationid": unknown})).await;
+    let other = env
+        .create("systemusers", json!({"applicationid": unknown}))
+        .await;
     let row = env.get(&format!("systemusers({other})")).await;
     assert_eq!(row.expect(200)["_businessunitid_value"], ROOT_BU);
     assert_eq!(row.body["fullname"], format!("# {unknown}"));
-    env.post("systemusers", json!({"applicationid": "not a guid"})).await.expect(400);
+    env.post("systemusers", json!({"applicationid": "not a guid"}))
+        .await
+        .expect(400);
 
     // Disable, then no roles can be given.
-    env.patch(&format!("systemusers({other})"), json!({"isdisabled": true, "applicationid": unknown}))
-        .await
-        .expect(204);
+    env.patch(
+        &format!("systemusers({other})"),
+        json!({"isdisabled": true, "applicationid": unknown}),
+    )
+    .await
+    .expect(204);
     let refused = env
         .post(
             &format!("systemusers({other})/systemuserroles_association/$ref"),
@@ -339,13 +424,35 @@ async fn moving_a_user_drops_its_roles_and_roles_must_match_the_unit() {
     let basic = roles_named(&env, "Basic User").await;
     let (root_basic, sales_basic) = (copy_in(&basic, ROOT_BU), copy_in(&basic, SALES_BU));
     let assign = format!("systemusers({user})/systemuserroles_association/$ref");
-    let wrong = env.post(&assign, json!({"@odata.id": format!("roles({sales_basic})")})).await;
+    let wrong = env
+        .post(
+            &assign,
+            json!({"@odata.id": format!("roles({sales_basic})")}),
+        )
+        .await;
     wrong.expect(400);
     assert_eq!(wrong.code(), "0x80040203");
-    assert!(wrong.message().contains("Sales") && wrong.message().contains(ROOT_BU), "{}", wrong.text);
-    env.post(&assign, json!({"@odata.id": format!("roles({root_basic})")})).await.expect(204);
-    let privileges = env.get(&format!("systemusers({user})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()")).await;
-    assert!(privileges.expect(200)["RolePrivileges"].as_array().is_some_and(|p| !p.is_empty()));
+    assert!(
+        wrong.message().contains("Sales") && wrong.message().contains(ROOT_BU),
+        "{}",
+        wrong.text
+    );
+    env.post(
+        &assign,
+        json!({"@odata.id": format!("roles({root_basic})")}),
+    )
+    .await
+    .expect(204);
+    let privileges = env
+        .get(&format!(
+            "systemusers({user})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()"
+        ))
+        .await;
+    assert!(
+        privileges.expect(200)["RolePrivileges"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty())
+    );
 
     env.post(
         &format!("systemusers({user})/Microsoft.Dynamics.CRM.SetBusinessSystemUser"),
@@ -357,11 +464,26 @@ async fn moving_a_user_drops_its_roles_and_roles_must_match_the_unit() {
     )
     .await
     .expect(204);
-    let row = env.get(&format!("systemusers({user})?$select=_businessunitid_value")).await;
+    let row = env
+        .get(&format!(
+            "systemusers({user})?$select=_businessunitid_value"
+        ))
+        .await;
     assert_eq!(row.expect(200)["_businessunitid_value"], SALES_BU);
-    let roles = env.get(&format!("systemusers({user})/systemuserroles_association")).await;
-    assert!(roles.values().is_empty(), "classic model: roles removed: {}", roles.text);
-    env.post(&assign, json!({"@odata.id": format!("roles({sales_basic})")})).await.expect(204);
+    let roles = env
+        .get(&format!("systemusers({user})/systemuserroles_association"))
+        .await;
+    assert!(
+        roles.values().is_empty(),
+        "classic model: roles removed: {}",
+        roles.text
+    );
+    env.post(
+        &assign,
+        json!({"@odata.id": format!("roles({sales_basic})")}),
+    )
+    .await
+    .expect(204);
     // Plain GUIDs are tolerated; an unknown unit is a 404; a missing one a 400.
     env.post(
         &format!("systemusers({user})/Microsoft.Dynamics.CRM.SetBusinessSystemUser"),
@@ -375,11 +497,17 @@ async fn moving_a_user_drops_its_roles_and_roles_must_match_the_unit() {
     )
     .await
     .expect(404);
-    env.post(&format!("systemusers({user})/Microsoft.Dynamics.CRM.SetBusinessSystemUser"), json!({}))
-        .await
-        .expect(400);
     env.post(
-        &format!("systemusers({})/Microsoft.Dynamics.CRM.SetBusinessSystemUser", Uuid::new_v4()),
+        &format!("systemusers({user})/Microsoft.Dynamics.CRM.SetBusinessSystemUser"),
+        json!({}),
+    )
+    .await
+    .expect(400);
+    env.post(
+        &format!(
+            "systemusers({})/Microsoft.Dynamics.CRM.SetBusinessSystemUser",
+            Uuid::new_v4()
+        ),
         json!({"BusinessUnit": ROOT_BU}),
     )
     .await
@@ -393,7 +521,11 @@ async fn teams_hold_roles_of_their_unit_and_give_them_to_members() {
         .post("teams", json!({"name": "Group", "teamtype": 2, "businessunitid@odata.bind": format!("/businessunits({SALES_BU})")}))
         .await;
     missing_group.expect(400);
-    assert!(missing_group.message().contains("azureactivedirectoryobjectid"));
+    assert!(
+        missing_group
+            .message()
+            .contains("azureactivedirectoryobjectid")
+    );
     let group = Uuid::new_v4();
     let team = env
         .create(
@@ -401,11 +533,21 @@ async fn teams_hold_roles_of_their_unit_and_give_them_to_members() {
             json!({"name": "Group", "teamtype": 2, "membershiptype": 1, "azureactivedirectoryobjectid": group, "businessunitid@odata.bind": format!("/businessunits({SALES_BU})")}),
         )
         .await;
-    let row = env.get(&format!("teams({team})?$select=teamtype,membershiptype,azureactivedirectoryobjectid")).await;
+    let row = env
+        .get(&format!(
+            "teams({team})?$select=teamtype,membershiptype,azureactivedirectoryobjectid"
+        ))
+        .await;
     assert_eq!(row.expect(200)["membershiptype"], 1);
     assert_eq!(row.body["azureactivedirectoryobjectid"], group.to_string());
-    let owner_team = env.create("teams", json!({"name": "Owners", "teamtype": 0})).await;
-    let row = env.get(&format!("teams({owner_team})?$select=_businessunitid_value")).await;
+    let owner_team = env
+        .create("teams", json!({"name": "Owners", "teamtype": 0}))
+        .await;
+    let row = env
+        .get(&format!(
+            "teams({owner_team})?$select=_businessunitid_value"
+        ))
+        .await;
     assert_eq!(row.expect(200)["_businessunitid_value"], ROOT_BU);
 
     let role = new_role(&env, "Team Role").await;
@@ -418,10 +560,17 @@ async fn teams_hold_roles_of_their_unit_and_give_them_to_members() {
     .expect(204);
     let sales_copy = copy_in(&roles_named(&env, "Team Role").await, SALES_BU);
     let team_roles = format!("teams({team})/teamroles_association/$ref");
-    let wrong = env.post(&team_roles, json!({"@odata.id": format!("roles({role})")})).await;
+    let wrong = env
+        .post(&team_roles, json!({"@odata.id": format!("roles({role})")}))
+        .await;
     wrong.expect(400);
     assert!(wrong.message().contains("team"), "{}", wrong.text);
-    env.post(&team_roles, json!({"@odata.id": format!("roles({sales_copy})")})).await.expect(204);
+    env.post(
+        &team_roles,
+        json!({"@odata.id": format!("roles({sales_copy})")}),
+    )
+    .await
+    .expect(204);
 
     let user = app_user(&env, &Uuid::new_v4().to_string(), SALES_BU).await;
     env.post(
@@ -430,13 +579,29 @@ async fn teams_hold_roles_of_their_unit_and_give_them_to_members() {
     )
     .await
     .expect(204);
-    let privileges = env.get(&format!("systemusers({user})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()")).await;
-    let list = privileges.expect(200)["RolePrivileges"].as_array().cloned().unwrap_or_default();
+    let privileges = env
+        .get(&format!(
+            "systemusers({user})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()"
+        ))
+        .await;
+    let list = privileges.expect(200)["RolePrivileges"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(list.len(), 1, "{}", privileges.text);
     assert_eq!(list[0]["PrivilegeName"], "prvReadAsyncOperation");
     assert_eq!(list[0]["Depth"], "Deep");
-    let team_privileges = env.get(&format!("teams({team})/Microsoft.Dynamics.CRM.RetrieveTeamPrivileges()")).await;
-    assert_eq!(team_privileges.expect(200)["RolePrivileges"].as_array().map(Vec::len), Some(1));
+    let team_privileges = env
+        .get(&format!(
+            "teams({team})/Microsoft.Dynamics.CRM.RetrieveTeamPrivileges()"
+        ))
+        .await;
+    assert_eq!(
+        team_privileges.expect(200)["RolePrivileges"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
     // A direct role at a higher depth wins.
     env.post(
         &format!("systemusers({user})/systemuserroles_association/$ref"),
@@ -444,8 +609,18 @@ async fn teams_hold_roles_of_their_unit_and_give_them_to_members() {
     )
     .await
     .expect(204);
-    let privileges = env.get(&format!("systemusers({user})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()")).await;
-    let list = privileges.expect(200)["RolePrivileges"].as_array().cloned().unwrap_or_default();
-    let job = list.iter().find(|p| p["PrivilegeName"] == "prvReadAsyncOperation").expect("held");
+    let privileges = env
+        .get(&format!(
+            "systemusers({user})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()"
+        ))
+        .await;
+    let list = privileges.expect(200)["RolePrivileges"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let job = list
+        .iter()
+        .find(|p| p["PrivilegeName"] == "prvReadAsyncOperation")
+        .expect("held");
     assert_eq!(job["Depth"], "Global");
 }

@@ -18,14 +18,14 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use serde_json::{Map, Value};
 
 use super::env::Env;
-use super::security;
-use super::solution;
 use super::errors::ApiError;
 use super::keys::KeyMatch;
 use super::metadata::catalog::Navigation;
 use super::odata::options::{QueryOptions, read_options};
 use super::odata::path::{Segment, parse_path};
 use super::odata::prefer::Prefer;
+use super::security;
+use super::solution;
 use super::state::DataverseStore;
 use super::wire::{ApiRequest, ApiResponse, ApiResult};
 use super::write::body::WriteMode;
@@ -156,7 +156,6 @@ fn route(store: &mut DataverseStore, env: &Env, request: &ApiRequest) -> ApiResu
     if let Some(answer) = security::actions::unbound(store, &call, &segments)
         .or_else(|| solution::route(store, &call, &segments))
     {
-        call.options.allow_only(allowed::NONE)?;
         return answer;
     }
     let table = store

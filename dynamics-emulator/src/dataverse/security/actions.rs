@@ -24,6 +24,9 @@ use crate::dataverse::wire::{ApiResponse, ApiResult};
 
 const NAMESPACE: &str = "Microsoft.Dynamics.CRM.";
 
+/// A bound operation on one record.
+type BoundOperation = fn(&mut DataverseStore, &Call<'_>, Uuid) -> ApiResult;
+
 /// A bound operation on the record `key` of `table` (`roles(id)/Microsoft.Dynamics.CRM.X`), or
 /// `None` when the segment names none of these.
 pub(crate) fn bound(
@@ -36,19 +39,21 @@ pub(crate) fn bound(
     let [segment] = rest else {
         return None;
     };
-    let name = segment.name.strip_prefix(NAMESPACE).unwrap_or(&segment.name);
+    let name = segment
+        .name
+        .strip_prefix(NAMESPACE)
+        .unwrap_or(&segment.name);
     let logical = store.catalog.table(table).logical_name.clone();
     let method = call.request.method.clone();
-    let (expected, run): (Method, fn(&mut DataverseStore, &Call<'_>, Uuid) -> ApiResult) =
-        match (logical.as_str(), name) {
-            ("role", "AddPrivilegesRole") => (Method::POST, add_privileges),
-            ("role", "ReplacePrivilegesRole") => (Method::POST, replace_privileges),
-            ("role", "RemovePrivilegeRole") => (Method::POST, remove_privilege),
-            ("systemuser", "SetBusinessSystemUser") => (Method::POST, set_business),
-            ("systemuser", "RetrieveUserPrivileges") => (Method::GET, user_privileges),
-            ("team", "RetrieveTeamPrivileges") => (Method::GET, team_privileges),
-            _ => return None,
-        };
+    let (expected, run): (Method, BoundOperation) = match (logical.as_str(), name) {
+        ("role", "AddPrivilegesRole") => (Method::POST, add_privileges),
+        ("role", "ReplacePrivilegesRole") => (Method::POST, replace_privileges),
+        ("role", "RemovePrivilegeRole") => (Method::POST, remove_privilege),
+        ("systemuser", "SetBusinessSystemUser") => (Method::POST, set_business),
+        ("systemuser", "RetrieveUserPrivileges") => (Method::GET, user_privileges),
+        ("team", "RetrieveTeamPrivileges") => (Method::GET, team_privileges),
+        _ => return None,
+    };
     if method != expected {
         return Some(Err(ApiError::method_not_allowed(method.as_str(), name)));
     }
@@ -63,17 +68,28 @@ pub(crate) fn bound(
 
 /// `GET RetrieveRolePrivilegesRole(RoleId=<guid>)` (or `RoleId=@p1` with `?@p1=<guid>`), or
 /// `None` for another segment.
-pub(crate) fn unbound(store: &DataverseStore, call: &Call<'_>, segments: &[Segment]) -> Option<ApiResult> {
+pub(crate) fn unbound(
+    store: &DataverseStore,
+    call: &Call<'_>,
+    segments: &[Segment],
+) -> Option<ApiResult> {
     let [segment] = segments else {
         return None;
     };
     if segment.name != "RetrieveRolePrivilegesRole" {
         return None;
     }
+    if let Err(e) = call.options.allow_only(&[]) {
+        return Some(Err(e));
+    }
     Some(retrieve_role_privileges(store, call, segment))
 }
 
-fn retrieve_role_privileges(store: &DataverseStore, call: &Call<'_>, segment: &Segment) -> ApiResult {
+fn retrieve_role_privileges(
+    store: &DataverseStore,
+    call: &Call<'_>,
+    segment: &Segment,
+) -> ApiResult {
     if call.request.method != Method::GET {
         return Err(ApiError::method_not_allowed(
             call.request.method.as_str(),
@@ -123,7 +139,11 @@ fn alias_guid(call: &Call<'_>, alias: &str) -> Result<Uuid, ApiError> {
         .query
         .get(alias)
         .and_then(|v| Uuid::parse_str(v.trim().trim_matches(['{', '}', '\''])).ok())
-        .ok_or_else(|| ApiError::bad_request(format!("The parameter alias {alias} must be given a GUID in the query string.")))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "The parameter alias {alias} must be given a GUID in the query string."
+            ))
+        })
 }
 
 /// One `RolePrivilege` of an answer.

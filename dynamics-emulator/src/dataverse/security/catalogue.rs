@@ -112,7 +112,12 @@ fn standalone() -> Vec<PrivilegeDef> {
             })
         })
         .collect();
-    for name in ["prvAssignRole", "prvActOnBehalfOfAnotherUser", "prvImportCustomization", "prvPublishCustomization"] {
+    for name in [
+        "prvAssignRole",
+        "prvActOnBehalfOfAnotherUser",
+        "prvImportCustomization",
+        "prvPublishCustomization",
+    ] {
         list.push(PrivilegeDef {
             name: name.to_owned(),
             access_right: 0,
@@ -126,7 +131,12 @@ fn standalone() -> Vec<PrivilegeDef> {
 /// activities share the `Activity` privileges).
 pub(crate) fn definitions(catalog: &Catalog) -> Vec<PrivilegeDef> {
     let mut all: Vec<PrivilegeDef> = Vec::new();
-    for def in catalog.tables.iter().flat_map(table_privileges).chain(standalone()) {
+    for def in catalog
+        .tables
+        .iter()
+        .flat_map(table_privileges)
+        .chain(standalone())
+    {
         if !all.iter().any(|d| d.name == def.name) {
             all.push(def);
         }
@@ -171,7 +181,14 @@ pub(crate) fn basic_user_privileges() -> Vec<(String, Depth)> {
             list.push((format!("prv{right}{noun}"), Depth::Basic));
         }
     }
-    for name in ["prvReadUser", "prvReadBusinessUnit", "prvReadTeam", "prvReadRole", "prvReadTransactionCurrency", "prvReadOrganization"] {
+    for name in [
+        "prvReadUser",
+        "prvReadBusinessUnit",
+        "prvReadTeam",
+        "prvReadRole",
+        "prvReadTransactionCurrency",
+        "prvReadOrganization",
+    ] {
         list.push((name.to_owned(), Depth::Global));
     }
     for right in ["Create", "Read", "Write", "Delete"] {
@@ -197,7 +214,17 @@ mod tests {
         let bu = find("prvReadBusinessUnit").expect("business unit read");
         assert!(!bu.allows(Depth::Basic) && bu.allows(Depth::Global));
         assert!(find("prvAssignBusinessUnit").is_none(), "not user-owned");
-        for name in ["prvReadAsyncOperation", "prvWriteAsyncOperation", "prvAppendToAsyncOperation", "prvCreateUserEntityUISettings", "prvReadRole", "prvAssignRole", "prvCreateRole", "prvReadUser", "prvCreateActivity"] {
+        for name in [
+            "prvReadAsyncOperation",
+            "prvWriteAsyncOperation",
+            "prvAppendToAsyncOperation",
+            "prvCreateUserEntityUISettings",
+            "prvReadRole",
+            "prvAssignRole",
+            "prvCreateRole",
+            "prvReadUser",
+            "prvCreateActivity",
+        ] {
             assert!(find(name).is_some(), "{name}");
         }
         assert!(find("prvReadPrivilege").is_none());

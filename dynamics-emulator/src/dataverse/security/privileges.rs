@@ -61,7 +61,9 @@ pub(crate) fn check(rows: Rows<'_>, privilege: Uuid, depth: Depth) -> Result<(),
     if rows.flag("privilege", privilege, depth.can_be_column()) {
         return Ok(());
     }
-    let name = rows.text("privilege", privilege, "name").unwrap_or_default();
+    let name = rows
+        .text("privilege", privilege, "name")
+        .unwrap_or_default();
     let allowed: Vec<&str> = Depth::ALL
         .iter()
         .filter(|d| rows.flag("privilege", privilege, d.can_be_column()))
@@ -79,8 +81,16 @@ pub(crate) fn check(rows: Rows<'_>, privilege: Uuid, depth: Depth) -> Result<(),
 }
 
 /// Gives one role (this copy only) a privilege at `depth`, or changes the depth it has.
-fn set_one(writer: &mut Writer<'_>, role: Uuid, privilege: Uuid, depth: Depth) -> Result<(), ApiError> {
-    let table = writer.catalog.by_logical("roleprivileges").unwrap_or_default();
+fn set_one(
+    writer: &mut Writer<'_>,
+    role: Uuid,
+    privilege: Uuid,
+    depth: Depth,
+) -> Result<(), ApiError> {
+    let table = writer
+        .catalog
+        .by_logical("roleprivileges")
+        .unwrap_or_default();
     let id = role_privilege_id(role, privilege);
     if writer.data.row(table, id).is_some() {
         let mut body = Map::new();
@@ -88,7 +98,10 @@ fn set_one(writer: &mut Writer<'_>, role: Uuid, privilege: Uuid, depth: Depth) -
         return writer.update(table, id, &body);
     }
     let mut body = Map::new();
-    body.insert("roleid@odata.bind".to_owned(), Value::String(format!("/roles({role})")));
+    body.insert(
+        "roleid@odata.bind".to_owned(),
+        Value::String(format!("/roles({role})")),
+    );
     body.insert(
         "privilegeid@odata.bind".to_owned(),
         Value::String(format!("/privileges({privilege})")),
@@ -96,21 +109,30 @@ fn set_one(writer: &mut Writer<'_>, role: Uuid, privilege: Uuid, depth: Depth) -
     body.insert("privilegedepthmask".to_owned(), json!(depth.mask()));
     writer.create(table, &body, Some(id), &[])?;
     let privileges = writer.catalog.by_logical("privilege").unwrap_or_default();
-    if let Some(nav) = writer.catalog.navigation(privileges, "roleprivileges_association") {
+    if let Some(nav) = writer
+        .catalog
+        .navigation(privileges, "roleprivileges_association")
+    {
         writer.relate(privileges, privilege, nav, role)?;
     }
     Ok(())
 }
 
 fn remove_one(writer: &mut Writer<'_>, role: Uuid, privilege: Uuid) -> Result<bool, ApiError> {
-    let table = writer.catalog.by_logical("roleprivileges").unwrap_or_default();
+    let table = writer
+        .catalog
+        .by_logical("roleprivileges")
+        .unwrap_or_default();
     let id = role_privilege_id(role, privilege);
     if writer.data.row(table, id).is_none() {
         return Ok(false);
     }
     writer.delete(table, id)?;
     let privileges = writer.catalog.by_logical("privilege").unwrap_or_default();
-    if let Some(nav) = writer.catalog.navigation(privileges, "roleprivileges_association") {
+    if let Some(nav) = writer
+        .catalog
+        .navigation(privileges, "roleprivileges_association")
+    {
         writer.unrelate(privileges, privilege, nav, Some(role))?;
     }
     Ok(true)
@@ -168,7 +190,11 @@ pub(crate) fn replace(
 }
 
 /// Takes a privilege away from every copy of `role`; `false` when the role did not hold it.
-pub(crate) fn remove(writer: &mut Writer<'_>, role: Uuid, privilege: Uuid) -> Result<bool, ApiError> {
+pub(crate) fn remove(
+    writer: &mut Writer<'_>,
+    role: Uuid,
+    privilege: Uuid,
+) -> Result<bool, ApiError> {
     let family = family(Rows::new(writer.catalog, writer.data), role);
     as_platform(writer, |writer| {
         let mut any = false;

@@ -34,11 +34,32 @@ pub(crate) fn by_name(rows: Rows<'_>, unit: Uuid, name: &str) -> Option<Uuid> {
         })
 }
 
-fn set_lookup(writer: &mut Writer<'_>, logical: &str, id: Uuid, column: &str, target: &str, value: Uuid) -> Result<(), ApiError> {
+fn set_lookup(
+    writer: &mut Writer<'_>,
+    logical: &str,
+    id: Uuid,
+    column: &str,
+    target: &str,
+    value: Uuid,
+) -> Result<(), ApiError> {
     let table = writer.catalog.by_logical(logical).unwrap_or_default();
     let target = writer.catalog.by_logical(target).unwrap_or_default();
-    let index = writer.catalog.table(table).attribute_index(column).unwrap_or_default();
-    writer.change(table, id, vec![(index, Some(Cell::Lookup { id: value, table: target }))])
+    let index = writer
+        .catalog
+        .table(table)
+        .attribute_index(column)
+        .unwrap_or_default();
+    writer.change(
+        table,
+        id,
+        vec![(
+            index,
+            Some(Cell::Lookup {
+                id: value,
+                table: target,
+            }),
+        )],
+    )
 }
 
 /// Refuses a second role with the same name in one business unit.
@@ -47,12 +68,19 @@ fn check_unique(rows: Rows<'_>, role: Uuid, unit: Uuid) -> Result<(), ApiError> 
     let clash = rows
         .ids_where("role", "businessunitid", unit)
         .into_iter()
-        .any(|other| other != role && rows.text("role", other, "name").is_some_and(|n| n.eq_ignore_ascii_case(name)));
+        .any(|other| {
+            other != role
+                && rows
+                    .text("role", other, "name")
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        });
     if clash {
         return Err(ApiError::new(
             StatusCode::PRECONDITION_FAILED,
             DUPLICATE_RECORD,
-            format!("A security role named '{name}' already exists in business unit {unit}. Role names are unique per business unit: update the existing role or pick another name."),
+            format!(
+                "A security role named '{name}' already exists in business unit {unit}. Role names are unique per business unit: update the existing role or pick another name."
+            ),
         ));
     }
     Ok(())
@@ -61,11 +89,26 @@ fn check_unique(rows: Rows<'_>, role: Uuid, unit: Uuid) -> Result<(), ApiError> 
 /// The body of a copy of `role` for another unit.
 fn copy_body(rows: Rows<'_>, role: Uuid, root: Uuid, unit: Uuid) -> Map<String, Value> {
     let mut body = Map::new();
-    body.insert("name".to_owned(), json!(rows.text("role", role, "name").unwrap_or_default()));
-    body.insert("businessunitid@odata.bind".to_owned(), json!(format!("/businessunits({unit})")));
-    body.insert("parentrootroleid@odata.bind".to_owned(), json!(format!("/roles({root})")));
-    body.insert("parentroleid@odata.bind".to_owned(), json!(format!("/roles({role})")));
-    body.insert("ismanaged".to_owned(), json!(rows.flag("role", role, "ismanaged")));
+    body.insert(
+        "name".to_owned(),
+        json!(rows.text("role", role, "name").unwrap_or_default()),
+    );
+    body.insert(
+        "businessunitid@odata.bind".to_owned(),
+        json!(format!("/businessunits({unit})")),
+    );
+    body.insert(
+        "parentrootroleid@odata.bind".to_owned(),
+        json!(format!("/roles({root})")),
+    );
+    body.insert(
+        "parentroleid@odata.bind".to_owned(),
+        json!(format!("/roles({role})")),
+    );
+    body.insert(
+        "ismanaged".to_owned(),
+        json!(rows.flag("role", role, "ismanaged")),
+    );
     if let Some(template) = rows.guid("role", role, "roletemplateid") {
         body.insert("roletemplateid".to_owned(), json!(template));
     }
@@ -79,7 +122,14 @@ pub(crate) fn after_role_created(writer: &mut Writer<'_>, role: Uuid) -> Result<
     let unit = match Rows::new(writer.catalog, writer.data).guid("role", role, "businessunitid") {
         Some(unit) => unit,
         None => {
-            set_lookup(writer, "role", role, "businessunitid", "businessunit", root_unit)?;
+            set_lookup(
+                writer,
+                "role",
+                role,
+                "businessunitid",
+                "businessunit",
+                root_unit,
+            )?;
             root_unit
         }
     };
@@ -87,7 +137,11 @@ pub(crate) fn after_role_created(writer: &mut Writer<'_>, role: Uuid) -> Result<
     as_platform(writer, |writer| {
         set_lookup(writer, "role", role, "parentrootroleid", "role", role)?;
         let rows = Rows::new(writer.catalog, writer.data);
-        let units: Vec<Uuid> = rows.unit_and_descendants(unit).into_iter().skip(1).collect();
+        let units: Vec<Uuid> = rows
+            .unit_and_descendants(unit)
+            .into_iter()
+            .skip(1)
+            .collect();
         for below in units {
             copy_into(writer, role, below)?;
         }
@@ -116,14 +170,26 @@ pub(crate) fn copy_into(writer: &mut Writer<'_>, role: Uuid, unit: Uuid) -> Resu
 /// copy of every role of its parent unit.
 pub(crate) fn after_unit_created(writer: &mut Writer<'_>, unit: Uuid) -> Result<(), ApiError> {
     let root_unit = writer.rules.org.root_business_unit;
-    let parent = match Rows::new(writer.catalog, writer.data).guid("businessunit", unit, "parentbusinessunitid") {
+    let parent = match Rows::new(writer.catalog, writer.data).guid(
+        "businessunit",
+        unit,
+        "parentbusinessunitid",
+    ) {
         Some(parent) => parent,
         None => {
-            set_lookup(writer, "businessunit", unit, "parentbusinessunitid", "businessunit", root_unit)?;
+            set_lookup(
+                writer,
+                "businessunit",
+                unit,
+                "parentbusinessunitid",
+                "businessunit",
+                root_unit,
+            )?;
             root_unit
         }
     };
-    let mut roles = Rows::new(writer.catalog, writer.data).ids_where("role", "businessunitid", parent);
+    let mut roles =
+        Rows::new(writer.catalog, writer.data).ids_where("role", "businessunitid", parent);
     roles.sort();
     for role in roles {
         copy_into(writer, role, unit)?;
@@ -141,7 +207,10 @@ pub(crate) fn after_role_updated(writer: &mut Writer<'_>, role: Uuid) -> Result<
     if root_of(rows, role) != role {
         return Ok(());
     }
-    let name = rows.text("role", role, "name").unwrap_or_default().to_owned();
+    let name = rows
+        .text("role", role, "name")
+        .unwrap_or_default()
+        .to_owned();
     let copies: Vec<Uuid> = family(rows, role).into_iter().skip(1).collect();
     let table = writer.catalog.by_logical("role").unwrap_or_default();
     as_platform(writer, |writer| {
@@ -163,7 +232,9 @@ pub(crate) fn before_role_deleted(writer: &mut Writer<'_>, role: Uuid) -> Result
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             crate::dataverse::errors::VALIDATION,
-            format!("The role {role} is a business unit's copy of role {root} and cannot be deleted on its own. Delete role {root} instead."),
+            format!(
+                "The role {role} is a business unit's copy of role {root} and cannot be deleted on its own. Delete role {root} instead."
+            ),
         ));
     }
     let family = family(rows, role);
@@ -172,7 +243,10 @@ pub(crate) fn before_role_deleted(writer: &mut Writer<'_>, role: Uuid) -> Result
         .flat_map(|r| rows.ids_where("roleprivileges", "roleid", *r))
         .collect();
     let table = writer.catalog.by_logical("role").unwrap_or_default();
-    let rp = writer.catalog.by_logical("roleprivileges").unwrap_or_default();
+    let rp = writer
+        .catalog
+        .by_logical("roleprivileges")
+        .unwrap_or_default();
     as_platform(writer, |writer| {
         for id in privilege_rows {
             writer.delete(rp, id)?;

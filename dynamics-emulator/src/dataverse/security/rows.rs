@@ -87,7 +87,8 @@ impl<'a> Rows<'a> {
         let Some(table) = self.catalog.by_logical(logical) else {
             return Vec::new();
         };
-        let Some(Navigation::ManyToMany { rel, first }) = self.catalog.navigation(table, navigation)
+        let Some(Navigation::ManyToMany { rel, first }) =
+            self.catalog.navigation(table, navigation)
         else {
             return Vec::new();
         };

@@ -10,8 +10,8 @@ use super::privileges::add;
 use super::roles::by_name;
 use super::rows::Rows;
 use crate::dataverse::errors::ApiError;
-use crate::dataverse::state::DataverseStore;
 use crate::dataverse::seeding::with_seed_writer;
+use crate::dataverse::state::DataverseStore;
 
 /// Adds the privileges of tables added since (custom tables) and gives them to the System
 /// Administrator role; the first call also seeds the standard roles' privileges.
@@ -19,9 +19,15 @@ pub(crate) fn sync_catalogue(store: &mut DataverseStore, now: i64) -> Result<(),
     let root = store.org.root_business_unit;
     let admin = store.org.system_administrator_role;
     with_seed_writer(store, now, |writer| {
-        let first = Rows::new(writer.catalog, writer.data).ids("privilege").is_empty();
+        let first = Rows::new(writer.catalog, writer.data)
+            .ids("privilege")
+            .is_empty();
         let added = ensure_privileges(writer)?;
-        if writer.data.row(writer.catalog.by_logical("role").unwrap_or_default(), admin).is_some() {
+        if writer
+            .data
+            .row(writer.catalog.by_logical("role").unwrap_or_default(), admin)
+            .is_some()
+        {
             let grants: Vec<(Uuid, Depth)> = added
                 .iter()
                 .map(|def| (privilege_id(&def.name), Depth::Global))

@@ -76,10 +76,18 @@ pub(crate) fn after_relate(
         return Ok(());
     };
     let relationship = writer.catalog.many_to_many[rel].schema_name.clone();
-    let (principal, role) = if logical(writer, table) == "role" { (other, id) } else { (id, other) };
+    let (principal, role) = if logical(writer, table) == "role" {
+        (other, id)
+    } else {
+        (id, other)
+    };
     match relationship.as_str() {
-        "systemuserroles_association" => check_user_role(Rows::new(writer.catalog, writer.data), principal, role),
-        "teamroles_association" => check_team_role(Rows::new(writer.catalog, writer.data), principal, role),
+        "systemuserroles_association" => {
+            check_user_role(Rows::new(writer.catalog, writer.data), principal, role)
+        }
+        "teamroles_association" => {
+            check_team_role(Rows::new(writer.catalog, writer.data), principal, role)
+        }
         _ => Ok(()),
     }
 }
@@ -91,7 +99,9 @@ fn check_user_role(rows: Rows<'_>, user: Uuid, role: Uuid) -> Result<(), ApiErro
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             USER_DISABLED,
-            format!("The user {user} is disabled and cannot be given a security role. Enable the user first (PATCH isdisabled false)."),
+            format!(
+                "The user {user} is disabled and cannot be given a security role. Enable the user first (PATCH isdisabled false)."
+            ),
         ));
     }
     let user_unit = rows.guid("systemuser", user, "businessunitid");
@@ -121,7 +131,10 @@ fn outside_unit(
     role_unit: Option<Uuid>,
 ) -> ApiError {
     let unit = |id: Option<Uuid>| match id {
-        Some(id) => format!("'{}' ({id})", rows.text("businessunit", id, "name").unwrap_or_default()),
+        Some(id) => format!(
+            "'{}' ({id})",
+            rows.text("businessunit", id, "name").unwrap_or_default()
+        ),
         None => "none".to_owned(),
     };
     let name = rows.text("role", role, "name").unwrap_or_default();
@@ -141,7 +154,11 @@ fn outside_unit(
 fn after_team_written(writer: &mut Writer<'_>, team: Uuid) -> Result<(), ApiError> {
     let rows = Rows::new(writer.catalog, writer.data);
     let kind = rows.int("team", team, "teamtype").unwrap_or(0);
-    if matches!(kind, 2 | 3) && rows.guid("team", team, "azureactivedirectoryobjectid").is_none() {
+    if matches!(kind, 2 | 3)
+        && rows
+            .guid("team", team, "azureactivedirectoryobjectid")
+            .is_none()
+    {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             VALIDATION,
@@ -150,10 +167,27 @@ fn after_team_written(writer: &mut Writer<'_>, team: Uuid) -> Result<(), ApiErro
     }
     if rows.guid("team", team, "businessunitid").is_none() {
         let table = writer.catalog.by_logical("team").unwrap_or_default();
-        let units = writer.catalog.by_logical("businessunit").unwrap_or_default();
-        let index = writer.catalog.table(table).attribute_index("businessunitid").unwrap_or_default();
+        let units = writer
+            .catalog
+            .by_logical("businessunit")
+            .unwrap_or_default();
+        let index = writer
+            .catalog
+            .table(table)
+            .attribute_index("businessunitid")
+            .unwrap_or_default();
         let root = writer.rules.org.root_business_unit;
-        writer.change(table, team, vec![(index, Some(Cell::Lookup { id: root, table: units }))])?;
+        writer.change(
+            table,
+            team,
+            vec![(
+                index,
+                Some(Cell::Lookup {
+                    id: root,
+                    table: units,
+                }),
+            )],
+        )?;
     }
     Ok(())
 }

@@ -31,7 +31,9 @@ pub(crate) fn guid(value: &Value) -> Option<Uuid> {
 
 /// The `systemuser` with this application ID.
 fn by_application(rows: Rows<'_>, app: Uuid) -> Option<Uuid> {
-    rows.ids_where("systemuser", "applicationid", app).into_iter().next()
+    rows.ids_where("systemuser", "applicationid", app)
+        .into_iter()
+        .next()
 }
 
 /// `POST systemusers`. With `applicationid` it creates an application user: a second user for
@@ -77,7 +79,8 @@ pub(crate) fn create(store: &mut DataverseStore, call: &Call<'_>, table: u16) ->
 fn fill_application_user(store: &DataverseStore, body: &mut Map<String, Value>, app: Uuid) {
     let known = store.security.apps.get(&app);
     let has = |body: &Map<String, Value>, name: &str| {
-        body.get(name).is_some_and(|v| !v.is_null()) || body.contains_key(&format!("{name}@odata.bind"))
+        body.get(name).is_some_and(|v| !v.is_null())
+            || body.contains_key(&format!("{name}@odata.bind"))
     };
     if !has(body, "businessunitid") {
         body.insert(
@@ -181,11 +184,35 @@ pub(crate) fn set_business(store: &mut DataverseStore, call: &Call<'_>, user: Uu
     write(store, call.env, |writer| {
         as_platform(writer, |writer| {
             let users = writer.catalog.by_logical("systemuser").unwrap_or_default();
-            let units = writer.catalog.by_logical("businessunit").unwrap_or_default();
-            let index = writer.catalog.table(users).attribute_index("businessunitid").unwrap_or_default();
-            writer.change(users, user, vec![(index, Some(Cell::Lookup { id: unit, table: units }))])?;
-            let roles = Rows::new(writer.catalog, writer.data).linked("systemuser", user, "systemuserroles_association");
-            if let Some(nav @ Navigation::ManyToMany { .. }) = writer.catalog.navigation(users, "systemuserroles_association") {
+            let units = writer
+                .catalog
+                .by_logical("businessunit")
+                .unwrap_or_default();
+            let index = writer
+                .catalog
+                .table(users)
+                .attribute_index("businessunitid")
+                .unwrap_or_default();
+            writer.change(
+                users,
+                user,
+                vec![(
+                    index,
+                    Some(Cell::Lookup {
+                        id: unit,
+                        table: units,
+                    }),
+                )],
+            )?;
+            let roles = Rows::new(writer.catalog, writer.data).linked(
+                "systemuser",
+                user,
+                "systemuserroles_association",
+            );
+            if let Some(nav @ Navigation::ManyToMany { .. }) = writer
+                .catalog
+                .navigation(users, "systemuserroles_association")
+            {
                 for role in roles {
                     writer.unrelate(users, user, nav, Some(role))?;
                 }
@@ -225,7 +252,17 @@ fn reassign_records(
             .map(|(id, _)| *id)
             .collect();
         for id in owned {
-            writer.change(table, id, vec![(owner, Some(Cell::Lookup { id: principal, table: target }))])?;
+            writer.change(
+                table,
+                id,
+                vec![(
+                    owner,
+                    Some(Cell::Lookup {
+                        id: principal,
+                        table: target,
+                    }),
+                )],
+            )?;
         }
     }
     Ok(())

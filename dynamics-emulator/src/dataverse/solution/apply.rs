@@ -6,21 +6,21 @@ use uuid::Uuid;
 
 use super::package::{Package, PackageError, parse_version};
 use crate::dataverse::errors::ApiError;
+use crate::dataverse::ids::name_uuid;
 use crate::dataverse::security::catalogue::privilege_id;
 use crate::dataverse::security::depth::Depth;
 use crate::dataverse::security::privileges::replace;
 use crate::dataverse::security::roles::{after_role_created, by_name};
 use crate::dataverse::security::rows::Rows;
-use crate::dataverse::ids::name_uuid;
 use crate::dataverse::write::ops::Writer;
 
 /// Checks the package against what is installed: a managed solution cannot be downgraded or
 /// replace an unmanaged one of the same name, and every privilege must exist.
 pub(crate) fn check(rows: Rows<'_>, package: &Package) -> Result<Option<Uuid>, PackageError> {
-    let existing = rows
-        .ids("solution")
-        .into_iter()
-        .find(|id| rows.text("solution", *id, "uniquename").is_some_and(|n| n.eq_ignore_ascii_case(&package.unique_name)));
+    let existing = rows.ids("solution").into_iter().find(|id| {
+        rows.text("solution", *id, "uniquename")
+            .is_some_and(|n| n.eq_ignore_ascii_case(&package.unique_name))
+    });
     if let Some(id) = existing {
         let managed = rows.flag("solution", id, "ismanaged");
         let installed = rows.text("solution", id, "version").unwrap_or_default();
@@ -29,7 +29,11 @@ pub(crate) fn check(rows: Rows<'_>, package: &Package) -> Result<Option<Uuid>, P
                 "The solution {} is installed as {} and cannot be imported as {}. Remove it first.",
                 package.unique_name,
                 if managed { "managed" } else { "unmanaged" },
-                if package.managed { "managed" } else { "unmanaged" },
+                if package.managed {
+                    "managed"
+                } else {
+                    "unmanaged"
+                },
             )));
         }
         if managed
@@ -83,11 +87,23 @@ pub(crate) fn apply(
     let publishers = writer.catalog.by_logical("publisher").unwrap_or_default();
     let solutions = writer.catalog.by_logical("solution").unwrap_or_default();
     let roles = writer.catalog.by_logical("role").unwrap_or_default();
-    let publisher_id = name_uuid("publisher", &package.publisher.unique_name.to_ascii_lowercase());
+    let publisher_id = name_uuid(
+        "publisher",
+        &package.publisher.unique_name.to_ascii_lowercase(),
+    );
     let mut publisher = Map::new();
-    publisher.insert("uniquename".to_owned(), json!(package.publisher.unique_name));
-    publisher.insert("friendlyname".to_owned(), json!(package.publisher.friendly_name));
-    publisher.insert("customizationprefix".to_owned(), json!(package.publisher.prefix));
+    publisher.insert(
+        "uniquename".to_owned(),
+        json!(package.publisher.unique_name),
+    );
+    publisher.insert(
+        "friendlyname".to_owned(),
+        json!(package.publisher.friendly_name),
+    );
+    publisher.insert(
+        "customizationprefix".to_owned(),
+        json!(package.publisher.prefix),
+    );
     if let Some(prefix) = package.publisher.option_value_prefix {
         publisher.insert("customizationoptionvalueprefix".to_owned(), json!(prefix));
     }
@@ -117,7 +133,12 @@ pub(crate) fn apply(
             writer.update(solutions, id, &solution)?;
             id
         }
-        None => writer.create(solutions, &solution, Some(name_uuid("solution", &package.unique_name)), &[])?,
+        None => writer.create(
+            solutions,
+            &solution,
+            Some(name_uuid("solution", &package.unique_name)),
+            &[],
+        )?,
     };
     let root = writer.rules.org.root_business_unit;
     for role in &package.roles {
@@ -132,7 +153,13 @@ pub(crate) fn apply(
                 body.insert("name".to_owned(), json!(role.name));
                 body.insert("ismanaged".to_owned(), json!(package.managed));
                 writer.update(roles, id, &body)?;
-                for copy in crate::dataverse::security::privileges::family(Rows::new(writer.catalog, writer.data), id).into_iter().skip(1) {
+                for copy in crate::dataverse::security::privileges::family(
+                    Rows::new(writer.catalog, writer.data),
+                    id,
+                )
+                .into_iter()
+                .skip(1)
+                {
                     writer.update(roles, copy, &body)?;
                 }
                 id
@@ -141,7 +168,10 @@ pub(crate) fn apply(
                 let mut body = Map::new();
                 body.insert("name".to_owned(), json!(role.name));
                 body.insert("ismanaged".to_owned(), json!(package.managed));
-                body.insert("businessunitid@odata.bind".to_owned(), json!(format!("/businessunits({root})")));
+                body.insert(
+                    "businessunitid@odata.bind".to_owned(),
+                    json!(format!("/businessunits({root})")),
+                );
                 let id = writer.create(roles, &body, role.id, &[])?;
                 after_role_created(writer, id)?;
                 id

@@ -46,7 +46,11 @@ pub(crate) fn result_xml(outcome: &Outcome<'_>) -> String {
     };
     let result = format!(
         "<result result=\"{succeeded}\" errorcode=\"{}\" errortext=\"{status}\" datetime=\"{}\"/>",
-        if outcome.error.is_some() { "0x80048068" } else { "0" },
+        if outcome.error.is_some() {
+            "0x80048068"
+        } else {
+            "0"
+        },
         escape(&outcome.finished)
     );
     let manifest = outcome.package.map_or_else(String::new, |p| {
@@ -78,9 +82,14 @@ pub(crate) fn result_xml(outcome: &Outcome<'_>) -> String {
 }
 
 /// Writes the `importjobs` row.
-pub(crate) fn write_import_job(writer: &mut Writer<'_>, outcome: &Outcome<'_>) -> Result<(), ApiError> {
+pub(crate) fn write_import_job(
+    writer: &mut Writer<'_>,
+    outcome: &Outcome<'_>,
+) -> Result<(), ApiError> {
     let table = writer.catalog.by_logical("importjob").unwrap_or_default();
-    let name = outcome.package.map_or("Solution import", |p| p.unique_name.as_str());
+    let name = outcome
+        .package
+        .map_or("Solution import", |p| p.unique_name.as_str());
     let mut body = Map::new();
     body.insert("name".to_owned(), json!(name));
     body.insert("solutionname".to_owned(), json!(name));
@@ -93,7 +102,9 @@ pub(crate) fn write_import_job(writer: &mut Writer<'_>, outcome: &Outcome<'_>) -
     if writer.data.row(table, outcome.job).is_some() {
         writer.update(table, outcome.job, &body)
     } else {
-        writer.create(table, &body, Some(outcome.job), &[]).map(|_| ())
+        writer
+            .create(table, &body, Some(outcome.job), &[])
+            .map(|_| ())
     }
 }
 
@@ -103,11 +114,17 @@ pub(crate) fn write_async_operation(
     id: Uuid,
     outcome: &Outcome<'_>,
 ) -> Result<(), ApiError> {
-    let table = writer.catalog.by_logical("asyncoperation").unwrap_or_default();
+    let table = writer
+        .catalog
+        .by_logical("asyncoperation")
+        .unwrap_or_default();
     let mut body = Map::new();
     body.insert("name".to_owned(), json!("ImportSolutionAsync"));
     body.insert("statecode".to_owned(), json!(3));
-    body.insert("statuscode".to_owned(), json!(if outcome.error.is_some() { 31 } else { 30 }));
+    body.insert(
+        "statuscode".to_owned(),
+        json!(if outcome.error.is_some() { 31 } else { 30 }),
+    );
     let message = outcome.error.clone().map_or(Value::Null, Value::String);
     body.insert("message".to_owned(), message.clone());
     body.insert("friendlymessage".to_owned(), message);

@@ -29,7 +29,11 @@ use crate::dataverse::wire::{ApiResponse, ApiResult};
 pub(crate) const IMPORT_FAILED: &str = "0x80048068";
 
 /// Answers `ImportSolution` and `ImportSolutionAsync`; `None` for any other segment.
-pub(crate) fn route(store: &mut DataverseStore, call: &Call<'_>, segments: &[Segment]) -> Option<ApiResult> {
+pub(crate) fn route(
+    store: &mut DataverseStore,
+    call: &Call<'_>,
+    segments: &[Segment],
+) -> Option<ApiResult> {
     let [segment] = segments else {
         return None;
     };
@@ -39,7 +43,13 @@ pub(crate) fn route(store: &mut DataverseStore, call: &Call<'_>, segments: &[Seg
         _ => return None,
     };
     if call.request.method != Method::POST {
-        return Some(Err(ApiError::method_not_allowed(call.request.method.as_str(), &segment.name)));
+        return Some(Err(ApiError::method_not_allowed(
+            call.request.method.as_str(),
+            &segment.name,
+        )));
+    }
+    if let Err(e) = call.options.allow_only(&[]) {
+        return Some(Err(e));
     }
     Some(import(store, call, asynchronous))
 }
@@ -52,16 +62,27 @@ struct Request {
 
 fn read_request(call: &Call<'_>) -> Result<Request, ApiError> {
     let body = json_body(call.request)?;
-    let file = body.get("CustomizationFile").and_then(Value::as_str).ok_or_else(|| {
-        ApiError::bad_request("ImportSolution needs 'CustomizationFile' (the solution .zip as base64).")
+    let file = body
+        .get("CustomizationFile")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "ImportSolution needs 'CustomizationFile' (the solution .zip as base64).",
+            )
+        })?;
+    let bytes = STANDARD.decode(file.trim()).map_err(|e| {
+        ApiError::bad_request(format!("'CustomizationFile' is not valid base64: {e}."))
     })?;
-    let bytes = STANDARD
-        .decode(file.trim())
-        .map_err(|e| ApiError::bad_request(format!("'CustomizationFile' is not valid base64: {e}.")))?;
     if bytes.is_empty() {
         return Err(ApiError::bad_request("'CustomizationFile' is empty."));
     }
-    for flag in ["OverwriteUnmanagedCustomizations", "PublishWorkflows", "ConvertToManaged", "SkipProductUpdateDependencies", "HoldingSolution"] {
+    for flag in [
+        "OverwriteUnmanagedCustomizations",
+        "PublishWorkflows",
+        "ConvertToManaged",
+        "SkipProductUpdateDependencies",
+        "HoldingSolution",
+    ] {
         if let Some(value) = body.get(flag)
             && !value.is_boolean()
             && !value.is_null()
@@ -92,8 +113,10 @@ fn import(store: &mut DataverseStore, call: &Call<'_>, asynchronous: bool) -> Ap
         Err(error) => Err(error.0.clone()),
         Ok(package) => match apply::check(Rows::new(&store.catalog, &store.data), package) {
             Err(error) => Err(error.0),
-            Ok(existing) => with_seed_writer(store, unix, |writer| apply::apply(writer, package, existing, &stamp))
-                .map_err(|e| format!("The solution could not be imported: {}", e.message)),
+            Ok(existing) => with_seed_writer(store, unix, |writer| {
+                apply::apply(writer, package, existing, &stamp)
+            })
+            .map_err(|e| format!("The solution could not be imported: {}", e.message)),
         },
     };
     // A failed import leaves nothing behind but its job.
