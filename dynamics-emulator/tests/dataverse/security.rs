@@ -264,7 +264,7 @@ async fn privilege_messages_add_replace_remove_and_check_depths() {
         .await
         .expect(204);
     // Adding again changes the depth; the number form is accepted.
-    env.post(&add, json!({"Privileges": [{"PrivilegeId": create_lead, "Depth": 0}, {"PrivilegeId": read_job, "Depth": "Global"}]}))
+    env.post(&add, json!({"Privileges": [{"PrivilegeId": create_lead, "Depth": "Local"}, {"PrivilegeId": create_lead, "Depth": 0}, {"PrivilegeId": read_job, "Depth": "Global"}]}))
         .await
         .expect(204);
     let held = role_privileges(&env, &role).await;
@@ -344,6 +344,22 @@ async fn privilege_messages_add_replace_remove_and_check_depths() {
     ))
     .await
     .expect(404);
+    // A parameter alias; a role that is not a GUID; no role.
+    let aliased = env
+        .get(&format!(
+            "RetrieveRolePrivilegesRole(RoleId=@p1)?@p1={role}"
+        ))
+        .await;
+    assert_eq!(
+        aliased.expect(200)["RolePrivileges"]
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+    env.get("RetrieveRolePrivilegesRole(RoleId='x')")
+        .await
+        .expect(400);
+    env.get("RetrieveRolePrivilegesRole()").await.expect(400);
     env.get(&format!(
         "roles({role})/Microsoft.Dynamics.CRM.AddPrivilegesRole"
     ))
@@ -484,6 +500,17 @@ async fn moving_a_user_drops_its_roles_and_roles_must_match_the_unit() {
     )
     .await
     .expect(204);
+    // A PATCH of the business unit drops the roles of the former unit too.
+    env.patch(
+        &format!("systemusers({user})"),
+        json!({"businessunitid@odata.bind": format!("/businessunits({ROOT_BU})")}),
+    )
+    .await
+    .expect(204);
+    let roles = env
+        .get(&format!("systemusers({user})/systemuserroles_association"))
+        .await;
+    assert!(roles.values().is_empty(), "{}", roles.text);
     // Plain GUIDs are tolerated; an unknown unit is a 404; a missing one a 400.
     env.post(
         &format!("systemusers({user})/Microsoft.Dynamics.CRM.SetBusinessSystemUser"),

@@ -183,7 +183,21 @@ fn read_privileges(body: &Map<String, Value>) -> Result<Vec<(Uuid, Depth)>, ApiE
             })?;
             Ok((id, depth))
         })
-        .collect()
+        .collect::<Result<Vec<_>, ApiError>>()
+        .map(dedupe)
+}
+
+/// One entry per privilege (the last one named wins), so a request never does more work than
+/// the catalogue has privileges.
+fn dedupe(list: Vec<(Uuid, Depth)>) -> Vec<(Uuid, Depth)> {
+    let mut out: Vec<(Uuid, Depth)> = Vec::with_capacity(list.len());
+    for (id, depth) in list {
+        match out.iter_mut().find(|(seen, _)| *seen == id) {
+            Some(entry) => entry.1 = depth,
+            None => out.push((id, depth)),
+        }
+    }
+    out
 }
 
 fn add_privileges(store: &mut DataverseStore, call: &Call<'_>, role: Uuid) -> ApiResult {

@@ -46,8 +46,32 @@ pub(crate) fn after_update(writer: &mut Writer<'_>, table: u16, id: Uuid) -> Res
     match logical(writer, table) {
         "role" => roles::after_role_updated(writer, id),
         "team" => after_team_written(writer, id),
+        "systemuser" => drop_roles_of_other_units(writer, id),
         _ => Ok(()),
     }
+}
+
+/// A user whose business unit changed with a PATCH loses the roles of its former unit, as
+/// with `SetBusinessSystemUser` (classic model; UNCONFIRMED, see
+/// [`set_business`](super::users::set_business)).
+fn drop_roles_of_other_units(writer: &mut Writer<'_>, user: Uuid) -> Result<(), ApiError> {
+    let rows = Rows::new(writer.catalog, writer.data);
+    let unit = rows.guid("systemuser", user, "businessunitid");
+    let stale: Vec<Uuid> = rows
+        .linked("systemuser", user, "systemuserroles_association")
+        .into_iter()
+        .filter(|role| rows.guid("role", *role, "businessunitid") != unit)
+        .collect();
+    let users = writer.catalog.by_logical("systemuser").unwrap_or_default();
+    if let Some(nav @ Navigation::ManyToMany { .. }) = writer
+        .catalog
+        .navigation(users, "systemuserroles_association")
+    {
+        for role in stale {
+            writer.unrelate(users, user, nav, Some(role))?;
+        }
+    }
+    Ok(())
 }
 
 /// Before a row is deleted.
