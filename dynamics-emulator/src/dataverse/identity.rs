@@ -35,6 +35,9 @@ pub(crate) struct OrgSnapshot {
     pub(crate) users: Vec<EnvironmentUser>,
     /// The display name of the calling app (app-only tokens).
     pub(crate) app_name: Option<String>,
+    /// The tenant's applications by application (client) ID (application users take their
+    /// names from here).
+    pub(crate) apps: Vec<(Uuid, super::security::DirectoryApp)>,
 }
 
 /// Reads the environment served at `origin` and its users.
@@ -66,10 +69,25 @@ pub(crate) fn snapshot(shared: &Shared, origin: &str, app: Option<Uuid>) -> OrgS
             .and_then(|t| t.apps.iter().find(|a| a.client_id == id))
             .map(|a| a.display_name.clone())
     });
+    let apps = tenant
+        .map(|t| {
+            t.apps
+                .iter()
+                .map(|a| {
+                    let app = super::security::DirectoryApp {
+                        display_name: a.display_name.clone(),
+                        service_principal_id: a.service_principal_id,
+                    };
+                    (a.client_id, app)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     OrgSnapshot {
         tenant_id: Some(instance.tenant_id),
         users,
         app_name,
+        apps,
     }
 }
 
@@ -79,6 +97,9 @@ pub(crate) fn sync_users(
     snapshot: &OrgSnapshot,
     now: i64,
 ) -> Result<(), ApiError> {
+    if !snapshot.apps.is_empty() {
+        store.security.apps = snapshot.apps.iter().cloned().collect();
+    }
     let pending: Vec<&EnvironmentUser> = snapshot
         .users
         .iter()

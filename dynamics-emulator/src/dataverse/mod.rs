@@ -23,9 +23,11 @@ mod odata;
 mod protection;
 mod render;
 mod rng;
+mod security;
 pub(crate) mod seeding;
 mod service;
 mod settings;
+mod solution;
 mod state;
 mod store;
 mod table_seed;
@@ -92,6 +94,8 @@ impl DataverseShared {
     fn starting_store(now: OffsetDateTime) -> Result<DataverseStore, EmulatorError> {
         let mut store = DataverseStore::empty(seeding::ORG_IDS).map_err(EmulatorError::seed)?;
         seeding::seed_organization(&mut store, now.unix_timestamp())
+            .map_err(|e| EmulatorError::seed(e.message))?;
+        security::seed::sync_catalogue(&mut store, now.unix_timestamp())
             .map_err(|e| EmulatorError::seed(e.message))?;
         Ok(store)
     }
@@ -194,6 +198,9 @@ pub(crate) fn add_table(shared: &Shared, table: &TableSeed) -> Result<(), Emulat
     let DataverseStore { catalog, data, .. } = &mut *store;
     catalog.add(&spec).map_err(EmulatorError::seed)?;
     data.catch_up(catalog);
+    // The new table's privileges, held by System Administrator.
+    security::seed::sync_catalogue(&mut store, shared.clock.now().unix_timestamp())
+        .map_err(|e| EmulatorError::seed(e.message))?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::budget::Budget;
 use super::metadata::builtin::builtin_tables;
 use super::metadata::catalog::Catalog;
+use super::security::SecurityState;
 use super::store::Data;
 use super::store::cell::CellRef;
 use super::store::row::Row;
@@ -36,6 +37,9 @@ pub(crate) struct DataverseStore {
     pub(crate) solution_imports: u64,
     /// What is left of the current request's evaluation budget (renewed with each lock).
     pub(crate) budget: Budget,
+    /// Security state that is not rows (application users created through the API, the
+    /// directory's applications).
+    pub(crate) security: SecurityState,
 }
 
 impl DataverseStore {
@@ -50,6 +54,7 @@ impl DataverseStore {
             synced_users: HashSet::new(),
             solution_imports: 0,
             budget: Budget::default(),
+            security: SecurityState::default(),
         })
     }
 

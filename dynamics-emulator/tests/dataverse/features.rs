@@ -238,9 +238,15 @@ async fn entity_definitions_describe_tables() {
 #[tokio::test]
 async fn import_solution_and_service_document() {
     let env = start().await;
-    env.post("ImportSolution", json!({"CustomizationFile": "UEsDBBQ=", "OverwriteUnmanagedCustomizations": true, "PublishWorkflows": true, "ImportJobId": "7f0e6a1b-7c2d-4e3f-9a8b-0c1d2e3f4a5b"}))
-        .await
-        .expect(204);
+    // A truncated zip is read and refused (see solution_import.rs for real packages).
+    let broken = env.post("ImportSolution", json!({"CustomizationFile": "UEsDBBQ=", "OverwriteUnmanagedCustomizations": true, "PublishWorkflows": true, "ImportJobId": "7f0e6a1b-7c2d-4e3f-9a8b-0c1d2e3f4a5b"}))
+        .await;
+    broken.expect(400);
+    assert!(
+        broken.message().contains("not a valid .zip"),
+        "{}",
+        broken.text
+    );
     assert_eq!(env.emu.seed().solution_imports(), 1);
     env.post(
         "ImportSolution",

@@ -170,11 +170,12 @@ fn normalise(fixture: &mut Fixture, origin: &str) {
             if let Some(body) = &mut fixture.request.body {
                 *body = body.replace(
                     "UEsDBBQAAgAIA...<truncated for brevity>",
-                    "UEsDBBQAAgAIAA==",
+                    &crate::solution_import::minimal_package_base64(),
                 );
             }
             notes.push(
-                "request: replaced the '<truncated for brevity>' CustomizationFile by valid base64"
+                "request: replaced the '<truncated for brevity>' CustomizationFile by a minimal \
+                 solution package"
                     .into(),
             );
         }

@@ -17,5 +17,7 @@ mod query;
 mod refs;
 mod robustness;
 mod route_options;
+mod security;
 mod shape;
+mod solution_import;
 mod support;

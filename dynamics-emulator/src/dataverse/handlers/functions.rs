@@ -1,15 +1,11 @@
-//! Functions and actions: `WhoAmI`, `ImportSolution`, and the service document.
+//! Functions: `WhoAmI` and the service document (solution import is in `solution`).
 
 use axum::http::StatusCode;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use super::{Call, json_body};
 use crate::dataverse::env::Env;
-use crate::dataverse::errors::ApiError;
 use crate::dataverse::state::DataverseStore;
-use crate::dataverse::wire::{ApiResponse, ApiResult};
+use crate::dataverse::wire::ApiResponse;
 
 /// `GET WhoAmI` (or `WhoAmI()`).
 pub(crate) fn who_am_i(env: &Env) -> ApiResponse {
@@ -22,37 +18,6 @@ pub(crate) fn who_am_i(env: &Env) -> ApiResponse {
             "OrganizationId": env.organization_id,
         }),
     )
-}
-
-/// `POST ImportSolution`: checks that `CustomizationFile` is base64 and records the import;
-/// 204. The solution's contents are not interpreted.
-pub(crate) fn import_solution(store: &mut DataverseStore, call: &Call<'_>) -> ApiResult {
-    let body = json_body(call.request)?;
-    let file = body
-        .get("CustomizationFile")
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "ImportSolution needs 'CustomizationFile' (the solution .zip as base64).",
-            )
-        })?;
-    let bytes = STANDARD.decode(file.trim()).map_err(|e| {
-        ApiError::bad_request(format!("'CustomizationFile' is not valid base64: {e}."))
-    })?;
-    if bytes.is_empty() {
-        return Err(ApiError::bad_request("'CustomizationFile' is empty."));
-    }
-    for flag in ["OverwriteUnmanagedCustomizations", "PublishWorkflows"] {
-        if let Some(value) = body.get(flag)
-            && !value.is_boolean()
-        {
-            return Err(ApiError::bad_request(format!(
-                "Cannot convert the literal '{value}' to the expected type 'Edm.Boolean'."
-            )));
-        }
-    }
-    store.solution_imports += 1;
-    Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
 }
 
 /// `GET /api/data/v9.2/`: the entity sets.

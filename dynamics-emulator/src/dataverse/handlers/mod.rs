@@ -24,6 +24,8 @@ use super::metadata::catalog::Navigation;
 use super::odata::options::{QueryOptions, read_options};
 use super::odata::path::{Segment, parse_path};
 use super::odata::prefer::Prefer;
+use super::security;
+use super::solution;
 use super::state::DataverseStore;
 use super::wire::{ApiRequest, ApiResponse, ApiResult};
 use super::write::body::WriteMode;
@@ -136,15 +138,10 @@ fn route(store: &mut DataverseStore, env: &Env, request: &ApiRequest) -> ApiResu
                 _ => Err(ApiError::method_not_allowed(method.as_str(), "WhoAmI")),
             };
         }
-        "ImportSolution" if segments.len() == 1 => {
-            call.options.allow_only(allowed::NONE)?;
-            return match *method {
-                Method::POST => functions::import_solution(store, &call),
-                _ => Err(ApiError::method_not_allowed(
-                    method.as_str(),
-                    "ImportSolution",
-                )),
-            };
+        "systemusers" if segments.len() == 1 && first.key.is_none() && *method == Method::POST => {
+            call.options.allow_only(allowed::RECORD)?;
+            let table = store.builtin("systemuser");
+            return security::users::create(store, &call, table);
         }
         "EntityDefinitions" => {
             call.options.allow_only(metadata_options(&segments))?;
@@ -155,6 +152,11 @@ fn route(store: &mut DataverseStore, env: &Env, request: &ApiRequest) -> ApiResu
             return metadata::relationship_definitions_request(store, &call, &segments);
         }
         _ => {}
+    }
+    if let Some(answer) = security::actions::unbound(store, &call, &segments)
+        .or_else(|| solution::route(store, &call, &segments))
+    {
+        return answer;
     }
     let table = store
         .catalog
@@ -228,6 +230,9 @@ fn member(
     rest: &[Segment],
 ) -> ApiResult {
     let name = rest[0].name.as_str();
+    if let Some(answer) = security::actions::bound(store, call, table, key, rest) {
+        return answer;
+    }
     let definition = store.catalog.table(table);
     if let Some(nav) = store.catalog.navigation(table, name) {
         let nested_key = rest[0].key.as_ref();

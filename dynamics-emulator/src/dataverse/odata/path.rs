@@ -78,7 +78,13 @@ fn parse_segment(text: &str) -> Result<Segment, ApiError> {
                 ))),
             };
         };
-        values.push((key.trim().to_owned(), parse_literal(value.trim())?));
+        let value = value.trim();
+        // A parameter alias (`RoleId=@p1`) stays as its name; the function reads the alias.
+        if value.starts_with('@') && value.len() > 1 {
+            values.push((key.trim().to_owned(), Literal::Text(value.to_owned())));
+            continue;
+        }
+        values.push((key.trim().to_owned(), parse_literal(value)?));
     }
     Ok(Segment {
         name,

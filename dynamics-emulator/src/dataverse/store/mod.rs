@@ -181,6 +181,33 @@ impl Data {
         let Some(journal) = self.journal.take() else {
             return;
         };
+        self.undo(catalog, journal);
+    }
+
+    /// A savepoint in the open transaction (`None` when none is open).
+    pub(crate) fn savepoint(&self) -> Option<usize> {
+        self.journal.as_ref().map(Vec::len)
+    }
+
+    /// Undoes the changes made since `savepoint`; the transaction stays open.
+    pub(crate) fn rollback_to(&mut self, catalog: &Catalog, savepoint: usize) {
+        let Some(journal) = &mut self.journal else {
+            return;
+        };
+        let later = journal.split_off(savepoint.min(journal.len()));
+        self.undo(catalog, later);
+    }
+
+    /// Keeps the changes made since `savepoint` even if the transaction is rolled back later
+    /// (a failed solution import still leaves its import job). The changes must not depend on
+    /// earlier changes of the transaction (new rows do not).
+    pub(crate) fn keep_since(&mut self, savepoint: usize) {
+        if let Some(journal) = &mut self.journal {
+            journal.truncate(savepoint);
+        }
+    }
+
+    fn undo(&mut self, catalog: &Catalog, journal: Vec<Undo>) {
         for undo in journal.into_iter().rev() {
             match undo {
                 Undo::Row { table, id, before } => {

@@ -11,6 +11,7 @@ use super::body::{DeepInserts, WriteMode, plan};
 use super::rules::{RuleContext, on_create, on_update, points_at};
 use crate::dataverse::errors::ApiError;
 use crate::dataverse::metadata::catalog::{Catalog, Navigation};
+use crate::dataverse::security::triggers;
 use crate::dataverse::store::Data;
 use crate::dataverse::store::cell::Cell;
 use crate::dataverse::store::row::Row;
@@ -100,6 +101,7 @@ impl Writer<'_> {
         let version = self.data.next_version();
         self.store(table, id, Row::new(version, cells))?;
         self.finish(table, id, plan.links, plan.deep_collection)?;
+        triggers::after_create(self, table, id)?;
         Ok(id)
     }
 
@@ -123,7 +125,8 @@ impl Writer<'_> {
             ));
         }
         self.change(table, id, changes)?;
-        self.finish(table, id, plan.links, plan.deep_collection)
+        self.finish(table, id, plan.links, plan.deep_collection)?;
+        triggers::after_update(self, table, id)
     }
 
     /// Applies column changes to an existing row (with the update rules).
@@ -233,7 +236,7 @@ impl Writer<'_> {
             Navigation::ManyToMany { rel, first } => {
                 let pair = if first { (id, other) } else { (other, id) };
                 self.data.set_link(rel, pair, true);
-                Ok(())
+                triggers::after_relate(self, table, id, nav, other)
             }
         }
     }
@@ -292,6 +295,7 @@ impl Writer<'_> {
     /// are deleted with it) and its many-to-many links removed.
     pub(crate) fn delete(&mut self, table: u16, id: Uuid) -> Result<(), ApiError> {
         self.require(table, id)?;
+        triggers::before_delete(self, table, id)?;
         self.data.remove(self.catalog, table, id);
         let catalog = self.catalog;
         for relationship in catalog.one_to_many.iter().filter(|r| r.referenced == table) {
