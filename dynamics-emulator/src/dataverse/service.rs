@@ -181,6 +181,7 @@ pub(crate) async fn serve(State(shared): State<Arc<Shared>>, request: Request) -
         caller,
         organization_id: dataverse.organization_id(),
         now,
+        security: settings.security,
     };
     let worker = Arc::clone(&shared);
     let continue_on_error = Prefer::from_headers(&parts.headers).continue_on_error;

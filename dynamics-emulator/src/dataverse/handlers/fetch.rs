@@ -72,6 +72,7 @@ pub(crate) fn fetch(store: &DataverseStore, call: &Call<'_>, table: u16) -> ApiR
         filter,
         order,
         expand: Vec::new(),
+        readable: super::plan::readable_rows(store, call, table)?,
     };
     let view = store.view();
     let size = query

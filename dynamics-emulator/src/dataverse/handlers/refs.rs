@@ -5,6 +5,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::{Call, is_collection, json_body, write};
+use crate::dataverse::access::Right;
 use crate::dataverse::errors::ApiError;
 use crate::dataverse::keys::KeyMatch;
 use crate::dataverse::metadata::catalog::Navigation;
@@ -33,6 +34,8 @@ pub(crate) fn reference(
     let method = call.request.method.clone();
     match method {
         Method::GET if member_key.is_none() => {
+            call.access
+                .check_row(&store.catalog, &store.data, Right::Read, table, id)?;
             let view = store.view();
             if let Navigation::Single(rel) = nav {
                 let lookup = store.catalog.one_to_many[rel].lookup;
@@ -90,7 +93,7 @@ pub(crate) fn reference(
                 _ => target,
             };
             let other = resolve_reference(&store.catalog, &store.data, target, reference)?;
-            write(store, call.env, |writer| {
+            write(store, call, |writer| {
                 writer.relate_in(table, id, nav, other, target)
             })?;
             Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
@@ -118,7 +121,7 @@ pub(crate) fn reference(
                     ));
                 }
             };
-            write(store, call.env, |writer| {
+            write(store, call, |writer| {
                 writer.unrelate(table, id, nav, other)
             })?;
             Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
