@@ -443,7 +443,11 @@ mod tests {
             ("off", SecurityEnforcement::Off),
         ] {
             let args = parse(&["--security", value]).expect("a known value");
-            assert_eq!(SecurityEnforcement::from(args.security), expected, "{value}");
+            assert_eq!(
+                SecurityEnforcement::from(args.security),
+                expected,
+                "{value}"
+            );
         }
         assert!(parse(&["--security", "sometimes"]).is_err());
     }

@@ -17,5 +17,8 @@ mod query;
 mod refs;
 mod robustness;
 mod route_options;
+mod security;
+mod security_assign;
+mod security_support;
 mod shape;
 mod support;

@@ -79,7 +79,9 @@ impl Access {
         if grants.is_empty() {
             return Err(missing_privilege(principal, &name, id, definition));
         }
-        Ok(Some(RowFilter::new(catalog, data, principal, table, grants)))
+        Ok(Some(RowFilter::new(
+            catalog, data, principal, table, grants,
+        )))
     }
 
     /// Checks `right` on row `id` of `table` (a row that does not exist passes: the operation
@@ -101,9 +103,9 @@ impl Access {
         if filter.allows(catalog, data, id, row) {
             return Ok(());
         }
-        let principal = self.principal().ok_or_else(|| {
-            ApiError::bad_request("An unrestricted caller cannot be denied.")
-        })?;
+        let principal = self
+            .principal()
+            .ok_or_else(|| ApiError::bad_request("An unrestricted caller cannot be denied."))?;
         let definition = catalog.table(table);
         let name = privilege_name(right, &definition.logical_name);
         let depth = principal.max_depth(privilege_id(catalog, data, &name));

@@ -57,12 +57,23 @@ pub(crate) struct Principal {
 impl Principal {
     /// Reads the user's roles, teams and privileges.
     pub(crate) fn load(catalog: &Catalog, data: &Data, org: &OrgIds, user: Uuid) -> Self {
-        let business_unit =
-            column_guid(catalog, data, "systemuser", user, "businessunitid")
-                .unwrap_or(org.root_business_unit);
-        let object_id = column_guid(catalog, data, "systemuser", user, "azureactivedirectoryobjectid");
+        let business_unit = column_guid(catalog, data, "systemuser", user, "businessunitid")
+            .unwrap_or(org.root_business_unit);
+        let object_id = column_guid(
+            catalog,
+            data,
+            "systemuser",
+            user,
+            "azureactivedirectoryobjectid",
+        );
         let access_mode = column_int(catalog, data, "systemuser", user, "accessmode").unwrap_or(0);
-        let teams = linked(catalog, data, "systemuser", "teammembership_association", user);
+        let teams = linked(
+            catalog,
+            data,
+            "systemuser",
+            "teammembership_association",
+            user,
+        );
         let mut roles: Vec<Uuid> = Vec::new();
         let mut grants: HashMap<Uuid, Vec<Grant>> = HashMap::new();
         let mut add = |role: Uuid, anchor: Anchor, roles: &mut Vec<Uuid>| {
@@ -77,7 +88,13 @@ impl Principal {
                 }
             }
         };
-        for role in linked(catalog, data, "systemuser", "systemuserroles_association", user) {
+        for role in linked(
+            catalog,
+            data,
+            "systemuser",
+            "systemuserroles_association",
+            user,
+        ) {
             add(role, Anchor::User, &mut roles);
         }
         for team in &teams {
@@ -217,7 +234,13 @@ fn column_int(catalog: &Catalog, data: &Data, table: &str, id: Uuid, column: &st
 
 /// The rows linked to `id` through a many-to-many navigation property of `table`, read without
 /// spending the query budget (the security model is not part of the caller's query).
-pub(crate) fn linked(catalog: &Catalog, data: &Data, table: &str, nav: &str, id: Uuid) -> Vec<Uuid> {
+pub(crate) fn linked(
+    catalog: &Catalog,
+    data: &Data,
+    table: &str,
+    nav: &str,
+    id: Uuid,
+) -> Vec<Uuid> {
     let Some(table) = catalog.by_logical(table) else {
         return Vec::new();
     };

@@ -122,7 +122,10 @@ mod tests {
     fn standard_names() {
         assert_eq!(privilege_name(Right::Create, "lead"), "prvCreateLead");
         assert_eq!(privilege_name(Right::Read, "systemuser"), "prvReadUser");
-        assert_eq!(privilege_name(Right::AppendTo, "task"), "prvAppendToActivity");
+        assert_eq!(
+            privilege_name(Right::AppendTo, "task"),
+            "prvAppendToActivity"
+        );
         assert_eq!(
             privilege_name(Right::Read, "asyncoperation"),
             "prvReadAsyncOperation"

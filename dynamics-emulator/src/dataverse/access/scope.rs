@@ -92,10 +92,7 @@ fn unit_children(catalog: &Catalog, data: &Data) -> HashMap<Uuid, Vec<Uuid>> {
     let Some(table) = catalog.by_logical("businessunit") else {
         return children;
     };
-    let Some(parent) = catalog
-        .table(table)
-        .attribute_index("parentbusinessunitid")
-    else {
+    let Some(parent) = catalog.table(table).attribute_index("parentbusinessunitid") else {
         return children;
     };
     for (id, row) in &data.table(table).rows {
@@ -126,7 +123,12 @@ mod tests {
 
     #[test]
     fn descendants_follow_children_and_survive_cycles() {
-        let (a, b, c, d) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let (a, b, c, d) = (
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+        );
         let children = HashMap::from([(a, vec![b]), (b, vec![c, a]), (d, vec![a])]);
         assert_eq!(descendants(&children, a), HashSet::from([a, b, c]));
         assert_eq!(descendants(&children, c), HashSet::from([c]));

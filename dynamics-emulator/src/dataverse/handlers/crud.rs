@@ -92,9 +92,7 @@ pub(crate) fn entity_response(
 pub(crate) fn create(store: &mut DataverseStore, call: &Call<'_>, table: u16) -> ApiResult {
     let body = json_body(call.request)?;
     let shape = shape(store, call, table, true)?;
-    let id = write(store, call, |writer| {
-        writer.create(table, &body, None, &[])
-    })?;
+    let id = write(store, call, |writer| writer.create(table, &body, None, &[]))?;
     mark_if_application_user(store, table, id);
     if call.prefer.return_representation {
         let applied = Applied {

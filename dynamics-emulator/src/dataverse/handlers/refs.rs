@@ -121,9 +121,7 @@ pub(crate) fn reference(
                     ));
                 }
             };
-            write(store, call, |writer| {
-                writer.unrelate(table, id, nav, other)
-            })?;
+            write(store, call, |writer| writer.unrelate(table, id, nav, other))?;
             Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
         }
         _ => Err(ApiError::method_not_allowed(method.as_str(), "$ref")),
