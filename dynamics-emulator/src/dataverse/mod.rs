@@ -248,6 +248,7 @@ pub(crate) fn rows(shared: &Shared, entity_set: &str) -> Vec<Value> {
         omit_nulls: false,
         in_collection: true,
         money_companion: true,
+        access: None,
     };
     store
         .data

@@ -370,3 +370,164 @@ async fn a_denied_part_fails_its_change_set() {
         .await;
     assert!(leads.values().is_empty(), "the lead was rolled back");
 }
+
+#[tokio::test]
+async fn expanded_rows_follow_the_read_depth_of_their_table() {
+    let env = start().await;
+    let units = units(&env).await;
+    let user = create_app_user(&env, "66666666-0000-4000-8000-000000000001", &units.root).await;
+    let role = seed_role(
+        &env,
+        "Contacts everywhere, own accounts",
+        &units.root,
+        &[("prvReadContact", GLOBAL), ("prvReadAccount", BASIC)],
+    );
+    assign_role(&env, &user, &role).await;
+    let admin = env.get("WhoAmI").await.expect(200)["UserId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let theirs = seed_account(&env, "Theirs", &admin);
+    let mine = seed_account(&env, "Mine", &user);
+    for (last, account) in [("Under theirs", &theirs), ("Under mine", &mine)] {
+        env.emu
+            .seed()
+            .insert_rows(
+                "contacts",
+                vec![json!({
+                    "lastname": last,
+                    "parentcustomerid_account@odata.bind": format!("/accounts({account})"),
+                })],
+            )
+            .expect("contact inserted");
+    }
+    let contacts = send_as_user(
+        &env,
+        &user,
+        Method::GET,
+        "contacts?$select=lastname&$expand=parentcustomerid_account($select=name)&$orderby=lastname",
+        None,
+    )
+    .await;
+    let rows = contacts.expect(200)["value"]
+        .as_array()
+        .expect("rows")
+        .clone();
+    assert_eq!(rows.len(), 2, "every contact is readable");
+    assert_eq!(rows[0]["lastname"], "Under mine");
+    assert_eq!(rows[0]["parentcustomerid_account"]["name"], "Mine");
+    assert_eq!(rows[1]["lastname"], "Under theirs");
+    assert!(
+        rows[1]["parentcustomerid_account"].is_null(),
+        "an unreadable parent is not expanded: {}",
+        rows[1]
+    );
+    let accounts = send_as_user(
+        &env,
+        &user,
+        Method::GET,
+        "accounts?$select=name&$expand=contact_customer_accounts($select=lastname)",
+        None,
+    )
+    .await;
+    assert_eq!(names(&accounts), ["Mine"]);
+    let expanded = &accounts.values()[0]["contact_customer_accounts"];
+    assert_eq!(expanded.as_array().map(Vec::len), Some(1), "{expanded}");
+}
+
+#[tokio::test]
+async fn updates_assignments_and_associations_need_their_privileges() {
+    let env = start().await;
+    let units = units(&env).await;
+    let user = create_app_user(&env, "77777777-0000-4000-8000-000000000001", &units.root).await;
+    let role = seed_role(
+        &env,
+        "Own account editor",
+        &units.root,
+        &[
+            ("prvReadAccount", GLOBAL),
+            ("prvWriteAccount", BASIC),
+            ("prvReadContact", GLOBAL),
+            ("prvAppendContact", GLOBAL),
+        ],
+    );
+    assign_role(&env, &user, &role).await;
+    let admin = env.get("WhoAmI").await.expect(200)["UserId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let theirs = seed_account(&env, "Theirs", &admin);
+    let mine = seed_account(&env, "Mine", &user);
+    let patch = |account: String, body: serde_json::Value| {
+        let env = &env;
+        let user = user.clone();
+        async move {
+            send_as_user(
+                env,
+                &user,
+                Method::PATCH,
+                &format!("accounts({account})"),
+                Some(body),
+            )
+            .await
+        }
+    };
+
+    patch(mine.clone(), json!({"name": "Mine, renamed"}))
+        .await
+        .expect(204);
+    let other = patch(theirs.clone(), json!({"name": "Not mine"})).await;
+    assert_eq!(other.status, 403, "{}", other.text);
+    assert_eq!(other.code(), ACCESS_DENIED);
+    assert!(
+        other.message().contains("WriteAccess"),
+        "{}",
+        other.message()
+    );
+
+    let give_away = json!({"ownerid@odata.bind": format!("/systemusers({admin})")});
+    let refused = patch(mine.clone(), give_away.clone()).await;
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    assert!(
+        refused
+            .message()
+            .contains("is missing prvAssignAccount privilege"),
+        "{}",
+        refused.message()
+    );
+    let assigner = seed_role(
+        &env,
+        "Assigner",
+        &units.root,
+        &[("prvAssignAccount", BASIC)],
+    );
+    assign_role(&env, &user, &assigner).await;
+    patch(mine.clone(), give_away).await.expect(204);
+    let owner = env
+        .get(&format!("accounts({mine})?$select=_ownerid_value"))
+        .await;
+    assert_eq!(owner.expect(200)["_ownerid_value"], admin.as_str());
+
+    let contact = env.create("contacts", json!({"lastname": "Linked"})).await;
+    let link = |account: &str| json!({"@odata.id": format!("{}accounts({account})", env.emu.web_api_url())});
+    let path = format!("contacts({contact})/parentcustomerid_account/$ref");
+    let no_append_to = send_as_user(&env, &user, Method::PUT, &path, Some(link(&theirs))).await;
+    assert_eq!(no_append_to.status, 403, "{}", no_append_to.text);
+    assert!(
+        no_append_to
+            .message()
+            .contains("is missing prvAppendToAccount privilege"),
+        "{}",
+        no_append_to.message()
+    );
+    let append_to = seed_role(
+        &env,
+        "Append to",
+        &units.root,
+        &[("prvAppendToAccount", LOCAL)],
+    );
+    assign_role(&env, &user, &append_to).await;
+    send_as_user(&env, &user, Method::PUT, &path, Some(link(&theirs)))
+        .await
+        .expect(204);
+}

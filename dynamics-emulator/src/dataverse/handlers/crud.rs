@@ -66,6 +66,7 @@ pub(crate) fn entity_response(
         omit_nulls: false,
         in_collection: false,
         money_companion: true,
+        access: Some(&call.access),
     };
     let mut body = serde_json::Map::new();
     body.insert(
