@@ -116,7 +116,33 @@ pub(crate) fn privilege_name(right: Right, logical_name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Any mask reads without panicking; the depth found is a bit of the mask and no deeper
+        /// depth bit is set.
+        #[test]
+        fn any_mask_gives_its_deepest_bit(mask in any::<i64>()) {
+            let bits = [(1, Depth::Basic), (2, Depth::Local), (4, Depth::Deep), (8, Depth::Global)];
+            match Depth::from_mask(mask) {
+                None => prop_assert_eq!(mask & 15, 0),
+                Some(depth) => {
+                    for (bit, other) in bits {
+                        if other == depth {
+                            prop_assert!(mask & bit != 0);
+                        }
+                        if other > depth {
+                            prop_assert_eq!(mask & bit, 0);
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn standard_names() {
