@@ -160,3 +160,109 @@ async fn the_switch_decides_who_is_checked() {
         .await
         .expect(200);
 }
+
+#[tokio::test]
+async fn binding_a_lookup_needs_append_and_append_to() {
+    let env = start().await;
+    let units = units(&env).await;
+    let user = create_app_user(&env, "88888888-0000-4000-8000-000000000001", &units.root).await;
+    let role = seed_role(
+        &env,
+        "Contact creator",
+        &units.root,
+        &[("prvCreateContact", GLOBAL), ("prvReadAccount", GLOBAL)],
+    );
+    assign_role(&env, &user, &role).await;
+    let account = env.create("accounts", json!({"name": "Parent"})).await;
+    let body = json!({
+        "lastname": "Bound",
+        "parentcustomerid_account@odata.bind": format!("/accounts({account})"),
+    });
+    let refused = send_as_user(&env, &user, Method::POST, "contacts", Some(body.clone())).await;
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    assert!(
+        refused
+            .message()
+            .contains("is missing prvAppendContact privilege"),
+        "{}",
+        refused.message()
+    );
+    let append = seed_role(&env, "Append", &units.root, &[("prvAppendContact", BASIC)]);
+    assign_role(&env, &user, &append).await;
+    let still = send_as_user(&env, &user, Method::POST, "contacts", Some(body.clone())).await;
+    assert!(
+        still
+            .message()
+            .contains("is missing prvAppendToAccount privilege"),
+        "{}",
+        still.message()
+    );
+    let append_to = seed_role(
+        &env,
+        "Append to",
+        &units.root,
+        &[("prvAppendToAccount", LOCAL)],
+    );
+    assign_role(&env, &user, &append_to).await;
+    send_as_user(&env, &user, Method::POST, "contacts", Some(body))
+        .await
+        .expect(204);
+    // Without a lookup, Create alone is enough.
+    send_as_user(
+        &env,
+        &user,
+        Method::POST,
+        "contacts",
+        Some(json!({"lastname": "Plain"})),
+    )
+    .await
+    .expect(204);
+}
+
+#[tokio::test]
+async fn a_checked_caller_needs_the_privilege_to_impersonate() {
+    let env = start().await;
+    let units = units(&env).await;
+    let (user, token) = crate::security_support::default_app_user(&env, &units.root).await;
+    let reader = seed_role(&env, "Reader", &units.root, &[("prvReadAccount", GLOBAL)]);
+    assign_role(&env, &user, &reader).await;
+    let admin = env.get("WhoAmI").await.expect(200)["UserId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let as_admin = env
+        .send_as(
+            &token,
+            Method::DELETE,
+            "accounts(00000000-0000-0000-0000-000000000001)",
+            &[("MSCRMCallerID", admin.as_str())],
+            None,
+        )
+        .await;
+    assert_eq!(as_admin.status, 403, "{}", as_admin.text);
+    assert_eq!(as_admin.code(), PRIVILEGE_DENIED);
+    assert!(
+        as_admin
+            .message()
+            .contains("is missing prvActOnBehalfOfAnotherUser privilege"),
+        "{}",
+        as_admin.message()
+    );
+    let delegate = seed_role(
+        &env,
+        "Delegate",
+        &units.root,
+        &[("prvActOnBehalfOfAnotherUser", GLOBAL)],
+    );
+    assign_role(&env, &user, &delegate).await;
+    let who = env
+        .send_as(
+            &token,
+            Method::GET,
+            "WhoAmI",
+            &[("MSCRMCallerID", admin.as_str())],
+            None,
+        )
+        .await;
+    assert_eq!(who.expect(200)["UserId"], admin.as_str());
+}

@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use super::denied::{missing_privilege, no_access, no_roles};
+use super::denied::{missing_global_privilege, missing_privilege, no_access, no_roles};
 use super::marker::created_through_api;
 use super::principal::{Principal, privilege_id};
 use super::rights::{Right, privilege_name};
@@ -15,6 +15,30 @@ use crate::dataverse::metadata::catalog::Catalog;
 use crate::dataverse::settings::SecurityEnforcement;
 use crate::dataverse::state::DataverseStore;
 use crate::dataverse::store::Data;
+
+/// The privilege that lets a caller act as another user (`CallerObjectId`, `MSCRMCallerID`).
+const IMPERSONATION: &str = "prvActOnBehalfOfAnotherUser";
+
+/// Checks that `caller` (before impersonation) may impersonate another user: a checked caller
+/// needs `prvActOnBehalfOfAnotherUser`, otherwise any caller could act as an administrator.
+pub(crate) fn check_impersonation(
+    store: &DataverseStore,
+    caller: Caller,
+    mode: SecurityEnforcement,
+) -> Result<(), ApiError> {
+    let access = Access::resolve(store, caller, mode);
+    let Some(principal) = access.principal() else {
+        return Ok(());
+    };
+    if principal.roles.is_empty() {
+        return Err(no_roles(principal));
+    }
+    let id = privilege_id(&store.catalog, &store.data, IMPERSONATION);
+    if principal.grants_of(id).is_empty() {
+        return Err(missing_global_privilege(principal, IMPERSONATION, id));
+    }
+    Ok(())
+}
 
 /// Whether and how the caller is checked.
 #[derive(Debug, Clone)]

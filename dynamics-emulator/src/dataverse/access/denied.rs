@@ -97,6 +97,25 @@ pub(crate) fn missing_privilege(
     )
 }
 
+/// 403: the principal does not hold a privilege that belongs to no table
+/// (`prvActOnBehalfOfAnotherUser`): the same message without the table part (UNCONFIRMED).
+pub(crate) fn missing_global_privilege(
+    principal: &Principal,
+    privilege: &str,
+    privilege_id: Uuid,
+) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        PRIVILEGE_DENIED,
+        format!(
+            "{}, is missing {privilege} privilege (Id={privilege_id}). context.Caller={}. \
+             Consider adding missed privilege to one of the principal (user/team) roles.",
+            principal_text(principal),
+            principal.user,
+        ),
+    )
+}
+
 /// 403: the privilege is held, but its depth does not reach the record.
 pub(crate) fn no_access(
     principal: &Principal,

@@ -84,15 +84,15 @@ impl Writer<'_> {
             return Err(ApiError::duplicate());
         }
         let mut cells: BTreeMap<u16, Cell> = preset.iter().cloned().collect();
+        let mut bound: Vec<(u16, Option<Cell>)> = plan.cells.clone();
         for (lookup, target, nested) in &plan.deep_single {
             let child = self.create(*target, nested, None, &[])?;
-            cells.insert(
-                *lookup,
-                Cell::Lookup {
-                    id: child,
-                    table: *target,
-                },
-            );
+            let cell = Cell::Lookup {
+                id: child,
+                table: *target,
+            };
+            bound.push((*lookup, Some(cell.clone())));
+            cells.insert(*lookup, cell);
         }
         for (index, cell) in plan.cells {
             match cell {
@@ -105,6 +105,7 @@ impl Writer<'_> {
         self.store(table, id, Row::new(version, cells))?;
         // Checked against the stored row, so the depth is compared with its final owner.
         self.check(Right::Create, table, id)?;
+        self.check_bound_lookups(table, id, &bound, true)?;
         self.finish(table, id, plan.links, plan.deep_collection)?;
         Ok(id)
     }
@@ -130,6 +131,7 @@ impl Writer<'_> {
                 }),
             ));
         }
+        self.check_bound_lookups(table, id, &changes, false)?;
         self.change(table, id, changes)?;
         self.finish(table, id, plan.links, plan.deep_collection)
     }
@@ -377,6 +379,52 @@ impl Writer<'_> {
             .any(|(index, cell)| *index == owner && cell.as_ref().map(Cell::as_ref) != current);
         if reassigned {
             self.check(Right::Assign, table, id)?;
+        }
+        Ok(())
+    }
+
+    /// Lookups a create or update sets (`@odata.bind`, deep inserts): the row needs
+    /// `prvAppend`, each newly referenced row `prvAppendTo`. On update, lookups left as they are
+    /// need nothing. The owner is checked as an assignment instead, and the currency is the
+    /// platform's own reference.
+    fn check_bound_lookups(
+        &self,
+        table: u16,
+        id: Uuid,
+        cells: &[(u16, Option<Cell>)],
+        creating: bool,
+    ) -> Result<(), ApiError> {
+        if self.access.is_none() {
+            return Ok(());
+        }
+        let definition = self.catalog.table(table);
+        let current = self.data.row(table, id);
+        let mut appended = false;
+        for (index, cell) in cells {
+            let Some(
+                cell @ Cell::Lookup {
+                    id: target_id,
+                    table: target,
+                },
+            ) = cell
+            else {
+                continue;
+            };
+            let name = definition
+                .attribute(*index)
+                .map_or("", |a| a.logical_name.as_str());
+            if matches!(name, "ownerid" | "transactioncurrencyid") {
+                continue;
+            }
+            let unchanged = current.and_then(|row| row.get(*index)) == Some(cell.as_ref());
+            if !creating && unchanged {
+                continue;
+            }
+            if !appended {
+                self.check(Right::Append, table, id)?;
+                appended = true;
+            }
+            self.check(Right::AppendTo, *target, *target_id)?;
         }
         Ok(())
     }
