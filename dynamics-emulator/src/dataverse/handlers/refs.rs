@@ -56,7 +56,13 @@ pub(crate) fn reference(
                     _ => Ok(ApiResponse::empty(StatusCode::NO_CONTENT)),
                 };
             }
+            let readable = super::plan::readable_rows(store, call, target)?;
             let mut ids: Vec<_> = related_rows(&view, nav, target, id)
+                .filter(|(rid, row)| {
+                    readable
+                        .as_ref()
+                        .is_none_or(|r| r.allows(view.catalog, view.data, *rid, row))
+                })
                 .map(|(rid, _)| rid)
                 .collect();
             ids.sort();
