@@ -31,7 +31,7 @@ pub use clock::ClockHandle;
 pub use config::{DeviceCodeBehaviour, EmulatorConfig};
 pub use dataverse::{
     AlternateKeySeed, BatchCounting, Ceiling, CeilingBound, ColumnSeed, ColumnType,
-    DataverseConfig, DataverseLimits, FaultInjection, LatencyModel, TableSeed,
+    DataverseConfig, DataverseLimits, FaultInjection, LatencyModel, SecurityEnforcement, TableSeed,
 };
 pub use error::EmulatorError;
 pub use seed::{

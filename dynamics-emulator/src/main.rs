@@ -3,13 +3,16 @@
 //!
 //! ```text
 //! cargo run -p dynamics-emulator -- --port 7070 [--seed seed.json] [--no-default-seed] [--tls]
+//!     [--security api-app-users|all|off]
 //! ```
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Parser;
-use dynamics_emulator::{DefaultSeed, Emulator, EmulatorConfig, SeedFile};
+use clap::{Parser, ValueEnum};
+use dynamics_emulator::{
+    DataverseConfig, DefaultSeed, Emulator, EmulatorConfig, SecurityEnforcement, SeedFile,
+};
 use tracing_subscriber::EnvFilter;
 
 /// A local stand-in for Microsoft Entra ID (sign-in) and the Dynamics 365 admin APIs, for offline
@@ -29,6 +32,31 @@ struct Args {
     /// Serve HTTPS with a generated certificate (its CA is written to a temp file).
     #[arg(long)]
     tls: bool,
+    /// Which Dataverse callers the security model (roles, privileges, depth) applies to.
+    #[arg(long, value_enum, default_value_t = Security::ApiAppUsers, env = "DYNAMICS_EMULATOR_SECURITY")]
+    security: Security,
+}
+
+/// `--security` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Security {
+    /// Application users created through the Web API only (the seeded admin, interactive users
+    /// and auto-created application users are not checked).
+    ApiAppUsers,
+    /// Every caller without System Administrator.
+    All,
+    /// Nobody.
+    Off,
+}
+
+impl From<Security> for SecurityEnforcement {
+    fn from(value: Security) -> Self {
+        match value {
+            Security::ApiAppUsers => Self::ApiApplicationUsers,
+            Security::All => Self::AllPrincipals,
+            Security::Off => Self::Off,
+        }
+    }
 }
 
 #[tokio::main]
@@ -64,6 +92,10 @@ async fn run(args: Args) -> Result<(), String> {
         seed,
         default_seed: !args.no_default_seed,
         tls: args.tls,
+        dataverse: DataverseConfig {
+            security: args.security.into(),
+            ..DataverseConfig::default()
+        },
         ..EmulatorConfig::default()
     };
     let emulator = Emulator::start_with(config)
@@ -373,7 +405,7 @@ fn print_defaults(emulator: &Emulator, files: &CertificateFiles) {
 
 #[cfg(test)]
 mod tests {
-    use super::stale_dir_pid;
+    use super::{Args, Parser, SecurityEnforcement, stale_dir_pid};
 
     #[test]
     fn only_names_of_this_binary_are_swept() {
@@ -393,5 +425,30 @@ mod tests {
         ] {
             assert_eq!(stale_dir_pid(&other), None, "{other}");
         }
+    }
+
+    #[test]
+    fn the_security_flag_picks_the_enforcement() {
+        let parse = |args: &[&str]| {
+            Args::try_parse_from(std::iter::once("dynamics-emulator").chain(args.iter().copied()))
+        };
+        let default = parse(&[]).expect("no flags");
+        assert_eq!(
+            SecurityEnforcement::from(default.security),
+            SecurityEnforcement::ApiApplicationUsers
+        );
+        for (value, expected) in [
+            ("api-app-users", SecurityEnforcement::ApiApplicationUsers),
+            ("all", SecurityEnforcement::AllPrincipals),
+            ("off", SecurityEnforcement::Off),
+        ] {
+            let args = parse(&["--security", value]).expect("a known value");
+            assert_eq!(
+                SecurityEnforcement::from(args.security),
+                expected,
+                "{value}"
+            );
+        }
+        assert!(parse(&["--security", "sometimes"]).is_err());
     }
 }

@@ -9,7 +9,8 @@ use uuid::Uuid;
 use crate::admin::{OperationOutcome, seeding};
 use crate::config::DeviceCodeBehaviour;
 use crate::dataverse::{
-    self, DataverseConfig, DataverseLimits, FaultInjection, LatencyModel, TableSeed,
+    self, DataverseConfig, DataverseLimits, FaultInjection, LatencyModel, SecurityEnforcement,
+    TableSeed,
 };
 use crate::environments::Instance;
 use crate::error::EmulatorError;
@@ -335,6 +336,14 @@ impl Seeder {
     /// Sets the `x-ms-dop-hint` value.
     pub fn set_dop_hint(&self, hint: u32) {
         self.shared.dataverse.update_settings(|s| s.dop_hint = hint);
+    }
+
+    /// Sets which callers the Dataverse security model applies to (takes effect for the next
+    /// request).
+    pub fn set_security_enforcement(&self, security: SecurityEnforcement) {
+        self.shared
+            .dataverse
+            .update_settings(|s| s.security = security);
     }
 
     /// Applies a seed file: for each tenant, the tenant, its resources, apps, users, consents,

@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::odata::filter_bind::BindContext;
+use super::settings::SecurityEnforcement;
 
 /// The `systemuser` behind a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +25,8 @@ pub(crate) struct Env {
     /// The `organizationid` of the organisation.
     pub(crate) organization_id: Uuid,
     pub(crate) now: OffsetDateTime,
+    /// Which callers the security model applies to.
+    pub(crate) security: SecurityEnforcement,
 }
 
 impl Env {

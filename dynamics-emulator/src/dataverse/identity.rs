@@ -236,8 +236,8 @@ pub(crate) fn resolve_caller(
 }
 
 /// The caller after impersonation: `CallerObjectId` (an Entra object ID) or `MSCRMCallerID`
-/// (a `systemuserid`) make the request run as that user. (The privilege check of the service,
-/// `prvActOnBehalfOfAnotherUser`, is not emulated.)
+/// (a `systemuserid`) make the request run as that user. (A caller the security model checks
+/// needs `prvActOnBehalfOfAnotherUser`: [`check_impersonation`](super::access::check::check_impersonation).)
 pub(crate) fn impersonate(
     store: &DataverseStore,
     headers: &axum::http::HeaderMap,

@@ -6,6 +6,7 @@
 //! [`render`] and [`write`] (rows to and from JSON), [`handlers`] (the operations), [`service`]
 //! (the HTTP entry point with auth, limits and faults).
 
+mod access;
 mod auth;
 mod batch_multipart;
 pub(crate) mod budget;
@@ -46,7 +47,7 @@ use uuid::Uuid;
 
 pub use settings::{
     BatchCounting, Ceiling, CeilingBound, DataverseConfig, DataverseLimits, FaultInjection,
-    LatencyModel,
+    LatencyModel, SecurityEnforcement,
 };
 pub use table_seed::{AlternateKeySeed, ColumnSeed, ColumnType, TableSeed};
 
@@ -244,6 +245,7 @@ pub(crate) fn rows(shared: &Shared, entity_set: &str) -> Vec<Value> {
         },
         organization_id: store.org.organization,
         now: shared.clock.now(),
+        security: SecurityEnforcement::Off,
     };
     let prefer = Prefer::default();
     let renderer = Renderer {
@@ -253,6 +255,7 @@ pub(crate) fn rows(shared: &Shared, entity_set: &str) -> Vec<Value> {
         omit_nulls: false,
         in_collection: true,
         money_companion: true,
+        access: None,
     };
     store
         .data

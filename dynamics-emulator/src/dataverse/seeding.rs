@@ -57,6 +57,7 @@ pub(crate) fn with_seed_writer<T>(
             data,
             rules,
             mode: WriteMode::Seed,
+            access: None,
         };
         work(&mut writer)
     })

@@ -13,6 +13,7 @@ use axum::response::Response;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::access::check::check_impersonation;
 use super::batch_multipart::{BatchItem, parse_batch};
 use super::budget::run_within_budget;
 use super::env::Env;
@@ -86,10 +87,16 @@ pub(crate) async fn serve(State(shared): State<Arc<Shared>>, request: Request) -
     // The rows' lock may be held by a long query: wait for it off the async threads.
     let worker = Arc::clone(&shared);
     let headers = parts.headers.clone();
+    let security = settings.security;
     let caller = tokio::task::spawn_blocking(move || {
         let mut store = worker.dataverse.lock();
-        identity::resolve_caller(&mut store, &snapshot, &claims, now.unix_timestamp())
-            .and_then(|caller| identity::impersonate(&store, &headers, caller))
+        let original =
+            identity::resolve_caller(&mut store, &snapshot, &claims, now.unix_timestamp())?;
+        let caller = identity::impersonate(&store, &headers, original)?;
+        if caller != original {
+            check_impersonation(&store, original, security)?;
+        }
+        Ok::<_, errors::ApiError>(caller)
     })
     .await;
     let caller = match caller {
@@ -181,6 +188,7 @@ pub(crate) async fn serve(State(shared): State<Arc<Shared>>, request: Request) -
         caller,
         organization_id: dataverse.organization_id(),
         now,
+        security: settings.security,
     };
     let worker = Arc::clone(&shared);
     let continue_on_error = Prefer::from_headers(&parts.headers).continue_on_error;

@@ -18,6 +18,31 @@ pub struct DataverseConfig {
     /// The `x-ms-dop-hint` header on every answer: the recommended degree of parallelism.
     /// Default 8.
     pub dop_hint: u32,
+    /// Which callers the security model (roles, privileges, depth) applies to. Default
+    /// [`SecurityEnforcement::ApiApplicationUsers`].
+    pub security: SecurityEnforcement,
+}
+
+/// Which callers the emulator checks against Dataverse's security model: effective privileges
+/// from security roles (direct and through teams) with their depth against record ownership.
+/// A caller holding System Administrator is never restricted.
+///
+/// Also settable with the `--security` flag of the `dynamics-emulator` binary (or the
+/// `DYNAMICS_EMULATOR_SECURITY` environment variable): `api-app-users`, `all` or `off`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SecurityEnforcement {
+    /// Only application users created through the Web API (`POST systemusers` with an
+    /// `applicationid`) are checked; the seeded admin, interactive users and the application
+    /// user the emulator creates for a new app-only caller are not. The default, so tests and
+    /// examples written before the security model keep working.
+    #[default]
+    ApiApplicationUsers,
+    /// Every caller without System Administrator is checked (a user with no roles gets
+    /// "no roles are assigned to user").
+    AllPrincipals,
+    /// Nothing is checked.
+    Off,
 }
 
 impl Default for DataverseConfig {
@@ -27,6 +52,7 @@ impl Default for DataverseConfig {
             latency: LatencyModel::default(),
             faults: FaultInjection::default(),
             dop_hint: 8,
+            security: SecurityEnforcement::default(),
         }
     }
 }

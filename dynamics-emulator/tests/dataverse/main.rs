@@ -1,6 +1,7 @@
 //! Integration tests of the emulator's Dataverse Web API, driven over HTTP with plain requests
 //! and tokens from the emulator's own sign-in service.
 
+mod access;
 mod auth;
 mod batch;
 mod conformance;
@@ -18,6 +19,8 @@ mod refs;
 mod robustness;
 mod route_options;
 mod security;
+mod security_assign;
+mod security_support;
 mod shape;
 mod solution_import;
 mod support;

@@ -56,6 +56,7 @@ pub(crate) fn track(store: &DataverseStore, call: &Call<'_>, table: u16) -> ApiR
         omit_nulls: since.is_some(),
         in_collection: true,
         money_companion: since.is_none(),
+        access: Some(&call.access),
     };
     // The initial load comes in pages (`Prefer: odata.maxpagesize`, default 5000) with
     // `$skiptoken` links; the delta link comes with the last page.
@@ -66,7 +67,13 @@ pub(crate) fn track(store: &DataverseStore, call: &Call<'_>, table: u16) -> ApiR
             .table(table)
             .rows
             .iter()
-            .filter(|(_, row)| row.version > version)
+            .filter(|(id, row)| {
+                row.version > version
+                    && plan
+                        .readable
+                        .as_ref()
+                        .is_none_or(|r| r.allows(view.catalog, view.data, **id, row))
+            })
             .map(|(id, row)| Value::Object(renderer.row(table, *id, row, &plan.selection, &[])))
             .collect(),
         None => {
@@ -142,8 +149,18 @@ pub(crate) fn track(store: &DataverseStore, call: &Call<'_>, table: u16) -> ApiR
 pub(crate) fn count(store: &DataverseStore, call: &Call<'_>, table: u16) -> ApiResult {
     let token = call.options.deltatoken.as_deref().unwrap_or_default();
     let since = parse_token(store, call, token)?;
+    let readable = super::plan::readable_rows(store, call, table)?;
     let data = store.data.table(table);
-    let changed = data.rows.values().filter(|r| r.version > since).count()
+    let changed = data
+        .rows
+        .iter()
+        .filter(|(id, row)| {
+            row.version > since
+                && readable
+                    .as_ref()
+                    .is_none_or(|r| r.allows(&store.catalog, &store.data, **id, row))
+        })
+        .count()
         + data.deletions.iter().filter(|(v, _)| *v > since).count();
     Ok(ApiResponse {
         status: StatusCode::OK,

@@ -6,6 +6,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{Call, Condition, addressed_entity, json_body, no_content_with_id, write};
+use crate::dataverse::access::{Right, mark_if_application_user};
 use crate::dataverse::errors::ApiError;
 use crate::dataverse::keys::KeyMatch;
 use crate::dataverse::odata::expand::{ExpandSpec, parse_expand};
@@ -65,6 +66,7 @@ pub(crate) fn entity_response(
         omit_nulls: false,
         in_collection: false,
         money_companion: true,
+        access: Some(&call.access),
     };
     let mut body = serde_json::Map::new();
     body.insert(
@@ -91,9 +93,8 @@ pub(crate) fn entity_response(
 pub(crate) fn create(store: &mut DataverseStore, call: &Call<'_>, table: u16) -> ApiResult {
     let body = json_body(call.request)?;
     let shape = shape(store, call, table, true)?;
-    let id = write(store, call.env, |writer| {
-        writer.create(table, &body, None, &[])
-    })?;
+    let id = write(store, call, |writer| writer.create(table, &body, None, &[]))?;
+    mark_if_application_user(store, table, id);
     if call.prefer.return_representation {
         let applied = Applied {
             representation: true,
@@ -116,6 +117,8 @@ pub(crate) fn retrieve(
     let (id, row) = key
         .find_row(&store.data, table)
         .ok_or_else(|| key.not_found(&definition.logical_name))?;
+    call.access
+        .check_row(&store.catalog, &store.data, Right::Read, table, id)?;
     let shape = shape(store, call, table, true)?;
     if let Some(condition) = Condition::from_headers(&call.request.headers, "if-none-match")
         && condition.matches(row.version)
@@ -177,7 +180,7 @@ pub(crate) fn upsert(
                     }
                 }
             }
-            write(store, call.env, |writer| writer.update(table, id, &body))?;
+            write(store, call, |writer| writer.update(table, id, &body))?;
             if representation {
                 return entity_response(store, call, table, id, StatusCode::OK, &shape, applied);
             }
@@ -191,9 +194,10 @@ pub(crate) fn upsert(
                 KeyMatch::Id(id) => (Some(*id), Vec::new()),
                 KeyMatch::Alternate { cells, .. } => (None, cells.clone()),
             };
-            let id = write(store, call.env, |writer| {
+            let id = write(store, call, |writer| {
                 writer.create(table, &body, id, &preset)
             })?;
+            mark_if_application_user(store, table, id);
             if representation {
                 return entity_response(
                     store,
@@ -227,6 +231,6 @@ pub(crate) fn delete(
     {
         return Err(ApiError::version_mismatch());
     }
-    write(store, call.env, |writer| writer.delete(table, id))?;
+    write(store, call, |writer| writer.delete(table, id))?;
     Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
 }

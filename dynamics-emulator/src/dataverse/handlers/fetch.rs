@@ -72,6 +72,7 @@ pub(crate) fn fetch(store: &DataverseStore, call: &Call<'_>, table: u16) -> ApiR
         filter,
         order,
         expand: Vec::new(),
+        readable: super::plan::readable_rows(store, call, table)?,
     };
     let view = store.view();
     let size = query
@@ -101,6 +102,7 @@ pub(crate) fn fetch(store: &DataverseStore, call: &Call<'_>, table: u16) -> ApiR
         omit_nulls: true,
         in_collection: true,
         money_companion: false,
+        access: Some(&call.access),
     };
     let mut columns = plan.selection.names(definition).unwrap_or_default();
     columns.push(definition.primary_id.clone());

@@ -17,6 +17,7 @@ pub(crate) mod refs;
 use axum::http::{HeaderMap, Method, StatusCode};
 use serde_json::{Map, Value};
 
+use super::access::Access;
 use super::env::Env;
 use super::errors::ApiError;
 use super::keys::KeyMatch;
@@ -87,6 +88,8 @@ pub(crate) struct Call<'a> {
     pub(crate) request: &'a ApiRequest,
     pub(crate) prefer: Prefer,
     pub(crate) options: QueryOptions,
+    /// The caller's access checks, read from the rows as they are when the operation starts.
+    pub(crate) access: Access,
 }
 
 /// Runs one request; errors become error answers.
@@ -101,6 +104,7 @@ fn route(store: &mut DataverseStore, env: &Env, request: &ApiRequest) -> ApiResu
         request,
         prefer: Prefer::from_headers(&request.headers),
         options: read_options(&request.query)?,
+        access: Access::resolve(store, env.caller, env.security),
     };
     let method = &request.method;
     // `$apply` is answered on an entity set's collection only; anywhere else it would be
@@ -297,12 +301,13 @@ pub(crate) fn json_body(request: &ApiRequest) -> Result<Map<String, Value>, ApiE
     }
 }
 
-/// Runs writes as the caller, in one transaction.
+/// Runs writes as the caller, with its access checks, in one transaction.
 pub(crate) fn write<T>(
     store: &mut DataverseStore,
-    env: &Env,
+    call: &Call<'_>,
     work: impl FnOnce(&mut Writer<'_>) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
+    let env = call.env;
     let rules = RuleContext {
         org: store.org,
         caller: env.caller,
@@ -315,6 +320,7 @@ pub(crate) fn write<T>(
             data,
             rules,
             mode: WriteMode::Client,
+            access: Some(&call.access),
         };
         work(&mut writer)
     })

@@ -10,6 +10,7 @@ use super::crud::{entity_response, shape};
 use super::plan::Scope;
 use super::query::{collection, count_text};
 use super::{Call, json_body, no_content_with_id, write};
+use crate::dataverse::access::Right;
 use crate::dataverse::errors::ApiError;
 use crate::dataverse::keys::KeyMatch;
 use crate::dataverse::metadata::catalog::Navigation;
@@ -41,6 +42,13 @@ pub(crate) fn navigation(
                     id: related,
                     table: t,
                 }) if t == target && store.data.row(t, related).is_some() => {
+                    call.access.check_row(
+                        &store.catalog,
+                        &store.data,
+                        Right::Read,
+                        target,
+                        related,
+                    )?;
                     let shape = shape(store, call, target, true)?;
                     entity_response(
                         store,
@@ -67,7 +75,7 @@ pub(crate) fn navigation(
         }
         (&Method::POST, _) => {
             let body = json_body(call.request)?;
-            let created = write(store, call.env, |writer| match nav {
+            let created = write(store, call, |writer| match nav {
                 Navigation::Collection(rel) => {
                     let lookup = writer.catalog.one_to_many[rel].lookup;
                     writer.create(target, &body, None, &[(lookup, Cell::Lookup { id, table })])
@@ -96,7 +104,7 @@ pub(crate) fn navigation(
                     })
                 })
                 .collect::<Result<_, _>>()?;
-            write(store, call.env, |writer| {
+            write(store, call, |writer| {
                 let relationship = &writer.catalog.one_to_many[rel];
                 let lookup = relationship.lookup;
                 let parental = writer.catalog.table(target).logical_name == "activityparty";

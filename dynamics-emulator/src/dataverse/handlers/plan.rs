@@ -7,6 +7,7 @@ use std::ops::Bound as Range;
 use uuid::Uuid;
 
 use super::Call;
+use crate::dataverse::access::{Right, RowFilter};
 use crate::dataverse::errors::ApiError;
 use crate::dataverse::metadata::catalog::Navigation;
 use crate::dataverse::metadata::model::AttrKind;
@@ -40,6 +41,9 @@ pub(crate) struct Plan {
     pub(crate) filter: Option<Bound>,
     pub(crate) order: Vec<OrderKey>,
     pub(crate) expand: Vec<ExpandSpec>,
+    /// The rows the caller may read (`None`: all). Rows outside it are left out, as the
+    /// service's RetrieveMultiple does, rather than failing the query.
+    pub(crate) readable: Option<RowFilter>,
 }
 
 /// Where a page starts: after the row with these sort values and this ID.
@@ -94,11 +98,15 @@ impl Plan {
             filter,
             order,
             expand,
+            readable: readable_rows(store, call, table)?,
         })
     }
 
     fn matches(&self, view: &View<'_>, id: Uuid, row: &Row) -> bool {
-        self.filter.as_ref().is_none_or(|f| eval(f, view, id, row))
+        self.readable
+            .as_ref()
+            .is_none_or(|r| r.allows(view.catalog, view.data, id, row))
+            && self.filter.as_ref().is_none_or(|f| eval(f, view, id, row))
     }
 
     /// The rows of the scope in primary-key order.
@@ -122,7 +130,7 @@ impl Plan {
 
     /// How many rows match, counting no further than `limit + 1`.
     pub(crate) fn count(&self, view: &View<'_>, limit: usize) -> usize {
-        if self.filter.is_none() && matches!(self.scope, Scope::All) {
+        if self.filter.is_none() && self.readable.is_none() && matches!(self.scope, Scope::All) {
             return view.data.table(self.table).rows.len();
         }
         self.candidates(view)
@@ -212,6 +220,16 @@ impl Plan {
         };
         Ok(Cursor { values, last_id })
     }
+}
+
+/// The rows of `table` the caller may read; fails when it cannot read the table at all.
+pub(crate) fn readable_rows(
+    store: &DataverseStore,
+    call: &Call<'_>,
+    table: u16,
+) -> Result<Option<RowFilter>, ApiError> {
+    call.access
+        .filter(&store.catalog, &store.data, Right::Read, table)
 }
 
 /// Whether a row sorts after the cursor.

@@ -5,6 +5,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::{Call, json_body, write};
+use crate::dataverse::access::Right;
 use crate::dataverse::errors::ApiError;
 use crate::dataverse::keys::KeyMatch;
 use crate::dataverse::render::entity::cell_json;
@@ -27,6 +28,13 @@ pub(crate) fn property(
     let (id, row) = key
         .find_row(&store.data, table)
         .ok_or_else(|| key.not_found(&logical))?;
+    let right = if call.request.method == Method::GET {
+        Right::Read
+    } else {
+        Right::Write
+    };
+    call.access
+        .check_row(&store.catalog, &store.data, right, table, id)?;
     match call.request.method {
         Method::GET => {
             let Some(cell) = row.get(index) else {
@@ -73,7 +81,7 @@ pub(crate) fn property(
                     attribute.logical_name
                 )));
             }
-            write(store, call.env, |writer| {
+            write(store, call, |writer| {
                 writer.change(table, id, vec![(index, cell)])
             })?;
             Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
@@ -85,7 +93,7 @@ pub(crate) fn property(
                     attribute.json_name()
                 )));
             }
-            write(store, call.env, |writer| {
+            write(store, call, |writer| {
                 writer.change(table, id, vec![(index, None)])
             })?;
             Ok(ApiResponse::empty(StatusCode::NO_CONTENT))

@@ -80,6 +80,7 @@ pub(crate) fn collection(
         omit_nulls: false,
         in_collection: true,
         money_companion: true,
+        access: Some(&call.access),
     };
     let mut body = Map::new();
     body.insert(

@@ -5,6 +5,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::{Call, is_collection, json_body, write};
+use crate::dataverse::access::Right;
 use crate::dataverse::errors::ApiError;
 use crate::dataverse::keys::KeyMatch;
 use crate::dataverse::metadata::catalog::Navigation;
@@ -33,6 +34,8 @@ pub(crate) fn reference(
     let method = call.request.method.clone();
     match method {
         Method::GET if member_key.is_none() => {
+            call.access
+                .check_row(&store.catalog, &store.data, Right::Read, table, id)?;
             let view = store.view();
             if let Navigation::Single(rel) = nav {
                 let lookup = store.catalog.one_to_many[rel].lookup;
@@ -53,7 +56,13 @@ pub(crate) fn reference(
                     _ => Ok(ApiResponse::empty(StatusCode::NO_CONTENT)),
                 };
             }
+            let readable = super::plan::readable_rows(store, call, target)?;
             let mut ids: Vec<_> = related_rows(&view, nav, target, id)
+                .filter(|(rid, row)| {
+                    readable
+                        .as_ref()
+                        .is_none_or(|r| r.allows(view.catalog, view.data, *rid, row))
+                })
                 .map(|(rid, _)| rid)
                 .collect();
             ids.sort();
@@ -90,7 +99,7 @@ pub(crate) fn reference(
                 _ => target,
             };
             let other = resolve_reference(&store.catalog, &store.data, target, reference)?;
-            write(store, call.env, |writer| {
+            write(store, call, |writer| {
                 writer.relate_in(table, id, nav, other, target)
             })?;
             Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
@@ -118,9 +127,7 @@ pub(crate) fn reference(
                     ));
                 }
             };
-            write(store, call.env, |writer| {
-                writer.unrelate(table, id, nav, other)
-            })?;
+            write(store, call, |writer| writer.unrelate(table, id, nav, other))?;
             Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
         }
         _ => Err(ApiError::method_not_allowed(method.as_str(), "$ref")),

@@ -5,6 +5,7 @@ use serde_json::{Map, Number, Value};
 use uuid::Uuid;
 
 use super::formatted::formatted;
+use crate::dataverse::access::{Access, Right, RowFilter};
 use crate::dataverse::budget::EXPANDED_ROW_COST;
 use crate::dataverse::env::Env;
 use crate::dataverse::metadata::catalog::Navigation;
@@ -41,9 +42,30 @@ pub(crate) struct Renderer<'a> {
     /// OData answers add `_transactioncurrencyid_value` when a currency column is selected;
     /// FetchXML answers return only the listed attributes.
     pub(crate) money_companion: bool,
+    /// The caller's access: expanded rows it may not read are left out (`None`: all shown).
+    pub(crate) access: Option<&'a Access>,
 }
 
 impl Renderer<'_> {
+    /// The rows of `table` the caller may read: `None` for none at all, `Some(None)` for all.
+    fn readable(&self, table: u16) -> Option<Option<RowFilter>> {
+        match self.access {
+            None => Some(None),
+            Some(access) => access
+                .filter(self.view.catalog, self.view.data, Right::Read, table)
+                .ok(),
+        }
+    }
+
+    /// Whether the caller may read row `id` of `table` under `readable`.
+    fn may_read(&self, readable: Option<&Option<RowFilter>>, id: Uuid, row: &Row) -> bool {
+        match readable {
+            None => false,
+            Some(None) => true,
+            Some(Some(filter)) => filter.allows(self.view.catalog, self.view.data, id, row),
+        }
+    }
+
     /// A row with its etag, columns and expansions.
     pub(crate) fn row(
         &self,
@@ -181,10 +203,13 @@ impl Renderer<'_> {
         match spec.nav {
             Navigation::Single(rel) => {
                 let lookup = self.view.catalog.one_to_many[rel].lookup;
+                let readable = self.readable(spec.target);
                 let related = match row.get(lookup) {
-                    Some(CellRef::Lookup { id: rid, table: t }) if t == spec.target => {
-                        self.view.row(t, rid).map(|r| (rid, r))
-                    }
+                    Some(CellRef::Lookup { id: rid, table: t }) if t == spec.target => self
+                        .view
+                        .row(t, rid)
+                        .filter(|r| self.may_read(readable.as_ref(), rid, r))
+                        .map(|r| (rid, r)),
                     _ => None,
                 };
                 if spec.refs_only {
@@ -203,11 +228,14 @@ impl Renderer<'_> {
                 map.insert(spec.name.clone(), value);
             }
             nav => {
+                let readable = self.readable(spec.target);
                 let mut rows: Vec<(Uuid, &Row)> = related_rows(&self.view, nav, spec.target, id)
                     .filter(|(rid, r)| {
-                        spec.filter
-                            .as_ref()
-                            .is_none_or(|f| eval(f, &self.view, *rid, r))
+                        self.may_read(readable.as_ref(), *rid, r)
+                            && spec
+                                .filter
+                                .as_ref()
+                                .is_none_or(|f| eval(f, &self.view, *rid, r))
                     })
                     .collect();
                 rows.sort_by(|a, b| compare_rows(&spec.order, &self.view, *a, *b));

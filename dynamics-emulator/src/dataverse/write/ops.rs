@@ -9,6 +9,8 @@ use uuid::Uuid;
 
 use super::body::{DeepInserts, WriteMode, plan};
 use super::rules::{RuleContext, on_create, on_update, points_at};
+use crate::dataverse::access::escalation::{assigns_roles, check_role_assignment};
+use crate::dataverse::access::{Access, Right};
 use crate::dataverse::errors::ApiError;
 use crate::dataverse::metadata::catalog::{Catalog, Navigation};
 use crate::dataverse::security::triggers;
@@ -22,6 +24,8 @@ pub(crate) struct Writer<'a> {
     pub(crate) data: &'a mut Data,
     pub(crate) rules: RuleContext,
     pub(crate) mode: WriteMode,
+    /// The caller's access checks (`None`: the platform itself writes, nothing is checked).
+    pub(crate) access: Option<&'a Access>,
 }
 
 /// Runs `work` in a transaction: everything or nothing. Nested calls join the outer
@@ -81,15 +85,15 @@ impl Writer<'_> {
             return Err(ApiError::duplicate());
         }
         let mut cells: BTreeMap<u16, Cell> = preset.iter().cloned().collect();
+        let mut bound: Vec<(u16, Option<Cell>)> = plan.cells.clone();
         for (lookup, target, nested) in &plan.deep_single {
             let child = self.create(*target, nested, None, &[])?;
-            cells.insert(
-                *lookup,
-                Cell::Lookup {
-                    id: child,
-                    table: *target,
-                },
-            );
+            let cell = Cell::Lookup {
+                id: child,
+                table: *target,
+            };
+            bound.push((*lookup, Some(cell.clone())));
+            cells.insert(*lookup, cell);
         }
         for (index, cell) in plan.cells {
             match cell {
@@ -100,6 +104,9 @@ impl Writer<'_> {
         on_create(self.catalog, &self.rules, table, &mut cells);
         let version = self.data.next_version();
         self.store(table, id, Row::new(version, cells))?;
+        // Checked against the stored row, so the depth is compared with its final owner.
+        self.check(Right::Create, table, id)?;
+        self.check_bound_lookups(table, id, &bound, true)?;
         self.finish(table, id, plan.links, plan.deep_collection)?;
         triggers::after_create(self, table, id)?;
         Ok(id)
@@ -112,8 +119,10 @@ impl Writer<'_> {
         id: Uuid,
         body: &Map<String, Value>,
     ) -> Result<(), ApiError> {
+        self.check(Right::Write, table, id)?;
         let plan = plan(self.catalog, self.data, table, body, self.mode)?;
         let mut changes = plan.cells;
+        self.check_owner_change(table, id, &changes)?;
         for (lookup, target, nested) in &plan.deep_single {
             let child = self.create(*target, nested, None, &[])?;
             changes.push((
@@ -124,6 +133,7 @@ impl Writer<'_> {
                 }),
             ));
         }
+        self.check_bound_lookups(table, id, &changes, false)?;
         self.change(table, id, changes)?;
         self.finish(table, id, plan.links, plan.deep_collection)?;
         triggers::after_update(self, table, id)
@@ -210,6 +220,7 @@ impl Writer<'_> {
         };
         self.require(target, other)?;
         self.require(table, id)?;
+        self.check_link(table, id, nav, Some((target, other)), true)?;
         match nav {
             Navigation::Single(rel) => {
                 let lookup = self.catalog.one_to_many[rel].lookup;
@@ -252,6 +263,7 @@ impl Writer<'_> {
     ) -> Result<(), ApiError> {
         self.require(table, id)?;
         let target = self.catalog.nav_target(nav);
+        self.check_link(table, id, nav, other.map(|other| (target, other)), false)?;
         match nav {
             Navigation::Single(rel) => {
                 let lookup = self.catalog.one_to_many[rel].lookup;
@@ -295,6 +307,12 @@ impl Writer<'_> {
     /// are deleted with it) and its many-to-many links removed.
     pub(crate) fn delete(&mut self, table: u16, id: Uuid) -> Result<(), ApiError> {
         self.require(table, id)?;
+        self.check(Right::Delete, table, id)?;
+        self.delete_row(table, id)
+    }
+
+    /// [`delete`](Self::delete) without the access check (rows deleted with their parent).
+    fn delete_row(&mut self, table: u16, id: Uuid) -> Result<(), ApiError> {
         triggers::before_delete(self, table, id)?;
         self.data.remove(self.catalog, table, id);
         let catalog = self.catalog;
@@ -314,7 +332,7 @@ impl Writer<'_> {
                     == "activityid";
             for child in children {
                 if parental {
-                    self.delete(child_table, child)?;
+                    self.delete_row(child_table, child)?;
                 } else if child_table != table || child != id {
                     self.change(child_table, child, vec![(relationship.lookup, None)])?;
                 }
@@ -336,6 +354,136 @@ impl Writer<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// The access checks of the writes.
+impl Writer<'_> {
+    /// Checks `right` on row `id` (nothing when the platform writes).
+    fn check(&self, right: Right, table: u16, id: Uuid) -> Result<(), ApiError> {
+        match self.access {
+            Some(access) => access.check_row(self.catalog, self.data, right, table, id),
+            None => Ok(()),
+        }
+    }
+
+    /// A change of `ownerid` is an assignment: `prvAssign` must reach the record as it is.
+    fn check_owner_change(
+        &self,
+        table: u16,
+        id: Uuid,
+        changes: &[(u16, Option<Cell>)],
+    ) -> Result<(), ApiError> {
+        let Some(owner) = self.catalog.table(table).attribute_index("ownerid") else {
+            return Ok(());
+        };
+        let current = self.data.row(table, id).and_then(|row| row.get(owner));
+        let reassigned = changes
+            .iter()
+            .any(|(index, cell)| *index == owner && cell.as_ref().map(Cell::as_ref) != current);
+        if reassigned {
+            self.check(Right::Assign, table, id)?;
+        }
+        Ok(())
+    }
+
+    /// Lookups a create or update sets (`@odata.bind`, deep inserts): the row needs
+    /// `prvAppend`, each newly referenced row `prvAppendTo`. On update, lookups left as they are
+    /// need nothing. The owner is checked as an assignment instead, and the currency is the
+    /// platform's own reference.
+    fn check_bound_lookups(
+        &self,
+        table: u16,
+        id: Uuid,
+        cells: &[(u16, Option<Cell>)],
+        creating: bool,
+    ) -> Result<(), ApiError> {
+        if self.access.is_none() {
+            return Ok(());
+        }
+        let definition = self.catalog.table(table);
+        let current = self.data.row(table, id);
+        let mut appended = false;
+        for (index, cell) in cells {
+            let Some(
+                cell @ Cell::Lookup {
+                    id: target_id,
+                    table: target,
+                },
+            ) = cell
+            else {
+                continue;
+            };
+            let name = definition
+                .attribute(*index)
+                .map_or("", |a| a.logical_name.as_str());
+            if matches!(name, "ownerid" | "transactioncurrencyid") {
+                continue;
+            }
+            let unchanged = current.and_then(|row| row.get(*index)) == Some(cell.as_ref());
+            if !creating && unchanged {
+                continue;
+            }
+            if !appended {
+                self.check(Right::Append, table, id)?;
+                appended = true;
+            }
+            self.check(Right::AppendTo, *target, *target_id)?;
+        }
+        Ok(())
+    }
+
+    /// Associating (`linking`) or disassociating row `id` and `other` (a row of its table):
+    /// the referencing row needs `prvAppend`, the referenced one `prvAppendTo`; both for a
+    /// many-to-many relationship; setting `ownerid` is an assignment; giving or taking a role
+    /// follows [`check_role_assignment`].
+    fn check_link(
+        &self,
+        table: u16,
+        id: Uuid,
+        nav: Navigation,
+        other: Option<(u16, Uuid)>,
+        linking: bool,
+    ) -> Result<(), ApiError> {
+        let Some(access) = self.access else {
+            return Ok(());
+        };
+        match nav {
+            Navigation::Single(rel) => {
+                let lookup = self.catalog.one_to_many[rel].lookup;
+                let attribute = &self.catalog.table(table).attributes[usize::from(lookup)];
+                if attribute.logical_name == "ownerid" {
+                    return self.check(Right::Assign, table, id);
+                }
+                self.check(Right::Append, table, id)?;
+                match other {
+                    Some((target, other)) => self.check(Right::AppendTo, target, other),
+                    None => Ok(()),
+                }
+            }
+            Navigation::Collection(_) => {
+                self.check(Right::AppendTo, table, id)?;
+                match other {
+                    Some((target, other)) => self.check(Right::Append, target, other),
+                    None => Ok(()),
+                }
+            }
+            Navigation::ManyToMany { rel, .. } => {
+                let Some((target, other)) = other else {
+                    return Ok(());
+                };
+                if assigns_roles(&self.catalog.many_to_many[rel].schema_name) {
+                    let role_table = self.catalog.by_logical("role");
+                    let role = if Some(table) == role_table { id } else { other };
+                    return check_role_assignment(access, self.catalog, self.data, role, linking);
+                }
+                for (t, row) in [(table, id), (target, other)] {
+                    self.check(Right::Append, t, row)?;
+                    self.check(Right::AppendTo, t, row)?;
+                }
+                Ok(())
+            }
+        }
     }
 }
 
