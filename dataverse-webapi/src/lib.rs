@@ -24,6 +24,7 @@ mod key;
 mod limiter;
 mod options;
 mod paging;
+pub mod provisioning;
 pub mod query;
 mod record;
 mod table;
