@@ -889,3 +889,83 @@ async fn no_root_business_unit_is_a_clear_error() {
     assert!(err.is_not_found());
     assert!(err.to_string().contains("root business unit"), "{err}");
 }
+
+#[tokio::test]
+async fn as_given_assigns_the_other_units_copy_without_looking_for_one() {
+    let o = org().await;
+    mount_root_role(&o.server).await;
+    mount_user_in_sales(&o.server).await;
+    Mock::given(method("GET"))
+        .and(path(format!("{API}/roles")))
+        .respond_with(rows(json!([])))
+        .expect(0)
+        .mount(&o.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "{API}/systemusers({USER})/systemuserroles_association"
+        )))
+        .respond_with(rows(json!([])))
+        .mount(&o.server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!(
+            "{API}/systemusers({USER})/systemuserroles_association/$ref"
+        )))
+        .and(body_json(json!({
+            "@odata.id": format!("{}{API}/roles({ROLE_ROOT})", o.server.uri())
+        })))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&o.server)
+        .await;
+    let assigned = o
+        .client
+        .roles()
+        .assign(ROLE_ROOT, Principal::User(USER))
+        .as_given()
+        .await
+        .expect("assigned across units");
+    assert_eq!(assigned.id, ROLE_ROOT);
+}
+
+#[tokio::test]
+async fn a_duplicate_association_answer_is_success() {
+    let o = org().await;
+    mount_root_role(&o.server).await;
+    Mock::given(method("GET"))
+        .and(path(format!("{API}/systemusers({USER})")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"systemuserid": USER, "_businessunitid_value": ROOT_BU})),
+        )
+        .mount(&o.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "{API}/systemusers({USER})/systemuserroles_association"
+        )))
+        .respond_with(rows(json!([])))
+        .mount(&o.server)
+        .await;
+    // Another caller assigned it between our read and our write.
+    Mock::given(method("POST"))
+        .and(path(format!(
+            "{API}/systemusers({USER})/systemuserroles_association/$ref"
+        )))
+        .respond_with(service_error(
+            400,
+            "0x80040237",
+            "Cannot insert duplicate key.",
+        ))
+        .expect(1)
+        .mount(&o.server)
+        .await;
+    let assigned = o
+        .client
+        .roles()
+        .assign(ROLE_ROOT, Principal::User(USER))
+        .await
+        .expect("already there");
+    assert_eq!(assigned.id, ROLE_ROOT);
+}

@@ -63,7 +63,7 @@ pub(crate) struct ListArgs {
     pub(crate) principal: PrincipalArgs,
 
     /// Without a principal: the business unit (name or id) whose roles to list
-    #[arg(long, value_name = "NAME|GUID")]
+    #[arg(long, value_name = "NAME|GUID", conflicts_with_all = ["user", "app_id", "team"])]
     pub(crate) business_unit: Option<String>,
 
     #[command(flatten)]
@@ -79,6 +79,12 @@ pub(crate) struct ChangeArgs {
 
     #[command(flatten)]
     pub(crate) principal: PrincipalArgs,
+
+    /// assign only: give this very role even when it belongs to another business unit than
+    /// the principal's (orgs with record ownership across business units); by default the
+    /// copy in the principal's own business unit is assigned
+    #[arg(long)]
+    pub(crate) as_given: bool,
 
     #[command(flatten)]
     pub(crate) org: DataverseTargetArgs,
@@ -282,7 +288,11 @@ pub(crate) async fn run(
                 Principal::Team(id) => ("team", id),
             };
             let json = if matches!(command, RolesCommand::Assign(_)) {
-                let assigned = roles.assign(role, who).await.map_err(fail)?;
+                let mut assign = roles.assign(role, who);
+                if args.as_given {
+                    assign = assign.as_given();
+                }
+                let assigned = assign.await.map_err(fail)?;
                 ChangeJson {
                     role_id: assigned.id,
                     role_name: assigned.name,

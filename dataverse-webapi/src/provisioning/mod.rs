@@ -25,6 +25,6 @@ pub use model::{
 pub use privilege::{
     AccessRight, Privilege, PrivilegeDepth, PrivilegeGrant, PrivilegeRef, RolePrivilege,
 };
-pub use roles::{FindRole, Roles};
+pub use roles::{AssignRole, FindRole, Roles};
 pub use teams::{CreateTeam, Teams};
 pub use users::{MoveUser, Users};

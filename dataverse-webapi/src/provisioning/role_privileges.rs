@@ -106,8 +106,9 @@ impl Roles {
         Ok(())
     }
 
-    /// Adds privileges to a role at the given depths (`AddPrivilegesRole`); a privilege the
-    /// role already holds takes the new depth. Answers the privileges as sent.
+    /// Adds privileges to a role at the given depths (`AddPrivilegesRole`); the role keeps
+    /// the privileges it has. Use [`Roles::replace_privileges`] to set exact depths. Answers
+    /// the privileges as sent.
     pub async fn add_privileges(
         &self,
         role: Uuid,

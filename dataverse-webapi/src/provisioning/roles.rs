@@ -133,19 +133,34 @@ impl Roles {
         Ok(rows.into_iter().next())
     }
 
-    /// Gives `principal` the role `role`; answers the role actually assigned.
+    /// Gives `principal` the role `role`; awaited, answers the role actually assigned.
     ///
     /// Idempotent: a role already held is success. Given a role of another business unit,
     /// the copy in the principal's own unit is assigned (found through `parentrootroleid`),
-    /// as the classic business unit model requires. When the unit has no copy, the role is
-    /// assigned as given (orgs with record ownership across business units allow it); if the
-    /// service refuses, the [`DataverseError::NotFound`](crate::DataverseError::NotFound)
-    /// explains the classic model and carries the service's message.
-    pub async fn assign(&self, role: Uuid, principal: Principal) -> Result<SecurityRole> {
+    /// as the classic business unit model requires, unless [`AssignRole::as_given`] says
+    /// otherwise. When the unit has no copy, the role is assigned as given (orgs with record
+    /// ownership across business units allow it); if the service refuses, the
+    /// [`DataverseError::NotFound`](crate::DataverseError::NotFound) explains the classic
+    /// model and carries the service's message.
+    pub fn assign(&self, role: Uuid, principal: Principal) -> AssignRole {
+        AssignRole {
+            roles: self.clone(),
+            role,
+            principal,
+            as_given: false,
+        }
+    }
+
+    async fn assign_now(
+        &self,
+        role: Uuid,
+        principal: Principal,
+        as_given: bool,
+    ) -> Result<SecurityRole> {
         let given = self.get(role).await?;
         let unit = self.unit_of(principal).await?;
         let target = match given.business_unit_id {
-            Some(u) if u != unit => self
+            Some(u) if u != unit && !as_given => self
                 .copy_in(given.root_role_id(), unit)
                 .await?
                 .unwrap_or_else(|| given.clone()),
@@ -229,6 +244,34 @@ impl Roles {
         }
     }
 }
+
+/// Assigns a role. From [`Roles::assign`].
+#[must_use = "a builder does nothing until it is awaited or sent"]
+#[derive(Debug)]
+pub struct AssignRole {
+    roles: Roles,
+    role: Uuid,
+    principal: Principal,
+    as_given: bool,
+}
+
+impl AssignRole {
+    /// Assign this very copy even when it belongs to another business unit than the
+    /// principal's (orgs with record ownership across business units allow it).
+    pub fn as_given(mut self) -> Self {
+        self.as_given = true;
+        self
+    }
+
+    /// Sends the requests (the same as awaiting the builder).
+    pub async fn send(self) -> Result<SecurityRole> {
+        self.roles
+            .assign_now(self.role, self.principal, self.as_given)
+            .await
+    }
+}
+
+send_on_await!([] AssignRole => SecurityRole, 'static);
 
 #[derive(Debug, Clone, Copy)]
 enum UnitChoice {
