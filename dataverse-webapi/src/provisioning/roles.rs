@@ -338,7 +338,10 @@ send_on_await!([] FindRole => SecurityRole, 'static);
 impl Roles {
     /// "`Sales` (id), `Root` (id)" for the business units of these role copies.
     async fn units_named(&self, copies: &[SecurityRole]) -> Result<String> {
-        let ids: Vec<Uuid> = copies.iter().filter_map(|r| r.business_unit_id).collect();
+        // Named in the message: a few are enough, and each is a clause in the query's URL.
+        const NAMED: usize = 20;
+        let all: Vec<Uuid> = copies.iter().filter_map(|r| r.business_unit_id).collect();
+        let ids = &all[..all.len().min(NAMED)];
         let units: Vec<BusinessUnit> = if ids.is_empty() {
             Vec::new()
         } else {
@@ -352,6 +355,10 @@ impl Roles {
             )
             .await?
         };
+        let more = match all.len().saturating_sub(NAMED) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
         Ok(ids
             .iter()
             .map(|id| {
@@ -363,6 +370,7 @@ impl Roles {
                 format!("'{name}' ({id})")
             })
             .collect::<Vec<_>>()
-            .join(", "))
+            .join(", ")
+            + &more)
     }
 }
