@@ -969,3 +969,34 @@ async fn a_duplicate_association_answer_is_success() {
         .expect("already there");
     assert_eq!(assigned.id, ROLE_ROOT);
 }
+
+#[tokio::test]
+async fn a_foreign_next_link_in_a_principals_roles_is_refused() {
+    let o = org().await;
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "{API}/systemusers({USER})/systemuserroles_association"
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [role(ROLE_ROOT, "Writer", ROOT_BU, ROLE_ROOT)],
+            "@odata.nextLink": "https://evil.example.com/api/data/v9.2/roles?$skiptoken=1"
+        })))
+        .expect(1)
+        .mount(&o.server)
+        .await;
+    let err = o.client.roles().of_user(USER).await.expect_err("foreign");
+    assert!(matches!(err, DataverseError::ForeignLink { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_non_json_error_on_ensure_keeps_the_status_and_text() {
+    let o = org().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{API}/systemusers")))
+        .respond_with(ResponseTemplate::new(403).set_body_string("Forbidden by proxy"))
+        .mount(&o.server)
+        .await;
+    let err = o.client.app_users().ensure(APP).await.expect_err("refused");
+    assert_eq!(err.status(), Some(403));
+    assert!(!err.is_not_found());
+}

@@ -288,6 +288,49 @@ fn null_as_false<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn any_json() -> impl Strategy<Value = serde_json::Value> {
+        prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            ".{0,12}".prop_map(serde_json::Value::from),
+            Just(serde_json::json!("6f1c1b2a-0000-4000-8000-000000000009")),
+            Just(serde_json::json!([{"roleid": "6f1c1b2a-0000-4000-8000-000000000003"}])),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Whatever a server puts in the columns, reading a row answers a value or an error,
+        /// and a row that reads keeps the id it was given.
+        #[test]
+        fn rows_from_any_server_read_or_fail_without_panic(
+            values in proptest::collection::vec(any_json(), 7)
+        ) {
+            let id = "6f1c1b2a-0000-4000-8000-000000000001";
+            let row = serde_json::json!({
+                "systemuserid": id, "roleid": id, "teamid": id, "businessunitid": id,
+                "isdisabled": values[0], "deletedstate": values[1], "teamtype": values[2],
+                "membershiptype": values[3], "_businessunitid_value": values[4],
+                "systemuserroles_association": values[5], "name": values[6],
+            });
+            let expected = Uuid::parse_str(id).expect("id");
+            if let Ok(user) = serde_json::from_value::<ApplicationUser>(row.clone()) {
+                prop_assert_eq!(user.id, expected);
+            }
+            if let Ok(team) = serde_json::from_value::<Team>(row.clone()) {
+                prop_assert_eq!(team.id, expected);
+            }
+            // Option set values never fail a team: unknown ones are kept.
+            let team_type_only = serde_json::json!({"teamid": id, "teamtype": values[2]});
+            prop_assert!(serde_json::from_value::<Team>(team_type_only).is_ok());
+            let _ = serde_json::from_value::<SecurityRole>(row.clone());
+            let _ = serde_json::from_value::<BusinessUnit>(row);
+        }
+    }
 
     #[test]
     fn an_application_user_reads_sparse_rows_and_hides_its_name() {
