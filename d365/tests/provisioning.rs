@@ -257,3 +257,25 @@ async fn inputs_are_checked_before_signing_in() {
     // Nothing reached the org.
     assert_eq!(fx.emulator.dataverse_requests(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_in_process_emulator_the_org_is_the_emulators_own() {
+    let app = Uuid::new_v4().to_string();
+    let args: Vec<String> = [
+        "app-users",
+        "ensure",
+        "--app-id",
+        &app,
+        "--emulator",
+        "--json",
+    ]
+    .iter()
+    .map(|a| (*a).to_owned())
+    .collect();
+    let run = tokio::task::spawn_blocking(move || run_blocking(&args, ""))
+        .await
+        .expect("the run finished");
+    let json = run.ok_json();
+    assert_eq!(json["outcome"], "created");
+    assert_eq!(json["application_id"], app.as_str());
+}

@@ -128,7 +128,7 @@ pub(crate) async fn run(
     inputs: OrgInputs<'_>,
     format: Format,
 ) -> Result<(), Failure> {
-    let choice = org_args(command).choice()?;
+    let choice = org_args(command).choice(inputs.default_org.as_deref())?;
     let org = connect(choice, inputs).await?;
     let fail = |e: dataverse_webapi::DataverseError| from_dataverse(&e, &org.ctx);
     let users = org.client.app_users();

@@ -41,8 +41,13 @@ pub(crate) enum OrgChoice {
 
 impl DataverseTargetArgs {
     /// The choice, checked without any network: a URL must be https (http only to loopback).
-    pub(crate) fn choice(&self) -> Result<OrgChoice, Failure> {
-        match (&self.org_url, &self.environment) {
+    /// `default` is used when neither flag is given.
+    pub(crate) fn choice(&self, default: Option<&str>) -> Result<OrgChoice, Failure> {
+        let org_url = self.org_url.as_deref().or(match &self.environment {
+            Some(_) => None,
+            None => default,
+        });
+        match (org_url, &self.environment) {
             (Some(url), _) => {
                 let parsed =
                     secure_url::parse_secure_url("--org-url", url.trim()).map_err(|e| {
@@ -138,6 +143,8 @@ pub(crate) struct OrgInputs<'a> {
     pub(crate) env: &'a dyn Fn(&str) -> Option<String>,
     /// Set with `--emulator`.
     pub(crate) emulator_user: Option<EmulatorUser>,
+    /// The org to use when the flags name none (the in-process emulator's, with `--emulator`).
+    pub(crate) default_org: Option<String>,
 }
 
 /// A signed-in client for the org, and what errors should mention.
@@ -158,6 +165,7 @@ pub(crate) async fn connect(
         settings,
         env,
         emulator_user,
+        default_org: _,
     } = inputs;
     let (credential, info) = tokio::task::block_in_place(|| {
         signin::credential(SignInRequest {
@@ -294,31 +302,42 @@ mod tests {
             org_url: org.map(str::to_owned),
             environment: env.map(str::to_owned),
         };
-        assert_eq!(args(None, None).choice().expect_err("none").exit_code(), 2);
+        assert_eq!(
+            args(None, None).choice(None).expect_err("none").exit_code(),
+            2
+        );
         assert_eq!(
             args(
                 Some("https://contoso.crm4.dynamics.com/api/data/v9.2"),
                 None
             )
-            .choice()
+            .choice(None)
             .expect("ok"),
             OrgChoice::Url("https://contoso.crm4.dynamics.com".into())
         );
         let plain = args(Some("http://contoso.crm4.dynamics.com"), None)
-            .choice()
+            .choice(None)
             .expect_err("plain http");
         assert_eq!(plain.exit_code(), 2);
         let secret = args(
             Some("https://alice:hunter2@contoso.crm4.dynamics.com"),
             None,
         )
-        .choice()
+        .choice(None)
         .map(|c| format!("{c:?}"))
         .unwrap_or_else(|f| format!("{f} {f:?}"));
         assert!(!secret.contains("hunter2"), "{secret}");
         assert_eq!(
-            args(None, Some(" Contoso ")).choice().expect("env"),
+            args(None, Some(" Contoso "))
+                .choice(Some("http://127.0.0.1:1"))
+                .expect("env"),
             OrgChoice::Environment("Contoso".into())
+        );
+        assert_eq!(
+            args(None, None)
+                .choice(Some("http://127.0.0.1:7070"))
+                .expect("default"),
+            OrgChoice::Url("http://127.0.0.1:7070".into())
         );
     }
 

@@ -134,6 +134,10 @@ pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
         settings: &settings,
         env: &env,
         emulator_user: emulator.as_ref().map(Running::user),
+        // The emulator serves its one org at its own base URL, which is also its ServiceURL.
+        default_org: emulator
+            .as_ref()
+            .and_then(|_| settings.text(Key::ServiceUrl).map(str::to_owned)),
     };
     match &command {
         Command::AppUsers(c) => return app_users::run(c, org_inputs(), format).await,

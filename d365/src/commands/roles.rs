@@ -242,7 +242,7 @@ pub(crate) async fn run(
     inputs: OrgInputs<'_>,
     format: Format,
 ) -> Result<(), Failure> {
-    let choice = org_args(command).choice()?;
+    let choice = org_args(command).choice(inputs.default_org.as_deref())?;
     if let RolesCommand::Assign(a) | RolesCommand::Remove(a) = command
         && !a.principal.given()
     {
