@@ -268,6 +268,14 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Config(ConfigCommand),
 
+    /// Application users of a Dataverse org (--org-url or --environment)
+    #[command(subcommand, name = "app-users")]
+    AppUsers(crate::commands::app_users::AppUsersCommand),
+
+    /// Security roles of a Dataverse org (--org-url or --environment)
+    #[command(subcommand)]
+    Roles(crate::commands::roles::RolesCommand),
+
     /// Old CDSTestdriveUtility.exe name of `apps register`
     #[command(
         name = "whitelistapp",

@@ -65,6 +65,17 @@ pub enum DataverseError {
     #[error("unexpected answer from Dataverse: {0}")]
     UnexpectedResponse(String),
 
+    /// A row a provisioning step needs does not exist: a security role in the principal's
+    /// business unit, the root business unit, a privilege, an application user. `what` says
+    /// what is missing (and where it does exist, when known); `fix` says what to do.
+    #[error("not found: {what}; {fix}")]
+    NotFound {
+        /// What is missing.
+        what: String,
+        /// What to do.
+        fix: String,
+    },
+
     /// FetchXML paging cannot go on: the service sent the same paging cookie twice, or the page
     /// number would pass the largest FetchXML accepts.
     #[error("FetchXML paging stopped: {reason}")]
@@ -108,9 +119,9 @@ impl DataverseError {
         self.http().and_then(HttpError::service_code)
     }
 
-    /// 404: no such record (or table).
+    /// 404: no such record (or table); also [`DataverseError::NotFound`].
     pub fn is_not_found(&self) -> bool {
-        self.status() == Some(404)
+        self.status() == Some(404) || matches!(self, DataverseError::NotFound { .. })
     }
 
     /// 412: an `If-Match` / `If-None-Match` condition failed (the record changed, or already

@@ -85,6 +85,7 @@ mod operations;
 mod options;
 mod paging;
 mod property;
+pub mod provisioning;
 pub mod query;
 mod record;
 mod rows;

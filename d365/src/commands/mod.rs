@@ -1,10 +1,13 @@
 //! Running a command: settings first, then every check that needs no network (so a bad
 //! GUID fails before any prompt), then sign-in, then the command itself.
 
+pub(crate) mod app_users;
 mod apps;
 mod config;
+pub(crate) mod dataverse_target;
 mod instances;
 mod operations;
+pub(crate) mod roles;
 mod users;
 
 use std::path::PathBuf;
@@ -126,6 +129,22 @@ pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
         return config::show(&settings, loaded.config_file.as_deref(), format);
     }
 
+    let org_inputs = || dataverse_target::OrgInputs {
+        global: &global,
+        settings: &settings,
+        env: &env,
+        emulator_user: emulator.as_ref().map(Running::user),
+        // The emulator serves its one org at its own base URL, which is also its ServiceURL.
+        default_org: emulator
+            .as_ref()
+            .and_then(|_| settings.text(Key::ServiceUrl).map(str::to_owned)),
+    };
+    match &command {
+        Command::AppUsers(c) => return app_users::run(c, org_inputs(), format).await,
+        Command::Roles(c) => return roles::run(c, org_inputs(), format).await,
+        _ => {}
+    }
+
     let job = job(&command, &settings, &method)?;
     let target = session::target(&settings, global.max_retries)?;
     if settings.backend().map_err(Failure::config)? == Backend::Bap
@@ -211,6 +230,11 @@ pub(crate) fn job(command: &Command, settings: &Settings, method: &Method) -> Re
         },
         Command::Config(ConfigCommand::Show) => {
             return Err(Failure::usage("`config show` needs no job"));
+        }
+        Command::AppUsers(_) | Command::Roles(_) => {
+            return Err(Failure::usage(
+                "`app-users` and `roles` act on a Dataverse org, not the admin API",
+            ));
         }
     })
 }
