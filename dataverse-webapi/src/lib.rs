@@ -26,6 +26,7 @@ mod options;
 mod paging;
 pub mod query;
 mod record;
+pub mod solutions;
 mod table;
 mod table_bulk;
 
