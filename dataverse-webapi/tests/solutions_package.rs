@@ -54,8 +54,15 @@ fn child<'a, 'i>(node: roxmltree::Node<'a, 'i>, name: &str) -> roxmltree::Node<'
         .unwrap_or_else(|| panic!("no <{name}> in <{}>", node.tag_name().name()))
 }
 
-/// `(role name, [(privilege, level)])` for every role in customizations.xml.
-fn roles_in(customizations: &str) -> Vec<(String, String, Vec<(String, String)>)> {
+/// `(privilege, level)` pairs as written.
+type Privileges = Vec<(String, String)>;
+/// `(id, name, privileges)` of a role as written.
+type WrittenRole = (String, String, Privileges);
+/// Whether an error is the one a case expects.
+type Expect = fn(&SolutionPackageError) -> bool;
+
+/// `(id, name, [(privilege, level)])` for every role in customizations.xml.
+fn roles_in(customizations: &str) -> Vec<WrittenRole> {
     let doc = roxmltree::Document::parse(customizations).expect("customizations.xml parses");
     let roles = child(doc.root_element(), "Roles");
     roles
@@ -251,7 +258,7 @@ fn naming_a_privilege_again_replaces_its_level() {
 #[test]
 fn invalid_input_is_a_typed_error_naming_the_fix() {
     let base = || SolutionBuilder::new("Good", "1.0.0.0", publisher());
-    let cases: Vec<(SolutionBuilder, fn(&SolutionPackageError) -> bool)> = vec![
+    let cases: Vec<(SolutionBuilder, Expect)> = vec![
         (SolutionBuilder::new("1bad", "1.0.0.0", publisher()), |e| {
             matches!(
                 e,
@@ -262,7 +269,7 @@ fn invalid_input_is_a_typed_error_naming_the_fix() {
             )
         }),
         (
-            SolutionBuilder::new(&"a".repeat(66), "1.0.0.0", publisher()),
+            SolutionBuilder::new("a".repeat(66), "1.0.0.0", publisher()),
             |e| matches!(e, SolutionPackageError::UniqueName { .. }),
         ),
         (SolutionBuilder::new("Good", "1.0", publisher()), |e| {
