@@ -5,6 +5,7 @@ mod apps;
 mod config;
 mod instances;
 mod operations;
+mod solutions;
 mod users;
 
 use std::path::PathBuf;
