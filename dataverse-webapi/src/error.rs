@@ -89,7 +89,8 @@ pub enum DataverseError {
     /// An asynchronous solution import did not finish in the time allowed. It may still
     /// finish: look at the async operation later, or allow a longer timeout.
     #[error(
-        "solution import still not finished after {waited:?} (async operation {async_operation_id}, last status {last_status}); it may still complete: check the async operation later or raise the timeout"
+        "solution import still not finished after {waited:?}{}, last status {last_status}; it may still complete: check the async operation later or raise the timeout",
+        job_ids(.import_job_id, &Some(*.async_operation_id))
     )]
     SolutionImportTimedOut {
         /// The async operation to look at.

@@ -436,6 +436,7 @@ async fn an_operation_that_never_ends_times_out_naming_it() {
         other => panic!("expected a timeout, got {other:?}"),
     }
     assert!(err.to_string().contains(OPERATION), "{err}");
+    assert!(err.to_string().contains(JOB), "{err}");
     // One poll at the start and one after each of the six 10 s waits.
     assert_eq!(calls.load(Ordering::SeqCst), 7);
     assert_eq!(org.clock.sleeps(), vec![Duration::from_secs(10); 6]);

@@ -139,7 +139,8 @@ impl Import {
         self
     }
 
-    /// The JSON body of the action, without sending it.
+    /// The JSON body of the action, without sending it. A synchronous import without
+    /// [`Self::import_job_id`] gets a fresh `ImportJobId` in each body built.
     pub fn request_body(&self) -> Result<Value> {
         if !self.zip.starts_with(b"PK") {
             return Err(DataverseError::invalid(

@@ -173,6 +173,31 @@ mod tests {
         assert_eq!(r.version.as_deref(), Some("2.0.0.0"));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..proptest::prelude::ProptestConfig::default() })]
+
+        /// Any input is read or refused, never a panic.
+        #[test]
+        fn any_text_is_read_or_refused(data in ".{0,400}") {
+            let _ = parse(&data);
+        }
+
+        /// The error text in `status` comes back as written (XML-escaped on the way in),
+        /// without control characters.
+        #[test]
+        fn the_status_text_comes_back(text in "[^\\x00-\\x1f\\x{FFFE}\\x{FFFF}]{1,200}") {
+            let escaped = text
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('"', "&quot;");
+            let xml = format!("<importexportxml succeeded=\"failure\" status=\"{escaped}\"/>");
+            let result = parse(&xml).expect("parsed");
+            proptest::prop_assert_eq!(result.succeeded, Some(false));
+            let want = (!text.trim().is_empty()).then(|| dynamics_http::capped(&text, MAX_TEXT));
+            proptest::prop_assert_eq!(result.message, want);
+        }
+    }
+
     #[test]
     fn unknown_shapes_say_nothing_rather_than_fail() {
         let r = parse("<x><y/></x>").expect("parsed");
