@@ -27,6 +27,12 @@ pub const DEFAULT_IMPORT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// id, rather than an outcome with a flag: a failed import changed nothing the caller can
 /// build on, and an error cannot be ignored by mistake. Warnings of a successful import are
 /// in [`ImportOutcome::warnings`].
+///
+/// A synchronous import must finish within one request, so the pipeline's per-attempt
+/// timeout (120 s by default) bounds it; when that runs out the import may still be running
+/// on the service, and the error is the pipeline's timeout. Choose the job id with
+/// [`Import::import_job_id`] to look the job up afterwards, or use [`Import::asynchronously`]
+/// for anything but small solutions.
 #[must_use = "a builder does nothing until it is awaited or sent"]
 pub struct Import {
     solutions: Solutions,
