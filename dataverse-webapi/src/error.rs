@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use dynamics_http::HttpError;
+use uuid::Uuid;
 
 /// Which service protection limit a 429 hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +84,44 @@ pub enum DataverseError {
         /// Why.
         reason: String,
     },
+
+    /// A solution import ran and failed ([`crate::solutions`]). `message` is the service's
+    /// error text (the import job's `status`, or the async operation's message), capped.
+    #[error("solution import failed{}: {message}", job_ids(.import_job_id, .async_operation_id))]
+    SolutionImportFailed {
+        /// The import job (`importjobs`), when known: its `data` holds the full log.
+        import_job_id: Option<Uuid>,
+        /// The async operation (`asyncoperations`) of an asynchronous import.
+        async_operation_id: Option<Uuid>,
+        /// What went wrong, as the service said it.
+        message: String,
+    },
+
+    /// An asynchronous solution import did not finish in the time allowed. It may still
+    /// finish: look at the async operation later, or allow a longer timeout.
+    #[error(
+        "solution import still not finished after {waited:?}{}, last status {last_status}; it may still complete: check the async operation later or raise the timeout",
+        job_ids(.import_job_id, &Some(*.async_operation_id))
+    )]
+    SolutionImportTimedOut {
+        /// The async operation to look at.
+        async_operation_id: Uuid,
+        /// The import job, when known.
+        import_job_id: Option<Uuid>,
+        /// How long the client waited.
+        waited: Duration,
+        /// The operation's last status as the service reported it.
+        last_status: String,
+    },
+}
+
+fn job_ids(import_job: &Option<Uuid>, async_operation: &Option<Uuid>) -> String {
+    match (import_job, async_operation) {
+        (Some(job), Some(op)) => format!(" (import job {job}, async operation {op})"),
+        (Some(job), None) => format!(" (import job {job})"),
+        (None, Some(op)) => format!(" (async operation {op})"),
+        (None, None) => String::new(),
+    }
 }
 
 /// How many characters of the service's error message `Display` shows.

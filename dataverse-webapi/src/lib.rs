@@ -89,6 +89,7 @@ pub mod provisioning;
 pub mod query;
 mod record;
 mod rows;
+pub mod solutions;
 mod table;
 mod table_bulk;
 

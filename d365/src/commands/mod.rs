@@ -8,6 +8,7 @@ pub(crate) mod dataverse_target;
 mod instances;
 mod operations;
 pub(crate) mod roles;
+mod solutions;
 mod users;
 
 use std::path::PathBuf;
