@@ -17,6 +17,15 @@ pub(crate) const USER_OBJECT_ID: &str = "use the user's Object ID from the Micro
      admin center (entra.microsoft.com) > Users > the user (not the user name)";
 /// Where an instance id is found.
 pub(crate) const INSTANCE_ID: &str = "use an instance id from `d365 instances list`";
+/// Where an application (client) id is found.
+pub(crate) const APPLICATION_ID: &str = "use the Application (client) ID from the Microsoft \
+     Entra admin center > App registrations > your app > Overview";
+/// Where a Dataverse user's id is found.
+pub(crate) const SYSTEM_USER_ID: &str = "use the user's systemuserid (Power Platform admin \
+     center > the environment > Settings > Users, or `GET systemusers` in the Web API)";
+/// Where a team's id is found.
+pub(crate) const TEAM_ID: &str = "use the team's teamid (Power Platform admin center > the \
+     environment > Settings > Teams, or `GET teams` in the Web API)";
 /// Where an operation id is found.
 pub(crate) const OPERATION_ID: &str = "use the operation id printed by the command that \
      started the operation (with --json, its operation_id field)";

@@ -17,7 +17,7 @@ async fn start() -> (Emulator, DataverseClient) {
     let base = emu.base_url().as_str().trim_end_matches('/').to_owned();
     let credential = ClientSecretCredential::new(
         Authority::with_host(&base, &d.tenant_id.to_string()).expect("authority"),
-        &d.client_id.to_string(),
+        d.client_id,
         d.client_secret.clone(),
         CredentialOptions::default(),
     )

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::dataverse_target::{
     DataverseTargetArgs, OrgInputs, OrgSession, connect, from_dataverse, io_failure,
 };
-use crate::cli::parse_guid;
+use crate::cli_errors::{APPLICATION_ID, guid};
 use crate::exit::Failure;
 use crate::output::{self, Format, Table, cell, fields};
 
@@ -29,7 +29,7 @@ pub(crate) enum AppUsersCommand {
 #[derive(Debug, Clone, Args)]
 pub(crate) struct EnsureArgs {
     /// The Entra application (client) id
-    #[arg(long, value_name = "GUID", value_parser = parse_guid)]
+    #[arg(long, value_name = "GUID", value_parser = guid(APPLICATION_ID))]
     pub(crate) app_id: Uuid,
 
     /// The business unit (name or id) to create the user in, or to move it to
@@ -51,7 +51,7 @@ pub(crate) struct ListArgs {
 #[derive(Debug, Clone, Args)]
 pub(crate) struct DisableArgs {
     /// The Entra application (client) id
-    #[arg(long, value_name = "GUID", value_parser = parse_guid)]
+    #[arg(long, value_name = "GUID", value_parser = guid(APPLICATION_ID))]
     pub(crate) app_id: Uuid,
 
     #[command(flatten)]

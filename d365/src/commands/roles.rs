@@ -14,7 +14,7 @@ use super::app_users::business_unit_id;
 use super::dataverse_target::{
     DataverseTargetArgs, OrgInputs, OrgSession, connect, from_dataverse, io_failure,
 };
-use crate::cli::parse_guid;
+use crate::cli_errors::{APPLICATION_ID, SYSTEM_USER_ID, TEAM_ID, guid};
 use crate::exit::Failure;
 use crate::output::{self, Format, Table, cell};
 
@@ -38,15 +38,15 @@ pub(crate) enum RolesCommand {
 #[group(multiple = false)]
 pub(crate) struct PrincipalArgs {
     /// A user's systemuserid
-    #[arg(long, value_name = "GUID", value_parser = parse_guid)]
+    #[arg(long, value_name = "GUID", value_parser = guid(SYSTEM_USER_ID))]
     pub(crate) user: Option<Uuid>,
 
     /// An application user, by its Entra application (client) id
-    #[arg(long, value_name = "GUID", value_parser = parse_guid)]
+    #[arg(long, value_name = "GUID", value_parser = guid(APPLICATION_ID))]
     pub(crate) app_id: Option<Uuid>,
 
     /// A team's teamid
-    #[arg(long, value_name = "GUID", value_parser = parse_guid)]
+    #[arg(long, value_name = "GUID", value_parser = guid(TEAM_ID))]
     pub(crate) team: Option<Uuid>,
 }
 

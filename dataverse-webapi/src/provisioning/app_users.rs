@@ -10,7 +10,6 @@ use super::model::ApplicationUser;
 use super::read::{collect, columns, is_duplicate, not_found};
 use crate::client::DataverseClient;
 use crate::error::Result;
-use crate::options::RequestOptions;
 use crate::query::{Expand, Filter, Query};
 
 /// `accessmode` 4: Non-interactive, the mode of application users.
@@ -65,13 +64,11 @@ impl AppUsers {
     /// One application user by `systemuserid`, with its roles.
     pub async fn get(&self, id: Uuid) -> Result<ApplicationUser> {
         self.client
-            .retrieve_typed(
-                "systemusers",
-                id,
-                &columns::APP_USER,
-                &[roles_expand()],
-                &RequestOptions::default(),
-            )
+            .table("systemusers")
+            .retrieve(id)
+            .select(columns::APP_USER)
+            .expand(roles_expand())
+            .typed()
             .await
     }
 
@@ -124,13 +121,8 @@ impl AppUsers {
 
     async fn patch_disabled(&self, id: Uuid, disabled: bool) -> Result<()> {
         self.client
-            .update(
-                "systemusers",
-                id,
-                &json!({ "isdisabled": disabled }),
-                None,
-                &RequestOptions::default(),
-            )
+            .table("systemusers")
+            .update(id, &json!({ "isdisabled": disabled }))
             .await
     }
 
@@ -138,7 +130,7 @@ impl AppUsers {
     /// second `DELETE`; a 404 on either means it is already gone.
     async fn purge(&self, id: Uuid) -> Result<()> {
         for _ in 0..2 {
-            match self.client.delete("systemusers", id, None).await {
+            match self.client.table("systemusers").delete(id).await {
                 Ok(()) => {}
                 Err(e) if e.is_not_found() => return Ok(()),
                 Err(e) => return Err(e),
@@ -210,11 +202,7 @@ impl EnsureAppUser {
             "isdisabled": !self.enabled,
             "businessunitid@odata.bind": format!("/businessunits({business_unit})"),
         });
-        let created = self
-            .users
-            .client
-            .create("systemusers", &body, &RequestOptions::default())
-            .await;
+        let created = self.users.client.table("systemusers").create(&body).await;
         match created {
             Ok(id) => Ok(EnsuredAppUser {
                 user: self.users.get(id).await?,

@@ -8,7 +8,6 @@ use super::model::BusinessUnit;
 use super::read::{collect, columns, not_found};
 use crate::client::DataverseClient;
 use crate::error::Result;
-use crate::options::RequestOptions;
 use crate::query::{Filter, Query};
 use crate::record::Record;
 
@@ -65,13 +64,10 @@ impl BusinessUnits {
     /// One business unit by id.
     pub async fn get(&self, id: Uuid) -> Result<BusinessUnit> {
         self.client
-            .retrieve_typed(
-                "businessunits",
-                id,
-                &columns::BUSINESS_UNIT,
-                &[],
-                &RequestOptions::default(),
-            )
+            .table("businessunits")
+            .retrieve(id)
+            .select(columns::BUSINESS_UNIT)
+            .typed()
             .await
     }
 
@@ -119,9 +115,7 @@ impl CreateBusinessUnit {
             parent,
         );
         let client = &self.units.client;
-        let id = client
-            .create("businessunits", &row, &RequestOptions::default())
-            .await?;
+        let id = client.table("businessunits").create(&row).await?;
         self.units.get(id).await
     }
 }

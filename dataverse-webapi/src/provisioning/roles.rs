@@ -9,7 +9,6 @@ use super::model::{BusinessUnit, Principal, SecurityRole};
 use super::read::{collect, collect_path, columns, is_duplicate, not_found};
 use crate::client::DataverseClient;
 use crate::error::Result;
-use crate::options::RequestOptions;
 use crate::query::{Filter, Query};
 use crate::record::Record;
 
@@ -55,7 +54,10 @@ impl Roles {
     /// One role by id.
     pub async fn get(&self, id: Uuid) -> Result<SecurityRole> {
         self.client
-            .retrieve_typed("roles", id, &columns::ROLE, &[], &RequestOptions::default())
+            .table("roles")
+            .retrieve(id)
+            .select(columns::ROLE)
+            .typed()
             .await
     }
 
@@ -104,13 +106,9 @@ impl Roles {
     pub(crate) async fn unit_of(&self, principal: Principal) -> Result<Uuid> {
         let row: Record = self
             .client
-            .retrieve(
-                principal.entity_set(),
-                principal.id(),
-                &["_businessunitid_value"],
-                &[],
-                &RequestOptions::default(),
-            )
+            .table(principal.entity_set())
+            .retrieve(principal.id())
+            .select(["_businessunitid_value"])
             .await?;
         row.get_guid("_businessunitid_value").ok_or_else(|| {
             not_found(

@@ -10,7 +10,6 @@ use super::model::{MembershipType, Team, TeamType};
 use super::read::{collect, collect_path, columns, is_duplicate};
 use crate::client::DataverseClient;
 use crate::error::Result;
-use crate::options::RequestOptions;
 use crate::query::{Filter, Query};
 use crate::record::Record;
 
@@ -46,7 +45,10 @@ impl Teams {
     /// One team by id.
     pub async fn get(&self, id: Uuid) -> Result<Team> {
         self.client
-            .retrieve_typed("teams", id, &columns::TEAM, &[], &RequestOptions::default())
+            .table("teams")
+            .retrieve(id)
+            .select(columns::TEAM)
+            .typed()
             .await
     }
 
@@ -203,9 +205,7 @@ impl CreateTeam {
             Some(id) => id,
             None => client.business_units().root().await?.id,
         };
-        let id = client
-            .create("teams", &self.body(unit), &RequestOptions::default())
-            .await?;
+        let id = client.table("teams").create(&self.body(unit)).await?;
         self.teams.get(id).await
     }
 }

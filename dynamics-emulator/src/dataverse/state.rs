@@ -35,9 +35,6 @@ pub(crate) struct DataverseStore {
     pub(crate) synced_users: HashSet<Uuid>,
     /// How many solutions were imported with `ImportSolution`.
     pub(crate) solution_imports: u64,
-    /// `systemuserid`s of application users created through the Web API: the callers the
-    /// security model applies to by default (see [`super::access`]).
-    pub(crate) api_application_users: HashSet<Uuid>,
     /// What is left of the current request's evaluation budget (renewed with each lock).
     pub(crate) budget: Budget,
     /// Security state that is not rows (application users created through the API, the
@@ -56,7 +53,6 @@ impl DataverseStore {
             org,
             synced_users: HashSet::new(),
             solution_imports: 0,
-            api_application_users: HashSet::new(),
             budget: Budget::default(),
             security: SecurityState::default(),
         })

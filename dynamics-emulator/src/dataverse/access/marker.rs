@@ -7,13 +7,11 @@ use uuid::Uuid;
 use crate::dataverse::state::DataverseStore;
 use crate::dataverse::store::cell::CellRef;
 
-/// Whether `systemuserid` is an application user created through the Web API.
-pub(crate) fn created_through_api(store: &DataverseStore, systemuserid: Uuid) -> bool {
-    store.api_application_users.contains(&systemuserid)
-}
+pub(crate) use crate::dataverse::security::created_through_api;
 
 /// Remembers row `id` of `table` when it is a `systemuser` with an `applicationid` (called
-/// after a create through the Web API).
+/// after a create or an upsert through the Web API, so an upsert-created application user is
+/// checked too; `POST systemusers` also records it in the security module).
 pub(crate) fn mark_if_application_user(store: &mut DataverseStore, table: u16, id: Uuid) {
     let definition = store.catalog.table(table);
     if definition.logical_name != "systemuser" {
@@ -25,6 +23,6 @@ pub(crate) fn mark_if_application_user(store: &mut DataverseStore, table: u16, i
         .and_then(CellRef::guid)
         .is_some();
     if has_application {
-        store.api_application_users.insert(id);
+        store.security.api_users.insert(id);
     }
 }

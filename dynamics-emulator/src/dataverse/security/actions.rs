@@ -14,6 +14,7 @@ use super::depth::Depth;
 use super::privileges::{add, held, remove, replace};
 use super::rows::Rows;
 use super::users::{guid, set_business};
+use crate::dataverse::access::Right;
 use crate::dataverse::errors::ApiError;
 use crate::dataverse::handlers::{Call, json_body, write};
 use crate::dataverse::keys::KeyMatch;
@@ -200,19 +201,32 @@ fn dedupe(list: Vec<(Uuid, Depth)>) -> Vec<(Uuid, Depth)> {
     out
 }
 
+/// Changing a role's privileges is a write of the role: a checked caller needs Write on it
+/// (without this, a caller could widen its own role).
+fn require_role_write(store: &DataverseStore, call: &Call<'_>, role: Uuid) -> Result<(), ApiError> {
+    let Some(table) = store.catalog.by_logical("role") else {
+        return Ok(());
+    };
+    call.access
+        .check_row(&store.catalog, &store.data, Right::Write, table, role)
+}
+
 fn add_privileges(store: &mut DataverseStore, call: &Call<'_>, role: Uuid) -> ApiResult {
+    require_role_write(store, call, role)?;
     let privileges = read_privileges(&json_body(call.request)?)?;
-    write(store, call.env, |writer| add(writer, role, &privileges))?;
+    write(store, call, |writer| add(writer, role, &privileges))?;
     Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
 }
 
 fn replace_privileges(store: &mut DataverseStore, call: &Call<'_>, role: Uuid) -> ApiResult {
+    require_role_write(store, call, role)?;
     let privileges = read_privileges(&json_body(call.request)?)?;
-    write(store, call.env, |writer| replace(writer, role, &privileges))?;
+    write(store, call, |writer| replace(writer, role, &privileges))?;
     Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
 }
 
 fn remove_privilege(store: &mut DataverseStore, call: &Call<'_>, role: Uuid) -> ApiResult {
+    require_role_write(store, call, role)?;
     let body = json_body(call.request)?;
     let privilege = body.get("PrivilegeId").and_then(guid).ok_or_else(|| {
         ApiError::bad_request("RemovePrivilegeRole needs 'PrivilegeId' (a GUID).")
@@ -220,7 +234,7 @@ fn remove_privilege(store: &mut DataverseStore, call: &Call<'_>, role: Uuid) -> 
     if !Rows::new(&store.catalog, &store.data).exists("privilege", privilege) {
         return Err(ApiError::record_not_found("privilege", privilege));
     }
-    write(store, call.env, |writer| remove(writer, role, privilege))?;
+    write(store, call, |writer| remove(writer, role, privilege))?;
     Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
 }
 

@@ -68,6 +68,7 @@ pub(crate) fn create(store: &mut DataverseStore, call: &Call<'_>, table: u16) ->
         request: &request,
         prefer: call.prefer.clone(),
         options: call.options.clone(),
+        access: call.access.clone(),
     };
     let response = crud::create(store, &call, table)?;
     if let Some(id) = by_application(Rows::new(&store.catalog, &store.data), app) {
@@ -181,7 +182,7 @@ pub(crate) fn set_business(store: &mut DataverseStore, call: &Call<'_>, user: Uu
             "The SYSTEM user cannot be moved to another business unit.",
         ));
     }
-    write(store, call.env, |writer| {
+    write(store, call, |writer| {
         as_platform(writer, |writer| {
             let users = writer.catalog.by_logical("systemuser").unwrap_or_default();
             let units = writer
