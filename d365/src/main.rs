@@ -1,4 +1,7 @@
 #![doc = include_str!("../README.md")]
+// Doc comments on clap arguments are the CLI's help text, written for a terminal: bare URLs
+// and `<placeholders>` there are meant literally, not as links or HTML.
+#![allow(rustdoc::bare_urls, rustdoc::invalid_html_tags)]
 
 mod cli;
 mod cli_errors;
