@@ -24,7 +24,7 @@ use dynamics_rs::auth::{
     Authority, ClientSecretCredential, CredentialOptions, DeviceCodeCredential, TokenCredential,
     UsernamePasswordCredential, Uuid,
 };
-use dynamics_rs::dataverse::provisioning::{PrivilegeDepth, PrivilegeGrant, Principal};
+use dynamics_rs::dataverse::provisioning::{Principal, PrivilegeDepth, PrivilegeGrant};
 use dynamics_rs::dataverse::solutions::{
     DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL, Publisher, RoleDefinition, SolutionBuilder,
     SolutionPrivilegeLevel,
