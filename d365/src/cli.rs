@@ -276,6 +276,10 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Roles(crate::commands::roles::RolesCommand),
 
+    /// Solutions of a Dataverse org: import a .zip, list (--org-url or --environment)
+    #[command(subcommand)]
+    Solutions(crate::commands::solutions::SolutionsCommand),
+
     /// Old CDSTestdriveUtility.exe name of `apps register`
     #[command(
         name = "whitelistapp",
