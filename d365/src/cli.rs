@@ -40,6 +40,7 @@ Exit codes:
   2  usage or configuration error (bad flag, missing key, malformed config file, invalid GUID)
   3  sign-in failed (wrong password, MFA required: use --device-code, consent missing, ...)
   4  not authorised (401/403): the account needs the Global or Service administrator role
+     (admin API), or a security role granting the privilege named (app-users, roles, solutions)
   5  not found (unknown application, instance, environment or operation)
   6  the service failed or could not be reached, or the operation failed or timed out
   7  throttled by the service (after retries)";
@@ -100,7 +101,8 @@ fn hide_globals(cmd: &mut clap::Command, globals: &[clap::Id]) {
     name = "d365",
     version,
     about = "Dynamics 365 admin from any OS: register (whitelist) an Entra app for AppSource \
-             Test Drive, force-sync users, list instances. Replaces CDSTestdriveUtility.exe.",
+             Test Drive, force-sync users, list instances (replaces CDSTestdriveUtility.exe); \
+             in a Dataverse org: application users, security roles, solutions.",
     after_help = AFTER_HELP,
     propagate_version = true
 )]
