@@ -76,6 +76,11 @@ impl Fixture {
 
     /// Runs `d365 args... --service-url --authority-host --client-id --org-url` as alice.
     async fn run(&self, args: &[&str]) -> Run {
+        self.run_with(args, true).await
+    }
+
+    /// As [`Fixture::run`], with `--org-url` only when `org` is set.
+    async fn run_with(&self, args: &[&str], org: bool) -> Run {
         let mut all: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         let base = self.base();
         all.extend([
@@ -85,9 +90,10 @@ impl Fixture {
             base.clone(),
             "--client-id".into(),
             self.emulator.defaults().public_client_id.to_string(),
-            "--org-url".into(),
-            base,
         ]);
+        if org {
+            all.extend(["--org-url".into(), base]);
+        }
         let user = &self.emulator.defaults().user;
         let stdin = format!("{}\n{}\n", user.upn, user.password);
         tokio::task::spawn_blocking(move || run_blocking(&all, &stdin))
@@ -429,4 +435,45 @@ async fn roles_privileges_adds_changes_and_removes() {
         .run(&["roles", "privileges", "--role", role, "--add", "prvNoSuchThing:Global"])
         .await;
     assert_eq!(unknown.code, 5, "{unknown:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_org_is_found_by_environment_and_must_be_given() {
+    let fx = Fixture::start().await;
+    let dir = Scratch::new();
+    let zip = dir.write("env.zip", &package("ContosoEnv", "3.1.0.0"));
+    let instance = fx.emulator.defaults().instance_id.to_string();
+    fx.run_with(
+        &["solutions", "import", &zip, "--environment", &instance, "--json"],
+        false,
+    )
+    .await
+    .ok_json();
+    let row = stored_solution(&fx, "ContosoEnv").expect("imported");
+    assert_eq!(row["version"], "3.1.0.0", "{row}");
+
+    let no_org = fx.run_with(&["solutions", "import", &zip], false).await;
+    assert_eq!(no_org.code, 2, "{no_org:#?}");
+    assert!(no_org.stderr.contains("--org-url"), "{no_org:#?}");
+    let unknown = fx
+        .run_with(&["solutions", "list", "--environment", "Nowhere"], false)
+        .await;
+    assert_eq!(unknown.code, 5, "{unknown:#?}");
+    assert!(unknown.stderr.contains("Nowhere"), "{unknown:#?}");
+    assert_eq!(fx.emulator.seed().solution_imports(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_in_process_emulator_the_import_goes_to_its_org() {
+    let dir = Scratch::new();
+    let zip = dir.write("emu.zip", &package("ContosoEmu", "1.0.0.0"));
+    let args: Vec<String> = ["solutions", "import", zip.as_str(), "--emulator", "--json"]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+    let run = tokio::task::spawn_blocking(move || run_blocking(&args, ""))
+        .await
+        .expect("the run finished");
+    let json = run.ok_json();
+    assert!(json["import_job_id"].is_string(), "{json}");
 }

@@ -386,6 +386,22 @@ mod tests {
     }
 
     #[test]
+    fn unreadable_files_say_why_and_how_to_fix_it() {
+        let path = Path::new("/srv/lw.zip");
+        let denied = unreadable(
+            path,
+            &std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        );
+        assert_eq!(denied.exit_code(), 2);
+        let text = denied.to_json().to_string();
+        assert!(text.contains("permission denied"), "{text}");
+        assert!(text.contains("chmod u+r /srv/lw.zip"), "{text}");
+        let missing = unreadable(path, &std::io::Error::from(std::io::ErrorKind::NotFound));
+        assert_eq!(missing.exit_code(), 2);
+        assert!(missing.to_string().contains("no such file"), "{missing}");
+    }
+
+    #[test]
     fn import_failures_name_the_job_and_exit_with_the_service_code() {
         let job = Uuid::nil();
         let err = DataverseError::SolutionImportFailed {
