@@ -522,6 +522,33 @@ mod tests {
     }
 
     #[test]
+    fn the_org_command_groups_are_listed_and_say_what_they_need() {
+        let top = command().render_help().to_string();
+        for group in ["app-users", "roles", "solutions"] {
+            let line = top
+                .lines()
+                .find(|l| l.trim_start().starts_with(group))
+                .unwrap_or_else(|| panic!("{group} listed: {top}"));
+            assert!(line.contains("Dataverse org"), "{line}");
+        }
+        for (path, needs) in [
+            (&["roles", "assign"][..], "Assign on Security Role"),
+            (&["roles", "remove"], "Assign on Security Role"),
+            (&["roles", "privileges"], "Write on Security Role"),
+            (&["roles", "list"], "Read on Security Role"),
+            (&["app-users", "ensure"], "System Administrator"),
+            (&["app-users", "disable"], "System Administrator"),
+            (&["solutions", "import"], "System Customizer"),
+            (&["solutions", "list"], "Read on Solution"),
+        ] {
+            let help = long_help(path);
+            assert!(help.contains(needs), "{path:?}: {help}");
+            assert!(help.contains("--environment"), "{path:?}: {help}");
+            assert!(!help.contains("--service-url <"), "{path:?}: {help}");
+        }
+    }
+
+    #[test]
     fn whitelistapp_help_says_it_asks_for_a_password_and_needs_an_admin_role() {
         for path in [&["whitelistapp"][..], &["apps", "register"]] {
             let help = long_help(path);
