@@ -269,7 +269,9 @@ async fn a_broken_package_fails_with_the_import_text_and_the_service_code() {
         assert!(message.contains("solution import failed"), "{message}");
         assert!(message.contains("not a valid .zip"), "{message}");
         assert!(
-            error["fix"].as_str().is_some_and(|f| f.contains("import job")),
+            error["fix"]
+                .as_str()
+                .is_some_and(|f| f.contains("import job")),
             "{error}"
         );
         assert!(run.stderr.contains("solution import failed"), "{run:#?}");
@@ -326,10 +328,11 @@ async fn an_unreadable_file_says_permission_denied() {
 }
 
 fn privilege<'a>(rows: &'a Value, name: &str) -> Option<&'a Value> {
-    rows.as_array()
-        .expect("an array")
-        .iter()
-        .find(|p| p["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+    rows.as_array().expect("an array").iter().find(|p| {
+        p["name"]
+            .as_str()
+            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -408,7 +411,10 @@ async fn roles_privileges_adds_changes_and_removes() {
         ])
         .await
         .ok_json();
-    assert!(privilege(&removed, "prvReadAsyncOperation").is_none(), "{removed}");
+    assert!(
+        privilege(&removed, "prvReadAsyncOperation").is_none(),
+        "{removed}"
+    );
     assert!(
         privilege(&removed, "prvCreateUserEntityUISettings").is_none(),
         "{removed}"
@@ -432,7 +438,14 @@ async fn roles_privileges_adds_changes_and_removes() {
 
     // A privilege the org does not have is a not-found.
     let unknown = fx
-        .run(&["roles", "privileges", "--role", role, "--add", "prvNoSuchThing:Global"])
+        .run(&[
+            "roles",
+            "privileges",
+            "--role",
+            role,
+            "--add",
+            "prvNoSuchThing:Global",
+        ])
         .await;
     assert_eq!(unknown.code, 5, "{unknown:#?}");
 }
@@ -444,7 +457,14 @@ async fn the_org_is_found_by_environment_and_must_be_given() {
     let zip = dir.write("env.zip", &package("ContosoEnv", "3.1.0.0"));
     let instance = fx.emulator.defaults().instance_id.to_string();
     fx.run_with(
-        &["solutions", "import", &zip, "--environment", &instance, "--json"],
+        &[
+            "solutions",
+            "import",
+            &zip,
+            "--environment",
+            &instance,
+            "--json",
+        ],
         false,
     )
     .await

@@ -112,7 +112,9 @@ fn unreadable(path: &Path, e: &std::io::Error) -> Failure {
         std::io::ErrorKind::NotFound => Failure::usage(format!(
             "cannot read {shown}: no such file"
         ))
-        .with_fix("check the path of the solution .zip (relative paths start at the current directory)"),
+        .with_fix(
+            "check the path of the solution .zip (relative paths start at the current directory)",
+        ),
         _ => Failure::usage(format!("cannot read {shown}: {e}")).with_fix(
             "pass the path of a solution .zip exported from Dataverse or built by the SDK",
         ),
