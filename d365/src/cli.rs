@@ -344,7 +344,7 @@ pub(crate) enum UsersCommand {
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ForceSyncArgs {
     /// The environment: its instance id (Online Management API), or its environment id, which
-    /// may be Default-<tenant id> (--backend bap)
+    /// may be `Default-<tenant id>` (--backend bap)
     #[arg(long, value_name = "GUID", value_parser = environment_name)]
     pub(crate) environment: EnvironmentName,
 
