@@ -387,6 +387,42 @@ mod tests {
         std::fs::remove_dir_all(&dir).expect("cleaned");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 64,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Any file content is read or refused without a panic, and only zip-like content
+        /// (the `PK` signature) is accepted, unchanged.
+        #[test]
+        fn any_file_is_read_or_refused_as_a_usage_error(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256),
+            zip_like in proptest::prelude::any::<bool>(),
+        ) {
+            let mut bytes = bytes;
+            if zip_like {
+                bytes.splice(0..0, *b"PK");
+            }
+            let dir = std::env::temp_dir().join(format!("d365-prop-{}", Uuid::new_v4()));
+            std::fs::create_dir_all(&dir).expect("dir");
+            let path = dir.join("any.zip");
+            std::fs::write(&path, &bytes).expect("written");
+            let read = read_zip(&path);
+            std::fs::remove_dir_all(&dir).expect("cleaned");
+            match read {
+                Ok(read) => {
+                    proptest::prop_assert!(bytes.starts_with(b"PK"));
+                    proptest::prop_assert_eq!(read, bytes);
+                }
+                Err(e) => {
+                    proptest::prop_assert!(!bytes.starts_with(b"PK"));
+                    proptest::prop_assert_eq!(e.exit_code(), 2);
+                }
+            }
+        }
+    }
+
     #[test]
     fn unreadable_files_say_why_and_how_to_fix_it() {
         let path = Path::new("/srv/lw.zip");
@@ -416,6 +452,12 @@ mod tests {
         let text = f.to_json().to_string();
         assert!(text.contains("dependencies are missing"), "{text}");
         assert!(text.contains(&job.to_string()), "{text}");
+        // Everything else maps as for the other org commands.
+        let missing = DataverseError::NotFound {
+            what: "a solution named 'Nope'".into(),
+            fix: "check the name".into(),
+        };
+        assert_eq!(failure(&missing, &Context::default()).exit_code(), 5);
     }
 
     #[test]
