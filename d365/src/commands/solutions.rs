@@ -85,17 +85,16 @@ pub(crate) async fn run(
     format: Format,
 ) -> Result<(), Failure> {
     let choice = org_args(command).choice(inputs.default_org.as_deref())?;
-    let zip = match command {
-        SolutionsCommand::Import(args) => Some(read_zip(&args.zip)?),
-        SolutionsCommand::List(_) => None,
-    };
-    let org = connect(choice, inputs).await?;
-    match (command, zip) {
-        (SolutionsCommand::Import(args), Some(zip)) => {
+    match command {
+        SolutionsCommand::Import(args) => {
+            let zip = read_zip(&args.zip)?;
+            let org = connect(choice, inputs).await?;
             import(&org.client, args, zip, &org.ctx, format).await
         }
-        (SolutionsCommand::List(args), _) => list(&org.client, args, &org.ctx, format).await,
-        (SolutionsCommand::Import(_), None) => Err(Failure::usage("no solution file read")),
+        SolutionsCommand::List(args) => {
+            let org = connect(choice, inputs).await?;
+            list(&org.client, args, &org.ctx, format).await
+        }
     }
 }
 
