@@ -40,6 +40,7 @@ Exit codes:
   2  usage or configuration error (bad flag, missing key, malformed config file, invalid GUID)
   3  sign-in failed (wrong password, MFA required: use --device-code, consent missing, ...)
   4  not authorised (401/403): the account needs the Global or Service administrator role
+     (admin API), or a security role granting the privilege named (app-users, roles, solutions)
   5  not found (unknown application, instance, environment or operation)
   6  the service failed or could not be reached, or the operation failed or timed out
   7  throttled by the service (after retries)";
@@ -100,7 +101,8 @@ fn hide_globals(cmd: &mut clap::Command, globals: &[clap::Id]) {
     name = "d365",
     version,
     about = "Dynamics 365 admin from any OS: register (whitelist) an Entra app for AppSource \
-             Test Drive, force-sync users, list instances. Replaces CDSTestdriveUtility.exe.",
+             Test Drive, force-sync users, list instances (replaces CDSTestdriveUtility.exe); \
+             in a Dataverse org: application users, security roles, solutions.",
     after_help = AFTER_HELP,
     propagate_version = true
 )]
@@ -276,6 +278,10 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Roles(crate::commands::roles::RolesCommand),
 
+    /// Solutions of a Dataverse org: import a .zip, list (--org-url or --environment)
+    #[command(subcommand)]
+    Solutions(crate::commands::solutions::SolutionsCommand),
+
     /// Old CDSTestdriveUtility.exe name of `apps register`
     #[command(
         name = "whitelistapp",
@@ -338,7 +344,7 @@ pub(crate) enum UsersCommand {
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ForceSyncArgs {
     /// The environment: its instance id (Online Management API), or its environment id, which
-    /// may be Default-<tenant id> (--backend bap)
+    /// may be `Default-<tenant id>` (--backend bap)
     #[arg(long, value_name = "GUID", value_parser = environment_name)]
     pub(crate) environment: EnvironmentName,
 
@@ -513,6 +519,33 @@ mod tests {
         let cli = <Cli as clap::FromArgMatches>::from_arg_matches_mut(&mut m).expect("cli");
         assert_eq!(cli.global.service_url.as_deref(), Some("EMEA"));
         assert!(cli.global.json);
+    }
+
+    #[test]
+    fn the_org_command_groups_are_listed_and_say_what_they_need() {
+        let top = command().render_help().to_string();
+        for group in ["app-users", "roles", "solutions"] {
+            let line = top
+                .lines()
+                .find(|l| l.trim_start().starts_with(group))
+                .unwrap_or_else(|| panic!("{group} listed: {top}"));
+            assert!(line.contains("Dataverse org"), "{line}");
+        }
+        for (path, needs) in [
+            (&["roles", "assign"][..], "Assign on Security Role"),
+            (&["roles", "remove"], "Assign on Security Role"),
+            (&["roles", "privileges"], "Write on Security Role"),
+            (&["roles", "list"], "Read on Security Role"),
+            (&["app-users", "ensure"], "System Administrator"),
+            (&["app-users", "disable"], "System Administrator"),
+            (&["solutions", "import"], "System Customizer"),
+            (&["solutions", "list"], "Read on Solution"),
+        ] {
+            let help = long_help(path);
+            assert!(help.contains(needs), "{path:?}: {help}");
+            assert!(help.contains("--environment"), "{path:?}: {help}");
+            assert!(!help.contains("--service-url <"), "{path:?}: {help}");
+        }
     }
 
     #[test]

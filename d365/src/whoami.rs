@@ -1,4 +1,4 @@
-//! Saying who signed in: "Signed in as admin@contoso.onmicrosoft.com (tenant <guid>)." on
+//! Saying who signed in: `Signed in as admin@contoso.onmicrosoft.com (tenant <guid>).` on
 //! stderr once the first token arrives, read from the access token's claims.
 //!
 //! The claims are read without verifying the token (the service does that): the name is for

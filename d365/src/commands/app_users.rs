@@ -17,11 +17,13 @@ use crate::output::{self, Format, Table, cell, fields};
 pub(crate) enum AppUsersCommand {
     /// Make sure an Entra application has an enabled application user in the org: adopt the
     /// existing one (enabling it) or create it, in the root business unit unless
-    /// --business-unit says otherwise. Running it again changes nothing
+    /// --business-unit says otherwise. Running it again changes nothing. Needs System
+    /// Administrator in the org (Create and Write on User)
     Ensure(EnsureArgs),
-    /// List the org's application users
+    /// List the org's application users. Needs Read on User
     List(ListArgs),
-    /// Disable an application's user (it can no longer sign in to the org)
+    /// Disable an application's user (it can no longer sign in to the org). Needs System
+    /// Administrator in the org (Write on User)
     Disable(DisableArgs),
 }
 

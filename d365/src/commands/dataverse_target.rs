@@ -20,7 +20,7 @@ use crate::signin::{self, EmulatorUser, SignInRequest, StdinPrompter};
 /// `--org-url` or `--environment`: the org to act on.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct DataverseTargetArgs {
-    /// The Dataverse org (environment) URL, e.g. https://contoso.crm4.dynamics.com (with
+    /// The Dataverse org (environment) URL, e.g. `https://contoso.crm4.dynamics.com` (with
     /// --emulator and neither this nor --environment: the emulator's org)
     #[arg(long, value_name = "URL", conflicts_with = "environment")]
     pub(crate) org_url: Option<String>,

@@ -8,7 +8,7 @@ pub(crate) mod dataverse_target;
 mod instances;
 mod operations;
 pub(crate) mod roles;
-mod solutions;
+pub(crate) mod solutions;
 mod users;
 
 use std::path::PathBuf;
@@ -143,6 +143,7 @@ pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
     match &command {
         Command::AppUsers(c) => return app_users::run(c, org_inputs(), format).await,
         Command::Roles(c) => return roles::run(c, org_inputs(), format).await,
+        Command::Solutions(c) => return solutions::run(c, org_inputs(), format).await,
         _ => {}
     }
 
@@ -232,9 +233,9 @@ pub(crate) fn job(command: &Command, settings: &Settings, method: &Method) -> Re
         Command::Config(ConfigCommand::Show) => {
             return Err(Failure::usage("`config show` needs no job"));
         }
-        Command::AppUsers(_) | Command::Roles(_) => {
+        Command::AppUsers(_) | Command::Roles(_) | Command::Solutions(_) => {
             return Err(Failure::usage(
-                "`app-users` and `roles` act on a Dataverse org, not the admin API",
+                "`app-users`, `roles` and `solutions` act on a Dataverse org, not the admin API",
             ));
         }
     })

@@ -22,14 +22,19 @@ use crate::output::{self, Format, Table, cell};
 #[derive(Debug, Subcommand)]
 pub(crate) enum RolesCommand {
     /// List the roles of a user, application user or team, or those of a business unit (the
-    /// root one by default)
+    /// root one by default). Needs Read on Security Role
     List(ListArgs),
     /// Assign a role to a user, application user or team; a role already held is success.
-    /// A role name is looked up in the principal's own business unit
+    /// A role name is looked up in the principal's own business unit. Needs System
+    /// Administrator, or a role with Assign on Security Role and at least the privileges of
+    /// the role given
     Assign(ChangeArgs),
-    /// Remove a role from a user, application user or team; a role not held is success
+    /// Remove a role from a user, application user or team; a role not held is success.
+    /// Needs System Administrator, or a role with Assign on Security Role
     Remove(ChangeArgs),
-    /// Show a role's privileges, after adding (--add) or removing (--remove) some
+    /// Show a role's privileges, after adding (--add) or removing (--remove) some. Showing
+    /// needs Read on Security Role; --add and --remove need Write on Security Role and, to
+    /// add, at least the privileges added
     Privileges(PrivilegesArgs),
 }
 

@@ -1,24 +1,20 @@
-//! `solutions import <zip> [--async]` and `solutions list` (Dataverse Web API, one org).
-//!
-//! The org is named with `--org-url` for now; the functions take a ready
-//! [`DataverseClient`], so any way of resolving the org (an environment id, a unique name)
-//! can hand them one.
+//! `solutions import <zip> [--async]` and `solutions list` (Dataverse Web API, one org named
+//! with `--org-url` or `--environment`, as for `roles`).
 
-// Reached once `Command::Solutions` is wired into the dispatcher (see the module docs).
-#![allow(dead_code)]
-
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use dataverse_webapi::solutions::{ImportOutcome, SolutionInfo};
-use dataverse_webapi::{ClientOptions, DataverseClient, DataverseError};
-use dynamics_auth::TokenCredential;
+use dataverse_webapi::{DataverseClient, DataverseError};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::exit::{self, Context, ExitKind, Failure};
+use super::dataverse_target::{
+    DataverseTargetArgs, OrgInputs, connect, from_dataverse, io_failure,
+};
+use crate::exit::{Context, ExitKind, Failure};
 use crate::output::{self, Format, Table, cell, fields};
 
 /// The largest solution file read (Dataverse refuses solution files over about 95 MB).
@@ -27,9 +23,12 @@ const MAX_ZIP_BYTES: u64 = 128 * 1024 * 1024;
 /// `d365 solutions ...`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum SolutionsCommand {
-    /// Import a solution .zip into an org (ImportSolution, or ImportSolutionAsync with --async)
+    /// Import a solution .zip into an org (ImportSolution, or ImportSolutionAsync with
+    /// --async). Needs the System Customizer or System Administrator role in the org (the
+    /// Import Customizations privilege)
     Import(ImportArgs),
-    /// List the org's solutions with version, managed flag and publisher
+    /// List the org's solutions with version, managed flag and publisher. Needs Read on
+    /// Solution (any role that can open the maker portal's Solutions page)
     List(ListArgs),
 }
 
@@ -38,9 +37,6 @@ pub(crate) enum SolutionsCommand {
 pub(crate) struct ImportArgs {
     /// The solution .zip file
     pub(crate) zip: PathBuf,
-    /// The org: https://contoso.crm4.dynamics.com
-    #[arg(long, value_name = "URL")]
-    pub(crate) org_url: String,
     /// Import as a system job and wait for it (for large solutions)
     #[arg(long = "async")]
     pub(crate) asynchronous: bool,
@@ -50,44 +46,89 @@ pub(crate) struct ImportArgs {
     /// Activate the processes (workflows) in the solution
     #[arg(long)]
     pub(crate) publish_workflows: bool,
-    /// With --async: how long to wait, in seconds (default 1800)
-    #[arg(long, value_name = "SECS")]
+    /// With --async: how long to wait, in seconds [default: 1800]
+    #[arg(long, value_name = "SECS", requires = "asynchronous",
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub(crate) timeout_secs: Option<u64>,
-    /// With --async: seconds between polls (default 10, at least 1)
-    #[arg(long, value_name = "SECS")]
+    /// With --async: seconds between polls, at least 1 [default: 10]
+    #[arg(long, value_name = "SECS", requires = "asynchronous",
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub(crate) poll_interval_secs: Option<u64>,
+
+    #[command(flatten)]
+    pub(crate) org: DataverseTargetArgs,
 }
 
 /// `solutions list`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ListArgs {
-    /// The org: https://contoso.crm4.dynamics.com
-    #[arg(long, value_name = "URL")]
-    pub(crate) org_url: String,
     /// Also list the solutions the maker portal hides (Active, Default, ...)
     #[arg(long)]
     pub(crate) all: bool,
+
+    #[command(flatten)]
+    pub(crate) org: DataverseTargetArgs,
 }
 
-/// A client for the org at `org_url`, signing in with `credential`.
-pub(crate) fn client(
-    org_url: &str,
-    credential: Arc<dyn TokenCredential>,
-) -> Result<DataverseClient, Failure> {
-    DataverseClient::new(org_url, credential, ClientOptions::default()).map_err(|e| {
-        Failure::usage(e.to_string())
-            .with_fix("pass the org URL as https://<org>.crm<N>.dynamics.com (--org-url)")
-    })
+/// The org the command names.
+pub(crate) fn org_args(command: &SolutionsCommand) -> &DataverseTargetArgs {
+    match command {
+        SolutionsCommand::Import(a) => &a.org,
+        SolutionsCommand::List(a) => &a.org,
+    }
+}
+
+/// Runs `solutions ...`: the org flags and the solution file are checked before sign-in.
+pub(crate) async fn run(
+    command: &SolutionsCommand,
+    inputs: OrgInputs<'_>,
+    format: Format,
+) -> Result<(), Failure> {
+    let choice = org_args(command).choice(inputs.default_org.as_deref())?;
+    match command {
+        SolutionsCommand::Import(args) => {
+            let zip = read_zip(&args.zip)?;
+            let org = connect(choice, inputs).await?;
+            import(&org.client, args, zip, &org.ctx, format).await
+        }
+        SolutionsCommand::List(args) => {
+            let org = connect(choice, inputs).await?;
+            list(&org.client, args, &org.ctx, format).await
+        }
+    }
+}
+
+/// A solution file that cannot be read: "permission denied" and "no such file" say so.
+fn unreadable(path: &Path, e: &std::io::Error) -> Failure {
+    let shown = path.display();
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => {
+            Failure::usage(format!("cannot read {shown}: permission denied")).with_fix(format!(
+                "make the file readable by this user (chmod u+r {shown}), or copy it somewhere \
+                 readable"
+            ))
+        }
+        std::io::ErrorKind::NotFound => Failure::usage(format!(
+            "cannot read {shown}: no such file"
+        ))
+        .with_fix(
+            "check the path of the solution .zip (relative paths start at the current directory)",
+        ),
+        _ => Failure::usage(format!("cannot read {shown}: {e}")).with_fix(
+            "pass the path of a solution .zip exported from Dataverse or built by the SDK",
+        ),
+    }
 }
 
 /// Reads the solution file, refusing what cannot be a solution before any sign-in.
 pub(crate) fn read_zip(path: &Path) -> Result<Vec<u8>, Failure> {
-    let unreadable = |e: std::io::Error| {
-        Failure::usage(format!("cannot read {}: {e}", path.display())).with_fix(
-            "pass the path of a solution .zip exported from Dataverse or built by the SDK",
-        )
-    };
-    let size = std::fs::metadata(path).map_err(unreadable)?.len();
+    let unreadable = |e: std::io::Error| unreadable(path, &e);
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
+    if meta.is_dir() {
+        return Err(Failure::usage(format!("{} is a directory", path.display()))
+            .with_fix("pass the solution .zip itself, not an extracted folder"));
+    }
+    let size = meta.len();
     if size > MAX_ZIP_BYTES {
         return Err(Failure::usage(format!(
             "{} is {size} bytes; a solution file is at most {MAX_ZIP_BYTES}",
@@ -95,7 +136,17 @@ pub(crate) fn read_zip(path: &Path) -> Result<Vec<u8>, Failure> {
         ))
         .with_fix("check that this is the solution .zip"));
     }
-    let bytes = std::fs::read(path).map_err(unreadable)?;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_ZIP_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_ZIP_BYTES {
+        return Err(Failure::usage(format!(
+            "{} is over {MAX_ZIP_BYTES} bytes; a solution file is at most that",
+            path.display()
+        ))
+        .with_fix("check that this is the solution .zip"));
+    }
     if !bytes.starts_with(b"PK") {
         return Err(
             Failure::usage(format!("{} is not a zip file", path.display()))
@@ -255,7 +306,6 @@ pub(crate) fn list_text(rows: &[SolutionJson]) -> String {
 /// Maps a Dataverse error to the tool's exit codes.
 pub(crate) fn failure(error: &DataverseError, ctx: &Context) -> Failure {
     match error {
-        DataverseError::Http(http) => exit::from_http(http, ctx),
         DataverseError::SolutionImportFailed { import_job_id, .. } => {
             let fix = match import_job_id {
                 Some(job) => format!(
@@ -272,14 +322,8 @@ pub(crate) fn failure(error: &DataverseError, ctx: &Context) -> Failure {
                  longer with --timeout-secs",
             )
         }
-        DataverseError::InvalidInput { .. } => Failure::usage(error.to_string()),
-        _ => Failure::new(ExitKind::Service, error.to_string()),
+        _ => from_dataverse(error, ctx),
     }
-}
-
-fn io_failure(e: std::io::Error) -> Failure {
-    Failure::new(ExitKind::Service, format!("cannot write the output: {e}"))
-        .with_fix("check that standard output can be written (disk space, permissions)")
 }
 
 #[cfg(test)]
@@ -312,7 +356,18 @@ mod tests {
         assert!(args.asynchronous);
         assert_eq!(args.timeout_secs, Some(60));
         assert_eq!(args.zip, PathBuf::from("lw.zip"));
-        assert!(Harness::try_parse_from(["solutions", "import", "lw.zip"]).is_err());
+        assert!(Harness::try_parse_from(["solutions", "import"]).is_err());
+        // Polling flags mean nothing without --async.
+        assert!(
+            Harness::try_parse_from(["solutions", "import", "lw.zip", "--timeout-secs", "5"])
+                .is_err()
+        );
+        let env = Harness::try_parse_from(["solutions", "list", "--environment", "Contoso"])
+            .expect("parses");
+        let SolutionsCommand::List(list) = env.command else {
+            panic!("list expected");
+        };
+        assert_eq!(list.org.environment.as_deref(), Some("Contoso"));
     }
 
     #[test]
@@ -331,6 +386,58 @@ mod tests {
         std::fs::remove_dir_all(&dir).expect("cleaned");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 64,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Any file content is read or refused without a panic, and only zip-like content
+        /// (the `PK` signature) is accepted, unchanged.
+        #[test]
+        fn any_file_is_read_or_refused_as_a_usage_error(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256),
+            zip_like in proptest::prelude::any::<bool>(),
+        ) {
+            let mut bytes = bytes;
+            if zip_like {
+                bytes.splice(0..0, *b"PK");
+            }
+            let dir = std::env::temp_dir().join(format!("d365-prop-{}", Uuid::new_v4()));
+            std::fs::create_dir_all(&dir).expect("dir");
+            let path = dir.join("any.zip");
+            std::fs::write(&path, &bytes).expect("written");
+            let read = read_zip(&path);
+            std::fs::remove_dir_all(&dir).expect("cleaned");
+            match read {
+                Ok(read) => {
+                    proptest::prop_assert!(bytes.starts_with(b"PK"));
+                    proptest::prop_assert_eq!(read, bytes);
+                }
+                Err(e) => {
+                    proptest::prop_assert!(!bytes.starts_with(b"PK"));
+                    proptest::prop_assert_eq!(e.exit_code(), 2);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unreadable_files_say_why_and_how_to_fix_it() {
+        let path = Path::new("/srv/lw.zip");
+        let denied = unreadable(
+            path,
+            &std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        );
+        assert_eq!(denied.exit_code(), 2);
+        let text = denied.to_json().to_string();
+        assert!(text.contains("permission denied"), "{text}");
+        assert!(text.contains("chmod u+r /srv/lw.zip"), "{text}");
+        let missing = unreadable(path, &std::io::Error::from(std::io::ErrorKind::NotFound));
+        assert_eq!(missing.exit_code(), 2);
+        assert!(missing.to_string().contains("no such file"), "{missing}");
+    }
+
     #[test]
     fn import_failures_name_the_job_and_exit_with_the_service_code() {
         let job = Uuid::nil();
@@ -344,6 +451,12 @@ mod tests {
         let text = f.to_json().to_string();
         assert!(text.contains("dependencies are missing"), "{text}");
         assert!(text.contains(&job.to_string()), "{text}");
+        // Everything else maps as for the other org commands.
+        let missing = DataverseError::NotFound {
+            what: "a solution named 'Nope'".into(),
+            fix: "check the name".into(),
+        };
+        assert_eq!(failure(&missing, &Context::default()).exit_code(), 5);
     }
 
     #[test]
