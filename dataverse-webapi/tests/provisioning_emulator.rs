@@ -389,7 +389,10 @@ async fn set_business_system_user_moves_the_user_and_drops_its_roles() {
         .assign(basic.id, Principal::User(user.id))
         .await
         .expect("assigned");
-    assert_eq!(client.roles().of_user(user.id).await.expect("roles").len(), 1);
+    assert_eq!(
+        client.roles().of_user(user.id).await.expect("roles").len(),
+        1
+    );
 
     client
         .users()

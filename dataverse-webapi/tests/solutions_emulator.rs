@@ -85,7 +85,11 @@ async fn assert_role_everywhere(client: &DataverseClient) {
             .await
             .expect("a copy in every unit");
         assert_eq!(copy.root_role_id(), root_copy.id);
-        let held = client.roles().privileges(copy.id).await.expect("privileges");
+        let held = client
+            .roles()
+            .privileges(copy.id)
+            .await
+            .expect("privileges");
         assert_eq!(by_name(&held), expected, "unit {:?}", unit.name);
     }
 }
@@ -94,7 +98,11 @@ async fn assert_role_everywhere(client: &DataverseClient) {
 async fn a_built_package_imports_synchronously_and_its_role_is_in_every_unit() {
     let (_emu, client) = start().await;
     let zip = lead_writer("1.0.0.0").build().expect("zip");
-    let outcome = client.solutions().import(zip.clone()).await.expect("imported");
+    let outcome = client
+        .solutions()
+        .import(zip.clone())
+        .await
+        .expect("imported");
     assert!(outcome.import_job_id.is_some());
     assert_eq!(outcome.async_operation_id, None);
     assert_eq!(outcome.solution_unique_name.as_deref(), Some("LeadWriter"));

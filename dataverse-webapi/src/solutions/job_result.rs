@@ -182,11 +182,17 @@ mod tests {
         let xml = r#"<importexportxml succeeded="success"><solutionManifests>
             <solutionManifest id="Lw" Version="1.2.0.0"><result result="success"/></solutionManifest>
             </solutionManifests></importexportxml>"#;
-        assert_eq!(parse(xml).expect("parsed").version.as_deref(), Some("1.2.0.0"));
+        assert_eq!(
+            parse(xml).expect("parsed").version.as_deref(),
+            Some("1.2.0.0")
+        );
         let xml = r#"<importexportxml><solutionManifests>
             <solutionManifest version="1.0.0.0"><Version> 3.0.0.0 </Version></solutionManifest>
             </solutionManifests></importexportxml>"#;
-        assert_eq!(parse(xml).expect("parsed").version.as_deref(), Some("3.0.0.0"));
+        assert_eq!(
+            parse(xml).expect("parsed").version.as_deref(),
+            Some("3.0.0.0")
+        );
     }
 
     proptest::proptest! {

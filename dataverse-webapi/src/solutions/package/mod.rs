@@ -399,7 +399,9 @@ mod tests {
             .privilege("prvReadLead", PrivilegeDepth::Unknown("Sideways".into()));
         assert!(bad.privileges().is_empty());
         assert!(matches!(
-            SolutionBuilder::new("S", "1.0.0.0", publisher).role(bad).build(),
+            SolutionBuilder::new("S", "1.0.0.0", publisher)
+                .role(bad)
+                .build(),
             Err(SolutionPackageError::PrivilegeDepth { .. })
         ));
     }
