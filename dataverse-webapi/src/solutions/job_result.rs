@@ -70,15 +70,17 @@ pub(crate) fn parse(data: &str) -> Result<JobResult, String> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string);
+    // The element form (`<Version>`) first, then the attribute in any case (`version`,
+    // `Version`): the format is undocumented and services write either.
     let version = manifest
         .and_then(|m| {
             child(m, "Version")
                 .and_then(|n| n.text())
-                .or_else(|| m.attribute("version"))
+                .map(str::to_string)
+                .or_else(|| attr(m, "version"))
         })
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string);
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
     let warnings = root
         .descendants()
         .filter(|n| {
@@ -171,6 +173,26 @@ mod tests {
         assert_eq!(r.message.as_deref(), Some("The role is invalid"));
         assert_eq!(r.unique_name.as_deref(), Some("Lw"));
         assert_eq!(r.version.as_deref(), Some("2.0.0.0"));
+    }
+
+    #[test]
+    fn the_version_attribute_is_read_in_any_case() {
+        // The emulator writes `Version="…"` on the manifest; the undocumented format is read
+        // without regard to case, and the element form wins when both are present.
+        let xml = r#"<importexportxml succeeded="success"><solutionManifests>
+            <solutionManifest id="Lw" Version="1.2.0.0"><result result="success"/></solutionManifest>
+            </solutionManifests></importexportxml>"#;
+        assert_eq!(
+            parse(xml).expect("parsed").version.as_deref(),
+            Some("1.2.0.0")
+        );
+        let xml = r#"<importexportxml><solutionManifests>
+            <solutionManifest version="1.0.0.0"><Version> 3.0.0.0 </Version></solutionManifest>
+            </solutionManifests></importexportxml>"#;
+        assert_eq!(
+            parse(xml).expect("parsed").version.as_deref(),
+            Some("3.0.0.0")
+        );
     }
 
     proptest::proptest! {

@@ -4,10 +4,11 @@
 //! ```no_run
 //! # async fn run(client: dataverse_webapi::DataverseClient) -> dataverse_webapi::Result<()> {
 //! use std::time::Duration;
-//! use dataverse_webapi::solutions::{Publisher, RoleDefinition, SolutionBuilder, SolutionPrivilegeLevel};
+//! use dataverse_webapi::provisioning::PrivilegeDepth;
+//! use dataverse_webapi::solutions::{Publisher, RoleDefinition, SolutionBuilder};
 //!
 //! let zip = SolutionBuilder::new("LeadWriter", "1.0.0.0", Publisher::new("contoso", "Contoso", "cts", 10000))
-//!     .role(RoleDefinition::new("Lead Writer").privilege("prvCreateLead", SolutionPrivilegeLevel::Global))
+//!     .role(RoleDefinition::new("Lead Writer").privilege("prvCreateLead", PrivilegeDepth::Organization))
 //!     .build()
 //!     .map_err(|e| dataverse_webapi::DataverseError::InvalidInput { what: "solution".into(), fix: e.to_string() })?;
 //! let outcome = client.solutions().import(zip).asynchronously().timeout(Duration::from_secs(600)).await?;

@@ -66,6 +66,15 @@ pub enum SolutionPackageError {
         value: String,
     },
 
+    /// A privilege depth a package cannot carry ([`PrivilegeDepth::Unknown`](crate::provisioning::PrivilegeDepth::Unknown)).
+    #[error(
+        "invalid privilege depth {value:?}: a solution package holds Basic (User), Local (Business Unit), Deep (Parent: Child Business Units) or Global (Organization)"
+    )]
+    PrivilegeDepth {
+        /// The value given (cut to 100 characters).
+        value: String,
+    },
+
     /// Two roles with the same id, or the same name.
     #[error("duplicate role {value:?}: give each role its own name and id")]
     DuplicateRole {

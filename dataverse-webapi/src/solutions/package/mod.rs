@@ -18,7 +18,14 @@ use uuid::Uuid;
 
 pub use error::SolutionPackageError;
 
-/// The depth of a privilege as solution XML writes it (`RolePrivilege/@level`).
+use crate::provisioning::PrivilegeDepth;
+
+/// The depth of a privilege as solution XML writes it (`RolePrivilege/@level`): the four
+/// known depths only, since a package cannot carry one the service would not read.
+///
+/// [`PrivilegeDepth`] is the type callers use (builders take `impl Into<PrivilegeDepth>`);
+/// this one converts from it with [`TryFrom`] (refusing [`PrivilegeDepth::Unknown`]) and into
+/// it with [`From`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SolutionPrivilegeLevel {
@@ -48,6 +55,35 @@ impl SolutionPrivilegeLevel {
         [Self::Basic, Self::Local, Self::Deep, Self::Global]
             .into_iter()
             .find(|level| level.as_str().eq_ignore_ascii_case(value))
+    }
+}
+
+impl From<SolutionPrivilegeLevel> for PrivilegeDepth {
+    fn from(level: SolutionPrivilegeLevel) -> Self {
+        match level {
+            SolutionPrivilegeLevel::Basic => PrivilegeDepth::User,
+            SolutionPrivilegeLevel::Local => PrivilegeDepth::BusinessUnit,
+            SolutionPrivilegeLevel::Deep => PrivilegeDepth::ParentChild,
+            SolutionPrivilegeLevel::Global => PrivilegeDepth::Organization,
+        }
+    }
+}
+
+impl TryFrom<PrivilegeDepth> for SolutionPrivilegeLevel {
+    type Error = SolutionPackageError;
+
+    /// The level of a known depth; [`PrivilegeDepth::Unknown`] is
+    /// [`SolutionPackageError::PrivilegeDepth`].
+    fn try_from(depth: PrivilegeDepth) -> Result<Self, Self::Error> {
+        match depth {
+            PrivilegeDepth::User => Ok(Self::Basic),
+            PrivilegeDepth::BusinessUnit => Ok(Self::Local),
+            PrivilegeDepth::ParentChild => Ok(Self::Deep),
+            PrivilegeDepth::Organization => Ok(Self::Global),
+            PrivilegeDepth::Unknown(value) => Err(SolutionPackageError::PrivilegeDepth {
+                value: validate::cut(&value),
+            }),
+        }
     }
 }
 
@@ -94,6 +130,8 @@ pub struct RoleDefinition {
     id: Option<Uuid>,
     name: String,
     privileges: Vec<(String, SolutionPrivilegeLevel)>,
+    /// The first depth given that a package cannot carry; [`SolutionBuilder::build`] refuses it.
+    invalid_depth: Option<SolutionPackageError>,
 }
 
 impl RoleDefinition {
@@ -103,6 +141,7 @@ impl RoleDefinition {
             id: None,
             name: name.into(),
             privileges: Vec::new(),
+            invalid_depth: None,
         }
     }
 
@@ -114,10 +153,19 @@ impl RoleDefinition {
         self
     }
 
-    /// Grants a privilege by name (`prvCreateLead`) at a depth. Naming a privilege again
-    /// replaces its depth.
-    pub fn privilege(mut self, name: impl Into<String>, level: SolutionPrivilegeLevel) -> Self {
+    /// Grants a privilege by name (`prvCreateLead`) at a depth: a [`PrivilegeDepth`] (as the
+    /// provisioning API reads and writes it) or a [`SolutionPrivilegeLevel`]. Naming a
+    /// privilege again replaces its depth. [`PrivilegeDepth::Unknown`] cannot be written to a
+    /// package: [`SolutionBuilder::build`] then answers [`SolutionPackageError::PrivilegeDepth`].
+    pub fn privilege(mut self, name: impl Into<String>, depth: impl Into<PrivilegeDepth>) -> Self {
         let name = name.into();
+        let level = match SolutionPrivilegeLevel::try_from(depth.into()) {
+            Ok(level) => level,
+            Err(error) => {
+                self.invalid_depth.get_or_insert(error);
+                return self;
+            }
+        };
         match self
             .privileges
             .iter_mut()
@@ -280,6 +328,9 @@ impl SolutionBuilder {
         let mut ids = std::collections::HashSet::new();
         for role in &self.roles {
             validate::display_name("role", &role.name, validate::MAX_ROLE_NAME)?;
+            if let Some(error) = &role.invalid_depth {
+                return Err(error.clone());
+            }
             for (privilege, _) in &role.privileges {
                 validate::privilege_name(&role.name, privilege)?;
             }
@@ -296,5 +347,75 @@ impl SolutionBuilder {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn levels_and_depths_convert_both_ways_with_the_xml_names_as_wire_form() {
+        for level in [
+            SolutionPrivilegeLevel::Basic,
+            SolutionPrivilegeLevel::Local,
+            SolutionPrivilegeLevel::Deep,
+            SolutionPrivilegeLevel::Global,
+        ] {
+            let depth = PrivilegeDepth::from(level);
+            assert_eq!(depth.as_str(), level.as_str());
+            assert_eq!(SolutionPrivilegeLevel::try_from(depth), Ok(level));
+        }
+        assert_eq!(
+            SolutionPrivilegeLevel::try_from(PrivilegeDepth::Unknown("RecordFilter".into())),
+            Err(SolutionPackageError::PrivilegeDepth {
+                value: "RecordFilter".into()
+            })
+        );
+    }
+
+    #[test]
+    fn an_unknown_depth_is_refused_at_build_and_known_ones_are_written() {
+        let publisher = Publisher::new("contoso", "Contoso", "cts", 10000);
+        let role = RoleDefinition::new("R")
+            .privilege("prvReadLead", PrivilegeDepth::ParentChild)
+            .privilege("prvCreateLead", SolutionPrivilegeLevel::Global);
+        assert_eq!(
+            role.privileges(),
+            [
+                ("prvReadLead".to_owned(), SolutionPrivilegeLevel::Deep),
+                ("prvCreateLead".to_owned(), SolutionPrivilegeLevel::Global)
+            ]
+        );
+        let xml = SolutionBuilder::new("S", "1.0.0.0", publisher.clone())
+            .role(role)
+            .customizations_xml()
+            .expect("valid");
+        assert!(xml.contains(r#"name="prvReadLead" level="Deep""#), "{xml}");
+
+        let bad = RoleDefinition::new("R")
+            .privilege("prvReadLead", PrivilegeDepth::Unknown("Sideways".into()));
+        assert!(bad.privileges().is_empty());
+        assert!(matches!(
+            SolutionBuilder::new("S", "1.0.0.0", publisher)
+                .role(bad)
+                .build(),
+            Err(SolutionPackageError::PrivilegeDepth { .. })
+        ));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_depth_text_converts_without_panic_and_round_trips(text in ".{0,24}") {
+            let depth = PrivilegeDepth::parse(&text);
+            match SolutionPrivilegeLevel::try_from(depth.clone()) {
+                Ok(level) => prop_assert_eq!(PrivilegeDepth::from(level), depth),
+                Err(_) => prop_assert!(matches!(depth, PrivilegeDepth::Unknown(_))),
+            }
+        }
     }
 }

@@ -107,7 +107,7 @@ fn xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
 }
 
-fn cut(value: &str) -> String {
+pub(crate) fn cut(value: &str) -> String {
     value.chars().take(100).collect()
 }
 

@@ -366,6 +366,7 @@ fn solution() -> TableSpec {
     .boolean("isvisible", "No", "Yes")
     .memo("description", 2000)
     .column("installedon", DateTime)
+    .lookup("publisherid", "publisher", "publisher_solution")
     .key("uniquename", &["uniquename"]);
     audited(standard_columns::solution(spec))
 }

@@ -115,12 +115,13 @@ pub(crate) fn apply(
                 .text("publisher", *id, "uniquename")
                 .is_some_and(|n| n.eq_ignore_ascii_case(&package.publisher.unique_name))
         });
-    match found {
-        Some(id) => writer.update(publishers, id, &publisher)?,
-        None => {
-            writer.create(publishers, &publisher, Some(publisher_id), &[])?;
+    let publisher_id = match found {
+        Some(id) => {
+            writer.update(publishers, id, &publisher)?;
+            id
         }
-    }
+        None => writer.create(publishers, &publisher, Some(publisher_id), &[])?,
+    };
     let mut solution = Map::new();
     solution.insert("uniquename".to_owned(), json!(package.unique_name));
     solution.insert("friendlyname".to_owned(), json!(package.friendly_name));
@@ -128,6 +129,10 @@ pub(crate) fn apply(
     solution.insert("ismanaged".to_owned(), json!(package.managed));
     solution.insert("isvisible".to_owned(), json!(true));
     solution.insert("installedon".to_owned(), Value::String(now.to_owned()));
+    solution.insert(
+        "publisherid@odata.bind".to_owned(),
+        json!(format!("/publishers({publisher_id})")),
+    );
     let solution_id = match existing {
         Some(id) => {
             writer.update(solutions, id, &solution)?;

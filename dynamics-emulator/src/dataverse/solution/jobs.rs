@@ -55,11 +55,13 @@ pub(crate) fn result_xml(outcome: &Outcome<'_>) -> String {
     );
     let manifest = outcome.package.map_or_else(String::new, |p| {
         format!(
-            "<solutionManifests><solutionManifest languagecode=\"1033\" id=\"{}\" LocalizedName=\"{}\" Version=\"{}\" Managed=\"{}\">{result}</solutionManifest></solutionManifests>",
+            "<solutionManifests><solutionManifest languagecode=\"1033\" id=\"{}\" LocalizedName=\"{}\" Version=\"{}\" Managed=\"{}\"><UniqueName>{}</UniqueName><Version>{}</Version>{result}</solutionManifest></solutionManifests>",
             escape(&p.unique_name),
             escape(&p.friendly_name),
             escape(&p.version_text()),
-            u8::from(p.managed)
+            u8::from(p.managed),
+            escape(&p.unique_name),
+            escape(&p.version_text()),
         )
     });
     let roles = outcome.package.map_or_else(String::new, |p| {
