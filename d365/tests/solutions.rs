@@ -219,7 +219,6 @@ async fn sync_and_async_imports_land_in_the_org() {
 
 // The emulator's `solution` table has no `publisherid` lookup, so the list's
 // `$expand=publisherid(...)` is refused with 400 (0x80060888); see the w2cli report.
-#[ignore = "the emulator's solution table lacks the publisherid lookup (400 on $expand)"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn solutions_list_shows_the_imports_with_their_versions() {
     let fx = Fixture::start().await;

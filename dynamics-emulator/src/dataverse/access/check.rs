@@ -97,7 +97,7 @@ impl Access {
             return Err(no_roles(principal));
         }
         let definition = catalog.table(table);
-        let name = privilege_name(right, &definition.logical_name);
+        let name = privilege_name(right, definition);
         let id = privilege_id(catalog, data, &name);
         let grants = principal.grants_of(id);
         if grants.is_empty() {
@@ -131,7 +131,7 @@ impl Access {
             .principal()
             .ok_or_else(|| ApiError::bad_request("An unrestricted caller cannot be denied."))?;
         let definition = catalog.table(table);
-        let name = privilege_name(right, &definition.logical_name);
+        let name = privilege_name(right, definition);
         let depth = principal.max_depth(privilege_id(catalog, data, &name));
         Err(no_access(principal, right, definition, id, &name, depth))
     }

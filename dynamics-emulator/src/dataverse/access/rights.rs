@@ -2,7 +2,8 @@
 //! the standard privilege names: `prv{Create,Read,Write,Delete,Append,AppendTo,Assign}`
 //! followed by the table's privilege entity name (`prvCreateLead`, `prvReadUser`).
 
-use crate::dataverse::metadata::model::schema_name;
+use crate::dataverse::metadata::model::Table;
+use crate::dataverse::security::catalogue::privilege_noun;
 
 /// An access right on a table's records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,74 +45,22 @@ impl Right {
     }
 }
 
-/// How far a privilege reaches, in increasing order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) enum Depth {
-    /// User: records the principal (or one of its teams) owns.
-    Basic,
-    /// Business Unit: records owned in the principal's business unit.
-    Local,
-    /// Parent: Child Business Units: that unit and every unit below it.
-    Deep,
-    /// Organization: every record.
-    Global,
-}
+pub(crate) use crate::dataverse::security::depth::Depth;
 
-impl Depth {
-    /// The deepest level set in a `privilegedepthmask` (1 Basic, 2 Local, 4 Deep, 8 Global);
-    /// `None` for a mask with none of those bits.
-    pub(crate) fn from_mask(mask: i64) -> Option<Self> {
-        [
-            (8, Self::Global),
-            (4, Self::Deep),
-            (2, Self::Local),
-            (1, Self::Basic),
-        ]
-        .into_iter()
-        .find(|(bit, _)| mask & bit != 0)
-        .map(|(_, depth)| depth)
+/// The entity part of a table's privilege names: the catalogue's noun
+/// ([`privilege_noun`]), except that a role's privilege rows are guarded by the role's
+/// privileges and activity parties by the activity's.
+pub(crate) fn privilege_entity(table: &Table) -> String {
+    match table.logical_name.as_str() {
+        "roleprivileges" | "privilege" => "Role".to_owned(),
+        "activityparty" | "activitypointer" => "Activity".to_owned(),
+        _ => privilege_noun(table),
     }
-
-    /// The name the role editor shows.
-    pub(crate) fn label(self) -> &'static str {
-        match self {
-            Self::Basic => "Basic (User)",
-            Self::Local => "Local (Business Unit)",
-            Self::Deep => "Deep (Parent: Child Business Units)",
-            Self::Global => "Global (Organization)",
-        }
-    }
-}
-
-/// The entity part of a table's privilege names: the schema name of the table, except where
-/// the platform names the privilege after another entity (users are `User`, every activity
-/// shares `Activity`, a role's privileges are read with the role's privilege). Custom tables
-/// use the schema name the emulator reports for them (first letter upper-cased).
-pub(crate) fn privilege_entity(logical_name: &str) -> String {
-    let known = match logical_name {
-        "systemuser" => "User",
-        "businessunit" => "BusinessUnit",
-        "transactioncurrency" => "TransactionCurrency",
-        "asyncoperation" => "AsyncOperation",
-        "importjob" => "ImportJob",
-        "role" | "roleprivileges" | "privilege" => "Role",
-        "task" | "email" | "activityparty" | "activitypointer" => "Activity",
-        "organization" => "Organization",
-        "solution" => "Solution",
-        "publisher" => "Publisher",
-        "team" => "Team",
-        "account" => "Account",
-        "contact" => "Contact",
-        "lead" => "Lead",
-        "opportunity" => "Opportunity",
-        _ => return schema_name(logical_name),
-    };
-    known.to_owned()
 }
 
 /// The privilege granting `right` on a table: `prvCreateLead`.
-pub(crate) fn privilege_name(right: Right, logical_name: &str) -> String {
-    format!("prv{}{}", right.verb(), privilege_entity(logical_name))
+pub(crate) fn privilege_name(right: Right, table: &Table) -> String {
+    format!("prv{}{}", right.verb(), privilege_entity(table))
 }
 
 #[cfg(test)]
@@ -146,17 +95,21 @@ mod tests {
 
     #[test]
     fn standard_names() {
-        assert_eq!(privilege_name(Right::Create, "lead"), "prvCreateLead");
-        assert_eq!(privilege_name(Right::Read, "systemuser"), "prvReadUser");
-        assert_eq!(
-            privilege_name(Right::AppendTo, "task"),
-            "prvAppendToActivity"
-        );
-        assert_eq!(
-            privilege_name(Right::Read, "asyncoperation"),
-            "prvReadAsyncOperation"
-        );
-        assert_eq!(privilege_name(Right::Assign, "role"), "prvAssignRole");
+        let catalog = crate::dataverse::metadata::catalog::Catalog::from_specs(
+            crate::dataverse::metadata::builtin::builtin_tables(),
+        )
+        .expect("built-in catalogue");
+        let name = |right, table: &str| {
+            let index = catalog.by_logical(table).expect("built-in table");
+            privilege_name(right, catalog.table(index))
+        };
+        assert_eq!(name(Right::Create, "lead"), "prvCreateLead");
+        assert_eq!(name(Right::Read, "systemuser"), "prvReadUser");
+        assert_eq!(name(Right::AppendTo, "task"), "prvAppendToActivity");
+        assert_eq!(name(Right::Write, "activityparty"), "prvWriteActivity");
+        assert_eq!(name(Right::Read, "asyncoperation"), "prvReadAsyncOperation");
+        assert_eq!(name(Right::Assign, "role"), "prvAssignRole");
+        assert_eq!(name(Right::Create, "roleprivileges"), "prvCreateRole");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 /// A privilege depth. The Web API's `PrivilegeDepth` enum numbers them 0 to 3; the
 /// `roleprivileges.privilegedepthmask` column stores them as bits 1, 2, 4 and 8.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Depth {
     /// User (own records).
     Basic,
@@ -20,6 +20,16 @@ pub(crate) enum Depth {
 impl Depth {
     /// All depths, shallowest first.
     pub(crate) const ALL: [Self; 4] = [Self::Basic, Self::Local, Self::Deep, Self::Global];
+
+    /// The name the role editor shows.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Self::Basic => "Basic (User)",
+            Self::Local => "Local (Business Unit)",
+            Self::Deep => "Deep (Parent: Child Business Units)",
+            Self::Global => "Global (Organization)",
+        }
+    }
 
     /// The `privilegedepthmask` bit.
     pub(crate) fn mask(self) -> i64 {

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::package::Package;
 use crate::dataverse::errors::ApiError;
+use crate::dataverse::odata::paging::xml_escape;
 use crate::dataverse::write::ops::Writer;
 
 /// The outcome of one import.
@@ -22,20 +23,16 @@ pub(crate) struct Outcome<'a> {
     pub(crate) finished: String,
 }
 
+/// Escaped for an XML attribute; control characters XML 1.0 cannot carry become spaces.
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if c.is_control() && !matches!(c, '\n' | '\r' | '\t') => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    let printable: String = text
+        .chars()
+        .map(|c| match c {
+            c if c.is_control() && !matches!(c, '\n' | '\r' | '\t') => ' ',
+            c => c,
+        })
+        .collect();
+    xml_escape(&printable)
 }
 
 /// The `data` XML of the import job.
