@@ -651,3 +651,32 @@ async fn teams_hold_roles_of_their_unit_and_give_them_to_members() {
         .expect("held");
     assert_eq!(job["Depth"], "Global");
 }
+
+#[tokio::test]
+async fn role_privileges_change_only_through_the_role_messages() {
+    let env = start().await;
+    let role = new_role(&env, "Plain writes").await;
+    let privilege = privilege_id(&env, "prvCreateLead").await;
+    let body = json!({
+        "roleid@odata.bind": format!("/roles({role})"),
+        "privilegeid@odata.bind": format!("/privileges({privilege})"),
+        "privilegedepthmask": 8,
+    });
+    let created = env.post("roleprivilegescollection", body).await;
+    assert_eq!(created.status, 405, "{}", created.text);
+    assert!(
+        created.text.contains("AddPrivilegesRole"),
+        "{}",
+        created.text
+    );
+    let renamed = env
+        .patch(
+            &format!("privileges({privilege})"),
+            json!({"name": "prvAnything"}),
+        )
+        .await;
+    assert_eq!(renamed.status, 405, "{}", renamed.text);
+    assert!(role_privileges(&env, &role).await.is_empty());
+    let listed = env.get("roleprivilegescollection?$top=1").await;
+    assert_eq!(listed.status, 200, "reading stays allowed: {}", listed.text);
+}

@@ -89,8 +89,28 @@ pub(crate) fn entity_response(
     Ok(response)
 }
 
+/// Tables the platform maintains: their rows change only through messages
+/// (`AddPrivilegesRole`, `ReplacePrivilegesRole`, `RemovePrivilegeRole`), never through plain
+/// writes, which would let a caller widen a role without the checks those messages make.
+const PLATFORM_MAINTAINED: [&str; 2] = ["roleprivileges", "privilege"];
+
+fn refuse_platform_table(store: &DataverseStore, table: u16, method: &str) -> Result<(), ApiError> {
+    let logical = store.catalog.table(table).logical_name.as_str();
+    if PLATFORM_MAINTAINED.contains(&logical) {
+        return Err(ApiError::method_not_allowed(
+            method,
+            &format!(
+                "{logical} records (the platform maintains them: use AddPrivilegesRole, \
+                 ReplacePrivilegesRole or RemovePrivilegeRole on the role)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// `POST /{set}`: 204 with `OData-EntityId`, or 201 with the row for `return=representation`.
 pub(crate) fn create(store: &mut DataverseStore, call: &Call<'_>, table: u16) -> ApiResult {
+    refuse_platform_table(store, table, "POST")?;
     let body = json_body(call.request)?;
     let shape = shape(store, call, table, true)?;
     let id = write(store, call, |writer| writer.create(table, &body, None, &[]))?;
@@ -148,6 +168,7 @@ pub(crate) fn upsert(
     table: u16,
     key: &KeyMatch,
 ) -> ApiResult {
+    refuse_platform_table(store, table, call.request.method.as_str())?;
     let mut body = json_body(call.request)?;
     let logical = store.catalog.table(table).logical_name.clone();
     let if_match = Condition::from_headers(&call.request.headers, "if-match");
@@ -221,6 +242,7 @@ pub(crate) fn delete(
     table: u16,
     key: &KeyMatch,
 ) -> ApiResult {
+    refuse_platform_table(store, table, call.request.method.as_str())?;
     let logical = store.catalog.table(table).logical_name.clone();
     let (id, version) = key
         .find_row(&store.data, table)
