@@ -2,100 +2,17 @@
 //! in as its seeded administrator (password piped on stdin), acting on the org by URL or by
 //! environment.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-use dynamics_emulator::Emulator;
-use serde_json::Value;
 use uuid::Uuid;
 
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    #[track_caller]
-    fn ok_json(&self) -> Value {
-        assert_eq!(self.code, 0, "{self:#?}");
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {self:#?}"))
-    }
-}
-
-struct Fixture {
-    emulator: Emulator,
-}
-
-impl Fixture {
-    async fn start() -> Self {
-        Fixture {
-            emulator: Emulator::start().await.expect("emulator starts"),
-        }
-    }
-
-    fn base(&self) -> String {
-        self.emulator
-            .base_url()
-            .as_str()
-            .trim_end_matches('/')
-            .to_owned()
-    }
-
-    /// Runs `d365 args... --service-url --authority-host --client-id [--org-url]` as alice.
-    async fn run(&self, args: &[&str], org: bool) -> Run {
-        let mut all: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-        let base = self.base();
-        all.extend([
-            "--service-url".into(),
-            base.clone(),
-            "--authority-host".into(),
-            base.clone(),
-            "--client-id".into(),
-            self.emulator.defaults().public_client_id.to_string(),
-        ]);
-        if org {
-            all.extend(["--org-url".into(), base]);
-        }
-        let user = &self.emulator.defaults().user;
-        let stdin = format!("{}\n{}\n", user.upn, user.password);
-        tokio::task::spawn_blocking(move || run_blocking(&all, &stdin))
-            .await
-            .expect("the run finished")
-    }
-}
-
-fn run_blocking(args: &[String], stdin: &str) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_d365"));
-    cmd.args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (name, _) in std::env::vars() {
-        if name.starts_with("D365_") || name == "RUST_LOG" {
-            cmd.env_remove(name);
-        }
-    }
-    let mut child = cmd.spawn().expect("d365 starts");
-    {
-        let mut input = child.stdin.take().expect("stdin");
-        let _ = input.write_all(stdin.as_bytes());
-    }
-    let output = child.wait_with_output().expect("d365 ends");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
+mod org_support;
+use org_support::{Fixture, run_blocking};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn app_users_ensure_is_idempotent_list_shows_it_and_disable_disables_it() {
     let fx = Fixture::start().await;
     let app = Uuid::new_v4().to_string();
     let created = fx
-        .run(&["app-users", "ensure", "--app-id", &app, "--json"], true)
+        .run_with(&["app-users", "ensure", "--app-id", &app, "--json"], true)
         .await
         .ok_json();
     assert_eq!(created["outcome"], "created");
@@ -103,14 +20,14 @@ async fn app_users_ensure_is_idempotent_list_shows_it_and_disable_disables_it() 
     assert_eq!(created["disabled"], false);
 
     let again = fx
-        .run(&["app-users", "ensure", "--app-id", &app, "--json"], true)
+        .run_with(&["app-users", "ensure", "--app-id", &app, "--json"], true)
         .await
         .ok_json();
     assert_eq!(again["outcome"], "unchanged");
     assert_eq!(again["systemuser_id"], created["systemuser_id"]);
 
     let listed = fx
-        .run(&["app-users", "list", "--json"], true)
+        .run_with(&["app-users", "list", "--json"], true)
         .await
         .ok_json();
     let rows = listed.as_array().expect("an array");
@@ -120,13 +37,13 @@ async fn app_users_ensure_is_idempotent_list_shows_it_and_disable_disables_it() 
     );
 
     let disabled = fx
-        .run(&["app-users", "disable", "--app-id", &app, "--json"], true)
+        .run_with(&["app-users", "disable", "--app-id", &app, "--json"], true)
         .await
         .ok_json();
     assert_eq!(disabled["disabled"], true);
 
     let human = fx
-        .run(&["app-users", "ensure", "--app-id", &app], true)
+        .run_with(&["app-users", "ensure", "--app-id", &app], true)
         .await;
     assert_eq!(human.code, 0, "{human:#?}");
     assert!(
@@ -134,7 +51,7 @@ async fn app_users_ensure_is_idempotent_list_shows_it_and_disable_disables_it() 
         "{human:#?}"
     );
 
-    let table = fx.run(&["app-users", "list"], true).await;
+    let table = fx.run_with(&["app-users", "list"], true).await;
     assert!(table.stdout.starts_with("APPLICATION ID"), "{table:#?}");
     let password = &fx.emulator.defaults().user.password;
     assert!(!table.stdout.contains(password.as_str()) && !table.stderr.contains(password.as_str()));
@@ -144,7 +61,7 @@ async fn app_users_ensure_is_idempotent_list_shows_it_and_disable_disables_it() 
 async fn roles_are_assigned_listed_and_removed_idempotently() {
     let fx = Fixture::start().await;
     let app = Uuid::new_v4().to_string();
-    fx.run(&["app-users", "ensure", "--app-id", &app, "--json"], true)
+    fx.run_with(&["app-users", "ensure", "--app-id", &app, "--json"], true)
         .await
         .ok_json();
 
@@ -157,16 +74,16 @@ async fn roles_are_assigned_listed_and_removed_idempotently() {
         &app,
         "--json",
     ];
-    let assigned = fx.run(&assign, true).await.ok_json();
+    let assigned = fx.run_with(&assign, true).await.ok_json();
     assert_eq!(assigned["outcome"], "assigned");
     assert_eq!(assigned["role_name"], "Basic User");
     assert_eq!(
-        fx.run(&assign, true).await.ok_json()["role_id"],
+        fx.run_with(&assign, true).await.ok_json()["role_id"],
         assigned["role_id"]
     );
 
     let held = fx
-        .run(&["roles", "list", "--app-id", &app, "--json"], true)
+        .run_with(&["roles", "list", "--app-id", &app, "--json"], true)
         .await
         .ok_json();
     let held = held.as_array().expect("an array");
@@ -182,10 +99,16 @@ async fn roles_are_assigned_listed_and_removed_idempotently() {
         &app,
         "--json",
     ];
-    assert_eq!(fx.run(&remove, true).await.ok_json()["outcome"], "removed");
-    assert_eq!(fx.run(&remove, true).await.ok_json()["outcome"], "not held");
+    assert_eq!(
+        fx.run_with(&remove, true).await.ok_json()["outcome"],
+        "removed"
+    );
+    assert_eq!(
+        fx.run_with(&remove, true).await.ok_json()["outcome"],
+        "not held"
+    );
 
-    let root_roles = fx.run(&["roles", "list"], true).await;
+    let root_roles = fx.run_with(&["roles", "list"], true).await;
     assert_eq!(root_roles.code, 0, "{root_roles:#?}");
     assert!(
         root_roles.stdout.starts_with("ROLE ID") && root_roles.stdout.contains("Basic User"),
@@ -193,7 +116,7 @@ async fn roles_are_assigned_listed_and_removed_idempotently() {
     );
 
     let missing = fx
-        .run(
+        .run_with(
             &[
                 "roles",
                 "assign",
@@ -214,14 +137,14 @@ async fn the_org_is_found_by_environment_id_and_an_unknown_one_is_named() {
     let fx = Fixture::start().await;
     let instance = fx.emulator.defaults().instance_id.to_string();
     let listed = fx
-        .run(
+        .run_with(
             &["app-users", "list", "--environment", &instance, "--json"],
             false,
         )
         .await;
     listed.ok_json();
     let unknown = fx
-        .run(&["app-users", "list", "--environment", "Nowhere"], false)
+        .run_with(&["app-users", "list", "--environment", "Nowhere"], false)
         .await;
     assert_eq!(unknown.code, 5, "{unknown:#?}");
     assert!(unknown.stderr.contains("Nowhere"), "{unknown:#?}");
@@ -230,17 +153,17 @@ async fn the_org_is_found_by_environment_id_and_an_unknown_one_is_named() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inputs_are_checked_before_signing_in() {
     let fx = Fixture::start().await;
-    let no_org = fx.run(&["app-users", "list"], false).await;
+    let no_org = fx.run_with(&["app-users", "list"], false).await;
     assert_eq!(no_org.code, 2, "{no_org:#?}");
     assert!(no_org.stderr.contains("--org-url"), "{no_org:#?}");
 
     let no_principal = fx
-        .run(&["roles", "assign", "--role", "Basic User"], true)
+        .run_with(&["roles", "assign", "--role", "Basic User"], true)
         .await;
     assert_eq!(no_principal.code, 2, "{no_principal:#?}");
 
     let bad_spec = fx
-        .run(
+        .run_with(
             &[
                 "roles",
                 "privileges",

@@ -2,31 +2,16 @@
 //! emulator started in this test process, signed in as its seeded administrator (password
 //! piped on stdin). Solution packages are built with the SDK's `SolutionBuilder`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use dataverse_webapi::solutions::{
     Publisher, RoleDefinition, SolutionBuilder, SolutionPrivilegeLevel,
 };
-use dynamics_emulator::Emulator;
 use serde_json::Value;
 use uuid::Uuid;
 
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    #[track_caller]
-    fn ok_json(&self) -> Value {
-        assert_eq!(self.code, 0, "{self:#?}");
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {self:#?}"))
-    }
-}
+mod org_support;
+use org_support::{Fixture, run_blocking};
 
 /// A scratch directory removed when dropped.
 struct Scratch(PathBuf);
@@ -52,77 +37,6 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-struct Fixture {
-    emulator: Emulator,
-}
-
-impl Fixture {
-    async fn start() -> Self {
-        Fixture {
-            emulator: Emulator::start().await.expect("emulator starts"),
-        }
-    }
-
-    fn base(&self) -> String {
-        self.emulator
-            .base_url()
-            .as_str()
-            .trim_end_matches('/')
-            .to_owned()
-    }
-
-    /// Runs `d365 args... --service-url --authority-host --client-id --org-url` as alice.
-    async fn run(&self, args: &[&str]) -> Run {
-        self.run_with(args, true).await
-    }
-
-    /// As [`Fixture::run`], with `--org-url` only when `org` is set.
-    async fn run_with(&self, args: &[&str], org: bool) -> Run {
-        let mut all: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-        let base = self.base();
-        all.extend([
-            "--service-url".into(),
-            base.clone(),
-            "--authority-host".into(),
-            base.clone(),
-            "--client-id".into(),
-            self.emulator.defaults().public_client_id.to_string(),
-        ]);
-        if org {
-            all.extend(["--org-url".into(), base]);
-        }
-        let user = &self.emulator.defaults().user;
-        let stdin = format!("{}\n{}\n", user.upn, user.password);
-        tokio::task::spawn_blocking(move || run_blocking(&all, &stdin))
-            .await
-            .expect("the run finished")
-    }
-}
-
-fn run_blocking(args: &[String], stdin: &str) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_d365"));
-    cmd.args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (name, _) in std::env::vars() {
-        if name.starts_with("D365_") || name == "RUST_LOG" {
-            cmd.env_remove(name);
-        }
-    }
-    let mut child = cmd.spawn().expect("d365 starts");
-    {
-        let mut input = child.stdin.take().expect("stdin");
-        let _ = input.write_all(stdin.as_bytes());
-    }
-    let output = child.wait_with_output().expect("d365 ends");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
 
