@@ -22,35 +22,65 @@ pub(crate) fn read_key(table: &Table, body: &Map<String, Value>) -> Result<Alter
     if let Some(kind) = type_name(body)
         && kind != "EntityKeyMetadata"
     {
-        return Err(format!("An alternate key is a Microsoft.Dynamics.CRM.EntityKeyMetadata, not {kind}."));
+        return Err(format!(
+            "An alternate key is a Microsoft.Dynamics.CRM.EntityKeyMetadata, not {kind}."
+        ));
     }
-    let schema_name = body.get("SchemaName").and_then(Value::as_str).unwrap_or_default();
+    let schema_name = body
+        .get("SchemaName")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     check_schema_name(schema_name, "alternate key")?;
     let logical = logical_name(schema_name);
-    if table.alternate_keys.iter().any(|k| k.logical_name == logical) {
-        return Err(format!("{} already has a key named {logical}.", table.logical_name));
+    if table
+        .alternate_keys
+        .iter()
+        .any(|k| k.logical_name == logical)
+    {
+        return Err(format!(
+            "{} already has a key named {logical}.",
+            table.logical_name
+        ));
     }
-    if Labels::parse(body.get("DisplayName").unwrap_or(&Value::Null), "DisplayName")?.is_empty() {
+    if Labels::parse(
+        body.get("DisplayName").unwrap_or(&Value::Null),
+        "DisplayName",
+    )?
+    .is_empty()
+    {
         return Err(format!("The key {schema_name} needs a 'DisplayName'."));
     }
     if table.alternate_keys.len() >= MAX_KEYS {
-        return Err(format!("{} already has {MAX_KEYS} alternate keys, the most a table may have.", table.logical_name));
+        return Err(format!(
+            "{} already has {MAX_KEYS} alternate keys, the most a table may have.",
+            table.logical_name
+        ));
     }
     let names = body
         .get("KeyAttributes")
         .and_then(Value::as_array)
         .filter(|a| !a.is_empty() && a.len() <= MAX_KEY_COLUMNS)
-        .ok_or_else(|| format!("'KeyAttributes' must list 1 to {MAX_KEY_COLUMNS} column logical names."))?;
+        .ok_or_else(|| {
+            format!("'KeyAttributes' must list 1 to {MAX_KEY_COLUMNS} column logical names.")
+        })?;
     let mut attributes = Vec::with_capacity(names.len());
     for name in names {
-        let name = name.as_str().ok_or("'KeyAttributes' must hold logical names (text).")?;
+        let name = name
+            .as_str()
+            .ok_or("'KeyAttributes' must hold logical names (text).")?;
         let index = table
             .attribute_index(name)
             .ok_or_else(|| format!("{} has no column {name} for the key.", table.logical_name))?;
         let kind = table.attributes[usize::from(index)].kind;
         let allowed = matches!(
             kind,
-            AttrKind::Integer | AttrKind::Decimal | AttrKind::String | AttrKind::DateTime | AttrKind::DateOnly | AttrKind::Lookup | AttrKind::Picklist
+            AttrKind::Integer
+                | AttrKind::Decimal
+                | AttrKind::String
+                | AttrKind::DateTime
+                | AttrKind::DateOnly
+                | AttrKind::Lookup
+                | AttrKind::Picklist
         );
         if !allowed {
             return Err(format!(
@@ -70,7 +100,10 @@ pub(crate) fn read_key(table: &Table, body: &Map<String, Value>) -> Result<Alter
         other.sort_unstable();
         other == sorted
     }) {
-        return Err(format!("{} already has a key on these columns.", table.logical_name));
+        return Err(format!(
+            "{} already has a key on these columns.",
+            table.logical_name
+        ));
     }
     Ok(AlternateKey {
         logical_name: logical,

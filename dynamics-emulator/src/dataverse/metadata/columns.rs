@@ -14,7 +14,12 @@ use super::naming::{check_schema_name, logical_name};
 use super::option_sets::{read_boolean_options, read_options};
 
 /// The required levels `RequiredLevel.Value` may name (`AttributeRequiredLevel`).
-const REQUIRED_LEVELS: [&str; 4] = ["None", "SystemRequired", "ApplicationRequired", "Recommended"];
+const REQUIRED_LEVELS: [&str; 4] = [
+    "None",
+    "SystemRequired",
+    "ApplicationRequired",
+    "Recommended",
+];
 
 /// The metadata type an `@odata.type` names, without `#` and namespace.
 pub(crate) fn type_name(body: &Map<String, Value>) -> Option<&str> {
@@ -38,7 +43,10 @@ pub(crate) fn read_texts(body: &Map<String, Value>) -> Result<ColumnTexts, Strin
     let required_level = match body.get("RequiredLevel") {
         None | Some(Value::Null) => None,
         Some(level) => {
-            let value = level.get("Value").and_then(Value::as_str).unwrap_or_default();
+            let value = level
+                .get("Value")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             if !REQUIRED_LEVELS.contains(&value) {
                 return Err(format!(
                     "'RequiredLevel.Value' must be one of {}; '{value}' is not.",
@@ -49,8 +57,14 @@ pub(crate) fn read_texts(body: &Map<String, Value>) -> Result<ColumnTexts, Strin
         }
     };
     Ok(ColumnTexts {
-        display: Labels::parse(body.get("DisplayName").unwrap_or(&Value::Null), "DisplayName")?,
-        description: Labels::parse(body.get("Description").unwrap_or(&Value::Null), "Description")?,
+        display: Labels::parse(
+            body.get("DisplayName").unwrap_or(&Value::Null),
+            "DisplayName",
+        )?,
+        description: Labels::parse(
+            body.get("Description").unwrap_or(&Value::Null),
+            "Description",
+        )?,
         required_level,
     })
 }
@@ -63,7 +77,12 @@ fn number(body: &Map<String, Value>, name: &str, range: (i64, i64)) -> Result<Op
             .as_i64()
             .filter(|v| (range.0..=range.1).contains(v))
             .map(Some)
-            .ok_or_else(|| format!("'{name}' must be a whole number from {} to {}.", range.0, range.1)),
+            .ok_or_else(|| {
+                format!(
+                    "'{name}' must be a whole number from {} to {}.",
+                    range.0, range.1
+                )
+            }),
     }
 }
 
@@ -73,13 +92,16 @@ fn number(body: &Map<String, Value>, name: &str, range: (i64, i64)) -> Result<Op
 pub(crate) fn read_column(
     catalog: &Catalog,
     body: &Map<String, Value>,
-    solution: Option<&str>,
+    _solution: Option<&str>,
 ) -> Result<Attribute, String> {
     let type_name = type_name(body).ok_or_else(|| {
         "A column needs an '@odata.type' such as 'Microsoft.Dynamics.CRM.StringAttributeMetadata'."
             .to_owned()
     })?;
-    let schema_name = body.get("SchemaName").and_then(Value::as_str).unwrap_or_default();
+    let schema_name = body
+        .get("SchemaName")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     check_schema_name(schema_name, "column")?;
     let logical = logical_name(schema_name);
     if let Some(sent) = body.get("LogicalName").and_then(Value::as_str)
@@ -109,7 +131,8 @@ pub(crate) fn read_column(
     let mut option_set_name = None;
     match type_name {
         "StringAttributeMetadata" => {
-            attribute.max_length = Some(number(body, "MaxLength", (1, 4000))?.unwrap_or(100) as usize);
+            attribute.max_length =
+                Some(number(body, "MaxLength", (1, 4000))?.unwrap_or(100) as usize);
         }
         "MemoAttributeMetadata" => {
             attribute.kind = AttrKind::Memo;
@@ -150,7 +173,10 @@ pub(crate) fn read_column(
         }
         "PicklistAttributeMetadata" => {
             attribute.kind = AttrKind::Picklist;
-            match body.get("GlobalOptionSet@odata.bind").and_then(Value::as_str) {
+            match body
+                .get("GlobalOptionSet@odata.bind")
+                .and_then(Value::as_str)
+            {
                 Some(bind) => {
                     let set = find_global(catalog, bind)?;
                     attribute.options = set.1;
@@ -186,14 +212,16 @@ pub(crate) fn read_column(
         required_level: texts.required_level.unwrap_or_else(|| "None".to_owned()),
         custom: true,
         option_set: option_set_name,
-        solution: solution.map(str::to_owned),
     }));
     Ok(attribute)
 }
 
 /// The global option set a `GlobalOptionSet@odata.bind` names
 /// (`/GlobalOptionSetDefinitions(<id>)` or `(Name='x')`): its name and options.
-fn find_global(catalog: &Catalog, bind: &str) -> Result<(String, Vec<super::model::OptionDef>), String> {
+fn find_global(
+    catalog: &Catalog,
+    bind: &str,
+) -> Result<(String, Vec<super::model::OptionDef>), String> {
     let inner = bind
         .rsplit_once("GlobalOptionSetDefinitions(")
         .and_then(|(_, rest)| rest.strip_suffix(')'))

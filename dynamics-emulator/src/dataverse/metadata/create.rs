@@ -44,11 +44,16 @@ pub(crate) fn read_table(
             "A table definition is a Microsoft.Dynamics.CRM.EntityMetadata, not {kind}."
         ));
     }
-    let schema_name = body.get("SchemaName").and_then(Value::as_str).unwrap_or_default();
+    let schema_name = body
+        .get("SchemaName")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     check_schema_name(schema_name, "table")?;
     let logical = logical_name(schema_name);
     if catalog.by_logical(&logical).is_some() {
-        return Err(format!("A table with the logical name {logical} already exists."));
+        return Err(format!(
+            "A table with the logical name {logical} already exists."
+        ));
     }
     let entity_set = match body.get("EntitySetName").and_then(Value::as_str) {
         Some(set) if !set.is_empty() => {
@@ -64,7 +69,10 @@ pub(crate) fn read_table(
     if catalog.by_set(&entity_set).is_some() {
         return Err(format!("An entity set named {entity_set} already exists."));
     }
-    let display = Labels::parse(body.get("DisplayName").unwrap_or(&Value::Null), "DisplayName")?;
+    let display = Labels::parse(
+        body.get("DisplayName").unwrap_or(&Value::Null),
+        "DisplayName",
+    )?;
     let collection = Labels::parse(
         body.get("DisplayCollectionName").unwrap_or(&Value::Null),
         "DisplayCollectionName",
@@ -72,7 +80,10 @@ pub(crate) fn read_table(
     if display.is_empty() || collection.is_empty() {
         return Err("A table needs 'DisplayName' and 'DisplayCollectionName' labels.".to_owned());
     }
-    let description = Labels::parse(body.get("Description").unwrap_or(&Value::Null), "Description")?;
+    let description = Labels::parse(
+        body.get("Description").unwrap_or(&Value::Null),
+        "Description",
+    )?;
     let user_owned = match body.get("OwnershipType").and_then(Value::as_str) {
         // Tolerant: the docs list OwnershipType as required; a table without one is user-owned,
         // the kind their example creates.
@@ -96,23 +107,34 @@ pub(crate) fn read_table(
             ));
         }
     };
-    let attributes = body.get("Attributes").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let attributes = body
+        .get("Attributes")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let [primary] = attributes else {
         return Err(format!(
             "'Attributes' must hold exactly one column, the primary name column (a StringAttributeMetadata with 'IsPrimaryName': true); it holds {}. Add other columns with POST EntityDefinitions(…)/Attributes.",
             attributes.len()
         ));
     };
-    let primary = primary.as_object().ok_or("'Attributes' must hold JSON objects.")?;
+    let primary = primary
+        .as_object()
+        .ok_or("'Attributes' must hold JSON objects.")?;
     if type_name(primary) != Some("StringAttributeMetadata")
         || primary.get("IsPrimaryName").and_then(Value::as_bool) != Some(true)
     {
-        return Err("The primary name column must be a StringAttributeMetadata with 'IsPrimaryName': true.".to_owned());
+        return Err(
+            "The primary name column must be a StringAttributeMetadata with 'IsPrimaryName': true."
+                .to_owned(),
+        );
     }
     let primary = read_column(catalog, primary, solution)?;
     let primary_id = format!("{logical}id");
     if primary.logical_name == primary_id {
-        return Err(format!("The primary name column cannot be named {primary_id}, the primary key."));
+        return Err(format!(
+            "The primary name column cannot be named {primary_id}, the primary key."
+        ));
     }
     let code = 10_000 + i32::try_from(catalog.tables.len()).unwrap_or(0);
     let mut spec = TableSpec::new(
@@ -123,7 +145,11 @@ pub(crate) fn read_table(
         Some((&primary.logical_name, primary.max_length.unwrap_or(100))),
         code,
     );
-    spec = if user_owned { spec.standard() } else { spec.audited() };
+    spec = if user_owned {
+        spec.standard()
+    } else {
+        spec.audited()
+    };
     spec.is_custom = true;
     spec.change_tracking = flag(body, "ChangeTrackingEnabled")?;
     Ok(NewTable {
@@ -135,7 +161,6 @@ pub(crate) fn read_table(
             description,
             has_activities: flag(body, "HasActivities")?,
             has_notes: flag(body, "HasNotes")?,
-            solution: solution.map(str::to_owned),
         },
         primary,
         elastic,

@@ -17,8 +17,6 @@ pub(crate) struct TableDefinition {
     pub(crate) has_activities: bool,
     /// `HasNotes`, kept as sent (the emulator has no notes table).
     pub(crate) has_notes: bool,
-    /// `MSCRM.SolutionUniqueName` of the request that created the table.
-    pub(crate) solution: Option<String>,
 }
 
 impl TableDefinition {
@@ -31,7 +29,6 @@ impl TableDefinition {
             description: Labels::default(),
             has_activities: table.is_activity || table.attribute_index("ownerid").is_some(),
             has_notes: false,
-            solution: None,
         }
     }
 }
@@ -50,8 +47,6 @@ pub(crate) struct ColumnDefinition {
     pub(crate) custom: bool,
     /// The global option set a choice column uses (its `OptionSet` name).
     pub(crate) option_set: Option<String>,
-    /// `MSCRM.SolutionUniqueName` of the request that created the column.
-    pub(crate) solution: Option<String>,
 }
 
 impl ColumnDefinition {
@@ -64,7 +59,6 @@ impl ColumnDefinition {
             required_level: required_level.to_owned(),
             custom: false,
             option_set: None,
-            solution: None,
         }
     }
 }

@@ -136,17 +136,27 @@ mod tests {
 
     #[test]
     fn a_label_without_text_or_language_is_refused_with_the_property_named() {
-        let error = Labels::parse(&json!({ "LocalizedLabels": [{ "Label": "x" }] }), "DisplayName")
-            .expect_err("no language");
+        let error = Labels::parse(
+            &json!({ "LocalizedLabels": [{ "Label": "x" }] }),
+            "DisplayName",
+        )
+        .expect_err("no language");
         assert!(error.contains("DisplayName"), "{error}");
         assert!(Labels::parse(&json!("text"), "Description").is_err());
-        assert!(Labels::parse(&Value::Null, "Description").expect("ok").is_empty());
+        assert!(
+            Labels::parse(&Value::Null, "Description")
+                .expect("ok")
+                .is_empty()
+        );
     }
 
     #[test]
     fn the_user_label_is_english_when_present() {
         let labels = Labels::parse(&label(&[(1036, "Banque"), (1033, "Bank")]), "X").expect("ok");
         assert_eq!(labels.to_json(false)["UserLocalizedLabel"]["Label"], "Bank");
-        assert_eq!(Labels::default().to_json(false)["UserLocalizedLabel"], Value::Null);
+        assert_eq!(
+            Labels::default().to_json(false)["UserLocalizedLabel"],
+            Value::Null
+        );
     }
 }

@@ -80,7 +80,16 @@ mod tests {
     fn schema_names_need_a_prefix_of_two_to_eight_characters() {
         assert!(check_schema_name("new_BankAccount", "table").is_ok());
         assert!(check_schema_name("contoso1_Thing", "table").is_ok());
-        for bad in ["BankAccount", "n_Thing", "toolongpfx_Thing", "new_", "mscrm_Thing", "1new_x", "new_a-b", ""] {
+        for bad in [
+            "BankAccount",
+            "n_Thing",
+            "toolongpfx_Thing",
+            "new_",
+            "mscrm_Thing",
+            "1new_x",
+            "new_a-b",
+            "",
+        ] {
             let error = check_schema_name(bad, "column").expect_err(bad);
             assert!(error.contains("column"), "{error}");
         }

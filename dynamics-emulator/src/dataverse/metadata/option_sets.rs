@@ -26,7 +26,10 @@ pub(crate) struct GlobalOptionSet {
 
 /// Reads `Options` of an `OptionSetMetadata` (`what` names it in errors). Options without a
 /// `Value` get the next free one from [`FIRST_OPTION_VALUE`]; duplicate values are refused.
-pub(crate) fn read_options(option_set: &Map<String, Value>, what: &str) -> Result<Vec<OptionDef>, String> {
+pub(crate) fn read_options(
+    option_set: &Map<String, Value>,
+    what: &str,
+) -> Result<Vec<OptionDef>, String> {
     let items = match option_set.get("Options") {
         Some(Value::Array(items)) => items,
         None | Some(Value::Null) => return Ok(Vec::new()),
@@ -37,13 +40,23 @@ pub(crate) fn read_options(option_set: &Map<String, Value>, what: &str) -> Resul
     for (position, item) in items.iter().enumerate() {
         let label = Labels::parse(item.get("Label").unwrap_or(&Value::Null), "Options.Label")?;
         if label.is_empty() {
-            return Err(format!("Option {} of {what} needs a 'Label'.", position + 1));
+            return Err(format!(
+                "Option {} of {what} needs a 'Label'.",
+                position + 1
+            ));
         }
         let value = match item.get("Value") {
             None | Some(Value::Null) => None,
-            Some(v) => Some(v.as_i64().filter(|v| i32::try_from(*v).is_ok()).ok_or_else(|| {
-                format!("Option {} of {what} has a 'Value' that is not a whole number.", position + 1)
-            })?),
+            Some(v) => Some(
+                v.as_i64()
+                    .filter(|v| i32::try_from(*v).is_ok())
+                    .ok_or_else(|| {
+                        format!(
+                            "Option {} of {what} has a 'Value' that is not a whole number.",
+                            position + 1
+                        )
+                    })?,
+            ),
         };
         if let Some(value) = value
             && options.iter().any(|o| o.value == value)
@@ -53,7 +66,11 @@ pub(crate) fn read_options(option_set: &Map<String, Value>, what: &str) -> Resul
         if value.is_none() {
             unvalued.push(options.len());
         }
-        options.push(OptionDef { value: value.unwrap_or(i64::MIN), label: label.text().to_owned(), state: None });
+        options.push(OptionDef {
+            value: value.unwrap_or(i64::MIN),
+            label: label.text().to_owned(),
+            state: None,
+        });
     }
     let mut next = FIRST_OPTION_VALUE;
     for index in unvalued {
@@ -68,15 +85,28 @@ pub(crate) fn read_options(option_set: &Map<String, Value>, what: &str) -> Resul
 
 /// Reads the two options of a `BooleanOptionSetMetadata` (`TrueOption`, `FalseOption`);
 /// labels default to "Yes" and "No".
-pub(crate) fn read_boolean_options(option_set: Option<&Map<String, Value>>) -> Result<Vec<OptionDef>, String> {
+pub(crate) fn read_boolean_options(
+    option_set: Option<&Map<String, Value>>,
+) -> Result<Vec<OptionDef>, String> {
     let mut options = Vec::with_capacity(2);
     for (property, value, default) in [("FalseOption", 0, "No"), ("TrueOption", 1, "Yes")] {
-        let label = match option_set.and_then(|s| s.get(property)).and_then(|o| o.get("Label")) {
+        let label = match option_set
+            .and_then(|s| s.get(property))
+            .and_then(|o| o.get("Label"))
+        {
             Some(label) => Labels::parse(label, &format!("OptionSet.{property}.Label"))?,
             None => Labels::default(),
         };
-        let text = if label.is_empty() { default } else { label.text() };
-        options.push(OptionDef { value, label: text.to_owned(), state: None });
+        let text = if label.is_empty() {
+            default
+        } else {
+            label.text()
+        };
+        options.push(OptionDef {
+            value,
+            label: text.to_owned(),
+            state: None,
+        });
     }
     Ok(options)
 }
@@ -102,7 +132,10 @@ pub(crate) fn read_global(body: &Map<String, Value>) -> Result<GlobalOptionSet, 
     }
     let name = body.get("Name").and_then(Value::as_str).unwrap_or_default();
     super::naming::check_schema_name(name, "global option set")?;
-    let display = Labels::parse(body.get("DisplayName").unwrap_or(&Value::Null), "DisplayName")?;
+    let display = Labels::parse(
+        body.get("DisplayName").unwrap_or(&Value::Null),
+        "DisplayName",
+    )?;
     if display.is_empty() {
         return Err("A global option set needs a 'DisplayName'.".to_owned());
     }
@@ -110,7 +143,10 @@ pub(crate) fn read_global(body: &Map<String, Value>) -> Result<GlobalOptionSet, 
         name: name.to_ascii_lowercase(),
         metadata_id: Uuid::new_v4(),
         display,
-        description: Labels::parse(body.get("Description").unwrap_or(&Value::Null), "Description")?,
+        description: Labels::parse(
+            body.get("Description").unwrap_or(&Value::Null),
+            "Description",
+        )?,
         options: read_options(body, &format!("the option set {name}"))?,
     })
 }
@@ -172,7 +208,10 @@ pub(crate) fn all(catalog: &Catalog) -> Vec<Map<String, Value>> {
         for attribute in &table.attributes {
             if attribute.global_options
                 && attribute.kind == AttrKind::Picklist
-                && attribute.defined.as_ref().is_none_or(|d| d.option_set.is_none())
+                && attribute
+                    .defined
+                    .as_ref()
+                    .is_none_or(|d| d.option_set.is_none())
             {
                 let name = format!("{}_{}", table.logical_name, attribute.logical_name);
                 sets.push(global_json(
@@ -216,17 +255,38 @@ mod tests {
 
     #[test]
     fn options_without_a_value_get_the_next_free_one() {
-        let set = body(json!({ "Options": [option(None, "A"), option(Some(FIRST_OPTION_VALUE), "B"), option(None, "C")] }));
-        let values: Vec<i64> = read_options(&set, "x").expect("read").iter().map(|o| o.value).collect();
-        assert_eq!(values, vec![FIRST_OPTION_VALUE + 1, FIRST_OPTION_VALUE, FIRST_OPTION_VALUE + 2]);
+        let set = body(
+            json!({ "Options": [option(None, "A"), option(Some(FIRST_OPTION_VALUE), "B"), option(None, "C")] }),
+        );
+        let values: Vec<i64> = read_options(&set, "x")
+            .expect("read")
+            .iter()
+            .map(|o| o.value)
+            .collect();
+        assert_eq!(
+            values,
+            vec![
+                FIRST_OPTION_VALUE + 1,
+                FIRST_OPTION_VALUE,
+                FIRST_OPTION_VALUE + 2
+            ]
+        );
     }
 
     #[test]
     fn duplicate_values_and_missing_labels_are_refused() {
         let twice = body(json!({ "Options": [option(Some(1), "A"), option(Some(1), "B")] }));
-        assert!(read_options(&twice, "x").expect_err("dup").contains("twice"));
+        assert!(
+            read_options(&twice, "x")
+                .expect_err("dup")
+                .contains("twice")
+        );
         let unlabelled = body(json!({ "Options": [{ "Value": 1 }] }));
-        assert!(read_options(&unlabelled, "x").expect_err("label").contains("Label"));
+        assert!(
+            read_options(&unlabelled, "x")
+                .expect_err("label")
+                .contains("Label")
+        );
     }
 
     #[test]

@@ -76,7 +76,8 @@ pub(crate) fn update_table(
         labels(body, "DisplayCollectionName")?,
         labels(body, "Description")?,
     );
-    let flag = |name: &str, current: bool| body.get(name).and_then(Value::as_bool).unwrap_or(current);
+    let flag =
+        |name: &str, current: bool| body.get(name).and_then(Value::as_bool).unwrap_or(current);
     let mut definition = table
         .defined
         .as_deref()
