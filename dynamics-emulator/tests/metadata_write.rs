@@ -246,6 +246,12 @@ async fn updates_merge_or_replace_labels_and_change_tracking_cannot_be_undone() 
         "{}",
         tracked.text
     );
+    let plain = env.get("$metadata").await;
+    assert_eq!(plain.status, 200, "{}", plain.text);
+    let csdl = env.get("$metadata?annotations=true").await;
+    assert_eq!(csdl.status, 200, "{}", csdl.text);
+    assert_eq!(csdl.header("content-type"), Some("application/xml"));
+    assert!(csdl.text.contains("<EntitySet Name=\"new_bankaccounts\" EntityType=\"Microsoft.Dynamics.CRM.new_bankaccount\"><Annotation Term=\"Org.OData.Capabilities.V1.ChangeTracking\">"), "{}", &csdl.text[..200]);
     definition["ChangeTrackingEnabled"] = json!(false);
     let refused = env.send(Method::PUT, table, &[], Some(definition)).await;
     assert_eq!(refused.status, 400);

@@ -13,13 +13,14 @@ use crate::dataverse::errors::{ApiError, VALIDATION};
 use crate::dataverse::metadata::alternate_keys::read_key;
 use crate::dataverse::metadata::columns::read_column;
 use crate::dataverse::metadata::create::{add_table, read_table};
+use crate::dataverse::metadata::csdl;
 use crate::dataverse::metadata::option_sets::{self, read_global};
 use crate::dataverse::metadata::update::{UpdateError, update_column, update_table};
 use crate::dataverse::odata::literal::Literal;
 use crate::dataverse::odata::path::{Key, Segment};
 use crate::dataverse::security;
 use crate::dataverse::state::DataverseStore;
-use crate::dataverse::wire::{ApiResponse, ApiResult};
+use crate::dataverse::wire::{ApiBody, ApiResponse, ApiResult};
 
 /// The version `RetrieveVersion` answers (a plausible Dataverse online version).
 pub(crate) const ORG_VERSION: &str = "9.2.24101.200";
@@ -69,6 +70,24 @@ pub(crate) fn route(
                     "RetrieveVersion",
                 ))
             }
+        }
+        ("$metadata", 1) if first.key.is_none() && *method == Method::GET => {
+            if let Err(error) = call.options.allow_only(&["annotations"]) {
+                return Some(Err(error));
+            }
+            // `?annotations=true`, or `Prefer: odata.include-annotations` naming annotations.
+            let annotations = call.request.query.get("annotations") == Some("true")
+                || call
+                    .request
+                    .headers
+                    .get("Prefer")
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("odata.include-annotations"));
+            Ok(ApiResponse {
+                status: StatusCode::OK,
+                headers: Vec::new(),
+                body: ApiBody::Xml(csdl::document(&store.catalog, annotations)),
+            })
         }
         ("PublishXml" | "PublishAllXml", 1) if first.key.is_none() => {
             publish(store, call, &first.name)

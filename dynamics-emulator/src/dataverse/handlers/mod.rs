@@ -161,9 +161,9 @@ fn route(store: &mut DataverseStore, env: &Env, request: &ApiRequest) -> ApiResu
         }
         _ => {}
     }
-    if let Some(answer) = security::actions::unbound(store, &call, &segments)
+    if let Some(answer) = metadata_write::route(store, &call, &segments)
+        .or_else(|| security::actions::unbound(store, &call, &segments))
         .or_else(|| solution::route(store, &call, &segments))
-        .or_else(|| metadata_write::route(store, &call, &segments))
     {
         return answer;
     }

@@ -7,6 +7,7 @@ pub(crate) mod builtin;
 pub(crate) mod catalog;
 pub(crate) mod columns;
 pub(crate) mod create;
+pub(crate) mod csdl;
 pub(crate) mod definition;
 pub(crate) mod describe;
 pub(crate) mod labels;
