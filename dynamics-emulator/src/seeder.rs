@@ -304,6 +304,11 @@ impl Seeder {
         self.shared.dataverse.reset(self.shared.clock.now())
     }
 
+    /// How many `PublishXml` and `PublishAllXml` requests Dataverse accepted.
+    pub fn metadata_publishes(&self) -> u64 {
+        dataverse::metadata_publishes(&self.shared)
+    }
+
     /// How many solutions the Dataverse `ImportSolution` action received.
     pub fn solution_imports(&self) -> u64 {
         dataverse::solution_imports(&self.shared)

@@ -278,6 +278,11 @@ pub(crate) fn insert_generated_leads(shared: &Shared, count: usize) -> usize {
     generated::insert_generated_leads(&mut store, count, shared.clock.now().unix_timestamp())
 }
 
+/// How many `PublishXml` and `PublishAllXml` requests were accepted.
+pub(crate) fn metadata_publishes(shared: &Shared) -> u64 {
+    shared.dataverse.lock().catalog.publishes
+}
+
 /// How many solutions `ImportSolution` received.
 pub(crate) fn solution_imports(shared: &Shared) -> u64 {
     shared.dataverse.lock().solution_imports

@@ -35,6 +35,8 @@ pub(crate) enum ApiBody {
     Json(Value, &'static str),
     /// `text/plain`.
     Text(String),
+    /// `application/xml` (the `$metadata` document).
+    Xml(String),
     /// `multipart/mixed` with a boundary (the `$batch` answer).
     Multipart { boundary: String, bytes: Vec<u8> },
 }
@@ -100,6 +102,7 @@ impl ApiResponse {
             ApiBody::Empty => None,
             ApiBody::Json(_, content_type) => Some((*content_type).to_owned()),
             ApiBody::Text(_) => Some("text/plain".to_owned()),
+            ApiBody::Xml(_) => Some("application/xml".to_owned()),
             ApiBody::Multipart { boundary, .. } => {
                 Some(format!("multipart/mixed; boundary={boundary}"))
             }
@@ -111,7 +114,7 @@ impl ApiResponse {
         match &self.body {
             ApiBody::Empty => Vec::new(),
             ApiBody::Json(value, _) => serde_json::to_vec(value).unwrap_or_default(),
-            ApiBody::Text(text) => text.clone().into_bytes(),
+            ApiBody::Text(text) | ApiBody::Xml(text) => text.clone().into_bytes(),
             ApiBody::Multipart { bytes, .. } => bytes.clone(),
         }
     }

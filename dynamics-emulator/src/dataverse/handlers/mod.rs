@@ -8,6 +8,7 @@ pub(crate) mod crud;
 pub(crate) mod fetch;
 pub(crate) mod functions;
 pub(crate) mod metadata;
+pub(crate) mod metadata_write;
 pub(crate) mod navigation;
 pub(crate) mod plan;
 pub(crate) mod property;
@@ -147,6 +148,9 @@ fn route(store: &mut DataverseStore, env: &Env, request: &ApiRequest) -> ApiResu
             let table = store.builtin("systemuser");
             return security::users::create(store, &call, table);
         }
+        "EntityDefinitions" if *method != Method::GET => {
+            return metadata_write::entity_definitions(store, &call, &segments);
+        }
         "EntityDefinitions" => {
             call.options.allow_only(metadata_options(&segments))?;
             return metadata::entity_definitions(store, &call, &segments);
@@ -157,7 +161,8 @@ fn route(store: &mut DataverseStore, env: &Env, request: &ApiRequest) -> ApiResu
         }
         _ => {}
     }
-    if let Some(answer) = security::actions::unbound(store, &call, &segments)
+    if let Some(answer) = metadata_write::route(store, &call, &segments)
+        .or_else(|| security::actions::unbound(store, &call, &segments))
         .or_else(|| solution::route(store, &call, &segments))
     {
         return answer;

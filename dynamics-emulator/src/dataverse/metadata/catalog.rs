@@ -3,7 +3,10 @@
 
 use std::collections::HashMap;
 
+use uuid::Uuid;
+
 use super::model::{AlternateKey, Attribute, ManyToMany, OneToMany, Table};
+use super::option_sets::GlobalOptionSet;
 use super::spec::TableSpec;
 use crate::dataverse::ids::name_uuid;
 
@@ -32,6 +35,10 @@ pub(crate) struct Catalog {
     by_logical: HashMap<String, u16>,
     by_set: HashMap<String, u16>,
     navs: HashMap<(u16, String), Navigation>,
+    /// Global option sets created through the Web API.
+    pub(crate) option_sets: Vec<GlobalOptionSet>,
+    /// How many `PublishXml` and `PublishAllXml` requests were accepted.
+    pub(crate) publishes: u64,
 }
 
 impl Catalog {
@@ -138,6 +145,7 @@ impl Catalog {
                 },
                 global_options: column.global_options && column.kind.has_options(),
                 metadata_id: name_uuid("attribute", &format!("{name}.{}", column.name)),
+                defined: None,
             });
         }
         if attributes.len() > usize::from(u16::MAX) {
@@ -273,6 +281,19 @@ impl Catalog {
     /// The table at a catalog index.
     pub(crate) fn table(&self, index: u16) -> &Table {
         &self.tables[usize::from(index)]
+    }
+
+    /// The table at a catalog index, to change its definition.
+    pub(crate) fn table_mut(&mut self, index: u16) -> &mut Table {
+        &mut self.tables[usize::from(index)]
+    }
+
+    /// A table by `MetadataId`.
+    pub(crate) fn by_metadata_id(&self, id: Uuid) -> Option<u16> {
+        self.tables
+            .iter()
+            .position(|t| t.metadata_id == id)
+            .and_then(|i| u16::try_from(i).ok())
     }
 
     /// A table by logical name.

@@ -38,7 +38,7 @@ fn object(value: Value) -> Map<String, Value> {
 
 /// The `EntityMetadata` properties the emulator answers (and so accepts in `$select` and
 /// `$filter`).
-pub(crate) const ENTITY_PROPERTIES: [&str; 30] = [
+pub(crate) const ENTITY_PROPERTIES: [&str; 31] = [
     "MetadataId",
     "LogicalName",
     "SchemaName",
@@ -55,6 +55,7 @@ pub(crate) const ENTITY_PROPERTIES: [&str; 30] = [
     "IsManaged",
     "IsLogicalEntity",
     "ChangeTrackingEnabled",
+    "CanChangeTrackingBeEnabled",
     "IsValidForAdvancedFind",
     "OwnershipType",
     "TableType",
@@ -73,10 +74,25 @@ pub(crate) const ENTITY_PROPERTIES: [&str; 30] = [
 
 /// An `EntityMetadata` object.
 pub(crate) fn entity_json(table: &Table) -> Map<String, Value> {
+    let user_owned = table.attribute_index("ownerid").is_some();
+    let (display, collection, description, has_activities) = match &table.defined {
+        Some(defined) => (
+            defined.display.to_json(false),
+            defined.collection.to_json(false),
+            defined.description.to_json(false),
+            defined.has_activities,
+        ),
+        None => (
+            label(&table.display_name),
+            label(&plural(&table.display_name)),
+            empty_label(),
+            table.is_activity || user_owned,
+        ),
+    };
     object(json!({
         "MetadataId": table.metadata_id,
         "LogicalName": table.logical_name,
-        "SchemaName": schema_name(&table.logical_name),
+        "SchemaName": table.schema_name(),
         "EntitySetName": table.entity_set,
         "LogicalCollectionName": table.entity_set,
         "CollectionSchemaName": schema_name(&table.entity_set),
@@ -90,13 +106,14 @@ pub(crate) fn entity_json(table: &Table) -> Map<String, Value> {
         "IsManaged": !table.is_custom,
         "IsLogicalEntity": false,
         "ChangeTrackingEnabled": table.change_tracking,
+        "CanChangeTrackingBeEnabled": managed(table.can_enable_change_tracking, "canchangetrackingbeenabled"),
         "IsValidForAdvancedFind": true,
-        "OwnershipType": if table.attribute_index("ownerid").is_some() { "UserOwned" } else { "OrganizationOwned" },
-        "TableType": "Standard",
-        "DisplayName": label(&table.display_name),
-        "DisplayCollectionName": label(&plural(&table.display_name)),
-        "Description": empty_label(),
-        "HasActivities": table.is_activity || table.attribute_index("ownerid").is_some(),
+        "OwnershipType": if user_owned { "UserOwned" } else { "OrganizationOwned" },
+        "TableType": if table.elastic { "Elastic" } else { "Standard" },
+        "DisplayName": display,
+        "DisplayCollectionName": collection,
+        "Description": description,
+        "HasActivities": has_activities,
         "IsKnowledgeManagementEnabled": false,
         "IsDocumentManagementEnabled": false,
         "IsBusinessProcessEnabled": false,
@@ -107,7 +124,8 @@ pub(crate) fn entity_json(table: &Table) -> Map<String, Value> {
     }))
 }
 
-fn plural(name: &str) -> String {
+/// The English plural of a display name (the emulator's default `DisplayCollectionName`).
+pub(crate) fn plural(name: &str) -> String {
     if let Some(stem) = name.strip_suffix('y')
         && !name.ends_with("ey")
     {
@@ -254,8 +272,16 @@ pub(crate) fn attribute_json(
         json!({ "Value": format!("{}Type", kind.type_name()) }),
     );
     put("AttributeOf", Value::Null);
-    put("DisplayName", label(&attribute.display_name));
-    put("Description", empty_label());
+    match &attribute.defined {
+        Some(defined) => {
+            put("DisplayName", defined.display.to_json(false));
+            put("Description", defined.description.to_json(false));
+        }
+        None => {
+            put("DisplayName", label(&attribute.display_name));
+            put("Description", empty_label());
+        }
+    }
     let primary_name = table.primary_name.map(usize::from) == Some(index);
     put("IsPrimaryId", json!(index == 0));
     put("IsPrimaryName", json!(primary_name));
@@ -265,7 +291,11 @@ pub(crate) fn attribute_json(
         json!(!attribute.read_only && index != 0),
     );
     put("IsValidForRead", json!(true));
-    put("IsCustomAttribute", json!(table.is_custom && index != 0));
+    let custom = attribute.defined.as_ref().is_some_and(|d| d.custom);
+    put(
+        "IsCustomAttribute",
+        json!((table.is_custom && index != 0) || custom),
+    );
     put("IsManaged", json!(!table.is_custom));
     put("IsLogical", json!(false));
     put(
@@ -274,13 +304,7 @@ pub(crate) fn attribute_json(
     );
     put("IsFilterable", json!(true));
     put("IsSearchable", json!(true));
-    let required = if index == 0 || attribute.logical_name == "ownerid" {
-        "SystemRequired"
-    } else if primary_name {
-        "ApplicationRequired"
-    } else {
-        "None"
-    };
+    let required = required_level(table, index, attribute);
     put(
         "RequiredLevel",
         json!({ "Value": required, "CanBeChanged": true, "ManagedPropertyLogicalName": "canmodifyrequirementlevelsettings" }),
@@ -348,6 +372,21 @@ pub(crate) fn attribute_json(
     map
 }
 
+/// The `RequiredLevel.Value` of a column: as defined, else `SystemRequired` for the primary
+/// key and the owner, `ApplicationRequired` for the primary name, `None` for the others.
+pub(crate) fn required_level<'a>(table: &Table, index: usize, attribute: &'a Attribute) -> &'a str {
+    if let Some(defined) = &attribute.defined {
+        return &defined.required_level;
+    }
+    if index == 0 || attribute.logical_name == "ownerid" {
+        "SystemRequired"
+    } else if table.primary_name.map(usize::from) == Some(index) {
+        "ApplicationRequired"
+    } else {
+        "None"
+    }
+}
+
 /// One `OptionMetadata` (a `StateOptionMetadata` or `StatusOptionMetadata` for those kinds).
 fn option_json(kind: AttrKind, option: &OptionDef, status: Option<&Attribute>) -> Value {
     let mut map = object(json!({
@@ -399,13 +438,17 @@ pub(crate) fn option_set_json(table: &Table, attribute: &Attribute) -> Option<Ma
     if !kind.has_options() {
         return None;
     }
-    let name = format!("{}_{}", table.logical_name, attribute.logical_name);
+    let name = attribute
+        .defined
+        .as_ref()
+        .and_then(|d| d.option_set.clone())
+        .unwrap_or_else(|| format!("{}_{}", table.logical_name, attribute.logical_name));
     let mut map = object(json!({
         "MetadataId": name_uuid("optionset", &name),
         "HasChanged": null,
-        "IsCustomOptionSet": table.is_custom,
+        "IsCustomOptionSet": table.is_custom || attribute.defined.as_ref().is_some_and(|d| d.custom),
         "IsGlobal": attribute.global_options,
-        "IsManaged": !table.is_custom,
+        "IsManaged": !table.is_custom && attribute.defined.as_ref().is_none_or(|d| !d.custom),
         "Name": name,
         "ExternalTypeName": null,
         "OptionSetType": kind.type_name(),
@@ -467,6 +510,8 @@ pub(crate) fn collection(catalog: &Catalog, table: &Table, name: &str) -> Vec<Ma
                     "SchemaName": schema_name(&key.logical_name),
                     "EntityLogicalName": table.logical_name,
                     "KeyAttributes": key.attributes.iter().filter_map(|a| table.attribute(*a)).map(|a| a.logical_name.clone()).collect::<Vec<_>>(),
+                    // Keys are indexed when created, so they are `Active` at once (the service
+                    // answers `Pending` until its index job ends).
                     "EntityKeyIndexStatus": "Active",
                 }))
             })

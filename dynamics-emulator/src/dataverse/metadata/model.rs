@@ -4,6 +4,8 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
+pub(crate) use super::definition::{ColumnDefinition, TableDefinition};
+
 /// The type of a column, as Dataverse's `AttributeType` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AttrKind {
@@ -187,6 +189,9 @@ pub(crate) struct Attribute {
     /// is the column's `OptionSet`).
     pub(crate) global_options: bool,
     pub(crate) metadata_id: Uuid,
+    /// What a column created or updated through the Web API said about itself (schema name,
+    /// labels in every language, required level); `None` for the built-in columns.
+    pub(crate) defined: Option<Box<ColumnDefinition>>,
 }
 
 impl Attribute {
@@ -207,9 +212,13 @@ impl Attribute {
             .map(|o| o.label.as_str())
     }
 
-    /// The PascalCase-ish schema name (first letter upper-cased), for metadata answers.
+    /// The schema name: as sent when the column was created through the Web API, else the
+    /// logical name with its first letter upper-cased.
     pub(crate) fn schema_name(&self) -> String {
-        schema_name(&self.logical_name)
+        match &self.defined {
+            Some(defined) => defined.schema_name.clone(),
+            None => schema_name(&self.logical_name),
+        }
     }
 }
 
@@ -251,6 +260,16 @@ pub(crate) struct Table {
     /// `fullname` is computed from `firstname` and `lastname` (lead, contact).
     pub(crate) computed_fullname: bool,
     pub(crate) metadata_id: Uuid,
+    /// `TableType` "Elastic" (set from the table's definition).
+    pub(crate) elastic: bool,
+    /// `CanChangeTrackingBeEnabled`: whether `ChangeTrackingEnabled` may be turned on.
+    pub(crate) can_enable_change_tracking: bool,
+    /// Bumped by every change to the table's definition (columns, keys, properties); change
+    /// tracking tokens issued before a change can be expired against it.
+    pub(crate) metadata_version: u64,
+    /// What a table created or updated through the Web API said about itself (schema name,
+    /// labels in every language); `None` for tables defined in code.
+    pub(crate) defined: Option<Box<TableDefinition>>,
 }
 
 impl Table {
@@ -289,7 +308,37 @@ impl Table {
             is_activity: false,
             computed_fullname: false,
             metadata_id,
+            elastic: false,
+            can_enable_change_tracking: true,
+            metadata_version: 0,
+            defined: None,
         }
+    }
+
+    /// Appends a column; returns its index (`None` when the name is taken or the table has
+    /// the most columns an index can address).
+    pub(crate) fn push_attribute(&mut self, attribute: Attribute) -> Option<u16> {
+        if self.index.contains_key(&attribute.logical_name) {
+            return None;
+        }
+        let index = u16::try_from(self.attributes.len()).ok()?;
+        self.index.insert(attribute.logical_name.clone(), index);
+        self.attributes.push(attribute);
+        Some(index)
+    }
+
+    /// The schema name: as sent when the table was created through the Web API, else the
+    /// logical name with its first letter upper-cased.
+    pub(crate) fn schema_name(&self) -> String {
+        match &self.defined {
+            Some(defined) => defined.schema_name.clone(),
+            None => schema_name(&self.logical_name),
+        }
+    }
+
+    /// Records a change to the definition.
+    pub(crate) fn bump_metadata_version(&mut self) {
+        self.metadata_version += 1;
     }
 
     /// The attribute index of a column by logical name.

@@ -27,7 +27,7 @@ pub(crate) struct QueryOptions {
 }
 
 /// Every option [`read_options`] reads (parameter aliases aside).
-const KNOWN: [&str; 11] = [
+const KNOWN: [&str; 12] = [
     "$select",
     "$filter",
     "$orderby",
@@ -39,6 +39,8 @@ const KNOWN: [&str; 11] = [
     "$id",
     "$apply",
     "fetchXml",
+    // `$metadata?annotations=true`: read by that route only, refused by every other one.
+    "annotations",
 ];
 
 impl QueryOptions {
@@ -213,6 +215,7 @@ pub(crate) fn read_options(query: &QueryString) -> Result<QueryOptions, ApiError
                 )));
             }
             k if k.starts_with('@') && k.len() > 1 => {}
+            "annotations" => {}
             k => return Err(unknown_parameter(k)),
         }
     }

@@ -57,6 +57,22 @@ impl TableData {
         })
     }
 
+    /// Indexes the rows under a key just added to `table` (its last one). Fails, leaving no
+    /// index, when two rows share a value of the key.
+    pub(crate) fn index_new_key(&mut self, table: &Table) -> Result<(), Uuid> {
+        let key = table.alternate_keys.len().saturating_sub(1);
+        let mut index = HashMap::new();
+        for (id, row) in &self.rows {
+            if let Some(text) = Self::key_text(table, key, row)
+                && index.insert(text, *id).is_some()
+            {
+                return Err(*id);
+            }
+        }
+        self.keys.push(index);
+        Ok(())
+    }
+
     /// Stores a row, keeping the key indexes in step; returns the row it replaced.
     pub(crate) fn put(&mut self, table: &Table, id: Uuid, row: Row) -> Option<Row> {
         for key in 0..self.keys.len() {
