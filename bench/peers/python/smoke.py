@@ -170,6 +170,53 @@ def main():
             found = client.query.builder("account").select("name").where(col("accountnumber") == f"b{run}").execute()
             assert len(found) == 2, len(found)
 
+        def create_many():
+            # A list becomes one CreateMultiple request; the answer's Ids come back in order.
+            ids = client.records.create(
+                "account",
+                [{"name": f"Bulk {run} {i}", "accountnumber": f"m{run}", "industrycode": "Consulting"} for i in range(3)],
+            )
+            assert len(ids) == 3 and len({uuid.UUID(i) for i in ids}) == 3, ids
+            state["bulk"] = ids
+            for i, rid in enumerate(ids):
+                account = client.records.retrieve("account", rid, select=["name", "industrycode"])
+                assert account["name"] == f"Bulk {run} {i}", account
+                assert account["industrycode"] == 7, account
+
+        def update_many():
+            # A list of IDs becomes one UpdateMultiple request (broadcast, then paired changes).
+            ids = state["bulk"]
+            client.records.update("account", ids, {"telephone1": "555-0142"})
+            client.records.update("account", ids[:2], [{"name": f"Renamed {run} a"}, {"name": f"Renamed {run} b"}])
+            found = (
+                client.query.builder("account")
+                .select("name", "telephone1")
+                .where(col("accountnumber") == f"m{run}")
+                .order_by("name")
+                .execute()
+            )
+            rows = [(r["name"], r["telephone1"]) for r in found]
+            expected = [(f"Bulk {run} 2", "555-0142"), (f"Renamed {run} a", "555-0142"), (f"Renamed {run} b", "555-0142")]
+            assert rows == expected, rows
+
+        def dataframe_create():
+            import pandas as pd
+
+            frame = pd.DataFrame(
+                [
+                    {"name": f"Frame {run} a", "accountnumber": f"f{run}", "numberofemployees": 5},
+                    {"name": f"Frame {run} b", "accountnumber": f"f{run}", "numberofemployees": None},
+                ],
+                index=[10, 20],
+            )
+            created = client.dataframe.create("account", frame)
+            assert list(created.index) == [10, 20], created
+            for index, rid in created.items():
+                account = client.records.retrieve("account", rid, select=["name", "numberofemployees"])
+                assert account["name"] == frame.loc[index, "name"], account
+            second = client.records.retrieve("account", created[20], select=["numberofemployees"])
+            assert second["numberofemployees"] is None, second
+
         def delete():
             client.records.delete("account", state["id"])
             assert client.records.retrieve("account", state["id"]) is None
@@ -183,6 +230,9 @@ def main():
         check("query select/filter/orderby/top", query)
         check("paging", paging)
         check("batch changeset", batch)
+        check("create many (CreateMultiple)", create_many)
+        check("update many (UpdateMultiple)", update_many)
+        check("dataframe create (CreateMultiple)", dataframe_create)
         check("delete", delete)
 
     failed = sum(1 for _, error in results if error is not None)

@@ -1,7 +1,7 @@
 //! Enforcing the service protection limits per user: requests and execution time over a
 //! sliding window, and requests in flight. Time is the monotonic clock plus the emulator
 //! clock's offset, so [`Emulator::advance_clock`](crate::Emulator::advance_clock) also moves
-//! the windows.
+//! the windows. [`RequestCost`] says what one request counts and how long it waits.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, PoisonError};
@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
-use super::settings::DataverseLimits;
+use super::settings::{BatchCounting, DataverseLimits};
 
 /// Code of "Number of requests exceeded the limit …".
 pub(crate) const REQUESTS_CODE: &str = "0x80072322";
@@ -17,6 +17,58 @@ pub(crate) const REQUESTS_CODE: &str = "0x80072322";
 pub(crate) const EXECUTION_TIME_CODE: &str = "0x80072321";
 /// Code of "Number of concurrent requests exceeded the limit …".
 pub(crate) const CONCURRENCY_CODE: &str = "0x80072326";
+
+/// What one request costs: how many requests it counts toward the request limit, and how many
+/// operations the latency model charges it for. Its execution time (admission to answer,
+/// latency included) and its one concurrency slot are measured, not priced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RequestCost {
+    /// Counted toward `max_requests`.
+    pub(crate) counted: u32,
+    /// Operations for [`LatencyModel::delay`](super::settings::LatencyModel::delay).
+    pub(crate) operations: u32,
+}
+
+impl RequestCost {
+    /// A single request: one of each.
+    pub(crate) const SINGLE: Self = Self {
+        counted: 1,
+        operations: 1,
+    };
+
+    /// A `$batch` of `operations` operations: one request per operation, or one for the
+    /// batch, as [`BatchCounting`] says.
+    pub(crate) fn batch(operations: u32, counting: BatchCounting) -> Self {
+        Self {
+            counted: match counting {
+                BatchCounting::PerOperation => operations.max(1),
+                BatchCounting::PerBatch => 1,
+            },
+            operations: operations.max(1),
+        }
+    }
+
+    /// A bulk operation message (`CreateMultiple`, …) of `rows` targets.
+    ///
+    /// "Use bulk operation messages", FAQ "How are API limits applied?"
+    /// (learn.microsoft.com/power-apps/developer/data-platform/bulk-operations): "Each bulk
+    /// operation message counts as single request that accrues to the limit of 6,000 requests
+    /// per user, per server, during the five-minute window", and "because each bulk operation
+    /// message request typically takes longer, … you're more likely to hit the execution time
+    /// limit". So: one request toward the request limit whatever [`BatchCounting`] says, its
+    /// whole execution time toward the execution-time limit, one concurrent request.
+    ///
+    /// Latency: the docs give no per-row figure for bulk messages ("Operations become more
+    /// efficient … as the number of operations per request increases", with no number), so a
+    /// target costs what a `$batch` operation costs: `per_request + per_operation × rows`.
+    /// No speed-up is modelled that the docs do not state.
+    pub(crate) fn bulk(rows: u32) -> Self {
+        Self {
+            counted: 1,
+            operations: rows.max(1),
+        }
+    }
+}
 
 /// A refused request: code, message and `Retry-After` seconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -208,6 +260,31 @@ mod tests {
             protection
                 .admit(user, &limits(), start + Duration::from_secs(11), 1)
                 .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_bulk_message_counts_one_request_and_pays_per_row_latency() {
+        let bulk = RequestCost::bulk(1000);
+        assert_eq!((bulk.counted, bulk.operations), (1, 1000));
+        let batch = RequestCost::batch(1000, BatchCounting::PerOperation);
+        assert_eq!((batch.counted, batch.operations), (1000, 1000));
+        assert_eq!(RequestCost::batch(1000, BatchCounting::PerBatch).counted, 1);
+        assert_eq!(RequestCost::bulk(0).operations, 1);
+        // One bulk request of 1000 rows is admitted where 1000 single requests would not be.
+        let protection = Protection::default();
+        let user = Uuid::new_v4();
+        let now = Instant::now();
+        for _ in 0..3 {
+            protection
+                .admit(user, &limits(), now, bulk.counted)
+                .expect("one request each");
+            protection.finish(user, now, Duration::ZERO);
+        }
+        assert!(
+            protection
+                .admit(user, &limits(), now, batch.counted)
+                .is_err()
         );
     }
 

@@ -19,10 +19,11 @@ use super::budget::run_within_budget;
 use super::env::Env;
 use super::faults::Fault;
 use super::handlers::batch::run_batch;
+use super::handlers::bulk_messages::targets_in;
 use super::handlers::dispatch;
 use super::odata::prefer::Prefer;
 use super::odata::query_string::QueryString;
-use super::settings::BatchCounting;
+use super::protection::RequestCost;
 use super::wire::{ApiRequest, ApiResponse};
 use super::{auth, errors, identity, is_supported_version};
 use crate::listener::ConnAddr;
@@ -147,25 +148,28 @@ pub(crate) async fn serve(State(shared): State<Arc<Shared>>, request: Request) -
     } else {
         None
     };
-    let operations: u32 = batch
-        .as_ref()
-        .map_or(1, |items| {
-            items.iter().map(BatchItem::operations).sum::<usize>()
-        })
-        .try_into()
-        .unwrap_or(u32::MAX);
     let limits = settings.limits;
+    let cost = match &batch {
+        Some(items) => RequestCost::batch(
+            items
+                .iter()
+                .map(BatchItem::operations)
+                .sum::<usize>()
+                .try_into()
+                .unwrap_or(u32::MAX),
+            limits.batch_counting,
+        ),
+        None => targets_in(&request).map_or(RequestCost::SINGLE, RequestCost::bulk),
+    };
     let started = Instant::now();
     let mut remaining = None;
     if limits.enabled {
-        let counted = match limits.batch_counting {
-            BatchCounting::PerOperation => operations.max(1),
-            BatchCounting::PerBatch => 1,
-        };
-        match dataverse
-            .protection
-            .admit(caller.user_id, &limits, dataverse.now(&shared), counted)
-        {
+        match dataverse.protection.admit(
+            caller.user_id,
+            &limits,
+            dataverse.now(&shared),
+            cost.counted,
+        ) {
             Ok(left) => remaining = Some(left),
             Err(throttle) => {
                 let response = error(
@@ -178,7 +182,7 @@ pub(crate) async fn serve(State(shared): State<Arc<Shared>>, request: Request) -
             }
         }
     }
-    let delay = settings.latency.delay(operations);
+    let delay = settings.latency.delay(cost.operations);
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }

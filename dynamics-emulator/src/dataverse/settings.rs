@@ -62,6 +62,13 @@ impl DataverseConfig {
     pub fn ceiling(&self, batch_size: u32, concurrency: u32) -> Ceiling {
         self.limits.ceiling(&self.latency, batch_size, concurrency)
     }
+
+    /// The throughput ceiling with bulk operation messages; see
+    /// [`DataverseLimits::bulk_ceiling`].
+    pub fn bulk_ceiling(&self, rows_per_request: u32, concurrency: u32) -> Ceiling {
+        self.limits
+            .bulk_ceiling(&self.latency, rows_per_request, concurrency)
+    }
 }
 
 /// How a `$batch` counts toward the service protection limits.
@@ -202,6 +209,36 @@ impl DataverseLimits {
         ceiling
     }
 
+    /// The most records per second one user can write with bulk operation messages
+    /// (`CreateMultiple`, `UpdateMultiple`, …) of `rows_per_request` targets and `concurrency`
+    /// requests in flight, given the latency model.
+    ///
+    /// A bulk message counts as one request toward `max_requests` whatever
+    /// [`batch_counting`](Self::batch_counting) says ("Each bulk operation message counts as
+    /// single request", FAQ of "Use bulk operation messages",
+    /// learn.microsoft.com/power-apps/developer/data-platform/bulk-operations); its whole
+    /// execution time counts, and it is one concurrent request. Its latency is that of a
+    /// `$batch` of as many operations (the docs state no per-row figure). With n = rows per
+    /// request and L = `per_request + per_operation × n`:
+    ///
+    /// - requests: `max_requests / W × n` records/s;
+    /// - execution time: `max_execution_time / W / L × n` records/s;
+    /// - concurrency: `c × n / L` records/s.
+    ///
+    /// That is [`ceiling`](Self::ceiling) with [`BatchCounting::PerBatch`].
+    pub fn bulk_ceiling(
+        &self,
+        latency: &LatencyModel,
+        rows_per_request: u32,
+        concurrency: u32,
+    ) -> Ceiling {
+        Self {
+            batch_counting: BatchCounting::PerBatch,
+            ..*self
+        }
+        .ceiling(latency, rows_per_request, concurrency)
+    }
+
     /// [`ceiling`](Self::ceiling)`.records_per_sec`.
     pub fn ceiling_records_per_sec(
         &self,
@@ -215,7 +252,8 @@ impl DataverseLimits {
 }
 
 /// Artificial latency: each request waits `per_request + per_operation × operations` before it
-/// is processed (operations: 1, or the number of parts of a `$batch`). Both are zero by
+/// is processed (operations: 1, the number of parts of a `$batch`, or the number of targets of
+/// a bulk operation message such as `CreateMultiple`). Both are zero by
 /// default; benchmarks set them to model a real service. These asynchronous sleeps are the only
 /// real waits in the emulator besides [`FaultInjection::slow_delay`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -303,6 +341,14 @@ mod tests {
         .ceiling(&latency, 100, 8);
         assert_eq!(batched.bound, CeilingBound::ExecutionTime);
         assert!((batched.records_per_sec - 4.0 / 1.05 * 100.0).abs() < 1e-6);
+        // Bulk messages of 1000 rows count one request each: 20 requests/s × 1000 rows
+        // allow 20,000 rows/s; execution time allows 4 / 10.05 s × 1000 ≈ 398 rows/s.
+        let bulk = limits.bulk_ceiling(&latency, 1000, 8);
+        assert_eq!(bulk.bound, CeilingBound::ExecutionTime);
+        assert!((bulk.by_requests - 20_000.0).abs() < 1e-6);
+        assert!((bulk.records_per_sec - 4.0 / 10.05 * 1000.0).abs() < 1e-6);
+        // The same rows in a $batch (counted per operation) stay at 20 rows/s.
+        assert!((limits.ceiling(&latency, 1000, 8).records_per_sec - 20.0).abs() < 1e-9);
         let off = DataverseLimits::default().ceiling(&LatencyModel::default(), 10, 4);
         assert_eq!(off.bound, CeilingBound::Unbounded);
         assert!(off.records_per_sec.is_infinite());

@@ -40,6 +40,10 @@ pub struct TableSeed {
     pub alternate_keys: Vec<AlternateKeySeed>,
     /// Whether change tracking is enabled.
     pub change_tracking: bool,
+    /// Whether the table is elastic (`TableType` `Elastic`): bulk operation messages on it are
+    /// not transactional (each target succeeds or fails on its own) and `DeleteMultiple` is
+    /// available. Default false (a standard table).
+    pub elastic: bool,
 }
 
 /// A column of a [`TableSeed`].
@@ -179,6 +183,7 @@ impl TableSeed {
             spec = spec.key(&key.logical_name, &columns);
         }
         spec.change_tracking = self.change_tracking;
+        spec.elastic = self.elastic;
         spec.is_custom = true;
         spec.standard()
     }

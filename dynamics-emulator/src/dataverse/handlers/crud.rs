@@ -94,7 +94,11 @@ pub(crate) fn entity_response(
 /// writes, which would let a caller widen a role without the checks those messages make.
 const PLATFORM_MAINTAINED: [&str; 2] = ["roleprivileges", "privilege"];
 
-fn refuse_platform_table(store: &DataverseStore, table: u16, method: &str) -> Result<(), ApiError> {
+pub(crate) fn refuse_platform_table(
+    store: &DataverseStore,
+    table: u16,
+    method: &str,
+) -> Result<(), ApiError> {
     let logical = store.catalog.table(table).logical_name.as_str();
     if PLATFORM_MAINTAINED.contains(&logical) {
         return Err(ApiError::method_not_allowed(

@@ -3,6 +3,7 @@
 
 pub(crate) mod aggregate;
 pub(crate) mod batch;
+pub(crate) mod bulk_messages;
 pub(crate) mod changes;
 pub(crate) mod crud;
 pub(crate) mod fetch;
@@ -31,6 +32,7 @@ use super::solution;
 use super::state::DataverseStore;
 use super::wire::{ApiRequest, ApiResponse, ApiResult};
 use super::write::body::WriteMode;
+use super::write::bulk::BulkMessage;
 use super::write::ops::{Writer, atomic};
 use super::write::rules::RuleContext;
 
@@ -204,6 +206,14 @@ fn route(store: &mut DataverseStore, env: &Env, request: &ApiRequest) -> ApiResu
                 query::count_request(store, &call, table)
             }
             _ => Err(ApiError::method_not_allowed(method.as_str(), "$count")),
+        },
+        // Bulk operation messages: `POST {set}/Microsoft.Dynamics.CRM.CreateMultiple`, ….
+        (None, [action]) if action.key.is_none() => match BulkMessage::from_segment(&action.name) {
+            Some(message) => {
+                call.options.allow_only(allowed::NONE)?;
+                bulk_messages::bound(store, &call, table, message)
+            }
+            None => Err(ApiError::segment_not_found(&action.name)),
         },
         (None, [next, ..]) => Err(ApiError::segment_not_found(&next.name)),
         (Some(key), []) => {

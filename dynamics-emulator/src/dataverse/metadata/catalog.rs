@@ -171,6 +171,7 @@ impl Catalog {
             name_uuid("table", name),
         );
         table.change_tracking = spec.change_tracking;
+        table.elastic = spec.elastic;
         table.is_custom = spec.is_custom;
         table.is_activity = spec.is_activity;
         table.computed_fullname = spec.computed_fullname;

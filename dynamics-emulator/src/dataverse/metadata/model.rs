@@ -254,6 +254,9 @@ pub(crate) struct Table {
     index: HashMap<String, u16>,
     pub(crate) alternate_keys: Vec<AlternateKey>,
     pub(crate) change_tracking: bool,
+    /// An elastic table (`TableType` `Elastic`, stored in Azure Cosmos DB): bulk operation
+    /// messages are not transactional on it and `DeleteMultiple` is available. Default false.
+    pub(crate) elastic: bool,
     pub(crate) object_type_code: i32,
     pub(crate) is_custom: bool,
     pub(crate) is_activity: bool,
@@ -303,6 +306,7 @@ impl Table {
             index,
             alternate_keys: Vec::new(),
             change_tracking: false,
+            elastic: false,
             object_type_code,
             is_custom: false,
             is_activity: false,

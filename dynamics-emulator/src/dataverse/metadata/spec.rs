@@ -59,6 +59,8 @@ pub(crate) struct TableSpec {
     pub(crate) keys: Vec<(String, Vec<String>)>,
     pub(crate) many_to_many: Vec<ManyToManySpec>,
     pub(crate) change_tracking: bool,
+    /// An elastic table (see `Table::elastic`).
+    pub(crate) elastic: bool,
     pub(crate) is_custom: bool,
     pub(crate) is_activity: bool,
     pub(crate) computed_fullname: bool,
@@ -85,6 +87,7 @@ impl TableSpec {
             keys: Vec::new(),
             many_to_many: Vec::new(),
             change_tracking: false,
+            elastic: false,
             is_custom: false,
             is_activity: false,
             computed_fullname: false,

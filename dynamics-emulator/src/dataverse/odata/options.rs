@@ -203,6 +203,11 @@ pub(crate) fn read_options(query: &QueryString) -> Result<QueryOptions, ApiError
                     }
                 };
             }
+            // The documented `tag` optional parameter passes a shared variable to plug-ins
+            // ("Add a shared variable to the plugin execution context"; the bulk-operations
+            // doc's UpdateMultiple example sends `?tag=CreateUpdateMultiple`). The emulator
+            // runs no plug-ins, so it has no effect.
+            "tag" => {}
             k if UNSUPPORTED.contains(&k) => {
                 return Err(ApiError::bad_request(format!(
                     "The query parameter {k} is not supported"
