@@ -263,8 +263,6 @@ pub(crate) struct Table {
     /// `fullname` is computed from `firstname` and `lastname` (lead, contact).
     pub(crate) computed_fullname: bool,
     pub(crate) metadata_id: Uuid,
-    /// `TableType` "Elastic" (set from the table's definition).
-    pub(crate) elastic: bool,
     /// `CanChangeTrackingBeEnabled`: whether `ChangeTrackingEnabled` may be turned on.
     pub(crate) can_enable_change_tracking: bool,
     /// Bumped by every change to the table's definition (columns, keys, properties); change
@@ -312,7 +310,6 @@ impl Table {
             is_activity: false,
             computed_fullname: false,
             metadata_id,
-            elastic: false,
             can_enable_change_tracking: true,
             metadata_version: 0,
             defined: None,
