@@ -154,14 +154,17 @@ fn scenarios() -> Vec<Scenario> {
     base.into_iter().chain(faulty).collect()
 }
 
+/// Rows to write: each row's key and body.
+type Rows = [(RecordKey, Record)];
+/// A write mode's function: writes the rows, answers the report.
+type WriteFn =
+    for<'a> fn(&'a DataverseClient, &'a Rows) -> BoxFuture<'a, Result<BulkReport, BoxError>>;
+
 /// How our client writes the rows: one column of the matrix. After bulk messages
 /// (`CreateMultiple`) land, a second mode goes here.
 struct WriteMode {
     name: &'static str,
-    write: for<'a> fn(
-        &'a DataverseClient,
-        &'a [(RecordKey, Record)],
-    ) -> BoxFuture<'a, Result<BulkReport, BoxError>>,
+    write: WriteFn,
 }
 
 /// `$batch` of upserts by client-chosen id: each batch may be repeated after a lost answer
