@@ -198,7 +198,18 @@ impl DataverseClient {
 
     /// Sends a request through the limiter and the pipeline, returning any final status.
     pub async fn send_any_status(&self, request: HttpRequest) -> Result<HttpResponse> {
-        let _slot = self.inner.limiter.acquire().await;
+        self.send_any_status_for(request, 1).await
+    }
+
+    /// [`send_any_status`](Self::send_any_status) for a request carrying `operations`
+    /// operations (a `$batch`): it weighs that many toward the request budget the limiter
+    /// paces to, as the service counts them.
+    pub(crate) async fn send_any_status_for(
+        &self,
+        request: HttpRequest,
+        operations: u32,
+    ) -> Result<HttpResponse> {
+        let _slot = self.inner.limiter.acquire_for(operations).await;
         Ok(self.inner.pipeline.send_any_status(request).await?)
     }
 

@@ -11,7 +11,8 @@ use std::time::Duration;
 use dataverse_webapi::{ClientOptions, DataverseClient};
 use dynamics_auth::{Authority, ClientSecretCredential, CredentialOptions, TokenCredential};
 use dynamics_emulator::{
-    BatchCounting, DataverseConfig, DataverseLimits, Emulator, EmulatorConfig, LatencyModel,
+    BatchCounting, DataverseConfig, DataverseLimits, Emulator, EmulatorConfig, FaultInjection,
+    LatencyModel,
 };
 
 const ROLE: &str = "DYNAMICS_BENCH_SERVER";
@@ -23,6 +24,8 @@ pub(crate) struct ServerSpec {
     pub(crate) latency: Option<(Duration, Duration)>,
     pub(crate) dop_hint: Option<u32>,
     pub(crate) generated_leads: usize,
+    /// Shares of requests answered 503 and of connections dropped (fault injection).
+    pub(crate) faults: Option<(f64, f64)>,
 }
 
 impl ServerSpec {
@@ -30,7 +33,7 @@ impl ServerSpec {
         let (w, r, e, c) = self.limits.unwrap_or_default();
         let (pr, po) = self.latency.unwrap_or_default();
         format!(
-            "{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{}",
             u8::from(self.limits.is_some()),
             w.as_millis(),
             r,
@@ -39,7 +42,10 @@ impl ServerSpec {
             pr.as_micros(),
             po.as_micros(),
             self.dop_hint.unwrap_or(8),
-            self.generated_leads
+            self.generated_leads,
+            // Rates in millionths, so the spec stays a list of integers.
+            (self.faults.map_or(0.0, |f| f.0) * 1e6) as u64,
+            (self.faults.map_or(0.0, |f| f.1) * 1e6) as u64,
         )
     }
 
@@ -48,7 +54,7 @@ impl ServerSpec {
             .split(',')
             .map(|p| p.parse().ok())
             .collect::<Option<_>>()?;
-        let [on, w, r, e, c, pr, po, hint, leads] = v[..] else {
+        let [on, w, r, e, c, pr, po, hint, leads, unavailable, dropped] = v[..] else {
             return None;
         };
         Some(ServerSpec {
@@ -63,6 +69,8 @@ impl ServerSpec {
             latency: Some((Duration::from_micros(pr), Duration::from_micros(po))),
             dop_hint: Some(hint as u32),
             generated_leads: leads as usize,
+            faults: (unavailable > 0 || dropped > 0)
+                .then(|| (unavailable as f64 / 1e6, dropped as f64 / 1e6)),
         })
     }
 
@@ -89,6 +97,13 @@ impl ServerSpec {
         }
         if let Some(hint) = self.dop_hint {
             config.dop_hint = hint;
+        }
+        if let Some((unavailable_rate, drop_rate)) = self.faults {
+            config.faults = FaultInjection {
+                unavailable_rate,
+                drop_rate,
+                ..FaultInjection::default()
+            };
         }
         config
     }

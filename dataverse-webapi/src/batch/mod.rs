@@ -193,6 +193,19 @@ impl BatchItem {
             BatchItem::ChangeSet(r) => r.len(),
         }
     }
+
+    /// Whether every operation gives the same result when applied twice: reads, `PUT`s and
+    /// unconditional-or-`If-Match: *` `PATCH`es. Not a create by `POST` (a second row), nor a
+    /// `DELETE` (the repeat answers 404 for the row it deleted), nor a conditional write.
+    fn is_repeatable(&self) -> bool {
+        let one = |r: &BatchRequest| {
+            matches!(r.method, Method::Get | Method::Put | Method::Patch) && single_is_retry_safe(r)
+        };
+        match self {
+            BatchItem::Single(r) => one(r),
+            BatchItem::ChangeSet(rs) => rs.iter().all(one),
+        }
+    }
 }
 
 /// A batch: operations and change sets, executed in order.
@@ -411,7 +424,14 @@ impl DataverseClient {
         if continue_on_error {
             request = request.header("Prefer", "odata.continue-on-error");
         }
-        let response = self.send_any_status(request).await?;
+        // Dataverse counts every operation of a batch toward the request limit ("Service
+        // protection API limits": batching does not avoid them), so the limiter weighs it so.
+        let operations: usize = items.iter().map(BatchItem::len).sum();
+        let operations = u32::try_from(operations).unwrap_or(u32::MAX);
+        // A batch of operations that may all be repeated may itself be repeated after an
+        // ambiguous failure (a dropped connection, a 503).
+        let request = request.retry_safe(items.iter().all(BatchItem::is_repeatable));
+        let response = self.send_any_status_for(request, operations).await?;
         let answer_type = response
             .header("content-type")
             .unwrap_or_default()
@@ -682,6 +702,21 @@ mod tests {
             .expect("answered");
         assert!(response.is_success(), "{}", response.status);
         assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_batch_is_repeatable_only_when_every_operation_is() {
+        let upsert = BatchRequest::upsert("leads", Uuid::from_u128(1), &serde_json::json!({}))
+            .expect("request");
+        let create = BatchRequest::create("leads", &serde_json::json!({})).expect("request");
+        let delete = BatchRequest::delete_row("leads", Uuid::from_u128(1)).expect("request");
+        assert!(BatchItem::Single(upsert.clone()).is_repeatable());
+        assert!(BatchItem::Single(BatchRequest::get("leads")).is_repeatable());
+        assert!(BatchItem::ChangeSet(vec![upsert.clone(), upsert.clone()]).is_repeatable());
+        assert!(!BatchItem::ChangeSet(vec![upsert.clone(), create.clone()]).is_repeatable());
+        assert!(!BatchItem::Single(create).is_repeatable());
+        assert!(!BatchItem::Single(delete).is_repeatable());
+        assert!(!BatchItem::Single(upsert.header("If-None-Match", "*")).is_repeatable());
     }
 
     #[test]

@@ -1,0 +1,550 @@
+//! An adaptive limit on concurrent requests, shared by a client's clones, and pacing of
+//! request starts to the budgets the service names.
+//!
+//! The concurrency limit starts from the service's `x-ms-dop-hint` (the degree of parallelism
+//! Dataverse recommends) when one arrives, grows by about one request per round of successes,
+//! and shrinks by a quarter on a 429 or 503 (at most once a second, so one burst of throttling
+//! counts once) and a little when latency climbs far above the best seen.
+//!
+//! A service protection 429 names its limit in a documented message ([`named`]). Once one
+//! has, probing stops paying (each further 429 stalls a request for a whole `Retry-After`), so
+//! the limiter uses the number instead:
+//!
+//! - concurrent requests: the named limit caps the concurrency limit;
+//! - execution time: starts are paced to keep 95% of the budget in use ([`pace`]);
+//! - requests per window: starts are paced to 95% of the budget, each request weighted by the
+//!   operations it carries ([`ConcurrencyLimiter::acquire_for`]; a `$batch` of 100 weighs 100).
+//!
+//! The `x-ms-ratelimit-*-remaining-xrm-requests` headers are documented "for debugging only"
+//! (REFERENCE.md 3.3), so nothing here relies on them. The limiter sees every attempt,
+//! including those the pipeline retries, through [`dynamics_http::AttemptObserver`].
+
+mod named;
+mod pace;
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use dynamics_http::{AttemptObserver, AttemptOutcome};
+use tokio::sync::Notify;
+
+use crate::ServiceProtectionLimit;
+use pace::{LATENCY_CAP, Pacer};
+
+/// Settings of the concurrency limiter.
+#[derive(Debug, Clone)]
+pub struct LimiterOptions {
+    /// Apply a limit at all (default `true`).
+    pub enabled: bool,
+    /// The limit before the service gives a hint (default 4).
+    pub initial: usize,
+    /// Never fewer than this in flight (default 1).
+    pub min: usize,
+    /// Never more (default 64: above Dataverse's documented 52 concurrent requests per user
+    /// and web server, since an org may run several).
+    pub max: usize,
+}
+
+impl Default for LimiterOptions {
+    fn default() -> Self {
+        LimiterOptions {
+            enabled: true,
+            initial: 4,
+            min: 1,
+            max: 64,
+        }
+    }
+}
+
+/// The shared limiter. Cheap to clone.
+#[derive(Clone)]
+pub struct ConcurrencyLimiter {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    state: Mutex<State>,
+    notify: Notify,
+    options: LimiterOptions,
+}
+
+struct State {
+    limit: f64,
+    in_flight: usize,
+    hinted: bool,
+    last_decrease: Option<Instant>,
+    best_latency: Option<Duration>,
+    /// Mean latency of recent successes.
+    latency: Option<Duration>,
+    /// While pacing to an execution-time budget: the slots that budget needs (plus a spare).
+    paced_slots: Option<f64>,
+    /// The concurrency limit a 429 named.
+    named_concurrency: Option<f64>,
+    /// Start times under the named budgets.
+    pacer: Pacer,
+}
+
+/// A slot; dropping it frees the slot.
+pub struct Permit {
+    inner: Option<Arc<Inner>>,
+}
+
+impl fmt::Debug for Permit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Permit")
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.take() {
+            {
+                let mut state = inner.lock();
+                state.in_flight = state.in_flight.saturating_sub(1);
+            }
+            inner.notify.notify_one();
+        }
+    }
+}
+
+/// Decreases closer together than this count as one congestion event.
+const DECREASE_SPACING: Duration = Duration::from_secs(1);
+/// Latency this many times the best seen counts as congestion.
+const LATENCY_FACTOR: u32 = 4;
+/// ... but only above this, so fast local calls never trip it.
+const LATENCY_FLOOR: Duration = Duration::from_millis(200);
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Nothing panics while holding the lock; the state stays consistent.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl State {
+    /// The highest the concurrency limit may go now.
+    fn ceiling(&self, options: &LimiterOptions) -> f64 {
+        let mut ceiling = options.max as f64;
+        if let Some(named) = self.named_concurrency {
+            ceiling = ceiling.min(named);
+        }
+        if let Some(slots) = self.paced_slots {
+            ceiling = ceiling.min(slots);
+        }
+        ceiling.max(options.min as f64)
+    }
+
+    fn decrease(&mut self, now: Instant, factor: f64, min: usize) {
+        if self
+            .last_decrease
+            .is_some_and(|t| now.saturating_duration_since(t) < DECREASE_SPACING)
+        {
+            return;
+        }
+        self.last_decrease = Some(now);
+        self.limit = (self.limit * factor).max(min as f64);
+        tracing::debug!(limit = self.limit, "concurrency limit lowered");
+    }
+
+    /// Takes in one attempt's outcome, seen at `now`.
+    fn observe(&mut self, now: Instant, outcome: &AttemptOutcome, options: &LimiterOptions) {
+        if let Some(hint) = outcome.dop_hint
+            && !self.hinted
+        {
+            self.hinted = true;
+            self.limit = (hint as f64).clamp(options.min as f64, self.ceiling(options));
+            tracing::debug!(hint, "concurrency limit set from x-ms-dop-hint");
+        }
+        let named = match (&outcome.status, &outcome.error) {
+            (Some(429), Some((Some(code), Some(message)))) => {
+                ServiceProtectionLimit::from_code(code).map(|limit| (limit, message.as_str()))
+            }
+            _ => None,
+        };
+        match (outcome.status, named) {
+            (Some(429), Some((ServiceProtectionLimit::ExecutionTime, message)))
+                if let Some(budget) = named::execution_budget(message) =>
+            {
+                let first = !self.pacer.paces_execution();
+                self.pacer.learn_execution(budget);
+                // Pacing takes over from probing; keep one spare slot.
+                self.paced_slots = Some(budget.ceil() + 1.0);
+                if first {
+                    self.limit = self.ceiling(options);
+                } else {
+                    // Throttled while pacing: the budget was shared or latency rose.
+                    self.decrease(now, 0.9, options.min);
+                }
+                tracing::debug!(
+                    budget,
+                    "pacing to the execution-time budget the service named"
+                );
+            }
+            (Some(429), Some((ServiceProtectionLimit::NumberOfRequests, message)))
+                if let Some(budget) = named::request_budget(message) =>
+            {
+                // Concurrency is not what ran out: leave it alone.
+                self.pacer
+                    .request_throttled(now, budget, outcome.retry_after);
+            }
+            (Some(429), Some((ServiceProtectionLimit::ConcurrentRequests, message)))
+                if let Some(limit) = named::concurrency_limit(message) =>
+            {
+                // Our count of requests in flight is never below the service's (a permit is
+                // taken before sending and given back after the answer), so staying at the
+                // named limit avoids further 429s of this kind.
+                self.named_concurrency = Some(limit as f64);
+                self.limit = self.limit.min(self.ceiling(options));
+                tracing::debug!(limit, "concurrency capped at the limit the service named");
+            }
+            (Some(429) | Some(503), _) => self.decrease(now, 0.75, options.min),
+            (Some(status), _) if status < 500 => {
+                self.latency = Some(mean(self.latency, outcome.latency));
+                if self.pacer.paces_execution() {
+                    // Paced: latency sets the pace; the slots come back after a decrease.
+                    self.limit = (self.limit + 1.0 / self.limit).min(self.ceiling(options));
+                    return;
+                }
+                let best = self
+                    .best_latency
+                    .map_or(outcome.latency, |b| b.min(outcome.latency));
+                self.best_latency = Some(best);
+                if outcome.latency > LATENCY_FLOOR
+                    && outcome.latency > best.saturating_mul(LATENCY_FACTOR)
+                {
+                    self.decrease(now, 0.9, options.min);
+                } else {
+                    self.limit = (self.limit + 1.0 / self.limit).min(self.ceiling(options));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A running mean that follows recent values (weight 1/8 for the newest).
+fn mean(current: Option<Duration>, sample: Duration) -> Duration {
+    let sample = sample.min(LATENCY_CAP);
+    current.map_or(sample, |m| (m.min(LATENCY_CAP) * 7 + sample) / 8)
+}
+
+impl ConcurrencyLimiter {
+    /// A limiter with these settings. `min` is at least 1 and `max` at least `min`; `initial`
+    /// is clamped between them.
+    pub fn new(mut options: LimiterOptions) -> Self {
+        options.min = options.min.max(1);
+        options.max = options.max.max(options.min);
+        let initial = options.initial.clamp(options.min, options.max) as f64;
+        ConcurrencyLimiter {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State {
+                    limit: initial,
+                    in_flight: 0,
+                    hinted: false,
+                    last_decrease: None,
+                    best_latency: None,
+                    latency: None,
+                    paced_slots: None,
+                    named_concurrency: None,
+                    pacer: Pacer::default(),
+                }),
+                notify: Notify::new(),
+                options,
+            }),
+        }
+    }
+
+    /// The current limit.
+    pub fn limit(&self) -> usize {
+        self.inner.lock().limit.floor() as usize
+    }
+
+    /// Requests in flight now.
+    pub fn in_flight(&self) -> usize {
+        self.inner.lock().in_flight
+    }
+
+    /// Operations per second the limiter paces to, once a 429 has named the request budget.
+    pub fn paced_operations_per_second(&self) -> Option<f64> {
+        self.inner.lock().pacer.request_rate()
+    }
+
+    /// Waits for a slot for a request of one operation.
+    pub async fn acquire(&self) -> Permit {
+        self.acquire_for(1).await
+    }
+
+    /// Waits for a slot for a request carrying `operations` operations (the parts of a
+    /// `$batch`; 0 counts as 1): once the service has named its request budget, the request
+    /// weighs that many toward it.
+    pub async fn acquire_for(&self, operations: u32) -> Permit {
+        if !self.inner.options.enabled {
+            return Permit { inner: None };
+        }
+        loop {
+            let notified = self.inner.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let wait = {
+                let mut state = self.inner.lock();
+                if (state.in_flight as f64) < state.limit.floor().max(1.0) {
+                    // The delay first: the slot is only taken once nothing can fail.
+                    let latency = state.latency;
+                    let wait = state.pacer.reserve(Instant::now(), operations, latency);
+                    state.in_flight += 1;
+                    Some(wait)
+                } else {
+                    None
+                }
+            };
+            if let Some(wait) = wait {
+                // From here the permit owns the slot: it is given back however this future
+                // ends (dropped while waiting, or a panic unwinding through it).
+                let permit = Permit {
+                    inner: Some(Arc::clone(&self.inner)),
+                };
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+                return permit;
+            }
+            notified.await;
+        }
+    }
+
+    /// The observer to put in the pipeline's options.
+    pub fn observer(&self) -> Arc<dyn AttemptObserver> {
+        Arc::new(LimiterObserver(Arc::clone(&self.inner)))
+    }
+}
+
+impl fmt::Debug for ConcurrencyLimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.inner.lock();
+        f.debug_struct("ConcurrencyLimiter")
+            .field("limit", &state.limit)
+            .field("in_flight", &state.in_flight)
+            .finish()
+    }
+}
+
+struct LimiterObserver(Arc<Inner>);
+
+impl fmt::Debug for LimiterObserver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LimiterObserver")
+    }
+}
+
+impl AttemptObserver for LimiterObserver {
+    fn on_attempt(&self, outcome: &AttemptOutcome) {
+        let inner = &self.0;
+        let mut state = inner.lock();
+        let before = state.limit;
+        state.observe(Instant::now(), outcome, &inner.options);
+        let grew = state.limit.floor() > before.floor();
+        drop(state);
+        if grew {
+            inner.notify.notify_waiters();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(status: u16, hint: Option<usize>) -> AttemptOutcome {
+        AttemptOutcome::new(Some(status), Duration::from_millis(10), None, hint)
+    }
+
+    #[tokio::test]
+    async fn the_hint_sets_the_start_successes_grow_and_throttling_shrinks() {
+        let limiter = ConcurrencyLimiter::new(LimiterOptions::default());
+        let observer = limiter.observer();
+        assert_eq!(limiter.limit(), 4);
+        observer.on_attempt(&outcome(200, Some(10)));
+        assert_eq!(limiter.limit(), 10);
+        for _ in 0..25 {
+            observer.on_attempt(&outcome(200, Some(10)));
+        }
+        assert!(limiter.limit() >= 12, "{}", limiter.limit());
+        let before = limiter.limit();
+        observer.on_attempt(&outcome(429, None));
+        observer.on_attempt(&outcome(429, None));
+        assert_eq!(
+            limiter.limit(),
+            (before as f64 * 0.75).floor() as usize,
+            "a burst counts once"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_named_execution_budget_switches_to_pacing() {
+        let limiter = ConcurrencyLimiter::new(LimiterOptions::default());
+        let observer = limiter.observer();
+        let mut ok = AttemptOutcome::new(Some(200), Duration::from_millis(250), None, Some(8));
+        observer.on_attempt(&ok);
+        let mut throttled = AttemptOutcome::new(
+            Some(429),
+            Duration::from_millis(5),
+            Some(Duration::from_secs(1)),
+            None,
+        );
+        throttled.error = Some((
+            Some("0x80072321".into()),
+            Some("Combined execution time of incoming requests exceeded limit of 10,000 milliseconds over time window of 2 seconds.".into()),
+        ));
+        observer.on_attempt(&throttled);
+        assert_eq!(limiter.limit(), 6, "five in budget plus one spare");
+        ok.dop_hint = None;
+        observer.on_attempt(&ok);
+        // 0.95 × 5 in flight at 250 ms: 19 starts per second, one every ~52.6 ms.
+        let mut state = limiter.inner.lock();
+        let latency = state.latency;
+        let now = Instant::now();
+        let first = state.pacer.reserve(now, 1, latency);
+        let second = state.pacer.reserve(now, 1, latency);
+        assert!(first.is_zero());
+        assert!(
+            second > Duration::from_millis(50) && second < Duration::from_millis(56),
+            "{second:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn permits_are_limited_and_released() {
+        let limiter = ConcurrencyLimiter::new(LimiterOptions {
+            initial: 2,
+            ..Default::default()
+        });
+        let a = limiter.acquire().await;
+        let _b = limiter.acquire().await;
+        assert_eq!(limiter.in_flight(), 2);
+        let waiter = {
+            let limiter = limiter.clone();
+            tokio::spawn(async move { limiter.acquire().await })
+        };
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished());
+        drop(a);
+        let _c = waiter.await.expect("acquired after a release");
+        assert_eq!(limiter.in_flight(), 2);
+    }
+
+    fn throttled(code: &str, message: &str, retry_after: u64) -> AttemptOutcome {
+        let mut outcome = AttemptOutcome::new(
+            Some(429),
+            Duration::from_millis(5),
+            Some(Duration::from_secs(retry_after)),
+            None,
+        );
+        outcome.error = Some((Some(code.into()), Some(message.into())));
+        outcome
+    }
+
+    #[test]
+    fn a_named_request_budget_paces_operations_and_leaves_concurrency_alone() {
+        let limiter = ConcurrencyLimiter::new(LimiterOptions::default());
+        let options = LimiterOptions::default();
+        let t0 = Instant::now();
+        let mut state = limiter.inner.lock();
+        state.observe(t0, &outcome(200, Some(8)), &options);
+        let before = state.limit;
+        state.observe(
+            t0,
+            &throttled(
+                "0x80072322",
+                "Number of requests exceeded the limit of 4000 over time window of 2 seconds.",
+                1,
+            ),
+            &options,
+        );
+        assert_eq!(
+            state.limit, before,
+            "the request count is paced, not probed"
+        );
+        assert_eq!(state.pacer.request_rate(), Some(1900.0));
+        // Held for Retry-After, then a batch of 100 operations reserves 100/1900 s.
+        let later = t0 + Duration::from_secs(1);
+        assert_eq!(state.pacer.reserve(t0, 100, None), Duration::from_secs(1));
+        let next = state.pacer.reserve(later, 100, None);
+        assert!(
+            next > Duration::from_millis(52) && next < Duration::from_millis(53),
+            "{next:?}"
+        );
+    }
+
+    #[test]
+    fn a_named_concurrency_limit_caps_growth() {
+        let limiter = ConcurrencyLimiter::new(LimiterOptions::default());
+        let options = LimiterOptions::default();
+        let now = Instant::now();
+        let mut state = limiter.inner.lock();
+        state.observe(now, &outcome(200, Some(8)), &options);
+        state.observe(
+            now,
+            &throttled(
+                "0x80072326",
+                "Number of concurrent requests exceeded the limit of 4.",
+                1,
+            ),
+            &options,
+        );
+        assert_eq!(state.limit, 4.0);
+        for _ in 0..100 {
+            state.observe(now, &outcome(200, None), &options);
+        }
+        assert_eq!(
+            state.limit, 4.0,
+            "successes never grow past the named limit"
+        );
+        // An unnamed 429 still probes down.
+        state.observe(now, &outcome(429, None), &options);
+        assert_eq!(state.limit, 3.0);
+    }
+
+    #[test]
+    fn paced_slots_come_back_after_a_fault() {
+        let limiter = ConcurrencyLimiter::new(LimiterOptions::default());
+        let options = LimiterOptions::default();
+        let now = Instant::now();
+        let mut state = limiter.inner.lock();
+        state.observe(
+            now,
+            &throttled(
+                "0x80072321",
+                "Combined execution time of incoming requests exceeded limit of 10,000 milliseconds over time window of 2 seconds.",
+                1,
+            ),
+            &options,
+        );
+        assert_eq!(state.limit, 6.0);
+        state.observe(now, &outcome(503, None), &options);
+        assert_eq!(state.limit, 4.5);
+        for _ in 0..20 {
+            state.observe(now, &outcome(200, None), &options);
+        }
+        assert_eq!(state.limit, 6.0, "back to the budget's slots, never above");
+    }
+
+    #[tokio::test]
+    async fn acquire_for_weighs_the_operations() {
+        let limiter = ConcurrencyLimiter::new(LimiterOptions::default());
+        limiter.observer().on_attempt(&throttled(
+            "0x80072322",
+            "Number of requests exceeded the limit of 1,000,000 over time window of 1 seconds.",
+            0,
+        ));
+        // 950,000 per second: a batch of 1000 starts at once and holds the next start back
+        // by about 1 ms.
+        let _a = limiter.acquire_for(1000).await;
+        let wait = limiter.inner.lock().pacer.reserve(Instant::now(), 1, None);
+        assert!(
+            wait > Duration::ZERO && wait < Duration::from_millis(5),
+            "{wait:?}"
+        );
+        assert_eq!(limiter.paced_operations_per_second(), Some(950_000.0));
+    }
+}
