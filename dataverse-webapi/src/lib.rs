@@ -80,6 +80,7 @@ mod env;
 mod error;
 mod key;
 mod limiter;
+pub mod metadata;
 mod navigation;
 mod operations;
 mod options;

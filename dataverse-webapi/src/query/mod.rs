@@ -221,6 +221,12 @@ impl Query {
     /// `{entity_set}?{options}`, relative to the API root.
     pub fn to_relative_url(&self) -> Result<String> {
         checked("entity set", &self.entity_set)?;
+        Ok(format!("{}{}", self.entity_set, self.options_suffix()?))
+    }
+
+    /// `?{options}` (empty when there are none), for paths that are not an entity set
+    /// (`EntityDefinitions(LogicalName='account')/Attributes`).
+    pub(crate) fn options_suffix(&self) -> Result<String> {
         if self.top.is_some() && self.max_page_size.is_some() {
             return Err(DataverseError::invalid(
                 "query",
@@ -255,7 +261,7 @@ impl Query {
         if let Some(a) = &self.apply {
             options.push(("$apply", a.clone()));
         }
-        let mut url = self.entity_set.clone();
+        let mut url = String::new();
         for (i, (name, value)) in options.iter().enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
             url.push_str(name);
