@@ -80,6 +80,7 @@ mod env;
 mod error;
 mod key;
 mod limiter;
+mod names;
 mod navigation;
 mod operations;
 mod options;
@@ -106,6 +107,7 @@ pub use env::{
 pub use error::{DataverseError, MESSAGE_LIMIT, Result, ServiceProtectionLimit};
 pub use key::{RecordKey, parse_entity_id};
 pub use limiter::{ConcurrencyLimiter, LimiterOptions, Permit};
+pub use names::TableNames;
 pub use navigation::{Navigation, RefChange};
 pub use operations::{Action, Function};
 pub use options::{Impersonation, RequestOptions};
