@@ -53,6 +53,7 @@ struct Inner {
     api_root: Url,
     pipeline: Pipeline,
     limiter: ConcurrencyLimiter,
+    tables: crate::names::TableCache,
 }
 
 /// What an upsert did.
@@ -136,6 +137,7 @@ impl DataverseClient {
                 api_root,
                 pipeline,
                 limiter,
+                tables: Default::default(),
             }),
         })
     }
@@ -183,6 +185,11 @@ impl DataverseClient {
             .header("OData-MaxVersion", "4.0")
             .header("OData-Version", "4.0");
         options.apply(request)
+    }
+
+    /// Table names and bulk message support learnt so far, shared by the clones.
+    pub(crate) fn tables(&self) -> &crate::names::TableCache {
+        &self.inner.tables
     }
 
     /// The concurrency limiter the client's requests share.

@@ -81,6 +81,7 @@ mod error;
 mod key;
 mod limiter;
 pub mod metadata;
+mod names;
 mod navigation;
 mod operations;
 mod options;
@@ -107,6 +108,7 @@ pub use env::{
 pub use error::{DataverseError, MESSAGE_LIMIT, Result, ServiceProtectionLimit};
 pub use key::{RecordKey, parse_entity_id};
 pub use limiter::{ConcurrencyLimiter, LimiterOptions, Permit};
+pub use names::TableNames;
 pub use navigation::{Navigation, RefChange};
 pub use operations::{Action, Function};
 pub use options::{Impersonation, RequestOptions};
