@@ -24,7 +24,9 @@ pub const TEST_LEAD_PREFIX: &str = "MSFT_TEST_";
 /// action, offer, time). [`Lead::unredacted`] shows everything, for local debugging only.
 ///
 /// Serialises to the HTTPS-endpoint shape (`UserDetails` object and top-level fields), which
-/// parses back to an equal `Lead`; a spool can store leads that way.
+/// parses back to an equal `Lead`; a spool can store leads that way. (One caveat: a
+/// floating-point number inside an unknown field may come back differing in its last digit,
+/// as serde_json's default float parsing does not round-trip every value.)
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Lead {
     /// `UserDetails.FirstName`.

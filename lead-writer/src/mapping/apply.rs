@@ -303,8 +303,10 @@ mod tests {
         let company = out["companyname"].as_str().unwrap();
         assert_eq!(company.chars().count(), 100);
         assert!(company.ends_with('…'));
-        let mut refuse = Mapping::default();
-        refuse.on_too_long = TooLong::Refuse;
+        let refuse = Mapping {
+            on_too_long: TooLong::Refuse,
+            ..Mapping::default()
+        };
         let err = map(&refuse, &lead(&body)).unwrap_err();
         assert_eq!(err.code(), "value_too_long");
         assert!(err.is_bad_lead());
