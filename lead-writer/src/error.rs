@@ -142,6 +142,26 @@ impl Error {
     }
 }
 
+/// Why a lead was refused, as a dead-letter store keeps it: the stable [`Error::code`] and the
+/// error's message. Neither holds personal data (see the module docs), so the record can be
+/// listed by `leads status` and logged.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Rejection {
+    /// [`Error::code`], for grouping and metrics.
+    pub code: String,
+    /// The error's `Display` text: what is wrong and what to fix.
+    pub reason: String,
+}
+
+impl From<&Error> for Rejection {
+    fn from(error: &Error) -> Self {
+        Rejection {
+            code: error.code().to_owned(),
+            reason: error.to_string(),
+        }
+    }
+}
+
 /// The JSON type of a value, as words for an error message.
 pub(crate) fn json_type(value: &serde_json::Value) -> &'static str {
     match value {
@@ -161,5 +181,33 @@ pub(crate) fn syntax_detail(error: &serde_json::Error) -> String {
     match text.rsplit_once(" at line ") {
         Some((message, _)) => message.to_owned(),
         None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejection_carries_code_and_reason() {
+        let error = Error::WrongType {
+            field: "Email",
+            found: "an array",
+            expected: "a string",
+        };
+        let rejection = Rejection::from(&error);
+        assert_eq!(rejection.code, "wrong_type");
+        assert_eq!(
+            rejection.reason,
+            "lead field `Email` is an array; expected a string"
+        );
+        let text = serde_json::to_string(&rejection).unwrap();
+        assert_eq!(serde_json::from_str::<Rejection>(&text).unwrap(), rejection);
+    }
+
+    #[test]
+    fn syntax_detail_drops_the_position() {
+        let error = serde_json::from_str::<serde_json::Value>("{\"a\" 1}").unwrap_err();
+        assert_eq!(syntax_detail(&error), "expected `:`");
     }
 }

@@ -8,7 +8,7 @@ pub mod mapping;
 mod parse;
 mod source;
 
-pub use error::{Error, Result};
+pub use error::{Error, Rejection, Result};
 pub use key::{DEFAULT_BUCKET_SECONDS, IdempotencyKey, KeyOptions};
 pub use lead::{Lead, TEST_LEAD_PREFIX};
 pub use mapping::{Columns, Mapping, TooLong};
