@@ -6,8 +6,8 @@
 //!   still the phone, and refusing it would lose a lead);
 //! - an object or array where text is expected is refused ([`Error::WrongType`]): there is no
 //!   faithful text for it, and the raw body stays in the dead-letter store;
-//! - `UserDetails` must be an object; `CustomerInfo` (Azure Table shape) may be an object or
-//!   a string holding one.
+//! - `UserDetails` and `CustomerInfo` (its Azure Table spelling) must be an object or a string
+//!   holding one (the Table destination stores it as JSON text, REFERENCE 5.4).
 
 use serde_json::{Map, Value};
 

@@ -3,7 +3,8 @@
 use serde_json::{Map, Value};
 
 use super::Mapping;
-use super::text::{Piece, Placeholder, Template, fit, split_full_name};
+use super::TooLong;
+use super::text::{Piece, Placeholder, Template, fit, split_full_name, utf16_len};
 use crate::error::Result;
 use crate::key::IdempotencyKey;
 use crate::lead::Lead;
@@ -17,7 +18,8 @@ impl Mapping {
     /// name is sent and it holds several words, or only a full name is sent, it is split
     /// (last word: last name). Parts without a column of their own become lines of the
     /// description, after the customer's text. Too-long values follow
-    /// [`Mapping::on_too_long`]. Unknown fields of the lead are not written (they stay in the
+    /// [`Mapping::on_too_long`]; a description is cut in the customer's text, so the lines
+    /// naming the offer and action survive. Unknown fields of the lead are not written (they stay in the
     /// stored lead).
     ///
     /// The map holds personal data: do not log it.
@@ -55,7 +57,8 @@ impl Mapping {
             }
         }
         if let Some(column) = &columns.description {
-            let text = self.description(lead, &origin, offer_id, full_name_unused);
+            let details = self.marketplace_details(lead, &origin, offer_id, full_name_unused);
+            let text = self.description(column, lead.description.as_deref(), &details)?;
             if !text.is_empty() {
                 self.put(&mut out, column, text)?;
             }
@@ -79,8 +82,38 @@ impl Mapping {
         Ok(())
     }
 
-    /// The customer's description, then a line for each part that has no column of its own.
-    fn description(
+    /// The customer's description, then the marketplace details. When the whole is too long
+    /// and the policy is to truncate, the customer's text is cut, not the details: they say
+    /// which offer and action the lead is about.
+    fn description(&self, column: &str, customer: Option<&str>, details: &str) -> Result<String> {
+        let customer = customer.unwrap_or_default();
+        let separator = if customer.is_empty() || details.is_empty() {
+            ""
+        } else {
+            "\n\n"
+        };
+        let whole = format!("{customer}{separator}{details}");
+        let (Some(max), TooLong::Truncate) = (self.max_lengths.get(column), self.on_too_long)
+        else {
+            return Ok(whole);
+        };
+        let fixed = utf16_len(separator) + utf16_len(details);
+        if utf16_len(&whole) <= *max || fixed >= *max {
+            // Fits, or the details alone do not: `put` cuts the whole from the end.
+            return Ok(whole);
+        }
+        let customer = fit(
+            column,
+            customer.to_owned(),
+            Some(max - fixed),
+            TooLong::Truncate,
+            &self.truncation_marker,
+        )?;
+        Ok(format!("{customer}{separator}{details}"))
+    }
+
+    /// A line for each part that has no column of its own, under a heading; empty if none.
+    fn marketplace_details(
         &self,
         lead: &Lead,
         origin: &LeadOrigin,
@@ -113,16 +146,11 @@ impl Mapping {
         line(columns.action.is_some(), "Action", action.as_deref());
         line(columns.source.is_some(), "Source", origin.source.as_deref());
         line(false, "Name as sent", full_name_unused);
-
-        let mut text = lead.description.clone().unwrap_or_default();
-        if !lines.is_empty() {
-            if !text.is_empty() {
-                text.push_str("\n\n");
-            }
-            text.push_str("Marketplace lead\n");
-            text.push_str(&lines.join("\n"));
+        if lines.is_empty() {
+            String::new()
+        } else {
+            format!("Marketplace lead\n{}", lines.join("\n"))
         }
-        text
     }
 }
 
@@ -183,7 +211,6 @@ fn subject(template: &Template<'_>, lead: &Lead, origin: &LeadOrigin) -> String 
 mod tests {
     use super::*;
     use crate::key::KeyOptions;
-    use crate::mapping::TooLong;
 
     fn lead(body: &str) -> Lead {
         Lead::parse(body.as_bytes()).unwrap()
@@ -311,6 +338,26 @@ mod tests {
         assert_eq!(err.code(), "value_too_long");
         assert!(err.is_bad_lead());
         assert!(!err.to_string().contains("xxx"));
+    }
+
+    #[test]
+    fn a_long_description_is_cut_before_the_marketplace_details() {
+        let notes = "n".repeat(3000);
+        let body =
+            format!(r#"{{"Description":"{notes}","OfferTitle":"Engine","ActionCode":"INS"}}"#);
+        let out = map(&Mapping::default(), &lead(&body)).unwrap();
+        let description = out["description"].as_str().unwrap();
+        assert_eq!(utf16_len(description), 2000);
+        assert!(description.ends_with("Marketplace lead\nOffer: Engine\nAction: INS (Get it now)"));
+        assert!(description.contains("n…\n\nMarketplace lead"));
+        let refuse = Mapping {
+            on_too_long: TooLong::Refuse,
+            ..Mapping::default()
+        };
+        assert_eq!(
+            map(&refuse, &lead(&body)).unwrap_err().code(),
+            "value_too_long"
+        );
     }
 
     #[test]
