@@ -1,4 +1,4 @@
-//! Bulk writes from a table handle: `client.table("leads").create_many(&rows).batch_size(50).await`.
+//! Bulk writes from a table handle: `client.table("leads").create_many(&rows).rows_per_message(500).await`.
 //!
 //! The builders only collect the [`BulkOptions`]; the rows are written by the
 //! [`DataverseClient`] bulk methods ([`DataverseClient::create_many`] and its siblings).
@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::bulk::{BulkOptions, BulkReport};
+use crate::bulk::{BulkMessages, BulkOptions, BulkReport};
 #[cfg(doc)]
 use crate::client::DataverseClient;
 use crate::error::Result;
@@ -68,9 +68,22 @@ macro_rules! bulk_settings {
             self
         }
 
-        /// Most batches queued at once (see [`BulkOptions::parallelism`]; at least 1).
-        pub fn parallelism(mut self, batches: usize) -> Self {
-            self.options.parallelism = batches;
+        /// Most requests queued at once (see [`BulkOptions::parallelism`]; at least 1).
+        pub fn parallelism(mut self, requests: usize) -> Self {
+            self.options.parallelism = requests;
+            self
+        }
+
+        /// Whether to use bulk operation messages (see [`BulkOptions::messages`]).
+        pub fn messages(mut self, messages: BulkMessages) -> Self {
+            self.options.messages = messages;
+            self
+        }
+
+        /// Rows per bulk operation message (see [`BulkOptions::rows_per_message`]; at
+        /// least 1).
+        pub fn rows_per_message(mut self, rows: usize) -> Self {
+            self.options.rows_per_message = rows;
             self
         }
 
