@@ -96,7 +96,9 @@ async fn create_multiple_sends_typed_targets_with_ids_in_input_order() {
     lead_table(&org.server, "Standard").await;
     let stored = Arc::new(Mutex::new(Vec::new()));
     Mock::given(method("POST"))
-        .and(path(format!("{API}/leads/Microsoft.Dynamics.CRM.CreateMultiple")))
+        .and(path(format!(
+            "{API}/leads/Microsoft.Dynamics.CRM.CreateMultiple"
+        )))
         .respond_with(Transactional {
             stored: Arc::clone(&stored),
             name_target: true,
@@ -129,7 +131,11 @@ async fn create_multiple_sends_typed_targets_with_ids_in_input_order() {
         assert!(request.headers.get("prefer").is_some());
         for target in targets(request) {
             assert_eq!(target["@odata.type"], "Microsoft.Dynamics.CRM.lead");
-            let id: Uuid = target["leadid"].as_str().expect("id").parse().expect("uuid");
+            let id: Uuid = target["leadid"]
+                .as_str()
+                .expect("id")
+                .parse()
+                .expect("uuid");
             let n: usize = target["subject"].as_str().expect("subject")[5..]
                 .parse()
                 .expect("n");
@@ -156,7 +162,12 @@ async fn update_and_upsert_multiple_name_rows_by_id_or_alternate_key() {
     }
     let leads = org.client.table("leads");
     let updates: Vec<(RecordKey, Record)> = (1..=3u128)
-        .map(|n| (RecordKey::from(Uuid::from_u128(n)), Record::new().with("subject", "u")))
+        .map(|n| {
+            (
+                RecordKey::from(Uuid::from_u128(n)),
+                Record::new().with("subject", "u"),
+            )
+        })
         .collect();
     let upserts: Vec<(RecordKey, Record)> = (1..=3)
         .map(|n| {
@@ -201,7 +212,9 @@ async fn a_table_without_the_message_is_written_by_batch_and_not_probed_again() 
     let org = support::org().await;
     lead_table(&org.server, "Standard").await;
     Mock::given(method("POST"))
-        .and(path(format!("{API}/leads/Microsoft.Dynamics.CRM.CreateMultiple")))
+        .and(path(format!(
+            "{API}/leads/Microsoft.Dynamics.CRM.CreateMultiple"
+        )))
         .respond_with(error(
             400,
             "0x80040800",
@@ -271,7 +284,9 @@ async fn isolate(name_target: bool) {
     lead_table(&org.server, "Standard").await;
     let stored = Arc::new(Mutex::new(Vec::new()));
     Mock::given(method("POST"))
-        .and(path(format!("{API}/leads/Microsoft.Dynamics.CRM.CreateMultiple")))
+        .and(path(format!(
+            "{API}/leads/Microsoft.Dynamics.CRM.CreateMultiple"
+        )))
         .respond_with(Transactional {
             stored: Arc::clone(&stored),
             name_target,
@@ -370,7 +385,9 @@ async fn a_repeat_after_a_lost_answer_counts_the_first_attempts_rows() {
     lead_table(&org.server, "Standard").await;
     let stored = Arc::new(Mutex::new(Vec::new()));
     Mock::given(method("POST"))
-        .and(path(format!("{API}/leads/Microsoft.Dynamics.CRM.CreateMultiple")))
+        .and(path(format!(
+            "{API}/leads/Microsoft.Dynamics.CRM.CreateMultiple"
+        )))
         .respond_with(AppliedThenDuplicate {
             stored: Arc::clone(&stored),
         })
@@ -402,11 +419,15 @@ async fn a_callers_own_duplicate_is_a_failure_not_a_repeat() {
     lead_table(&org.server, "Standard").await;
     let taken = Uuid::from_u128(42);
     Mock::given(method("POST"))
-        .and(path(format!("{API}/leads/Microsoft.Dynamics.CRM.CreateMultiple")))
+        .and(path(format!(
+            "{API}/leads/Microsoft.Dynamics.CRM.CreateMultiple"
+        )))
         .respond_with(error(
             412,
             "0x80040237",
-            &format!("A record with matching key values already exists. (Targets[0], leadid {taken})"),
+            &format!(
+                "A record with matching key values already exists. (Targets[0], leadid {taken})"
+            ),
         ))
         .expect(1)
         .mount(&org.server)
@@ -434,7 +455,9 @@ async fn an_elastic_table_reports_each_targets_status() {
     ])
     .to_string();
     Mock::given(method("POST"))
-        .and(path(format!("{API}/leads/Microsoft.Dynamics.CRM.UpdateMultiple")))
+        .and(path(format!(
+            "{API}/leads/Microsoft.Dynamics.CRM.UpdateMultiple"
+        )))
         .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
             "code": "0x80044331",
             "message": "A validation error occurred. (Targets[1], leadid 2)",
@@ -444,13 +467,20 @@ async fn an_elastic_table_reports_each_targets_status() {
         .mount(&org.server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("{API}/leads/Microsoft.Dynamics.CRM.DeleteMultiple")))
+        .and(path(format!(
+            "{API}/leads/Microsoft.Dynamics.CRM.DeleteMultiple"
+        )))
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
         .mount(&org.server)
         .await;
     let rows: Vec<(RecordKey, Record)> = (1..=3u128)
-        .map(|n| (RecordKey::from(Uuid::from_u128(n)), Record::new().with("subject", "x")))
+        .map(|n| {
+            (
+                RecordKey::from(Uuid::from_u128(n)),
+                Record::new().with("subject", "x"),
+            )
+        })
         .collect();
     let leads = org.client.table("leads");
     let report = leads.update_many(&rows).await.expect("bulk");
