@@ -514,3 +514,23 @@ async fn a_standard_table_deletes_by_batch() {
     let sent = org.server.received_requests().await.expect("recorded");
     assert!(!sent.iter().any(|r| r.url.path().contains("Multiple")));
 }
+
+#[tokio::test]
+async fn table_for_resolves_either_name_and_refuses_an_unknown_table() {
+    let org = support::org().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{API}/EntityDefinitions")))
+        .and(wiremock::matchers::query_param_contains(
+            "$filter", "'nope'",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": []})))
+        .mount(&org.server)
+        .await;
+    lead_table(&org.server, "Standard").await;
+    for name in ["lead", "leads"] {
+        let table = org.client.table_for(name).await.expect("resolved");
+        assert_eq!(table.entity_set(), "leads");
+    }
+    let err = org.client.table_for("nope").await.expect_err("unknown");
+    assert!(err.is_not_found(), "{err}");
+}

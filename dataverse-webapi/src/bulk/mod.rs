@@ -186,6 +186,10 @@ impl DataverseClient {
     }
 
     /// Creates or updates every row by its key (see [`Self::create_many`] for `table`).
+    ///
+    /// `UpsertMultiple` answers without ids (Learn, "UpsertMultiple Action": 204 No
+    /// Content), so a row upserted by alternate key through it reports `Ok(None)`; a row
+    /// upserted by id reports its id.
     pub async fn upsert_many<T: Serialize>(
         &self,
         table: &str,
