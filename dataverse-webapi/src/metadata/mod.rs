@@ -1,21 +1,35 @@
-//! Table definitions (metadata): typed models of `EntityDefinitions`, columns, keys and
-//! option sets; reading a table's definition; publishing customizations; `RetrieveVersion`.
+//! Table definitions (metadata): typed models of `EntityDefinitions`, columns, keys,
+//! relationships and option sets; reading them; creating and updating tables, columns and
+//! alternate keys; enabling change tracking; publishing customizations; the CSDL document
+//! (`$metadata`); `RetrieveVersion`.
 //!
 //! Sources: Microsoft Learn "Query table definitions using the Web API", "Retrieve table
 //! definitions by name or MetadataId", "Create and update table definitions using the Web
-//! API" (publish after changes).
+//! API", "Create and update column definitions using the Web API", "Use the Web API with
+//! Dataverse metadata".
 
 mod attribute;
+mod csdl;
 mod entity;
 mod enums;
+mod error;
 mod label;
+mod list;
 mod read;
+mod relationship;
 
 pub use attribute::{AttributeCast, AttributeMetadata, OptionMetadata, OptionSetMetadata};
+pub use csdl::{Csdl, CsdlEntitySet, CsdlEntityType, CsdlError, CsdlLimits, CsdlProperty};
 pub use entity::{EntityKeyMetadata, EntityMetadata};
 pub use enums::{
     AttributeType, DateTimeBehavior, DateTimeFormat, KeyIndexStatus, OptionSetType, OwnershipType,
-    RequiredLevel, TableType,
+    RelationshipType, RequiredLevel, TableType,
 };
+pub use error::MetadataError;
 pub use label::{DEFAULT_LANGUAGE, Label, LocalizedLabel, ManagedProperty};
+pub use list::{
+    GetAttribute, GetDefinition, GetGlobalOptionSet, ListAttributes, ListDefinitions,
+    ListGlobalOptionSets, ListKeys, ListRelationships, ListTables,
+};
 pub use read::{GetTable, Metadata, TableRef, publish_parameter_xml};
+pub use relationship::RelationshipMetadata;

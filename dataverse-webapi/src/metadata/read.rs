@@ -83,6 +83,11 @@ impl TableRef {
 }
 
 impl Metadata {
+    /// The client the calls go through.
+    pub(super) fn client(&self) -> DataverseClient {
+        self.client.clone()
+    }
+
     /// One table's definition (`GET EntityDefinitions(LogicalName='account')`), with
     /// optional `$select`/`$expand`. A missing table is a 404 error (`is_not_found`).
     pub fn table(&self, table: impl Into<TableRef>) -> GetTable {
