@@ -432,9 +432,9 @@ fn tracks_changes(annotation: Node<'_, '_>, capabilities: &[String]) -> bool {
     let Some(term) = annotation.attribute("Term") else {
         return false;
     };
-    let is_change_tracking = capabilities.iter().any(|q| {
-        term.strip_prefix(q.as_str()) == Some(".ChangeTracking")
-    });
+    let is_change_tracking = capabilities
+        .iter()
+        .any(|q| term.strip_prefix(q.as_str()) == Some(".ChangeTracking"));
     if !is_change_tracking {
         return false;
     }

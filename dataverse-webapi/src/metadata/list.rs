@@ -134,9 +134,7 @@ async fn get(
     options: &RequestOptions,
 ) -> Result<dynamics_http::HttpResponse> {
     let url = client.url(relative)?;
-    client
-        .send(client.request(Method::Get, url, options))
-        .await
+    client.send(client.request(Method::Get, url, options)).await
 }
 
 /// A collection of definitions (`{"value": [...]}`). From [`Metadata::tables`],
@@ -369,7 +367,10 @@ mod tests {
             "EntityDefinitions?$select=LogicalName&$filter=IsCustomEntity%20eq%20true"
         );
         assert_eq!(
-            m.relationships().many_to_many().relative_url().expect("url"),
+            m.relationships()
+                .many_to_many()
+                .relative_url()
+                .expect("url"),
             "RelationshipDefinitions/Microsoft.Dynamics.CRM.ManyToManyRelationshipMetadata"
         );
         assert_eq!(

@@ -10,22 +10,31 @@
 
 mod attribute;
 mod csdl;
+mod define;
+mod document;
 mod entity;
 mod enums;
 mod error;
+mod key_wait;
 mod label;
 mod list;
 mod read;
 mod relationship;
+mod write;
 
 pub use attribute::{AttributeCast, AttributeMetadata, OptionMetadata, OptionSetMetadata};
 pub use csdl::{Csdl, CsdlEntitySet, CsdlEntityType, CsdlError, CsdlLimits, CsdlProperty};
+pub use define::{
+    ChoiceOption, ColumnDefinition, ColumnKind, GlobalOptionSetRef, KeyDefinition,
+    PrimaryNameColumn, TableDefinition,
+};
 pub use entity::{EntityKeyMetadata, EntityMetadata};
 pub use enums::{
     AttributeType, DateTimeBehavior, DateTimeFormat, KeyIndexStatus, OptionSetType, OwnershipType,
     RelationshipType, RequiredLevel, TableType,
 };
 pub use error::MetadataError;
+pub use key_wait::{KeyWait, MIN_KEY_POLL_INTERVAL};
 pub use label::{DEFAULT_LANGUAGE, Label, LocalizedLabel, ManagedProperty};
 pub use list::{
     GetAttribute, GetDefinition, GetGlobalOptionSet, ListAttributes, ListDefinitions,
@@ -33,3 +42,4 @@ pub use list::{
 };
 pub use read::{GetTable, Metadata, TableRef, publish_parameter_xml};
 pub use relationship::RelationshipMetadata;
+pub use write::ChangeTrackingOutcome;

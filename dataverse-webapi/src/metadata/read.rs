@@ -184,6 +184,17 @@ impl GetTable {
             .await?;
         response.json().map_err(Into::into)
     }
+
+    /// Sends the request and answers the definition as the service wrote it (for a
+    /// read-modify-write that must not lose what the typed model does not name).
+    pub(super) async fn send_raw(self) -> Result<serde_json::Map<String, serde_json::Value>> {
+        let url = self.client.url(&self.relative_url()?)?;
+        let response = self
+            .client
+            .send(self.client.request(Method::Get, url, &self.options))
+            .await?;
+        response.json().map_err(Into::into)
+    }
 }
 
 send_on_await!([] GetTable => EntityMetadata, 'static);
