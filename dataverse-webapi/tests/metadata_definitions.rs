@@ -9,8 +9,9 @@ mod support;
 use std::time::Duration;
 
 use dataverse_webapi::metadata::{
-    AttributeCast, ChangeTrackingOutcome, ChoiceOption, ColumnDefinition, CsdlError, KeyDefinition,
-    KeyIndexStatus, KeyWait, MetadataError, RelationshipType, TableDefinition,
+    AttributeCast, ChangeTrackingOutcome, ChoiceOption, ColumnDefinition, CsdlError,
+    GlobalChoiceDefinition, KeyDefinition, KeyIndexStatus, KeyWait, MetadataError,
+    RelationshipType, TableDefinition,
 };
 use dataverse_webapi::{DataverseError, Filter};
 use serde_json::json;
@@ -388,6 +389,65 @@ async fn columns_and_keys_are_added_and_a_missing_entity_id_is_an_error() {
         .await
         .expect_err("no prefix");
     assert!(matches!(invalid, DataverseError::InvalidInput { .. }));
+}
+
+#[tokio::test]
+async fn a_global_choice_is_created_and_bound_by_id() {
+    let org = support::org().await;
+    let set_id = "2b4f6b0b-1cf6-ec11-bb3d-000d3a1a7b3f";
+    Mock::given(method("POST"))
+        .and(path(format!("{API}/GlobalOptionSetDefinitions")))
+        .and(body_partial_json(json!({
+            "@odata.type": "Microsoft.Dynamics.CRM.OptionSetMetadata",
+            "Name": "sample_colors", "IsGlobal": true, "OptionSetType": "Picklist",
+            "Options": [{"Value": null, "Label": {"LocalizedLabels": [{"Label": "Red", "LanguageCode": 1033}]}}]
+        })))
+        .respond_with(ResponseTemplate::new(204).insert_header(
+            "OData-EntityId",
+            entity_id(&org, &format!("GlobalOptionSetDefinitions({set_id})")),
+        ))
+        .expect(1)
+        .mount(&org.server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!(
+            "{API}/EntityDefinitions({TABLE_ID})/Attributes"
+        )))
+        .and(body_partial_json(json!({
+            "@odata.type": "Microsoft.Dynamics.CRM.PicklistAttributeMetadata",
+            "GlobalOptionSet@odata.bind": format!("/GlobalOptionSetDefinitions({set_id})")
+        })))
+        .respond_with(ResponseTemplate::new(204).insert_header(
+            "OData-EntityId",
+            entity_id(
+                &org,
+                &format!("EntityDefinitions({TABLE_ID})/Attributes({set_id})"),
+            ),
+        ))
+        .expect(1)
+        .mount(&org.server)
+        .await;
+    let metadata = org.client.metadata();
+    let id = metadata
+        .create_global_choice(&GlobalChoiceDefinition::new(
+            "sample_colors",
+            "Colors",
+            [ChoiceOption::labelled("Red")],
+        ))
+        .await
+        .expect("created");
+    let table: Uuid = TABLE_ID.parse().expect("uuid");
+    metadata
+        .add_column(
+            table,
+            &ColumnDefinition::global_choice(
+                "sample_Colors",
+                "Colors",
+                dataverse_webapi::metadata::GlobalOptionSetRef::Id(id),
+            ),
+        )
+        .await
+        .expect("bound");
 }
 
 /// The full definition as a GET without `$select` answers it (abridged).

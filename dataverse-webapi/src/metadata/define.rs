@@ -762,6 +762,75 @@ impl KeyDefinition {
     }
 }
 
+/// A new global choice (`POST GlobalOptionSetDefinitions` with an `OptionSetMetadata`;
+/// Learn "Create and update choices (option sets) using the Web API"). Columns then bind to
+/// it with [`ColumnDefinition::global_choice`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlobalChoiceDefinition {
+    /// `new_Colors`, with the publisher's customization prefix.
+    pub name: String,
+    /// `Colors`.
+    pub display_name: String,
+    /// What it is for.
+    pub description: Option<String>,
+    /// The options; a `None` value lets the service choose it (the docs recommend it).
+    pub options: Vec<ChoiceOption>,
+    /// The language of the labels (LCID).
+    pub language: i32,
+    /// Add it to this unmanaged solution (`MSCRM.SolutionUniqueName`).
+    pub solution: Option<String>,
+}
+
+impl GlobalChoiceDefinition {
+    /// A global choice with these options.
+    pub fn new(
+        name: &str,
+        display_name: &str,
+        options: impl IntoIterator<Item = ChoiceOption>,
+    ) -> Self {
+        GlobalChoiceDefinition {
+            name: name.to_string(),
+            display_name: display_name.to_string(),
+            description: None,
+            options: options.into_iter().collect(),
+            language: DEFAULT_LANGUAGE,
+            solution: None,
+        }
+    }
+
+    /// Adds it to this unmanaged solution.
+    pub fn in_solution(mut self, unique_name: &str) -> Self {
+        self.solution = Some(unique_name.to_string());
+        self
+    }
+
+    /// The `POST GlobalOptionSetDefinitions` body.
+    pub fn to_body(&self) -> Result<Value> {
+        check_schema_name("global choice name", &self.name)?;
+        required_text("global choice display name", &self.display_name)?;
+        let mut body = Map::new();
+        body.insert(
+            "@odata.type".into(),
+            json!(format!("{NS}OptionSetMetadata")),
+        );
+        body.insert("Name".into(), json!(self.name));
+        body.insert(
+            "DisplayName".into(),
+            label(&self.display_name, self.language),
+        );
+        if let Some(description) = &self.description {
+            body.insert("Description".into(), label(description, self.language));
+        }
+        body.insert("IsGlobal".into(), json!(true));
+        body.insert("OptionSetType".into(), json!("Picklist"));
+        body.insert(
+            "Options".into(),
+            Value::Array(choice_options(&self.options, self.language)?),
+        );
+        Ok(Value::Object(body))
+    }
+}
+
 /// A `Label` with one localized text.
 pub(crate) fn label(text: &str, language: i32) -> Value {
     json!({
@@ -1065,6 +1134,34 @@ mod tests {
             format!("/GlobalOptionSetDefinitions({id})")
         );
         assert!(global.get("OptionSet").is_none());
+    }
+
+    #[test]
+    fn the_global_choice_body_is_a_global_option_set() {
+        let body = GlobalChoiceDefinition::new(
+            "sample_Colors",
+            "Colors",
+            [
+                ChoiceOption::labelled("Red"),
+                ChoiceOption::labelled("Blue"),
+            ],
+        )
+        .to_body()
+        .expect("body");
+        assert_eq!(
+            body["@odata.type"],
+            "Microsoft.Dynamics.CRM.OptionSetMetadata"
+        );
+        assert_eq!(body["IsGlobal"], true);
+        assert_eq!(
+            body["Options"][1]["Label"]["LocalizedLabels"][0]["Label"],
+            "Blue"
+        );
+        assert!(
+            GlobalChoiceDefinition::new("Colors", "Colors", [ChoiceOption::labelled("Red")])
+                .to_body()
+                .is_err()
+        );
     }
 
     #[test]

@@ -25,8 +25,8 @@ mod write;
 pub use attribute::{AttributeCast, AttributeMetadata, OptionMetadata, OptionSetMetadata};
 pub use csdl::{Csdl, CsdlEntitySet, CsdlEntityType, CsdlError, CsdlLimits, CsdlProperty};
 pub use define::{
-    ChoiceOption, ColumnDefinition, ColumnKind, GlobalOptionSetRef, KeyDefinition,
-    PrimaryNameColumn, TableDefinition,
+    ChoiceOption, ColumnDefinition, ColumnKind, GlobalChoiceDefinition, GlobalOptionSetRef,
+    KeyDefinition, PrimaryNameColumn, TableDefinition,
 };
 pub use entity::{EntityKeyMetadata, EntityMetadata};
 pub use enums::{

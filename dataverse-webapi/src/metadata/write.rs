@@ -12,7 +12,7 @@ use dynamics_http::Method;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::define::{ColumnDefinition, KeyDefinition, TableDefinition};
+use super::define::{ColumnDefinition, GlobalChoiceDefinition, KeyDefinition, TableDefinition};
 use super::entity::EntityMetadata;
 use super::error::MetadataError;
 use super::read::{Metadata, TableRef};
@@ -65,6 +65,18 @@ impl Metadata {
         let body = key.to_body()?;
         self.post_definition(path, &body, key.solution.as_deref())
             .await
+    }
+
+    /// Creates a global choice (`POST GlobalOptionSetDefinitions`) and answers its
+    /// `MetadataId`, which [`GlobalOptionSetRef::Id`](super::GlobalOptionSetRef::Id) binds.
+    pub async fn create_global_choice(&self, choice: &GlobalChoiceDefinition) -> Result<Uuid> {
+        let body = choice.to_body()?;
+        self.post_definition(
+            "GlobalOptionSetDefinitions".to_string(),
+            &body,
+            choice.solution.as_deref(),
+        )
+        .await
     }
 
     /// Changes a table's definition: reads it whole, lets `change` edit it, and puts it back
