@@ -29,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let table = format!("{prefix}_bankaccount");
     let number = format!("{prefix}_accountnumber");
 
-    match metadata.table(table.as_str()).select(["LogicalName"]).await {
+    match metadata.table(&table).select(["LogicalName"]).await {
         Ok(_) => println!("{table} exists; reusing it"),
         Err(e) if e.is_not_found() => {
             let id = metadata
@@ -57,12 +57,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     ],
                 ),
             ] {
-                metadata.add_column(table.as_str(), &column).await?;
+                metadata.add_column(&table, &column).await?;
                 println!("added column {}", column.logical_name());
             }
             metadata
                 .add_key(
-                    table.as_str(),
+                    &table,
                     &KeyDefinition::new(
                         &format!("{prefix}_AccountNumberKey"),
                         "Account number",
@@ -77,7 +77,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     metadata.publish(&[table.as_str()]).await?;
     let key = metadata
         .wait_for_key_active(
-            table.as_str(),
+            &table,
             &format!("{prefix}_accountnumberkey"),
             KeyWait::default(),
         )
@@ -85,14 +85,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("the key on {:?} is active", key.key_attributes);
 
     // Irreversible: once on, the service never turns change tracking off.
-    match metadata.enable_change_tracking(table.as_str()).await? {
+    match metadata.enable_change_tracking(&table).await? {
         ChangeTrackingOutcome::Enabled => println!("change tracking enabled and published"),
         ChangeTrackingOutcome::AlreadyEnabled => println!("change tracking was already on"),
         other => println!("change tracking: {other:?}"),
     }
 
     let definition = metadata
-        .table(table.as_str())
+        .table(&table)
         .select([
             "LogicalName",
             "EntitySetName",

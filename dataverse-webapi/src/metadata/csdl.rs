@@ -568,6 +568,12 @@ mod tests {
             Csdl::parse_with(deep, small).expect_err("too deep"),
             CsdlError::TooDeep { limit: 16 }
         );
+        // Very deep input within the default limits: refused without exhausting the stack.
+        let abyss = format!("{}{}", "<a>".repeat(200_000), "</a>".repeat(200_000));
+        assert_eq!(
+            Csdl::parse(abyss).expect_err("too deep"),
+            CsdlError::TooDeep { limit: 64 }
+        );
         let wide = format!(
             "<edmx:Edmx xmlns:edmx=\"e\">{}</edmx:Edmx>",
             "<a/>".repeat(800)
@@ -596,6 +602,22 @@ mod tests {
             Csdl::from_bytes(vec![0xff, 0xfe, 0x3c], CsdlLimits::default()).expect_err("bytes"),
             CsdlError::NotUtf8
         );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+        /// Whatever the service sends, reading it answers a summary or a typed error; cutting
+        /// a real document anywhere never panics.
+        #[test]
+        fn arbitrary_or_truncated_input_never_panics(
+            noise in "(<[a-zA-Z:]{0,6}( [a-z]{1,3}=\"[^\"<]{0,4}\")?/?>|</[a-z]{0,3}>|[^<]{0,8}){0,40}",
+            cut in 0usize..SAMPLE.len(),
+        ) {
+            let _ = Csdl::parse(noise);
+            let end = (0..=cut).rev().find(|i| SAMPLE.is_char_boundary(*i)).unwrap_or(0);
+            let _ = Csdl::parse(&SAMPLE[..end]);
+        }
     }
 
     #[test]

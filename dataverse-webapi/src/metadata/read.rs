@@ -62,6 +62,18 @@ impl From<&str> for TableRef {
     }
 }
 
+impl From<&String> for TableRef {
+    fn from(name: &String) -> Self {
+        TableRef::from(name.as_str())
+    }
+}
+
+impl From<String> for TableRef {
+    fn from(name: String) -> Self {
+        TableRef::from(name.as_str())
+    }
+}
+
 impl From<Uuid> for TableRef {
     fn from(id: Uuid) -> Self {
         TableRef::Id(id)
