@@ -9,7 +9,7 @@ use dynamics_rs::dataverse::Expand;
 use dynamics_rs::dataverse::metadata::{
     AttributeCast, AttributeType, ChangeTrackingOutcome, ChoiceOption, ColumnDefinition,
     GlobalChoiceDefinition, GlobalOptionSetRef, KeyDefinition, KeyIndexStatus, KeyWait,
-    TableDefinition,
+    RequiredLevel, TableDefinition,
 };
 use dynamics_rs::dataverse::{Filter, Record};
 
@@ -173,6 +173,33 @@ async fn a_custom_table_is_defined_read_back_and_tracked() {
         .filter_map(|o| o.label.and_then(|l| l.text().map(str::to_string)))
         .collect();
     assert_eq!(labels, ["Closed", "Open"]);
+
+    // A column update: new label and required level, merged with the labels it had.
+    metadata
+        .update_column("new_bankaccount", "new_accountnumber", |c| {
+            if let Some(name) = c.display_name.as_mut() {
+                name.localized_labels[0].label = "IBAN".into();
+            }
+            if let Some(level) = c.required_level.as_mut() {
+                level.value = RequiredLevel::ApplicationRequired;
+            }
+        })
+        .await
+        .expect("the column is updated");
+    let updated = metadata
+        .attribute("new_bankaccount", "new_accountnumber")
+        .cast(AttributeCast::String)
+        .await
+        .expect("the updated column");
+    assert_eq!(
+        updated.display_name.as_ref().and_then(|l| l.text()),
+        Some("IBAN")
+    );
+    assert_eq!(
+        updated.required_level.as_ref().map(|l| l.value.clone()),
+        Some(RequiredLevel::ApplicationRequired)
+    );
+    assert_eq!(updated.max_length(), Some(20), "the rest is unchanged");
 
     // The key, active and usable.
     let key = metadata

@@ -515,6 +515,61 @@ async fn an_update_reads_the_whole_definition_and_puts_it_back_with_merge_labels
 }
 
 #[tokio::test]
+async fn a_column_update_reads_it_through_its_cast_and_puts_it_back_typed() {
+    let org = support::org().await;
+    let column = format!(
+        "{API}/EntityDefinitions(LogicalName='new_bankaccount')/Attributes(LogicalName='new_accountnumber')"
+    );
+    Mock::given(method("GET"))
+        .and(path(column.clone()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "@odata.type": "#Microsoft.Dynamics.CRM.StringAttributeMetadata",
+            "MetadataId": "f01bef16-287c-e511-80d2-00155d2a68d2",
+            "LogicalName": "new_accountnumber"
+        })))
+        .expect(1)
+        .mount(&org.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "{column}/Microsoft.Dynamics.CRM.StringAttributeMetadata"
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "@odata.context": "x",
+            "MetadataId": "f01bef16-287c-e511-80d2-00155d2a68d2",
+            "LogicalName": "new_accountnumber", "SchemaName": "new_AccountNumber",
+            "AttributeType": "String", "MaxLength": 20, "FormatName": {"Value": "Text"},
+            "DisplayName": label("Account Number"),
+            "RequiredLevel": {"Value": "None", "CanBeChanged": true, "ManagedPropertyLogicalName": "canmodifyrequirementlevelsettings"}
+        })))
+        .expect(1)
+        .mount(&org.server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path(column.clone()))
+        .and(header("MSCRM.MergeLabels", "true"))
+        .and(body_partial_json(json!({
+            "@odata.type": "Microsoft.Dynamics.CRM.StringAttributeMetadata",
+            "MaxLength": 20,
+            "FormatName": {"Value": "Text"},
+            "RequiredLevel": {"Value": "ApplicationRequired", "CanBeChanged": true}
+        })))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&org.server)
+        .await;
+    org.client
+        .metadata()
+        .update_column("new_bankaccount", "new_accountnumber", |c| {
+            if let Some(level) = c.required_level.as_mut() {
+                level.value = dataverse_webapi::metadata::RequiredLevel::ApplicationRequired;
+            }
+        })
+        .await
+        .expect("updated");
+}
+
+#[tokio::test]
 async fn change_tracking_is_enabled_once_then_published() {
     let org = support::org().await;
     // The status read selects; the update reads the whole definition.

@@ -1,5 +1,6 @@
-//! Writes to definitions: create a table, add a column or an alternate key, update a table
-//! (read it whole, change it, put it back), enable change tracking.
+//! Writes to definitions: create a table, a column, an alternate key or a global choice;
+//! update a table or a column (read it whole, change it, put it back); enable change
+//! tracking.
 //!
 //! Sources: Learn "Create and update table definitions using the Web API" (create answers 204
 //! with the new definition's URL in `OData-EntityId`; updates are `PUT` of the full definition
@@ -12,6 +13,7 @@ use dynamics_http::Method;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::attribute::AttributeMetadata;
 use super::define::{ColumnDefinition, GlobalChoiceDefinition, KeyDefinition, TableDefinition};
 use super::entity::EntityMetadata;
 use super::error::MetadataError;
@@ -19,6 +21,10 @@ use super::read::{Metadata, TableRef};
 use crate::error::{DataverseError, Result};
 use crate::key::{RecordKey, parse_entity_id};
 use crate::options::RequestOptions;
+use crate::query::checked_name;
+
+/// The namespace of the metadata types.
+const NS: &str = "Microsoft.Dynamics.CRM.";
 
 /// How [`Metadata::enable_change_tracking`] ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +116,58 @@ impl Metadata {
         Ok(())
     }
 
+    /// Changes a column's definition: reads it whole as its own type (a first read names the
+    /// type, a second through the type cast returns its properties), lets `change` edit it,
+    /// and puts it back (`PUT EntityDefinitions(…)/Attributes(LogicalName='…')` with its
+    /// `@odata.type` and `MSCRM.MergeLabels: true`). Expanded option sets are left out:
+    /// options change through their own actions. [`publish`](Metadata::publish) afterwards.
+    pub async fn update_column<F>(
+        &self,
+        table: impl Into<TableRef>,
+        column: &str,
+        change: F,
+    ) -> Result<()>
+    where
+        F: FnOnce(&mut AttributeMetadata),
+    {
+        let path = format!(
+            "{}/Attributes(LogicalName='{}')",
+            table.into().path()?,
+            checked_name("column logical name", column)?
+        );
+        let first = self.get_raw(&path).await?;
+        let derived = first
+            .get("@odata.type")
+            .and_then(Value::as_str)
+            .map(|t| t.trim_start_matches('#'))
+            .filter(|t| is_derived_attribute_type(t))
+            .map(str::to_string);
+        let original = match &derived {
+            Some(type_name) => self.get_raw(&format!("{path}/{type_name}")).await?,
+            None => first,
+        };
+        let mut definition: AttributeMetadata =
+            serde_json::from_value(Value::Object(original.clone())).map_err(|e| {
+                DataverseError::UnexpectedResponse(format!("the column definition: {e}"))
+            })?;
+        change(&mut definition);
+        let mut body = put_body(&original, &definition)?;
+        if let Some(map) = body.as_object_mut() {
+            map.remove("OptionSet");
+            map.remove("GlobalOptionSet");
+            if let Some(type_name) = derived {
+                map.insert("@odata.type".into(), Value::String(type_name));
+            }
+        }
+        let client = self.client();
+        let request = client
+            .request(Method::Put, client.url(&path)?, &RequestOptions::default())
+            .header("MSCRM.MergeLabels", "true")
+            .json(&body)?;
+        client.send(request).await?;
+        Ok(())
+    }
+
     /// Turns change tracking on for a table, which lets `Prefer: odata.track-changes` return
     /// delta links for it. **Irreversible**: the service never turns it off again.
     ///
@@ -157,6 +215,13 @@ impl Metadata {
         Ok(ChangeTrackingOutcome::Enabled)
     }
 
+    /// A definition as the service wrote it.
+    async fn get_raw(&self, path: &str) -> Result<Map<String, Value>> {
+        let client = self.client();
+        let request = client.request(Method::Get, client.url(path)?, &RequestOptions::default());
+        client.send(request).await?.json().map_err(Into::into)
+    }
+
     /// POSTs a new definition and reads its id from `OData-EntityId`
     /// (`…/EntityDefinitions(<id>)`, `…/Attributes(<id>)`, `…/Keys(<id>)`).
     async fn post_definition(
@@ -188,6 +253,16 @@ impl Metadata {
     }
 }
 
+/// A type the service named that is safe to put in a path and is a derived column type
+/// (`Microsoft.Dynamics.CRM.StringAttributeMetadata`, not the base `AttributeMetadata`).
+fn is_derived_attribute_type(type_name: &str) -> bool {
+    type_name.strip_prefix(NS).is_some_and(|short| {
+        short != "AttributeMetadata"
+            && short.ends_with("AttributeMetadata")
+            && short.chars().all(|c| c.is_ascii_alphanumeric())
+    })
+}
+
 /// How a table is named in messages.
 pub(super) fn describe(table: &TableRef) -> String {
     match table {
@@ -199,13 +274,16 @@ pub(super) fn describe(table: &TableRef) -> String {
 /// The `PUT` body: the edited definition, without the answer's `@odata.context`, and without
 /// the empty or null properties the read did not have (collections that were not expanded,
 /// fields the service did not send), so the update changes only what the caller changed.
-pub(super) fn put_body(original: &Map<String, Value>, edited: &EntityMetadata) -> Result<Value> {
+pub(super) fn put_body<T: serde::Serialize>(
+    original: &Map<String, Value>,
+    edited: &T,
+) -> Result<Value> {
     let Value::Object(mut body) = serde_json::to_value(edited).map_err(|e| {
-        DataverseError::invalid("table definition", format!("it cannot be serialised: {e}"))
+        DataverseError::invalid("definition", format!("it cannot be serialised: {e}"))
     })?
     else {
         return Err(DataverseError::invalid(
-            "table definition",
+            "definition",
             "it must serialise to a JSON object",
         ));
     };
@@ -221,6 +299,20 @@ pub(super) fn put_body(original: &Map<String, Value>, edited: &EntityMetadata) -
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn only_safe_derived_column_types_become_a_cast() {
+        assert!(is_derived_attribute_type(
+            "Microsoft.Dynamics.CRM.StringAttributeMetadata"
+        ));
+        assert!(!is_derived_attribute_type(
+            "Microsoft.Dynamics.CRM.AttributeMetadata"
+        ));
+        assert!(!is_derived_attribute_type(
+            "Microsoft.Dynamics.CRM.X/../../accountsAttributeMetadata"
+        ));
+        assert!(!is_derived_attribute_type("Other.StringAttributeMetadata"));
+    }
 
     #[test]
     fn the_put_body_keeps_what_was_read_and_the_change_only() {
