@@ -1,5 +1,5 @@
 //! The embedded store: one SQLite file in WAL mode with `synchronous=FULL`, so a statement
-//! that returned has been synced to disk (https://www.sqlite.org/pragma.html#pragma_synchronous:
+//! that returned has been synced to disk (<https://www.sqlite.org/pragma.html#pragma_synchronous>:
 //! in WAL mode, FULL syncs the log on every commit; NORMAL may lose the last commits on power
 //! loss). The connection is used from async code on tokio's blocking threads.
 
