@@ -29,23 +29,15 @@ impl PgTestServer {
     /// harness reports a broken environment by failing the test.
     pub fn get() -> Option<&'static PgTestServer> {
         static SERVER: OnceLock<Result<PgTestServer, StartError>> = OnceLock::new();
-        match SERVER.get_or_init(start) {
-            Ok(server) => Some(server),
-            Err(StartError::NotInstalled(why)) if !required() => {
+        match decide(SERVER.get_or_init(start), required()) {
+            Decision::Use(server) => Some(server),
+            Decision::Skip(line) => {
                 // Written to the real stderr so it shows even when the test's output is
                 // captured.
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "skipped: install postgresql to run the PostgreSQL tests ({why}); set {REQUIRE_ENV}=1 to make this a failure"
-                );
+                let _ = writeln!(std::io::stderr(), "{line}");
                 None
             }
-            Err(StartError::NotInstalled(why)) => panic!(
-                "{REQUIRE_ENV}=1 but PostgreSQL is not installed ({why}); install the postgresql package or set {URL_ENV}"
-            ),
-            Err(StartError::Failed(why)) => {
-                panic!("the PostgreSQL test server did not start: {why}")
-            }
+            Decision::Fail(why) => panic!("{why}"),
         }
     }
 
@@ -80,4 +72,61 @@ fn start() -> Result<PgTestServer, StartError> {
         admin_url: cluster.url(),
         cluster: Some(cluster),
     })
+}
+
+/// What a test does with the outcome of starting the server.
+#[derive(Debug)]
+enum Decision<'a> {
+    Use(&'a PgTestServer),
+    Skip(String),
+    Fail(String),
+}
+
+fn decide(outcome: &Result<PgTestServer, StartError>, required: bool) -> Decision<'_> {
+    match outcome {
+        Ok(server) => Decision::Use(server),
+        Err(StartError::NotInstalled(why)) if !required => Decision::Skip(format!(
+            "skipped: install postgresql to run the PostgreSQL tests ({why}); set {REQUIRE_ENV}=1 to make this a failure"
+        )),
+        Err(StartError::NotInstalled(why)) => Decision::Fail(format!(
+            "{REQUIRE_ENV}=1 but PostgreSQL is not installed ({why}); install the postgresql package or set {URL_ENV}"
+        )),
+        Err(StartError::Failed(why)) => {
+            Decision::Fail(format!("the PostgreSQL test server did not start: {why}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn missing() -> Result<PgTestServer, StartError> {
+        Err(StartError::NotInstalled("no initdb".to_owned()))
+    }
+
+    #[test]
+    fn missing_postgres_skips_with_a_line_unless_required() {
+        match decide(&missing(), false) {
+            Decision::Skip(line) => {
+                assert!(line.starts_with("skipped: install postgresql"), "{line}")
+            }
+            other => panic!("expected a skip, got {other:?}"),
+        }
+        match decide(&missing(), true) {
+            Decision::Fail(why) => assert!(why.contains(REQUIRE_ENV), "{why}"),
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_broken_installation_always_fails() {
+        let broken = Err(StartError::Failed("initdb failed".to_owned()));
+        assert!(matches!(decide(&broken, false), Decision::Fail(_)));
+        let server = Ok(PgTestServer {
+            admin_url: "postgres://x@127.0.0.1/postgres".to_owned(),
+            cluster: None,
+        });
+        assert!(matches!(decide(&server, true), Decision::Use(_)));
+    }
 }
