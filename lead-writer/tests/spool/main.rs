@@ -1,6 +1,7 @@
 //! The spool's behaviour, each scenario run on SQLite and on PostgreSQL (the PostgreSQL runs
 //! skip with a line where PostgreSQL is not installed, unless DYNAMICS_REQUIRE_POSTGRES=1).
 
+mod postgres_only;
 mod queue;
 mod sqlite_only;
 mod support;
