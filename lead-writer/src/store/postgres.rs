@@ -82,6 +82,7 @@ impl PgStore {
         tokio::spawn(async move {
             let _ended = connection.await;
         });
+        ensure_durable_commits(&client).await?;
         let connected = Arc::new(Connected {
             client,
             statements: SyncMutex::new(HashMap::new()),
@@ -188,6 +189,30 @@ impl PgStore {
             .map_err(|e| StoreError::postgres("end migration", &e));
         result.and(ended)
     }
+}
+
+/// A commit must be on disk before the intake acknowledges a lead. `synchronous_commit=off`
+/// (set on the server or the role) reports commits before they are flushed, so a server crash
+/// could lose acknowledged leads; the session turns it back on. Stronger settings (`on`,
+/// `remote_write`, `remote_apply`, and `local`, which still flushes locally) are kept
+/// (PostgreSQL docs, "Asynchronous Commit").
+async fn ensure_durable_commits(client: &Client) -> Result<(), StoreError> {
+    let setting: String = client
+        .query_one("SHOW synchronous_commit", &[])
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(|e| StoreError::postgres("read synchronous_commit", &e))?;
+    if commits_may_be_lost(&setting) {
+        client
+            .batch_execute("SET synchronous_commit = on")
+            .await
+            .map_err(|e| StoreError::postgres("set synchronous_commit", &e))?;
+    }
+    Ok(())
+}
+
+fn commits_may_be_lost(synchronous_commit: &str) -> bool {
+    synchronous_commit.trim().eq_ignore_ascii_case("off")
 }
 
 fn bind(params: &[SqlValue]) -> Vec<&(dyn ToSql + Sync)> {
@@ -315,6 +340,15 @@ mod tests {
         assert!(check("postgres://u@db.example.com/db?sslmode=disable").is_ok());
         let error = check("postgres://u@127.0.0.1/db?sslmode=require").unwrap_err();
         assert!(error.to_string().contains("no TLS"), "{error}");
+    }
+
+    #[test]
+    fn only_asynchronous_commit_is_overridden() {
+        assert!(commits_may_be_lost("off"));
+        assert!(commits_may_be_lost("OFF"));
+        for kept in ["on", "local", "remote_write", "remote_apply"] {
+            assert!(!commits_may_be_lost(kept), "{kept}");
+        }
     }
 
     #[test]

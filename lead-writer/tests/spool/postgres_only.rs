@@ -15,7 +15,9 @@ async fn a_broken_connection_is_replaced_on_the_next_call() {
     spool.enqueue(&lead(1)).await.unwrap();
 
     // The server ends the spool's session, as a restart or failover would.
-    let (admin, connection) = tokio_postgres::connect(&backend.location, NoTls).await.unwrap();
+    let (admin, connection) = tokio_postgres::connect(&backend.location, NoTls)
+        .await
+        .unwrap();
     tokio::spawn(connection);
     let ended = admin
         .query(
@@ -41,7 +43,9 @@ async fn a_broken_connection_is_replaced_on_the_next_call() {
     let last = outcomes.pop().unwrap();
     assert!(last.is_ok(), "no reconnect: {last:?} after {outcomes:?}");
     assert!(
-        outcomes.iter().all(|o| matches!(o, Err(lead_writer::SpoolError::Storage(_)))),
+        outcomes
+            .iter()
+            .all(|o| matches!(o, Err(lead_writer::SpoolError::Storage(_)))),
         "{outcomes:?}"
     );
     assert_eq!(spool.status().await.unwrap().pending, 2);
