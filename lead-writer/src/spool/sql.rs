@@ -34,13 +34,42 @@ macro_rules! claim {
 pub(super) const CLAIM_SQLITE: &str = claim!("");
 pub(super) const CLAIM_POSTGRES: &str = claim!(" FOR UPDATE SKIP LOCKED");
 
-pub(super) const INSERT_ITEM: &str = "INSERT INTO spool_items
-    (idempotency_key, key_bucket, raw_body, lead_json, received_at, state, attempts, due_at)
-    VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6)
-    ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING id";
+/// Inserts `rows` items in one statement (one commit, so one sync for the whole batch). Each
+/// row takes six parameters: key, key bucket, raw body, lead JSON, received at, due at.
+/// Returns the ids and keys of the rows inserted; keys already queued are skipped.
+pub(super) fn insert_items(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|row| {
+            let p = row * 6;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, 'pending', 0, ${})",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5,
+                p + 6
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO spool_items
+            (idempotency_key, key_bucket, raw_body, lead_json, received_at, state, attempts, due_at)
+            VALUES {}
+            ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING id, idempotency_key",
+        values.join(", ")
+    )
+}
 
-pub(super) const FIND_BY_KEY: &str = "SELECT id FROM spool_items WHERE idempotency_key = $1";
+/// The ids of `keys` keys (`$1`..`$keys`).
+pub(super) fn find_by_keys(keys: usize) -> String {
+    let list: Vec<String> = (1..=keys).map(|n| format!("${n}")).collect();
+    format!(
+        "SELECT id, idempotency_key FROM spool_items WHERE idempotency_key IN ({})",
+        list.join(", ")
+    )
+}
 
 pub(super) const READ_LEASE: &str =
     "SELECT state, leased_by, attempts FROM spool_items WHERE id = $1";
@@ -112,3 +141,20 @@ pub(super) const RETRY_PARKED_ID: &str = "UPDATE spool_items
 /// `$1` cut-off time.
 pub(super) const PURGE_DONE: &str =
     "DELETE FROM spool_items WHERE state = 'done' AND finished_at < $1";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_statements_number_their_parameters_in_order() {
+        let insert = insert_items(2);
+        assert!(
+            insert.contains(
+                "($1, $2, $3, $4, $5, 'pending', 0, $6), ($7, $8, $9, $10, $11, 'pending', 0, $12)"
+            ),
+            "{insert}"
+        );
+        assert!(find_by_keys(3).ends_with("IN ($1, $2, $3)"));
+    }
+}

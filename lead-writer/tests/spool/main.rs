@@ -37,4 +37,5 @@ on_both_backends!(
     status_counts_every_state,
     dead_letters_keep_body_and_reason,
     newer_schema_is_refused,
+    a_batch_is_stored_at_once_with_duplicates_answered,
 );

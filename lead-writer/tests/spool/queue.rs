@@ -407,3 +407,42 @@ pub(crate) async fn newer_schema_is_refused(backend: Backend) {
         "{error}"
     );
 }
+
+pub(crate) async fn a_batch_is_stored_at_once_with_duplicates_answered(backend: Backend) {
+    let clock = ManualClock::new(start());
+    let spool = backend.open(&clock).await;
+    let earlier = spool.enqueue(&lead(1)).await.unwrap().id;
+    let batch = [lead(2), lead(1), lead(3), lead(2)];
+    let answers = spool.enqueue_batch(&batch).await.unwrap();
+    let flags: Vec<bool> = answers.iter().map(|a| a.duplicate).collect();
+    assert_eq!(flags, [false, true, false, true]);
+    assert_eq!(answers[1].id, earlier, "a key queued before keeps its item");
+    assert_eq!(
+        answers[3].id, answers[0].id,
+        "a key repeated in the batch is one item"
+    );
+    assert_ne!(answers[0].id, answers[2].id);
+    assert_eq!(spool.status().await.unwrap().pending, 3);
+    assert!(spool.enqueue_batch(&[]).await.unwrap().is_empty());
+    let too_many = vec![lead(9); lead_writer::spool::MAX_ENQUEUE_BATCH + 1];
+    assert!(matches!(
+        spool.enqueue_batch(&too_many).await,
+        Err(SpoolError::InvalidArgument(_))
+    ));
+    // A full batch of new leads goes in whole.
+    let full: Vec<_> = (100..100 + lead_writer::spool::MAX_ENQUEUE_BATCH as u32)
+        .map(lead)
+        .collect();
+    let answers = spool.enqueue_batch(&full).await.unwrap();
+    assert!(answers.iter().all(|a| !a.duplicate));
+    let claimed = spool.claim("w", 1000, LEASE).await.unwrap();
+    assert_eq!(claimed.len(), 3 + full.len());
+    let by_id: std::collections::HashMap<SpoolId, &lead_writer::spool::SpoolItem> =
+        claimed.iter().map(|item| (item.id, item)).collect();
+    for (answer, received) in answers.iter().zip(&full) {
+        assert_eq!(
+            by_id[&answer.id].key, received.key,
+            "answers line up with the batch"
+        );
+    }
+}
