@@ -99,7 +99,14 @@ pub(crate) fn start() -> Result<Cluster, StartError> {
         )
     })?;
     let runner = runner()?;
-    let dir = std::env::temp_dir().join(format!(
+    // As root the directory must be reachable by the service user: /tmp is, a TMPDIR under
+    // /root is not.
+    let base = if matches!(runner, Runner::Direct) {
+        std::env::temp_dir()
+    } else {
+        PathBuf::from("/tmp")
+    };
+    let dir = base.join(format!(
         "dyn-test-pg-{}-{}",
         std::process::id(),
         SystemTime::now()

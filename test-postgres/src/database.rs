@@ -16,19 +16,30 @@ use crate::server::PgTestServer;
 ///
 /// When the server cannot be reached or refuses `CREATE DATABASE`.
 pub async fn fresh_database(label: &str) -> Option<String> {
-    let server = PgTestServer::get()?;
-    let name = database_name(label);
-    let (client, connection) = tokio_postgres::connect(server.admin_url(), NoTls)
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to the PostgreSQL test server: {e}"));
-    let driver = tokio::spawn(connection);
-    client
-        .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .unwrap_or_else(|e| panic!("CREATE DATABASE {name} failed: {e}"));
-    drop(client);
-    let _ = driver.await;
-    Some(with_database(server.admin_url(), &name))
+    Some(PgTestServer::get()?.fresh_database(label).await)
+}
+
+impl PgTestServer {
+    /// Creates a new, empty database on this server and returns its URL (see
+    /// [`fresh_database`]).
+    ///
+    /// # Panics
+    ///
+    /// When the server cannot be reached or refuses `CREATE DATABASE`.
+    pub async fn fresh_database(&self, label: &str) -> String {
+        let name = database_name(label);
+        let (client, connection) = tokio_postgres::connect(self.admin_url(), NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to the PostgreSQL test server: {e}"));
+        let driver = tokio::spawn(connection);
+        client
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .unwrap_or_else(|e| panic!("CREATE DATABASE {name} failed: {e}"));
+        drop(client);
+        let _ = driver.await;
+        with_database(self.admin_url(), &name)
+    }
 }
 
 /// `dyn_test_<label>_<pid>_<n>_<time>`: unique across tests, runs and processes, and a plain
