@@ -237,18 +237,11 @@ impl Spool {
                 "a claim may ask for at most {MAX_CLAIM} items (asked for {max})"
             )));
         }
-        if lease.as_millis() == 0 {
-            return Err(SpoolError::InvalidArgument(
-                "the lease must be at least one millisecond".to_owned(),
-            ));
-        }
+        let now = self.now();
+        let lease_until = lease_end(now, lease)?;
         if max == 0 {
             return Ok(Vec::new());
         }
-        let now = self.now();
-        let lease_until = now.checked_add(time_duration(lease)?).ok_or_else(|| {
-            SpoolError::InvalidArgument(format!("a lease of {lease:?} ends past year 9999"))
-        })?;
         let statement = match self.inner.store.dialect() {
             Dialect::Sqlite => sql::CLAIM_SQLITE,
             Dialect::Postgres => sql::CLAIM_POSTGRES,
@@ -263,6 +256,9 @@ impl Spool {
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
             match decode_item(&row) {
+                Ok(item) if abandoned(&item) >= self.inner.options.max_abandoned_leases => {
+                    self.park_held(&item, worker).await?;
+                }
                 Ok(item) => items.push(item),
                 Err(SpoolError::Corrupt { id, detail }) => {
                     // Parking it keeps one unreadable row from being claimed forever.
@@ -273,6 +269,50 @@ impl Spool {
         }
         items.sort_by_key(|item| item.id);
         Ok(items)
+    }
+
+    /// Parks an item whose leases ran out [`SpoolOptions::max_abandoned_leases`] times instead
+    /// of handing it out again.
+    async fn park_held(&self, item: &SpoolItem, worker: &str) -> Result<(), SpoolError> {
+        let error = format!(
+            "{} leases ran out without the item being completed or failed; the workers holding it may be crashing on it",
+            abandoned(item)
+        );
+        self.inner
+            .store
+            .execute(
+                sql::PARK_HELD,
+                vec![
+                    SqlValue::int(item.id.0),
+                    SqlValue::text(worker),
+                    SqlValue::text(error),
+                    SqlValue::int(millis(self.now())),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Extends the lease on an item this worker holds to `lease` from now (a heartbeat for a
+    /// write that takes long, such as one held up by service protection limits). Returns the
+    /// new end. Refused with [`SpoolError::LeaseLost`] when another worker took the item.
+    pub async fn renew_lease(
+        &self,
+        id: SpoolId,
+        worker: &str,
+        lease: Duration,
+    ) -> Result<OffsetDateTime, SpoolError> {
+        check_worker(worker)?;
+        let until = lease_end(self.now(), lease)?;
+        let params = vec![
+            SqlValue::int(id.0),
+            SqlValue::text(worker),
+            SqlValue::int(millis(until)),
+        ];
+        if self.inner.store.execute(sql::RENEW_LEASE, params).await? == 1 {
+            return Ok(until);
+        }
+        Err(self.read_lease(id).await?.lost(id))
     }
 
     async fn park_unreadable(&self, id: SpoolId, detail: &str) -> Result<(), SpoolError> {
@@ -559,6 +599,7 @@ fn decode_item(row: &Row) -> Result<SpoolItem, SpoolError> {
         received_at: from_millis(row.i64(5)?)?,
         attempts: count(row.i64(6)?),
         lease_until: from_millis(row.i64(7)?)?,
+        claims: count(row.i64(8)?),
     })
 }
 
@@ -617,6 +658,24 @@ fn millis(time: OffsetDateTime) -> i64 {
 fn from_millis(millis: i64) -> Result<OffsetDateTime, SpoolError> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).map_err(|e| {
         SpoolError::Storage(format!("a stored time ({millis} ms) is out of range: {e}"))
+    })
+}
+
+/// Leases of an item that ran out without `complete` or `fail`: every lease but the current
+/// one that did not end in a failed attempt.
+fn abandoned(item: &SpoolItem) -> u32 {
+    item.claims.saturating_sub(1).saturating_sub(item.attempts)
+}
+
+/// When a lease of `lease` taken at `now` ends.
+fn lease_end(now: OffsetDateTime, lease: Duration) -> Result<OffsetDateTime, SpoolError> {
+    if lease.as_millis() == 0 {
+        return Err(SpoolError::InvalidArgument(
+            "the lease must be at least one millisecond".to_owned(),
+        ));
+    }
+    now.checked_add(time_duration(lease)?).ok_or_else(|| {
+        SpoolError::InvalidArgument(format!("a lease of {lease:?} ends past year 9999"))
     })
 }
 

@@ -75,6 +75,9 @@ pub struct SpoolItem {
     pub received_at: OffsetDateTime,
     /// Failed attempts so far.
     pub attempts: u32,
+    /// How many times the item has been leased, this time included (more than `attempts + 1`
+    /// when earlier workers died holding it).
+    pub claims: u32,
     /// When the lease ends; after that another worker may claim the item.
     pub lease_until: OffsetDateTime,
 }
@@ -88,6 +91,7 @@ impl fmt::Debug for SpoolItem {
             .field("raw_body", &format_args!("<{} bytes>", self.raw_body.len()))
             .field("received_at", &self.received_at)
             .field("attempts", &self.attempts)
+            .field("claims", &self.claims)
             .field("lease_until", &self.lease_until)
             .finish()
     }

@@ -13,6 +13,10 @@ use super::error::SpoolError;
 pub struct SpoolOptions {
     /// Failed attempts after which an item is parked instead of retried. Default 10.
     pub max_attempts: u32,
+    /// Leases that ran out without `complete` or `fail` (the worker died holding the item)
+    /// after which the item is parked instead of handed out again: a lead that crashes the
+    /// writer must not take down every writer in turn forever. Default 10.
+    pub max_abandoned_leases: u32,
     /// The wait between attempts.
     pub backoff: Backoff,
     /// How many recent errors `status` lists. Default 10.
@@ -27,6 +31,7 @@ impl Default for SpoolOptions {
     fn default() -> Self {
         SpoolOptions {
             max_attempts: 10,
+            max_abandoned_leases: 10,
             backoff: Backoff::default(),
             recent_errors: 10,
             busy_timeout: Duration::from_secs(5),
@@ -39,6 +44,12 @@ impl SpoolOptions {
     /// Sets [`SpoolOptions::max_attempts`].
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts;
+        self
+    }
+
+    /// Sets [`SpoolOptions::max_abandoned_leases`].
+    pub fn max_abandoned_leases(mut self, leases: u32) -> Self {
+        self.max_abandoned_leases = leases;
         self
     }
 
@@ -67,9 +78,9 @@ impl SpoolOptions {
     }
 
     pub(super) fn validate(&self) -> Result<(), SpoolError> {
-        if self.max_attempts == 0 {
+        if self.max_attempts == 0 || self.max_abandoned_leases == 0 {
             return Err(SpoolError::InvalidArgument(
-                "max_attempts must be at least 1".to_owned(),
+                "max_attempts and max_abandoned_leases must be at least 1".to_owned(),
             ));
         }
         Backoff::new(self.backoff.initial, self.backoff.max).map(|_| ())

@@ -4,7 +4,7 @@
 /// Columns of a claimed item, in the order [`super::decode_item`] reads them.
 macro_rules! item_columns {
     () => {
-        "id, idempotency_key, key_bucket, raw_body, lead_json, received_at, attempts, lease_until"
+        "id, idempotency_key, key_bucket, raw_body, lead_json, received_at, attempts, lease_until, claims"
     };
 }
 
@@ -16,7 +16,8 @@ macro_rules! item_columns {
 macro_rules! claim {
     ($lock:literal) => {
         concat!(
-            "UPDATE spool_items SET state = 'leased', leased_by = $1, lease_until = $2
+            "UPDATE spool_items
+             SET state = 'leased', leased_by = $1, lease_until = $2, claims = claims + 1
              WHERE id IN (
                  SELECT id FROM spool_items
                  WHERE (state = 'pending' AND due_at <= $3)
@@ -92,6 +93,17 @@ pub(super) const PARK: &str = "UPDATE spool_items
         last_error = $5, last_error_at = $6, finished_at = $6
     WHERE id = $1 AND state = 'leased' AND leased_by = $2 AND attempts = $3";
 
+/// Parks an item its claimer holds without having tried it (leased too often). `$1` id, `$2`
+/// worker, `$3` error, `$4` now.
+pub(super) const PARK_HELD: &str = "UPDATE spool_items
+    SET state = 'parked', leased_by = NULL, lease_until = NULL,
+        last_error = $3, last_error_at = $4, finished_at = $4
+    WHERE id = $1 AND state = 'leased' AND leased_by = $2";
+
+/// `$1` id, `$2` worker, `$3` new lease end.
+pub(super) const RENEW_LEASE: &str = "UPDATE spool_items SET lease_until = $3
+    WHERE id = $1 AND state = 'leased' AND leased_by = $2";
+
 /// Parks an item whose stored row cannot be read back, whoever holds it. `$1` id, `$2` error,
 /// `$3` now.
 pub(super) const PARK_UNREADABLE: &str = "UPDATE spool_items
@@ -130,12 +142,12 @@ pub(super) const PARKED_ERRORS: &str =
 
 /// `$1` now. Attempts start again from zero; the last error stays for the record.
 pub(super) const RETRY_ALL_PARKED: &str = "UPDATE spool_items
-    SET state = 'pending', attempts = 0, due_at = $1, finished_at = NULL
+    SET state = 'pending', attempts = 0, claims = 0, due_at = $1, finished_at = NULL
     WHERE state = 'parked'";
 
 /// `$1` now, `$2` id.
 pub(super) const RETRY_PARKED_ID: &str = "UPDATE spool_items
-    SET state = 'pending', attempts = 0, due_at = $1, finished_at = NULL
+    SET state = 'pending', attempts = 0, claims = 0, due_at = $1, finished_at = NULL
     WHERE state = 'parked' AND id = $2";
 
 /// `$1` cut-off time.

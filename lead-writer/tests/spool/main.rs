@@ -38,4 +38,6 @@ on_both_backends!(
     dead_letters_keep_body_and_reason,
     newer_schema_is_refused,
     a_batch_is_stored_at_once_with_duplicates_answered,
+    a_renewed_lease_keeps_the_item,
+    an_item_whose_workers_keep_dying_is_parked,
 );

@@ -446,3 +446,61 @@ pub(crate) async fn a_batch_is_stored_at_once_with_duplicates_answered(backend: 
         );
     }
 }
+
+pub(crate) async fn a_renewed_lease_keeps_the_item(backend: Backend) {
+    let clock = ManualClock::new(start());
+    let spool = backend.open(&clock).await;
+    let id = spool.enqueue(&lead(1)).await.unwrap().id;
+    spool.claim("slow", 1, LEASE).await.unwrap();
+    clock.advance(Duration::from_secs(20));
+    let until = spool.renew_lease(id, "slow", LEASE).await.unwrap();
+    assert_eq!(until, clock.now() + LEASE);
+    clock.advance(Duration::from_secs(20)); // past the first lease, inside the renewed one
+    assert!(spool.claim("other", 1, LEASE).await.unwrap().is_empty());
+    assert!(matches!(
+        spool.renew_lease(id, "other", LEASE).await,
+        Err(SpoolError::LeaseLost { .. })
+    ));
+    clock.advance(Duration::from_secs(10));
+    let taken = spool.claim("other", 1, LEASE).await.unwrap();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].claims, 2);
+    match spool.renew_lease(id, "slow", LEASE).await {
+        Err(SpoolError::LeaseLost { holder, .. }) => assert_eq!(holder.as_deref(), Some("other")),
+        other => panic!("expected LeaseLost, got {other:?}"),
+    }
+}
+
+pub(crate) async fn an_item_whose_workers_keep_dying_is_parked(backend: Backend) {
+    let clock = ManualClock::new(start());
+    let options = SpoolOptions::default()
+        .clock(clock.clone())
+        .max_abandoned_leases(2);
+    let spool = backend.open_with(options).await;
+    let id = spool.enqueue(&lead(1)).await.unwrap().id;
+    // A failed attempt is not an abandoned lease.
+    spool.claim("w", 1, LEASE).await.unwrap();
+    let FailOutcome::Retry { due_at, .. } = spool.fail(id, "w", "503", true).await.unwrap() else {
+        panic!("should retry");
+    };
+    clock.set(due_at);
+    for claims in 2..=3 {
+        let items = spool.claim("dies", 1, LEASE).await.unwrap();
+        assert_eq!(items.len(), 1);
+        assert_eq!((items[0].claims, items[0].attempts), (claims, 1));
+        clock.advance(LEASE); // the worker died; its lease runs out
+    }
+    // Two leases abandoned: the next claim parks the item instead of handing it out.
+    assert!(spool.claim("dies", 1, LEASE).await.unwrap().is_empty());
+    let parked = spool.parked(10).await.unwrap();
+    assert_eq!(parked.len(), 1);
+    assert!(
+        parked[0].error.contains("2 leases ran out"),
+        "{}",
+        parked[0].error
+    );
+    // Put back after a fix, it starts afresh.
+    assert_eq!(spool.retry_parked(&ParkedFilter::All).await.unwrap(), 1);
+    let items = spool.claim("fixed", 1, LEASE).await.unwrap();
+    assert_eq!((items[0].claims, items[0].attempts), (1, 0));
+}
