@@ -28,6 +28,7 @@ pub(super) static MIGRATIONS: [Migration; 1] = [Migration {
         );
         CREATE INDEX spool_items_due ON spool_items (state, due_at);
         CREATE INDEX spool_items_lease ON spool_items (state, lease_until);
+        CREATE INDEX spool_items_errors ON spool_items (last_error_at);
         CREATE TABLE spool_dead_letters (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             raw_body BLOB NOT NULL,
@@ -56,6 +57,7 @@ pub(super) static MIGRATIONS: [Migration; 1] = [Migration {
         );
         CREATE INDEX spool_items_due ON spool_items (state, due_at);
         CREATE INDEX spool_items_lease ON spool_items (state, lease_until);
+        CREATE INDEX spool_items_errors ON spool_items (last_error_at);
         CREATE TABLE spool_dead_letters (
             id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             raw_body BYTEA NOT NULL,

@@ -1,7 +1,7 @@
 //! The queue's statements. Each is one text for both backends (PostgreSQL `$n` placeholders;
 //! the store turns them into SQLite's `?n`), except claiming, where PostgreSQL adds row locks.
 
-/// Columns of a claimed item, in the order [`super::decode_item`] reads them.
+/// Columns of a claimed item, in the order `lease::decode_item` reads them.
 macro_rules! item_columns {
     () => {
         "id, idempotency_key, key_bucket, raw_body, lead_json, received_at, attempts, lease_until, claims"
