@@ -40,4 +40,5 @@ on_both_backends!(
     a_batch_is_stored_at_once_with_duplicates_answered,
     a_renewed_lease_keeps_the_item,
     an_item_whose_workers_keep_dying_is_parked,
+    purging_removes_only_old_written_items,
 );

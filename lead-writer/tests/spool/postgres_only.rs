@@ -1,6 +1,6 @@
 //! What only the PostgreSQL backend has: a server connection that can break.
 
-use lead_writer::spool::ManualClock;
+use lead_writer::spool::{ManualClock, SpoolBackend};
 use tokio_postgres::NoTls;
 
 use crate::support::{Backend, lead, start};
@@ -12,6 +12,12 @@ async fn a_broken_connection_is_replaced_on_the_next_call() {
     };
     let clock = ManualClock::new(start());
     let spool = backend.open(&clock).await;
+    assert_eq!(spool.backend(), SpoolBackend::Postgres);
+    let location = spool.location();
+    assert!(
+        location.contains(':') && !location.contains('@'),
+        "{location}"
+    );
     spool.enqueue(&lead(1)).await.unwrap();
 
     // The server ends the spool's session, as a restart or failover would.

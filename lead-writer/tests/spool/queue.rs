@@ -504,3 +504,32 @@ pub(crate) async fn an_item_whose_workers_keep_dying_is_parked(backend: Backend)
     let items = spool.claim("fixed", 1, LEASE).await.unwrap();
     assert_eq!((items[0].claims, items[0].attempts), (1, 0));
 }
+
+pub(crate) async fn purging_removes_only_old_written_items(backend: Backend) {
+    let clock = ManualClock::new(start());
+    let spool = backend.open(&clock).await;
+    let written = spool.enqueue(&lead(1)).await.unwrap().id;
+    spool.enqueue(&lead(2)).await.unwrap();
+    let items = spool.claim("w", 1, LEASE).await.unwrap();
+    assert_eq!(items[0].id, written);
+    spool.complete(written, "w").await.unwrap();
+    assert_eq!(
+        spool.purge_done(clock.now()).await.unwrap(),
+        0,
+        "finished at, not before, now"
+    );
+    clock.advance(Duration::from_secs(1));
+    assert!(
+        spool.enqueue(&lead(1)).await.unwrap().duplicate,
+        "kept items dedupe"
+    );
+    assert_eq!(spool.purge_done(clock.now()).await.unwrap(), 1);
+    let status = spool.status().await.unwrap();
+    assert_eq!(
+        (status.done, status.pending),
+        (0, 1),
+        "pending items are never purged"
+    );
+    // Past the dedupe window the key is free again.
+    assert!(!spool.enqueue(&lead(1)).await.unwrap().duplicate);
+}
