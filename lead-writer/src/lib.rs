@@ -7,6 +7,8 @@ mod lead;
 pub mod mapping;
 mod parse;
 mod source;
+pub mod spool;
+mod store;
 
 pub use error::{Error, Rejection, Result};
 pub use key::{DEFAULT_BUCKET_SECONDS, IdempotencyKey, KeyOptions};
@@ -14,3 +16,4 @@ pub use lead::{Lead, TEST_LEAD_PREFIX};
 pub use mapping::{Columns, Mapping, TooLong};
 pub use parse::{DEFAULT_MAX_BODY_BYTES, ParseOptions};
 pub use source::{LeadAction, LeadOrigin};
+pub use spool::{Spool, SpoolError, SpoolOptions};

@@ -1,0 +1,164 @@
+//! What only the SQLite backend has: a file, its permissions, its location forms.
+
+use std::time::Duration;
+
+use lead_writer::spool::{ManualClock, SpoolBackend};
+use lead_writer::{Spool, SpoolError, SpoolOptions};
+
+use crate::support::{Backend, TempDir, lead, start};
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_file_and_its_log_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new();
+    let path = dir.path.join("leads.db");
+    // A file left world-readable by someone else is tightened too.
+    std::fs::write(&path, b"").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let clock = ManualClock::new(start());
+    let spool = Spool::open_sqlite(&path, SpoolOptions::default().clock(clock))
+        .await
+        .unwrap();
+    spool.enqueue(&lead(1)).await.unwrap();
+    for name in ["leads.db", "leads.db-wal"] {
+        let mode = std::fs::metadata(dir.path.join(name))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name} is {mode:o}");
+    }
+}
+
+#[tokio::test]
+async fn locations_choose_the_backend() {
+    let backend = Backend::sqlite();
+    let clock = ManualClock::new(start());
+    let spool = Spool::open(
+        &format!("sqlite:{}", backend.location),
+        SpoolOptions::default().clock(clock.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(spool.backend(), SpoolBackend::Sqlite);
+    assert_eq!(spool.location(), backend.location);
+    assert!(matches!(
+        Spool::open("  ", SpoolOptions::default()).await,
+        Err(SpoolError::Config(_))
+    ));
+    let error = Spool::open("postgres://u@db.example.com/leads", SpoolOptions::default())
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("sslmode=disable"), "{error}");
+    assert!(matches!(
+        Spool::open(&backend.location, SpoolOptions::default().max_attempts(0)).await,
+        Err(SpoolError::InvalidArgument(_))
+    ));
+}
+
+#[tokio::test]
+async fn debug_of_items_hides_the_lead() {
+    let backend = Backend::sqlite();
+    let clock = ManualClock::new(start());
+    let spool = backend.open(&clock).await;
+    let received = lead(7);
+    assert!(!format!("{received:?}").contains("ada7@example.com"));
+    spool.enqueue(&received).await.unwrap();
+    let item = spool
+        .claim("w", 1, Duration::from_secs(5))
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    let debug = format!("{item:?}");
+    for secret in ["ada7@example.com", "Ada7", "Lovelace"] {
+        assert!(!debug.contains(secret), "{secret} in {debug}");
+    }
+    assert!(
+        debug.contains("AzureMarketplace") && debug.contains("bytes"),
+        "{debug}"
+    );
+}
+
+/// The environment variable that turns [`child_enqueues_until_killed`] into the child process.
+const CHILD_DB: &str = "LEAD_SPOOL_TEST_CHILD_DB";
+
+/// Every acknowledged enqueue survives the process being killed (`SIGKILL`) right after it:
+/// a child process enqueues and prints each acknowledgement; the test kills it mid-stream and
+/// reopens the file.
+#[cfg(unix)]
+#[tokio::test]
+async fn acknowledged_leads_survive_a_killed_process() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = TempDir::new();
+    let path = dir.path.join("killed.db");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "sqlite_only::child_enqueues_until_killed",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env(CHILD_DB, &path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut acknowledged = Vec::new();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines {
+        let line = line.unwrap();
+        if let Some(id) = line.strip_prefix("ACK ") {
+            acknowledged.push(id.parse::<i64>().unwrap());
+            if acknowledged.len() == 25 {
+                child.kill().unwrap(); // SIGKILL: no destructors, no clean close
+                break;
+            }
+        }
+    }
+    child.wait().unwrap();
+    assert_eq!(acknowledged.len(), 25, "the child stopped early");
+
+    let clock = ManualClock::new(start());
+    let spool = Spool::open_sqlite(&path, SpoolOptions::default().clock(clock))
+        .await
+        .unwrap();
+    let items = spool
+        .claim("checker", 1000, Duration::from_secs(5))
+        .await
+        .unwrap();
+    let stored: Vec<i64> = items.iter().map(|item| item.id.0).collect();
+    for id in &acknowledged {
+        assert!(
+            stored.contains(id),
+            "acknowledged item {id} was lost; stored {stored:?}"
+        );
+    }
+}
+
+/// The child half of [`acknowledged_leads_survive_a_killed_process`]; does nothing when run
+/// on its own.
+#[tokio::test]
+#[ignore = "run by acknowledged_leads_survive_a_killed_process as a child process"]
+async fn child_enqueues_until_killed() {
+    use std::io::Write;
+    let Some(path) = std::env::var_os(CHILD_DB) else {
+        return;
+    };
+    let clock = ManualClock::new(start());
+    let spool = Spool::open_sqlite(
+        std::path::Path::new(&path),
+        SpoolOptions::default().clock(clock),
+    )
+    .await
+    .unwrap();
+    // Bounded so a parent that died without killing us does not leave us running forever.
+    for n in 0..10_000 {
+        let queued = spool.enqueue(&lead(n)).await.unwrap();
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "ACK {}", queued.id.0).unwrap();
+        out.flush().unwrap();
+    }
+}
