@@ -357,7 +357,7 @@ pub(crate) fn entity_definitions(
         [all] if all.key.is_none() => {
             let options = Options::of_request(call, Shape::Entity)?;
             let mut value = Vec::new();
-            for table in &catalog.tables {
+            for (_, table) in catalog.live_tables() {
                 let item = entity_json(table);
                 if keep(&options, &item)? {
                     let body = entity_body(catalog, table, item, &options)?;
@@ -694,7 +694,7 @@ fn find_member(
 
 fn find_table<'a>(catalog: &'a Catalog, key: Option<&Key>) -> Result<&'a Table, ApiError> {
     let found = match key {
-        Some(Key::Id(id)) => catalog.tables.iter().find(|t| t.metadata_id == *id),
+        Some(Key::Id(id)) => catalog.by_metadata_id(*id).map(|i| catalog.table(i)),
         Some(Key::Values(values)) => match values.as_slice() {
             [(name, Literal::Text(value))] if name == "LogicalName" => {
                 catalog.by_logical(value).map(|i| catalog.table(i))

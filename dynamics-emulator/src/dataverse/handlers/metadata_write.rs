@@ -15,6 +15,8 @@ use crate::dataverse::metadata::columns::read_column;
 use crate::dataverse::metadata::create::{add_table, read_table};
 use crate::dataverse::metadata::csdl;
 use crate::dataverse::metadata::option_sets::{self, read_global};
+use crate::dataverse::metadata::relationships::{add_relationship, read_relationship};
+use crate::dataverse::metadata::removal::{self, RemoveError};
 use crate::dataverse::metadata::update::{UpdateError, update_column, update_table};
 use crate::dataverse::odata::literal::Literal;
 use crate::dataverse::odata::path::{Key, Segment};
@@ -314,9 +316,153 @@ pub(crate) fn entity_definitions(
                 "{root}EntityDefinitions({table_id})/Keys({id})"
             )))
         }
+        ([one], &Method::DELETE) => {
+            let index = table_index(store, one.key.as_ref())?;
+            no_open_change_set(store)?;
+            removal::delete_table(store, index).map_err(remove_error)?;
+            Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
+        }
+        ([one, member], &Method::DELETE) if member.name == "Attributes" => {
+            let index = table_index(store, one.key.as_ref())?;
+            let column = member_index(
+                member.key.as_ref(),
+                store
+                    .catalog
+                    .table(index)
+                    .attributes
+                    .iter()
+                    .map(|a| (a.metadata_id, a.logical_name.as_str())),
+            )
+            .ok_or_else(|| ApiError::segment_not_found("Attributes"))?;
+            no_open_change_set(store)?;
+            let column =
+                u16::try_from(column).map_err(|_| ApiError::segment_not_found("Attributes"))?;
+            removal::delete_column(store, index, column).map_err(remove_error)?;
+            Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
+        }
+        ([one, member], &Method::DELETE) if member.name == "Keys" => {
+            let index = table_index(store, one.key.as_ref())?;
+            let key = member_index(
+                member.key.as_ref(),
+                store
+                    .catalog
+                    .table(index)
+                    .alternate_keys
+                    .iter()
+                    .map(|k| (k.metadata_id, k.logical_name.as_str())),
+            )
+            .ok_or_else(|| ApiError::segment_not_found("Keys"))?;
+            no_open_change_set(store)?;
+            removal::delete_key(store, index, key);
+            Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
+        }
         (_, method) => Err(ApiError::method_not_allowed(
             method.as_str(),
             "this EntityDefinitions path",
+        )),
+    }
+}
+
+/// The position of the member (column or key) a key names: by `MetadataId` or by
+/// `LogicalName='…'`.
+fn member_index<'a>(
+    key: Option<&Key>,
+    members: impl Iterator<Item = (uuid::Uuid, &'a str)>,
+) -> Option<usize> {
+    let mut members = members;
+    match key? {
+        Key::Id(id) => members.position(|(m, _)| m == *id),
+        Key::Values(values) => match values.as_slice() {
+            [(n, Literal::Text(v))] if n == "LogicalName" => {
+                members.position(|(_, name)| name == v)
+            }
+            _ => None,
+        },
+        Key::Empty => None,
+    }
+}
+
+/// Definitions are not part of a change set's rollback, and deleting one renumbers what a
+/// rollback would restore, so deletes are refused inside one.
+fn no_open_change_set(store: &DataverseStore) -> Result<(), ApiError> {
+    if store.data.savepoint().is_some() {
+        return Err(invalid(
+            "Table definitions cannot be deleted inside a $batch change set; send the DELETE on its own.".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// Refusals of a delete: a definition of the platform (not custom). The service's code for
+/// them is UNCONFIRMED; 0x80040203 is its generic "invalid argument".
+fn remove_error(error: RemoveError) -> ApiError {
+    match error {
+        RemoveError::NotFound(collection) => ApiError::segment_not_found(collection),
+        RemoveError::Refused(message) => {
+            ApiError::new(StatusCode::BAD_REQUEST, CANNOT_DELETE, message)
+        }
+    }
+}
+
+/// The code of a refused definition delete (UNCONFIRMED, see [`remove_error`]).
+const CANNOT_DELETE: &str = "0x80040203";
+
+/// Answers a write to `RelationshipDefinitions…`: `POST` creates a one-to-many relationship
+/// (with its lookup column) or a many-to-many one; `DELETE RelationshipDefinitions(…)`
+/// deletes a custom one.
+pub(crate) fn relationship_definitions(
+    store: &mut DataverseStore,
+    call: &Call<'_>,
+    segments: &[Segment],
+) -> ApiResult {
+    call.options.allow_only(&[])?;
+    let method = call.request.method.clone();
+    match (segments, &method) {
+        ([all], &Method::POST) if all.key.is_none() => {
+            let body = json_body(call.request)?;
+            let new = read_relationship(&store.catalog, &body).map_err(invalid)?;
+            let id = add_relationship(&mut store.catalog, new).map_err(invalid)?;
+            let DataverseStore { catalog, data, .. } = &mut *store;
+            data.catch_up(catalog);
+            Ok(no_content_with_id(format!(
+                "{}RelationshipDefinitions({id})",
+                call.env.root()
+            )))
+        }
+        ([one], &Method::DELETE) => {
+            let id = match &one.key {
+                Some(Key::Id(id)) => Some(*id),
+                Some(Key::Values(values)) => match values.as_slice() {
+                    [(n, Literal::Text(v))] if n == "SchemaName" => store
+                        .catalog
+                        .one_to_many
+                        .iter()
+                        .map(|r| (r.metadata_id, &r.schema_name))
+                        .chain(
+                            store
+                                .catalog
+                                .many_to_many
+                                .iter()
+                                .map(|r| (r.metadata_id, &r.schema_name)),
+                        )
+                        .find(|(_, s)| s.eq_ignore_ascii_case(v))
+                        .map(|(id, _)| id),
+                    _ => None,
+                },
+                _ => None,
+            }
+            .ok_or_else(|| ApiError::segment_not_found("RelationshipDefinitions"))?;
+            no_open_change_set(store)?;
+            removal::delete_relationship(store, id).map_err(remove_error)?;
+            Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
+        }
+        (_, &Method::PATCH | &Method::PUT) => Err(ApiError::method_not_allowed(
+            method.as_str(),
+            "RelationshipDefinitions (the emulator creates and deletes relationships; it does not update them)",
+        )),
+        (_, method) => Err(ApiError::method_not_allowed(
+            method.as_str(),
+            "this RelationshipDefinitions path",
         )),
     }
 }

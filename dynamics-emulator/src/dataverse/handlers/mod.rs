@@ -157,6 +157,9 @@ fn route(store: &mut DataverseStore, env: &Env, request: &ApiRequest) -> ApiResu
             call.options.allow_only(metadata_options(&segments))?;
             return metadata::entity_definitions(store, &call, &segments);
         }
+        "RelationshipDefinitions" if *method != Method::GET => {
+            return metadata_write::relationship_definitions(store, &call, &segments);
+        }
         "RelationshipDefinitions" => {
             call.options.allow_only(metadata_options(&segments))?;
             return metadata::relationship_definitions_request(store, &call, &segments);
