@@ -382,12 +382,14 @@ fn member_index<'a>(
     }
 }
 
-/// Definitions are not part of a change set's rollback, and deleting one renumbers what a
-/// rollback would restore, so deletes are refused inside one.
+/// Definitions are not part of a change set's rollback, and deleting one renumbers the
+/// columns and relationships that the writes already made in the same change set would be
+/// undone by, so a delete is refused after such writes. (Every request runs in a transaction
+/// of its own, so an empty one is the normal case.)
 fn no_open_change_set(store: &DataverseStore) -> Result<(), ApiError> {
-    if store.data.savepoint().is_some() {
+    if store.data.savepoint().is_some_and(|writes| writes > 0) {
         return Err(invalid(
-            "Table definitions cannot be deleted inside a $batch change set; send the DELETE on its own.".to_owned(),
+            "Table definitions cannot be deleted after writes in the same $batch change set; send the DELETE on its own.".to_owned(),
         ));
     }
     Ok(())

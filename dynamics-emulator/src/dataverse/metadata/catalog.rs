@@ -189,6 +189,7 @@ impl Catalog {
             }
             table.alternate_keys.push(AlternateKey {
                 logical_name: key_name.clone(),
+                schema_name: super::model::schema_name(key_name),
                 attributes,
                 metadata_id: name_uuid("key", &format!("{name}.{key_name}")),
             });

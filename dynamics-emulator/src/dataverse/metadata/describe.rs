@@ -513,7 +513,7 @@ pub(crate) fn collection(catalog: &Catalog, table: &Table, name: &str) -> Vec<Ma
                 object(json!({
                     "MetadataId": key.metadata_id,
                     "LogicalName": key.logical_name,
-                    "SchemaName": schema_name(&key.logical_name),
+                    "SchemaName": key.schema_name,
                     "EntityLogicalName": table.logical_name,
                     "KeyAttributes": key.attributes.iter().filter_map(|a| table.attribute(*a)).map(|a| a.logical_name.clone()).collect::<Vec<_>>(),
                     // Keys are indexed when created, so they are `Active` at once (the service

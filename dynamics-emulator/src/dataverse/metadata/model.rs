@@ -235,6 +235,9 @@ pub(crate) fn schema_name(logical_name: &str) -> String {
 #[derive(Debug, Clone)]
 pub(crate) struct AlternateKey {
     pub(crate) logical_name: String,
+    /// `SchemaName`: as sent when created through the Web API, else the logical name with
+    /// its first letter upper-cased.
+    pub(crate) schema_name: String,
     /// Attribute indexes of the key columns, in order.
     pub(crate) attributes: Vec<u16>,
     pub(crate) metadata_id: Uuid,
