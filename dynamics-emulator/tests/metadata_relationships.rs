@@ -100,6 +100,7 @@ async fn a_one_to_many_relationship_creates_its_lookup_and_both_navigation_prope
         .await;
     let body = found.expect(200);
     assert_eq!(body["ReferencingAttribute"], "new_parentaccount");
+    assert_eq!(body["IsCustomRelationship"], true);
     assert_eq!(
         body["ReferencedEntityNavigationPropertyName"],
         "new_account_new_bankaccount"

@@ -46,10 +46,11 @@ const KEY_PROPERTIES: [&str; 6] = [
 ];
 
 /// `OneToManyRelationshipMetadata` properties the emulator answers.
-const ONE_TO_MANY_PROPERTIES: [&str; 9] = [
+const ONE_TO_MANY_PROPERTIES: [&str; 10] = [
     "MetadataId",
     "SchemaName",
     "RelationshipType",
+    "IsCustomRelationship",
     "ReferencedEntity",
     "ReferencedAttribute",
     "ReferencingEntity",
@@ -59,10 +60,11 @@ const ONE_TO_MANY_PROPERTIES: [&str; 9] = [
 ];
 
 /// `ManyToManyRelationshipMetadata` properties the emulator answers.
-const MANY_TO_MANY_PROPERTIES: [&str; 8] = [
+const MANY_TO_MANY_PROPERTIES: [&str; 9] = [
     "MetadataId",
     "SchemaName",
     "RelationshipType",
+    "IsCustomRelationship",
     "Entity1LogicalName",
     "Entity2LogicalName",
     "IntersectEntityName",
@@ -109,7 +111,8 @@ impl Shape<'_> {
             Shape::Entity => ENTITY_PROPERTIES.contains(&property),
             Shape::Attribute(name) => is_attribute_property(name, property),
             Shape::Key => KEY_PROPERTIES.contains(&property),
-            Shape::Relationship => ONE_TO_MANY_PROPERTIES[..3].contains(&property),
+            // The `RelationshipMetadataBase` properties come first in both lists.
+            Shape::Relationship => ONE_TO_MANY_PROPERTIES[..4].contains(&property),
             Shape::OneToMany => ONE_TO_MANY_PROPERTIES.contains(&property),
             Shape::ManyToMany => MANY_TO_MANY_PROPERTIES.contains(&property),
         }

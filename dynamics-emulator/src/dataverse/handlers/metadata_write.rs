@@ -1,6 +1,7 @@
 //! Writes to table definitions and the metadata functions around them: `POST
 //! EntityDefinitions`, `PUT EntityDefinitions(…)` (PATCH refused: the service supports only PUT
-//! for definitions), `POST …/Attributes`, `PUT …/Attributes(…)`, `POST …/Keys`,
+//! for definitions), `POST …/Attributes`, `PUT …/Attributes(…)`, `POST …/Keys`, `DELETE` of
+//! tables, columns and keys, `POST` and `DELETE RelationshipDefinitions`,
 //! `GlobalOptionSetDefinitions` (GET and POST), `RetrieveVersion`, `PublishXml` and
 //! `PublishAllXml`. Definitions apply at once, so publishing is validated and counted only.
 //! Definition changes are not part of a `$batch` change set's rollback.
