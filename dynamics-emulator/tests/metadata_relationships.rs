@@ -9,7 +9,7 @@ mod support;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use support::{Env, start};
+use support::{Env, answer, start};
 
 const TABLE: &str = "EntityDefinitions(LogicalName='new_bankaccount')";
 
@@ -169,6 +169,15 @@ async fn many_to_many_rows_associate_through_the_new_navigation_property() {
         ))
         .await;
     assert_eq!(related.values()[0]["new_accountname"], "Savings");
+    env.delete(&format!(
+        "new_bankaccounts({row})/new_bankaccount_contacts({contact})/$ref"
+    ))
+    .await
+    .expect(204);
+    let none = env
+        .get(&format!("contacts({contact})/new_contact_bankaccounts"))
+        .await;
+    assert!(none.values().is_empty(), "{}", none.text);
 
     let deleted = env
         .delete("RelationshipDefinitions(SchemaName='new_bankaccount_contact')")
@@ -216,7 +225,7 @@ async fn bad_relationship_definitions_say_what_to_fix() {
         (
             json!({ "@odata.type": "Microsoft.Dynamics.CRM.ManyToManyRelationshipMetadata", "SchemaName": "x_no_prefix",
                     "Entity1LogicalName": "account", "Entity2LogicalName": "contact" }),
-            "",
+            "customization prefix",
         ),
     ];
     for (body, hint) in cases {
@@ -372,4 +381,51 @@ async fn deleting_a_table_takes_its_rows_and_relationships_and_built_ins_are_ref
         "{}",
         refused.message()
     );
+}
+
+#[tokio::test]
+async fn a_definition_delete_after_writes_in_the_same_change_set_is_refused() {
+    let env = start().await;
+    create_table(&env).await;
+    let part = |method: &str, url: &str, body: Option<&str>| {
+        let mut text = format!(
+            "--changeset_t\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n{method} /api/data/v9.2/{url} HTTP/1.1\r\n"
+        );
+        if let Some(body) = body {
+            text.push_str(&format!("Content-Type: application/json\r\n\r\n{body}\r\n"));
+        } else {
+            text.push_str("\r\n");
+        }
+        text
+    };
+    let body = format!(
+        "--batch_t\r\nContent-Type: multipart/mixed; boundary=changeset_t\r\n\r\n{}{}--changeset_t--\r\n--batch_t--\r\n",
+        part(
+            "POST",
+            "new_bankaccounts",
+            Some(r#"{"new_accountname":"In the set"}"#)
+        ),
+        part("DELETE", TABLE, None),
+    );
+    let response = env
+        .http
+        .post(env.url("$batch"))
+        .bearer_auth(&env.token)
+        .header("Content-Type", "multipart/mixed; boundary=batch_t")
+        .header("OData-Version", "4.0")
+        .body(body)
+        .send()
+        .await
+        .expect("sent");
+    let batch = answer(response).await;
+    assert!(
+        batch
+            .text
+            .contains("after writes in the same $batch change set"),
+        "{}",
+        batch.text
+    );
+    env.get(TABLE).await.expect(200);
+    let rows = env.get("new_bankaccounts").await;
+    assert!(rows.values().is_empty(), "the change set was rolled back");
 }
