@@ -1,8 +1,7 @@
 //! Writes to table definitions and the metadata functions around them: `POST
 //! EntityDefinitions`, `PUT EntityDefinitions(…)` (PATCH refused: the service supports only PUT
 //! for definitions), `POST …/Attributes`, `PUT …/Attributes(…)`, `POST …/Keys`, `DELETE` of
-//! tables, columns and keys, `POST` and `DELETE RelationshipDefinitions`,
-//! `GlobalOptionSetDefinitions` (GET and POST), `RetrieveVersion`, `PublishXml` and
+//! tables, columns and keys, `GlobalOptionSetDefinitions` (GET and POST), `RetrieveVersion`, `PublishXml` and
 //! `PublishAllXml`. Definitions apply at once, so publishing is validated and counted only.
 //! Definition changes are not part of a `$batch` change set's rollback.
 
@@ -16,7 +15,6 @@ use crate::dataverse::metadata::columns::read_column;
 use crate::dataverse::metadata::create::{add_table, read_table};
 use crate::dataverse::metadata::csdl;
 use crate::dataverse::metadata::option_sets::{self, read_global};
-use crate::dataverse::metadata::relationships::{add_relationship, read_relationship};
 use crate::dataverse::metadata::removal::{self, RemoveError};
 use crate::dataverse::metadata::update::{UpdateError, update_column, update_table};
 use crate::dataverse::odata::literal::Literal;
@@ -28,7 +26,7 @@ use crate::dataverse::wire::{ApiBody, ApiResponse, ApiResult};
 /// The version `RetrieveVersion` answers (a plausible Dataverse online version).
 pub(crate) const ORG_VERSION: &str = "9.2.24101.200";
 
-fn invalid(message: String) -> ApiError {
+pub(super) fn invalid(message: String) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, VALIDATION, message)
 }
 
@@ -387,7 +385,7 @@ fn member_index<'a>(
 /// columns and relationships that the writes already made in the same change set would be
 /// undone by, so a delete is refused after such writes. (Every request runs in a transaction
 /// of its own, so an empty one is the normal case.)
-fn no_open_change_set(store: &DataverseStore) -> Result<(), ApiError> {
+pub(super) fn no_open_change_set(store: &DataverseStore) -> Result<(), ApiError> {
     if store.data.savepoint().is_some_and(|writes| writes > 0) {
         return Err(invalid(
             "Table definitions cannot be deleted after writes in the same $batch change set; send the DELETE on its own.".to_owned(),
@@ -398,7 +396,7 @@ fn no_open_change_set(store: &DataverseStore) -> Result<(), ApiError> {
 
 /// Refusals of a delete: a definition of the platform (not custom). The service's code for
 /// them is UNCONFIRMED; 0x80040203 is its generic "invalid argument".
-fn remove_error(error: RemoveError) -> ApiError {
+pub(super) fn remove_error(error: RemoveError) -> ApiError {
     match error {
         RemoveError::NotFound(collection) => ApiError::segment_not_found(collection),
         RemoveError::Refused(message) => {
@@ -409,66 +407,6 @@ fn remove_error(error: RemoveError) -> ApiError {
 
 /// The code of a refused definition delete (UNCONFIRMED, see [`remove_error`]).
 const CANNOT_DELETE: &str = "0x80040203";
-
-/// Answers a write to `RelationshipDefinitions…`: `POST` creates a one-to-many relationship
-/// (with its lookup column) or a many-to-many one; `DELETE RelationshipDefinitions(…)`
-/// deletes a custom one.
-pub(crate) fn relationship_definitions(
-    store: &mut DataverseStore,
-    call: &Call<'_>,
-    segments: &[Segment],
-) -> ApiResult {
-    call.options.allow_only(&[])?;
-    let method = call.request.method.clone();
-    match (segments, &method) {
-        ([all], &Method::POST) if all.key.is_none() => {
-            let body = json_body(call.request)?;
-            let new = read_relationship(&store.catalog, &body).map_err(invalid)?;
-            let id = add_relationship(&mut store.catalog, new).map_err(invalid)?;
-            let DataverseStore { catalog, data, .. } = &mut *store;
-            data.catch_up(catalog);
-            Ok(no_content_with_id(format!(
-                "{}RelationshipDefinitions({id})",
-                call.env.root()
-            )))
-        }
-        ([one], &Method::DELETE) => {
-            let id = match &one.key {
-                Some(Key::Id(id)) => Some(*id),
-                Some(Key::Values(values)) => match values.as_slice() {
-                    [(n, Literal::Text(v))] if n == "SchemaName" => store
-                        .catalog
-                        .one_to_many
-                        .iter()
-                        .map(|r| (r.metadata_id, &r.schema_name))
-                        .chain(
-                            store
-                                .catalog
-                                .many_to_many
-                                .iter()
-                                .map(|r| (r.metadata_id, &r.schema_name)),
-                        )
-                        .find(|(_, s)| s.eq_ignore_ascii_case(v))
-                        .map(|(id, _)| id),
-                    _ => None,
-                },
-                _ => None,
-            }
-            .ok_or_else(|| ApiError::segment_not_found("RelationshipDefinitions"))?;
-            no_open_change_set(store)?;
-            removal::delete_relationship(store, id).map_err(remove_error)?;
-            Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
-        }
-        (_, &Method::PATCH | &Method::PUT) => Err(ApiError::method_not_allowed(
-            method.as_str(),
-            "RelationshipDefinitions (the emulator creates and deletes relationships; it does not update them)",
-        )),
-        (_, method) => Err(ApiError::method_not_allowed(
-            method.as_str(),
-            "this RelationshipDefinitions path",
-        )),
-    }
-}
 
 fn update_error(error: UpdateError) -> ApiError {
     match error {
