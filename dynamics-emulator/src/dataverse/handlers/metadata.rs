@@ -46,10 +46,11 @@ const KEY_PROPERTIES: [&str; 6] = [
 ];
 
 /// `OneToManyRelationshipMetadata` properties the emulator answers.
-const ONE_TO_MANY_PROPERTIES: [&str; 9] = [
+const ONE_TO_MANY_PROPERTIES: [&str; 10] = [
     "MetadataId",
     "SchemaName",
     "RelationshipType",
+    "IsCustomRelationship",
     "ReferencedEntity",
     "ReferencedAttribute",
     "ReferencingEntity",
@@ -59,10 +60,11 @@ const ONE_TO_MANY_PROPERTIES: [&str; 9] = [
 ];
 
 /// `ManyToManyRelationshipMetadata` properties the emulator answers.
-const MANY_TO_MANY_PROPERTIES: [&str; 8] = [
+const MANY_TO_MANY_PROPERTIES: [&str; 9] = [
     "MetadataId",
     "SchemaName",
     "RelationshipType",
+    "IsCustomRelationship",
     "Entity1LogicalName",
     "Entity2LogicalName",
     "IntersectEntityName",
@@ -109,7 +111,8 @@ impl Shape<'_> {
             Shape::Entity => ENTITY_PROPERTIES.contains(&property),
             Shape::Attribute(name) => is_attribute_property(name, property),
             Shape::Key => KEY_PROPERTIES.contains(&property),
-            Shape::Relationship => ONE_TO_MANY_PROPERTIES[..3].contains(&property),
+            // The `RelationshipMetadataBase` properties come first in both lists.
+            Shape::Relationship => ONE_TO_MANY_PROPERTIES[..4].contains(&property),
             Shape::OneToMany => ONE_TO_MANY_PROPERTIES.contains(&property),
             Shape::ManyToMany => MANY_TO_MANY_PROPERTIES.contains(&property),
         }
@@ -357,7 +360,7 @@ pub(crate) fn entity_definitions(
         [all] if all.key.is_none() => {
             let options = Options::of_request(call, Shape::Entity)?;
             let mut value = Vec::new();
-            for table in &catalog.tables {
+            for (_, table) in catalog.live_tables() {
                 let item = entity_json(table);
                 if keep(&options, &item)? {
                     let body = entity_body(catalog, table, item, &options)?;
@@ -694,7 +697,7 @@ fn find_member(
 
 fn find_table<'a>(catalog: &'a Catalog, key: Option<&Key>) -> Result<&'a Table, ApiError> {
     let found = match key {
-        Some(Key::Id(id)) => catalog.tables.iter().find(|t| t.metadata_id == *id),
+        Some(Key::Id(id)) => catalog.by_metadata_id(*id).map(|i| catalog.table(i)),
         Some(Key::Values(values)) => match values.as_slice() {
             [(name, Literal::Text(value))] if name == "LogicalName" => {
                 catalog.by_logical(value).map(|i| catalog.table(i))

@@ -1,7 +1,7 @@
 //! Writes to table definitions and the metadata functions around them: `POST
 //! EntityDefinitions`, `PUT EntityDefinitions(…)` (PATCH refused: the service supports only PUT
-//! for definitions), `POST …/Attributes`, `PUT …/Attributes(…)`, `POST …/Keys`,
-//! `GlobalOptionSetDefinitions` (GET and POST), `RetrieveVersion`, `PublishXml` and
+//! for definitions), `POST …/Attributes`, `PUT …/Attributes(…)`, `POST …/Keys`, `DELETE` of
+//! tables, columns and keys, `GlobalOptionSetDefinitions` (GET and POST), `RetrieveVersion`, `PublishXml` and
 //! `PublishAllXml`. Definitions apply at once, so publishing is validated and counted only.
 //! Definition changes are not part of a `$batch` change set's rollback.
 
@@ -15,6 +15,7 @@ use crate::dataverse::metadata::columns::read_column;
 use crate::dataverse::metadata::create::{add_table, read_table};
 use crate::dataverse::metadata::csdl;
 use crate::dataverse::metadata::option_sets::{self, read_global};
+use crate::dataverse::metadata::removal::{self, RemoveError};
 use crate::dataverse::metadata::update::{UpdateError, update_column, update_table};
 use crate::dataverse::odata::literal::Literal;
 use crate::dataverse::odata::path::{Key, Segment};
@@ -25,7 +26,7 @@ use crate::dataverse::wire::{ApiBody, ApiResponse, ApiResult};
 /// The version `RetrieveVersion` answers (a plausible Dataverse online version).
 pub(crate) const ORG_VERSION: &str = "9.2.24101.200";
 
-fn invalid(message: String) -> ApiError {
+pub(super) fn invalid(message: String) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, VALIDATION, message)
 }
 
@@ -314,12 +315,98 @@ pub(crate) fn entity_definitions(
                 "{root}EntityDefinitions({table_id})/Keys({id})"
             )))
         }
+        ([one], &Method::DELETE) => {
+            let index = table_index(store, one.key.as_ref())?;
+            no_open_change_set(store)?;
+            removal::delete_table(store, index).map_err(remove_error)?;
+            Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
+        }
+        ([one, member], &Method::DELETE) if member.name == "Attributes" => {
+            let index = table_index(store, one.key.as_ref())?;
+            let column = member_index(
+                member.key.as_ref(),
+                store
+                    .catalog
+                    .table(index)
+                    .attributes
+                    .iter()
+                    .map(|a| (a.metadata_id, a.logical_name.as_str())),
+            )
+            .ok_or_else(|| ApiError::segment_not_found("Attributes"))?;
+            no_open_change_set(store)?;
+            let column =
+                u16::try_from(column).map_err(|_| ApiError::segment_not_found("Attributes"))?;
+            removal::delete_column(store, index, column).map_err(remove_error)?;
+            Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
+        }
+        ([one, member], &Method::DELETE) if member.name == "Keys" => {
+            let index = table_index(store, one.key.as_ref())?;
+            let key = member_index(
+                member.key.as_ref(),
+                store
+                    .catalog
+                    .table(index)
+                    .alternate_keys
+                    .iter()
+                    .map(|k| (k.metadata_id, k.logical_name.as_str())),
+            )
+            .ok_or_else(|| ApiError::segment_not_found("Keys"))?;
+            no_open_change_set(store)?;
+            removal::delete_key(store, index, key);
+            Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
+        }
         (_, method) => Err(ApiError::method_not_allowed(
             method.as_str(),
             "this EntityDefinitions path",
         )),
     }
 }
+
+/// The position of the member (column or key) a key names: by `MetadataId` or by
+/// `LogicalName='…'`.
+fn member_index<'a>(
+    key: Option<&Key>,
+    members: impl Iterator<Item = (uuid::Uuid, &'a str)>,
+) -> Option<usize> {
+    let mut members = members;
+    match key? {
+        Key::Id(id) => members.position(|(m, _)| m == *id),
+        Key::Values(values) => match values.as_slice() {
+            [(n, Literal::Text(v))] if n == "LogicalName" => {
+                members.position(|(_, name)| name == v)
+            }
+            _ => None,
+        },
+        Key::Empty => None,
+    }
+}
+
+/// Definitions are not part of a change set's rollback, and deleting one renumbers the
+/// columns and relationships that the writes already made in the same change set would be
+/// undone by, so a delete is refused after such writes. (Every request runs in a transaction
+/// of its own, so an empty one is the normal case.)
+pub(super) fn no_open_change_set(store: &DataverseStore) -> Result<(), ApiError> {
+    if store.data.savepoint().is_some_and(|writes| writes > 0) {
+        return Err(invalid(
+            "Table definitions cannot be deleted after writes in the same $batch change set; send the DELETE on its own.".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// Refusals of a delete: a definition of the platform (not custom). The service's code for
+/// them is UNCONFIRMED; 0x80040203 is its generic "invalid argument".
+pub(super) fn remove_error(error: RemoveError) -> ApiError {
+    match error {
+        RemoveError::NotFound(collection) => ApiError::segment_not_found(collection),
+        RemoveError::Refused(message) => {
+            ApiError::new(StatusCode::BAD_REQUEST, CANNOT_DELETE, message)
+        }
+    }
+}
+
+/// The code of a refused definition delete (UNCONFIRMED, see [`remove_error`]).
+const CANNOT_DELETE: &str = "0x80040203";
 
 fn update_error(error: UpdateError) -> ApiError {
     match error {

@@ -15,6 +15,7 @@ pub(crate) mod plan;
 pub(crate) mod property;
 pub(crate) mod query;
 pub(crate) mod refs;
+pub(crate) mod relationship_write;
 
 use axum::http::{HeaderMap, Method, StatusCode};
 use serde_json::{Map, Value};
@@ -156,6 +157,9 @@ fn route(store: &mut DataverseStore, env: &Env, request: &ApiRequest) -> ApiResu
         "EntityDefinitions" => {
             call.options.allow_only(metadata_options(&segments))?;
             return metadata::entity_definitions(store, &call, &segments);
+        }
+        "RelationshipDefinitions" if *method != Method::GET => {
+            return relationship_write::relationship_definitions(store, &call, &segments);
         }
         "RelationshipDefinitions" => {
             call.options.allow_only(metadata_options(&segments))?;

@@ -107,6 +107,7 @@ pub(crate) fn read_key(table: &Table, body: &Map<String, Value>) -> Result<Alter
     }
     Ok(AlternateKey {
         logical_name: logical,
+        schema_name: schema_name.to_owned(),
         attributes,
         metadata_id: Uuid::new_v4(),
     })

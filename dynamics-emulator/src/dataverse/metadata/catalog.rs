@@ -189,6 +189,7 @@ impl Catalog {
             }
             table.alternate_keys.push(AlternateKey {
                 logical_name: key_name.clone(),
+                schema_name: super::model::schema_name(key_name),
                 attributes,
                 metadata_id: name_uuid("key", &format!("{name}.{key_name}")),
             });
@@ -221,6 +222,7 @@ impl Catalog {
                     collection_nav: target.relationship.clone(),
                     single_nav: target.single_nav.clone(),
                     metadata_id: name_uuid("relationship", &target.relationship),
+                    custom: false,
                 });
             }
         }
@@ -254,6 +256,7 @@ impl Catalog {
                 nav1: m2m.nav.clone(),
                 nav2: m2m.other_nav.clone(),
                 metadata_id: name_uuid("relationship", &m2m.schema_name),
+                custom: false,
             });
         }
         Ok(())
@@ -279,6 +282,111 @@ impl Catalog {
         Ok(())
     }
 
+    /// Adds a one-to-many relationship whose lookup column already is attribute `lookup` of
+    /// `referencing`; claims both navigation properties. Returns its index.
+    pub(crate) fn add_one_to_many(&mut self, relationship: OneToMany) -> Result<usize, String> {
+        let rel = self.one_to_many.len();
+        let (referenced, referencing) = (relationship.referenced, relationship.referencing);
+        self.claim_nav(
+            referencing,
+            &relationship.single_nav,
+            Navigation::Single(rel),
+        )?;
+        if let Err(error) = self.claim_nav(
+            referenced,
+            &relationship.collection_nav,
+            Navigation::Collection(rel),
+        ) {
+            self.navs
+                .remove(&(referencing, relationship.single_nav.clone()));
+            return Err(error);
+        }
+        self.one_to_many.push(relationship);
+        Ok(rel)
+    }
+
+    /// Adds a many-to-many relationship; claims both navigation properties. Returns its index.
+    pub(crate) fn add_many_to_many(&mut self, relationship: ManyToMany) -> Result<usize, String> {
+        let rel = self.many_to_many.len();
+        let (one, two) = (relationship.entity1, relationship.entity2);
+        self.claim_nav(
+            one,
+            &relationship.nav1,
+            Navigation::ManyToMany { rel, first: true },
+        )?;
+        if (one != two || relationship.nav1 != relationship.nav2)
+            && let Err(error) = self.claim_nav(
+                two,
+                &relationship.nav2,
+                Navigation::ManyToMany { rel, first: false },
+            )
+        {
+            self.navs.remove(&(one, relationship.nav1.clone()));
+            return Err(error);
+        }
+        self.many_to_many.push(relationship);
+        Ok(rel)
+    }
+
+    /// Removes one-to-many relationship `rel` and its navigation properties (not its lookup
+    /// column); later relationships move down one place.
+    pub(crate) fn remove_one_to_many(&mut self, rel: usize) -> OneToMany {
+        let removed = self.one_to_many.remove(rel);
+        self.navs.retain(|_, nav| match nav {
+            Navigation::Single(r) | Navigation::Collection(r) => *r != rel,
+            Navigation::ManyToMany { .. } => true,
+        });
+        for nav in self.navs.values_mut() {
+            if let Navigation::Single(r) | Navigation::Collection(r) = nav
+                && *r > rel
+            {
+                *r -= 1;
+            }
+        }
+        removed
+    }
+
+    /// Removes many-to-many relationship `rel` and its navigation properties; later
+    /// relationships move down one place (the caller drops its links).
+    pub(crate) fn remove_many_to_many(&mut self, rel: usize) -> ManyToMany {
+        let removed = self.many_to_many.remove(rel);
+        self.navs.retain(|_, nav| match nav {
+            Navigation::ManyToMany { rel: r, .. } => *r != rel,
+            _ => true,
+        });
+        for nav in self.navs.values_mut() {
+            if let Navigation::ManyToMany { rel: r, .. } = nav
+                && *r > rel
+            {
+                *r -= 1;
+            }
+        }
+        removed
+    }
+
+    /// Makes table `index` unreachable: no name, entity set or navigation property leads to
+    /// it and listings skip it. Its slot stays so the indexes of other tables (held by rows,
+    /// relationships and storage) do not move; the caller removes its relationships first.
+    pub(crate) fn forget_table(&mut self, index: u16) {
+        self.by_logical.retain(|_, i| *i != index);
+        self.by_set.retain(|_, i| *i != index);
+        self.navs.retain(|(i, _), _| *i != index);
+    }
+
+    /// Whether table `index` is still defined (not deleted through the Web API).
+    pub(crate) fn is_live(&self, index: u16) -> bool {
+        self.by_logical(&self.table(index).logical_name) == Some(index)
+    }
+
+    /// The defined tables, with their catalog indexes.
+    pub(crate) fn live_tables(&self) -> impl Iterator<Item = (u16, &Table)> {
+        self.tables
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| u16::try_from(i).ok().map(|i| (i, t)))
+            .filter(|(i, _)| self.is_live(*i))
+    }
+
     /// The table at a catalog index.
     pub(crate) fn table(&self, index: u16) -> &Table {
         &self.tables[usize::from(index)]
@@ -291,10 +399,9 @@ impl Catalog {
 
     /// A table by `MetadataId`.
     pub(crate) fn by_metadata_id(&self, id: Uuid) -> Option<u16> {
-        self.tables
-            .iter()
-            .position(|t| t.metadata_id == id)
-            .and_then(|i| u16::try_from(i).ok())
+        self.live_tables()
+            .find(|(_, t)| t.metadata_id == id)
+            .map(|(i, _)| i)
     }
 
     /// A table by logical name.

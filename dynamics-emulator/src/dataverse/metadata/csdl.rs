@@ -26,7 +26,7 @@ pub(crate) fn document(catalog: &Catalog, annotations: bool) -> String {
          xmlns=\"http://docs.oasis-open.org/odata/ns/edm\">\
          <EntityType Name=\"crmbaseentity\" Abstract=\"true\"/>",
     );
-    for (index, table) in catalog.tables.iter().enumerate() {
+    for (index, table) in catalog.live_tables() {
         let _ = write!(
             xml,
             "<EntityType Name=\"{}\" BaseType=\"mscrm.crmbaseentity\"><Key><PropertyRef Name=\"{}\"/></Key>",
@@ -41,9 +41,6 @@ pub(crate) fn document(catalog: &Catalog, annotations: bool) -> String {
                 attribute.kind.edm_type()
             );
         }
-        let Ok(index) = u16::try_from(index) else {
-            continue;
-        };
         for (rel, r) in catalog.one_to_many.iter().enumerate() {
             if r.referencing == index
                 && catalog.navigation(index, &r.single_nav) == Some(Navigation::Single(rel))
@@ -86,7 +83,7 @@ pub(crate) fn document(catalog: &Catalog, annotations: bool) -> String {
         xml.push_str("</EntityType>");
     }
     xml.push_str("<EntityContainer Name=\"System\">");
-    for table in &catalog.tables {
+    for (_, table) in catalog.live_tables() {
         let _ = write!(
             xml,
             "<EntitySet Name=\"{}\" EntityType=\"Microsoft.Dynamics.CRM.{}\">",

@@ -513,7 +513,7 @@ pub(crate) fn collection(catalog: &Catalog, table: &Table, name: &str) -> Vec<Ma
                 object(json!({
                     "MetadataId": key.metadata_id,
                     "LogicalName": key.logical_name,
-                    "SchemaName": schema_name(&key.logical_name),
+                    "SchemaName": key.schema_name,
                     "EntityLogicalName": table.logical_name,
                     "KeyAttributes": key.attributes.iter().filter_map(|a| table.attribute(*a)).map(|a| a.logical_name.clone()).collect::<Vec<_>>(),
                     // Keys are indexed when created, so they are `Active` at once (the service
@@ -551,6 +551,7 @@ fn one_to_many_json(catalog: &Catalog, r: &OneToMany) -> Map<String, Value> {
         "MetadataId": r.metadata_id,
         "SchemaName": r.schema_name,
         "RelationshipType": "OneToManyRelationship",
+        "IsCustomRelationship": r.custom,
         "ReferencedEntity": referenced.logical_name,
         "ReferencedAttribute": referenced.primary_id,
         "ReferencingEntity": referencing.logical_name,
@@ -566,6 +567,7 @@ fn many_to_many_json(catalog: &Catalog, r: &ManyToMany) -> Map<String, Value> {
         "MetadataId": r.metadata_id,
         "SchemaName": r.schema_name,
         "RelationshipType": "ManyToManyRelationship",
+        "IsCustomRelationship": r.custom,
         "Entity1LogicalName": catalog.table(r.entity1).logical_name,
         "Entity2LogicalName": catalog.table(r.entity2).logical_name,
         "IntersectEntityName": r.intersect,

@@ -14,6 +14,8 @@ pub(crate) mod labels;
 pub(crate) mod model;
 pub(crate) mod naming;
 pub(crate) mod option_sets;
+pub(crate) mod relationships;
+pub(crate) mod removal;
 pub(crate) mod spec;
 pub(crate) mod standard_columns;
 pub(crate) mod update;

@@ -235,6 +235,9 @@ pub(crate) fn schema_name(logical_name: &str) -> String {
 #[derive(Debug, Clone)]
 pub(crate) struct AlternateKey {
     pub(crate) logical_name: String,
+    /// `SchemaName`: as sent when created through the Web API, else the logical name with
+    /// its first letter upper-cased.
+    pub(crate) schema_name: String,
     /// Attribute indexes of the key columns, in order.
     pub(crate) attributes: Vec<u16>,
     pub(crate) metadata_id: Uuid,
@@ -328,6 +331,27 @@ impl Table {
         Some(index)
     }
 
+    /// Removes column `column`; later columns move down one place, and the name index, the
+    /// primary name column and the alternate keys follow. The caller renumbers rows and
+    /// relationships; a column in an alternate key must not be removed.
+    pub(crate) fn remove_attribute(&mut self, column: u16) -> Attribute {
+        let removed = self.attributes.remove(usize::from(column));
+        let shift = |i: &mut u16| {
+            if *i > column {
+                *i -= 1;
+            }
+        };
+        self.index.remove(&removed.logical_name);
+        self.index.values_mut().for_each(shift);
+        if let Some(primary) = self.primary_name.as_mut() {
+            shift(primary);
+        }
+        for key in &mut self.alternate_keys {
+            key.attributes.iter_mut().for_each(shift);
+        }
+        removed
+    }
+
     /// The schema name: as sent when the table was created through the Web API, else the
     /// logical name with its first letter upper-cased.
     pub(crate) fn schema_name(&self) -> String {
@@ -395,6 +419,8 @@ pub(crate) struct OneToMany {
     /// The single-valued navigation property on `referencing`.
     pub(crate) single_nav: String,
     pub(crate) metadata_id: Uuid,
+    /// Created through the Web API (`IsCustomRelationship`): only these may be deleted.
+    pub(crate) custom: bool,
 }
 
 /// A many-to-many relationship, stored as pairs of IDs.
@@ -409,4 +435,6 @@ pub(crate) struct ManyToMany {
     /// The navigation property on `entity2` (to `entity1` rows).
     pub(crate) nav2: String,
     pub(crate) metadata_id: Uuid,
+    /// Created through the Web API (`IsCustomRelationship`): only these may be deleted.
+    pub(crate) custom: bool,
 }

@@ -203,7 +203,7 @@ fn global_json(
 /// The built-in columns' global option sets: each one's name (`{table}_{column}`, as their
 /// `OptionSet` says), MetadataId and column.
 pub(crate) fn builtin(catalog: &Catalog) -> impl Iterator<Item = (String, Uuid, &Attribute)> {
-    catalog.tables.iter().flat_map(|table| {
+    catalog.live_tables().flat_map(|(_, table)| {
         table
             .attributes
             .iter()

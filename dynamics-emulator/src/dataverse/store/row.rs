@@ -84,6 +84,19 @@ impl Row {
         Self::new(version, cells)
     }
 
+    /// A copy without column `column`, later columns renumbered one lower; same version.
+    pub(crate) fn without_column(&self, column: u16) -> Self {
+        let cells: Vec<(u16, Cell)> = self
+            .iter()
+            .filter(|(index, _)| *index != column)
+            .map(|(index, cell)| {
+                let index = if index > column { index - 1 } else { index };
+                (index, cell.to_owned_cell())
+            })
+            .collect();
+        Self::new(self.version, cells)
+    }
+
     /// The encoded size in bytes (for memory estimates in tests).
     #[cfg(test)]
     pub(crate) fn encoded_len(&self) -> usize {

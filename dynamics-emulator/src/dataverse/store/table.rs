@@ -73,6 +73,22 @@ impl TableData {
         Ok(())
     }
 
+    /// Drops the index of alternate key `key` (removed from the table's definition).
+    pub(crate) fn drop_key(&mut self, key: usize) {
+        if key < self.keys.len() {
+            self.keys.remove(key);
+        }
+    }
+
+    /// Drops column `column` from every row and moves later columns down one place, as
+    /// [`Table::remove_attribute`] does to the definition. Row versions stay: the rows did not
+    /// change, their table's definition did.
+    pub(crate) fn drop_column(&mut self, column: u16) {
+        for row in self.rows.values_mut() {
+            *row = row.without_column(column);
+        }
+    }
+
     /// Stores a row, keeping the key indexes in step; returns the row it replaced.
     pub(crate) fn put(&mut self, table: &Table, id: Uuid, row: Row) -> Option<Row> {
         for key in 0..self.keys.len() {
