@@ -354,3 +354,71 @@ async fn a_column_can_use_a_built_in_global_choice_and_platform_columns_are_not_
         );
     }
 }
+
+fn complex_entity(schema: &str, extra_columns: Value) -> Value {
+    let mut attributes = vec![json!({
+        "@odata.type": "Microsoft.Dynamics.CRM.ComplexStringAttributeMetadata",
+        "SchemaName": "new_Name", "IsPrimaryName": true, "MaxLength": 100,
+        "DisplayName": label("Name"), "RequiredLevel": { "Value": "None" },
+    })];
+    attributes.extend(extra_columns.as_array().cloned().unwrap_or_default());
+    json!({
+        "@odata.type": "Microsoft.Dynamics.CRM.ComplexEntityMetadata",
+        "SchemaName": schema, "DisplayName": label(schema), "DisplayCollectionName": label(schema),
+        "OwnershipType": "UserOwned", "HasActivities": false, "HasNotes": true, "IsActivity": false,
+        "Attributes": attributes,
+    })
+}
+
+#[tokio::test]
+async fn create_entities_adds_every_table_with_its_columns_or_none() {
+    let env = start().await;
+    let choice = json!([{
+        "@odata.type": "Microsoft.Dynamics.CRM.ComplexPicklistAttributeMetadata",
+        "SchemaName": "new_Size", "DisplayName": label("Size"),
+        "OptionSet": { "@odata.type": "Microsoft.Dynamics.CRM.ComplexOptionSetMetadata",
+                       "IsGlobal": false, "OptionSetType": "Picklist",
+                       "Options": [{ "Value": 1, "Label": label("Small") }, { "Value": 2, "Label": label("Large") }] },
+    }]);
+    let bad_column = json!([{ "@odata.type": "Microsoft.Dynamics.CRM.ComplexStringAttributeMetadata",
+                              "SchemaName": "NoPrefix", "DisplayName": label("Bad"), "MaxLength": 10 }]);
+    let refused = env
+        .post(
+            "CreateEntities",
+            json!({ "Entities": [complex_entity("new_First", choice.clone()), complex_entity("new_Second", bad_column)] }),
+        )
+        .await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.text.contains("Entities[1]"), "{}", refused.text);
+    env.get("EntityDefinitions(LogicalName='new_first')")
+        .await
+        .expect(404);
+
+    let made = env
+        .post(
+            "CreateEntities",
+            json!({ "Entities": [complex_entity("new_First", choice), complex_entity("new_Second", json!([]))] }),
+        )
+        .await;
+    let made = made.expect(200);
+    assert_eq!(made["EntityIds"].as_array().map(Vec::len), Some(2));
+    let size = env
+        .get("EntityDefinitions(LogicalName='new_first')/Attributes(LogicalName='new_size')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$expand=OptionSet")
+        .await;
+    assert_eq!(
+        size.expect(200)["OptionSet"]["Options"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    env.post("new_firsts", json!({ "new_name": "row", "new_size": 2 }))
+        .await
+        .expect(204);
+    let again = env
+        .post(
+            "CreateEntities",
+            json!({ "Entities": [complex_entity("new_Second", json!([]))] }),
+        )
+        .await;
+    assert_eq!(again.status, 400);
+}

@@ -11,6 +11,7 @@ import os
 import sys
 import traceback
 import uuid
+from enum import IntEnum
 from urllib.parse import urlsplit
 
 # The emulator's default seed (see dynamics-emulator/README.md).
@@ -222,47 +223,27 @@ def main():
             client.records.delete("account", state["id"])
             assert client.records.retrieve("account", state["id"]) is None
 
-        # Table definitions. The client's tables.create sends CreateEntities, an action Microsoft's
-        # Web API docs do not describe, which the emulator does not offer; the table is created the
-        # documented way (POST EntityDefinitions) with the client's own token, then the client's
-        # table operations run on it unchanged.
+        # Table definitions: the client's own calls (tables.create sends the CreateEntities action
+        # with ComplexEntityMetadata), then its other table operations on the new table.
         schema = f"new_Smoke{run}"
         logical = schema.lower()
 
-        def define_table():
-            import requests
+        class Size(IntEnum):
+            SMALL = 1
+            LARGE = 2
 
-            token = credential.get_token(f"{origin}/.default").token
-            label = lambda text: {"LocalizedLabels": [{"Label": text, "LanguageCode": 1033}]}  # noqa: E731
-            body = {
-                "@odata.type": "Microsoft.Dynamics.CRM.EntityMetadata",
-                "SchemaName": schema,
-                "DisplayName": label(f"Smoke {run}"),
-                "DisplayCollectionName": label(f"Smokes {run}"),
-                "OwnershipType": "UserOwned",
-                "HasActivities": False,
-                "HasNotes": False,
-                "IsActivity": False,
-                "Attributes": [
-                    {
-                        "@odata.type": "Microsoft.Dynamics.CRM.StringAttributeMetadata",
-                        "SchemaName": "new_Name",
-                        "IsPrimaryName": True,
-                        "MaxLength": 100,
-                        "DisplayName": label("Name"),
-                        "RequiredLevel": {"Value": "None"},
-                    }
-                ],
-            }
-            response = requests.post(
-                f"{origin}/api/data/v9.2/EntityDefinitions",
-                json=body,
-                headers={"Authorization": f"Bearer {token}", "OData-Version": "4.0"},
-                timeout=30,
+        def define_table():
+            info = client.tables.create(
+                schema,
+                {"new_Title": "string", "new_Price": "decimal", "new_Size": Size},
+                primary_column="new_Name",
+                display_name=f"Smoke {run}",
             )
-            assert response.status_code == 204, (response.status_code, response.text)
-            info = client.tables.get(schema)
-            assert info is not None and info["table_logical_name"] == logical, info
+            assert info["table_logical_name"] == logical, info
+            names = {c["LogicalName"] for c in client.tables.list_columns(schema, select=["LogicalName"])}
+            assert {"new_name", "new_title", "new_price", "new_size"} <= names, names
+            row = client.records.create(logical, {"new_name": "first", "new_size": Size.LARGE.value})
+            assert client.records.retrieve(logical, row)["new_size"] == Size.LARGE.value
 
         def columns_add_remove():
             created = client.tables.add_columns(schema, {"new_Code": "string", "new_Count": "int"})
@@ -326,7 +307,7 @@ def main():
         check("update many (UpdateMultiple)", update_many)
         check("dataframe create (CreateMultiple)", dataframe_create)
         check("delete", delete)
-        check("define a table (POST EntityDefinitions)", define_table)
+        check("create a table (tables.create, CreateEntities)", define_table)
         check("add and remove columns", columns_add_remove)
         check("alternate key create/list/delete", alternate_keys)
         check("lookup (one-to-many relationship)", lookup)

@@ -46,7 +46,7 @@ fn merge_labels(call: &Call<'_>) -> bool {
 }
 
 /// Answers the unbound metadata routes (`GlobalOptionSetDefinitions`, `RetrieveVersion`,
-/// `PublishXml`, `PublishAllXml`); `None` for other paths.
+/// `CreateEntities`, `PublishXml`, `PublishAllXml`); `None` for other paths.
 pub(crate) fn route(
     store: &mut DataverseStore,
     call: &Call<'_>,
@@ -89,6 +89,9 @@ pub(crate) fn route(
                 headers: Vec::new(),
                 body: ApiBody::Xml(csdl::document(&store.catalog, annotations)),
             })
+        }
+        ("CreateEntities", 1) if first.key.is_none() => {
+            super::create_entities::create_entities(store, call)
         }
         ("PublishXml" | "PublishAllXml", 1) if first.key.is_none() => {
             publish(store, call, &first.name)

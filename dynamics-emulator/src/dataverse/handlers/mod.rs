@@ -5,6 +5,7 @@ pub(crate) mod aggregate;
 pub(crate) mod batch;
 pub(crate) mod bulk_messages;
 pub(crate) mod changes;
+pub(crate) mod create_entities;
 pub(crate) mod crud;
 pub(crate) mod fetch;
 pub(crate) mod functions;

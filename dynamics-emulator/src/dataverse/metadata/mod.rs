@@ -6,6 +6,7 @@ pub(crate) mod alternate_keys;
 pub(crate) mod builtin;
 pub(crate) mod catalog;
 pub(crate) mod columns;
+pub(crate) mod complex;
 pub(crate) mod create;
 pub(crate) mod csdl;
 pub(crate) mod definition;
