@@ -173,6 +173,18 @@ async fn server_rows(client: &DataverseClient) -> HashMap<Uuid, String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mirror_follows_changes_and_recovers_from_an_expired_token() {
     let Setup { _emu, sync, user } = start().await;
+    let expiry = sync.change_tracking_expiry().await.expect("expiry");
+    assert_eq!(
+        expiry,
+        Some(7),
+        "the emulator's default, as the current docs say"
+    );
+    assert!(
+        !dataverse_webapi::changes::warn_if_poll_interval_near_expiry(
+            std::time::Duration::from_secs(300),
+            expiry.unwrap_or_default()
+        )
+    );
     create_tracked_table(&sync).await;
     let first = create_widget(&user, "First").await;
     let second = create_widget(&user, "Second").await;
@@ -259,4 +271,33 @@ async fn a_mirror_follows_changes_and_recovers_from_an_expired_token() {
         .await
         .expect("delta");
     assert!(after.is_empty(), "{after:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_older_than_the_org_expiry_is_expired() {
+    let Setup {
+        _emu: emu, sync, ..
+    } = start().await;
+    let pages: Vec<ChangePage> = sync
+        .table("accounts")
+        .changes()
+        .select(["name"])
+        .pages()
+        .try_collect()
+        .await
+        .expect("initial sync");
+    let link = pages
+        .last()
+        .and_then(|p| p.delta_link.clone())
+        .expect("delta link");
+    emu.advance_clock(std::time::Duration::from_secs(8 * 86_400));
+    let error = sync
+        .table("accounts")
+        .changes()
+        .from_link(link)
+        .pages()
+        .try_collect::<Vec<_>>()
+        .await
+        .expect_err("expired by age");
+    assert!(error.is_change_token_expired(), "{error:?}");
 }
