@@ -305,3 +305,28 @@ async fn a_full_resync_reports_known_rows_it_no_longer_returns() {
             .to_vec()
     );
 }
+
+#[tokio::test]
+async fn a_next_link_to_another_origin_is_refused() {
+    let org = support::org().await;
+    let mut body = initial_page(&org.server.uri(), &[1], None, None);
+    body["@odata.nextLink"] =
+        json!("https://elsewhere.example/api/data/v9.2/accounts?$skiptoken=x");
+    Mock::given(method("GET"))
+        .and(path("/api/data/v9.2/accounts"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .expect(1)
+        .mount(&org.server)
+        .await;
+    let result: Result<Vec<ChangePage>, _> = org
+        .client
+        .table("accounts")
+        .changes()
+        .pages()
+        .try_collect()
+        .await;
+    assert!(
+        matches!(result, Err(DataverseError::ForeignLink { .. })),
+        "{result:?}"
+    );
+}

@@ -140,8 +140,10 @@ impl Changes {
 
     /// A full sync followed by delete reconciliation: the pages of the full sync (as
     /// [`Changes::pages`]), then pages of `Deleted { reason: Reconciled }` for each of
-    /// `known_ids` the sync did not return. The delta link comes on the last page of all, so
-    /// a caller that saves it only after applying every page misses no deletion.
+    /// `known_ids` the sync did not return. The delta link comes on the last page of all (the
+    /// full sync's own last page then carries neither link), so a caller that saves it only
+    /// after applying every page misses no deletion. After a crash, run the resync again:
+    /// the ids it has seen are in memory only.
     ///
     /// `primary_id` is the table's id column (`accountid`, see
     /// [`DataverseClient::resolve_table`]). `known_ids` are the ids the caller holds locally,

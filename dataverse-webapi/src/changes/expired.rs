@@ -5,6 +5,10 @@
 //! Web API body is the usual `{"error":{"code":…,"message":…}}`). The HTTP status is
 //! UNCONFIRMED: any status with that code or message counts, and so does 410 Gone, which
 //! OData services (Microsoft Graph) use for the same condition.
+//!
+//! The classification happens after the pipeline: were the service to answer with a 5xx, the
+//! pipeline's ordinary retries of a GET would run first; the error that ends them is still
+//! [`DataverseError::ChangeTokenExpired`], which reports itself as not retryable.
 
 use dynamics_http::HttpError;
 
