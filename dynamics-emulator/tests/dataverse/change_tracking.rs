@@ -225,3 +225,33 @@ async fn a_definition_change_expires_earlier_tokens_but_not_later_ones() {
         .expect("three-part token");
     assert_eq!(env.get(&documented).await.status, 200);
 }
+
+#[tokio::test]
+async fn the_organisation_expiry_setting_decides_how_long_a_token_lives() {
+    let env = start().await;
+    let link = delta_link(&env).await;
+    let orgs = env
+        .get("organizations?$select=organizationid,expirechangetrackingindays")
+        .await;
+    let org = orgs.values()[0].clone();
+    assert_eq!(org["expirechangetrackingindays"], 7, "{org}");
+    let id = org["organizationid"].as_str().expect("id");
+    env.patch(
+        &format!("organizations({id})"),
+        json!({"expirechangetrackingindays": 30}),
+    )
+    .await
+    .expect(204);
+    env.emu
+        .advance_clock(std::time::Duration::from_secs(8 * 86_400));
+    let user = env.emu.defaults().user.clone();
+    let fresh = crate::support::user_token(&env.emu, &env.http, &user).await;
+    let still = env.send_as(&fresh, Method::GET, &link, &[], None).await;
+    assert_eq!(still.status, 200, "{}", still.text);
+    env.emu
+        .advance_clock(std::time::Duration::from_secs(23 * 86_400));
+    let fresh = crate::support::user_token(&env.emu, &env.http, &user).await;
+    let expired = env.send_as(&fresh, Method::GET, &link, &[], None).await;
+    expired.expect(400);
+    assert_eq!(expired.code(), "0x80044352");
+}
