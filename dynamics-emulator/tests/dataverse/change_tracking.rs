@@ -255,3 +255,22 @@ async fn the_organisation_expiry_setting_decides_how_long_a_token_lives() {
     expired.expect(400);
     assert_eq!(expired.code(), "0x80044352");
 }
+
+#[tokio::test]
+async fn a_row_deleted_and_created_again_with_its_id_comes_as_changed_only() {
+    let env = start().await;
+    let id = "6b0a3c1e-1d2f-4a5b-8c7d-9e0f1a2b3c4d";
+    env.post("accounts", json!({"accountid": id, "name": "Before"}))
+        .await
+        .expect(204);
+    let link = delta_link(&env).await;
+    env.delete(&format!("accounts({id})")).await.expect(204);
+    env.post("accounts", json!({"accountid": id, "name": "Again"}))
+        .await
+        .expect(204);
+    let delta = env.get(&link).await;
+    let values = delta.values();
+    assert_eq!(values.len(), 1, "{}", delta.text);
+    assert_eq!(values[0]["name"], "Again");
+    assert!(deleted_ids(values).is_empty());
+}
