@@ -117,6 +117,13 @@ pub enum DataverseError {
     /// A table-definition call could not do what was asked ([`crate::metadata`]).
     #[error(transparent)]
     Metadata(#[from] crate::metadata::MetadataError),
+
+    /// A change tracking delta link is no longer usable (`0x80044352`, "Version stamp
+    /// associated with the client has expired. Please perform a full sync."): it is older than
+    /// the org's `expirechangetrackingindays`, or the table's definition changed since. Not
+    /// retryable: start a full sync ([`crate::changes`]) and reconcile deletes.
+    #[error("the change tracking token has expired; start a full sync and reconcile deletes ({0})")]
+    ChangeTokenExpired(HttpError),
 }
 
 fn job_ids(import_job: &Option<Uuid>, async_operation: &Option<Uuid>) -> String {
@@ -147,7 +154,7 @@ impl DataverseError {
 
     fn http(&self) -> Option<&HttpError> {
         match self {
-            DataverseError::Http(e) => Some(e),
+            DataverseError::Http(e) | DataverseError::ChangeTokenExpired(e) => Some(e),
             _ => None,
         }
     }
@@ -188,7 +195,12 @@ impl DataverseError {
 
     /// `true` when trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
-        self.http().is_some_and(HttpError::is_retryable)
+        !self.is_change_token_expired() && self.http().is_some_and(HttpError::is_retryable)
+    }
+
+    /// [`DataverseError::ChangeTokenExpired`]: the delta link must be replaced by a full sync.
+    pub fn is_change_token_expired(&self) -> bool {
+        matches!(self, DataverseError::ChangeTokenExpired(_))
     }
 
     /// How long the service asked to wait.

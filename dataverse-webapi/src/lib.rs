@@ -75,6 +75,7 @@ macro_rules! request_options {
 
 mod batch;
 mod bulk;
+pub mod changes;
 mod client;
 mod env;
 mod error;

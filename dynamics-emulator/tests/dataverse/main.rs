@@ -4,6 +4,7 @@
 mod access;
 mod auth;
 mod batch;
+mod change_tracking;
 mod conformance;
 mod crud;
 mod docs_conformance;

@@ -4,6 +4,7 @@
 pub(crate) mod aggregate;
 pub(crate) mod batch;
 pub(crate) mod bulk_messages;
+pub(crate) mod change_token;
 pub(crate) mod changes;
 pub(crate) mod create_entities;
 pub(crate) mod crud;
@@ -63,9 +64,10 @@ mod allowed {
     /// message).
     pub(super) const FETCH: &[&str] = &["fetchXml", "$count", "$apply"];
     /// Change tracking: `$filter`, `$orderby`, `$expand`, `$top` and `$apply` are refused by the
-    /// handler with the service's own messages.
+    /// handler with the service's own messages. `$count=true` adds `@odata.count` (UNCONFIRMED).
     pub(super) const CHANGES: &[&str] = &[
         "$select",
+        "$count",
         "$deltatoken",
         "$skiptoken",
         "$filter",
