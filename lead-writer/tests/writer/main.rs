@@ -5,12 +5,15 @@ mod support;
 
 use std::collections::HashMap;
 
-use dynamics_emulator::{Emulator, FaultInjection};
+use std::time::Duration;
+
+use dynamics_emulator::{AppSeed, Emulator, FaultInjection, LatencyModel, SecretSeed};
 use lead_writer::spool::Received;
 use lead_writer::{Error, Mapping, Writer, WriterError, WriterOptions};
 use serde_json::Value;
+use uuid::Uuid;
 
-use support::{Alerts, TempSpool, admin_client, drain, emulator, enqueue};
+use support::{Alerts, TempSpool, admin_client, client_as, drain, emulator, enqueue, lead};
 
 /// The `lead` rows by `leadid`.
 fn leads_by_id(emulator: &Emulator) -> HashMap<String, Value> {
@@ -138,4 +141,191 @@ async fn leads_land_exactly_once_through_outages_and_dropped_connections() {
     assert_eq!(stats.written + stats.duplicates, 200, "{stats:?}");
     assert_eq!(stats.parked, 0, "{stats:?}");
     assert!(stats.retried > 0, "faults were injected: {stats:?}");
+}
+
+#[tokio::test]
+async fn an_app_user_without_the_lead_privilege_parks_the_leads_and_alerts() {
+    const APP: Uuid = Uuid::from_u128(0xc0a7e5a0_0000_4000_8000_0000000000b2);
+    const SECRET: &str = "writer-without-role";
+    let emulator = emulator().await;
+    let before = emulator.seed().row_count("leads");
+    emulator
+        .seed()
+        .add_app(
+            emulator.defaults().tenant_id,
+            AppSeed {
+                secrets: vec![SecretSeed::new(SECRET)],
+                ..AppSeed::new(APP, "Marketplace Lead Writer")
+            },
+        )
+        .expect("the app registers");
+    // An application user created through the Web API, with no role: the security model
+    // applies to it.
+    admin_client(&emulator)
+        .app_users()
+        .ensure(APP)
+        .await
+        .expect("the application user exists");
+
+    let dir = TempSpool::new();
+    let spool = dir.open().await;
+    enqueue(&spool, 3).await;
+    let alerts = Alerts::default();
+    let writer = Writer::start(
+        client_as(&emulator, APP, SECRET),
+        spool.clone(),
+        options("w").alert(alerts.clone()),
+    )
+    .await
+    .expect("the writer starts");
+    let report = writer.run_once().await.expect("a round");
+    assert_eq!((report.claimed, report.parked), (3, 3), "{report:?}");
+    assert_eq!(emulator.seed().row_count("leads"), before);
+
+    let alerts = alerts.taken();
+    assert_eq!(alerts.len(), 3);
+    for alert in &alerts {
+        assert_eq!(alert.status, Some(403), "{alert}");
+        assert_eq!(alert.code.as_deref(), Some("0x80042f09"), "{alert}");
+        assert!(alert.error.contains("0x80042f09"), "{alert}");
+    }
+    let status = spool.status().await.unwrap();
+    assert_eq!((status.parked, status.queue_depth), (3, 0));
+    let parked = spool.parked(10).await.unwrap();
+    assert!(
+        parked
+            .iter()
+            .all(|p| p.error.contains("HTTP 403, code 0x80042f09")),
+        "{parked:?}"
+    );
+    assert_eq!(writer.stats().snapshot().parked, 3);
+}
+
+#[tokio::test]
+async fn a_lead_that_does_not_fit_the_mapping_is_parked_and_the_others_are_written() {
+    let emulator = emulator().await;
+    let before = emulator.seed().row_count("leads");
+    let dir = TempSpool::new();
+    let spool = dir.open().await;
+    let mut leads: Vec<Received> = (0..4).map(lead).collect();
+    let long_name = format!(
+        r#"{{"UserDetails":{{"FirstName":"{}","LastName":"One"}},"OfferTitle":"Test Microsoft"}}"#,
+        "A".repeat(60)
+    );
+    let mut bad = lead(99);
+    bad.lead = lead_writer::Lead::parse(long_name.as_bytes()).unwrap();
+    bad.key = bad
+        .lead
+        .idempotency_key(0, &lead_writer::KeyOptions::default());
+    bad.raw_body = long_name.into_bytes();
+    leads.insert(2, bad);
+    spool.enqueue_batch(&leads).await.unwrap();
+
+    let alerts = Alerts::default();
+    let mapping = Mapping::from_toml("on_too_long = \"refuse\"").unwrap();
+    let writer = Writer::start(
+        admin_client(&emulator),
+        spool.clone(),
+        WriterOptions::new("w", mapping).alert(alerts.clone()),
+    )
+    .await
+    .unwrap();
+    let report = writer.run_once().await.unwrap();
+    assert_eq!(
+        (report.claimed, report.written, report.parked),
+        (5, 4, 1),
+        "{report:?}"
+    );
+    assert_eq!(emulator.seed().row_count("leads"), before + 4);
+    let alerts = alerts.taken();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].code.as_deref(), Some("value_too_long"));
+    assert!(alerts[0].error.contains("firstname"), "{}", alerts[0]);
+    // The parked error names the column, never the value.
+    assert!(!alerts[0].error.contains("AAAA"), "{}", alerts[0]);
+}
+
+#[tokio::test]
+async fn run_writes_until_shutdown() {
+    let emulator = emulator().await;
+    let before = emulator.seed().row_count("leads");
+    let dir = TempSpool::new();
+    let spool = dir.open().await;
+    let leads = enqueue(&spool, 20).await;
+    let writer = Writer::start(
+        admin_client(&emulator),
+        spool.clone(),
+        options("w")
+            .claim_size(7)
+            .idle_poll(Duration::from_millis(10)),
+    )
+    .await
+    .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn({
+        let writer = writer.clone();
+        async move {
+            writer
+                .run(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        }
+    });
+    for _ in 0..2000 {
+        if writer.stats().snapshot().written == 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stop.send(()).unwrap();
+    running.await.unwrap();
+    assert_written_once(&emulator, &leads, before);
+    assert_eq!(writer.stats().snapshot().written, 20);
+}
+
+#[tokio::test]
+async fn a_slow_write_keeps_its_leases() {
+    let emulator = emulator().await;
+    let before = emulator.seed().row_count("leads");
+    let dir = TempSpool::new();
+    let spool = dir.open().await;
+    let leads = enqueue(&spool, 10).await;
+    let start = |worker: &str| {
+        Writer::start(
+            admin_client(&emulator),
+            spool.clone(),
+            options(worker).lease(Duration::from_secs(1)),
+        )
+    };
+    let slow = start("slow").await.unwrap();
+    let other = start("other").await.unwrap();
+    // Each request now takes longer than the lease: only renewals keep the items.
+    emulator.seed().set_dataverse_latency(LatencyModel {
+        per_request: Duration::from_millis(1600),
+        per_operation: Duration::ZERO,
+    });
+    let writing = tokio::spawn({
+        let slow = slow.clone();
+        async move { slow.run_once().await }
+    });
+    // Wait for the slow writer's claim (before the first lease could run out).
+    while spool.status().await.unwrap().leased < 10 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    while !writing.is_finished() {
+        // Another worker polls all the while; it must never get the slow write's items.
+        let report = other.run_once().await.unwrap();
+        assert_eq!(report.claimed, 0, "{report:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let report = writing.await.unwrap().unwrap();
+    assert_eq!(
+        (report.claimed, report.written, report.lease_lost),
+        (10, 10, 0)
+    );
+    emulator
+        .seed()
+        .set_dataverse_latency(LatencyModel::default());
+    assert_written_once(&emulator, &leads, before);
 }
