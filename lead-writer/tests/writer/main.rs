@@ -13,7 +13,9 @@ use lead_writer::{Error, Mapping, Writer, WriterError, WriterOptions};
 use serde_json::Value;
 use uuid::Uuid;
 
-use support::{Alerts, TempSpool, admin_client, client_as, drain, emulator, enqueue, lead};
+use support::{
+    Alerts, TempSpool, admin_client, client_as, drain, emulator, enqueue, lead, open_spool,
+};
 
 /// The `lead` rows by `leadid`.
 fn leads_by_id(emulator: &Emulator) -> HashMap<String, Value> {
@@ -328,4 +330,30 @@ async fn a_slow_write_keeps_its_leases() {
         .seed()
         .set_dataverse_latency(LatencyModel::default());
     assert_written_once(&emulator, &leads, before);
+}
+
+/// PostgreSQL (skipped with a line where it is not installed, unless
+/// DYNAMICS_REQUIRE_POSTGRES=1): two writers share one spool and write 300 leads once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_writers_on_a_postgres_spool_write_three_hundred_leads_once() {
+    let Some(location) = test_postgres::fresh_database("writer_300").await else {
+        return;
+    };
+    let emulator = emulator().await;
+    let before = emulator.seed().row_count("leads");
+    let spool = open_spool(&location).await;
+    let leads = enqueue(&spool, 300).await;
+    let start =
+        |worker: &str| Writer::start(admin_client(&emulator), spool.clone(), options(worker));
+    let (a, b) = (start("a").await.unwrap(), start("b").await.unwrap());
+    tokio::join!(drain(&a, &spool), drain(&b, &spool));
+    assert_written_once(&emulator, &leads, before);
+    let (a, b) = (a.stats().snapshot(), b.stats().snapshot());
+    assert_eq!(a.written + b.written, 300, "{a:?} {b:?}");
+    assert_eq!(
+        a.duplicates + b.duplicates + a.parked + b.parked,
+        0,
+        "{a:?} {b:?}"
+    );
+    assert_eq!(spool.status().await.unwrap().done, 300);
 }
