@@ -130,7 +130,7 @@ impl Writer {
                     () = &mut shutdown => return,
                     () = tokio::time::sleep(self.inner.options.idle_poll) => {}
                 }
-            } else if futures_ready(&mut shutdown).await {
+            } else if is_ready(&mut shutdown).await {
                 return;
             }
         }
@@ -138,7 +138,7 @@ impl Writer {
 }
 
 /// Whether `future` is already complete, without waiting for it.
-async fn futures_ready<F: Future<Output = ()>>(future: &mut std::pin::Pin<&mut F>) -> bool {
+async fn is_ready<F: Future<Output = ()>>(future: &mut std::pin::Pin<&mut F>) -> bool {
     tokio::select! {
         biased;
         () = future.as_mut() => true,
