@@ -32,14 +32,15 @@ pub(crate) fn classify(failure: &BulkFailure) -> Verdict {
 
 /// Classifies an error that failed the whole bulk call (every row shares it).
 pub(crate) fn classify_call(error: &DataverseError) -> Verdict {
-    if error.is_retryable() {
-        return Verdict::Transient;
-    }
     match error {
-        // Transport failures and the like carry no status: worth another try.
         DataverseError::Http(_) => classify_parts(error.status(), error.code(), &error.to_string()),
-        // Anything else (an argument the client refused) will not change by waiting.
-        _ => Verdict::Permanent,
+        // The client refused the rows or a link: waiting will not change that.
+        DataverseError::InvalidInput { .. } | DataverseError::ForeignLink { .. } => {
+            Verdict::Permanent
+        }
+        // An odd answer (say, from a proxy) may not come again; the spool's attempt limit
+        // parks the item if it does.
+        _ => Verdict::Transient,
     }
 }
 
@@ -115,6 +116,17 @@ mod tests {
             classify_parts(Some(400), Some("0x80060888"), "Invalid property 'x'"),
             Verdict::Permanent
         );
+    }
+
+    #[test]
+    fn whole_call_errors() {
+        let invalid = DataverseError::InvalidInput {
+            what: "bulk row".into(),
+            fix: "x".into(),
+        };
+        assert_eq!(classify_call(&invalid), Verdict::Permanent);
+        let odd = DataverseError::UnexpectedResponse("a batch of 2 answered 1 parts".into());
+        assert_eq!(classify_call(&odd), Verdict::Transient);
     }
 
     #[test]

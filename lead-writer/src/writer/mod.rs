@@ -27,6 +27,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use dataverse_webapi::DataverseClient;
+use tokio::sync::watch;
 
 use crate::Spool;
 
@@ -112,12 +113,30 @@ impl Writer {
         round::run(&self.inner).await
     }
 
-    /// Runs rounds until `shutdown` completes, waiting [`WriterOptions::idle_poll`] when
-    /// nothing was due, or after a spool error (logged; the round is tried again). A round in
-    /// progress when `shutdown` fires is finished first, so no write is cut off mid-way.
+    /// Runs rounds until `shutdown` completes: [`WriterOptions::rounds_in_flight`] loops
+    /// at once (each claims its own items, so their writes overlap), each waiting
+    /// [`WriterOptions::idle_poll`] when nothing was due, or after a spool error (logged; the
+    /// round is tried again). Rounds in progress when `shutdown` fires are finished first, so
+    /// no write is cut off mid-way.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) {
-        tokio::pin!(shutdown);
-        loop {
+        let (stop, stopped) = watch::channel(false);
+        let loops = futures::future::join_all(
+            (0..self.inner.options.rounds_in_flight.max(1))
+                .map(|_| self.round_loop(stopped.clone())),
+        );
+        tokio::pin!(loops, shutdown);
+        tokio::select! {
+            _ = &mut loops => {}
+            () = &mut shutdown => {
+                let _ = stop.send(true);
+                loops.await;
+            }
+        }
+    }
+
+    /// Rounds one after the other until `stop` turns true.
+    async fn round_loop(&self, mut stop: watch::Receiver<bool>) {
+        while !*stop.borrow() {
             let idle = match self.run_once().await {
                 Ok(report) => report.claimed == 0,
                 Err(error) => {
@@ -127,21 +146,11 @@ impl Writer {
             };
             if idle {
                 tokio::select! {
-                    () = &mut shutdown => return,
+                    // A dropped sender also ends the loop.
+                    _ = stop.changed() => {}
                     () = tokio::time::sleep(self.inner.options.idle_poll) => {}
                 }
-            } else if is_ready(&mut shutdown).await {
-                return;
             }
         }
-    }
-}
-
-/// Whether `future` is already complete, without waiting for it.
-async fn is_ready<F: Future<Output = ()>>(future: &mut std::pin::Pin<&mut F>) -> bool {
-    tokio::select! {
-        biased;
-        () = future.as_mut() => true,
-        () = std::future::ready(()) => false,
     }
 }

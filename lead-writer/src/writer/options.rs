@@ -22,6 +22,9 @@ pub struct WriterOptions {
     /// How long a claim holds its items (default 2 minutes). Renewed every third of it while
     /// a write is running, so a slow write under service protection limits keeps its items.
     pub lease: Duration,
+    /// Rounds [`Writer::run`](super::Writer::run) keeps going at once (default 2): while one
+    /// round settles its items, another writes. Each claims its own items.
+    pub rounds_in_flight: usize,
     /// The wait between rounds when the spool had nothing due (default 1 s).
     pub idle_poll: Duration,
     /// Lead parts to columns.
@@ -44,6 +47,7 @@ impl Default for WriterOptions {
             worker: format!("lead-writer:{}", std::process::id()),
             claim_size: 100,
             lease: Duration::from_secs(120),
+            rounds_in_flight: 2,
             idle_poll: Duration::from_secs(1),
             mapping: Mapping::default(),
             entity_set: "leads".to_owned(),
@@ -77,6 +81,12 @@ impl WriterOptions {
         self
     }
 
+    /// Sets the rounds run at once by [`Writer::run`](super::Writer::run).
+    pub fn rounds_in_flight(mut self, rounds: usize) -> Self {
+        self.rounds_in_flight = rounds;
+        self
+    }
+
     /// Sets the idle wait between rounds.
     pub fn idle_poll(mut self, wait: Duration) -> Self {
         self.idle_poll = wait;
@@ -101,6 +111,12 @@ impl WriterOptions {
             return bad(format!(
                 "claim_size must be 1..={MAX_CLAIM} (it is {})",
                 self.claim_size
+            ));
+        }
+        if self.rounds_in_flight == 0 || self.rounds_in_flight > 64 {
+            return bad(format!(
+                "rounds_in_flight must be 1..=64 (it is {})",
+                self.rounds_in_flight
             ));
         }
         if self.lease < Duration::from_secs(1) {
@@ -149,6 +165,10 @@ mod tests {
                 "claim_size",
             ),
             (WriterOptions::default().lease(Duration::ZERO), "lease"),
+            (
+                WriterOptions::default().rounds_in_flight(0),
+                "rounds_in_flight",
+            ),
             (WriterOptions::new(" ", Mapping::default()), "worker"),
             (
                 WriterOptions::new(
