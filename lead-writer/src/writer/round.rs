@@ -129,6 +129,8 @@ async fn write(
     tokio::pin!(send);
     let period = (options.lease / 3).max(Duration::from_millis(100));
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    // A slow renewal must not be followed by a burst of catch-up renewals.
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             result = &mut send => return result,
