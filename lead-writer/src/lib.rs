@@ -9,6 +9,7 @@ mod parse;
 mod source;
 pub mod spool;
 mod store;
+pub mod writer;
 
 pub use error::{Error, Rejection, Result};
 pub use key::{DEFAULT_BUCKET_SECONDS, IdempotencyKey, KeyOptions};
@@ -17,3 +18,4 @@ pub use mapping::{Columns, Mapping, TooLong};
 pub use parse::{DEFAULT_MAX_BODY_BYTES, ParseOptions};
 pub use source::{LeadAction, LeadOrigin};
 pub use spool::{Spool, SpoolError, SpoolOptions};
+pub use writer::{Writer, WriterError, WriterOptions, WriterStats};

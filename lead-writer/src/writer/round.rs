@@ -1,0 +1,269 @@
+//! One round of the writer: claim, map, write (renewing leases meanwhile), settle each item.
+
+use std::time::{Duration, Instant};
+
+use dataverse_webapi::{BulkReport, DataverseError};
+use serde_json::{Map, Value};
+
+use super::Inner;
+use super::alert::ParkedAlert;
+use super::classify::{Verdict, classify, classify_call};
+use super::error::WriterError;
+use crate::spool::{FailOutcome, SpoolError, SpoolItem};
+
+/// Longest service message kept with a failed item, in characters (the full text is in the
+/// service's logs; the spool keeps enough to act on).
+const MAX_STORED_MESSAGE: usize = 500;
+
+/// What one round did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct RoundReport {
+    /// Items claimed (0: nothing was due).
+    pub claimed: usize,
+    /// Written as new rows.
+    pub written: usize,
+    /// Already in the table (completed).
+    pub duplicates: usize,
+    /// Parked (the alert hook was called for each).
+    pub parked: usize,
+    /// Handed back to the spool to retry after its backoff.
+    pub retried: usize,
+    /// Taken over by another worker before this one settled them.
+    pub lease_lost: usize,
+}
+
+/// Why an item was not written, as stored with it.
+struct Failure {
+    status: Option<u16>,
+    code: Option<String>,
+    text: String,
+}
+
+impl Failure {
+    fn describe(status: Option<u16>, code: Option<&str>, message: &str) -> Failure {
+        let mut text = String::from("writing the lead failed");
+        if let Some(status) = status {
+            text.push_str(&format!(": HTTP {status}"));
+        }
+        if let Some(code) = code {
+            text.push_str(&format!(", code {code}"));
+        }
+        let message: String = message.chars().take(MAX_STORED_MESSAGE).collect();
+        text.push_str(&format!(": {message}"));
+        Failure {
+            status,
+            code: code.map(str::to_owned),
+            text,
+        }
+    }
+}
+
+pub(super) async fn run(inner: &Inner) -> Result<RoundReport, WriterError> {
+    let options = &inner.options;
+    let items = inner
+        .spool
+        .claim(&options.worker, options.claim_size, options.lease)
+        .await?;
+    let mut report = RoundReport {
+        claimed: items.len(),
+        ..RoundReport::default()
+    };
+    if items.is_empty() {
+        return Ok(report);
+    }
+
+    let mut rows: Vec<Map<String, Value>> = Vec::with_capacity(items.len());
+    let mut mapped: Vec<&SpoolItem> = Vec::with_capacity(items.len());
+    for item in &items {
+        match options.mapping.to_columns(&item.lead, &item.key) {
+            Ok(mut columns) => {
+                columns.insert(
+                    options.id_column.clone(),
+                    Value::String(item.key.lead_id().hyphenated().to_string()),
+                );
+                rows.push(columns);
+                mapped.push(item);
+            }
+            Err(error) => {
+                // The lead itself does not fit the mapping: retrying cannot help.
+                let failure = Failure {
+                    status: None,
+                    code: Some(error.code().to_owned()),
+                    text: format!("mapping the lead failed: {error}"),
+                };
+                settle(inner, item, Verdict::Permanent, &failure, &mut report).await?;
+            }
+        }
+    }
+    if rows.is_empty() {
+        return Ok(report);
+    }
+
+    let started = Instant::now();
+    let written = write(inner, &rows, &mapped).await;
+    inner.stats.add_write_call(started.elapsed());
+
+    match written {
+        Ok(bulk) => settle_rows(inner, &mapped, &bulk, &mut report).await?,
+        Err(error) => {
+            let verdict = classify_call(&error);
+            let failure = Failure::describe(error.status(), error.code(), &error.to_string());
+            for item in mapped {
+                settle(inner, item, verdict.clone(), &failure, &mut report).await?;
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Sends the rows, renewing the items' leases every third of the lease meanwhile.
+async fn write(
+    inner: &Inner,
+    rows: &[Map<String, Value>],
+    items: &[&SpoolItem],
+) -> Result<BulkReport, DataverseError> {
+    let options = &inner.options;
+    let table = inner.client.table(options.entity_set.as_str());
+    let send = table.create_many(rows).options(options.bulk.clone()).send();
+    tokio::pin!(send);
+    let period = (options.lease / 3).max(Duration::from_millis(100));
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    // A slow renewal must not be followed by a burst of catch-up renewals.
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            result = &mut send => return result,
+            _ = ticker.tick() => renew(inner, items).await,
+        }
+    }
+}
+
+async fn renew(inner: &Inner, items: &[&SpoolItem]) {
+    let options = &inner.options;
+    for item in items {
+        if let Err(error) = inner
+            .spool
+            .renew_lease(item.id, &options.worker, options.lease)
+            .await
+        {
+            // The settle step sees a lost lease again and counts it; a storage error only
+            // risks a second write, which the deterministic id makes harmless.
+            tracing::warn!(
+                spool_id = item.id.0,
+                "renewing a lead's lease failed: {error}"
+            );
+        }
+    }
+}
+
+async fn settle_rows(
+    inner: &Inner,
+    items: &[&SpoolItem],
+    bulk: &BulkReport,
+    report: &mut RoundReport,
+) -> Result<(), WriterError> {
+    for outcome in &bulk.outcomes {
+        let Some(item) = items.get(outcome.index) else {
+            // UNCONFIRMED by the helper's contract, but harmless: an unknown index names no
+            // item; items without an outcome come back after their lease.
+            continue;
+        };
+        match &outcome.result {
+            Ok(_) => {
+                if complete(inner, item, report).await? {
+                    inner.stats.add_written();
+                    report.written += 1;
+                }
+            }
+            Err(row) => {
+                let failure = Failure::describe(row.status, row.code.as_deref(), &row.message);
+                settle(inner, item, classify(row), &failure, report).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Settles a failed item by its verdict.
+async fn settle(
+    inner: &Inner,
+    item: &SpoolItem,
+    verdict: Verdict,
+    failure: &Failure,
+    report: &mut RoundReport,
+) -> Result<(), WriterError> {
+    let worker = &inner.options.worker;
+    match verdict {
+        Verdict::Duplicate => {
+            if complete(inner, item, report).await? {
+                tracing::debug!(spool_id = item.id.0, "lead already written; completed");
+                inner.stats.add_duplicate();
+                report.duplicates += 1;
+            }
+            return Ok(());
+        }
+        Verdict::Permanent | Verdict::Transient => {}
+    }
+    let retryable = verdict == Verdict::Transient;
+    let outcome = match inner
+        .spool
+        .fail(item.id, worker, &failure.text, retryable)
+        .await
+    {
+        Ok(outcome) => outcome,
+        Err(SpoolError::LeaseLost { .. }) => {
+            lost(inner, item, report);
+            return Ok(());
+        }
+        Err(other) => return Err(other.into()),
+    };
+    match outcome {
+        FailOutcome::Retry { attempts, .. } => {
+            tracing::info!(
+                spool_id = item.id.0,
+                attempts,
+                "lead write will be retried: {}",
+                failure.text
+            );
+            inner.stats.add_retried();
+            report.retried += 1;
+        }
+        FailOutcome::Parked { .. } => {
+            inner.stats.add_parked();
+            report.parked += 1;
+            inner.options.alert.parked(&ParkedAlert {
+                id: item.id,
+                code: failure.code.clone(),
+                status: failure.status,
+                error: failure.text.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Completes an item; false when another worker holds it now (counted as a lost lease).
+async fn complete(
+    inner: &Inner,
+    item: &SpoolItem,
+    report: &mut RoundReport,
+) -> Result<bool, WriterError> {
+    match inner.spool.complete(item.id, &inner.options.worker).await {
+        Ok(()) => Ok(true),
+        Err(SpoolError::LeaseLost { .. }) => {
+            lost(inner, item, report);
+            Ok(false)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn lost(inner: &Inner, item: &SpoolItem, report: &mut RoundReport) {
+    tracing::warn!(
+        spool_id = item.id.0,
+        "another worker took over this lead before it was settled; leaving it to them"
+    );
+    inner.stats.add_lease_lost();
+    report.lease_lost += 1;
+}
