@@ -71,6 +71,15 @@ impl TableCache {
         Arc::clone(names.entry(name.to_string()).or_default())
     }
 
+    /// Forgets a name that did not resolve, so names asked for in error (from input, say) do
+    /// not pile up, and a table created later is found.
+    fn forget_unresolved(&self, name: &str) {
+        let mut names = self.names.lock().unwrap_or_else(|e| e.into_inner());
+        if names.get(name).is_some_and(|cell| !cell.initialized()) {
+            names.remove(name);
+        }
+    }
+
     /// Remembers `names` under both its names, so asking with the other one costs nothing.
     fn remember(&self, names: &TableNames) {
         for key in [&names.logical_name, &names.entity_set] {
@@ -102,7 +111,13 @@ impl DataverseClient {
     pub async fn resolve_table(&self, name: &str) -> Result<TableNames> {
         let name = checked_name("table name", name)?;
         let cell = self.tables().cell(&name);
-        let names = cell.get_or_try_init(|| self.fetch_names(&name)).await?;
+        let names = match cell.get_or_try_init(|| self.fetch_names(&name)).await {
+            Ok(names) => names,
+            Err(e) => {
+                self.tables().forget_unresolved(&name);
+                return Err(e);
+            }
+        };
         self.tables().remember(names);
         Ok(names.clone())
     }
@@ -213,5 +228,17 @@ mod tests {
         let err = pick("x", vec![incomplete]).expect_err("incomplete");
         assert!(err.is_not_found(), "{err}");
         assert!(err.to_string().contains("`x`"), "{err}");
+    }
+
+    #[test]
+    fn names_that_did_not_resolve_are_forgotten_and_resolved_ones_kept() {
+        let cache = TableCache::default();
+        let _unresolved = cache.cell("nosuchtable");
+        cache.remember(&pick("accounts", vec![definition("account", "accounts")]).expect("found"));
+        cache.forget_unresolved("nosuchtable");
+        cache.forget_unresolved("account");
+        let names = cache.names.lock().expect("lock");
+        assert!(!names.contains_key("nosuchtable"));
+        assert!(names.contains_key("account") && names.contains_key("accounts"));
     }
 }

@@ -495,6 +495,63 @@ async fn an_elastic_table_reports_each_targets_status() {
 }
 
 #[tokio::test]
+async fn an_elastic_target_the_answer_does_not_list_is_written_only_if_it_is_there() {
+    let org = support::org().await;
+    lead_table(&org.server, "Elastic").await;
+    let details = json!([{"RequestIndex": 1, "Id": null, "StatusCode": 400}]).to_string();
+    Mock::given(method("POST"))
+        .and(path(format!(
+            "{API}/leads/Microsoft.Dynamics.CRM.UpdateMultiple"
+        )))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "code": "0x80044331",
+            "message": "A validation error occurred.",
+            "@Microsoft.PowerApps.CDS.ErrorDetails.Plugin.BulkApiErrorDetails": details,
+        }})))
+        .mount(&org.server)
+        .await;
+    // Row 1 (index 0) reads back; row 3 (index 2) does not.
+    Mock::given(method("GET"))
+        .and(path(format!("{API}/leads({})", Uuid::from_u128(1))))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"leadid": Uuid::from_u128(1)})),
+        )
+        .mount(&org.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{API}/leads({})", Uuid::from_u128(3))))
+        .respond_with(error(404, "0x80040217", "lead With Id = 3 Does Not Exist"))
+        .mount(&org.server)
+        .await;
+    let rows: Vec<(RecordKey, Record)> = (1..=3u128)
+        .map(|n| {
+            (
+                RecordKey::from(Uuid::from_u128(n)),
+                Record::new().with("subject", "x"),
+            )
+        })
+        .collect();
+    let report = org
+        .client
+        .table("leads")
+        .update_many(&rows)
+        .await
+        .expect("bulk");
+    let failed: Vec<usize> = report.failures().iter().map(|(i, _)| *i).collect();
+    assert_eq!(
+        failed,
+        [1, 2],
+        "the listed failure and the unlisted row not found"
+    );
+    assert!(
+        report.failures()[1].1.message.contains("outcome unknown"),
+        "{}",
+        report.failures()[1].1
+    );
+    assert_eq!(report.ids(), [Uuid::from_u128(1)]);
+}
+
+#[tokio::test]
 async fn a_standard_table_deletes_by_batch() {
     let org = support::org().await;
     lead_table(&org.server, "Standard").await;

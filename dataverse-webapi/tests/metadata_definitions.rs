@@ -660,6 +660,33 @@ async fn change_tracking_already_on_or_not_allowed_sends_no_update() {
     assert!(error.to_string().contains("new_bankaccount"));
 }
 
+#[tokio::test]
+async fn change_tracking_by_id_without_a_logical_name_changes_nothing() {
+    let org = support::org().await;
+    let id = "70816501-edb9-4740-a16c-6a5efbc05d84";
+    Mock::given(method("GET"))
+        .and(path(format!("{API}/EntityDefinitions({id})")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "MetadataId": id,
+            "ChangeTrackingEnabled": false,
+            "CanChangeTrackingBeEnabled": {"Value": true, "CanBeChanged": true},
+        })))
+        .mount(&org.server)
+        .await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(0)
+        .mount(&org.server)
+        .await;
+    let error = org
+        .client
+        .metadata()
+        .enable_change_tracking(id)
+        .await
+        .expect_err("no name to publish");
+    assert!(error.to_string().contains("nothing was changed"), "{error}");
+}
+
 fn key_answer(status: &str) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({
         "value": [

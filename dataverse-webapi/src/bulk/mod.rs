@@ -95,8 +95,10 @@ pub struct BulkFailure {
 const DISPLAY_MESSAGE_CHARS: usize = 200;
 
 /// `row 3: HTTP 400, code 0x80040203: <message>`, the message cut to 200 characters and its
-/// control characters shown as spaces, so one failure stays one log line. Row values are never
-/// shown (only the service's message, which is about the row, not a copy of it).
+/// control characters shown as spaces, so one failure stays one log line. The client never adds
+/// row values; the message is the service's, with the one value Learn shows it quoting (SQL's
+/// "The duplicate key value is (…)") taken out when the failure is made. Other service
+/// messages may still name a value the service chose to quote.
 impl std::fmt::Display for BulkFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "row {}", self.index)?;
@@ -450,14 +452,51 @@ fn failure(
             index,
             status,
             code,
-            message,
+            message: without_key_values(message),
         }),
     }
+}
+
+/// SQL Server's duplicate key message quotes the clashing values ("… The duplicate key value is
+/// (someone@example.com)."), which Learn lists among the bulk messages' errors: the values are
+/// personal data, so they are replaced by "(…)".
+fn without_key_values(message: String) -> String {
+    const MARKER: &str = "The duplicate key value is (";
+    let Some(start) = message.find(MARKER) else {
+        return message;
+    };
+    let open = start + MARKER.len();
+    // SQL ends the list with ")."; a value may itself hold ")".
+    let rest = &message[open..];
+    let close = rest
+        .find(").")
+        .or_else(|| rest.rfind(')'))
+        .map_or(message.len(), |end| open + end);
+    format!("{}…{}", &message[..open], &message[close..])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn duplicate_key_values_are_taken_out_of_failures() {
+        let outcome = failure(
+            4,
+            Some(500),
+            None,
+            "Cannot insert duplicate key row in object 'dbo.LeadBase' with unique index \
+             'ndx_email'. The duplicate key value is (ana@example.com, (x)). (Targets[4])"
+                .into(),
+        );
+        let message = outcome.result.expect_err("a failure").message;
+        assert!(!message.contains("ana@example.com"), "{message}");
+        assert!(
+            message.ends_with("The duplicate key value is (…). (Targets[4])"),
+            "{message}"
+        );
+        assert_eq!(without_key_values("plain".into()), "plain");
+    }
 
     fn report() -> BulkReport {
         let ok = |index, id: Option<u128>| BulkOutcome {

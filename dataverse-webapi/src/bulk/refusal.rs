@@ -37,26 +37,33 @@ pub(crate) fn service_message(error: &DataverseError) -> Option<&str> {
 ///
 /// Not a 404 `0x80040217` ("lead With Id = … Does Not Exist"): that is a row missing for
 /// `UpdateMultiple`, a row's failure.
-pub(crate) fn is_not_supported(error: &DataverseError) -> bool {
+pub(crate) fn is_not_supported(error: &DataverseError, message_name: &str) -> bool {
     let code = error.code().unwrap_or_default().to_ascii_lowercase();
-    if code == NOT_SUPPORTED_FOR_TABLE || code == SEGMENT_NOT_FOUND {
+    if code == NOT_SUPPORTED_FOR_TABLE || matches!(error.status(), Some(405 | 501)) {
         return true;
     }
-    if matches!(error.status(), Some(405 | 501)) {
-        return true;
-    }
-    let message = service_message(error)
+    let text = service_message(error)
         .unwrap_or_default()
         .to_ascii_lowercase();
+    // "No such action" answers count only when they name the message itself: a row's
+    // `@odata.bind` to a misspelt set gets the same code and wording about its own segment.
+    let names_message = text.contains(&message_name.to_ascii_lowercase());
+    if code == SEGMENT_NOT_FOUND {
+        return names_message;
+    }
+    let about_the_message = ["resource not found for the segment", "not a valid action"]
+        .iter()
+        .any(|t| text.contains(t));
+    if about_the_message {
+        return names_message;
+    }
     [
         "has not yet been implemented",
-        "resource not found for the segment",
-        "not a valid action",
         "does not support entities of type",
         "message is not available for",
     ]
     .iter()
-    .any(|text| message.contains(text))
+    .any(|t| text.contains(t))
 }
 
 /// Whether the refusal is a duplicate key (`0x80040237`, or SQL's "Cannot insert duplicate
@@ -195,11 +202,26 @@ mod tests {
                 "The CreateMultiple message is not available for the systemuser table.",
             ),
         ] {
-            assert!(is_not_supported(&e), "{e}");
+            let name = if e.to_string().contains("DeleteMultiple") {
+                "DeleteMultiple"
+            } else {
+                "CreateMultiple"
+            };
+            assert!(is_not_supported(&e, name), "{e}");
         }
         let missing_row = refused(404, "0x80040217", "lead With Id = 1 Does Not Exist");
-        assert!(!is_not_supported(&missing_row));
-        assert!(!is_not_supported(&refused(400, "0x80044331", "too long")));
+        assert!(!is_not_supported(&missing_row, "UpdateMultiple"));
+        assert!(!is_not_supported(
+            &refused(400, "0x80044331", "too long"),
+            "CreateMultiple"
+        ));
+        // A row binding a misspelt set: the same code, about the row's own segment.
+        let bad_bind = refused(
+            400,
+            "0x8006088a",
+            "Resource not found for the segment 'acounts'.",
+        );
+        assert!(!is_not_supported(&bad_bind, "CreateMultiple"));
     }
 
     #[test]

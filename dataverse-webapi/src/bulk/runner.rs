@@ -151,7 +151,12 @@ impl DataverseClient {
             sent.absorb(part);
         }
         if !sent.refused.is_empty() {
-            *cell.lock().await = Some(false);
+            let mut known = cell.lock().await;
+            // A table that has answered a message keeps it: a later refusal that reads like
+            // "not supported" is about those rows, not the table, and goes by $batch alone.
+            if *known != Some(true) {
+                *known = Some(false);
+            }
         }
         sent
     }
@@ -179,13 +184,16 @@ impl DataverseClient {
                 ),
                 Err(e) => (e, Vec::new()),
             };
-            if refusal::is_not_supported(&error) {
+            if refusal::is_not_supported(&error, message.name()) {
                 return Sent {
                     refused: targets,
                     ..Sent::default()
                 };
             }
+            // Only a standard table's message is one transaction, so only there does one
+            // committed target prove the whole message was written.
             if message == BulkMessage::Create
+                && names.is_elastic() != Some(true)
                 && refusal::is_duplicate_key(&error)
                 && self.wrote_already(names, &targets, &error).await
             {
@@ -289,10 +297,37 @@ impl DataverseClient {
                     index: target.index,
                     result: Ok(s.id.or(target.id)),
                 },
-                None => BulkOutcome {
-                    index: target.index,
-                    result: Ok(target.id),
-                },
+                // Not listed: counted as done only if the table shows it (the row is there,
+                // or gone for a delete); never on a guess. UNCONFIRMED whether the service
+                // lists every target.
+                None => {
+                    let present = self.row_exists(names, target.id).await;
+                    let done = if message == BulkMessage::Delete {
+                        target.id.is_some() && !present
+                    } else {
+                        present
+                    };
+                    if done {
+                        BulkOutcome {
+                            index: target.index,
+                            result: Ok(target.id),
+                        }
+                    } else {
+                        failure(
+                            target.index,
+                            None,
+                            None,
+                            format!(
+                                "outcome unknown: the elastic table's answer does not list this row and reading it back did not show it {}; the message's first error: {first_error}",
+                                if message == BulkMessage::Delete {
+                                    "gone"
+                                } else {
+                                    "written"
+                                }
+                            ),
+                        )
+                    }
+                }
             };
             outcomes.push(outcome);
         }

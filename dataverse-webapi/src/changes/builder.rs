@@ -254,7 +254,7 @@ impl Resync {
                         "the full sync ended without a last page".into(),
                     ));
                 };
-                seen.extend_from_page(&page, &primary_id);
+                seen.extend_from_page(&page, &primary_id)?;
                 if page.next_link.is_some() {
                     let next = Resync::Syncing {
                         pages,

@@ -19,6 +19,7 @@ use std::fmt;
 use uuid::Uuid;
 
 use super::model::{Change, ChangePage, DeleteReason};
+use crate::error::{DataverseError, Result};
 
 /// Ids seen during a full sync, collected page by page.
 #[derive(Default, Clone)]
@@ -38,12 +39,23 @@ impl SeenIds {
     }
 
     /// Adds the ids of the page's changed rows, read from their `primary_id` column
-    /// (`accountid`). Rows without a readable id are skipped; deletions are not "seen".
-    pub fn extend_from_page(&mut self, page: &ChangePage, primary_id: &str) {
-        self.ids.extend(page.changes.iter().filter_map(|c| match c {
-            Change::Changed(record) => record.get_guid(primary_id),
-            Change::Deleted { .. } => None,
-        }));
+    /// (`accountid`); deletions are not "seen". A changed row without a GUID there is an
+    /// error, not a row to skip: skipping it would report the row as deleted, and a wrong
+    /// `primary_id` would report every known row as deleted.
+    pub fn extend_from_page(&mut self, page: &ChangePage, primary_id: &str) -> Result<()> {
+        for change in &page.changes {
+            if let Change::Changed(record) = change {
+                let id = record.get_guid(primary_id).ok_or_else(|| {
+                    DataverseError::UnexpectedResponse(format!(
+                        "a changed row has no GUID in its {primary_id} column, so deletions \
+                         cannot be reconciled: pass the table's primary id column \
+                         (TableNames::primary_id from resolve_table)"
+                    ))
+                })?;
+                self.ids.push(id);
+            }
+        }
+        Ok(())
     }
 
     /// How many ids were added (duplicates included).
@@ -147,7 +159,8 @@ mod tests {
         seen.extend_from_page(
             &page_of(&[Uuid::from_u128(2), Uuid::from_u128(1)]),
             "accountid",
-        );
+        )
+        .expect("every changed row has its id");
         seen.insert(Uuid::from_u128(2));
         let set = seen.finish();
         assert_eq!(set.len(), 2);
@@ -170,6 +183,17 @@ mod tests {
                 }
             ]
         );
+    }
+
+    #[test]
+    fn a_changed_row_without_its_id_is_an_error_not_a_deletion() {
+        let mut seen = SeenIds::new();
+        let page = page_of(&[Uuid::from_u128(1)]);
+        let error = seen
+            .extend_from_page(&page, "contactid")
+            .expect_err("the wrong id column must not make every row look deleted");
+        assert!(error.to_string().contains("contactid"), "{error}");
+        assert!(seen.is_empty());
     }
 
     proptest! {

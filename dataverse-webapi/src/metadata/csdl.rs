@@ -24,7 +24,8 @@ const CAPABILITIES: &str = "Org.OData.Capabilities.V1";
 /// eight levels deep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CsdlLimits {
-    /// Most bytes.
+    /// Most bytes parsed. Checked on the downloaded body: the request pipeline reads an answer
+    /// whole before this check, so this bounds the parser's work, not the download.
     pub max_bytes: usize,
     /// Most XML nodes (elements, attributes' text, text nodes).
     pub max_nodes: u32,

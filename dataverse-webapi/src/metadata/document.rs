@@ -10,8 +10,8 @@ use super::read::Metadata;
 use crate::error::Result;
 
 impl Metadata {
-    /// The CSDL document with annotations (`GET $metadata?annotations=true`), read within the
-    /// default [`CsdlLimits`]. A large org's document is tens of megabytes: fetch it once
+    /// The CSDL document with annotations (`GET $metadata?annotations=true`), parsed within
+    /// the default [`CsdlLimits`] (checked once the body is downloaded). A large org's document is tens of megabytes: fetch it once
     /// and keep it.
     pub async fn csdl(&self) -> Result<Csdl> {
         self.csdl_with(CsdlLimits::default()).await

@@ -189,13 +189,20 @@ impl Metadata {
             ])
             .send()
             .await?;
-        let name = current
-            .logical_name
-            .clone()
-            .unwrap_or_else(|| describe(&table));
         if current.change_tracking_enabled == Some(true) {
             return Ok(ChangeTrackingOutcome::AlreadyEnabled);
         }
+        // Publishing needs the logical name: settle it before the irreversible update, so a
+        // missing one fails with nothing changed.
+        let name = match (&current.logical_name, &table) {
+            (Some(name), _) | (None, TableRef::LogicalName(name)) => name.clone(),
+            (None, TableRef::Id(id)) => {
+                return Err(DataverseError::UnexpectedResponse(format!(
+                    "the definition of table {id} has no LogicalName, which publishing it needs; \
+                     nothing was changed"
+                )));
+            }
+        };
         // UNCONFIRMED: when the service leaves CanChangeTrackingBeEnabled out, try the update
         // and let the service decide.
         if current
