@@ -10,7 +10,8 @@ mod retry;
 pub use auth::BearerAuth;
 pub use error::{DISPLAY_MESSAGE_LIMIT, HttpError, StatusError, capped, parse_error_body};
 pub use pipeline::{
-    AttemptObserver, AttemptOutcome, Pipeline, PipelineOptions, Timeouts, status_error,
+    AttemptObserver, AttemptOutcome, DEFAULT_MAX_RESPONSE_BYTES, Pipeline, PipelineOptions,
+    Timeouts, status_error,
 };
 pub use request::{HttpRequest, Method, is_valid_header_value, redacted_url};
 pub use response::HttpResponse;

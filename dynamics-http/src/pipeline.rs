@@ -96,7 +96,15 @@ pub struct PipelineOptions {
     /// `http` requests never go through a proxy, whatever this or the environment says, so a
     /// bearer token for a local server is never handed to one.
     pub proxy: Option<url::Url>,
+    /// The largest answer body read, in bytes (default 256 MiB, room for a large org's
+    /// `$metadata`). A longer answer fails with [`HttpError::Decode`] once this much has been
+    /// read (at once when its `Content-Length` says so), so a broken or hostile server cannot
+    /// make the client hold an unbounded body.
+    pub max_response_bytes: usize,
 }
+
+/// Default of [`PipelineOptions::max_response_bytes`].
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
 
 /// Written by hand: a proxy URL may carry `user:password@`, which `Url`'s own `Debug` prints.
 impl fmt::Debug for PipelineOptions {
@@ -107,6 +115,7 @@ impl fmt::Debug for PipelineOptions {
             .field("user_agent", &self.user_agent)
             .field("clock", &self.clock)
             .field("observer", &self.observer)
+            .field("max_response_bytes", &self.max_response_bytes)
             .field(
                 "proxy",
                 &self
@@ -127,6 +136,7 @@ impl Default for PipelineOptions {
             clock: Arc::new(SystemClock),
             observer: None,
             proxy: None,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -332,7 +342,7 @@ impl Pipeline {
                     .map(|v| (k.as_str().to_string(), v.to_string()))
             })
             .collect();
-        let body = response.bytes().await;
+        let body = read_capped(response, self.inner.options.max_response_bytes).await;
         let error = match (&body, status) {
             (Ok(bytes), 400..) => Some(parse_error_body(bytes)),
             _ => None,
@@ -344,9 +354,17 @@ impl Pipeline {
                 url: url.clone(),
                 status,
                 headers,
-                body: body.to_vec(),
+                body,
             }),
-            Err(e) => Attempt::Failed(transport_error(request, &e)),
+            Err(BodyError::Transport(e)) => Attempt::Failed(transport_error(request, &e)),
+            Err(BodyError::TooLarge(limit)) => Attempt::Failed(HttpError::Decode {
+                method: request.method(),
+                url: redacted_url(url),
+                status,
+                message: format!(
+                    "the body is longer than {limit} bytes (raise PipelineOptions::max_response_bytes if the service is right)"
+                ),
+            }),
         }
     }
 }
@@ -412,6 +430,30 @@ pub fn status_error(response: &HttpResponse) -> HttpError {
         body: body_excerpt(&response.body),
         hint: None,
     }))
+}
+
+/// Why an answer's body could not be read.
+enum BodyError {
+    Transport(reqwest::Error),
+    /// Longer than the limit (bytes).
+    TooLarge(usize),
+}
+
+/// Reads an answer's body, at most `limit` bytes: a `Content-Length` over it fails before
+/// reading, a body that turns out longer fails as soon as it passes the limit.
+async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, BodyError> {
+    let declared = response.content_length();
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge(limit));
+    }
+    let mut body = Vec::with_capacity(declared.map_or(0, |n| n as usize).min(limit));
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn transport_error(request: &HttpRequest, e: &reqwest::Error) -> HttpError {

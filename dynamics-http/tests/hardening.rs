@@ -291,3 +291,79 @@ async fn an_explicit_proxy_never_receives_loopback_requests_or_the_token() {
     }
     assert!(leaked.is_empty(), "the proxy received {leaked:?}");
 }
+
+#[tokio::test]
+async fn an_answer_longer_than_the_limit_is_refused_not_held() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/big"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("x".repeat(4096)))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/small"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("x".repeat(1024)))
+        .mount(&server)
+        .await;
+    let clock = ManualClock::starting_now();
+    let p = pipeline(
+        &server,
+        &clock,
+        PipelineOptions {
+            max_response_bytes: 1024,
+            ..PipelineOptions::default()
+        },
+    );
+    let err = p
+        .send(HttpRequest::get(url(&server, "/big")))
+        .await
+        .expect_err("too long");
+    assert!(
+        matches!(err, HttpError::Decode { .. }) && !err.is_retryable(),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("max_response_bytes"), "{err}");
+    let ok = p
+        .send(HttpRequest::get(url(&server, "/small")))
+        .await
+        .expect("at the limit");
+    assert_eq!(ok.body().len(), 1024);
+}
+
+/// A server that answers with a chunked body (no `Content-Length`) of `len` bytes.
+fn chunked_server(len: usize) -> Url {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        use std::io::Write as _;
+        if let Ok((mut stream, _)) = listener.accept() {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+            );
+            for _ in 0..len / 512 {
+                let _ = stream.write_all(format!("200\r\n{}\r\n", "y".repeat(512)).as_bytes());
+            }
+            let _ = stream.write_all(b"0\r\n\r\n");
+        }
+    });
+    Url::parse(&format!("http://{address}/chunked")).expect("url")
+}
+
+#[tokio::test]
+async fn a_chunked_answer_is_cut_off_at_the_limit() {
+    let pipeline = Pipeline::new(
+        None,
+        PipelineOptions {
+            max_response_bytes: 2048,
+            ..PipelineOptions::default()
+        },
+    )
+    .expect("pipeline");
+    let err = pipeline
+        .send(HttpRequest::get(chunked_server(64 * 1024)))
+        .await
+        .expect_err("too long");
+    assert!(matches!(err, HttpError::Decode { .. }), "{err:?}");
+}
