@@ -194,6 +194,10 @@ async fn settle(
     report: &mut RoundReport,
 ) -> Result<(), WriterError> {
     let worker = &inner.options.worker;
+    let verdict = match verdict {
+        Verdict::Duplicate => confirm_duplicate(inner, item).await,
+        other => other,
+    };
     match verdict {
         Verdict::Duplicate => {
             if complete(inner, item, report).await? {
@@ -241,6 +245,32 @@ async fn settle(
         }
     }
     Ok(())
+}
+
+/// A duplicate answer only says that some key clashed: our deterministic id, or an
+/// alternate key or unique index shared with ANOTHER row (Learn, "Use bulk operation
+/// messages": the same `0x80040237` for both). Only a row with the lead's own id proves an
+/// earlier write; otherwise the lead would be lost silently, so it is parked for a person.
+async fn confirm_duplicate(inner: &Inner, item: &SpoolItem) -> Verdict {
+    let options = &inner.options;
+    let table = inner.client.table(options.entity_set.as_str());
+    let found = table
+        .retrieve(item.key.lead_id())
+        .select([options.id_column.as_str()])
+        .send()
+        .await;
+    match found {
+        Ok(_) => Verdict::Duplicate,
+        Err(error) if error.is_not_found() => Verdict::Permanent,
+        Err(error) => {
+            // Cannot tell now; the next attempt asks again.
+            tracing::debug!(
+                spool_id = item.id.0,
+                "checking a duplicate lead's row failed: {error}"
+            );
+            Verdict::Transient
+        }
+    }
 }
 
 /// Completes an item; false when another worker holds it now (counted as a lost lease).
