@@ -59,11 +59,14 @@ impl Failure {
     }
 }
 
-pub(super) async fn run(inner: &Inner) -> Result<RoundReport, WriterError> {
+/// One round as `worker`: the name its claims and settlements carry in the spool. Each of
+/// [`Writer::run`](super::Writer::run)'s loops has its own, so a loop re-claiming an item
+/// whose lease ran out in a sibling loop is told apart from it.
+pub(super) async fn run(inner: &Inner, worker: &str) -> Result<RoundReport, WriterError> {
     let options = &inner.options;
     let items = inner
         .spool
-        .claim(&options.worker, options.claim_size, options.lease)
+        .claim(worker, options.claim_size, options.lease)
         .await?;
     let mut report = RoundReport {
         claimed: items.len(),
@@ -92,7 +95,15 @@ pub(super) async fn run(inner: &Inner) -> Result<RoundReport, WriterError> {
                     code: Some(error.code().to_owned()),
                     text: format!("mapping the lead failed: {error}"),
                 };
-                settle(inner, item, Verdict::Permanent, &failure, &mut report).await?;
+                settle(
+                    inner,
+                    worker,
+                    item,
+                    Verdict::Permanent,
+                    &failure,
+                    &mut report,
+                )
+                .await?;
             }
         }
     }
@@ -101,16 +112,16 @@ pub(super) async fn run(inner: &Inner) -> Result<RoundReport, WriterError> {
     }
 
     let started = Instant::now();
-    let written = write(inner, &rows, &mapped).await;
+    let written = write(inner, worker, &rows, &mapped).await;
     inner.stats.add_write_call(started.elapsed());
 
     match written {
-        Ok(bulk) => settle_rows(inner, &mapped, &bulk, &mut report).await?,
+        Ok(bulk) => settle_rows(inner, worker, &mapped, &bulk, &mut report).await?,
         Err(error) => {
             let verdict = classify_call(&error);
             let failure = Failure::describe(error.status(), error.code(), &error.to_string());
             for item in mapped {
-                settle(inner, item, verdict.clone(), &failure, &mut report).await?;
+                settle(inner, worker, item, verdict.clone(), &failure, &mut report).await?;
             }
         }
     }
@@ -120,6 +131,7 @@ pub(super) async fn run(inner: &Inner) -> Result<RoundReport, WriterError> {
 /// Sends the rows, renewing the items' leases every third of the lease meanwhile.
 async fn write(
     inner: &Inner,
+    worker: &str,
     rows: &[Map<String, Value>],
     items: &[&SpoolItem],
 ) -> Result<BulkReport, DataverseError> {
@@ -134,17 +146,17 @@ async fn write(
     loop {
         tokio::select! {
             result = &mut send => return result,
-            _ = ticker.tick() => renew(inner, items).await,
+            _ = ticker.tick() => renew(inner, worker, items).await,
         }
     }
 }
 
-async fn renew(inner: &Inner, items: &[&SpoolItem]) {
+async fn renew(inner: &Inner, worker: &str, items: &[&SpoolItem]) {
     let options = &inner.options;
     for item in items {
         if let Err(error) = inner
             .spool
-            .renew_lease(item.id, &options.worker, options.lease)
+            .renew_lease(item.id, worker, options.lease)
             .await
         {
             // The settle step sees a lost lease again and counts it; a storage error only
@@ -159,6 +171,7 @@ async fn renew(inner: &Inner, items: &[&SpoolItem]) {
 
 async fn settle_rows(
     inner: &Inner,
+    worker: &str,
     items: &[&SpoolItem],
     bulk: &BulkReport,
     report: &mut RoundReport,
@@ -171,14 +184,14 @@ async fn settle_rows(
         };
         match &outcome.result {
             Ok(_) => {
-                if complete(inner, item, report).await? {
+                if complete(inner, worker, item, report).await? {
                     inner.stats.add_written();
                     report.written += 1;
                 }
             }
             Err(row) => {
                 let failure = Failure::describe(row.status, row.code.as_deref(), &row.message);
-                settle(inner, item, classify(row), &failure, report).await?;
+                settle(inner, worker, item, classify(row), &failure, report).await?;
             }
         }
     }
@@ -188,19 +201,19 @@ async fn settle_rows(
 /// Settles a failed item by its verdict.
 async fn settle(
     inner: &Inner,
+    worker: &str,
     item: &SpoolItem,
     verdict: Verdict,
     failure: &Failure,
     report: &mut RoundReport,
 ) -> Result<(), WriterError> {
-    let worker = &inner.options.worker;
     let verdict = match verdict {
         Verdict::Duplicate => confirm_duplicate(inner, item).await,
         other => other,
     };
     match verdict {
         Verdict::Duplicate => {
-            if complete(inner, item, report).await? {
+            if complete(inner, worker, item, report).await? {
                 tracing::debug!(spool_id = item.id.0, "lead already written; completed");
                 inner.stats.add_duplicate();
                 report.duplicates += 1;
@@ -276,10 +289,11 @@ async fn confirm_duplicate(inner: &Inner, item: &SpoolItem) -> Verdict {
 /// Completes an item; false when another worker holds it now (counted as a lost lease).
 async fn complete(
     inner: &Inner,
+    worker: &str,
     item: &SpoolItem,
     report: &mut RoundReport,
 ) -> Result<bool, WriterError> {
-    match inner.spool.complete(item.id, &inner.options.worker).await {
+    match inner.spool.complete(item.id, worker).await {
         Ok(()) => Ok(true),
         Err(SpoolError::LeaseLost { .. }) => {
             lost(inner, item, report);

@@ -416,3 +416,62 @@ async fn a_clash_on_another_rows_alternate_key_parks_the_lead_instead_of_losing_
     let status = spool.status().await.unwrap();
     assert_eq!((status.parked, status.queue_depth), (1, 0));
 }
+
+/// Each of `run`'s loops leases as its own worker (`w#0`, `w#1`): with one shared name, a
+/// loop re-claiming an item whose lease ran out in its sibling could settle the sibling's
+/// claim.
+#[tokio::test]
+async fn run_loops_lease_under_their_own_names() {
+    let emulator = emulator().await;
+    let dir = TempSpool::new();
+    let spool = dir.open().await;
+    enqueue(&spool, 10).await;
+    let writer = Writer::start(
+        admin_client(&emulator),
+        spool.clone(),
+        options("w")
+            .claim_size(5)
+            .rounds_in_flight(2)
+            .idle_poll(Duration::from_millis(10)),
+    )
+    .await
+    .unwrap();
+    // Writes slow enough that both loops hold their claims at once.
+    emulator.seed().set_dataverse_latency(LatencyModel {
+        per_request: Duration::from_millis(500),
+        per_operation: Duration::ZERO,
+    });
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn({
+        let writer = writer.clone();
+        async move {
+            writer
+                .run(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        }
+    });
+    let db = rusqlite::Connection::open(dir.dir.join("spool.db")).unwrap();
+    let mut names = Vec::new();
+    for _ in 0..400 {
+        let mut statement = db
+            .prepare("SELECT DISTINCT leased_by FROM spool_items WHERE state = 'leased' ORDER BY 1")
+            .unwrap();
+        names = statement
+            .query_map([], |row| row.get::<_, String>(0))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        if names.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stop.send(()).unwrap();
+    running.await.unwrap();
+    emulator
+        .seed()
+        .set_dataverse_latency(LatencyModel::default());
+    assert_eq!(names, ["w#0", "w#1"]);
+}
