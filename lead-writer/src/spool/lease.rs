@@ -241,9 +241,21 @@ impl Lease {
     }
 }
 
-/// Reads a row in [`sql`]'s item column order.
+/// Reads a row in [`sql`]'s item column order. Once the id is read, any failure (bad JSON,
+/// a time out of range, a column of the wrong type) is [`SpoolError::Corrupt`], so the claim
+/// parks that row and hands out the others instead of failing on it forever.
 fn decode_item(row: &Row) -> Result<SpoolItem, SpoolError> {
     let id = SpoolId(row.i64(0)?);
+    decode_fields(row, id).map_err(|error| match error {
+        SpoolError::Corrupt { .. } => error,
+        other => SpoolError::Corrupt {
+            id,
+            detail: other.to_string(),
+        },
+    })
+}
+
+fn decode_fields(row: &Row, id: SpoolId) -> Result<SpoolItem, SpoolError> {
     let corrupt = |detail: String| SpoolError::Corrupt { id, detail };
     let key: IdempotencyKey = serde_json::from_value(serde_json::json!({
         "sha256": row.text(1)?,

@@ -162,3 +162,45 @@ async fn child_enqueues_until_killed() {
         out.flush().unwrap();
     }
 }
+
+/// A row whose time column cannot be read back (out of range, or not a number) is parked by
+/// the claim; the other due items are still handed out, so the queue does not stall on it.
+#[tokio::test]
+async fn a_row_with_an_unreadable_time_is_parked_and_the_others_are_claimed() {
+    let backend = Backend::sqlite();
+    let clock = ManualClock::new(start());
+    let spool = backend.open(&clock).await;
+    for n in 1..=3 {
+        spool.enqueue(&lead(n)).await.unwrap();
+    }
+    let db = rusqlite::Connection::open(&backend.location).unwrap();
+    let ids: Vec<i64> = db
+        .prepare("SELECT id FROM spool_items ORDER BY id")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    db.execute(
+        "UPDATE spool_items SET received_at = ?1 WHERE id = ?2",
+        rusqlite::params![i64::MAX, ids[0]],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE spool_items SET key_bucket = 'x' WHERE id = ?1",
+        [ids[1]],
+    )
+    .unwrap();
+    let claimed = spool.claim("w", 10, Duration::from_secs(5)).await.unwrap();
+    let claimed: Vec<i64> = claimed.iter().map(|item| item.id.0).collect();
+    assert_eq!(claimed, [ids[2]]);
+    let status = spool.status().await.unwrap();
+    assert_eq!(status.parked, 2, "{status:?}");
+    let parked = spool.parked(10).await.unwrap();
+    assert!(
+        parked
+            .iter()
+            .all(|p| p.error.contains("cannot be read back")),
+        "{parked:?}"
+    );
+}
