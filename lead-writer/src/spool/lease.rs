@@ -111,6 +111,30 @@ impl Spool {
         Err(self.read_lease(id).await?.lost(id))
     }
 
+    /// Extends the leases this worker holds on `ids` to `lease` from now, in one statement
+    /// per [`MAX_CLAIM`] ids (a heartbeat for a whole claim). Returns how many were renewed:
+    /// fewer than `ids` means another worker took some, which settling them will tell.
+    pub async fn renew_leases(
+        &self,
+        ids: &[SpoolId],
+        worker: &str,
+        lease: Duration,
+    ) -> Result<u64, SpoolError> {
+        check_worker(worker)?;
+        let until = lease_end(self.now(), lease)?;
+        let mut renewed = 0;
+        for chunk in ids.chunks(MAX_CLAIM as usize) {
+            let mut params = vec![SqlValue::text(worker), SqlValue::int(millis(until))];
+            params.extend(chunk.iter().map(|id| SqlValue::int(id.0)));
+            renewed += self
+                .inner
+                .store
+                .execute(&sql::renew_leases(chunk.len()), params)
+                .await?;
+        }
+        Ok(renewed)
+    }
+
     async fn park_unreadable(&self, id: SpoolId, detail: &str) -> Result<(), SpoolError> {
         let error = format!("stored row cannot be read back: {detail}");
         self.inner

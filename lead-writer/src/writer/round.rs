@@ -1,5 +1,6 @@
 //! One round of the writer: claim, map, write (renewing leases meanwhile), settle each item.
 
+use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
 use dataverse_webapi::{BulkReport, DataverseError};
@@ -9,7 +10,7 @@ use super::Inner;
 use super::alert::ParkedAlert;
 use super::classify::{Verdict, classify, classify_call};
 use super::error::WriterError;
-use crate::spool::{FailOutcome, SpoolError, SpoolItem};
+use crate::spool::{FailOutcome, SpoolError, SpoolId, SpoolItem};
 
 /// Longest service message kept with a failed item, in characters (the full text is in the
 /// service's logs; the spool keeps enough to act on).
@@ -128,7 +129,9 @@ pub(super) async fn run(inner: &Inner, worker: &str) -> Result<RoundReport, Writ
     Ok(report)
 }
 
-/// Sends the rows, renewing the items' leases every third of the lease meanwhile.
+/// Sends the rows, renewing the items' leases every third of the lease meanwhile. The
+/// renewals run beside the send (both are polled), so the send is never held up by a slow
+/// renewal, and each renewal is one statement for all the items.
 async fn write(
     inner: &Inner,
     worker: &str,
@@ -138,33 +141,35 @@ async fn write(
     let options = &inner.options;
     let table = inner.client.table(options.entity_set.as_str());
     let send = table.create_many(rows).options(options.bulk.clone()).send();
-    tokio::pin!(send);
+    let ids: Vec<SpoolId> = items.iter().map(|item| item.id).collect();
+    tokio::select! {
+        result = send => result,
+        never = keep_leases(inner, worker, &ids) => match never {},
+    }
+}
+
+/// Renews the leases on `ids` every third of the lease, until dropped.
+async fn keep_leases(inner: &Inner, worker: &str, ids: &[SpoolId]) -> Infallible {
+    let options = &inner.options;
     let period = (options.lease / 3).max(Duration::from_millis(100));
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     // A slow renewal must not be followed by a burst of catch-up renewals.
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            result = &mut send => return result,
-            _ = ticker.tick() => renew(inner, worker, items).await,
-        }
-    }
-}
-
-async fn renew(inner: &Inner, worker: &str, items: &[&SpoolItem]) {
-    let options = &inner.options;
-    for item in items {
-        if let Err(error) = inner
-            .spool
-            .renew_lease(item.id, worker, options.lease)
-            .await
-        {
-            // The settle step sees a lost lease again and counts it; a storage error only
-            // risks a second write, which the deterministic id makes harmless.
-            tracing::warn!(
-                spool_id = item.id.0,
-                "renewing a lead's lease failed: {error}"
-            );
+        ticker.tick().await;
+        match inner.spool.renew_leases(ids, worker, options.lease).await {
+            Ok(renewed) if renewed < ids.len() as u64 => {
+                // The settle step sees each lost lease again and counts it.
+                tracing::warn!(
+                    renewed,
+                    held = ids.len(),
+                    "some leads' leases were taken over during the write"
+                );
+            }
+            Ok(_) => {}
+            // A storage error only risks a second write, which the deterministic id makes
+            // harmless.
+            Err(error) => tracing::warn!("renewing the leads' leases failed: {error}"),
         }
     }
 }
