@@ -242,7 +242,9 @@ async fn settle(
     };
     match outcome {
         FailOutcome::Retry { attempts, .. } => {
-            tracing::info!(
+            // debug, not info: a fault storm retries every item and must not flood the log
+            // (the counters and `status` show retries).
+            tracing::debug!(
                 spool_id = item.id.0,
                 attempts,
                 "lead write will be retried: {}",
