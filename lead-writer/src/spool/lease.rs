@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use time::OffsetDateTime;
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::convert::{count, from_millis, millis, time_duration};
 use super::{FailOutcome, ItemState, Spool, SpoolError, SpoolId, SpoolItem, sql};
@@ -194,7 +194,7 @@ impl Spool {
         let error = truncate(error);
         let options = &self.inner.options;
         let (statement, params, outcome) = if retryable && attempts < options.max_attempts {
-            let due_at = now + options.backoff.delay(attempts, id.0);
+            let due_at = retry_at(now, options.backoff.delay(attempts, id.0));
             (
                 sql::RESCHEDULE,
                 vec![
@@ -318,6 +318,15 @@ fn lease_end(now: OffsetDateTime, lease: Duration) -> Result<OffsetDateTime, Spo
     })
 }
 
+/// When an item failed at `now` is due again after `delay`: clamped to the latest time the
+/// spool can store, so a huge [`Backoff::max`](super::Backoff::max) cannot overflow.
+fn retry_at(now: OffsetDateTime, delay: Duration) -> OffsetDateTime {
+    time_duration(delay)
+        .ok()
+        .and_then(|delay| now.checked_add(delay))
+        .unwrap_or(PrimitiveDateTime::MAX.assume_utc())
+}
+
 fn check_worker(worker: &str) -> Result<(), SpoolError> {
     if worker.trim().is_empty()
         || worker.chars().count() > MAX_WORKER_LEN
@@ -340,6 +349,20 @@ fn truncate(error: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_backoff_is_clamped_not_overflowed() {
+        let now = OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap();
+        let latest = PrimitiveDateTime::MAX.assume_utc();
+        assert_eq!(retry_at(now, Duration::MAX), latest);
+        assert_eq!(retry_at(now, Duration::from_secs(u64::MAX / 4)), latest);
+        assert_eq!(
+            retry_at(now, Duration::from_secs(5)),
+            now + Duration::from_secs(5)
+        );
+        // The clamped time survives being stored and read back.
+        assert!(from_millis(millis(latest)).is_ok());
+    }
 
     #[test]
     fn worker_names_are_checked() {

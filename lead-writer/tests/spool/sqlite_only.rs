@@ -204,3 +204,35 @@ async fn a_row_with_an_unreadable_time_is_parked_and_the_others_are_claimed() {
         "{parked:?}"
     );
 }
+
+/// A backoff whose cap is far beyond any storable time retries "never" instead of panicking.
+#[tokio::test]
+async fn a_huge_backoff_cap_does_not_panic() {
+    let backend = Backend::sqlite();
+    let clock = ManualClock::new(start());
+    let backoff =
+        lead_writer::spool::Backoff::new(Duration::from_secs(u64::MAX / 2), Duration::MAX).unwrap();
+    let spool = backend
+        .open_with(
+            SpoolOptions::default()
+                .clock(clock.clone())
+                .backoff(backoff),
+        )
+        .await;
+    let id = spool.enqueue(&lead(1)).await.unwrap().id;
+    spool.claim("w", 1, Duration::from_secs(5)).await.unwrap();
+    let outcome = spool.fail(id, "w", "503", true).await.unwrap();
+    assert!(
+        matches!(outcome, lead_writer::spool::FailOutcome::Retry { due_at, .. } if due_at.year() == 9999),
+        "{outcome:?}"
+    );
+    // Still readable: status and a later claim do not trip over the stored time.
+    spool.status().await.unwrap();
+    assert!(
+        spool
+            .claim("w", 1, Duration::from_secs(5))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
