@@ -236,3 +236,33 @@ async fn a_huge_backoff_cap_does_not_panic() {
             .is_empty()
     );
 }
+
+/// A refused body longer than the dead-letter cap is cut; the reason keeps its real size.
+#[tokio::test]
+async fn an_oversized_dead_letter_is_cut_and_its_size_recorded() {
+    let backend = Backend::sqlite();
+    let clock = ManualClock::new(start());
+    let spool = backend
+        .open_with(
+            SpoolOptions::default()
+                .clock(clock.clone())
+                .max_dead_letter_bytes(10),
+        )
+        .await;
+    let rejection = lead_writer::Rejection {
+        code: "too_large".to_owned(),
+        reason: "lead body is too large".to_owned(),
+    };
+    let body = vec![b'x'; 100];
+    spool.dead_letter(&body, &rejection).await.unwrap();
+    spool.dead_letter(b"short", &rejection).await.unwrap();
+    let mut letters = spool.dead_letters(10).await.unwrap();
+    letters.sort_by_key(|letter| letter.id.0);
+    assert_eq!(letters[0].raw_body, vec![b'x'; 10]);
+    assert_eq!(
+        letters[0].rejection.reason,
+        "lead body is too large (body cut to its first 10 of 100 bytes)"
+    );
+    assert_eq!(letters[1].raw_body, b"short");
+    assert_eq!(letters[1].rejection.reason, "lead body is too large");
+}
