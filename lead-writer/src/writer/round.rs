@@ -122,7 +122,13 @@ pub(super) async fn run(inner: &Inner, worker: &str) -> Result<RoundReport, Writ
             let verdict = classify_call(&error);
             let failure = Failure::describe(error.status(), error.code(), &error.to_string());
             for item in mapped {
-                settle(inner, worker, item, verdict.clone(), &failure, &mut report).await?;
+                // A clash the helper could not pin on one row says nothing about this one:
+                // if its row is absent, try again (the spool's attempt limit parks it).
+                let verdict = match verdict {
+                    Verdict::Duplicate => confirm_duplicate(inner, item, Verdict::Transient).await,
+                    ref other => other.clone(),
+                };
+                settle(inner, worker, item, verdict, &failure, &mut report).await?;
             }
         }
     }
@@ -196,14 +202,18 @@ async fn settle_rows(
             }
             Err(row) => {
                 let failure = Failure::describe(row.status, row.code.as_deref(), &row.message);
-                settle(inner, worker, item, classify(row), &failure, report).await?;
+                let verdict = match classify(row) {
+                    Verdict::Duplicate => confirm_duplicate(inner, item, Verdict::Permanent).await,
+                    other => other,
+                };
+                settle(inner, worker, item, verdict, &failure, report).await?;
             }
         }
     }
     Ok(())
 }
 
-/// Settles a failed item by its verdict.
+/// Settles a failed item by its verdict (a duplicate already confirmed by [`confirm_duplicate`]).
 async fn settle(
     inner: &Inner,
     worker: &str,
@@ -212,10 +222,6 @@ async fn settle(
     failure: &Failure,
     report: &mut RoundReport,
 ) -> Result<(), WriterError> {
-    let verdict = match verdict {
-        Verdict::Duplicate => confirm_duplicate(inner, item).await,
-        other => other,
-    };
     match verdict {
         Verdict::Duplicate => {
             if complete(inner, worker, item, report).await? {
@@ -270,8 +276,9 @@ async fn settle(
 /// A duplicate answer only says that some key clashed: our deterministic id, or an
 /// alternate key or unique index shared with ANOTHER row (Learn, "Use bulk operation
 /// messages": the same `0x80040237` for both). Only a row with the lead's own id proves an
-/// earlier write; otherwise the lead would be lost silently, so it is parked for a person.
-async fn confirm_duplicate(inner: &Inner, item: &SpoolItem) -> Verdict {
+/// earlier write; otherwise the lead would be lost silently, so the verdict is `absent`:
+/// [`Verdict::Permanent`] (parked for a person) when the clash was this row's own.
+async fn confirm_duplicate(inner: &Inner, item: &SpoolItem, absent: Verdict) -> Verdict {
     let options = &inner.options;
     let table = inner.client.table(options.entity_set.as_str());
     let found = table
@@ -281,7 +288,7 @@ async fn confirm_duplicate(inner: &Inner, item: &SpoolItem) -> Verdict {
         .await;
     match found {
         Ok(_) => Verdict::Duplicate,
-        Err(error) if error.is_not_found() => Verdict::Permanent,
+        Err(error) if error.is_not_found() => absent,
         Err(error) => {
             // Cannot tell now; the next attempt asks again.
             tracing::debug!(
