@@ -68,8 +68,10 @@ impl KeyOptions {
 
 /// A lead's idempotency key: SHA-256 of its normalised content and receive-time bucket.
 ///
-/// [`IdempotencyKey::lead_id`] is a deterministic UUID from the same hash, to use as the
-/// `leadid` with a create-only upsert (`If-None-Match: *`), so a replay is a no-op.
+/// [`IdempotencyKey::lead_id`] is a deterministic UUID from the same hash, sent as the
+/// `leadid` of a plain create (`POST`, or a `CreateMultiple` target; never an upsert, so a
+/// replay cannot overwrite a row edited since). A replay is then refused as a duplicate, and
+/// the writer completes it once a read shows the row with that id exists.
 /// Serialises as `{"sha256": "<64 hex>", "bucket": n}`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(into = "KeyRepr", try_from = "KeyRepr")]

@@ -1,5 +1,9 @@
 //! A private, throw-away PostgreSQL cluster: `initdb` in a temporary directory, `pg_ctl start`
 //! on a free loopback port, stopped by a watchdog when the test process ends.
+//!
+//! The superuser has a random password (SCRAM), not trust authentication: on a shared
+//! machine any local user could otherwise connect to the loopback port as superuser and run
+//! `COPY ... PROGRAM` as the service user.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -26,12 +30,17 @@ pub(crate) enum StartError {
 pub(crate) struct Cluster {
     port: u16,
     dir: PathBuf,
+    /// The superuser's random password (hex, so it needs no escaping in a URL).
+    password: String,
 }
 
 impl Cluster {
-    /// A URL for the `postgres` database as the `postgres` superuser (trust authentication).
+    /// A URL for the `postgres` database as the `postgres` superuser, with its password.
     pub(crate) fn url(&self) -> String {
-        format!("postgres://{SERVICE_USER}@127.0.0.1:{}/postgres", self.port)
+        format!(
+            "postgres://{SERVICE_USER}:{}@127.0.0.1:{}/postgres",
+            self.password, self.port
+        )
     }
 
     /// The cluster's directory (data, socket, `server.log`).
@@ -116,8 +125,21 @@ pub(crate) fn start() -> Result<Cluster, StartError> {
     ));
     std::fs::create_dir_all(&dir)
         .map_err(|e| failed(format!("cannot create {}: {e}", dir.display())))?;
+    owner_only(&dir)?;
+    let password = random_password()?;
+    // initdb reads the superuser's password from a file; it is removed right after.
+    let pwfile = dir.join("pwfile");
+    std::fs::write(&pwfile, format!("{password}\n"))
+        .map_err(|e| failed(format!("cannot write {}: {e}", pwfile.display())))?;
+    owner_only(&pwfile)?;
     if !matches!(runner, Runner::Direct) {
-        run(Command::new("chown").arg(SERVICE_USER).arg(&dir), "chown")?;
+        run(
+            Command::new("chown")
+                .arg(SERVICE_USER)
+                .arg(&dir)
+                .arg(&pwfile),
+            "chown",
+        )?;
     }
     let data = dir.join("data");
     let initdb = [
@@ -125,15 +147,18 @@ pub(crate) fn start() -> Result<Cluster, StartError> {
         &data.display().to_string(),
         "-U",
         SERVICE_USER,
-        "-A",
-        "trust",
+        "--auth=scram-sha-256",
+        "--pwfile",
+        &pwfile.display().to_string(),
         "-E",
         "UTF8",
         "--locale=C",
         "--no-sync",
     ]
     .map(str::to_owned);
-    run(&mut runner.command(&bin.join("initdb"), &initdb), "initdb")?;
+    let initialised = run(&mut runner.command(&bin.join("initdb"), &initdb), "initdb");
+    let _ = std::fs::remove_file(&pwfile);
+    initialised?;
     spawn_watchdog(&runner, &bin, &dir)?;
 
     let log = dir.join("server.log");
@@ -161,7 +186,13 @@ pub(crate) fn start() -> Result<Cluster, StartError> {
             &mut runner.command(&bin.join("pg_ctl"), &args),
             "pg_ctl start",
         ) {
-            Ok(_) => return Ok(Cluster { port, dir }),
+            Ok(_) => {
+                return Ok(Cluster {
+                    port,
+                    dir,
+                    password,
+                });
+            }
             Err(StartError::Failed(why)) => last_error = why,
             Err(other) => return Err(other),
         }
@@ -288,6 +319,34 @@ fn which(program: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
+/// 128 random bits as hex, from the system's random source.
+fn random_password() -> Result<String, StartError> {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut random| random.read_exact(&mut bytes))
+        .map_err(|e| {
+            failed(format!(
+                "cannot read /dev/urandom for the cluster's password: {e}"
+            ))
+        })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Mode 0700 for a directory, 0600 for a file: the cluster's files are nobody else's.
+#[cfg(unix)]
+fn owner_only(path: &Path) -> Result<(), StartError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if path.is_dir() { 0o700 } else { 0o600 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| failed(format!("cannot restrict {}: {e}", path.display())))
+}
+
+#[cfg(not(unix))]
+fn owner_only(_path: &Path) -> Result<(), StartError> {
+    Ok(())
+}
+
 fn free_port() -> Result<u16, StartError> {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
@@ -343,6 +402,14 @@ mod tests {
             ),
             "'/x/pg_ctl' '-D' '/t d'"
         );
+    }
+
+    #[test]
+    fn passwords_are_random_hex() {
+        let first = random_password().unwrap();
+        assert_eq!(first.len(), 32);
+        assert!(first.chars().all(|c| c.is_ascii_hexdigit()), "{first}");
+        assert_ne!(first, random_password().unwrap());
     }
 
     #[test]

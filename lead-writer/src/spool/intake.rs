@@ -97,21 +97,36 @@ impl Spool {
     }
 
     /// Keeps a body that was refused at intake (it never parsed into a lead), with the reason.
-    /// Durable when it returns, like [`Spool::enqueue`].
+    /// At most [`SpoolOptions::max_dead_letter_bytes`](super::SpoolOptions) of the body are
+    /// kept; a longer body is cut and the reason records its size. Durable when it returns,
+    /// like [`Spool::enqueue`].
     pub async fn dead_letter(
         &self,
         raw_body: &[u8],
         rejection: &Rejection,
     ) -> Result<DeadLetterId, SpoolError> {
+        let cap = self.inner.options.max_dead_letter_bytes;
+        let (kept, reason) = if raw_body.len() > cap {
+            (
+                &raw_body[..cap],
+                format!(
+                    "{} (body cut to its first {cap} of {} bytes)",
+                    rejection.reason,
+                    raw_body.len()
+                ),
+            )
+        } else {
+            (raw_body, rejection.reason.clone())
+        };
         let rows = self
             .inner
             .store
             .query(
                 sql::INSERT_DEAD_LETTER,
                 vec![
-                    SqlValue::bytes(raw_body),
+                    SqlValue::bytes(kept),
                     SqlValue::text(rejection.code.clone()),
-                    SqlValue::text(rejection.reason.clone()),
+                    SqlValue::text(reason),
                     SqlValue::int(millis(self.now())),
                 ],
             )

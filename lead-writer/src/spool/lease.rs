@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use time::OffsetDateTime;
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::convert::{count, from_millis, millis, time_duration};
 use super::{FailOutcome, ItemState, Spool, SpoolError, SpoolId, SpoolItem, sql};
@@ -111,6 +111,30 @@ impl Spool {
         Err(self.read_lease(id).await?.lost(id))
     }
 
+    /// Extends the leases this worker holds on `ids` to `lease` from now, in one statement
+    /// per [`MAX_CLAIM`] ids (a heartbeat for a whole claim). Returns how many were renewed:
+    /// fewer than `ids` means another worker took some, which settling them will tell.
+    pub async fn renew_leases(
+        &self,
+        ids: &[SpoolId],
+        worker: &str,
+        lease: Duration,
+    ) -> Result<u64, SpoolError> {
+        check_worker(worker)?;
+        let until = lease_end(self.now(), lease)?;
+        let mut renewed = 0;
+        for chunk in ids.chunks(MAX_CLAIM as usize) {
+            let mut params = vec![SqlValue::text(worker), SqlValue::int(millis(until))];
+            params.extend(chunk.iter().map(|id| SqlValue::int(id.0)));
+            renewed += self
+                .inner
+                .store
+                .execute(&sql::renew_leases(chunk.len()), params)
+                .await?;
+        }
+        Ok(renewed)
+    }
+
     async fn park_unreadable(&self, id: SpoolId, detail: &str) -> Result<(), SpoolError> {
         let error = format!("stored row cannot be read back: {detail}");
         self.inner
@@ -170,7 +194,7 @@ impl Spool {
         let error = truncate(error);
         let options = &self.inner.options;
         let (statement, params, outcome) = if retryable && attempts < options.max_attempts {
-            let due_at = now + options.backoff.delay(attempts, id.0);
+            let due_at = retry_at(now, options.backoff.delay(attempts, id.0));
             (
                 sql::RESCHEDULE,
                 vec![
@@ -241,9 +265,21 @@ impl Lease {
     }
 }
 
-/// Reads a row in [`sql`]'s item column order.
+/// Reads a row in [`sql`]'s item column order. Once the id is read, any failure (bad JSON,
+/// a time out of range, a column of the wrong type) is [`SpoolError::Corrupt`], so the claim
+/// parks that row and hands out the others instead of failing on it forever.
 fn decode_item(row: &Row) -> Result<SpoolItem, SpoolError> {
     let id = SpoolId(row.i64(0)?);
+    decode_fields(row, id).map_err(|error| match error {
+        SpoolError::Corrupt { .. } => error,
+        other => SpoolError::Corrupt {
+            id,
+            detail: other.to_string(),
+        },
+    })
+}
+
+fn decode_fields(row: &Row, id: SpoolId) -> Result<SpoolItem, SpoolError> {
     let corrupt = |detail: String| SpoolError::Corrupt { id, detail };
     let key: IdempotencyKey = serde_json::from_value(serde_json::json!({
         "sha256": row.text(1)?,
@@ -282,6 +318,15 @@ fn lease_end(now: OffsetDateTime, lease: Duration) -> Result<OffsetDateTime, Spo
     })
 }
 
+/// When an item failed at `now` is due again after `delay`: clamped to the latest time the
+/// spool can store, so a huge [`Backoff::max`](super::Backoff::max) cannot overflow.
+fn retry_at(now: OffsetDateTime, delay: Duration) -> OffsetDateTime {
+    time_duration(delay)
+        .ok()
+        .and_then(|delay| now.checked_add(delay))
+        .unwrap_or(PrimitiveDateTime::MAX.assume_utc())
+}
+
 fn check_worker(worker: &str) -> Result<(), SpoolError> {
     if worker.trim().is_empty()
         || worker.chars().count() > MAX_WORKER_LEN
@@ -304,6 +349,20 @@ fn truncate(error: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_backoff_is_clamped_not_overflowed() {
+        let now = OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap();
+        let latest = PrimitiveDateTime::MAX.assume_utc();
+        assert_eq!(retry_at(now, Duration::MAX), latest);
+        assert_eq!(retry_at(now, Duration::from_secs(u64::MAX / 4)), latest);
+        assert_eq!(
+            retry_at(now, Duration::from_secs(5)),
+            now + Duration::from_secs(5)
+        );
+        // The clamped time survives being stored and read back.
+        assert!(from_millis(millis(latest)).is_ok());
+    }
 
     #[test]
     fn worker_names_are_checked() {

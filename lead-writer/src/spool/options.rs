@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::backoff::Backoff;
 use super::clock::{Clock, SystemClock};
 use super::error::SpoolError;
+use crate::DEFAULT_MAX_BODY_BYTES;
 
 /// Options for [`Spool`](super::Spool). Build with `SpoolOptions::default()` and the setters.
 #[derive(Debug, Clone)]
@@ -23,6 +24,10 @@ pub struct SpoolOptions {
     pub recent_errors: u32,
     /// How long a SQLite statement waits for another process's write lock. Default 5 s.
     pub busy_timeout: Duration,
+    /// Most bytes of a refused body a dead letter keeps (the reason then records the
+    /// original size). Default [`DEFAULT_MAX_BODY_BYTES`], the parser's own limit, so an
+    /// oversized body cannot fill the spool.
+    pub max_dead_letter_bytes: usize,
     /// Where "now" comes from. Default the system clock.
     pub clock: Arc<dyn Clock>,
 }
@@ -35,6 +40,7 @@ impl Default for SpoolOptions {
             backoff: Backoff::default(),
             recent_errors: 10,
             busy_timeout: Duration::from_secs(5),
+            max_dead_letter_bytes: DEFAULT_MAX_BODY_BYTES,
             clock: Arc::new(SystemClock),
         }
     }
@@ -68,6 +74,12 @@ impl SpoolOptions {
     /// Sets [`SpoolOptions::busy_timeout`].
     pub fn busy_timeout(mut self, timeout: Duration) -> Self {
         self.busy_timeout = timeout;
+        self
+    }
+
+    /// Sets [`SpoolOptions::max_dead_letter_bytes`].
+    pub fn max_dead_letter_bytes(mut self, bytes: usize) -> Self {
+        self.max_dead_letter_bytes = bytes;
         self
     }
 

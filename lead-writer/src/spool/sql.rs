@@ -104,6 +104,17 @@ pub(super) const PARK_HELD: &str = "UPDATE spool_items
 pub(super) const RENEW_LEASE: &str = "UPDATE spool_items SET lease_until = $3
     WHERE id = $1 AND state = 'leased' AND leased_by = $2";
 
+/// Renews the leases `worker` (`$1`) holds on `count` items (`$3`, `$4`, ...) to `$2`, in one
+/// statement, so a heartbeat for a whole claim is one commit.
+pub(super) fn renew_leases(count: usize) -> String {
+    let ids: Vec<String> = (0..count).map(|i| format!("${}", i + 3)).collect();
+    format!(
+        "UPDATE spool_items SET lease_until = $2
+    WHERE state = 'leased' AND leased_by = $1 AND id IN ({})",
+        ids.join(", ")
+    )
+}
+
 /// Parks an item whose stored row cannot be read back, whoever holds it. `$1` id, `$2` error,
 /// `$3` now.
 pub(super) const PARK_UNREADABLE: &str = "UPDATE spool_items

@@ -16,8 +16,9 @@ const NO_ROLES: &str = "0x80042f09";
 /// The verdict on one row's outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Verdict {
-    /// A row with the lead's deterministic id exists: an earlier attempt (or an earlier
-    /// delivery) wrote it. Complete the item without touching the row.
+    /// A key clashed. If a row with the lead's deterministic id exists, an earlier attempt
+    /// (or delivery) wrote it: complete the item without touching the row. The same answer
+    /// comes for a clash on another row's alternate key, so the round reads the row first.
     Duplicate,
     /// Retrying cannot help until someone fixes something (a privilege, a column): park.
     Permanent,

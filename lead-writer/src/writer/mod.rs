@@ -110,7 +110,7 @@ impl Writer {
     /// empty report (`claimed == 0`) means nothing was due. An error is the spool's: items
     /// not settled come back after their lease.
     pub async fn run_once(&self) -> Result<RoundReport, WriterError> {
-        round::run(&self.inner).await
+        round::run(&self.inner, &self.inner.options.worker).await
     }
 
     /// Runs rounds until `shutdown` completes: [`WriterOptions::rounds_in_flight`] loops
@@ -120,10 +120,12 @@ impl Writer {
     /// no write is cut off mid-way.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) {
         let (stop, stopped) = watch::channel(false);
-        let loops = futures::future::join_all(
-            (0..self.inner.options.rounds_in_flight.max(1))
-                .map(|_| self.round_loop(stopped.clone())),
-        );
+        let loops = futures::future::join_all((0..self.inner.options.rounds_in_flight.max(1)).map(
+            |index| {
+                let worker = format!("{}#{index}", self.inner.options.worker);
+                self.round_loop(worker, stopped.clone())
+            },
+        ));
         tokio::pin!(loops, shutdown);
         tokio::select! {
             _ = &mut loops => {}
@@ -134,10 +136,10 @@ impl Writer {
         }
     }
 
-    /// Rounds one after the other until `stop` turns true.
-    async fn round_loop(&self, mut stop: watch::Receiver<bool>) {
+    /// Rounds one after the other, as `worker`, until `stop` turns true.
+    async fn round_loop(&self, worker: String, mut stop: watch::Receiver<bool>) {
         while !*stop.borrow() {
-            let idle = match self.run_once().await {
+            let idle = match round::run(&self.inner, &worker).await {
                 Ok(report) => report.claimed == 0,
                 Err(error) => {
                     tracing::warn!("lead writer round failed, trying again shortly: {error}");

@@ -16,6 +16,8 @@ use crate::spool::MAX_CLAIM;
 #[non_exhaustive]
 pub struct WriterOptions {
     /// This worker's name in the spool's leases (unique per process, such as `host:pid`).
+    /// [`Writer::run`](super::Writer::run)'s loops add `#0`, `#1`, ... so each loop's leases
+    /// are its own.
     pub worker: String,
     /// Items claimed per round (default 100, at most [`MAX_CLAIM`]).
     pub claim_size: u32,

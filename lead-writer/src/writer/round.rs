@@ -1,5 +1,6 @@
 //! One round of the writer: claim, map, write (renewing leases meanwhile), settle each item.
 
+use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
 use dataverse_webapi::{BulkReport, DataverseError};
@@ -9,7 +10,7 @@ use super::Inner;
 use super::alert::ParkedAlert;
 use super::classify::{Verdict, classify, classify_call};
 use super::error::WriterError;
-use crate::spool::{FailOutcome, SpoolError, SpoolItem};
+use crate::spool::{FailOutcome, SpoolError, SpoolId, SpoolItem};
 
 /// Longest service message kept with a failed item, in characters (the full text is in the
 /// service's logs; the spool keeps enough to act on).
@@ -59,11 +60,14 @@ impl Failure {
     }
 }
 
-pub(super) async fn run(inner: &Inner) -> Result<RoundReport, WriterError> {
+/// One round as `worker`: the name its claims and settlements carry in the spool. Each of
+/// [`Writer::run`](super::Writer::run)'s loops has its own, so a loop re-claiming an item
+/// whose lease ran out in a sibling loop is told apart from it.
+pub(super) async fn run(inner: &Inner, worker: &str) -> Result<RoundReport, WriterError> {
     let options = &inner.options;
     let items = inner
         .spool
-        .claim(&options.worker, options.claim_size, options.lease)
+        .claim(worker, options.claim_size, options.lease)
         .await?;
     let mut report = RoundReport {
         claimed: items.len(),
@@ -92,7 +96,15 @@ pub(super) async fn run(inner: &Inner) -> Result<RoundReport, WriterError> {
                     code: Some(error.code().to_owned()),
                     text: format!("mapping the lead failed: {error}"),
                 };
-                settle(inner, item, Verdict::Permanent, &failure, &mut report).await?;
+                settle(
+                    inner,
+                    worker,
+                    item,
+                    Verdict::Permanent,
+                    &failure,
+                    &mut report,
+                )
+                .await?;
             }
         }
     }
@@ -101,64 +113,76 @@ pub(super) async fn run(inner: &Inner) -> Result<RoundReport, WriterError> {
     }
 
     let started = Instant::now();
-    let written = write(inner, &rows, &mapped).await;
+    let written = write(inner, worker, &rows, &mapped).await;
     inner.stats.add_write_call(started.elapsed());
 
     match written {
-        Ok(bulk) => settle_rows(inner, &mapped, &bulk, &mut report).await?,
+        Ok(bulk) => settle_rows(inner, worker, &mapped, &bulk, &mut report).await?,
         Err(error) => {
             let verdict = classify_call(&error);
             let failure = Failure::describe(error.status(), error.code(), &error.to_string());
             for item in mapped {
-                settle(inner, item, verdict.clone(), &failure, &mut report).await?;
+                // A clash the helper could not pin on one row says nothing about this one:
+                // if its row is absent, try again (the spool's attempt limit parks it).
+                let verdict = match verdict {
+                    Verdict::Duplicate => confirm_duplicate(inner, item, Verdict::Transient).await,
+                    ref other => other.clone(),
+                };
+                settle(inner, worker, item, verdict, &failure, &mut report).await?;
             }
         }
     }
     Ok(report)
 }
 
-/// Sends the rows, renewing the items' leases every third of the lease meanwhile.
+/// Sends the rows, renewing the items' leases every third of the lease meanwhile. The
+/// renewals run beside the send (both are polled), so the send is never held up by a slow
+/// renewal, and each renewal is one statement for all the items.
 async fn write(
     inner: &Inner,
+    worker: &str,
     rows: &[Map<String, Value>],
     items: &[&SpoolItem],
 ) -> Result<BulkReport, DataverseError> {
     let options = &inner.options;
     let table = inner.client.table(options.entity_set.as_str());
     let send = table.create_many(rows).options(options.bulk.clone()).send();
-    tokio::pin!(send);
+    let ids: Vec<SpoolId> = items.iter().map(|item| item.id).collect();
+    tokio::select! {
+        result = send => result,
+        never = keep_leases(inner, worker, &ids) => match never {},
+    }
+}
+
+/// Renews the leases on `ids` every third of the lease, until dropped.
+async fn keep_leases(inner: &Inner, worker: &str, ids: &[SpoolId]) -> Infallible {
+    let options = &inner.options;
     let period = (options.lease / 3).max(Duration::from_millis(100));
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     // A slow renewal must not be followed by a burst of catch-up renewals.
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            result = &mut send => return result,
-            _ = ticker.tick() => renew(inner, items).await,
-        }
-    }
-}
-
-async fn renew(inner: &Inner, items: &[&SpoolItem]) {
-    let options = &inner.options;
-    for item in items {
-        if let Err(error) = inner
-            .spool
-            .renew_lease(item.id, &options.worker, options.lease)
-            .await
-        {
-            // The settle step sees a lost lease again and counts it; a storage error only
-            // risks a second write, which the deterministic id makes harmless.
-            tracing::warn!(
-                spool_id = item.id.0,
-                "renewing a lead's lease failed: {error}"
-            );
+        ticker.tick().await;
+        match inner.spool.renew_leases(ids, worker, options.lease).await {
+            Ok(renewed) if renewed < ids.len() as u64 => {
+                // The settle step sees each lost lease again and counts it.
+                tracing::warn!(
+                    renewed,
+                    held = ids.len(),
+                    "some leads' leases were taken over during the write"
+                );
+            }
+            Ok(_) => {}
+            // A storage error only risks a second write, which the deterministic id makes
+            // harmless.
+            Err(error) => tracing::warn!("renewing the leads' leases failed: {error}"),
         }
     }
 }
 
 async fn settle_rows(
     inner: &Inner,
+    worker: &str,
     items: &[&SpoolItem],
     bulk: &BulkReport,
     report: &mut RoundReport,
@@ -171,32 +195,36 @@ async fn settle_rows(
         };
         match &outcome.result {
             Ok(_) => {
-                if complete(inner, item, report).await? {
+                if complete(inner, worker, item, report).await? {
                     inner.stats.add_written();
                     report.written += 1;
                 }
             }
             Err(row) => {
                 let failure = Failure::describe(row.status, row.code.as_deref(), &row.message);
-                settle(inner, item, classify(row), &failure, report).await?;
+                let verdict = match classify(row) {
+                    Verdict::Duplicate => confirm_duplicate(inner, item, Verdict::Permanent).await,
+                    other => other,
+                };
+                settle(inner, worker, item, verdict, &failure, report).await?;
             }
         }
     }
     Ok(())
 }
 
-/// Settles a failed item by its verdict.
+/// Settles a failed item by its verdict (a duplicate already confirmed by [`confirm_duplicate`]).
 async fn settle(
     inner: &Inner,
+    worker: &str,
     item: &SpoolItem,
     verdict: Verdict,
     failure: &Failure,
     report: &mut RoundReport,
 ) -> Result<(), WriterError> {
-    let worker = &inner.options.worker;
     match verdict {
         Verdict::Duplicate => {
-            if complete(inner, item, report).await? {
+            if complete(inner, worker, item, report).await? {
                 tracing::debug!(spool_id = item.id.0, "lead already written; completed");
                 inner.stats.add_duplicate();
                 report.duplicates += 1;
@@ -220,7 +248,9 @@ async fn settle(
     };
     match outcome {
         FailOutcome::Retry { attempts, .. } => {
-            tracing::info!(
+            // debug, not info: a fault storm retries every item and must not flood the log
+            // (the counters and `status` show retries).
+            tracing::debug!(
                 spool_id = item.id.0,
                 attempts,
                 "lead write will be retried: {}",
@@ -243,13 +273,41 @@ async fn settle(
     Ok(())
 }
 
+/// A duplicate answer only says that some key clashed: our deterministic id, or an
+/// alternate key or unique index shared with ANOTHER row (Learn, "Use bulk operation
+/// messages": the same `0x80040237` for both). Only a row with the lead's own id proves an
+/// earlier write; otherwise the lead would be lost silently, so the verdict is `absent`:
+/// [`Verdict::Permanent`] (parked for a person) when the clash was this row's own.
+async fn confirm_duplicate(inner: &Inner, item: &SpoolItem, absent: Verdict) -> Verdict {
+    let options = &inner.options;
+    let table = inner.client.table(options.entity_set.as_str());
+    let found = table
+        .retrieve(item.key.lead_id())
+        .select([options.id_column.as_str()])
+        .send()
+        .await;
+    match found {
+        Ok(_) => Verdict::Duplicate,
+        Err(error) if error.is_not_found() => absent,
+        Err(error) => {
+            // Cannot tell now; the next attempt asks again.
+            tracing::debug!(
+                spool_id = item.id.0,
+                "checking a duplicate lead's row failed: {error}"
+            );
+            Verdict::Transient
+        }
+    }
+}
+
 /// Completes an item; false when another worker holds it now (counted as a lost lease).
 async fn complete(
     inner: &Inner,
+    worker: &str,
     item: &SpoolItem,
     report: &mut RoundReport,
 ) -> Result<bool, WriterError> {
-    match inner.spool.complete(item.id, &inner.options.worker).await {
+    match inner.spool.complete(item.id, worker).await {
         Ok(()) => Ok(true),
         Err(SpoolError::LeaseLost { .. }) => {
             lost(inner, item, report);

@@ -39,6 +39,7 @@ on_both_backends!(
     newer_schema_is_refused,
     a_batch_is_stored_at_once_with_duplicates_answered,
     a_renewed_lease_keeps_the_item,
+    many_leases_are_renewed_at_once_for_their_holder_only,
     an_item_whose_workers_keep_dying_is_parked,
     purging_removes_only_old_written_items,
 );

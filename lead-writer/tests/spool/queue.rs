@@ -471,6 +471,31 @@ pub(crate) async fn a_renewed_lease_keeps_the_item(backend: Backend) {
     }
 }
 
+pub(crate) async fn many_leases_are_renewed_at_once_for_their_holder_only(backend: Backend) {
+    let clock = ManualClock::new(start());
+    let spool = backend.open(&clock).await;
+    for n in 1..=3 {
+        spool.enqueue(&lead(n)).await.unwrap();
+    }
+    let mine: Vec<SpoolId> = spool
+        .claim("slow", 2, LEASE)
+        .await
+        .unwrap()
+        .iter()
+        .map(|item| item.id)
+        .collect();
+    let theirs = spool.claim("other", 1, LEASE).await.unwrap()[0].id;
+    clock.advance(Duration::from_secs(20));
+    let all = [mine[0], mine[1], theirs];
+    assert_eq!(spool.renew_leases(&all, "slow", LEASE).await.unwrap(), 2);
+    assert_eq!(spool.renew_leases(&[], "slow", LEASE).await.unwrap(), 0);
+    // Past the first leases, inside the renewed ones: only "other"'s item is free again.
+    clock.advance(Duration::from_secs(20));
+    let taken = spool.claim("third", 10, LEASE).await.unwrap();
+    let taken: Vec<SpoolId> = taken.iter().map(|item| item.id).collect();
+    assert_eq!(taken, [theirs]);
+}
+
 pub(crate) async fn an_item_whose_workers_keep_dying_is_parked(backend: Backend) {
     let clock = ManualClock::new(start());
     let options = SpoolOptions::default()

@@ -162,3 +162,107 @@ async fn child_enqueues_until_killed() {
         out.flush().unwrap();
     }
 }
+
+/// A row whose time column cannot be read back (out of range, or not a number) is parked by
+/// the claim; the other due items are still handed out, so the queue does not stall on it.
+#[tokio::test]
+async fn a_row_with_an_unreadable_time_is_parked_and_the_others_are_claimed() {
+    let backend = Backend::sqlite();
+    let clock = ManualClock::new(start());
+    let spool = backend.open(&clock).await;
+    for n in 1..=3 {
+        spool.enqueue(&lead(n)).await.unwrap();
+    }
+    let db = rusqlite::Connection::open(&backend.location).unwrap();
+    let ids: Vec<i64> = db
+        .prepare("SELECT id FROM spool_items ORDER BY id")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    db.execute(
+        "UPDATE spool_items SET received_at = ?1 WHERE id = ?2",
+        rusqlite::params![i64::MAX, ids[0]],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE spool_items SET key_bucket = 'x' WHERE id = ?1",
+        [ids[1]],
+    )
+    .unwrap();
+    let claimed = spool.claim("w", 10, Duration::from_secs(5)).await.unwrap();
+    let claimed: Vec<i64> = claimed.iter().map(|item| item.id.0).collect();
+    assert_eq!(claimed, [ids[2]]);
+    let status = spool.status().await.unwrap();
+    assert_eq!(status.parked, 2, "{status:?}");
+    let parked = spool.parked(10).await.unwrap();
+    assert!(
+        parked
+            .iter()
+            .all(|p| p.error.contains("cannot be read back")),
+        "{parked:?}"
+    );
+}
+
+/// A backoff whose cap is far beyond any storable time retries "never" instead of panicking.
+#[tokio::test]
+async fn a_huge_backoff_cap_does_not_panic() {
+    let backend = Backend::sqlite();
+    let clock = ManualClock::new(start());
+    let backoff =
+        lead_writer::spool::Backoff::new(Duration::from_secs(u64::MAX / 2), Duration::MAX).unwrap();
+    let spool = backend
+        .open_with(
+            SpoolOptions::default()
+                .clock(clock.clone())
+                .backoff(backoff),
+        )
+        .await;
+    let id = spool.enqueue(&lead(1)).await.unwrap().id;
+    spool.claim("w", 1, Duration::from_secs(5)).await.unwrap();
+    let outcome = spool.fail(id, "w", "503", true).await.unwrap();
+    assert!(
+        matches!(outcome, lead_writer::spool::FailOutcome::Retry { due_at, .. } if due_at.year() == 9999),
+        "{outcome:?}"
+    );
+    // Still readable: status and a later claim do not trip over the stored time.
+    spool.status().await.unwrap();
+    assert!(
+        spool
+            .claim("w", 1, Duration::from_secs(5))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// A refused body longer than the dead-letter cap is cut; the reason keeps its real size.
+#[tokio::test]
+async fn an_oversized_dead_letter_is_cut_and_its_size_recorded() {
+    let backend = Backend::sqlite();
+    let clock = ManualClock::new(start());
+    let spool = backend
+        .open_with(
+            SpoolOptions::default()
+                .clock(clock.clone())
+                .max_dead_letter_bytes(10),
+        )
+        .await;
+    let rejection = lead_writer::Rejection {
+        code: "too_large".to_owned(),
+        reason: "lead body is too large".to_owned(),
+    };
+    let body = vec![b'x'; 100];
+    spool.dead_letter(&body, &rejection).await.unwrap();
+    spool.dead_letter(b"short", &rejection).await.unwrap();
+    let mut letters = spool.dead_letters(10).await.unwrap();
+    letters.sort_by_key(|letter| letter.id.0);
+    assert_eq!(letters[0].raw_body, vec![b'x'; 10]);
+    assert_eq!(
+        letters[0].rejection.reason,
+        "lead body is too large (body cut to its first 10 of 100 bytes)"
+    );
+    assert_eq!(letters[1].raw_body, b"short");
+    assert_eq!(letters[1].rejection.reason, "lead body is too large");
+}

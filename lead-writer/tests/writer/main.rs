@@ -357,3 +357,121 @@ async fn two_writers_on_a_postgres_spool_write_three_hundred_leads_once() {
     );
     assert_eq!(spool.status().await.unwrap().done, 300);
 }
+
+/// A duplicate answer caused by ANOTHER row's alternate key must not complete the item:
+/// the lead's own row does not exist, so it is parked and the alert hook hears of it.
+#[tokio::test]
+async fn a_clash_on_another_rows_alternate_key_parks_the_lead_instead_of_losing_it() {
+    let emulator = emulator().await;
+    let admin = admin_client(&emulator);
+    admin
+        .metadata()
+        .add_key(
+            "lead",
+            &dataverse_webapi::metadata::KeyDefinition::new(
+                "new_EmailKey",
+                "Email",
+                ["emailaddress1"],
+            ),
+        )
+        .await
+        .expect("the key is added");
+    let clash = lead(7);
+    let email = clash.lead.email.clone().unwrap();
+    admin
+        .table("leads")
+        .create(&serde_json::json!({"lastname": "Other", "emailaddress1": email}))
+        .send()
+        .await
+        .expect("another lead holds the email");
+    let before = emulator.seed().row_count("leads");
+
+    let dir = TempSpool::new();
+    let spool = dir.open().await;
+    spool.enqueue_batch(&[clash, lead(8)]).await.unwrap();
+    let alerts = Alerts::default();
+    let writer = Writer::start(admin, spool.clone(), options("w").alert(alerts.clone()))
+        .await
+        .unwrap();
+    let report = writer.run_once().await.unwrap();
+    assert_eq!(
+        (
+            report.claimed,
+            report.written,
+            report.duplicates,
+            report.parked
+        ),
+        (2, 1, 0, 1),
+        "{report:?}"
+    );
+    assert_eq!(emulator.seed().row_count("leads"), before + 1);
+    let alerts = alerts.taken();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(
+        alerts[0].code.as_deref(),
+        Some("0x80040237"),
+        "{}",
+        alerts[0]
+    );
+    let status = spool.status().await.unwrap();
+    assert_eq!((status.parked, status.queue_depth), (1, 0));
+}
+
+/// Each of `run`'s loops leases as its own worker (`w#0`, `w#1`): with one shared name, a
+/// loop re-claiming an item whose lease ran out in its sibling could settle the sibling's
+/// claim.
+#[tokio::test]
+async fn run_loops_lease_under_their_own_names() {
+    let emulator = emulator().await;
+    let dir = TempSpool::new();
+    let spool = dir.open().await;
+    enqueue(&spool, 10).await;
+    let writer = Writer::start(
+        admin_client(&emulator),
+        spool.clone(),
+        options("w")
+            .claim_size(5)
+            .rounds_in_flight(2)
+            .idle_poll(Duration::from_millis(10)),
+    )
+    .await
+    .unwrap();
+    // Writes slow enough that both loops hold their claims at once.
+    emulator.seed().set_dataverse_latency(LatencyModel {
+        per_request: Duration::from_millis(500),
+        per_operation: Duration::ZERO,
+    });
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn({
+        let writer = writer.clone();
+        async move {
+            writer
+                .run(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        }
+    });
+    let db = rusqlite::Connection::open(dir.dir.join("spool.db")).unwrap();
+    let mut names = Vec::new();
+    for _ in 0..400 {
+        let mut statement = db
+            .prepare("SELECT DISTINCT leased_by FROM spool_items WHERE state = 'leased' ORDER BY 1")
+            .unwrap();
+        names = statement
+            .query_map([], |row| row.get::<_, String>(0))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        if names.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stop.send(()).unwrap();
+    running.await.unwrap();
+    emulator
+        .seed()
+        .set_dataverse_latency(LatencyModel::default());
+    assert_eq!(names, ["w#0", "w#1"]);
+}
