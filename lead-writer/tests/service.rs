@@ -1,0 +1,190 @@
+//! The intake service through its router (`tower::ServiceExt::oneshot`, no network): what is
+//! answered and what ends up in the spool.
+
+use std::path::PathBuf;
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode};
+use lead_writer::service::{SecretIn, ServiceOptions, ServiceState, UrlSecret, router};
+use lead_writer::spool::ManualClock;
+use lead_writer::{Spool, SpoolOptions};
+use time::OffsetDateTime;
+use tower::ServiceExt;
+
+const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../reference/fixtures/marketplace"
+    ))
+    .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+struct Setup {
+    app: Router,
+    spool: Spool,
+    _dir: TempDir,
+}
+
+/// A directory removed on drop (no tempfile crate in the workspace).
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn setup(name: &str, options: impl FnOnce(ServiceOptions) -> ServiceOptions) -> Setup {
+    let dir = std::env::temp_dir().join(format!("lead-service-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let spool = Spool::open_sqlite(&dir.join("spool.db"), SpoolOptions::default())
+        .await
+        .unwrap();
+    let clock = ManualClock::new(OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap());
+    let base = ServiceOptions::new(UrlSecret::new(SECRET).unwrap()).clock(clock);
+    let state = ServiceState::new(spool.clone(), options(base));
+    Setup {
+        app: router(state),
+        spool,
+        _dir: TempDir(dir),
+    }
+}
+
+async fn call(app: &Router, method: &str, uri: &str, body: Vec<u8>) -> (StatusCode, String) {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn lead_uri() -> String {
+    format!("/leads/{SECRET}")
+}
+
+#[tokio::test]
+async fn fixture_leads_are_stored_and_a_replay_is_acknowledged_once_stored() {
+    let s = setup("fixtures", |o| o).await;
+    for name in ["https-endpoint-lead-example.json", "test-lead-example.json"] {
+        let (status, text) = call(&s.app, "POST", &lead_uri(), fixture(name)).await;
+        assert_eq!(status, StatusCode::OK, "{name}: {text}");
+    }
+    assert_eq!(s.spool.status().await.unwrap().pending, 2);
+    let (status, text) = call(
+        &s.app,
+        "POST",
+        &lead_uri(),
+        fixture("test-lead-example.json"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.contains("already"), "{text}");
+    assert_eq!(s.spool.status().await.unwrap().pending, 2);
+}
+
+#[tokio::test]
+async fn a_wrong_or_missing_secret_is_a_plain_404_and_stores_nothing() {
+    let s = setup("secret", |o| o).await;
+    let body = fixture("test-lead-example.json");
+    for uri in [
+        "/leads/0123456789abcdef0123456789abcdeX".to_owned(),
+        "/leads".to_owned(),
+        format!("/leads?token={SECRET}"),
+    ] {
+        let (status, text) = call(&s.app, "POST", &uri, body.clone()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+        assert!(text.is_empty());
+    }
+    // The method is only looked at after the secret, so a GET does not reveal the route.
+    let (status, _) = call(&s.app, "GET", "/leads/wrong", Vec::new()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call(&s.app, "GET", &lead_uri(), Vec::new()).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(s.spool.status().await.unwrap().pending, 0);
+}
+
+#[tokio::test]
+async fn the_secret_may_go_in_the_query() {
+    let s = setup("query", |o| o.secret_in(SecretIn::Query)).await;
+    let body = fixture("test-lead-example.json");
+    let (status, _) = call(&s.app, "POST", &lead_uri(), body.clone()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call(&s.app, "POST", "/leads?token=nope", body.clone()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call(&s.app, "POST", &format!("/leads?token={SECRET}"), body).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(s.spool.status().await.unwrap().pending, 1);
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_413_and_nothing_is_stored() {
+    let s = setup("large", |o| o.max_body_bytes(1024)).await;
+    let mut body = br#"{"Description":""#.to_vec();
+    body.extend(std::iter::repeat_n(b'x', 2000));
+    body.extend(br#""}"#);
+    let (status, text) = call(&s.app, "POST", &lead_uri(), body).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(text.contains("1024-byte limit"), "{text}");
+    let status = s.spool.status().await.unwrap();
+    assert_eq!((status.pending, status.dead_letters), (0, 0));
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_a_lead_is_400_and_kept_as_a_dead_letter() {
+    let s = setup("bad", |o| o).await;
+    let published = fixture("test-lead-as-published.malformed.txt");
+    let (status, text) = call(&s.app, "POST", &lead_uri(), published.clone()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(text.contains("not JSON"), "{text}");
+    let (status, text) = call(
+        &s.app,
+        "POST",
+        &lead_uri(),
+        br#"{"UserDetails":{"Email":["secret@contoso.com"]}}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(!text.contains("secret@contoso.com"), "{text}");
+    let letters = s.spool.dead_letters(10).await.unwrap();
+    assert_eq!(letters.len(), 2);
+    assert_eq!(letters[1].raw_body, published);
+    assert_eq!(letters[1].rejection.code, "not_json");
+    assert_eq!(s.spool.status().await.unwrap().pending, 0);
+}
+
+#[tokio::test]
+async fn metrics_count_what_happened_and_health_answers() {
+    let s = setup("metrics", |o| o).await;
+    let lead = fixture("test-lead-example.json");
+    call(&s.app, "POST", &lead_uri(), lead.clone()).await;
+    call(&s.app, "POST", &lead_uri(), lead).await;
+    call(&s.app, "POST", &lead_uri(), b"not json".to_vec()).await;
+    let (status, text) = call(&s.app, "GET", "/metrics", Vec::new()).await;
+    assert_eq!(status, StatusCode::OK);
+    for line in [
+        "lead_intake_received_total 3",
+        "lead_intake_stored_total 1",
+        "lead_intake_duplicates_total 1",
+        "lead_intake_rejected_total 1",
+        "lead_spool_up 1",
+        "lead_spool_queue_depth 1",
+        "lead_spool_dead_letters 1",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing `{line}` in\n{text}"
+        );
+    }
+    let (status, text) = call(&s.app, "GET", "/healthz", Vec::new()).await;
+    assert_eq!((status, text.as_str()), (StatusCode::OK, "ok\n"));
+}
