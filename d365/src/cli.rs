@@ -578,6 +578,8 @@ mod tests {
             "--max-body-bytes",
             "--mapping",
             "--intake-only",
+            "--tls-cert",
+            "--tls-key",
             "--org-url",
         ] {
             assert!(help.contains(flag), "{flag}: {help}");

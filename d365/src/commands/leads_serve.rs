@@ -11,6 +11,7 @@ use lead_writer::{Mapping, Spool, SpoolOptions, Writer, WriterOptions};
 use tokio::sync::watch;
 
 use super::dataverse_target::{DataverseTargetArgs, OrgInputs, connect, from_dataverse};
+use super::leads_tls;
 use crate::exit::{ExitKind, Failure};
 
 /// Options of `leads serve`.
@@ -21,10 +22,18 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "PATH|URL", default_value = "leads.db")]
     pub(crate) spool: String,
 
-    /// Address to listen on. Plain HTTP is only served on a loopback address: run behind a
-    /// TLS-terminating proxy, which the marketplace reaches over HTTPS
+    /// Address to listen on. Without --tls-cert/--tls-key only a loopback address is
+    /// accepted: plain HTTP is for a TLS-terminating proxy on the same machine
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
     pub(crate) listen: SocketAddr,
+
+    /// PEM certificate chain (server certificate first) for HTTPS; with --tls-key
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub(crate) tls_cert: Option<PathBuf>,
+
+    /// PEM private key of --tls-cert
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub(crate) tls_key: Option<PathBuf>,
 
     /// Environment variable holding the URL secret (at least 24 of A-Z a-z 0-9 - _ . ~),
     /// the only guard of the endpoint: the marketplace sends no credentials
@@ -72,16 +81,11 @@ pub(crate) enum SecretPlacement {
 /// Runs `leads serve` until Ctrl-C or SIGTERM.
 pub(crate) async fn run(args: &ServeArgs, inputs: OrgInputs<'_>) -> Result<(), Failure> {
     // Every check that needs no network first.
-    if !args.listen.ip().is_loopback() {
-        return Err(Failure::usage(format!(
-            "--listen {} is not a loopback address, and leads (personal data) are not served over plain HTTP",
-            args.listen
-        ))
-        .with_fix(
-            "listen on 127.0.0.1 and put a TLS-terminating reverse proxy (nginx, Caddy, an \
-             Azure Application Gateway) in front; give its address with --public-url",
-        ));
-    }
+    check_listen(args)?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(leads_tls::server_config(cert, key)?),
+        _ => None,
+    };
     let secret = read_secret(&args.secret_env, inputs.env)?;
     let mapping = match &args.mapping {
         Some(path) => {
@@ -127,7 +131,7 @@ pub(crate) async fn run(args: &ServeArgs, inputs: OrgInputs<'_>) -> Result<(), F
             Some(writer)
         }
     };
-    let public = public_base(args)?;
+    let public = public_base(args, tls.is_some())?;
     let shown = paste_url(&public, &options, args.show_url);
     let state = match &writer {
         Some(w) => ServiceState::with_writer(spool.clone(), options, w.clone()),
@@ -143,7 +147,8 @@ pub(crate) async fn run(args: &ServeArgs, inputs: OrgInputs<'_>) -> Result<(), F
             .with_fix("pick a free port with --listen")
         })?;
     eprintln!(
-        "Taking leads on http://{} (spool: {}{}). Stop with Ctrl-C.",
+        "Taking leads on {}://{} (spool: {}{}). Stop with Ctrl-C.",
+        if tls.is_some() { "https" } else { "http" },
         args.listen,
         spool.location(),
         if writer.is_some() {
@@ -161,15 +166,28 @@ pub(crate) async fn run(args: &ServeArgs, inputs: OrgInputs<'_>) -> Result<(), F
         eprintln!("Stopping: finishing requests and writes in progress...");
         let _ = stop.send(true);
     });
-    let server = axum::serve(listener, router(state)).with_graceful_shutdown(wait(stopped.clone()));
+    let app = router(state);
+    let serving = async {
+        match tls {
+            Some(config) => {
+                let listener = leads_tls::TlsListener::new(listener, config).map_err(|e| {
+                    Failure::new(
+                        ExitKind::Service,
+                        format!("cannot listen on {}: {e}", args.listen),
+                    )
+                })?;
+                serve_until(listener, app, stopped.clone()).await
+            }
+            None => serve_until(listener, app, stopped.clone()).await,
+        }
+    };
     let writing = async {
         if let Some(writer) = &writer {
             writer.run(wait(stopped.clone())).await;
         }
     };
-    let (served, ()) = tokio::join!(async { server.await }, writing);
-    served
-        .map_err(|e| Failure::new(ExitKind::Service, format!("the lead endpoint failed: {e}")))?;
+    let (served, ()) = tokio::join!(serving, writing);
+    served?;
     if let Some(writer) = &writer {
         let s = writer.stats().snapshot();
         eprintln!(
@@ -178,6 +196,37 @@ pub(crate) async fn run(args: &ServeArgs, inputs: OrgInputs<'_>) -> Result<(), F
         );
     }
     Ok(())
+}
+
+/// Serves `app` on `listener` until `stopped` turns true, finishing requests in progress.
+async fn serve_until<L>(
+    listener: L,
+    app: axum::Router,
+    stopped: watch::Receiver<bool>,
+) -> Result<(), Failure>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    axum::serve(listener, app)
+        .with_graceful_shutdown(wait(stopped))
+        .await
+        .map_err(|e| Failure::new(ExitKind::Service, format!("the lead endpoint failed: {e}")))
+}
+
+/// Plain HTTP only on loopback: leads are personal data.
+fn check_listen(args: &ServeArgs) -> Result<(), Failure> {
+    if args.tls_cert.is_some() || args.listen.ip().is_loopback() {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "--listen {} is not a loopback address, and leads (personal data) are not served over plain HTTP",
+        args.listen
+    ))
+    .with_fix(
+        "give --tls-cert and --tls-key, or listen on 127.0.0.1 behind a TLS-terminating \
+         reverse proxy (nginx, Caddy, ...) and give its address with --public-url",
+    ))
 }
 
 fn read_secret(name: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<UrlSecret, Failure> {
@@ -197,9 +246,13 @@ fn read_secret(name: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<UrlSe
 }
 
 /// The base URL the marketplace reaches, without a trailing slash.
-fn public_base(args: &ServeArgs) -> Result<String, Failure> {
+fn public_base(args: &ServeArgs, tls: bool) -> Result<String, Failure> {
     match &args.public_url {
-        None => Ok(format!("http://{}", args.listen)),
+        None => Ok(format!(
+            "{}://{}",
+            if tls { "https" } else { "http" },
+            args.listen
+        )),
         Some(url) => {
             let parsed = url::Url::parse(url.trim()).map_err(|e| {
                 Failure::usage(format!("--public-url is not a URL: {e}"))
@@ -316,12 +369,38 @@ mod tests {
 
     #[test]
     fn plain_http_is_refused_off_loopback_and_public_url_must_be_https() {
-        let args = parse(&["--listen", "0.0.0.0:8080", "--intake-only"]);
-        assert!(!args.listen.ip().is_loopback());
+        let err = check_listen(&parse(&["--listen", "0.0.0.0:8080"])).unwrap_err();
+        assert!(err.to_string().contains("not a loopback"), "{err}");
+        check_listen(&parse(&["--listen", "[::1]:8080"])).unwrap();
+        check_listen(&parse(&[
+            "--listen",
+            "0.0.0.0:8443",
+            "--tls-cert",
+            "c.pem",
+            "--tls-key",
+            "k.pem",
+        ]))
+        .unwrap();
         let args = parse(&["--public-url", "http://leads.contoso.com"]);
-        assert!(public_base(&args).is_err());
+        assert!(public_base(&args, false).is_err());
         let args = parse(&["--public-url", "https://leads.contoso.com/"]);
-        assert_eq!(public_base(&args).unwrap(), "https://leads.contoso.com");
-        assert_eq!(public_base(&parse(&[])).unwrap(), "http://127.0.0.1:8080");
+        assert_eq!(
+            public_base(&args, false).unwrap(),
+            "https://leads.contoso.com"
+        );
+        assert_eq!(
+            public_base(&parse(&[]), false).unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            public_base(&parse(&[]), true).unwrap(),
+            "https://127.0.0.1:8080"
+        );
+    }
+
+    #[test]
+    fn tls_cert_and_key_go_together() {
+        let argv = ["d365", "leads", "serve", "--tls-cert", "c.pem"];
+        assert!(crate::cli::Cli::try_parse_from(argv).is_err());
     }
 }

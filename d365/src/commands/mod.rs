@@ -8,6 +8,7 @@ pub(crate) mod dataverse_target;
 mod instances;
 pub(crate) mod leads;
 mod leads_serve;
+mod leads_tls;
 mod operations;
 pub(crate) mod roles;
 pub(crate) mod solutions;
