@@ -26,7 +26,7 @@ fn fixture(name: &str) -> Vec<u8> {
 struct Setup {
     app: Router,
     spool: Spool,
-    _dir: TempDir,
+    dir: TempDir,
 }
 
 /// A directory removed on drop (no tempfile crate in the workspace).
@@ -51,7 +51,7 @@ async fn setup(name: &str, options: impl FnOnce(ServiceOptions) -> ServiceOption
     Setup {
         app: router(state),
         spool,
-        _dir: TempDir(dir),
+        dir: TempDir(dir),
     }
 }
 
@@ -62,6 +62,10 @@ async fn call(app: &Router, method: &str, uri: &str, body: Vec<u8>) -> (StatusCo
         .header("content-type", "application/json")
         .body(Body::from(body))
         .unwrap();
+    send(app, request).await
+}
+
+async fn send(app: &Router, request: Request<Body>) -> (StatusCode, String) {
     let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let bytes = to_bytes(response.into_body(), 1 << 20).await.unwrap();
@@ -140,6 +144,48 @@ async fn an_oversized_body_is_413_and_nothing_is_stored() {
 }
 
 #[tokio::test]
+async fn a_declared_length_over_the_limit_is_refused_unread() {
+    let s = setup("declared", |o| o.max_body_bytes(1024)).await;
+    let request = Request::builder()
+        .method("POST")
+        .uri(lead_uri())
+        .header("content-length", "5000000")
+        .body(Body::from(fixture("test-lead-example.json")))
+        .unwrap();
+    let (status, _) = send(&s.app, request).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(s.spool.status().await.unwrap().pending, 0);
+}
+
+#[tokio::test]
+async fn a_spool_failure_is_503_so_the_sender_retries() {
+    let s = setup("broken", |o| o).await;
+    // Break the store under the running spool: every statement on it now fails.
+    let db = rusqlite::Connection::open(s.dir.0.join("spool.db")).unwrap();
+    db.execute_batch("DROP TABLE spool_items; DROP TABLE spool_dead_letters;")
+        .unwrap();
+    let (status, text) = call(
+        &s.app,
+        "POST",
+        &lead_uri(),
+        fixture("test-lead-example.json"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{text}");
+    let (status, _) = call(&s.app, "POST", &lead_uri(), b"not json".to_vec()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let (status, _) = call(&s.app, "GET", "/healthz", Vec::new()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let (status, text) = call(&s.app, "GET", "/metrics", Vec::new()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        text.contains("lead_intake_spool_failures_total 2\n"),
+        "{text}"
+    );
+    assert!(text.contains("lead_spool_up 0\n"), "{text}");
+}
+
+#[tokio::test]
 async fn a_body_that_is_not_a_lead_is_400_and_kept_as_a_dead_letter() {
     let s = setup("bad", |o| o).await;
     let published = fixture("test-lead-as-published.malformed.txt");
@@ -187,4 +233,68 @@ async fn metrics_count_what_happened_and_health_answers() {
     }
     let (status, text) = call(&s.app, "GET", "/healthz", Vec::new()).await;
     assert_eq!((status, text.as_str()), (StatusCode::OK, "ok\n"));
+}
+
+/// The writer's counters on `/metrics` when a writer runs in the same process (the emulator
+/// stands in for Dataverse).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_show_the_writer_counters_when_a_writer_runs() {
+    use std::sync::Arc;
+
+    use dataverse_webapi::{ClientOptions, DataverseClient};
+    use dynamics_auth::{Authority, ClientSecretCredential, CredentialOptions};
+    use lead_writer::{Mapping, Writer, WriterOptions};
+
+    let emulator = dynamics_emulator::Emulator::start().await.unwrap();
+    let seed = emulator.defaults();
+    let authority =
+        Authority::with_host(emulator.base_url().as_str(), &seed.tenant_id.to_string()).unwrap();
+    let credential = ClientSecretCredential::new(
+        authority,
+        seed.client_id,
+        seed.client_secret.clone(),
+        CredentialOptions::default(),
+    )
+    .unwrap();
+    let client = DataverseClient::new(
+        seed.dataverse_url.as_str(),
+        Arc::new(credential),
+        ClientOptions::default(),
+    )
+    .unwrap();
+
+    let s = setup("writer", |o| o).await;
+    let writer = Writer::start(
+        client,
+        s.spool.clone(),
+        WriterOptions::new("service-test", Mapping::default()),
+    )
+    .await
+    .unwrap();
+    let options = ServiceOptions::new(UrlSecret::new(SECRET).unwrap());
+    let app = router(ServiceState::with_writer(
+        s.spool.clone(),
+        options,
+        writer.clone(),
+    ));
+    for name in ["https-endpoint-lead-example.json", "test-lead-example.json"] {
+        let (status, _) = call(&app, "POST", &lead_uri(), fixture(name)).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let report = writer.run_once().await.unwrap();
+    assert_eq!(report.claimed, 2);
+    let (_, text) = call(&app, "GET", "/metrics", Vec::new()).await;
+    for line in [
+        "lead_writer_written_total 2",
+        "lead_writer_duplicates_total 0",
+        "lead_writer_parked_total 0",
+        "lead_writer_retried_total 0",
+        "lead_writer_write_seconds_count 1",
+        "lead_spool_queue_depth 0",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing `{line}` in\n{text}"
+        );
+    }
 }
