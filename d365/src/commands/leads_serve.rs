@@ -126,6 +126,9 @@ pub(crate) async fn run(args: &ServeArgs, inputs: OrgInputs<'_>) -> Result<(), F
                     lead_writer::WriterError::Metadata { source, .. } => {
                         from_dataverse(&source, &org.ctx)
                     }
+                    lead_writer::WriterError::Spool(e) => {
+                        Failure::new(ExitKind::Service, e.to_string())
+                    }
                     other => Failure::usage(other.to_string()),
                 })?;
             Some(writer)
