@@ -298,3 +298,29 @@ async fn metrics_show_the_writer_counters_when_a_writer_runs() {
         );
     }
 }
+
+/// Requests arriving together share commits (group commit); each still gets its own answer,
+/// and a lead sent twice in the same burst is stored once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_leads_are_each_stored_once() {
+    for max_batch in [1, 100] {
+        let s = setup(&format!("burst{max_batch}"), |o| o.max_batch(max_batch)).await;
+        let requests = (0..60).map(|i| {
+            let app = s.app.clone();
+            // Leads 0..50 are distinct; 50..60 repeat leads 0..10.
+            let body = format!(
+                r#"{{"UserDetails":{{"Email":"lead{}@contoso.com"}}}}"#,
+                i % 50
+            );
+            async move { call(&app, "POST", &lead_uri(), body.into_bytes()).await }
+        });
+        let answers = futures::future::join_all(requests).await;
+        assert!(answers.iter().all(|(status, _)| *status == StatusCode::OK));
+        let repeats = answers
+            .iter()
+            .filter(|(_, t)| t.contains("already"))
+            .count();
+        assert_eq!(repeats, 10, "max_batch {max_batch}");
+        assert_eq!(s.spool.status().await.unwrap().pending, 50);
+    }
+}

@@ -72,7 +72,11 @@ pub(crate) async fn handle(
                 key,
                 received_at,
             };
-            match inner.spool.enqueue(&received).await {
+            let stored = match &inner.batcher {
+                Some(batcher) => batcher.enqueue(received).await,
+                None => inner.spool.enqueue(&received).await,
+            };
+            match stored {
                 Ok(queued) => {
                     if queued.duplicate {
                         inner.stats.add_duplicate();

@@ -20,6 +20,7 @@
 //! # Ok(()) }
 //! ```
 
+mod batcher;
 mod error;
 mod intake;
 mod metrics;
@@ -57,10 +58,14 @@ struct Inner {
     options: ServiceOptions,
     stats: IntakeStats,
     writer: Option<Writer>,
+    /// Group commit; `None` when disabled or built outside a tokio runtime.
+    batcher: Option<batcher::Batcher>,
 }
 
 impl ServiceState {
-    /// The state for a router storing into `spool`.
+    /// The state for a router storing into `spool`. Call it inside a tokio runtime for
+    /// group commit ([`ServiceOptions::max_batch`]); outside one, each lead is stored on its
+    /// own.
     pub fn new(spool: Spool, options: ServiceOptions) -> Self {
         ServiceState::build(spool, options, None)
     }
@@ -71,8 +76,14 @@ impl ServiceState {
     }
 
     fn build(spool: Spool, options: ServiceOptions, writer: Option<Writer>) -> Self {
+        // The field is public: clamp here too (a zero would make no channel).
+        let batch = options.max_batch.min(crate::spool::MAX_ENQUEUE_BATCH);
+        let batcher = (batch > 1)
+            .then(|| batcher::Batcher::start(spool.clone(), batch))
+            .flatten();
         ServiceState {
             inner: Arc::new(Inner {
+                batcher,
                 spool,
                 check: SecretCheck::new(options.secret.expose()),
                 options,

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::error::ServiceError;
-use crate::spool::{Clock, SystemClock};
+use crate::spool::{Clock, MAX_ENQUEUE_BATCH, SystemClock};
 use crate::{DEFAULT_MAX_BODY_BYTES, KeyOptions};
 
 /// The shortest secret accepted: it is the endpoint's only guard (the marketplace sends no
@@ -87,6 +87,9 @@ pub struct ServiceOptions {
     pub key: KeyOptions,
     /// Where the receive time comes from. Default the system clock.
     pub clock: Arc<dyn Clock>,
+    /// The most leads stored in one commit when requests arrive together (group commit;
+    /// default 100, at most [`MAX_ENQUEUE_BATCH`]; 1 stores each lead on its own).
+    pub max_batch: usize,
 }
 
 impl ServiceOptions {
@@ -98,7 +101,14 @@ impl ServiceOptions {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             key: KeyOptions::default(),
             clock: Arc::new(SystemClock),
+            max_batch: 100,
         }
+    }
+
+    /// Sets the group-commit batch size, clamped to `1..=MAX_ENQUEUE_BATCH`.
+    pub fn max_batch(mut self, leads: usize) -> Self {
+        self.max_batch = leads.clamp(1, MAX_ENQUEUE_BATCH);
+        self
     }
 
     /// Sets where the secret goes.
