@@ -282,6 +282,11 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Solutions(crate::commands::solutions::SolutionsCommand),
 
+    /// Marketplace leads into a Dataverse org: the intake endpoint and writer (--org-url or
+    /// --environment)
+    #[command(subcommand)]
+    Leads(crate::commands::leads::LeadsCommand),
+
     /// Old CDSTestdriveUtility.exe name of `apps register`
     #[command(
         name = "whitelistapp",
@@ -557,6 +562,27 @@ mod tests {
                 help.contains("Global administrator or Service administrator role"),
                 "{help}"
             );
+        }
+    }
+
+    #[test]
+    fn leads_serve_help_lists_its_flags() {
+        let help = long_help(&["leads", "serve"]);
+        for flag in [
+            "--spool",
+            "--listen",
+            "--secret-env",
+            "--secret-in",
+            "--public-url",
+            "--show-url",
+            "--max-body-bytes",
+            "--mapping",
+            "--intake-only",
+            "--tls-cert",
+            "--tls-key",
+            "--org-url",
+        ] {
+            assert!(help.contains(flag), "{flag}: {help}");
         }
     }
 }

@@ -6,6 +6,7 @@ mod key;
 mod lead;
 pub mod mapping;
 mod parse;
+pub mod service;
 mod source;
 pub mod spool;
 mod store;

@@ -6,6 +6,9 @@ mod apps;
 mod config;
 pub(crate) mod dataverse_target;
 mod instances;
+pub(crate) mod leads;
+mod leads_serve;
+mod leads_tls;
 mod operations;
 pub(crate) mod roles;
 pub(crate) mod solutions;
@@ -144,6 +147,7 @@ pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
         Command::AppUsers(c) => return app_users::run(c, org_inputs(), format).await,
         Command::Roles(c) => return roles::run(c, org_inputs(), format).await,
         Command::Solutions(c) => return solutions::run(c, org_inputs(), format).await,
+        Command::Leads(c) => return leads::run(c, org_inputs()).await,
         _ => {}
     }
 
@@ -233,9 +237,9 @@ pub(crate) fn job(command: &Command, settings: &Settings, method: &Method) -> Re
         Command::Config(ConfigCommand::Show) => {
             return Err(Failure::usage("`config show` needs no job"));
         }
-        Command::AppUsers(_) | Command::Roles(_) | Command::Solutions(_) => {
+        Command::AppUsers(_) | Command::Roles(_) | Command::Solutions(_) | Command::Leads(_) => {
             return Err(Failure::usage(
-                "`app-users`, `roles` and `solutions` act on a Dataverse org, not the admin API",
+                "`app-users`, `roles`, `solutions` and `leads` act on a Dataverse org, not the admin API",
             ));
         }
     })
