@@ -31,9 +31,10 @@ pub(crate) struct StatusReport {
     pub(crate) dead_letters: Vec<DeadLetterJson>,
     /// The latest errors of any item, newest first.
     pub(crate) last_errors: Vec<ErrorJson>,
-    /// `oldest_*` relative to this, for the text form.
+    /// Times in the text form are relative to this.
     #[serde(skip)]
-    now: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+    /// `oldest_due_at` and `oldest_received_at` as times, for the text form.
     #[serde(skip)]
     oldest: (Option<OffsetDateTime>, Option<OffsetDateTime>),
 }
@@ -108,7 +109,7 @@ impl StatusReport {
                 })
                 .collect(),
             last_errors: status.last_errors.iter().map(error_json).collect(),
-            now: Some(now),
+            now,
             oldest: (status.oldest_due_at, status.oldest_received_at),
         }
     }
@@ -116,7 +117,7 @@ impl StatusReport {
     /// The report for people: a summary, then tables of parked items, dead letters and the
     /// last errors (each left out when empty).
     pub(crate) fn text(&self) -> String {
-        let now = self.now.unwrap_or_else(OffsetDateTime::now_utc);
+        let now = self.now;
         let c = &self.counts;
         let when =
             |t: Option<OffsetDateTime>| t.map_or_else(|| "-".to_owned(), |t| relative(now, t));
@@ -136,7 +137,10 @@ impl StatusReport {
             ("Oldest received", when(self.oldest.1)),
         ]);
         if !self.parked.is_empty() {
-            out.push_str("\nParked leads (put back with `d365 leads retry`):\n");
+            out.push_str(&format!(
+                "\nParked leads{} (put back with `d365 leads retry`):\n",
+                shown(self.parked.len(), c.parked)
+            ));
             let mut table = Table::new(["ID", "ATTEMPTS", "CODE", "PARKED", "ERROR"]);
             for e in &self.parked {
                 table.row([
@@ -150,7 +154,10 @@ impl StatusReport {
             out.push_str(&table.render());
         }
         if !self.dead_letters.is_empty() {
-            out.push_str("\nDead letters (bodies refused at intake):\n");
+            out.push_str(&format!(
+                "\nDead letters{} (bodies refused at intake):\n",
+                shown(self.dead_letters.len(), c.dead_letters)
+            ));
             let mut table = Table::new(["ID", "RECEIVED", "CODE", "REASON"]);
             for d in &self.dead_letters {
                 table.row([
@@ -211,6 +218,15 @@ pub(crate) fn dataverse_code(error: &str) -> Option<&str> {
         (starts_word && ends_word && candidate[..2].eq_ignore_ascii_case("0x") && hex)
             .then_some(candidate)
     })
+}
+
+/// ", newest N of M" when a list is cut by `--limit`, else nothing.
+fn shown(listed: usize, total: u64) -> String {
+    if (listed as u64) < total {
+        format!(", newest {listed} of {total} (--limit for more)")
+    } else {
+        String::new()
+    }
 }
 
 /// A text cut to [`SHORT_ERROR_CHARS`] characters on one line.
@@ -330,6 +346,13 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("not_json"), "{text}");
+        assert!(text.contains("Parked leads (put back"), "{text}");
+        let mut more = status.clone();
+        more.dead_letters = 5;
+        let cut = StatusReport::new("x".into(), &more, &[], &[], n).text();
+        assert!(!cut.contains("Dead letters,"), "no list, no note: {cut}");
+        assert_eq!(shown(1, 5), ", newest 1 of 5 (--limit for more)");
+        assert_eq!(shown(5, 5), "");
         let json = serde_json::to_string(&report).unwrap();
         assert!(!text.contains("SECRET-BODY") && !json.contains("SECRET-BODY"));
         let json: serde_json::Value = serde_json::from_str(&json).unwrap();
