@@ -231,3 +231,32 @@ async fn a_missing_spool_or_no_choice_exits_2_with_what_to_fix() {
     let error: Value = serde_json::from_str(&run.stdout).expect("the error as JSON");
     assert_eq!(error["error"]["kind"], "usage");
 }
+
+/// A loopback port nothing listens on.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("its address").port()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_postgres_spool_exits_6_without_the_password() {
+    let url = format!(
+        "postgres://leads:hunter2-secret@127.0.0.1:{}/leads",
+        closed_port()
+    );
+    let run = d365(&["leads", "status", "--spool", &url, "--json"]).await;
+    assert_eq!(run.code, 6, "{run:#?}");
+    let error: Value = serde_json::from_str(&run.stdout).expect("the error as JSON");
+    assert_eq!(error["error"]["kind"], "service");
+    assert!(
+        error["error"]["fix"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("reachable"),
+        "{run:#?}"
+    );
+    assert!(
+        !run.stdout.contains("hunter2") && !run.stderr.contains("hunter2"),
+        "{run:#?}"
+    );
+}
