@@ -7,7 +7,10 @@ mod config;
 pub(crate) mod dataverse_target;
 mod instances;
 pub(crate) mod leads;
+mod leads_report;
 mod leads_serve;
+mod leads_spool;
+mod leads_status;
 mod leads_tls;
 mod operations;
 pub(crate) mod roles;
@@ -147,7 +150,7 @@ pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
         Command::AppUsers(c) => return app_users::run(c, org_inputs(), format).await,
         Command::Roles(c) => return roles::run(c, org_inputs(), format).await,
         Command::Solutions(c) => return solutions::run(c, org_inputs(), format).await,
-        Command::Leads(c) => return leads::run(c, org_inputs()).await,
+        Command::Leads(c) => return leads::run(c, org_inputs(), format).await,
         _ => {}
     }
 
