@@ -282,8 +282,8 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Solutions(crate::commands::solutions::SolutionsCommand),
 
-    /// Marketplace leads into a Dataverse org: the intake endpoint and writer (--org-url or
-    /// --environment)
+    /// Marketplace leads into a Dataverse org: the intake endpoint and writer (`serve`, which
+    /// needs --org-url or --environment), the spool's status and retries
     #[command(subcommand)]
     Leads(crate::commands::leads::LeadsCommand),
 
