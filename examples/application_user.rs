@@ -226,7 +226,7 @@ async fn connect_emulator() -> Result<Setup, Box<dyn std::error::Error>> {
 /// An org: the configured app signs in app-only; an administrator signs in as a user.
 async fn connect_tenant(settings: &TenantSettings) -> Result<Setup, Box<dyn std::error::Error>> {
     let app = common::dataverse::connect().await?.client;
-    let admin = common::lead_writer_role::org_admin(settings)?;
+    let admin = common::dataverse::org_admin(settings)?;
     Ok(Setup {
         admin,
         app,

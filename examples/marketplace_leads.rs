@@ -47,6 +47,11 @@ fn mask(value: Option<&str>) -> String {
     }
 }
 
+/// The URL secret in a printed URL: its length only (anyone who has it can post leads).
+fn hidden(secret: &UrlSecret) -> String {
+    format!("<secret: {} characters>", secret.expose().len())
+}
+
 /// A temporary directory for the spool, removed at the end (it holds personal data).
 struct TempDir(PathBuf);
 
@@ -60,7 +65,7 @@ impl Drop for TempDir {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (admin, app, app_id, poll, emulator) = match common::TenantSettings::from_env()? {
         Some(settings) => {
-            let admin = common::lead_writer_role::org_admin(&settings)?;
+            let admin = common::dataverse::org_admin(&settings)?;
             let app = common::dataverse::connect().await?.client;
             (admin, app, settings.client_id, DEFAULT_POLL_INTERVAL, None)
         }
@@ -114,10 +119,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
             .await;
     });
-    line(
-        "intake",
-        format!("{base}/leads/{}", mask(Some(secret.expose()))),
-    );
+    line("intake", format!("{base}/leads/{}", hidden(&secret)));
 
     let leads = admin.table("leads");
     let before = count_leads(&admin).await?;
@@ -201,10 +203,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     line("dead letters", spool.status().await?.dead_letters);
 
-    step("Partner Center: Offer > Customer leads > HTTPS endpoint URL (served behind TLS).");
+    // The offer's lead destination "HTTPS endpoint" takes one URL
+    // (commercial-marketplace-lead-management-instructions-https.md); the menu path in
+    // Partner Center is UNCONFIRMED. The marketplace posts over HTTPS: serve this behind TLS
+    // (`d365 leads serve` does).
+    step("Partner Center: the offer's customer leads connection, HTTPS endpoint URL.");
     line(
         "paste this URL",
-        format!("https://<your-host>/leads/{}", mask(Some(secret.expose()))),
+        format!("https://<your-host>/leads/{}", hidden(&secret)),
     );
     line(
         "",

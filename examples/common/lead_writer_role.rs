@@ -1,5 +1,5 @@
 //! The lead writer's security setup, shared by the `application_user` example (which explains
-//! each step) and `marketplace_leads` (which only needs it done): the solution carrying the
+//! each step), `marketplace_leads` and its test (which only need it done): the solution carrying the
 //! "Marketplace Lead Writer" role, the extra privileges, and granting both to the app's user.
 
 use std::time::Duration;
@@ -89,42 +89,4 @@ pub(crate) async fn grant_lead_writer(
         .add_privileges(role.root_role_id(), extra_privileges())
         .await?;
     Ok(user)
-}
-
-/// On an org, the administrator who grants the role, signing in as a user: with
-/// `DYNAMICS_USERNAME`/`DYNAMICS_PASSWORD`, or by device code (`DYNAMICS_DEVICE_CODE=1`, or no
-/// password given).
-pub(crate) fn org_admin(
-    settings: &super::TenantSettings,
-) -> Result<DataverseClient, Box<dyn std::error::Error>> {
-    use std::sync::Arc;
-
-    use dynamics_rs::auth::{
-        CredentialOptions, DeviceCodeCredential, TokenCredential, UsernamePasswordCredential,
-    };
-    use dynamics_rs::dataverse::ClientOptions;
-
-    let authority = settings.authority()?;
-    let credential: Arc<dyn TokenCredential> = match (&settings.username, &settings.password) {
-        (Some(user), Some(password)) if !settings.device_code => {
-            Arc::new(UsernamePasswordCredential::new(
-                authority,
-                settings.public_client_id,
-                user,
-                password.clone(),
-                CredentialOptions::default(),
-            )?)
-        }
-        _ => Arc::new(DeviceCodeCredential::new(
-            authority,
-            settings.public_client_id,
-            |info| println!("{}", info.message),
-            CredentialOptions::default(),
-        )?),
-    };
-    Ok(DataverseClient::new(
-        &settings.org_url,
-        credential,
-        ClientOptions::default(),
-    )?)
 }
