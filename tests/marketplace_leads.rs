@@ -18,7 +18,8 @@ use dynamics_rs::dataverse::solutions::MIN_POLL_INTERVAL;
 use dynamics_rs::dataverse::{ClientOptions, DataverseClient, Filter, Record};
 use futures::TryStreamExt;
 use lead_writer::service::{ServiceOptions, ServiceState, UrlSecret, router};
-use lead_writer::{Lead, Mapping, Spool, SpoolOptions, Writer, WriterOptions};
+use lead_writer::spool::Received;
+use lead_writer::{KeyOptions, Lead, Mapping, Spool, SpoolOptions, Writer, WriterOptions};
 use tokio::sync::watch;
 
 const APP_ID: Uuid = Uuid::from_u128(0xc0a7e5a0_0000_4000_8000_0000000000c4);
@@ -53,6 +54,7 @@ impl Drop for TempDir {
 struct Running {
     emulator: Emulator,
     admin: DataverseClient,
+    app: DataverseClient,
     spool: Spool,
     writer: Writer,
     state: ServiceState,
@@ -60,7 +62,7 @@ struct Running {
     http: reqwest::Client,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
-    _dir: TempDir,
+    dir: TempDir,
 }
 
 async fn start() -> Running {
@@ -106,7 +108,7 @@ async fn start() -> Running {
     let options = ServiceOptions::new(secret);
     let path = options.intake_path();
     let writer = Writer::start(
-        app,
+        app.clone(),
         spool.clone(),
         WriterOptions::new("marketplace-leads-test", Mapping::default())
             .idle_poll(Duration::from_millis(20)),
@@ -139,6 +141,7 @@ async fn start() -> Running {
     Running {
         emulator,
         admin,
+        app,
         spool,
         writer,
         state,
@@ -146,7 +149,7 @@ async fn start() -> Running {
         http: reqwest::Client::new(),
         stop,
         tasks: vec![server, writing],
-        _dir: dir,
+        dir,
     }
 }
 
@@ -260,5 +263,47 @@ async fn a_malformed_body_is_400_and_a_dead_letter() {
     let letters = run.spool.dead_letters(10).await.unwrap();
     assert_eq!(letters[0].raw_body, fixture(MALFORMED));
     assert!(run.leads().await.is_empty());
+    run.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redelivery_after_the_spool_is_lost_is_a_writer_duplicate_not_a_second_row() {
+    // The intake catches a replay while its spool remembers the key; with the spool gone
+    // (a new disk, a restore) the writer still writes no second row: the lead id derives
+    // from the key, so the create clashes and is counted as a duplicate.
+    let run = start().await;
+    let body = fixture(LEADS[0]);
+    let lead = Lead::parse(&body).unwrap();
+    let received_at = time::OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap();
+    let received = || Received {
+        raw_body: body.clone(),
+        lead: lead.clone(),
+        key: lead.idempotency_key(received_at.unix_timestamp(), &KeyOptions::default()),
+        received_at,
+    };
+    run.spool.enqueue(&received()).await.unwrap();
+    run.drained().await;
+    assert_eq!(run.leads().await.len(), 1);
+
+    let fresh = Spool::open_sqlite(&run.dir.0.join("fresh.db"), SpoolOptions::default())
+        .await
+        .unwrap();
+    assert!(!fresh.enqueue(&received()).await.unwrap().duplicate);
+    let second = Writer::start(
+        run.app.clone(),
+        fresh.clone(),
+        WriterOptions::new("marketplace-leads-test-2", Mapping::default()),
+    )
+    .await
+    .unwrap();
+    let report = second.run_once().await.unwrap();
+    assert_eq!(
+        (report.claimed, report.written, report.duplicates),
+        (1, 0, 1),
+        "{report:?}"
+    );
+    assert_eq!(second.stats().snapshot().duplicates, 1);
+    assert_eq!(fresh.status().await.unwrap().queue_depth, 0);
+    assert_eq!(run.leads().await.len(), 1, "a second row was written");
     run.stop().await;
 }
