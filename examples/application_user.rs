@@ -21,23 +21,17 @@ use std::time::Duration;
 
 use dynamics_emulator::{AppSeed, Emulator, SecretSeed};
 use dynamics_rs::auth::{
-    Authority, ClientSecretCredential, CredentialOptions, DeviceCodeCredential, TokenCredential,
-    UsernamePasswordCredential, Uuid,
+    Authority, ClientSecretCredential, CredentialOptions, TokenCredential, Uuid,
 };
-use dynamics_rs::dataverse::provisioning::{Principal, PrivilegeDepth, PrivilegeGrant};
-use dynamics_rs::dataverse::solutions::{
-    DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL, Publisher, RoleDefinition, SolutionBuilder,
-    SolutionPrivilegeLevel,
-};
+use dynamics_rs::dataverse::provisioning::Principal;
+use dynamics_rs::dataverse::solutions::{DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL};
 use dynamics_rs::dataverse::{ClientOptions, DataverseClient, DataverseError, Record};
 
 use common::TenantSettings;
+use common::lead_writer_role::{
+    ROLE, SOLUTION, SOLUTION_VERSION, extra_privileges, lead_writer_solution,
+};
 
-/// The role the lead writer's solution brings (REFERENCE 4.6).
-const ROLE: &str = "Marketplace Lead Writer";
-/// The solution this example builds (the real lead writer solution's contents are not public).
-const SOLUTION: &str = "MarketplaceLeadWriterExample";
-const SOLUTION_VERSION: &str = "1.0.0.0";
 /// The application the emulator run registers as the lead writer.
 const EMULATOR_APP_ID: Uuid = Uuid::from_u128(0xc0a7e5a0_0000_4000_8000_0000000000a1);
 
@@ -58,49 +52,6 @@ struct Setup {
     app_id: Uuid,
     poll_interval: Duration,
     emulator: Option<Emulator>,
-}
-
-/// The lead writer's solution: its role with the lead privileges it needs, plus reading the
-/// accounts and contacts a lead may point to.
-fn lead_writer_solution() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
-    use SolutionPrivilegeLevel::Global;
-    let role = [
-        "prvCreateLead",
-        "prvReadLead",
-        "prvWriteLead",
-        "prvAppendLead",
-        "prvReadAccount",
-        "prvAppendToAccount",
-        "prvReadContact",
-        "prvAppendToContact",
-    ]
-    .into_iter()
-    .fold(RoleDefinition::new(ROLE), |role, name| {
-        role.privilege(name, Global)
-    });
-    let publisher = Publisher::new("leadwriterexample", "Lead Writer (example)", "lwx", 72_500);
-    Ok(SolutionBuilder::new(SOLUTION, SOLUTION_VERSION, publisher)
-        .display_name("Marketplace Lead Writer (example)")
-        .role(role)
-        .build()?)
-}
-
-/// The privileges the lead writer needs beyond its role (REFERENCE 4.6): its own UI settings,
-/// and the system jobs it starts.
-fn extra_privileges() -> Vec<PrivilegeGrant> {
-    let user = [
-        "prvCreateUserEntityUISettings",
-        "prvReadUserEntityUISettings",
-        "prvWriteUserEntityUISettings",
-    ]
-    .map(|name| PrivilegeGrant::new(name, PrivilegeDepth::User));
-    let organization = [
-        "prvReadAsyncOperation",
-        "prvWriteAsyncOperation",
-        "prvAppendToAsyncOperation",
-    ]
-    .map(|name| PrivilegeGrant::new(name, PrivilegeDepth::Organization));
-    user.into_iter().chain(organization).collect()
 }
 
 /// A refusal as one line: status and Dataverse code, or the whole error when it is another.
@@ -275,25 +226,7 @@ async fn connect_emulator() -> Result<Setup, Box<dyn std::error::Error>> {
 /// An org: the configured app signs in app-only; an administrator signs in as a user.
 async fn connect_tenant(settings: &TenantSettings) -> Result<Setup, Box<dyn std::error::Error>> {
     let app = common::dataverse::connect().await?.client;
-    let authority = settings.authority()?;
-    let credential: Arc<dyn TokenCredential> = match (&settings.username, &settings.password) {
-        (Some(user), Some(password)) if !settings.device_code => {
-            Arc::new(UsernamePasswordCredential::new(
-                authority,
-                settings.public_client_id,
-                user,
-                password.clone(),
-                CredentialOptions::default(),
-            )?)
-        }
-        _ => Arc::new(DeviceCodeCredential::new(
-            authority,
-            settings.public_client_id,
-            |info| println!("{}", info.message),
-            CredentialOptions::default(),
-        )?),
-    };
-    let admin = DataverseClient::new(&settings.org_url, credential, ClientOptions::default())?;
+    let admin = common::dataverse::org_admin(settings)?;
     Ok(Setup {
         admin,
         app,

@@ -71,3 +71,36 @@ fn app_only_variable(name: &str) -> Option<String> {
     }
     value(name)
 }
+
+/// On an org, the administrator who grants the role, signing in as a user: with
+/// `DYNAMICS_USERNAME`/`DYNAMICS_PASSWORD`, or by device code (`DYNAMICS_DEVICE_CODE=1`, or no
+/// password given).
+pub(crate) fn org_admin(
+    settings: &TenantSettings,
+) -> Result<DataverseClient, Box<dyn std::error::Error>> {
+    use dynamics_rs::auth::{DeviceCodeCredential, UsernamePasswordCredential};
+
+    let authority = settings.authority()?;
+    let credential: Arc<dyn TokenCredential> = match (&settings.username, &settings.password) {
+        (Some(user), Some(password)) if !settings.device_code => {
+            Arc::new(UsernamePasswordCredential::new(
+                authority,
+                settings.public_client_id,
+                user,
+                password.clone(),
+                CredentialOptions::default(),
+            )?)
+        }
+        _ => Arc::new(DeviceCodeCredential::new(
+            authority,
+            settings.public_client_id,
+            |info| println!("{}", info.message),
+            CredentialOptions::default(),
+        )?),
+    };
+    Ok(DataverseClient::new(
+        &settings.org_url,
+        credential,
+        ClientOptions::default(),
+    )?)
+}
