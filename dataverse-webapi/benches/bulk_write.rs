@@ -13,7 +13,8 @@
 //! cargo bench -p dataverse-webapi --bench bulk_write -- --scenario requests
 //! ```
 //!
-//! `BULK_BENCH_QUICK=1` is the same as `--quick`.
+//! `BULK_BENCH_QUICK=1` is the same as `--quick`. For experiments: `--seconds N` sets the run
+//! length at the ceiling, `--peer 4,16` the peer settings (`--peer none` skips the peer).
 
 mod support;
 
@@ -82,12 +83,8 @@ impl Scenario {
         (ceiling.records_per_sec * success, ceiling)
     }
 
-    fn rows(&self, quick: bool) -> usize {
-        let seconds = if quick {
-            RUN_SECONDS / 2.0
-        } else {
-            RUN_SECONDS
-        };
+    /// Rows for a run of about `seconds` at the ceiling.
+    fn rows(&self, seconds: f64) -> usize {
         let rows = (self.ceiling().0 * seconds) as usize;
         rows.div_ceil(BATCH) * BATCH
     }
@@ -325,36 +322,77 @@ fn geomean(values: impl IntoIterator<Item = f64>) -> f64 {
     }
 }
 
+/// What the command line asks for.
+struct Settings {
+    quick: bool,
+    /// One scenario only.
+    only: Option<String>,
+    /// Each run's length at the ceiling.
+    seconds: f64,
+    /// The peer's settings to sweep (empty: no peer).
+    parallels: Vec<usize>,
+}
+
+impl Settings {
+    fn from_args() -> Result<Settings, BoxError> {
+        let args: Vec<String> = std::env::args().collect();
+        let value = |name: &str| {
+            args.iter()
+                .position(|a| a == name)
+                .and_then(|i| args.get(i + 1))
+                .cloned()
+        };
+        let quick = args.iter().any(|a| a == "--quick")
+            || std::env::var("BULK_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
+        let seconds = match value("--seconds") {
+            Some(text) => text
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s > 0.0)
+                .ok_or_else(|| format!("--seconds wants a positive number, not {text:?}"))?,
+            None if quick => RUN_SECONDS / 2.0,
+            None => RUN_SECONDS,
+        };
+        let parallels = match value("--peer").as_deref() {
+            Some("none") => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(|p| p.trim().parse::<usize>().ok().filter(|p| *p > 0))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| {
+                    format!("--peer wants settings such as 4,16 (or none), not {list:?}")
+                })?,
+            None if quick => PEER_PARALLEL_QUICK.to_vec(),
+            None => PEER_PARALLEL.to_vec(),
+        };
+        Ok(Settings {
+            quick,
+            only: value("--scenario"),
+            seconds,
+            parallels,
+        })
+    }
+}
+
 fn main() -> Result<(), BoxError> {
     if support::serve_if_child() {
         return Ok(());
     }
-    let args: Vec<String> = std::env::args().collect();
-    let quick = args.iter().any(|a| a == "--quick")
-        || std::env::var("BULK_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
-    let only = args
-        .iter()
-        .position(|a| a == "--scenario")
-        .and_then(|i| args.get(i + 1))
-        .cloned();
+    let settings = Settings::from_args()?;
     let mut chosen: Vec<Scenario> = scenarios()
         .into_iter()
-        .filter(|s| only.as_deref().is_none_or(|o| o == s.name))
+        .filter(|s| settings.only.as_deref().is_none_or(|o| o == s.name))
         .collect();
     if chosen.is_empty() {
         let names: Vec<&str> = scenarios().iter().map(|s| s.name).collect();
-        return Err(format!("no scenario {:?}; choose one of {names:?}", only).into());
+        return Err(format!("no scenario {:?}; choose one of {names:?}", settings.only).into());
     }
-    if quick && only.is_none() {
+    if settings.quick && settings.only.is_none() {
         chosen.retain(|s| matches!(s.name, "execution" | "requests" | "concurrency+faults"));
     }
-    let parallels: &[usize] = if quick {
-        &PEER_PARALLEL_QUICK
-    } else {
-        &PEER_PARALLEL
-    };
+    let parallels = settings.parallels.as_slice();
     let peers = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/peers");
-    let peer_ready = peers.join("node_modules/dynamics-web-api").exists();
+    let peer_ready = peers.join("node_modules/dynamics-web-api").exists() && !parallels.is_empty();
 
     println!("bulk write benchmark: leads in batches of {BATCH}, upserts by client-chosen id");
     println!("conditions: {}", support::conditions());
@@ -363,16 +401,12 @@ fn main() -> Result<(), BoxError> {
          faults: {:.1}% 503 + {:.1}% dropped connections; each run about {}s at the ceiling",
         FAULTS.0 * 100.0,
         FAULTS.1 * 100.0,
-        if quick {
-            RUN_SECONDS / 2.0
-        } else {
-            RUN_SECONDS
-        }
+        settings.seconds
     );
     let mut results = Vec::new();
     for scenario in chosen {
         let (ceiling, detail) = scenario.ceiling();
-        let count = scenario.rows(quick);
+        let count = scenario.rows(settings.seconds);
         println!(
             "- {} ({}): {} requests, {:?} execution, {} concurrent per window; latency {:?} + {:?}/operation; \
              {count} rows; ceiling {ceiling:.0}/s (bound {:?}: requests {:.0}, execution {:.0}, concurrency {:.0}){}",

@@ -201,6 +201,25 @@ impl Pipeline {
     /// Sends the request and returns whatever the service finally answered, error statuses
     /// included (after retries).
     pub async fn send_any_status(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        self.send_any_status_gated(request, || std::future::ready(()))
+            .await
+    }
+
+    /// [`send_any_status`](Self::send_any_status), each attempt (retries included) admitted by
+    /// `gate`: the pipeline awaits `gate()` before the attempt and holds what it hands out
+    /// for that attempt only, letting go of it before any back-off or `Retry-After` wait.
+    /// A client's concurrency limiter goes here, so that a request waiting to retry does not
+    /// hold a slot, and each retry is paced like a new request. The operation timeout
+    /// includes the time spent waiting at the gate.
+    pub async fn send_any_status_gated<G, F, P>(
+        &self,
+        request: HttpRequest,
+        gate: G,
+    ) -> Result<HttpResponse, HttpError>
+    where
+        G: FnMut() -> F,
+        F: Future<Output = P>,
+    {
         // A request that cannot be sent as built is the caller's to fix: not retried.
         request.validate()?;
         let span = tracing::debug_span!(
@@ -210,7 +229,7 @@ impl Pipeline {
             status = tracing::field::Empty,
             attempts = tracing::field::Empty,
         );
-        let call = self.run(request);
+        let call = self.run(request, gate);
         match self.inner.options.timeouts.operation {
             Some(limit) => match tokio::time::timeout(limit, call).instrument(span).await {
                 Ok(result) => result,
@@ -223,12 +242,19 @@ impl Pipeline {
         }
     }
 
-    async fn run(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+    async fn run<G, F, P>(&self, request: HttpRequest, mut gate: G) -> Result<HttpResponse, HttpError>
+    where
+        G: FnMut() -> F,
+        F: Future<Output = P>,
+    {
         let options = &self.inner.options;
         let mut retries = 0u32;
         let mut refreshed_token = false;
         loop {
+            // Held for this attempt only: dropped before any wait below.
+            let pass = gate().await;
             let attempt = self.attempt(&request).await;
+            drop(pass);
             let (retry, wait, last) = match attempt {
                 Attempt::Answered(response) => {
                     if response.status == 401
