@@ -11,9 +11,14 @@
 //! the limiter uses the number instead:
 //!
 //! - concurrent requests: the named limit caps the concurrency limit;
-//! - execution time: starts are paced to keep 95% of the budget in use ([`pace`]);
-//! - requests per window: starts are paced to 95% of the budget, each request weighted by the
-//!   operations it carries ([`ConcurrencyLimiter::acquire_for`]; a `$batch` of 100 weighs 100).
+//! - execution time: starts are paced to keep the budget in use ([`pace`]);
+//! - requests per window: a request starts once its operations fit in what the window has
+//!   left, by the limiter's own log of what it started ([`pace`]); a request weighs the
+//!   operations it carries ([`ConcurrencyLimiter::acquire_for`]; a `$batch` of 100 weighs
+//!   100).
+//!
+//! Until a 429 names a budget nothing is paced: the client is told no limits, and a 429 costs
+//! one retry of one request (the service does not count what it refuses).
 //!
 //! The `x-ms-ratelimit-*-remaining-xrm-requests` headers are documented "for debugging only"
 //! (REFERENCE.md 3.3), so nothing here relies on them. The limiter sees every attempt,
@@ -21,6 +26,7 @@
 
 mod named;
 mod pace;
+mod window;
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -147,8 +153,19 @@ impl State {
         tracing::debug!(limit = self.limit, "concurrency limit lowered");
     }
 
+    /// Whether a 429 has named one of the limits.
+    fn knows_a_limit(&self) -> bool {
+        self.named_concurrency.is_some()
+            || self.pacer.paces_execution()
+            || self.pacer.request_rate().is_some()
+    }
+
     /// Takes in one attempt's outcome, seen at `now`.
     fn observe(&mut self, now: Instant, outcome: &AttemptOutcome, options: &LimiterOptions) {
+        if outcome.status != Some(429) {
+            // The service counts the execution of what it did not refuse for a limit.
+            self.pacer.finished(now, outcome.latency);
+        }
         if let Some(hint) = outcome.dop_hint
             && !self.hinted
         {
@@ -169,7 +186,7 @@ impl State {
                 let first = !self.pacer.paces_execution();
                 self.pacer.learn_execution(budget);
                 // Pacing takes over from probing; keep one spare slot.
-                self.paced_slots = Some(budget.ceil() + 1.0);
+                self.paced_slots = Some(budget.per_second.ceil() + 1.0);
                 if first {
                     self.limit = self.ceiling(options);
                 } else {
@@ -177,7 +194,7 @@ impl State {
                     self.decrease(now, 0.9, options.min);
                 }
                 tracing::debug!(
-                    budget,
+                    per_second = budget.per_second,
                     "pacing to the execution-time budget the service named"
                 );
             }
@@ -185,8 +202,7 @@ impl State {
                 if let Some(budget) = named::request_budget(message) =>
             {
                 // Concurrency is not what ran out: leave it alone.
-                self.pacer
-                    .request_throttled(now, budget, outcome.retry_after);
+                self.pacer.request_throttled(now, budget);
             }
             (Some(429), Some((ServiceProtectionLimit::ConcurrentRequests, message)))
                 if let Some(limit) = named::concurrency_limit(message) =>
@@ -198,6 +214,10 @@ impl State {
                 self.limit = self.limit.min(self.ceiling(options));
                 tracing::debug!(limit, "concurrency capped at the limit the service named");
             }
+            // Once the service has named a limit, its 429s say when to slow down; a 503 is then
+            // a fault, retried after a back-off (with its slot given back meanwhile), not a
+            // sign of sending too much.
+            (Some(503), _) if self.knows_a_limit() => {}
             (Some(429) | Some(503), _) => self.decrease(now, 0.75, options.min),
             (Some(status), _) if status < 500 => {
                 self.latency = Some(mean(self.latency, outcome.latency));
@@ -400,7 +420,7 @@ mod tests {
         assert_eq!(limiter.limit(), 6, "five in budget plus one spare");
         ok.dop_hint = None;
         observer.on_attempt(&ok);
-        // 0.95 × 5 in flight at 250 ms: 19 starts per second, one every ~52.6 ms.
+        // 5 in flight at 250 ms: 20 starts per second, one every 50 ms.
         let mut state = limiter.inner.lock();
         let latency = state.latency;
         let now = Instant::now();
@@ -408,7 +428,7 @@ mod tests {
         let second = state.pacer.reserve(now, 1, latency);
         assert!(first.is_zero());
         assert!(
-            second > Duration::from_millis(50) && second < Duration::from_millis(56),
+            second > Duration::from_millis(49) && second < Duration::from_millis(51),
             "{second:?}"
         );
     }
@@ -451,6 +471,10 @@ mod tests {
         let t0 = Instant::now();
         let mut state = limiter.inner.lock();
         state.observe(t0, &outcome(200, Some(8)), &options);
+        // Unpaced until the service names the budget: 40 batches of 100 go at once.
+        for _ in 0..40 {
+            assert_eq!(state.pacer.reserve(t0, 100, None), Duration::ZERO);
+        }
         let before = state.limit;
         state.observe(
             t0,
@@ -465,15 +489,41 @@ mod tests {
             state.limit, before,
             "the request count is paced, not probed"
         );
-        assert_eq!(state.pacer.request_rate(), Some(1900.0));
-        // Held for Retry-After, then a batch of 100 operations reserves 100/1900 s.
-        let later = t0 + Duration::from_secs(1);
-        assert_eq!(state.pacer.reserve(t0, 100, None), Duration::from_secs(1));
-        let next = state.pacer.reserve(later, 100, None);
+        assert_eq!(state.pacer.request_rate(), Some(2000.0));
+        // The 4000 started fill the window: the next batch waits for them to expire.
+        let wait = state.pacer.reserve(t0, 100, None);
         assert!(
-            next > Duration::from_millis(52) && next < Duration::from_millis(53),
-            "{next:?}"
+            wait > Duration::from_secs(2) && wait < Duration::from_millis(2100),
+            "{wait:?}"
         );
+    }
+
+    #[test]
+    fn a_503_after_a_named_limit_is_a_fault_not_congestion() {
+        let options = LimiterOptions::default();
+        let now = Instant::now();
+        // Nothing named: a 503 may mean overload, so it lowers the limit.
+        let limiter = ConcurrencyLimiter::new(LimiterOptions::default());
+        let mut state = limiter.inner.lock();
+        state.observe(now, &outcome(200, Some(8)), &options);
+        state.observe(now, &outcome(503, None), &options);
+        assert_eq!(state.limit.floor(), 6.0, "8 and a little, lowered by a quarter");
+        drop(state);
+        // The concurrency limit named: a 503 leaves it alone.
+        let limiter = ConcurrencyLimiter::new(LimiterOptions::default());
+        let mut state = limiter.inner.lock();
+        state.observe(now, &outcome(200, Some(8)), &options);
+        state.observe(
+            now,
+            &throttled(
+                "0x80072326",
+                "Number of concurrent requests exceeded the limit of 4.",
+                1,
+            ),
+            &options,
+        );
+        state.observe(now + Duration::from_secs(2), &outcome(503, None), &options);
+        assert_eq!(state.limit, 4.0);
     }
 
     #[test]
@@ -521,7 +571,8 @@ mod tests {
             &options,
         );
         assert_eq!(state.limit, 6.0);
-        state.observe(now, &outcome(503, None), &options);
+        // A 429 that names nothing (another service in front, say) still probes down.
+        state.observe(now, &outcome(429, None), &options);
         assert_eq!(state.limit, 4.5);
         for _ in 0..20 {
             state.observe(now, &outcome(200, None), &options);
@@ -534,17 +585,17 @@ mod tests {
         let limiter = ConcurrencyLimiter::new(LimiterOptions::default());
         limiter.observer().on_attempt(&throttled(
             "0x80072322",
-            "Number of requests exceeded the limit of 1,000,000 over time window of 1 seconds.",
+            "Number of requests exceeded the limit of 1,000 over time window of 1 seconds.",
             0,
         ));
-        // 950,000 per second: a batch of 1000 starts at once and holds the next start back
-        // by about 1 ms.
+        assert_eq!(limiter.paced_operations_per_second(), Some(1000.0));
+        // A batch of 1000 takes the whole window: it starts at once, and one more operation
+        // waits for the window to turn over.
         let _a = limiter.acquire_for(1000).await;
         let wait = limiter.inner.lock().pacer.reserve(Instant::now(), 1, None);
         assert!(
-            wait > Duration::ZERO && wait < Duration::from_millis(5),
+            wait > Duration::from_millis(950) && wait <= Duration::from_millis(1020),
             "{wait:?}"
         );
-        assert_eq!(limiter.paced_operations_per_second(), Some(950_000.0));
     }
 }
