@@ -244,7 +244,7 @@ fn run_ours(scenario: &Scenario, mode: &WriteMode, count: usize) -> Result<(f64,
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let client = support::client(&server.base_url);
+        let (client, attempts) = support::counted_client(&server.base_url);
         let rows = rows(count);
         let started = Instant::now();
         let report = (mode.write)(&client, &rows).await?;
@@ -256,6 +256,7 @@ fn run_ours(scenario: &Scenario, mode: &WriteMode, count: usize) -> Result<(f64,
                 report.failures().len()
             );
         }
+        println!("      {attempts}");
         let check = verify(&server.base_url, count).await?;
         let written = count - check.lost;
         Ok((written as f64 / elapsed.as_secs_f64(), check))
