@@ -31,7 +31,7 @@ pub(super) const REQUEST_SHARE: f64 = 1.0;
 /// The share of the execution budget the spacing aims at. The latency it divides is the
 /// client's (send to last byte), a little above the service's own measure, so the whole budget
 /// stays just under the limit.
-pub(super) const EXECUTION_SHARE: f64 = 0.97;
+pub(super) const EXECUTION_SHARE: f64 = 0.985;
 /// The request share never drops below this, however often the service throttles.
 const MIN_REQUEST_SHARE: f64 = 0.5;
 /// Each further request-count 429 (at most one a window) lowers the share by this factor:
