@@ -237,7 +237,7 @@ async fn admin_on_emulator(emulator: &Emulator, authority: &Authority) -> Result
     Ok(())
 }
 
-/// The Dataverse Web API, app-only: who am I, create, query, a batch write, and the user
+/// The Dataverse Web API, app-only: who am I, create, query, a bulk write, and the user
 /// force-synced above, now a `systemuser` row.
 async fn dataverse_on_emulator(emulator: &Emulator, authority: &Authority) -> Result<()> {
     let seed = emulator.defaults();
@@ -288,8 +288,11 @@ async fn dataverse_on_emulator(emulator: &Emulator, authority: &Authority) -> Re
         )
         .await?;
     line(
-        "batch write",
-        format!("{} of 5 created in one $batch", report.succeeded()),
+        "bulk write",
+        format!(
+            "{} of 5 created in one CreateMultiple request",
+            report.succeeded()
+        ),
     );
 
     let users = client

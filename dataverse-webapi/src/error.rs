@@ -113,6 +113,10 @@ pub enum DataverseError {
         /// The operation's last status as the service reported it.
         last_status: String,
     },
+
+    /// A table-definition call could not do what was asked ([`crate::metadata`]).
+    #[error(transparent)]
+    Metadata(#[from] crate::metadata::MetadataError),
 }
 
 fn job_ids(import_job: &Option<Uuid>, async_operation: &Option<Uuid>) -> String {

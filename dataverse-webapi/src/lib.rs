@@ -98,7 +98,9 @@ mod table_bulk;
 pub use batch::{
     Batch, BatchOptions, BatchRequest, BatchResponse, BatchResult, MAX_BATCH_REQUESTS,
 };
-pub use bulk::{BulkFailure, BulkOptions, BulkOutcome, BulkReport};
+pub use bulk::{
+    BulkFailure, BulkMessages, BulkOptions, BulkOutcome, BulkReport, DEFAULT_ROWS_PER_MESSAGE,
+};
 pub use client::{ClientOptions, DataverseClient, UpsertMode, UpsertOutcome, WhoAmI};
 pub use env::{
     ENV_AUTHORITY_HOST, ENV_CERTIFICATE_PEM, ENV_CERTIFICATE_PFX, ENV_CERTIFICATE_PFX_PASSWORD,

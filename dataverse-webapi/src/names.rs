@@ -55,11 +55,14 @@ struct Definitions {
     value: Vec<Definition>,
 }
 
-/// What the client has learnt about tables, shared by its clones: names per name given.
+/// What the client has learnt about tables, shared by its clones: names per name given, and
+/// which bulk messages each table offers.
 #[derive(Default)]
 pub(crate) struct TableCache {
     /// One cell per name asked for; concurrent callers for a name wait on the same cell.
     names: Mutex<HashMap<String, Arc<OnceCell<TableNames>>>>,
+    /// Bulk message support per table and message.
+    pub(crate) bulk: crate::bulk::MessageSupport,
 }
 
 impl TableCache {

@@ -32,6 +32,16 @@ impl DataverseClient {
             entity_set: entity_set.into(),
         }
     }
+
+    /// A handle on one table named by its entity set name (`"leads"`) or its logical name
+    /// (`"lead"`): the name is resolved through `EntityDefinitions` once per client (see
+    /// [`DataverseClient::resolve_table`]) and the handle uses the entity set name.
+    ///
+    /// A table the org does not have is [`DataverseError::NotFound`].
+    pub async fn table_for(&self, name: &str) -> Result<Table> {
+        let names = self.resolve_table(name).await?;
+        Ok(self.table(names.entity_set))
+    }
 }
 
 /// One table of the org: the starting point of per-row builders. From

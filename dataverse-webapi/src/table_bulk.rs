@@ -1,4 +1,4 @@
-//! Bulk writes from a table handle: `client.table("leads").create_many(&rows).batch_size(50).await`.
+//! Bulk writes from a table handle: `client.table("leads").create_many(&rows).rows_per_message(500).await`.
 //!
 //! The builders only collect the [`BulkOptions`]; the rows are written by the
 //! [`DataverseClient`] bulk methods ([`DataverseClient::create_many`] and its siblings).
@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::bulk::{BulkOptions, BulkReport};
+use crate::bulk::{BulkMessages, BulkOptions, BulkReport};
 #[cfg(doc)]
 use crate::client::DataverseClient;
 use crate::error::Result;
@@ -15,8 +15,9 @@ use crate::key::RecordKey;
 use crate::table::Table;
 
 impl Table {
-    /// Creates every row, in batches; awaits to one outcome per row, in input order. See
-    /// [`DataverseClient::create_many`].
+    /// Creates every row, by `CreateMultiple` where the table offers it, else in batches;
+    /// awaits to one outcome per row, in input order. See [`DataverseClient::create_many`]
+    /// and [`BulkMessages`].
     pub fn create_many<'a, T: Serialize + Sync>(&'a self, rows: &'a [T]) -> CreateMany<'a, T> {
         CreateMany {
             table: self,
@@ -25,7 +26,8 @@ impl Table {
         }
     }
 
-    /// Creates or updates every row by its key. See [`DataverseClient::upsert_many`].
+    /// Creates or updates every row by its key (by `UpsertMultiple` where the table offers
+    /// it). See [`DataverseClient::upsert_many`].
     pub fn upsert_many<'a, T: Serialize + Sync>(
         &'a self,
         rows: &'a [(RecordKey, T)],
@@ -37,7 +39,8 @@ impl Table {
         }
     }
 
-    /// Updates every row by its key (never creates). See [`DataverseClient::update_many`].
+    /// Updates every row by its key, never creating one (by `UpdateMultiple` where the table
+    /// offers it). See [`DataverseClient::update_many`].
     pub fn update_many<'a, T: Serialize + Sync>(
         &'a self,
         rows: &'a [(RecordKey, T)],
@@ -49,7 +52,8 @@ impl Table {
         }
     }
 
-    /// Deletes every row. See [`DataverseClient::delete_many`].
+    /// Deletes every row (by `DeleteMultiple` on elastic tables, else in batches). See
+    /// [`DataverseClient::delete_many`].
     pub fn delete_many<'a>(&'a self, keys: &'a [RecordKey]) -> DeleteMany<'a> {
         DeleteMany {
             table: self,
@@ -68,9 +72,22 @@ macro_rules! bulk_settings {
             self
         }
 
-        /// Most batches queued at once (see [`BulkOptions::parallelism`]; at least 1).
-        pub fn parallelism(mut self, batches: usize) -> Self {
-            self.options.parallelism = batches;
+        /// Most requests queued at once (see [`BulkOptions::parallelism`]; at least 1).
+        pub fn parallelism(mut self, requests: usize) -> Self {
+            self.options.parallelism = requests;
+            self
+        }
+
+        /// Whether to use bulk operation messages (see [`BulkOptions::messages`]).
+        pub fn messages(mut self, messages: BulkMessages) -> Self {
+            self.options.messages = messages;
+            self
+        }
+
+        /// Rows per bulk operation message (see [`BulkOptions::rows_per_message`]; at
+        /// least 1).
+        pub fn rows_per_message(mut self, rows: usize) -> Self {
+            self.options.rows_per_message = rows;
             self
         }
 

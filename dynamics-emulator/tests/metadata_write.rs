@@ -308,3 +308,49 @@ async fn global_option_sets_version_and_publishing() {
         .expect(204);
     assert_eq!(env.emu.seed().metadata_publishes(), 2);
 }
+
+#[tokio::test]
+async fn a_column_can_use_a_built_in_global_choice_and_platform_columns_are_not_custom() {
+    let env = start().await;
+    create_table(&env).await;
+    let builtin = env
+        .get("GlobalOptionSetDefinitions(Name='account_accountcategorycode')")
+        .await;
+    let options = builtin.expect(200)["Options"].clone();
+    let column = json!({
+        "@odata.type": "Microsoft.Dynamics.CRM.PicklistAttributeMetadata", "SchemaName": "new_Category",
+        "DisplayName": label("Category"),
+        "GlobalOptionSet@odata.bind": "/GlobalOptionSetDefinitions(Name='account_accountcategorycode')",
+    });
+    env.post(
+        "EntityDefinitions(LogicalName='new_bankaccount')/Attributes",
+        column,
+    )
+    .await
+    .expect(204);
+    let read = env
+        .get("EntityDefinitions(LogicalName='new_bankaccount')/Attributes(LogicalName='new_category')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$expand=GlobalOptionSet")
+        .await;
+    let read = read.expect(200);
+    assert_eq!(
+        read["GlobalOptionSet"]["Options"].as_array().map(Vec::len),
+        options.as_array().map(Vec::len)
+    );
+    for (column, custom) in [
+        ("new_accountname", true),
+        ("new_category", true),
+        ("createdon", false),
+        ("ownerid", false),
+    ] {
+        let attribute = env
+            .get(&format!(
+                "EntityDefinitions(LogicalName='new_bankaccount')/Attributes(LogicalName='{column}')?$select=IsCustomAttribute"
+            ))
+            .await;
+        assert_eq!(
+            attribute.expect(200)["IsCustomAttribute"],
+            custom,
+            "{column}"
+        );
+    }
+}

@@ -1,5 +1,16 @@
-//! Writes leads in the shape the Microsoft commercial marketplace sends into the Dataverse
-//! `lead` table, with nothing lost and nothing duplicated.
-//!
-//! This crate is filled by the lead-writer work, on top of `dataverse-webapi`. It has no
-//! public items yet.
+#![doc = include_str!("../README.md")]
+
+mod error;
+mod fields;
+mod key;
+mod lead;
+pub mod mapping;
+mod parse;
+mod source;
+
+pub use error::{Error, Rejection, Result};
+pub use key::{DEFAULT_BUCKET_SECONDS, IdempotencyKey, KeyOptions};
+pub use lead::{Lead, TEST_LEAD_PREFIX};
+pub use mapping::{Columns, Mapping, TooLong};
+pub use parse::{DEFAULT_MAX_BODY_BYTES, ParseOptions};
+pub use source::{LeadAction, LeadOrigin};

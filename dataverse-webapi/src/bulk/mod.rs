@@ -1,33 +1,68 @@
-//! Bulk writes: many rows through batches sent in parallel, with one outcome per row.
+//! Bulk writes: many rows through bulk operation messages (`CreateMultiple`, …) where the
+//! table offers them, else through batches sent in parallel, with one outcome per row.
 //!
-//! The client's concurrency limiter decides how many batches are in flight, so callers do not
+//! The client's concurrency limiter decides how many requests are in flight, so callers do not
 //! need to know the org's limits; `parallelism` only caps how many are queued at once.
 
-// IO-free building blocks of the bulk-message path (targets, answers, refusals); the runner
-// that sends them is not written yet, so only their unit tests use them for now (hence the
-// allow, to be removed with the runner).
-#[allow(dead_code)]
+mod elastic;
 mod message;
-#[allow(dead_code)]
 mod refusal;
+mod runner;
+mod support;
+
+pub(crate) use support::MessageSupport;
 
 use futures::{StreamExt, stream};
 use serde::Serialize;
+use serde_json::Value;
 use uuid::Uuid;
+
+use message::{BulkMessage, Route};
 
 use crate::batch::{Batch, BatchOptions, BatchRequest, BatchResponse};
 use crate::client::DataverseClient;
 use crate::error::{DataverseError, Result};
 use crate::key::RecordKey;
 
+/// Rows per bulk operation message by default.
+///
+/// Learn, "Use bulk operation messages" (and "Optimize performance for bulk operations"):
+/// there is no set limit on the rows of one message, but a request must finish within the
+/// two-minute execution limit and the guidance is to start with a modest number of rows
+/// (around 100; fewer for tables with many plug-ins) and grow it while requests stay well
+/// inside that limit. 100 is that start; raise it with
+/// [`BulkOptions::rows_per_message`] for simple tables.
+pub const DEFAULT_ROWS_PER_MESSAGE: usize = 100;
+
+/// Whether bulk writes use bulk operation messages (`CreateMultiple`, `UpdateMultiple`,
+/// `UpsertMultiple`, `DeleteMultiple`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum BulkMessages {
+    /// Use the message where the table offers it, else `$batch` (the default). The table's
+    /// names are resolved once per client (one metadata read); the first message per table
+    /// and kind tells whether the table offers it, and a table that does not is written by
+    /// `$batch` from then on, for the client's lifetime. `DeleteMultiple` is only tried on
+    /// elastic tables (Learn: standard tables do not offer it). If the table's names cannot
+    /// be read, the call uses `$batch` with the name as given.
+    #[default]
+    Auto,
+    /// Always `$batch` (and plain requests for batches of one), with the name as given.
+    Never,
+}
+
 /// How to run a bulk write.
 #[derive(Debug, Clone)]
 pub struct BulkOptions {
     /// Rows per `$batch` (default 10, Microsoft's suggested start; 1 sends plain requests).
     pub batch_size: usize,
-    /// Most batches queued at once (default 64); the concurrency limiter decides how many are
-    /// actually in flight.
+    /// Most requests queued at once (default 64); the concurrency limiter decides how many
+    /// are actually in flight.
     pub parallelism: usize,
+    /// Whether to use bulk operation messages (default [`BulkMessages::Auto`]).
+    pub messages: BulkMessages,
+    /// Rows per bulk operation message (default [`DEFAULT_ROWS_PER_MESSAGE`]; at least 1).
+    pub rows_per_message: usize,
 }
 
 impl Default for BulkOptions {
@@ -35,6 +70,8 @@ impl Default for BulkOptions {
         BulkOptions {
             batch_size: 10,
             parallelism: 64,
+            messages: BulkMessages::Auto,
+            rows_per_message: DEFAULT_ROWS_PER_MESSAGE,
         }
     }
 }
@@ -128,110 +165,146 @@ impl BulkReport {
     }
 }
 
+/// One row of a bulk call: its key (updates, upserts, deletes) and its values (all but
+/// deletes).
+type Row<'a, T> = (Option<&'a RecordKey>, Option<&'a T>);
+
 impl DataverseClient {
-    /// Creates every row.
+    /// Creates every row. `table` is the entity set name (`leads`), or with
+    /// [`BulkMessages::Auto`] also the logical name (`lead`). With bulk messages each row
+    /// gets an id chosen by the client (unless it carries its own), so a message repeated
+    /// after a lost answer is recognised instead of writing rows twice.
     pub async fn create_many<T: Serialize>(
         &self,
-        entity_set: &str,
+        table: &str,
         rows: &[T],
         options: &BulkOptions,
     ) -> Result<BulkReport> {
-        let requests = rows
-            .iter()
-            .map(|r| BatchRequest::create(entity_set, r))
-            .collect();
-        self.run_bulk(requests, options).await
+        let rows: Vec<Row<'_, T>> = rows.iter().map(|r| (None, Some(r))).collect();
+        self.write_rows(BulkMessage::Create, table, &rows, options)
+            .await
     }
 
-    /// Creates or updates every row by its key.
+    /// Creates or updates every row by its key (see [`Self::create_many`] for `table`).
+    ///
+    /// `UpsertMultiple` answers without ids (Learn, "UpsertMultiple Action": 204 No
+    /// Content), so a row upserted by alternate key through it reports `Ok(None)`; a row
+    /// upserted by id reports its id.
     pub async fn upsert_many<T: Serialize>(
         &self,
-        entity_set: &str,
+        table: &str,
         rows: &[(RecordKey, T)],
         options: &BulkOptions,
     ) -> Result<BulkReport> {
-        let requests = rows
-            .iter()
-            .map(|(k, r)| BatchRequest::upsert(entity_set, k.clone(), r))
-            .collect();
-        self.run_bulk(requests, options).await
+        let rows: Vec<Row<'_, T>> = rows.iter().map(|(k, r)| (Some(k), Some(r))).collect();
+        self.write_rows(BulkMessage::Upsert, table, &rows, options)
+            .await
     }
 
-    /// Updates every row by its key (never creates).
+    /// Updates every row by its key, never creating one (see [`Self::create_many`] for
+    /// `table`).
     pub async fn update_many<T: Serialize>(
         &self,
-        entity_set: &str,
+        table: &str,
         rows: &[(RecordKey, T)],
         options: &BulkOptions,
     ) -> Result<BulkReport> {
-        let requests = rows
-            .iter()
-            .map(|(k, r)| BatchRequest::update(entity_set, k.clone(), r))
-            .collect();
-        self.run_bulk(requests, options).await
+        let rows: Vec<Row<'_, T>> = rows.iter().map(|(k, r)| (Some(k), Some(r))).collect();
+        self.write_rows(BulkMessage::Update, table, &rows, options)
+            .await
     }
 
-    /// Deletes every row.
+    /// Deletes every row (see [`Self::create_many`] for `table`). `DeleteMultiple` is used
+    /// on elastic tables only; other tables delete by `$batch`.
     pub async fn delete_many(
         &self,
-        entity_set: &str,
+        table: &str,
         keys: &[RecordKey],
         options: &BulkOptions,
     ) -> Result<BulkReport> {
-        let requests = keys
-            .iter()
-            .map(|k| BatchRequest::delete_row(entity_set, k.clone()))
-            .collect();
-        self.run_bulk(requests, options).await
+        let rows: Vec<Row<'_, Value>> = keys.iter().map(|k| (Some(k), None)).collect();
+        self.write_rows(BulkMessage::Delete, table, &rows, options)
+            .await
     }
 
-    async fn run_bulk(
+    /// Routes each row to a bulk message or to `$batch`, sends both, and puts the outcomes
+    /// in input order.
+    async fn write_rows<T: Serialize>(
         &self,
-        requests: Vec<Result<BatchRequest>>,
+        kind: BulkMessage,
+        table: &str,
+        rows: &[Row<'_, T>],
         options: &BulkOptions,
     ) -> Result<BulkReport> {
-        let total = requests.len();
-        let mut outcomes: Vec<Option<BulkOutcome>> = vec![None; total];
-        let mut ready = Vec::with_capacity(total);
-        for (index, request) in requests.into_iter().enumerate() {
-            match request.and_then(|r| r.check().map(|()| r)) {
-                Ok(r) => ready.push((index, r)),
+        let names = match options.messages {
+            BulkMessages::Never => None,
+            BulkMessages::Auto => match self.resolve_table(table).await {
+                Ok(names) => Some(names),
+                Err(e) => {
+                    tracing::debug!(table, error = %e, "table names unknown; writing by $batch");
+                    None
+                }
+            },
+        };
+        let entity_set = names
+            .as_ref()
+            .map_or(table, |n| n.entity_set.as_str())
+            .to_string();
+        let entity_set = entity_set.as_str();
+        // Learn, "Use bulk operation messages": DeleteMultiple is for elastic tables only.
+        let offered = names.filter(|n| kind != BulkMessage::Delete || n.is_elastic() == Some(true));
+        let mut outcomes: Vec<Option<BulkOutcome>> = vec![None; rows.len()];
+        let mut batch = Vec::new();
+        let mut targets = Vec::new();
+        for (index, (key, row)) in rows.iter().enumerate() {
+            let request = match fallback_request(kind, entity_set, *key, *row)
+                .and_then(|r| r.check().map(|()| r))
+            {
+                Ok(r) => r,
                 // A row that cannot even be written into a request fails alone.
-                Err(e) => outcomes[index] = Some(failure(index, None, None, e.to_string())),
+                Err(e) => {
+                    outcomes[index] = Some(failure(index, None, None, e.to_string()));
+                    continue;
+                }
+            };
+            let Some(names) = &offered else {
+                batch.push((index, request));
+                continue;
+            };
+            let value = match row.map(serde_json::to_value).transpose() {
+                Ok(value) => value.unwrap_or(Value::Null),
+                Err(_) => {
+                    batch.push((index, request));
+                    continue;
+                }
+            };
+            match message::prepare(kind, names, index, *key, &value, request) {
+                Route::Message(target) => targets.push(target),
+                Route::Batch(request) => batch.push((index, request)),
             }
         }
-        let batch_size = options
-            .batch_size
-            .clamp(1, crate::batch::MAX_BATCH_REQUESTS);
-        let chunks: Vec<Vec<(usize, BatchRequest)>> = ready
-            .chunks(batch_size)
-            .map(<[(usize, BatchRequest)]>::to_vec)
-            .collect();
-        let mut results = stream::iter(chunks)
-            .map(|chunk| async move {
-                let outcome = self.run_chunk(&chunk).await;
-                (chunk, outcome)
-            })
-            .buffer_unordered(options.parallelism.max(1));
-        while let Some((chunk, result)) = results.next().await {
-            match result {
-                Ok(chunk_outcomes) => {
-                    for outcome in chunk_outcomes {
-                        let index = outcome.index;
-                        outcomes[index] = Some(outcome);
-                    }
-                }
-                Err(e) => {
-                    for (index, _) in &chunk {
-                        outcomes[*index] = Some(failure(
-                            *index,
-                            e.status(),
-                            e.code().map(str::to_string),
-                            e.to_string(),
-                        ));
-                    }
-                }
+        if let Some(names) = &offered
+            && !targets.is_empty()
+        {
+            let sent = self
+                .send_messages(
+                    kind,
+                    names,
+                    targets,
+                    options.rows_per_message,
+                    options.parallelism,
+                )
+                .await;
+            for outcome in sent.outcomes {
+                let index = outcome.index;
+                outcomes[index] = Some(outcome);
             }
+            batch.extend(sent.refused.into_iter().map(|t| (t.index, t.fallback)));
+            batch.sort_by_key(|(index, _)| *index);
+        }
+        for outcome in self.run_batches(batch, options).await {
+            let index = outcome.index;
+            outcomes[index] = Some(outcome);
         }
         Ok(BulkReport {
             outcomes: outcomes
@@ -242,6 +315,42 @@ impl DataverseClient {
                 })
                 .collect(),
         })
+    }
+
+    /// Sends rows by `$batch`, `batch_size` a batch, one outcome per row.
+    async fn run_batches(
+        &self,
+        requests: Vec<(usize, BatchRequest)>,
+        options: &BulkOptions,
+    ) -> Vec<BulkOutcome> {
+        let batch_size = options
+            .batch_size
+            .clamp(1, crate::batch::MAX_BATCH_REQUESTS);
+        let chunks: Vec<Vec<(usize, BatchRequest)>> = requests
+            .chunks(batch_size)
+            .map(<[(usize, BatchRequest)]>::to_vec)
+            .collect();
+        let mut outcomes = Vec::with_capacity(requests.len());
+        let mut results = stream::iter(chunks)
+            .map(|chunk| async move {
+                let outcome = self.run_chunk(&chunk).await;
+                (chunk, outcome)
+            })
+            .buffer_unordered(options.parallelism.max(1));
+        while let Some((chunk, result)) = results.next().await {
+            match result {
+                Ok(chunk_outcomes) => outcomes.extend(chunk_outcomes),
+                Err(e) => outcomes.extend(chunk.iter().map(|(index, _)| {
+                    failure(
+                        *index,
+                        e.status(),
+                        e.code().map(str::to_string),
+                        e.to_string(),
+                    )
+                })),
+            }
+        }
+        outcomes
     }
 
     async fn run_chunk(&self, chunk: &[(usize, BatchRequest)]) -> Result<Vec<BulkOutcome>> {
@@ -306,6 +415,26 @@ impl DataverseClient {
             message
                 .unwrap_or_else(|| format!("the operation failed with HTTP {}", response.status)),
         )
+    }
+}
+
+/// The row as a `$batch` operation on `entity_set`.
+fn fallback_request<T: Serialize>(
+    kind: BulkMessage,
+    entity_set: &str,
+    key: Option<&RecordKey>,
+    row: Option<&T>,
+) -> Result<BatchRequest> {
+    let missing = |what: &str| {
+        DataverseError::invalid("bulk row", format!("a {} row needs {what}", kind.name()))
+    };
+    let key = || key.cloned().ok_or_else(|| missing("a key"));
+    let row = || row.ok_or_else(|| missing("values"));
+    match kind {
+        BulkMessage::Create => BatchRequest::create(entity_set, row()?),
+        BulkMessage::Update => BatchRequest::update(entity_set, key()?, row()?),
+        BulkMessage::Upsert => BatchRequest::upsert(entity_set, key()?, row()?),
+        BulkMessage::Delete => BatchRequest::delete_row(entity_set, key()?),
     }
 }
 

@@ -29,6 +29,8 @@ pub(crate) fn service_message(error: &DataverseError) -> Option<&str> {
 ///   standard table supports these messages;
 /// - "DeleteMultiple has not yet been implemented.", which the same page says a standard table
 ///   answers to `DeleteMultiple`;
+/// - "The CreateMultiple message is not available for the … table" (the emulator's wording
+///   for a table without the messages; UNCONFIRMED for the service);
 /// - no such action: 404/400 "Resource not found for the segment" (`0x8006088a`), "… is not a
 ///   valid action", 405 and 501. UNCONFIRMED for the real service's exact status and code of
 ///   each; matched tolerantly on code or text.
@@ -51,6 +53,7 @@ pub(crate) fn is_not_supported(error: &DataverseError) -> bool {
         "resource not found for the segment",
         "not a valid action",
         "does not support entities of type",
+        "message is not available for",
     ]
     .iter()
     .any(|text| message.contains(text))
@@ -186,6 +189,11 @@ mod tests {
             ),
             refused(400, "", "'CreateMultiple' is not a valid action."),
             refused(501, "", "Not implemented"),
+            refused(
+                400,
+                "0x0",
+                "The CreateMultiple message is not available for the systemuser table.",
+            ),
         ] {
             assert!(is_not_supported(&e), "{e}");
         }

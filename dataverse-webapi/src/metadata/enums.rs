@@ -209,6 +209,16 @@ server_enum! {
     }
 }
 
+server_enum! {
+    /// The kind of relationship (`RelationshipType`).
+    RelationshipType {
+        /// One-to-many (and its many-to-one view).
+        OneToMany => "OneToManyRelationship",
+        /// Many-to-many.
+        ManyToMany => "ManyToManyRelationship",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

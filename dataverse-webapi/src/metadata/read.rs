@@ -62,6 +62,18 @@ impl From<&str> for TableRef {
     }
 }
 
+impl From<&String> for TableRef {
+    fn from(name: &String) -> Self {
+        TableRef::from(name.as_str())
+    }
+}
+
+impl From<String> for TableRef {
+    fn from(name: String) -> Self {
+        TableRef::from(name.as_str())
+    }
+}
+
 impl From<Uuid> for TableRef {
     fn from(id: Uuid) -> Self {
         TableRef::Id(id)
@@ -83,6 +95,11 @@ impl TableRef {
 }
 
 impl Metadata {
+    /// The client the calls go through.
+    pub(super) fn client(&self) -> DataverseClient {
+        self.client.clone()
+    }
+
     /// One table's definition (`GET EntityDefinitions(LogicalName='account')`), with
     /// optional `$select`/`$expand`. A missing table is a 404 error (`is_not_found`).
     pub fn table(&self, table: impl Into<TableRef>) -> GetTable {
@@ -172,6 +189,17 @@ impl GetTable {
 
     /// Sends the request (the same as awaiting the builder).
     pub async fn send(self) -> Result<EntityMetadata> {
+        let url = self.client.url(&self.relative_url()?)?;
+        let response = self
+            .client
+            .send(self.client.request(Method::Get, url, &self.options))
+            .await?;
+        response.json().map_err(Into::into)
+    }
+
+    /// Sends the request and answers the definition as the service wrote it (for a
+    /// read-modify-write that must not lose what the typed model does not name).
+    pub(super) async fn send_raw(self) -> Result<serde_json::Map<String, serde_json::Value>> {
         let url = self.client.url(&self.relative_url()?)?;
         let response = self
             .client

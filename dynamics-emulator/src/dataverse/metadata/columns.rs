@@ -232,10 +232,18 @@ fn find_global(
         .strip_prefix("Name=")
         .map(|n| n.trim_matches('\'').to_ascii_lowercase());
     let id = Uuid::parse_str(inner.trim_matches(['{', '}'])).ok();
-    catalog
+    let matches =
+        |name: &str, metadata_id: Uuid| by_name.as_deref() == Some(name) || id == Some(metadata_id);
+    let created = catalog
         .option_sets
         .iter()
-        .find(|s| by_name.as_deref() == Some(s.name.as_str()) || id == Some(s.metadata_id))
-        .map(|s| (s.name.clone(), s.options.clone()))
+        .find(|s| matches(&s.name, s.metadata_id))
+        .map(|s| (s.name.clone(), s.options.clone()));
+    created
+        .or_else(|| {
+            super::option_sets::builtin(catalog)
+                .find(|(name, id, _)| matches(name, *id))
+                .map(|(name, _, attribute)| (name, attribute.options.clone()))
+        })
         .ok_or_else(|| format!("No global option set matches {bind}."))
 }

@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::catalog::Catalog;
 use super::model::{AttrKind, Attribute, ManyToMany, OneToMany, OptionDef, Table, schema_name};
+use super::spec::TableSpec;
 use crate::dataverse::ids::name_uuid;
 
 /// A `Label` with one English localized label.
@@ -294,7 +295,12 @@ pub(crate) fn attribute_json(
     let custom = attribute.defined.as_ref().is_some_and(|d| d.custom);
     put(
         "IsCustomAttribute",
-        json!((table.is_custom && index != 0) || custom),
+        json!(
+            custom
+                || (table.is_custom
+                    && index != 0
+                    && !TableSpec::is_platform_column(&attribute.logical_name))
+        ),
     );
     put("IsManaged", json!(!table.is_custom));
     put("IsLogical", json!(false));

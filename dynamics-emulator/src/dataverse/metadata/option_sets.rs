@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::catalog::Catalog;
 use super::labels::Labels;
-use super::model::{AttrKind, OptionDef};
+use super::model::{AttrKind, Attribute, OptionDef};
 use crate::dataverse::ids::name_uuid;
 
 /// The first value given to an option sent without `Value`: the default publisher's option
@@ -200,31 +200,43 @@ fn global_json(
     }
 }
 
-/// Every global option set: the built-in columns' (named `{table}_{column}`, as their
-/// `OptionSet` says) and the ones created through the Web API.
-pub(crate) fn all(catalog: &Catalog) -> Vec<Map<String, Value>> {
-    let mut sets = Vec::new();
-    for table in &catalog.tables {
-        for attribute in &table.attributes {
-            if attribute.global_options
-                && attribute.kind == AttrKind::Picklist
-                && attribute
-                    .defined
-                    .as_ref()
-                    .is_none_or(|d| d.option_set.is_none())
-            {
+/// The built-in columns' global option sets: each one's name (`{table}_{column}`, as their
+/// `OptionSet` says), MetadataId and column.
+pub(crate) fn builtin(catalog: &Catalog) -> impl Iterator<Item = (String, Uuid, &Attribute)> {
+    catalog.tables.iter().flat_map(|table| {
+        table
+            .attributes
+            .iter()
+            .filter(|attribute| {
+                attribute.global_options
+                    && attribute.kind == AttrKind::Picklist
+                    && attribute
+                        .defined
+                        .as_ref()
+                        .is_none_or(|d| d.option_set.is_none())
+            })
+            .map(|attribute| {
                 let name = format!("{}_{}", table.logical_name, attribute.logical_name);
-                sets.push(global_json(
-                    &name,
-                    name_uuid("optionset", &name),
-                    &Labels::english(&attribute.display_name),
-                    &Labels::default(),
-                    &attribute.options,
-                    false,
-                ));
-            }
-        }
-    }
+                let id = name_uuid("optionset", &name);
+                (name, id, attribute)
+            })
+    })
+}
+
+/// Every global option set: the built-in columns' and the ones created through the Web API.
+pub(crate) fn all(catalog: &Catalog) -> Vec<Map<String, Value>> {
+    let mut sets: Vec<_> = builtin(catalog)
+        .map(|(name, id, attribute)| {
+            global_json(
+                &name,
+                id,
+                &Labels::english(&attribute.display_name),
+                &Labels::default(),
+                &attribute.options,
+                false,
+            )
+        })
+        .collect();
     for set in &catalog.option_sets {
         sets.push(global_json(
             &set.name,

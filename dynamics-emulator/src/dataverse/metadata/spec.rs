@@ -223,6 +223,22 @@ impl TableSpec {
         self
     }
 
+    /// Whether `column` is one the platform adds to every table ([`audited`](Self::audited),
+    /// [`standard`](Self::standard)) rather than one its maker defined: such a column is not a
+    /// custom attribute even on a custom table.
+    pub(crate) fn is_platform_column(column: &str) -> bool {
+        matches!(
+            column,
+            "createdon"
+                | "modifiedon"
+                | "createdby"
+                | "modifiedby"
+                | "ownerid"
+                | "owninguser"
+                | "owningteam"
+        )
+    }
+
     /// The audit columns: `createdon`, `modifiedon`, `createdby` and `modifiedby`, all set by
     /// the platform.
     pub(crate) fn audited(self) -> Self {
