@@ -49,6 +49,9 @@ pub struct AttemptOutcome {
     /// For an error answer: the service's error code and message, when its body has them
     /// (a throttled answer names the limit it hit).
     pub error: Option<(Option<String>, Option<String>)>,
+    /// The size of the request's body in bytes (0 without one), so that an observer can
+    /// compare the latencies of requests of like size.
+    pub request_bytes: usize,
 }
 
 impl AttemptOutcome {
@@ -65,6 +68,7 @@ impl AttemptOutcome {
             retry_after,
             dop_hint,
             error: None,
+            request_bytes: 0,
         }
     }
 }
@@ -344,7 +348,7 @@ impl Pipeline {
         let response = match builder.send().await {
             Ok(r) => r,
             Err(e) => {
-                self.observe(None, started, &[], None);
+                self.observe(request, None, started, &[], None);
                 return Attempt::Failed(transport_error(request, &e));
             }
         };
@@ -363,7 +367,7 @@ impl Pipeline {
             (Ok(bytes), 400..) => Some(parse_error_body(bytes)),
             _ => None,
         };
-        self.observe(Some(status), started, &headers, error);
+        self.observe(request, Some(status), started, &headers, error);
         match body {
             Ok(body) => Attempt::Answered(HttpResponse {
                 method: request.method(),
@@ -380,6 +384,7 @@ impl Pipeline {
 impl Pipeline {
     fn observe(
         &self,
+        request: &HttpRequest,
         status: Option<u16>,
         started: std::time::Instant,
         headers: &[(String, String)],
@@ -400,6 +405,7 @@ impl Pipeline {
             retry_after: header("retry-after").and_then(parse_retry_after),
             dop_hint: header("x-ms-dop-hint").and_then(|v| v.trim().parse().ok()),
             error,
+            request_bytes: request.body_bytes().map_or(0, <[u8]>::len),
         });
     }
 }

@@ -436,3 +436,44 @@ async fn the_gate_admits_every_attempt_and_is_let_go_before_each_wait() {
         ]
     );
 }
+
+/// Remembers the body size of each attempt it sees.
+#[derive(Debug, Default)]
+struct Sizes(std::sync::Mutex<Vec<usize>>);
+
+impl dynamics_http::AttemptObserver for Sizes {
+    fn on_attempt(&self, outcome: &dynamics_http::AttemptOutcome) {
+        self.0.lock().expect("sizes").push(outcome.request_bytes);
+    }
+}
+
+#[tokio::test]
+async fn observers_see_the_size_of_each_request_body() {
+    let server = MockServer::start().await;
+    let sizes = Arc::new(Sizes::default());
+    let pipeline = Pipeline::new(
+        None,
+        PipelineOptions {
+            observer: Some(sizes.clone()),
+            ..Default::default()
+        },
+    )
+    .expect("pipeline");
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    pipeline
+        .send(HttpRequest::get(url(&server, "/r")))
+        .await
+        .expect("read");
+    pipeline
+        .send(HttpRequest::post(url(&server, "/w")).body(b"hello".to_vec(), "text/plain"))
+        .await
+        .expect("write");
+    assert_eq!(*sizes.0.lock().expect("sizes"), [0, 5]);
+}

@@ -270,6 +270,14 @@ pub(crate) fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// The 1, 5 and 15 minute load averages (Linux), or "unknown".
+pub(crate) fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".into())
+}
+
 pub(crate) fn conditions() -> String {
     format!(
         "{} CPU cores, {} build, emulator in a child process on loopback",

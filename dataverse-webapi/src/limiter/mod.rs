@@ -11,7 +11,9 @@
 //! the limiter uses the number instead:
 //!
 //! - concurrent requests: the named limit caps the concurrency limit;
-//! - execution time: starts are paced to keep the budget in use ([`pace`]);
+//! - execution time: starts are paced to keep the budget in use, and none goes while the
+//!   window's execution time (by the limiter's log of what finished) has reached the limit
+//!   ([`pace`]);
 //! - requests per window: a request starts once its operations fit in what the window has
 //!   left, by the limiter's own log of what it started ([`pace`]); a request weighs the
 //!   operations it carries ([`ConcurrencyLimiter::acquire_for`]; a `$batch` of 100 weighs
@@ -80,7 +82,9 @@ struct State {
     in_flight: usize,
     hinted: bool,
     last_decrease: Option<Instant>,
-    best_latency: Option<Duration>,
+    /// The best latency seen, per size class of request body ([`size_class`]): a small read
+    /// is not held against a large write.
+    best_latency: [Option<Duration>; SIZE_CLASSES],
     /// Mean latency of recent successes.
     latency: Option<Duration>,
     /// While pacing to an execution-time budget: the slots that budget needs (plus a spare).
@@ -226,10 +230,10 @@ impl State {
                     self.limit = (self.limit + 1.0 / self.limit).min(self.ceiling(options));
                     return;
                 }
-                let best = self
-                    .best_latency
+                let class = size_class(outcome.request_bytes);
+                let best = self.best_latency[class]
                     .map_or(outcome.latency, |b| b.min(outcome.latency));
-                self.best_latency = Some(best);
+                self.best_latency[class] = Some(best);
                 if outcome.latency > LATENCY_FLOOR
                     && outcome.latency > best.saturating_mul(LATENCY_FACTOR)
                 {
@@ -241,6 +245,15 @@ impl State {
             _ => {}
         }
     }
+}
+
+/// Size classes of request bodies: by the bit length of the size, so each class spans a
+/// factor of two (0: no body).
+const SIZE_CLASSES: usize = 40;
+
+/// The size class of a body of `bytes` bytes.
+fn size_class(bytes: usize) -> usize {
+    ((usize::BITS - bytes.leading_zeros()) as usize).min(SIZE_CLASSES - 1)
 }
 
 /// A running mean that follows recent values (weight 1/8 for the newest).
@@ -263,7 +276,7 @@ impl ConcurrencyLimiter {
                     in_flight: 0,
                     hinted: false,
                     last_decrease: None,
-                    best_latency: None,
+                    best_latency: [None; SIZE_CLASSES],
                     latency: None,
                     paced_slots: None,
                     named_concurrency: None,
@@ -327,7 +340,15 @@ impl ConcurrencyLimiter {
                 if !wait.is_zero() {
                     tokio::time::sleep(wait).await;
                 }
-                return permit;
+                // Requests that finished while this one waited count toward the execution
+                // time the service checks on arrival: look again before going.
+                loop {
+                    let wait = self.inner.lock().pacer.execution_wait(Instant::now());
+                    if wait.is_zero() {
+                        return permit;
+                    }
+                    tokio::time::sleep(wait).await;
+                }
             }
             notified.await;
         }
@@ -420,7 +441,7 @@ mod tests {
         assert_eq!(limiter.limit(), 6, "five in budget plus one spare");
         ok.dop_hint = None;
         observer.on_attempt(&ok);
-        // 5 in flight at 250 ms: 20 starts per second, one every 50 ms.
+        // 1.05 × 5 in flight at 250 ms: 21 starts per second, one every ~47.6 ms.
         let mut state = limiter.inner.lock();
         let latency = state.latency;
         let now = Instant::now();
@@ -428,9 +449,39 @@ mod tests {
         let second = state.pacer.reserve(now, 1, latency);
         assert!(first.is_zero());
         assert!(
-            second > Duration::from_millis(49) && second < Duration::from_millis(51),
+            second > Duration::from_millis(47) && second < Duration::from_millis(48),
             "{second:?}"
         );
+    }
+
+    #[test]
+    fn latency_is_compared_between_requests_of_like_size() {
+        let options = LimiterOptions::default();
+        let now = Instant::now();
+        let limiter = ConcurrencyLimiter::new(LimiterOptions::default());
+        let mut state = limiter.inner.lock();
+        // A quick read without a body first...
+        let mut read = AttemptOutcome::new(Some(200), Duration::from_millis(50), None, Some(8));
+        read.request_bytes = 0;
+        state.observe(now, &read, &options);
+        // ... then writes of 20 kB taking 250 ms: not congestion, the limit grows.
+        let before = state.limit;
+        let mut write = AttemptOutcome::new(Some(200), Duration::from_millis(250), None, None);
+        write.request_bytes = 20_000;
+        for i in 0..8 {
+            state.observe(now + Duration::from_secs(2 * i), &write, &options);
+        }
+        assert!(state.limit > before, "{} after {before}", state.limit);
+        // A write of that size taking four times as long is.
+        let grown = state.limit;
+        let mut slow = write.clone();
+        slow.latency = Duration::from_millis(1100);
+        state.observe(now + Duration::from_secs(60), &slow, &options);
+        assert!(state.limit < grown, "{} after {grown}", state.limit);
+        assert_eq!(size_class(0), 0);
+        assert_eq!(size_class(1), 1);
+        assert_eq!(size_class(20_000), size_class(30_000));
+        assert_eq!(size_class(usize::MAX), SIZE_CLASSES - 1);
     }
 
     #[tokio::test]
@@ -594,7 +645,7 @@ mod tests {
         let _a = limiter.acquire_for(1000).await;
         let wait = limiter.inner.lock().pacer.reserve(Instant::now(), 1, None);
         assert!(
-            wait > Duration::from_millis(950) && wait <= Duration::from_millis(1020),
+            wait > Duration::from_millis(950) && wait <= Duration::from_millis(1040),
             "{wait:?}"
         );
     }

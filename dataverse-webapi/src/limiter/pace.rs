@@ -28,10 +28,12 @@ use super::window::WindowLog;
 /// The share of the request budget spent: all of it, since the log tracks the window exactly
 /// (a request the service refuses is not counted by it, so a 429 costs a retry, not budget).
 pub(super) const REQUEST_SHARE: f64 = 1.0;
-/// The share of the execution budget the spacing aims at. The latency it divides is the
-/// client's (send to last byte), a little above the service's own measure, so the whole budget
-/// stays just under the limit.
-pub(super) const EXECUTION_SHARE: f64 = 0.985;
+/// The share of the execution budget the spacing aims at: a little above all of it, so that
+/// the spacing keeps the window full and the check of the window's execution time right
+/// before each start ([`Pacer::execution_wait`]) decides. That check uses the client's
+/// latencies (send to last byte), a little above the service's own measure, and finishes seen
+/// a little after the service's, so it holds back a start the service would refuse.
+pub(super) const EXECUTION_SHARE: f64 = 1.05;
 /// The request share never drops below this, however often the service throttles.
 const MIN_REQUEST_SHARE: f64 = 0.5;
 /// Each further request-count 429 (at most one a window) lowers the share by this factor:
@@ -45,12 +47,21 @@ pub(super) const LATENCY_CAP: Duration = Duration::from_secs(3600);
 const DEFAULT_HORIZON: Duration = Duration::from_secs(300);
 
 /// How long after it started an entry stops counting: the window, plus a margin for the time
-/// the request takes to reach the service (which counts it from its arrival): 10 ms and 1% of
-/// the window. UNCONFIRMED: the service does not say when within a request it counts it.
+/// the request takes to be counted by the service (from its arrival, after its body is read:
+/// the last requests of a burst are counted tens of milliseconds after they were sent): 10 ms
+/// and 3% of the window. UNCONFIRMED: the service does not say when within a request it
+/// counts it; with 1% a burst's last requests were still counted when the next burst came.
 pub(super) fn expiry(window: Duration) -> Duration {
     window
         .saturating_add(Duration::from_millis(10))
-        .saturating_add(window / 100)
+        .saturating_add(window.mul_f64(0.03))
+}
+
+/// How long after it finished an execution stops counting: the window and 5 ms. The client
+/// sees a request finish after the service does (the answer still has to arrive), so no
+/// wider margin is needed, and a wider one would hold back starts the service allows.
+pub(super) fn execution_expiry(window: Duration) -> Duration {
+    window.saturating_add(Duration::from_millis(5))
 }
 
 /// A request budget being paced.
@@ -133,10 +144,29 @@ impl Pacer {
     /// An attempt that the service did not refuse for a limit ended at `now` after
     /// `latency`: its execution counts toward the execution-time budget.
     pub(super) fn finished(&mut self, now: Instant, latency: Duration) {
-        let horizon = self.execution.map_or(DEFAULT_HORIZON, |b| expiry(b.window));
+        let horizon = self
+            .execution
+            .map_or(DEFAULT_HORIZON, |b| execution_expiry(b.window));
         self.executed.prune(now, horizon);
         self.executed
             .push(now, latency.min(LATENCY_CAP).as_secs_f64());
+    }
+
+    /// How long from `now` until the execution time the window holds is below the limit the
+    /// service named (zero if it is, or if none was named). Checked again right before a
+    /// request goes, since requests finishing meanwhile add to it: the service refuses a
+    /// request that arrives while the window's execution time has reached the limit.
+    pub(super) fn execution_wait(&mut self, now: Instant) -> Duration {
+        let Some(budget) = self.execution else {
+            return Duration::ZERO;
+        };
+        let horizon = execution_expiry(budget.window);
+        self.executed.prune(now, horizon);
+        let limit = budget.per_second * budget.window.as_secs_f64();
+        self.executed
+            .fits_at(now, horizon, 0.0, limit * (1.0 - 1e-6))
+            .saturating_duration_since(now)
+            .min(MAX_PACE_INTERVAL)
     }
 
     /// Reserves a start for a request of `operations` operations wanting to start at `now`;
@@ -151,11 +181,7 @@ impl Pacer {
         let mut start = now;
         let mut execution_interval = None;
         if let Some(budget) = self.execution {
-            let horizon = expiry(budget.window);
-            self.executed.prune(now, horizon);
-            // The service refuses while the window's execution time has reached the limit.
-            let limit = budget.per_second * budget.window.as_secs_f64();
-            start = start.max(self.executed.fits_at(now, horizon, 0.0, limit * (1.0 - 1e-6)));
+            start = start.max(now + self.execution_wait(now));
             if let Some(latency) = latency {
                 if let Some(next) = self.next_execution {
                     start = start.max(next);
@@ -276,12 +302,13 @@ mod tests {
     fn the_binding_budget_wins() {
         let mut pacer = Pacer::default();
         let t0 = Instant::now();
-        // Execution: 5 s per s at 250 ms: one start every 250/5 = 50 ms.
+        // Execution: 5 s per s at 250 ms: one start every 250/(1.05 × 5) ≈ 47.6 ms.
         pacer.learn_execution(execution(5.0, 2));
         // Requests: 10,000 per s: 200 batches of 100 per window, so execution binds.
         pacer.request_throttled(t0, budget(10_000.0, 2));
         assert_eq!(pacer.reserve(t0, 100, Some(ms(250))), Duration::ZERO);
-        assert_eq!(pacer.reserve(t0, 100, Some(ms(250))), ms(50));
+        let second = pacer.reserve(t0, 100, Some(ms(250)));
+        assert!(second > ms(47) && second < ms(48), "{second:?}");
         // Requests of 1000 make the request budget bind: 20 fit in the window, then the
         // 21st waits for the window to turn over.
         let mut pacer = Pacer::default();
@@ -307,9 +334,37 @@ mod tests {
         let now = t0 + ms(1000);
         // The window holds 10 s: the service would refuse until the first finish expires.
         let wait = pacer.reserve(now, 100, Some(ms(250)));
-        assert_eq!(now + wait, t0 + expiry(Duration::from_secs(2)));
-        // Spacing follows: 50 ms later.
-        assert_eq!(pacer.reserve(now, 100, Some(ms(250))), wait + ms(50));
+        assert_eq!(now + wait, t0 + execution_expiry(Duration::from_secs(2)));
+        // Spacing follows: 250 ms ÷ (1.05 × 5) later.
+        let next = pacer.reserve(now, 100, Some(ms(250)));
+        assert!(
+            next > wait + ms(47) && next < wait + ms(48),
+            "{:?}",
+            next - wait
+        );
+    }
+
+    #[test]
+    fn the_execution_check_before_a_start_sees_what_finished_meanwhile() {
+        let mut pacer = Pacer::default();
+        let t0 = Instant::now();
+        pacer.learn_execution(execution(5.0, 2));
+        assert_eq!(pacer.execution_wait(t0), Duration::ZERO, "nothing finished yet");
+        // Reserved while the window was empty; by the start, 40 × 250 ms have finished.
+        assert_eq!(pacer.reserve(t0, 100, Some(ms(250))), Duration::ZERO);
+        for i in 0..40 {
+            pacer.finished(t0 + ms(10 * i), ms(250));
+        }
+        let now = t0 + ms(400);
+        assert_eq!(
+            now + pacer.execution_wait(now),
+            t0 + execution_expiry(Duration::from_secs(2)),
+            "held until the first finish leaves the window"
+        );
+        // Without a named budget there is nothing to check.
+        let mut pacer = Pacer::default();
+        pacer.finished(t0, Duration::from_secs(100));
+        assert_eq!(pacer.execution_wait(t0), Duration::ZERO);
     }
 
     #[test]
