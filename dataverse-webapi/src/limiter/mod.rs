@@ -2,7 +2,8 @@
 //! request starts to the budgets the service names.
 //!
 //! The concurrency limit starts from the service's `x-ms-dop-hint` (the degree of parallelism
-//! Dataverse recommends) when one arrives, grows by about one request per round of successes,
+//! Dataverse recommends) when one arrives, grows by one request per success until the first
+//! sign of congestion (doubling each round trip) and then by about one per round of successes,
 //! and shrinks by a quarter on a 429 or 503 (at most once a second, so one burst of throttling
 //! counts once) and a little when latency climbs far above the best seen.
 //!
@@ -239,7 +240,16 @@ impl State {
                 {
                     self.decrease(now, 0.9, options.min);
                 } else {
-                    self.limit = (self.limit + 1.0 / self.limit).min(self.ceiling(options));
+                    // Until the first sign of congestion (a decrease, or a limit named), one
+                    // more per success: the limit doubles each round trip, as in TCP's slow
+                    // start, so a service with room is found quickly. Then one more per
+                    // round of successes.
+                    let step = if self.last_decrease.is_none() && !self.knows_a_limit() {
+                        1.0
+                    } else {
+                        1.0 / self.limit
+                    };
+                    self.limit = (self.limit + step).min(self.ceiling(options));
                 }
             }
             _ => {}
@@ -410,14 +420,13 @@ mod tests {
         for _ in 0..25 {
             observer.on_attempt(&outcome(200, Some(10)));
         }
-        assert!(limiter.limit() >= 12, "{}", limiter.limit());
-        let before = limiter.limit();
+        assert_eq!(limiter.limit(), 35, "one more per success before congestion");
         observer.on_attempt(&outcome(429, None));
         observer.on_attempt(&outcome(429, None));
         assert_eq!(
             limiter.limit(),
-            (before as f64 * 0.75).floor() as usize,
-            "a burst counts once"
+            26,
+            "35 less a quarter; a burst counts once"
         );
     }
 
@@ -441,7 +450,7 @@ mod tests {
         assert_eq!(limiter.limit(), 6, "five in budget plus one spare");
         ok.dop_hint = None;
         observer.on_attempt(&ok);
-        // 1.05 × 5 in flight at 250 ms: 21 starts per second, one every ~47.6 ms.
+        // 0.985 × 5 in flight at 250 ms: 19.7 starts per second, one every ~50.8 ms.
         let mut state = limiter.inner.lock();
         let latency = state.latency;
         let now = Instant::now();
@@ -449,8 +458,35 @@ mod tests {
         let second = state.pacer.reserve(now, 1, latency);
         assert!(first.is_zero());
         assert!(
-            second > Duration::from_millis(47) && second < Duration::from_millis(48),
+            second > Duration::from_millis(50) && second < Duration::from_millis(51),
             "{second:?}"
+        );
+    }
+
+    #[test]
+    fn the_limit_doubles_each_round_until_congestion_then_grows_by_one_a_round() {
+        let options = LimiterOptions::default();
+        let now = Instant::now();
+        let limiter = ConcurrencyLimiter::new(LimiterOptions::default());
+        let mut state = limiter.inner.lock();
+        state.observe(now, &outcome(200, Some(8)), &options);
+        let start = state.limit;
+        // A round of successes at 8 in flight: 8 more.
+        for _ in 0..8 {
+            state.observe(now, &outcome(200, None), &options);
+        }
+        assert_eq!(state.limit, start + 8.0);
+        // Congestion ends the doubling: a round of successes then adds about one.
+        state.observe(now, &outcome(503, None), &options);
+        let after = state.limit;
+        let round = after.floor() as usize;
+        for _ in 0..round {
+            state.observe(now, &outcome(200, None), &options);
+        }
+        assert!(
+            state.limit > after + 0.9 && state.limit < after + 1.1,
+            "{} after {after}",
+            state.limit
         );
     }
 
