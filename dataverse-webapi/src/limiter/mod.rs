@@ -416,8 +416,8 @@ mod tests {
         let observer = limiter.observer();
         assert_eq!(limiter.limit(), 4);
         observer.on_attempt(&outcome(200, Some(10)));
-        assert_eq!(limiter.limit(), 10);
-        for _ in 0..25 {
+        assert_eq!(limiter.limit(), 11, "the hint, and one more for the success");
+        for _ in 0..24 {
             observer.on_attempt(&outcome(200, Some(10)));
         }
         assert_eq!(limiter.limit(), 35, "one more per success before congestion");
