@@ -246,7 +246,11 @@ impl Pipeline {
         }
     }
 
-    async fn run<G, F, P>(&self, request: HttpRequest, mut gate: G) -> Result<HttpResponse, HttpError>
+    async fn run<G, F, P>(
+        &self,
+        request: HttpRequest,
+        mut gate: G,
+    ) -> Result<HttpResponse, HttpError>
     where
         G: FnMut() -> F,
         F: Future<Output = P>,

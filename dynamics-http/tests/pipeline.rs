@@ -420,10 +420,7 @@ async fn the_gate_admits_every_attempt_and_is_let_go_before_each_wait() {
         }
     };
     let response = pipeline
-        .send_any_status_gated(
-            HttpRequest::post(url(&server, "/c")).retry_safe(true),
-            gate,
-        )
+        .send_any_status_gated(HttpRequest::post(url(&server, "/c")).retry_safe(true), gate)
         .await
         .expect("answered");
     assert_eq!(response.status(), 204);

@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use dataverse_webapi::{ClientOptions, DataverseClient};
 use dynamics_auth::{Authority, ClientSecretCredential, CredentialOptions, TokenCredential};
-use dynamics_http::{AttemptObserver, AttemptOutcome};
 use dynamics_emulator::{
     BatchCounting, DataverseConfig, DataverseLimits, Emulator, EmulatorConfig, FaultInjection,
     LatencyModel,
 };
+use dynamics_http::{AttemptObserver, AttemptOutcome};
 
 const ROLE: &str = "DYNAMICS_BENCH_SERVER";
 
@@ -198,10 +198,7 @@ pub(crate) struct AttemptCounts {
 
 impl AttemptObserver for AttemptCounts {
     fn on_attempt(&self, outcome: &AttemptOutcome) {
-        let code = outcome
-            .error
-            .as_ref()
-            .and_then(|(code, _)| code.as_deref());
+        let code = outcome.error.as_ref().and_then(|(code, _)| code.as_deref());
         let counter = match (outcome.status, code) {
             (Some(429), Some("0x80072322")) => &self.throttled_requests,
             (Some(429), Some("0x80072321")) => &self.throttled_execution,
@@ -274,7 +271,12 @@ pub(crate) fn peak_rss_mib() -> Option<f64> {
 pub(crate) fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
-        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .unwrap_or_else(|| "unknown".into())
 }
 

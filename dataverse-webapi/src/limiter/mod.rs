@@ -232,8 +232,8 @@ impl State {
                     return;
                 }
                 let class = size_class(outcome.request_bytes);
-                let best = self.best_latency[class]
-                    .map_or(outcome.latency, |b| b.min(outcome.latency));
+                let best =
+                    self.best_latency[class].map_or(outcome.latency, |b| b.min(outcome.latency));
                 self.best_latency[class] = Some(best);
                 if outcome.latency > LATENCY_FLOOR
                     && outcome.latency > best.saturating_mul(LATENCY_FACTOR)
@@ -416,11 +416,19 @@ mod tests {
         let observer = limiter.observer();
         assert_eq!(limiter.limit(), 4);
         observer.on_attempt(&outcome(200, Some(10)));
-        assert_eq!(limiter.limit(), 11, "the hint, and one more for the success");
+        assert_eq!(
+            limiter.limit(),
+            11,
+            "the hint, and one more for the success"
+        );
         for _ in 0..24 {
             observer.on_attempt(&outcome(200, Some(10)));
         }
-        assert_eq!(limiter.limit(), 35, "one more per success before congestion");
+        assert_eq!(
+            limiter.limit(),
+            35,
+            "one more per success before congestion"
+        );
         observer.on_attempt(&outcome(429, None));
         observer.on_attempt(&outcome(429, None));
         assert_eq!(
@@ -594,7 +602,11 @@ mod tests {
         let mut state = limiter.inner.lock();
         state.observe(now, &outcome(200, Some(8)), &options);
         state.observe(now, &outcome(503, None), &options);
-        assert_eq!(state.limit.floor(), 6.0, "8 and a little, lowered by a quarter");
+        assert_eq!(
+            state.limit.floor(),
+            6.0,
+            "8 and a little, lowered by a quarter"
+        );
         drop(state);
         // The concurrency limit named: a 503 leaves it alone.
         let limiter = ConcurrencyLimiter::new(LimiterOptions::default());

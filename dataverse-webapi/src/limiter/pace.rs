@@ -205,7 +205,11 @@ impl Pacer {
                 start = start.max(last);
             }
             let allowance = pace.allowance();
-            start = start.max(self.started.fits_at(start, horizon, weight.min(allowance), allowance));
+            start =
+                start.max(
+                    self.started
+                        .fits_at(start, horizon, weight.min(allowance), allowance),
+                );
         }
         // A start further ahead means the queue is long already: do not let it grow without
         // bound.
@@ -349,7 +353,11 @@ mod tests {
         let mut pacer = Pacer::default();
         let t0 = Instant::now();
         pacer.learn_execution(execution(5.0, 2));
-        assert_eq!(pacer.execution_wait(t0), Duration::ZERO, "nothing finished yet");
+        assert_eq!(
+            pacer.execution_wait(t0),
+            Duration::ZERO,
+            "nothing finished yet"
+        );
         // Reserved while the window was empty; by the start, 40 × 250 ms have finished.
         assert_eq!(pacer.reserve(t0, 100, Some(ms(250))), Duration::ZERO);
         for i in 0..40 {

@@ -102,13 +102,25 @@ mod tests {
         let window = Duration::from_secs(2);
         assert_eq!(log.used_at(t0 + ms(300), window), 100.0);
         // The window is full: 30 fits when the first 40 has expired.
-        assert_eq!(log.fits_at(t0 + ms(300), window, 30.0, 100.0), t0 + ms(2000));
+        assert_eq!(
+            log.fits_at(t0 + ms(300), window, 30.0, 100.0),
+            t0 + ms(2000)
+        );
         // 70 needs the second one gone too.
-        assert_eq!(log.fits_at(t0 + ms(300), window, 70.0, 100.0), t0 + ms(2100));
+        assert_eq!(
+            log.fits_at(t0 + ms(300), window, 70.0, 100.0),
+            t0 + ms(2100)
+        );
         // Something that fits now starts now.
-        assert_eq!(log.fits_at(t0 + ms(2500), window, 70.0, 100.0), t0 + ms(2500));
+        assert_eq!(
+            log.fits_at(t0 + ms(2500), window, 70.0, 100.0),
+            t0 + ms(2500)
+        );
         // More than the whole allowance: when the log is empty.
-        assert_eq!(log.fits_at(t0 + ms(300), window, 500.0, 100.0), t0 + ms(2200));
+        assert_eq!(
+            log.fits_at(t0 + ms(300), window, 500.0, 100.0),
+            t0 + ms(2200)
+        );
     }
 
     #[test]
