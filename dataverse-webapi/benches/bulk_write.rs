@@ -1,7 +1,9 @@
 //! Bulk write throughput under service protection: a matrix of scenarios, each binding a
 //! different limit, with and without injected faults. The emulator (in a child process, fresh
 //! for every run) enforces the limits over a 2 s sliding window with a latency model; our
-//! client writes the rows knowing none of the limits (its limiter learns them from 429s).
+//! client writes the rows knowing none of the limits (its limiter learns them from 429s), in
+//! each mode of [`MODES`]: `$batch` (bulk messages off) and bulk operation messages
+//! (`UpsertMultiple`), each against its own ceiling (a message counts as one request).
 //! Then the `dynamics-web-api` peer (if `bench/peers` is set up) writes the same rows against a
 //! fresh emulator with the same settings, at each fixed `--parallel` of [`PEER_PARALLEL`].
 //! Every run is verified afterwards by reading the table back: each row carries a unique
@@ -14,7 +16,8 @@
 //! ```
 //!
 //! `BULK_BENCH_QUICK=1` is the same as `--quick`. For experiments: `--seconds N` sets the run
-//! length at the ceiling, `--peer 4,16` the peer settings (`--peer none` skips the peer).
+//! length at the ceiling, `--peer 4,16` the peer settings (`--peer none` skips the peer), and
+//! `BULK_BENCH_TIMES=1` lists when each of our 429s came.
 
 mod support;
 
