@@ -16,9 +16,11 @@
 //!   while the execution time the log of finished requests holds for the window has reached
 //!   the limit (what the service checks).
 //!
-//! A request starts when both allow it: the binding budget wins. Entries expire from the logs
-//! a little later than the window says ([`expiry`]): the service counts a request when it
-//! arrives, a little after the client starts it.
+//! A request starts when both allow it: the binding budget wins. Started operations expire
+//! from their log a little later than the window says ([`expiry`]): the service counts a
+//! request when it arrives, a little after the client starts it. Finished executions expire
+//! after the window and 5 ms ([`execution_expiry`]): the client sees them finish after the
+//! service does.
 
 use std::time::{Duration, Instant};
 
