@@ -199,8 +199,11 @@ impl DataverseClient {
 
     /// Sends a request through the limiter and the pipeline; an error status is an error.
     pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
-        let _slot = self.inner.limiter.acquire().await;
-        Ok(self.inner.pipeline.send(request).await?)
+        let response = self.send_any_status(request).await?;
+        if response.status() >= 400 {
+            return Err(dynamics_http::status_error(&response).into());
+        }
+        Ok(response)
     }
 
     /// Sends a request through the limiter and the pipeline, returning any final status.
@@ -216,8 +219,14 @@ impl DataverseClient {
         request: HttpRequest,
         operations: u32,
     ) -> Result<HttpResponse> {
-        let _slot = self.inner.limiter.acquire_for(operations).await;
-        Ok(self.inner.pipeline.send_any_status(request).await?)
+        // A slot for each attempt, not for the whole call: a retry waiting out Retry-After
+        // or a back-off leaves its slot to others, and is paced again when it goes.
+        let limiter = &self.inner.limiter;
+        Ok(self
+            .inner
+            .pipeline
+            .send_any_status_gated(request, || limiter.acquire_for(operations))
+            .await?)
     }
 
     pub(crate) fn record_url(&self, entity_set: &str, key: &RecordKey) -> Result<Url> {

@@ -49,6 +49,9 @@ pub struct AttemptOutcome {
     /// For an error answer: the service's error code and message, when its body has them
     /// (a throttled answer names the limit it hit).
     pub error: Option<(Option<String>, Option<String>)>,
+    /// The size of the request's body in bytes (0 without one), so that an observer can
+    /// compare the latencies of requests of like size.
+    pub request_bytes: usize,
 }
 
 impl AttemptOutcome {
@@ -65,6 +68,7 @@ impl AttemptOutcome {
             retry_after,
             dop_hint,
             error: None,
+            request_bytes: 0,
         }
     }
 }
@@ -211,6 +215,25 @@ impl Pipeline {
     /// Sends the request and returns whatever the service finally answered, error statuses
     /// included (after retries).
     pub async fn send_any_status(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        self.send_any_status_gated(request, || std::future::ready(()))
+            .await
+    }
+
+    /// [`send_any_status`](Self::send_any_status), each attempt (retries included) admitted by
+    /// `gate`: the pipeline awaits `gate()` before the attempt and holds what it hands out
+    /// for that attempt only, letting go of it before any back-off or `Retry-After` wait.
+    /// A client's concurrency limiter goes here, so that a request waiting to retry does not
+    /// hold a slot, and each retry is paced like a new request. The operation timeout
+    /// includes the time spent waiting at the gate.
+    pub async fn send_any_status_gated<G, F, P>(
+        &self,
+        request: HttpRequest,
+        gate: G,
+    ) -> Result<HttpResponse, HttpError>
+    where
+        G: FnMut() -> F,
+        F: Future<Output = P>,
+    {
         // A request that cannot be sent as built is the caller's to fix: not retried.
         request.validate()?;
         let span = tracing::debug_span!(
@@ -220,7 +243,7 @@ impl Pipeline {
             status = tracing::field::Empty,
             attempts = tracing::field::Empty,
         );
-        let call = self.run(request);
+        let call = self.run(request, gate);
         match self.inner.options.timeouts.operation {
             Some(limit) => match tokio::time::timeout(limit, call).instrument(span).await {
                 Ok(result) => result,
@@ -233,12 +256,23 @@ impl Pipeline {
         }
     }
 
-    async fn run(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+    async fn run<G, F, P>(
+        &self,
+        request: HttpRequest,
+        mut gate: G,
+    ) -> Result<HttpResponse, HttpError>
+    where
+        G: FnMut() -> F,
+        F: Future<Output = P>,
+    {
         let options = &self.inner.options;
         let mut retries = 0u32;
         let mut refreshed_token = false;
         loop {
+            // Held for this attempt only: dropped before any wait below.
+            let pass = gate().await;
             let attempt = self.attempt(&request).await;
+            drop(pass);
             let (retry, wait, last) = match attempt {
                 Attempt::Answered(response) => {
                     if response.status == 401
@@ -328,7 +362,7 @@ impl Pipeline {
         let response = match builder.send().await {
             Ok(r) => r,
             Err(e) => {
-                self.observe(None, started, &[], None);
+                self.observe(request, None, started, &[], None);
                 return Attempt::Failed(transport_error(request, &e));
             }
         };
@@ -347,7 +381,7 @@ impl Pipeline {
             (Ok(bytes), 400..) => Some(parse_error_body(bytes)),
             _ => None,
         };
-        self.observe(Some(status), started, &headers, error);
+        self.observe(request, Some(status), started, &headers, error);
         match body {
             Ok(body) => Attempt::Answered(HttpResponse {
                 method: request.method(),
@@ -372,6 +406,7 @@ impl Pipeline {
 impl Pipeline {
     fn observe(
         &self,
+        request: &HttpRequest,
         status: Option<u16>,
         started: std::time::Instant,
         headers: &[(String, String)],
@@ -392,6 +427,7 @@ impl Pipeline {
             retry_after: header("retry-after").and_then(parse_retry_after),
             dop_hint: header("x-ms-dop-hint").and_then(|v| v.trim().parse().ok()),
             error,
+            request_bytes: request.body_bytes().map_or(0, <[u8]>::len),
         });
     }
 }

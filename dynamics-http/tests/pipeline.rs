@@ -348,3 +348,129 @@ async fn a_refused_connection_is_retried_even_for_a_post() {
     );
     assert_eq!(clock.sleeps().len(), 2, "not sent, so safe to retry");
 }
+
+/// What happened, in order: a gate pass handed out or given back, or a wait.
+type Events = Arc<std::sync::Mutex<Vec<String>>>;
+
+/// A clock that logs each wait to `events` (and waits no real time).
+#[derive(Debug)]
+struct LoggingClock {
+    manual: ManualClock,
+    events: Events,
+}
+
+impl dynamics_auth::Clock for LoggingClock {
+    fn now(&self) -> time::OffsetDateTime {
+        self.manual.now()
+    }
+
+    fn sleep(&self, duration: Duration) -> dynamics_auth::clock::BoxFuture<'static, ()> {
+        self.events
+            .lock()
+            .expect("events")
+            .push(format!("wait {}s", duration.as_secs()));
+        self.manual.sleep(duration)
+    }
+}
+
+/// A gate pass that logs when it is given back.
+struct Pass(Events);
+
+impl Drop for Pass {
+    fn drop(&mut self) {
+        self.0.lock().expect("events").push("leave".into());
+    }
+}
+
+#[tokio::test]
+async fn the_gate_admits_every_attempt_and_is_let_go_before_each_wait() {
+    let server = MockServer::start().await;
+    let events: Events = Arc::default();
+    let pipeline = Pipeline::new(
+        None,
+        PipelineOptions {
+            retry: no_jitter(),
+            clock: Arc::new(LoggingClock {
+                manual: ManualClock::starting_now(),
+                events: events.clone(),
+            }),
+            ..Default::default()
+        },
+    )
+    .expect("pipeline");
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "7"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let gate = || {
+        let events = events.clone();
+        async move {
+            events.lock().expect("events").push("enter".into());
+            Pass(events)
+        }
+    };
+    let response = pipeline
+        .send_any_status_gated(HttpRequest::post(url(&server, "/c")).retry_safe(true), gate)
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), 204);
+    assert_eq!(
+        *events.lock().expect("events"),
+        [
+            "enter", "leave", "wait 7s", // throttled: Retry-After, without the pass
+            "enter", "leave", "wait 2s", // 503: second retry's back-off, without the pass
+            "enter", "leave",
+        ]
+    );
+}
+
+/// Remembers the body size of each attempt it sees.
+#[derive(Debug, Default)]
+struct Sizes(std::sync::Mutex<Vec<usize>>);
+
+impl dynamics_http::AttemptObserver for Sizes {
+    fn on_attempt(&self, outcome: &dynamics_http::AttemptOutcome) {
+        self.0.lock().expect("sizes").push(outcome.request_bytes);
+    }
+}
+
+#[tokio::test]
+async fn observers_see_the_size_of_each_request_body() {
+    let server = MockServer::start().await;
+    let sizes = Arc::new(Sizes::default());
+    let pipeline = Pipeline::new(
+        None,
+        PipelineOptions {
+            observer: Some(sizes.clone()),
+            ..Default::default()
+        },
+    )
+    .expect("pipeline");
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    pipeline
+        .send(HttpRequest::get(url(&server, "/r")))
+        .await
+        .expect("read");
+    pipeline
+        .send(HttpRequest::post(url(&server, "/w")).body(b"hello".to_vec(), "text/plain"))
+        .await
+        .expect("write");
+    assert_eq!(*sizes.0.lock().expect("sizes"), [0, 5]);
+}

@@ -6,6 +6,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use dataverse_webapi::{ClientOptions, DataverseClient};
@@ -14,6 +15,7 @@ use dynamics_emulator::{
     BatchCounting, DataverseConfig, DataverseLimits, Emulator, EmulatorConfig, FaultInjection,
     LatencyModel,
 };
+use dynamics_http::{AttemptObserver, AttemptOutcome};
 
 const ROLE: &str = "DYNAMICS_BENCH_SERVER";
 
@@ -178,6 +180,73 @@ impl Drop for Server {
 
 /// A client for the child emulator, signed in app-only with the default seed's secret.
 pub(crate) fn client(base_url: &str) -> DataverseClient {
+    client_with(base_url, ClientOptions::default())
+}
+
+/// Attempts by outcome, as a client's pipeline saw them.
+#[derive(Debug, Default)]
+pub(crate) struct AttemptCounts {
+    answered: AtomicUsize,
+    throttled_requests: AtomicUsize,
+    throttled_execution: AtomicUsize,
+    throttled_concurrency: AtomicUsize,
+    unavailable: AtomicUsize,
+    failed: AtomicUsize,
+    /// When each 429 came, after the first attempt.
+    throttled_at: std::sync::Mutex<(Option<std::time::Instant>, Vec<f64>)>,
+}
+
+impl AttemptObserver for AttemptCounts {
+    fn on_attempt(&self, outcome: &AttemptOutcome) {
+        let code = outcome.error.as_ref().and_then(|(code, _)| code.as_deref());
+        let counter = match (outcome.status, code) {
+            (Some(429), Some("0x80072322")) => &self.throttled_requests,
+            (Some(429), Some("0x80072321")) => &self.throttled_execution,
+            (Some(429), _) => &self.throttled_concurrency,
+            (Some(503), _) => &self.unavailable,
+            (Some(_), _) => &self.answered,
+            (None, _) => &self.failed,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        let mut times = self.throttled_at.lock().unwrap_or_else(|p| p.into_inner());
+        let start = *times.0.get_or_insert_with(std::time::Instant::now);
+        if outcome.status == Some(429) {
+            times.1.push(start.elapsed().as_secs_f64());
+        }
+    }
+}
+
+impl std::fmt::Display for AttemptCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = |c: &AtomicUsize| c.load(Ordering::Relaxed);
+        write!(
+            f,
+            "attempts: {} answered, 429 {} requests / {} execution / {} concurrency, {} 503, {} no answer",
+            n(&self.answered),
+            n(&self.throttled_requests),
+            n(&self.throttled_execution),
+            n(&self.throttled_concurrency),
+            n(&self.unavailable),
+            n(&self.failed),
+        )?;
+        if std::env::var_os("BULK_BENCH_TIMES").is_some() {
+            let times = self.throttled_at.lock().unwrap_or_else(|p| p.into_inner());
+            let shown: Vec<String> = times.1.iter().map(|t| format!("{t:.2}")).collect();
+            write!(f, "; 429s at {}", shown.join(" "))?;
+        }
+        Ok(())
+    }
+}
+
+/// [`client`] whose attempts are counted.
+pub(crate) fn counted_client(base_url: &str) -> (DataverseClient, Arc<AttemptCounts>) {
+    let counts = Arc::new(AttemptCounts::default());
+    let mut options = ClientOptions::default();
+    options.pipeline.observer = Some(counts.clone());
+    (client_with(base_url, options), counts)
+}
+
+fn client_with(base_url: &str, options: ClientOptions) -> DataverseClient {
     // The default seed is fixed: the same ids and secret in every emulator.
     let tenant = "c0a7e5a0-0000-4000-8000-000000000001";
     let client_id = dynamics_auth::Uuid::from_u128(0xc0a7e5a0_0000_4000_8000_000000000002);
@@ -187,7 +256,7 @@ pub(crate) fn client(base_url: &str) -> DataverseClient {
         ClientSecretCredential::new(authority, client_id, secret, CredentialOptions::default())
             .expect("credential"),
     );
-    DataverseClient::new(base_url, credential, ClientOptions::default()).expect("client")
+    DataverseClient::new(base_url, credential, options).expect("client")
 }
 
 /// Peak resident memory of this process (Linux `VmHWM`), in MiB.
@@ -196,6 +265,19 @@ pub(crate) fn peak_rss_mib() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// The 1, 5 and 15 minute load averages (Linux), or "unknown".
+pub(crate) fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
 
 pub(crate) fn conditions() -> String {

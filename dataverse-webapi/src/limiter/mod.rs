@@ -2,7 +2,8 @@
 //! request starts to the budgets the service names.
 //!
 //! The concurrency limit starts from the service's `x-ms-dop-hint` (the degree of parallelism
-//! Dataverse recommends) when one arrives, grows by about one request per round of successes,
+//! Dataverse recommends) when one arrives, grows by one request per success until the first
+//! sign of congestion (doubling each round trip) and then by about one per round of successes,
 //! and shrinks by a quarter on a 429 or 503 (at most once a second, so one burst of throttling
 //! counts once) and a little when latency climbs far above the best seen.
 //!
@@ -11,9 +12,16 @@
 //! the limiter uses the number instead:
 //!
 //! - concurrent requests: the named limit caps the concurrency limit;
-//! - execution time: starts are paced to keep 95% of the budget in use ([`pace`]);
-//! - requests per window: starts are paced to 95% of the budget, each request weighted by the
-//!   operations it carries ([`ConcurrencyLimiter::acquire_for`]; a `$batch` of 100 weighs 100).
+//! - execution time: starts are paced to keep the budget in use, and none goes while the
+//!   window's execution time (by the limiter's log of what finished) has reached the limit
+//!   ([`pace`]);
+//! - requests per window: a request starts once its operations fit in what the window has
+//!   left, by the limiter's own log of what it started ([`pace`]); a request weighs the
+//!   operations it carries ([`ConcurrencyLimiter::acquire_for`]; a `$batch` of 100 weighs
+//!   100).
+//!
+//! Until a 429 names a budget nothing is paced: the client is told no limits, and a 429 costs
+//! one retry of one request (the service does not count what it refuses).
 //!
 //! The `x-ms-ratelimit-*-remaining-xrm-requests` headers are documented "for debugging only"
 //! (REFERENCE.md 3.3), so nothing here relies on them. The limiter sees every attempt,
@@ -21,6 +29,7 @@
 
 mod named;
 mod pace;
+mod window;
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -74,7 +83,9 @@ struct State {
     in_flight: usize,
     hinted: bool,
     last_decrease: Option<Instant>,
-    best_latency: Option<Duration>,
+    /// The best latency seen, per size class of request body ([`size_class`]): a small read
+    /// is not held against a large write.
+    best_latency: [Option<Duration>; SIZE_CLASSES],
     /// Mean latency of recent successes.
     latency: Option<Duration>,
     /// While pacing to an execution-time budget: the slots that budget needs (plus a spare).
@@ -147,8 +158,19 @@ impl State {
         tracing::debug!(limit = self.limit, "concurrency limit lowered");
     }
 
+    /// Whether a 429 has named one of the limits.
+    fn knows_a_limit(&self) -> bool {
+        self.named_concurrency.is_some()
+            || self.pacer.paces_execution()
+            || self.pacer.request_rate().is_some()
+    }
+
     /// Takes in one attempt's outcome, seen at `now`.
     fn observe(&mut self, now: Instant, outcome: &AttemptOutcome, options: &LimiterOptions) {
+        if outcome.status != Some(429) {
+            // The service counts the execution of what it did not refuse for a limit.
+            self.pacer.finished(now, outcome.latency);
+        }
         if let Some(hint) = outcome.dop_hint
             && !self.hinted
         {
@@ -169,7 +191,7 @@ impl State {
                 let first = !self.pacer.paces_execution();
                 self.pacer.learn_execution(budget);
                 // Pacing takes over from probing; keep one spare slot.
-                self.paced_slots = Some(budget.ceil() + 1.0);
+                self.paced_slots = Some(budget.per_second.ceil() + 1.0);
                 if first {
                     self.limit = self.ceiling(options);
                 } else {
@@ -177,7 +199,7 @@ impl State {
                     self.decrease(now, 0.9, options.min);
                 }
                 tracing::debug!(
-                    budget,
+                    per_second = budget.per_second,
                     "pacing to the execution-time budget the service named"
                 );
             }
@@ -185,8 +207,7 @@ impl State {
                 if let Some(budget) = named::request_budget(message) =>
             {
                 // Concurrency is not what ran out: leave it alone.
-                self.pacer
-                    .request_throttled(now, budget, outcome.retry_after);
+                self.pacer.request_throttled(now, budget);
             }
             (Some(429), Some((ServiceProtectionLimit::ConcurrentRequests, message)))
                 if let Some(limit) = named::concurrency_limit(message) =>
@@ -198,6 +219,10 @@ impl State {
                 self.limit = self.limit.min(self.ceiling(options));
                 tracing::debug!(limit, "concurrency capped at the limit the service named");
             }
+            // Once the service has named a limit, its 429s say when to slow down; a 503 is then
+            // a fault, retried after a back-off (with its slot given back meanwhile), not a
+            // sign of sending too much.
+            (Some(503), _) if self.knows_a_limit() => {}
             (Some(429) | Some(503), _) => self.decrease(now, 0.75, options.min),
             (Some(status), _) if status < 500 => {
                 self.latency = Some(mean(self.latency, outcome.latency));
@@ -206,21 +231,39 @@ impl State {
                     self.limit = (self.limit + 1.0 / self.limit).min(self.ceiling(options));
                     return;
                 }
-                let best = self
-                    .best_latency
-                    .map_or(outcome.latency, |b| b.min(outcome.latency));
-                self.best_latency = Some(best);
+                let class = size_class(outcome.request_bytes);
+                let best =
+                    self.best_latency[class].map_or(outcome.latency, |b| b.min(outcome.latency));
+                self.best_latency[class] = Some(best);
                 if outcome.latency > LATENCY_FLOOR
                     && outcome.latency > best.saturating_mul(LATENCY_FACTOR)
                 {
                     self.decrease(now, 0.9, options.min);
                 } else {
-                    self.limit = (self.limit + 1.0 / self.limit).min(self.ceiling(options));
+                    // Until the first sign of congestion (a decrease, or a limit named), one
+                    // more per success: the limit doubles each round trip, as in TCP's slow
+                    // start, so a service with room is found quickly. Then one more per
+                    // round of successes.
+                    let step = if self.last_decrease.is_none() && !self.knows_a_limit() {
+                        1.0
+                    } else {
+                        1.0 / self.limit
+                    };
+                    self.limit = (self.limit + step).min(self.ceiling(options));
                 }
             }
             _ => {}
         }
     }
+}
+
+/// Size classes of request bodies: by the bit length of the size, so each class spans a
+/// factor of two (0: no body).
+const SIZE_CLASSES: usize = 40;
+
+/// The size class of a body of `bytes` bytes.
+fn size_class(bytes: usize) -> usize {
+    ((usize::BITS - bytes.leading_zeros()) as usize).min(SIZE_CLASSES - 1)
 }
 
 /// A running mean that follows recent values (weight 1/8 for the newest).
@@ -243,7 +286,7 @@ impl ConcurrencyLimiter {
                     in_flight: 0,
                     hinted: false,
                     last_decrease: None,
-                    best_latency: None,
+                    best_latency: [None; SIZE_CLASSES],
                     latency: None,
                     paced_slots: None,
                     named_concurrency: None,
@@ -307,7 +350,15 @@ impl ConcurrencyLimiter {
                 if !wait.is_zero() {
                     tokio::time::sleep(wait).await;
                 }
-                return permit;
+                // Requests that finished while this one waited count toward the execution
+                // time the service checks on arrival: look again before going.
+                loop {
+                    let wait = self.inner.lock().pacer.execution_wait(Instant::now());
+                    if wait.is_zero() {
+                        return permit;
+                    }
+                    tokio::time::sleep(wait).await;
+                }
             }
             notified.await;
         }
@@ -365,18 +416,25 @@ mod tests {
         let observer = limiter.observer();
         assert_eq!(limiter.limit(), 4);
         observer.on_attempt(&outcome(200, Some(10)));
-        assert_eq!(limiter.limit(), 10);
-        for _ in 0..25 {
+        assert_eq!(
+            limiter.limit(),
+            11,
+            "the hint, and one more for the success"
+        );
+        for _ in 0..24 {
             observer.on_attempt(&outcome(200, Some(10)));
         }
-        assert!(limiter.limit() >= 12, "{}", limiter.limit());
-        let before = limiter.limit();
+        assert_eq!(
+            limiter.limit(),
+            35,
+            "one more per success before congestion"
+        );
         observer.on_attempt(&outcome(429, None));
         observer.on_attempt(&outcome(429, None));
         assert_eq!(
             limiter.limit(),
-            (before as f64 * 0.75).floor() as usize,
-            "a burst counts once"
+            26,
+            "35 less a quarter; a burst counts once"
         );
     }
 
@@ -400,7 +458,7 @@ mod tests {
         assert_eq!(limiter.limit(), 6, "five in budget plus one spare");
         ok.dop_hint = None;
         observer.on_attempt(&ok);
-        // 0.95 × 5 in flight at 250 ms: 19 starts per second, one every ~52.6 ms.
+        // 0.985 × 5 in flight at 250 ms: 19.7 starts per second, one every ~50.8 ms.
         let mut state = limiter.inner.lock();
         let latency = state.latency;
         let now = Instant::now();
@@ -408,9 +466,66 @@ mod tests {
         let second = state.pacer.reserve(now, 1, latency);
         assert!(first.is_zero());
         assert!(
-            second > Duration::from_millis(50) && second < Duration::from_millis(56),
+            second > Duration::from_millis(50) && second < Duration::from_millis(51),
             "{second:?}"
         );
+    }
+
+    #[test]
+    fn the_limit_doubles_each_round_until_congestion_then_grows_by_one_a_round() {
+        let options = LimiterOptions::default();
+        let now = Instant::now();
+        let limiter = ConcurrencyLimiter::new(LimiterOptions::default());
+        let mut state = limiter.inner.lock();
+        state.observe(now, &outcome(200, Some(8)), &options);
+        let start = state.limit;
+        // A round of successes at 8 in flight: 8 more.
+        for _ in 0..8 {
+            state.observe(now, &outcome(200, None), &options);
+        }
+        assert_eq!(state.limit, start + 8.0);
+        // Congestion ends the doubling: a round of successes then adds about one.
+        state.observe(now, &outcome(503, None), &options);
+        let after = state.limit;
+        let round = after.floor() as usize;
+        for _ in 0..round {
+            state.observe(now, &outcome(200, None), &options);
+        }
+        assert!(
+            state.limit > after + 0.9 && state.limit < after + 1.1,
+            "{} after {after}",
+            state.limit
+        );
+    }
+
+    #[test]
+    fn latency_is_compared_between_requests_of_like_size() {
+        let options = LimiterOptions::default();
+        let now = Instant::now();
+        let limiter = ConcurrencyLimiter::new(LimiterOptions::default());
+        let mut state = limiter.inner.lock();
+        // A quick read without a body first...
+        let mut read = AttemptOutcome::new(Some(200), Duration::from_millis(50), None, Some(8));
+        read.request_bytes = 0;
+        state.observe(now, &read, &options);
+        // ... then writes of 20 kB taking 250 ms: not congestion, the limit grows.
+        let before = state.limit;
+        let mut write = AttemptOutcome::new(Some(200), Duration::from_millis(250), None, None);
+        write.request_bytes = 20_000;
+        for i in 0..8 {
+            state.observe(now + Duration::from_secs(2 * i), &write, &options);
+        }
+        assert!(state.limit > before, "{} after {before}", state.limit);
+        // A write of that size taking four times as long is.
+        let grown = state.limit;
+        let mut slow = write.clone();
+        slow.latency = Duration::from_millis(1100);
+        state.observe(now + Duration::from_secs(60), &slow, &options);
+        assert!(state.limit < grown, "{} after {grown}", state.limit);
+        assert_eq!(size_class(0), 0);
+        assert_eq!(size_class(1), 1);
+        assert_eq!(size_class(20_000), size_class(30_000));
+        assert_eq!(size_class(usize::MAX), SIZE_CLASSES - 1);
     }
 
     #[tokio::test]
@@ -451,6 +566,10 @@ mod tests {
         let t0 = Instant::now();
         let mut state = limiter.inner.lock();
         state.observe(t0, &outcome(200, Some(8)), &options);
+        // Unpaced until the service names the budget: 40 batches of 100 go at once.
+        for _ in 0..40 {
+            assert_eq!(state.pacer.reserve(t0, 100, None), Duration::ZERO);
+        }
         let before = state.limit;
         state.observe(
             t0,
@@ -465,15 +584,45 @@ mod tests {
             state.limit, before,
             "the request count is paced, not probed"
         );
-        assert_eq!(state.pacer.request_rate(), Some(1900.0));
-        // Held for Retry-After, then a batch of 100 operations reserves 100/1900 s.
-        let later = t0 + Duration::from_secs(1);
-        assert_eq!(state.pacer.reserve(t0, 100, None), Duration::from_secs(1));
-        let next = state.pacer.reserve(later, 100, None);
+        assert_eq!(state.pacer.request_rate(), Some(2000.0));
+        // The 4000 started fill the window: the next batch waits for them to expire.
+        let wait = state.pacer.reserve(t0, 100, None);
         assert!(
-            next > Duration::from_millis(52) && next < Duration::from_millis(53),
-            "{next:?}"
+            wait > Duration::from_secs(2) && wait < Duration::from_millis(2100),
+            "{wait:?}"
         );
+    }
+
+    #[test]
+    fn a_503_after_a_named_limit_is_a_fault_not_congestion() {
+        let options = LimiterOptions::default();
+        let now = Instant::now();
+        // Nothing named: a 503 may mean overload, so it lowers the limit.
+        let limiter = ConcurrencyLimiter::new(LimiterOptions::default());
+        let mut state = limiter.inner.lock();
+        state.observe(now, &outcome(200, Some(8)), &options);
+        state.observe(now, &outcome(503, None), &options);
+        assert_eq!(
+            state.limit.floor(),
+            6.0,
+            "8 and a little, lowered by a quarter"
+        );
+        drop(state);
+        // The concurrency limit named: a 503 leaves it alone.
+        let limiter = ConcurrencyLimiter::new(LimiterOptions::default());
+        let mut state = limiter.inner.lock();
+        state.observe(now, &outcome(200, Some(8)), &options);
+        state.observe(
+            now,
+            &throttled(
+                "0x80072326",
+                "Number of concurrent requests exceeded the limit of 4.",
+                1,
+            ),
+            &options,
+        );
+        state.observe(now + Duration::from_secs(2), &outcome(503, None), &options);
+        assert_eq!(state.limit, 4.0);
     }
 
     #[test]
@@ -521,7 +670,8 @@ mod tests {
             &options,
         );
         assert_eq!(state.limit, 6.0);
-        state.observe(now, &outcome(503, None), &options);
+        // A 429 that names nothing (another service in front, say) still probes down.
+        state.observe(now, &outcome(429, None), &options);
         assert_eq!(state.limit, 4.5);
         for _ in 0..20 {
             state.observe(now, &outcome(200, None), &options);
@@ -534,17 +684,17 @@ mod tests {
         let limiter = ConcurrencyLimiter::new(LimiterOptions::default());
         limiter.observer().on_attempt(&throttled(
             "0x80072322",
-            "Number of requests exceeded the limit of 1,000,000 over time window of 1 seconds.",
+            "Number of requests exceeded the limit of 1,000 over time window of 1 seconds.",
             0,
         ));
-        // 950,000 per second: a batch of 1000 starts at once and holds the next start back
-        // by about 1 ms.
+        assert_eq!(limiter.paced_operations_per_second(), Some(1000.0));
+        // A batch of 1000 takes the whole window: it starts at once, and one more operation
+        // waits for the window to turn over.
         let _a = limiter.acquire_for(1000).await;
         let wait = limiter.inner.lock().pacer.reserve(Instant::now(), 1, None);
         assert!(
-            wait > Duration::ZERO && wait < Duration::from_millis(5),
+            wait > Duration::from_millis(950) && wait <= Duration::from_millis(1040),
             "{wait:?}"
         );
-        assert_eq!(limiter.paced_operations_per_second(), Some(950_000.0));
     }
 }

@@ -46,13 +46,28 @@ pub(super) fn clamp_budget(budget: f64) -> f64 {
     budget.clamp(BUDGET_RANGE.0, BUDGET_RANGE.1)
 }
 
-/// The execution-time budget, in seconds of execution per second: "... exceeded limit of
-/// 1,200,000 milliseconds over time window of 300 seconds ..." gives 4.0.
-pub(super) fn execution_budget(message: &str) -> Option<f64> {
+/// The execution-time budget a 0x80072321 message names.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct ExecutionBudget {
+    /// Seconds of execution per second: limit ÷ window.
+    pub(super) per_second: f64,
+    /// The sliding window.
+    pub(super) window: Duration,
+}
+
+/// The execution-time budget: "... exceeded limit of 1,200,000 milliseconds over time window
+/// of 300 seconds ..." gives 4 seconds of execution per second over 300 s.
+pub(super) fn execution_budget(message: &str) -> Option<ExecutionBudget> {
     let budget_ms = number_after(message, "limit of ")?;
     let window_s = number_after(message, "time window of ")?;
-    let budget = budget_ms / 1000.0 / window_s;
-    (budget >= BUDGET_RANGE.0).then(|| clamp_budget(budget))
+    let window = Duration::try_from_secs_f64(window_s)
+        .ok()
+        .filter(|w| !w.is_zero())?;
+    let per_second = budget_ms / 1000.0 / window_s;
+    (per_second >= BUDGET_RANGE.0).then(|| ExecutionBudget {
+        per_second: clamp_budget(per_second),
+        window,
+    })
 }
 
 /// The request budget: "Number of requests exceeded the limit of 6000 over time window of 300
@@ -83,10 +98,20 @@ mod tests {
     #[test]
     fn the_documented_execution_time_message_names_the_budget() {
         let real = "Combined execution time of incoming requests exceeded limit of 1,200,000 milliseconds over time window of 300 seconds. Decrease number of concurrent requests or reduce the duration of requests and try again later.";
-        assert_eq!(execution_budget(real), Some(4.0));
         assert_eq!(
-            execution_budget("limit of 10,000 milliseconds over time window of 2 seconds."),
-            Some(5.0)
+            execution_budget(real),
+            Some(ExecutionBudget {
+                per_second: 4.0,
+                window: Duration::from_secs(300)
+            })
+        );
+        let short = execution_budget("limit of 10,000 milliseconds over time window of 2 seconds.")
+            .expect("named");
+        assert_eq!(short.per_second, 5.0);
+        assert_eq!(short.window, Duration::from_secs(2));
+        assert_eq!(
+            execution_budget("limit of 10,000 milliseconds over time window of 0 seconds."),
+            None
         );
         assert_eq!(
             execution_budget("Number of concurrent requests exceeded the limit of 52."),
