@@ -16,16 +16,13 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use dynamics_emulator::{AppSeed, Emulator, SecretSeed};
-use dynamics_rs::auth::{
-    Authority, ClientSecretCredential, CredentialOptions, TokenCredential, Uuid,
-};
+use dynamics_emulator::Emulator;
+use dynamics_rs::auth::Uuid;
 use dynamics_rs::dataverse::provisioning::Principal;
 use dynamics_rs::dataverse::solutions::{DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL};
-use dynamics_rs::dataverse::{ClientOptions, DataverseClient, DataverseError, Record};
+use dynamics_rs::dataverse::{DataverseClient, DataverseError, Record};
 
 use common::TenantSettings;
 use common::lead_writer_role::{
@@ -175,51 +172,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// The emulator: its seeded confidential app is the administrator (the emulator makes it a
-/// System Administrator on first use), and a new app registered in its directory is the lead
-/// writer.
+/// The emulator, with the lead writer app registered (see `common::lead_writer_emulator`).
 async fn connect_emulator() -> Result<Setup, Box<dyn std::error::Error>> {
-    let emulator = Emulator::start().await?;
-    let seed = emulator.defaults();
-    println!(
-        "(running against the emulator at {}; set DYNAMICS_* to use an org)",
-        emulator.base_url()
-    );
-    let secret = format!("lw-example-{}", Uuid::new_v4());
-    emulator.seed().add_app(
-        seed.tenant_id,
-        AppSeed {
-            secrets: vec![SecretSeed::new(secret.clone())],
-            ..AppSeed::new(EMULATOR_APP_ID, "Marketplace Lead Writer")
-        },
-    )?;
-    let authority =
-        || Authority::with_host(emulator.base_url().as_str(), &seed.tenant_id.to_string());
-    let client = |credential: Arc<dyn TokenCredential>| {
-        DataverseClient::new(
-            seed.dataverse_url.as_str(),
-            credential,
-            ClientOptions::default(),
-        )
-    };
-    let admin = client(Arc::new(ClientSecretCredential::new(
-        authority()?,
-        seed.client_id,
-        seed.client_secret.clone(),
-        CredentialOptions::default(),
-    )?))?;
-    let app = client(Arc::new(ClientSecretCredential::new(
-        authority()?,
-        EMULATOR_APP_ID,
-        secret,
-        CredentialOptions::default(),
-    )?))?;
+    let started = common::lead_writer_emulator::start(EMULATOR_APP_ID).await?;
     Ok(Setup {
-        admin,
-        app,
+        admin: started.admin,
+        app: started.app,
         app_id: EMULATOR_APP_ID,
         poll_interval: MIN_POLL_INTERVAL,
-        emulator: Some(emulator),
+        emulator: Some(started.emulator),
     })
 }
 

@@ -12,13 +12,12 @@
 mod common;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use dynamics_emulator::{AppSeed, Emulator, SecretSeed};
-use dynamics_rs::auth::{ClientSecretCredential, CredentialOptions, TokenCredential, Uuid};
+use dynamics_emulator::Emulator;
+use dynamics_rs::auth::Uuid;
 use dynamics_rs::dataverse::solutions::{DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL};
-use dynamics_rs::dataverse::{ClientOptions, DataverseClient, Filter, Record};
+use dynamics_rs::dataverse::{DataverseClient, Filter, Record};
 use futures::TryStreamExt;
 use lead_writer::service::{ServiceOptions, ServiceState, UrlSecret, router};
 use lead_writer::{Mapping, Spool, SpoolOptions, Writer, WriterOptions};
@@ -306,47 +305,9 @@ fn fixture(name: &str) -> PathBuf {
     .join(name)
 }
 
-/// The emulator: its seeded app is the administrator; a newly registered app writes leads.
+/// The emulator, with the lead writer app registered (see `common::lead_writer_emulator`).
 async fn connect_emulator()
 -> Result<(DataverseClient, DataverseClient, Emulator), Box<dyn std::error::Error>> {
-    let emulator = Emulator::start().await?;
-    let seed = emulator.defaults();
-    println!(
-        "(running against the emulator at {}; set DYNAMICS_* to use an org)",
-        emulator.base_url()
-    );
-    let secret = format!("lw-example-{}", Uuid::new_v4());
-    emulator.seed().add_app(
-        seed.tenant_id,
-        AppSeed {
-            secrets: vec![SecretSeed::new(secret.clone())],
-            ..AppSeed::new(EMULATOR_APP_ID, "Marketplace Lead Writer")
-        },
-    )?;
-    let authority = || {
-        dynamics_rs::auth::Authority::with_host(
-            emulator.base_url().as_str(),
-            &seed.tenant_id.to_string(),
-        )
-    };
-    let client = |credential: Arc<dyn TokenCredential>| {
-        DataverseClient::new(
-            seed.dataverse_url.as_str(),
-            credential,
-            ClientOptions::default(),
-        )
-    };
-    let admin = client(Arc::new(ClientSecretCredential::new(
-        authority()?,
-        seed.client_id,
-        seed.client_secret.clone(),
-        CredentialOptions::default(),
-    )?))?;
-    let app = client(Arc::new(ClientSecretCredential::new(
-        authority()?,
-        EMULATOR_APP_ID,
-        secret,
-        CredentialOptions::default(),
-    )?))?;
-    Ok((admin, app, emulator))
+    let started = common::lead_writer_emulator::start(EMULATOR_APP_ID).await?;
+    Ok((started.admin, started.app, started.emulator))
 }

@@ -5,6 +5,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod dataverse;
+pub(crate) mod lead_writer_emulator;
 pub(crate) mod lead_writer_role;
 
 use std::path::PathBuf;
