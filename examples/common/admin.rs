@@ -8,7 +8,7 @@ use dynamics_rs::admin::{
     AdminApi, AdminBackend, ClientOptions, OnlineManagementClient, ServiceEndpoint,
 };
 use dynamics_rs::auth::{
-    Authority, CredentialOptions, DeviceCodeCredential, TokenCredential, UsernamePasswordCredential,
+    Authority, CredentialOptions, TokenCredential, UsernamePasswordCredential,
 };
 use uuid::Uuid;
 
@@ -82,25 +82,8 @@ async fn connect_tenant(
     let service = std::env::var("DYNAMICS_ADMIN_SERVICE_URL").map_err(
         |_| "set DYNAMICS_ADMIN_SERVICE_URL to a region (EMEA, crm4, ...) or the admin service URL",
     )?;
-    let authority = settings.authority()?;
     // Admin APIs need a Global or Service administrator: a user sign-in.
-    let credential: Arc<dyn TokenCredential> = match (&settings.username, &settings.password) {
-        (Some(user), Some(password)) if !settings.device_code => {
-            Arc::new(UsernamePasswordCredential::new(
-                authority,
-                settings.public_client_id,
-                user,
-                password.clone(),
-                CredentialOptions::default(),
-            )?)
-        }
-        _ => Arc::new(DeviceCodeCredential::new(
-            authority,
-            settings.public_client_id,
-            |info| println!("{}", info.message),
-            CredentialOptions::default(),
-        )?),
-    };
+    let credential = settings.user_credential()?;
     let endpoint = ServiceEndpoint::parse(&service)?;
     let client =
         OnlineManagementClient::connect(endpoint, credential, ClientOptions::default()).await?;

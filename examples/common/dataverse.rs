@@ -78,26 +78,7 @@ fn app_only_variable(name: &str) -> Option<String> {
 pub(crate) fn org_admin(
     settings: &TenantSettings,
 ) -> Result<DataverseClient, Box<dyn std::error::Error>> {
-    use dynamics_rs::auth::{DeviceCodeCredential, UsernamePasswordCredential};
-
-    let authority = settings.authority()?;
-    let credential: Arc<dyn TokenCredential> = match (&settings.username, &settings.password) {
-        (Some(user), Some(password)) if !settings.device_code => {
-            Arc::new(UsernamePasswordCredential::new(
-                authority,
-                settings.public_client_id,
-                user,
-                password.clone(),
-                CredentialOptions::default(),
-            )?)
-        }
-        _ => Arc::new(DeviceCodeCredential::new(
-            authority,
-            settings.public_client_id,
-            |info| println!("{}", info.message),
-            CredentialOptions::default(),
-        )?),
-    };
+    let credential = settings.user_credential()?;
     Ok(DataverseClient::new(
         &settings.org_url,
         credential,

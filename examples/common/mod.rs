@@ -11,7 +11,10 @@ pub(crate) mod lead_writer_role;
 use std::path::PathBuf;
 
 use base64::Engine as _;
-use dynamics_rs::auth::{AccessToken, AuthError, Authority, Cloud, Uuid, parse_client_id};
+use dynamics_rs::auth::{
+    AccessToken, AuthError, Authority, Cloud, CredentialOptions, DeviceCodeCredential,
+    TokenCredential, UsernamePasswordCredential, Uuid, parse_client_id,
+};
 
 /// A real tenant, read from `DYNAMICS_*` environment variables (see README.md).
 pub(crate) struct TenantSettings {
@@ -94,6 +97,31 @@ impl TenantSettings {
 
     pub(crate) fn authority(&self) -> Result<Authority, AuthError> {
         Authority::new(self.cloud, &self.tenant)
+    }
+
+    /// An administrator signing in as a user: with `DYNAMICS_USERNAME`/`DYNAMICS_PASSWORD`, or
+    /// by device code (`DYNAMICS_DEVICE_CODE=1`, or no password given).
+    pub(crate) fn user_credential(
+        &self,
+    ) -> Result<std::sync::Arc<dyn TokenCredential>, Box<dyn std::error::Error>> {
+        let authority = self.authority()?;
+        Ok(match (&self.username, &self.password) {
+            (Some(user), Some(password)) if !self.device_code => {
+                std::sync::Arc::new(UsernamePasswordCredential::new(
+                    authority,
+                    self.public_client_id,
+                    user,
+                    password.clone(),
+                    CredentialOptions::default(),
+                )?)
+            }
+            _ => std::sync::Arc::new(DeviceCodeCredential::new(
+                authority,
+                self.public_client_id,
+                |info| println!("{}", info.message),
+                CredentialOptions::default(),
+            )?),
+        })
     }
 }
 
