@@ -9,7 +9,7 @@ mod parse;
 pub mod service;
 mod source;
 pub mod spool;
-mod store;
+
 pub mod writer;
 
 pub use error::{Error, Rejection, Result};

@@ -1,6 +1,6 @@
 //! The spool's error.
 
-use crate::store::StoreError;
+use dynamics_store::StoreError;
 
 use super::model::{ItemState, SpoolId};
 

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use super::convert::millis;
 use super::{DeadLetterId, Enqueued, Received, Spool, SpoolError, SpoolId, sql};
 use crate::Rejection;
-use crate::store::SqlValue;
+use dynamics_store::SqlValue;
 
 /// The most leads one [`Spool::enqueue_batch`] may hold (six parameters each, well under
 /// SQLite's and PostgreSQL's parameter limits).

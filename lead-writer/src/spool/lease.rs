@@ -7,8 +7,8 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::convert::{count, from_millis, millis, time_duration};
 use super::{FailOutcome, ItemState, Spool, SpoolError, SpoolId, SpoolItem, sql};
-use crate::store::{Dialect, Row, SqlValue};
 use crate::{IdempotencyKey, Lead};
+use dynamics_store::{Dialect, Row, SqlValue};
 
 /// The most items one claim may ask for.
 pub const MAX_CLAIM: u32 = 1000;

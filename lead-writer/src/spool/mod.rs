@@ -34,7 +34,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use crate::store::{Dialect, PgStore, SqliteStore, Store};
+use dynamics_store::{Dialect, PgStore, SqliteStore, Store};
 
 pub use backoff::Backoff;
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -9,7 +9,7 @@ use super::{
     SpoolStatus, sql,
 };
 use crate::Rejection;
-use crate::store::{Row, SqlValue};
+use dynamics_store::{Row, SqlValue};
 
 impl Spool {
     /// The newest dead letters, newest first, at most `limit`.

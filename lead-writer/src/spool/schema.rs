@@ -1,7 +1,7 @@
 //! The spool's tables. Times are Unix milliseconds in 64-bit integers on both backends, so the
 //! queue statements are the same text on both.
 
-use crate::store::Migration;
+use dynamics_store::Migration;
 
 /// The component name in `schema_versions`.
 pub(super) const COMPONENT: &str = "lead_spool";

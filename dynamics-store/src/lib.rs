@@ -3,8 +3,8 @@
 //!
 //! Statements are written once with PostgreSQL's `$n` placeholders; SQLite runs them as its
 //! numbered `?n` placeholders. Where the dialects differ (DDL, row locking) the caller passes
-//! the text for each [`Dialect`]. Nothing here knows about leads, so tokens and checkpoints can
-//! use it too.
+//! the text for each [`Dialect`]. Nothing here knows about leads, so tokens and checkpoints use it
+//! too.
 
 mod error;
 mod migrate;
@@ -12,28 +12,33 @@ mod postgres;
 mod row;
 mod sqlite;
 
-pub(crate) use error::StoreError;
-pub(crate) use migrate::Migration;
-pub(crate) use postgres::PgStore;
-pub(crate) use row::{Row, SqlValue};
-pub(crate) use sqlite::SqliteStore;
+pub use error::StoreError;
+pub use migrate::Migration;
+pub use postgres::PgStore;
+pub use row::{Row, SqlValue};
+pub use sqlite::SqliteStore;
 
 /// The SQL dialect of a store, for the few statements that differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Dialect {
+pub enum Dialect {
+    /// SQLite (`?n` placeholders, `BEGIN IMMEDIATE` for read-then-write).
     Sqlite,
+    /// PostgreSQL (`$n` placeholders, `FOR UPDATE SKIP LOCKED`).
     Postgres,
 }
 
 /// A connected store: an embedded SQLite file or a PostgreSQL database.
 #[derive(Debug)]
-pub(crate) enum Store {
+pub enum Store {
+    /// An embedded SQLite file.
     Sqlite(SqliteStore),
+    /// A PostgreSQL database shared by several processes.
     Postgres(Box<PgStore>),
 }
 
 impl Store {
-    pub(crate) fn dialect(&self) -> Dialect {
+    /// Which SQL dialect this store speaks.
+    pub fn dialect(&self) -> Dialect {
         match self {
             Store::Sqlite(_) => Dialect::Sqlite,
             Store::Postgres(_) => Dialect::Postgres,
@@ -42,11 +47,7 @@ impl Store {
 
     /// Runs one statement in its own transaction and returns the rows it produced (a `SELECT`,
     /// or a write with `RETURNING`). It has committed, durably, when this returns.
-    pub(crate) async fn query(
-        &self,
-        sql: &str,
-        params: Vec<SqlValue>,
-    ) -> Result<Vec<Row>, StoreError> {
+    pub async fn query(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<Row>, StoreError> {
         match self {
             Store::Sqlite(store) => store.query(sql, params, false).await,
             Store::Postgres(store) => store.query(sql, params).await,
@@ -57,7 +58,7 @@ impl Store {
     /// `BEGIN IMMEDIATE` transaction, which takes the write lock before reading, so two
     /// connections can never pick the same rows. PostgreSQL statements lock what they need
     /// themselves (`FOR UPDATE SKIP LOCKED` in the text).
-    pub(crate) async fn query_for_write(
+    pub async fn query_for_write(
         &self,
         sql: &str,
         params: Vec<SqlValue>,
@@ -69,11 +70,7 @@ impl Store {
     }
 
     /// Runs one statement and returns how many rows it changed.
-    pub(crate) async fn execute(
-        &self,
-        sql: &str,
-        params: Vec<SqlValue>,
-    ) -> Result<u64, StoreError> {
+    pub async fn execute(&self, sql: &str, params: Vec<SqlValue>) -> Result<u64, StoreError> {
         match self {
             Store::Sqlite(store) => store.execute(sql, params).await,
             Store::Postgres(store) => store.execute(sql, params).await,
@@ -82,7 +79,7 @@ impl Store {
 
     /// Brings `component`'s tables to the newest of `migrations`, recording the version in the
     /// shared `schema_versions` table. Safe when several processes open the same database.
-    pub(crate) async fn migrate(
+    pub async fn migrate(
         &self,
         component: &'static str,
         migrations: &'static [Migration],

@@ -10,13 +10,13 @@ use std::time::Duration;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-use super::migrate::{self, Migration};
-use super::{Row, SqlValue, StoreError};
+use crate::migrate::{self, Migration};
+use crate::{Row, SqlValue, StoreError};
 
 /// A SQLite database file and its one connection (statements from one process are serialised
 /// here; other processes wait for the file lock up to the busy timeout).
 #[derive(Debug, Clone)]
-pub(crate) struct SqliteStore {
+pub struct SqliteStore {
     path: PathBuf,
     connection: Arc<Mutex<Connection>>,
 }
@@ -24,7 +24,7 @@ pub(crate) struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating when missing) the database file, owner-only on Unix, in WAL mode with
     /// `synchronous=FULL`.
-    pub(crate) async fn open(path: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
+    pub async fn open(path: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
         let path = path.to_path_buf();
         let opened = path.clone();
         let connection = blocking(move || open_connection(&opened, busy_timeout)).await??;
@@ -35,11 +35,12 @@ impl SqliteStore {
     }
 
     /// The database file.
-    pub(crate) fn path(&self) -> &Path {
+    pub fn path(&self) -> &Path {
         &self.path
     }
 
-    pub(crate) async fn query(
+    /// Runs one statement and returns its rows; see [`crate::Store::query`].
+    pub async fn query(
         &self,
         sql: &str,
         params: Vec<SqlValue>,
@@ -63,11 +64,8 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn execute(
-        &self,
-        sql: &str,
-        params: Vec<SqlValue>,
-    ) -> Result<u64, StoreError> {
+    /// Runs one statement and returns how many rows it changed.
+    pub async fn execute(&self, sql: &str, params: Vec<SqlValue>) -> Result<u64, StoreError> {
         let sql = placeholders(sql);
         self.with_connection(move |connection| {
             let mut statement = connection
@@ -81,7 +79,8 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn migrate(
+    /// Applies `component`'s pending `migrations`; see [`crate::Store::migrate`].
+    pub async fn migrate(
         &self,
         component: &'static str,
         migrations: &'static [Migration],

@@ -15,15 +15,15 @@ use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Config, NoTls, Statement};
 
-use super::migrate::{self, Migration};
-use super::{Row, SqlValue, StoreError};
+use crate::migrate::{self, Migration};
+use crate::{Row, SqlValue, StoreError};
 
 /// Held across a migration so two processes opening one database do not apply a step twice
 /// (an arbitrary constant: "dyn365" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6479_6e33_3635;
 
 /// A PostgreSQL database; connects on first use and again after the connection broke.
-pub(crate) struct PgStore {
+pub struct PgStore {
     config: Config,
     target: String,
     connected: Mutex<Option<Arc<Connected>>>,
@@ -47,7 +47,7 @@ impl fmt::Debug for PgStore {
 impl PgStore {
     /// Checks the URL (`postgres://user@host:port/db?sslmode=disable`, or the `key=value`
     /// form) and connects once, so a wrong address fails at start-up.
-    pub(crate) async fn connect(url: &str) -> Result<Self, StoreError> {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let config: Config = url.parse().map_err(|e| {
             // The parser's message does not repeat the URL, which may hold a password.
             StoreError::Config(format!("the PostgreSQL URL cannot be read: {e}"))
@@ -63,7 +63,7 @@ impl PgStore {
     }
 
     /// Where the store connects (`host:port/db`), for messages.
-    pub(crate) fn target(&self) -> &str {
+    pub fn target(&self) -> &str {
         &self.target
     }
 
@@ -114,11 +114,8 @@ impl PgStore {
         Ok(statement)
     }
 
-    pub(crate) async fn query(
-        &self,
-        sql: &str,
-        params: Vec<SqlValue>,
-    ) -> Result<Vec<Row>, StoreError> {
+    /// Runs one statement and returns its rows; see [`crate::Store::query`].
+    pub async fn query(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<Row>, StoreError> {
         let connected = self.connection().await?;
         let statement = self.statement(&connected, sql).await?;
         let rows = connected
@@ -129,11 +126,8 @@ impl PgStore {
         rows.iter().map(read_row).collect()
     }
 
-    pub(crate) async fn execute(
-        &self,
-        sql: &str,
-        params: Vec<SqlValue>,
-    ) -> Result<u64, StoreError> {
+    /// Runs one statement and returns how many rows it changed.
+    pub async fn execute(&self, sql: &str, params: Vec<SqlValue>) -> Result<u64, StoreError> {
         let connected = self.connection().await?;
         let statement = self.statement(&connected, sql).await?;
         connected
@@ -143,7 +137,8 @@ impl PgStore {
             .map_err(|e| StoreError::postgres("execute", &e))
     }
 
-    pub(crate) async fn migrate(
+    /// Applies `component`'s pending `migrations`; see [`crate::Store::migrate`].
+    pub async fn migrate(
         &self,
         component: &'static str,
         migrations: &'static [Migration],

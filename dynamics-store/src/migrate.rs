@@ -1,15 +1,18 @@
 //! Schema migrations: numbered steps per component, with the version kept in one table so
 //! several components (the lead spool, later tokens and checkpoints) can share a database.
 
-use super::StoreError;
+use crate::StoreError;
 
 /// One schema step: the DDL for each dialect. Steps of a component are numbered 1, 2, 3, ...
 /// and are never edited once released; a change is a new step.
 #[derive(Debug)]
-pub(crate) struct Migration {
-    pub(crate) version: i64,
-    pub(crate) sqlite: &'static str,
-    pub(crate) postgres: &'static str,
+pub struct Migration {
+    /// The step's number: 1 for the first, then 2, 3, ...
+    pub version: i64,
+    /// The step's DDL for SQLite.
+    pub sqlite: &'static str,
+    /// The step's DDL for PostgreSQL.
+    pub postgres: &'static str,
 }
 
 /// The version table, the same text on both dialects.

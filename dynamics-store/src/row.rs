@@ -1,26 +1,32 @@
 //! Values bound to statements and rows read back, the same for both backends.
 
-use super::StoreError;
+use crate::StoreError;
 
 /// A statement parameter or a column value. Nullable on purpose: PostgreSQL needs a typed
 /// null, so a missing text is `Text(None)`, not a separate untyped null.
 #[derive(Clone, PartialEq, Eq)]
-pub(crate) enum SqlValue {
+pub enum SqlValue {
+    /// A 64-bit integer (`BIGINT`/`INTEGER`).
     Int(Option<i64>),
+    /// Text (`TEXT`).
     Text(Option<String>),
+    /// Bytes (`BYTEA`/`BLOB`).
     Bytes(Option<Vec<u8>>),
 }
 
 impl SqlValue {
-    pub(crate) fn int(value: i64) -> Self {
+    /// A non-null integer.
+    pub fn int(value: i64) -> Self {
         SqlValue::Int(Some(value))
     }
 
-    pub(crate) fn text(value: impl Into<String>) -> Self {
+    /// A non-null text.
+    pub fn text(value: impl Into<String>) -> Self {
         SqlValue::Text(Some(value.into()))
     }
 
-    pub(crate) fn bytes(value: impl Into<Vec<u8>>) -> Self {
+    /// Non-null bytes.
+    pub fn bytes(value: impl Into<Vec<u8>>) -> Self {
         SqlValue::Bytes(Some(value.into()))
     }
 
@@ -46,7 +52,7 @@ impl std::fmt::Debug for SqlValue {
 
 /// One result row; columns are read by position, in the statement's `SELECT`/`RETURNING` order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Row(pub(crate) Vec<SqlValue>);
+pub struct Row(pub Vec<SqlValue>);
 
 impl Row {
     fn column(&self, index: usize) -> Result<&SqlValue, StoreError> {
@@ -58,7 +64,8 @@ impl Row {
         })
     }
 
-    pub(crate) fn opt_i64(&self, index: usize) -> Result<Option<i64>, StoreError> {
+    /// The integer at `index`, or `None` when null.
+    pub fn opt_i64(&self, index: usize) -> Result<Option<i64>, StoreError> {
         match self.column(index)? {
             SqlValue::Int(value) => Ok(*value),
             other if other.is_null() => Ok(None),
@@ -66,13 +73,15 @@ impl Row {
         }
     }
 
-    pub(crate) fn i64(&self, index: usize) -> Result<i64, StoreError> {
+    /// The integer at `index`; null is an error.
+    pub fn i64(&self, index: usize) -> Result<i64, StoreError> {
         self.opt_i64(index)?.ok_or_else(|| {
             StoreError::Decode(format!("column {index} is null, expected an integer"))
         })
     }
 
-    pub(crate) fn opt_text(&self, index: usize) -> Result<Option<String>, StoreError> {
+    /// The text at `index`, or `None` when null.
+    pub fn opt_text(&self, index: usize) -> Result<Option<String>, StoreError> {
         match self.column(index)? {
             SqlValue::Text(value) => Ok(value.clone()),
             other if other.is_null() => Ok(None),
@@ -80,12 +89,14 @@ impl Row {
         }
     }
 
-    pub(crate) fn text(&self, index: usize) -> Result<String, StoreError> {
+    /// The text at `index`; null is an error.
+    pub fn text(&self, index: usize) -> Result<String, StoreError> {
         self.opt_text(index)?
             .ok_or_else(|| StoreError::Decode(format!("column {index} is null, expected text")))
     }
 
-    pub(crate) fn bytes(&self, index: usize) -> Result<Vec<u8>, StoreError> {
+    /// The bytes at `index` (text is taken as its UTF-8 bytes); null is an error.
+    pub fn bytes(&self, index: usize) -> Result<Vec<u8>, StoreError> {
         match self.column(index)? {
             SqlValue::Bytes(Some(bytes)) => Ok(bytes.clone()),
             // SQLite may hand back text for a blob column written as text; take its bytes.
