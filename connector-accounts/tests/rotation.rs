@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use common::{TENANT, account, account_id};
 use connector_accounts::{
     AccountId, AccountStatus, AccountSummary, AppCredential, CachedAccessToken, ConnectorApp,
-    ConnectorError, ConnectorSignIn, MemoryTokenStore, PendingSignIn, SignInOptions,
-    SqlTokenStore, StoredAccount, TokenKey, TokenStore,
+    ConnectorError, ConnectorSignIn, MemoryTokenStore, PendingSignIn, SignInOptions, SqlTokenStore,
+    StoredAccount, TokenKey, TokenStore,
 };
 use dynamics_auth::{CredentialOptions, Secret, TokenCredential, Uuid};
 use time::OffsetDateTime;
@@ -81,33 +81,71 @@ fn redeeming(refresh: &str) -> wiremock::MockBuilder {
 #[tokio::test]
 async fn rotation_keeps_the_redeemed_token_as_the_fallback() {
     let server = MockServer::start().await;
-    redeeming("rt-one").respond_with(tokens("at-1", "rt-two")).expect(1).mount(&server).await;
+    redeeming("rt-one")
+        .respond_with(tokens("at-1", "rt-two"))
+        .expect(1)
+        .mount(&server)
+        .await;
     let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
-    store.save(&account("acct", &host(&server), "rt-one", None)).await.unwrap();
+    store
+        .save(&account("acct", &host(&server), "rt-one", None))
+        .await
+        .unwrap();
     let flow = sign_in(&server, store.clone());
 
     let credential = flow.client_for(&account_id("acct")).await.unwrap();
-    assert_eq!(credential.access_token().await.unwrap().token.secret(), "at-1");
+    assert_eq!(
+        credential.access_token().await.unwrap().token.secret(),
+        "at-1"
+    );
     // The stored access token serves the next call without a request.
-    assert_eq!(credential.access_token().await.unwrap().token.secret(), "at-1");
+    assert_eq!(
+        credential.access_token().await.unwrap().token.secret(),
+        "at-1"
+    );
 
     let stored = store.load(&account_id("acct")).await.unwrap().unwrap();
     assert_eq!(stored.refresh_token.secret(), "rt-two");
     assert_eq!(stored.previous_refresh_token.unwrap().secret(), "rt-one");
-    assert!(stored.lease.is_none(), "the lease is released with the rotation");
+    assert!(
+        stored.lease.is_none(),
+        "the lease is released with the rotation"
+    );
     server.verify().await;
 }
 
 #[tokio::test]
 async fn a_refused_newest_token_falls_back_to_the_previous_one() {
     let server = MockServer::start().await;
-    redeeming("rt-stored-broken").respond_with(refused()).expect(1).mount(&server).await;
-    redeeming("rt-good").respond_with(tokens("at-2", "rt-next")).expect(1).mount(&server).await;
+    redeeming("rt-stored-broken")
+        .respond_with(refused())
+        .expect(1)
+        .mount(&server)
+        .await;
+    redeeming("rt-good")
+        .respond_with(tokens("at-2", "rt-next"))
+        .expect(1)
+        .mount(&server)
+        .await;
     let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
-    store.save(&account("acct", &host(&server), "rt-stored-broken", Some("rt-good"))).await.unwrap();
+    store
+        .save(&account(
+            "acct",
+            &host(&server),
+            "rt-stored-broken",
+            Some("rt-good"),
+        ))
+        .await
+        .unwrap();
 
-    let credential = sign_in(&server, store.clone()).client_for(&account_id("acct")).await.unwrap();
-    assert_eq!(credential.access_token().await.unwrap().token.secret(), "at-2");
+    let credential = sign_in(&server, store.clone())
+        .client_for(&account_id("acct"))
+        .await
+        .unwrap();
+    assert_eq!(
+        credential.access_token().await.unwrap().token.secret(),
+        "at-2"
+    );
     let stored = store.load(&account_id("acct")).await.unwrap().unwrap();
     assert_eq!(stored.refresh_token.secret(), "rt-next");
     assert_eq!(stored.previous_refresh_token.unwrap().secret(), "rt-good");
@@ -117,17 +155,40 @@ async fn a_refused_newest_token_falls_back_to_the_previous_one() {
 #[tokio::test]
 async fn both_tokens_refused_asks_for_a_new_sign_in() {
     let server = MockServer::start().await;
-    redeeming("rt-a").respond_with(refused()).expect(1).mount(&server).await;
-    redeeming("rt-b").respond_with(refused()).expect(1).mount(&server).await;
+    redeeming("rt-a")
+        .respond_with(refused())
+        .expect(1)
+        .mount(&server)
+        .await;
+    redeeming("rt-b")
+        .respond_with(refused())
+        .expect(1)
+        .mount(&server)
+        .await;
     let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
-    store.save(&account("acct", &host(&server), "rt-a", Some("rt-b"))).await.unwrap();
+    store
+        .save(&account("acct", &host(&server), "rt-a", Some("rt-b")))
+        .await
+        .unwrap();
     let flow = sign_in(&server, store.clone());
 
-    let error = flow.client_for(&account_id("acct")).await.unwrap().access_token().await.unwrap_err();
-    assert!(matches!(error, ConnectorError::ReauthorizationRequired { .. }), "{error:?}");
+    let error = flow
+        .client_for(&account_id("acct"))
+        .await
+        .unwrap()
+        .access_token()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ConnectorError::ReauthorizationRequired { .. }),
+        "{error:?}"
+    );
     assert!(error.needs_sign_in());
     let text = format!("{error} {error:?}");
-    assert!(text.contains("AADSTS70008") && !text.contains("rt-a") && !text.contains("rt-b"), "{text}");
+    assert!(
+        text.contains("AADSTS70008") && !text.contains("rt-a") && !text.contains("rt-b"),
+        "{text}"
+    );
     let stored = store.load(&account_id("acct")).await.unwrap().unwrap();
     assert_eq!(stored.status, AccountStatus::ReauthorizationRequired);
     // No further requests: the account waits for its customer.
@@ -154,7 +215,9 @@ impl TokenStore for CrashOnRotation {
     }
     async fn rotate(&self, expected: i64, next: &StoredAccount) -> Result<bool, ConnectorError> {
         if self.rotations.fetch_add(1, Ordering::SeqCst) + 1 == self.crash_at {
-            return Err(ConnectorError::Store(dynamics_store::StoreError::Config("simulated crash".into())));
+            return Err(ConnectorError::Store(dynamics_store::StoreError::Config(
+                "simulated crash".into(),
+            )));
         }
         self.inner.rotate(expected, next).await
     }
@@ -179,15 +242,31 @@ impl TokenStore for CrashOnRotation {
 async fn a_crash_between_receiving_and_storing_a_rotated_token_keeps_the_account() {
     let server = MockServer::start().await;
     // Entra ID keeps a redeemed refresh token valid, so the stored one can be redeemed again.
-    redeeming("rt-one").respond_with(tokens("at-lost", "rt-lost")).up_to_n_times(1).expect(1).mount(&server).await;
-    redeeming("rt-one").respond_with(tokens("at-2", "rt-three")).expect(1).mount(&server).await;
+    redeeming("rt-one")
+        .respond_with(tokens("at-lost", "rt-lost"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    redeeming("rt-one")
+        .respond_with(tokens("at-2", "rt-three"))
+        .expect(1)
+        .mount(&server)
+        .await;
     let dir = std::env::temp_dir().join(format!("connector-crash-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("tokens.db");
     let _ = std::fs::remove_file(&file);
     let key = TokenKey::generate();
-    let durable = Arc::new(SqlTokenStore::open_sqlite(&file, key.clone()).await.unwrap());
-    durable.save(&account("acct", &host(&server), "rt-one", None)).await.unwrap();
+    let durable = Arc::new(
+        SqlTokenStore::open_sqlite(&file, key.clone())
+            .await
+            .unwrap(),
+    );
+    durable
+        .save(&account("acct", &host(&server), "rt-one", None))
+        .await
+        .unwrap();
 
     // Worker 1 claims the lease (rotation 1), receives rt-lost, dies before storing it (rotation 2).
     let crashing = Arc::new(CrashOnRotation {
@@ -195,14 +274,24 @@ async fn a_crash_between_receiving_and_storing_a_rotated_token_keeps_the_account
         rotations: AtomicUsize::new(0),
         crash_at: 2,
     });
-    let first = sign_in(&server, crashing).client_for(&account_id("acct")).await.unwrap();
-    assert!(first.access_token().await.is_err(), "the simulated crash surfaces");
+    let first = sign_in(&server, crashing)
+        .client_for(&account_id("acct"))
+        .await
+        .unwrap();
+    assert!(
+        first.access_token().await.is_err(),
+        "the simulated crash surfaces"
+    );
     drop(first);
 
     // The restarted worker opens the file again, waits out the dead worker's lease and
     // redeems the token that is still stored.
-    let reopened: Arc<dyn TokenStore> = Arc::new(SqlTokenStore::open_sqlite(&file, key).await.unwrap());
-    let second = sign_in(&server, reopened.clone()).client_for(&account_id("acct")).await.unwrap();
+    let reopened: Arc<dyn TokenStore> =
+        Arc::new(SqlTokenStore::open_sqlite(&file, key).await.unwrap());
+    let second = sign_in(&server, reopened.clone())
+        .client_for(&account_id("acct"))
+        .await
+        .unwrap();
     assert_eq!(second.access_token().await.unwrap().token.secret(), "at-2");
     let stored = reopened.load(&account_id("acct")).await.unwrap().unwrap();
     assert_eq!(stored.refresh_token.secret(), "rt-three");
@@ -214,10 +303,22 @@ async fn a_crash_between_receiving_and_storing_a_rotated_token_keeps_the_account
 
 /// Two workers (separate connections, separate in-process locks) refresh one account at the
 /// same time: the token is redeemed once and both get the same access token.
-async fn two_workers_redeem_once(server: &MockServer, a: Arc<dyn TokenStore>, b: Arc<dyn TokenStore>) {
-    a.save(&account("acct", &host(server), "rt-one", None)).await.unwrap();
-    let worker_a = sign_in(server, a).client_for(&account_id("acct")).await.unwrap();
-    let worker_b = sign_in(server, b.clone()).client_for(&account_id("acct")).await.unwrap();
+async fn two_workers_redeem_once(
+    server: &MockServer,
+    a: Arc<dyn TokenStore>,
+    b: Arc<dyn TokenStore>,
+) {
+    a.save(&account("acct", &host(server), "rt-one", None))
+        .await
+        .unwrap();
+    let worker_a = sign_in(server, a)
+        .client_for(&account_id("acct"))
+        .await
+        .unwrap();
+    let worker_b = sign_in(server, b.clone())
+        .client_for(&account_id("acct"))
+        .await
+        .unwrap();
     let (ta, tb) = tokio::join!(worker_a.access_token(), worker_b.access_token());
     assert_eq!(ta.unwrap().token.secret(), "at-1");
     assert_eq!(tb.unwrap().token.secret(), "at-1");
@@ -242,7 +343,11 @@ async fn concurrent_refreshes_on_sqlite_redeem_the_token_once() {
     let file = dir.join("tokens.db");
     let _ = std::fs::remove_file(&file);
     let key = TokenKey::generate();
-    let a = Arc::new(SqlTokenStore::open_sqlite(&file, key.clone()).await.unwrap());
+    let a = Arc::new(
+        SqlTokenStore::open_sqlite(&file, key.clone())
+            .await
+            .unwrap(),
+    );
     let b = Arc::new(SqlTokenStore::open_sqlite(&file, key).await.unwrap());
     two_workers_redeem_once(&server, a, b).await;
     let _ = std::fs::remove_dir_all(&dir);
@@ -256,7 +361,11 @@ async fn concurrent_refreshes_on_postgres_redeem_the_token_once() {
     let server = MockServer::start().await;
     slow_single_redemption().mount(&server).await;
     let key = TokenKey::generate();
-    let a = Arc::new(SqlTokenStore::connect_postgres(&url, key.clone()).await.unwrap());
+    let a = Arc::new(
+        SqlTokenStore::connect_postgres(&url, key.clone())
+            .await
+            .unwrap(),
+    );
     let b = Arc::new(SqlTokenStore::connect_postgres(&url, key).await.unwrap());
     two_workers_redeem_once(&server, a, b).await;
 }
@@ -271,17 +380,26 @@ async fn tokens_go_to_the_account_org_only() {
         expires_on: OffsetDateTime::now_utc() + Duration::from_secs(3600),
     });
     store.save(&stored).await.unwrap();
-    let credential = sign_in(&server, store).client_for(&account_id("acct")).await.unwrap();
+    let credential = sign_in(&server, store)
+        .client_for(&account_id("acct"))
+        .await
+        .unwrap();
 
-    let own = credential.get_token(&["https://CONTOSO.crm4.dynamics.com//.default"], None).await.unwrap();
+    let own = credential
+        .get_token(&["https://CONTOSO.crm4.dynamics.com//.default"], None)
+        .await
+        .unwrap();
     assert_eq!(own.token.secret(), "at-cached");
     let error = credential
         .get_token(&["https://fabrikam.crm.dynamics.com/.default"], None)
         .await
         .unwrap_err();
-    assert!(matches!(
-        ConnectorError::from_azure(&error),
-        Some(ConnectorError::ForeignResource { .. })
-    ), "{error:?}");
+    assert!(
+        matches!(
+            ConnectorError::from_azure(&error),
+            Some(ConnectorError::ForeignResource { .. })
+        ),
+        "{error:?}"
+    );
     assert!(format!("{credential:?}").contains("acct"));
 }

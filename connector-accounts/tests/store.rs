@@ -34,7 +34,10 @@ async fn contract(store: Arc<dyn TokenStore>) {
         expires_on: OffsetDateTime::now_utc() + Duration::from_secs(3600),
     });
     assert!(store.rotate(1, &a).await.unwrap());
-    assert!(!store.rotate(1, &a).await.unwrap(), "a stale version must lose");
+    assert!(
+        !store.rotate(1, &a).await.unwrap(),
+        "a stale version must lose"
+    );
     let rotated = store.load(&a.id).await.unwrap().unwrap();
     assert_eq!(rotated.version, 2);
     assert_eq!(rotated.refresh_token.secret(), "rt-2");
@@ -42,9 +45,34 @@ async fn contract(store: Arc<dyn TokenStore>) {
     assert_eq!(rotated.access_token.unwrap().token.secret(), "at-2");
 
     // A new sign-in replaces the account and moves the version on.
-    assert_eq!(store.save(&account("acct-a", "https://login.microsoftonline.com/", "rt-new", None)).await.unwrap(), 3);
-    store.save(&account("acct-b", "https://login.microsoftonline.com/", "rt-b", None)).await.unwrap();
-    let ids: Vec<String> = store.list().await.unwrap().into_iter().map(|s| s.id.to_string()).collect();
+    assert_eq!(
+        store
+            .save(&account(
+                "acct-a",
+                "https://login.microsoftonline.com/",
+                "rt-new",
+                None
+            ))
+            .await
+            .unwrap(),
+        3
+    );
+    store
+        .save(&account(
+            "acct-b",
+            "https://login.microsoftonline.com/",
+            "rt-b",
+            None,
+        ))
+        .await
+        .unwrap();
+    let ids: Vec<String> = store
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id.to_string())
+        .collect();
     assert_eq!(ids, ["acct-a", "acct-b"]);
     assert!(store.delete(&account_id("acct-b")).await.unwrap());
     assert!(!store.delete(&account_id("acct-b")).await.unwrap());
@@ -57,19 +85,38 @@ async fn contract(store: Arc<dyn TokenStore>) {
         org_url: OrgUrl::parse("https://c.crm.dynamics.com").unwrap(),
         authority_host: "https://login.microsoftonline.com/".into(),
         tenant: "organizations".into(),
-        scopes: vec!["https://c.crm.dynamics.com/user_impersonation".into(), "offline_access".into()],
+        scopes: vec![
+            "https://c.crm.dynamics.com/user_impersonation".into(),
+            "offline_access".into(),
+        ],
         pkce_verifier: Secret::new("verifier-value-0123456789"),
         expires_at,
     };
     let now = OffsetDateTime::now_utc();
-    store.put_pending(&pending(1, now + Duration::from_secs(600))).await.unwrap();
-    store.put_pending(&pending(2, now - Duration::from_secs(1))).await.unwrap();
+    store
+        .put_pending(&pending(1, now + Duration::from_secs(600)))
+        .await
+        .unwrap();
+    store
+        .put_pending(&pending(2, now - Duration::from_secs(1)))
+        .await
+        .unwrap();
     assert_eq!(store.purge_expired(now).await.unwrap(), 1);
-    let taken = store.take_pending(&[1; 32]).await.unwrap().expect("pending");
+    let taken = store
+        .take_pending(&[1; 32])
+        .await
+        .unwrap()
+        .expect("pending");
     assert_eq!(taken.pkce_verifier.secret(), "verifier-value-0123456789");
     assert_eq!(taken.scopes.len(), 2);
-    assert!(store.take_pending(&[1; 32]).await.unwrap().is_none(), "single use");
-    assert!(store.take_pending(&[2; 32]).await.unwrap().is_none(), "purged");
+    assert!(
+        store.take_pending(&[1; 32]).await.unwrap().is_none(),
+        "single use"
+    );
+    assert!(
+        store.take_pending(&[2; 32]).await.unwrap().is_none(),
+        "purged"
+    );
 }
 
 #[tokio::test]
@@ -80,7 +127,9 @@ async fn memory_store_keeps_the_contract() {
 #[tokio::test]
 async fn sqlite_store_keeps_the_contract() {
     let dir = tempdir();
-    let store = SqlTokenStore::open_sqlite(&dir.join("tokens.db"), TokenKey::generate()).await.unwrap();
+    let store = SqlTokenStore::open_sqlite(&dir.join("tokens.db"), TokenKey::generate())
+        .await
+        .unwrap();
     contract(Arc::new(store)).await;
 }
 
@@ -89,7 +138,9 @@ async fn postgres_store_keeps_the_contract() {
     let Some(url) = test_postgres::fresh_database("connector_contract").await else {
         return;
     };
-    let store = SqlTokenStore::connect_postgres(&url, TokenKey::generate()).await.unwrap();
+    let store = SqlTokenStore::connect_postgres(&url, TokenKey::generate())
+        .await
+        .unwrap();
     contract(Arc::new(store)).await;
 }
 
@@ -97,9 +148,19 @@ async fn postgres_store_keeps_the_contract() {
 async fn sqlite_file_is_owner_only_and_holds_no_plaintext_token() {
     let dir = tempdir();
     let path = dir.join("tokens.db");
-    let store = SqlTokenStore::open_sqlite(&path, TokenKey::generate()).await.unwrap();
+    let store = SqlTokenStore::open_sqlite(&path, TokenKey::generate())
+        .await
+        .unwrap();
     let secret = "rt-plaintext-marker-0123456789";
-    store.save(&account("acct-a", "https://login.microsoftonline.com/", secret, None)).await.unwrap();
+    store
+        .save(&account(
+            "acct-a",
+            "https://login.microsoftonline.com/",
+            secret,
+            None,
+        ))
+        .await
+        .unwrap();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -109,7 +170,10 @@ async fn sqlite_file_is_owner_only_and_holds_no_plaintext_token() {
     drop(store);
     for file in std::fs::read_dir(&dir).unwrap() {
         let bytes = std::fs::read(file.unwrap().path()).unwrap();
-        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "plaintext token on disk");
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "plaintext token on disk"
+        );
     }
 }
 
@@ -117,14 +181,28 @@ async fn sqlite_file_is_owner_only_and_holds_no_plaintext_token() {
 async fn a_wrong_key_is_a_typed_error_never_garbage() {
     let dir = tempdir();
     let path = dir.join("tokens.db");
-    let store = SqlTokenStore::open_sqlite(&path, TokenKey::generate()).await.unwrap();
-    store.save(&account("acct-a", "https://login.microsoftonline.com/", "rt-1", None)).await.unwrap();
+    let store = SqlTokenStore::open_sqlite(&path, TokenKey::generate())
+        .await
+        .unwrap();
+    store
+        .save(&account(
+            "acct-a",
+            "https://login.microsoftonline.com/",
+            "rt-1",
+            None,
+        ))
+        .await
+        .unwrap();
     drop(store);
     let other = TokenKey::generate();
-    let reopened = SqlTokenStore::open_sqlite(&path, other.clone()).await.unwrap();
+    let reopened = SqlTokenStore::open_sqlite(&path, other.clone())
+        .await
+        .unwrap();
     let error = reopened.load(&account_id("acct-a")).await.unwrap_err();
     match &error {
-        ConnectorError::WrongKey { account, expected, .. } => {
+        ConnectorError::WrongKey {
+            account, expected, ..
+        } => {
             assert_eq!(account.as_str(), "acct-a");
             assert_eq!(expected, other.id());
         }
@@ -138,15 +216,39 @@ async fn altered_or_swapped_ciphertext_is_refused() {
     let dir = tempdir();
     let path = dir.join("tokens.db");
     let key = TokenKey::generate();
-    let store = SqlTokenStore::open_sqlite(&path, key.clone()).await.unwrap();
-    store.save(&account("acct-a", "https://login.microsoftonline.com/", "rt-a", None)).await.unwrap();
-    store.save(&account("acct-b", "https://login.microsoftonline.com/", "rt-b", None)).await.unwrap();
+    let store = SqlTokenStore::open_sqlite(&path, key.clone())
+        .await
+        .unwrap();
+    store
+        .save(&account(
+            "acct-a",
+            "https://login.microsoftonline.com/",
+            "rt-a",
+            None,
+        ))
+        .await
+        .unwrap();
+    store
+        .save(&account(
+            "acct-b",
+            "https://login.microsoftonline.com/",
+            "rt-b",
+            None,
+        ))
+        .await
+        .unwrap();
 
     // A second connection to the same file plays the attacker with write access to the rows.
-    let raw = SqliteStore::open(&path, Duration::from_secs(5)).await.unwrap();
+    let raw = SqliteStore::open(&path, Duration::from_secs(5))
+        .await
+        .unwrap();
     // 1. Flip one byte of acct-a's sealed refresh token.
     let rows = raw
-        .query("SELECT refresh_token FROM connector_accounts WHERE account_id = $1", vec![SqlValue::text("acct-a")], false)
+        .query(
+            "SELECT refresh_token FROM connector_accounts WHERE account_id = $1",
+            vec![SqlValue::text("acct-a")],
+            false,
+        )
         .await
         .unwrap();
     let mut sealed = rows[0].bytes(0).unwrap();
@@ -158,7 +260,10 @@ async fn altered_or_swapped_ciphertext_is_refused() {
     )
     .await
     .unwrap();
-    assert!(matches!(store.load(&account_id("acct-a")).await, Err(ConnectorError::Tampered { .. })));
+    assert!(matches!(
+        store.load(&account_id("acct-a")).await,
+        Err(ConnectorError::Tampered { .. })
+    ));
 
     // 2. Copy acct-b's (valid) ciphertext into acct-a's row: the account id is bound in.
     raw.execute(
@@ -168,15 +273,32 @@ async fn altered_or_swapped_ciphertext_is_refused() {
     .await
     .unwrap();
     let error = store.load(&account_id("acct-a")).await.unwrap_err();
-    assert!(matches!(error, ConnectorError::Tampered { .. }), "{error:?}");
+    assert!(
+        matches!(error, ConnectorError::Tampered { .. }),
+        "{error:?}"
+    );
     assert!(!format!("{error:?} {error}").contains("rt-b"));
     // acct-b itself is untouched.
-    assert_eq!(store.load(&account_id("acct-b")).await.unwrap().unwrap().refresh_token.secret(), "rt-b");
+    assert_eq!(
+        store
+            .load(&account_id("acct-b"))
+            .await
+            .unwrap()
+            .unwrap()
+            .refresh_token
+            .secret(),
+        "rt-b"
+    );
 }
 
 #[test]
 fn debug_output_hides_tokens() {
-    let mut a = account("acct-a", "https://login.microsoftonline.com/", "rt-secret-value", Some("rt-old-value"));
+    let mut a = account(
+        "acct-a",
+        "https://login.microsoftonline.com/",
+        "rt-secret-value",
+        Some("rt-old-value"),
+    );
     a.access_token = Some(CachedAccessToken {
         token: Secret::new("at-secret-value"),
         expires_on: OffsetDateTime::now_utc(),

@@ -14,7 +14,12 @@ pub(crate) fn account_id(id: &str) -> AccountId {
 
 /// An account whose tokens come from `authority_host`, without an access token (so the first
 /// use refreshes).
-pub(crate) fn account(id: &str, authority_host: &str, refresh: &str, previous: Option<&str>) -> StoredAccount {
+pub(crate) fn account(
+    id: &str,
+    authority_host: &str,
+    refresh: &str,
+    previous: Option<&str>,
+) -> StoredAccount {
     StoredAccount {
         id: account_id(id),
         org_url: OrgUrl::parse("https://contoso.crm4.dynamics.com").expect("org"),
