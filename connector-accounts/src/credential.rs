@@ -106,15 +106,21 @@ impl AccountCredential {
             {
                 return Ok(AccessToken::new(access.token.clone(), access.expires_on));
             }
+            // Bounds both waiting for another worker's lease and losing compare-and-swaps.
+            if now > give_up {
+                return Err(ConnectorError::RefreshBusy(inner.account.clone()));
+            }
             if stored
                 .lease
                 .as_ref()
                 .is_some_and(|l| l.until > now && l.owner != inner.owner)
             {
-                if now > give_up {
-                    return Err(ConnectorError::RefreshBusy(inner.account.clone()));
-                }
-                tokio::time::sleep(WAIT_STEP).await;
+                shared
+                    .options
+                    .credential_options
+                    .clock
+                    .sleep(WAIT_STEP)
+                    .await;
                 continue;
             }
             let mut claimed = stored.clone();

@@ -16,7 +16,7 @@ use connector_accounts::{
     ConnectorError, ConnectorSignIn, MemoryTokenStore, PendingSignIn, SignInOptions, SqlTokenStore,
     StoredAccount, TokenKey, TokenStore,
 };
-use dynamics_auth::{CredentialOptions, Secret, TokenCredential, Uuid};
+use dynamics_auth::{Clock as _, CredentialOptions, Secret, TokenCredential, Uuid};
 use time::OffsetDateTime;
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -402,4 +402,56 @@ async fn tokens_go_to_the_account_org_only() {
         "{error:?}"
     );
     assert!(format!("{credential:?}").contains("acct"));
+}
+
+#[tokio::test]
+async fn a_lease_held_by_another_worker_is_waited_for_then_reported_busy() {
+    let server = MockServer::start().await;
+    let clock = Arc::new(dynamics_auth::ManualClock::starting_now());
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
+    let mut held = account("acct", &host(&server), "rt-one", None);
+    held.lease = Some(connector_accounts::RefreshLease {
+        owner: "another-worker".into(),
+        until: clock.now() + Duration::from_secs(3600),
+    });
+    store.save(&held).await.unwrap();
+    let flow = ConnectorSignIn::new(
+        ConnectorApp {
+            client_id: CLIENT_ID,
+            credential: AppCredential::Secret(Secret::new("platform-secret-value")),
+            redirect_uri: "http://localhost/callback".into(),
+        },
+        store,
+        SignInOptions {
+            authority_host: server.uri(),
+            discover_tenant: false,
+            credential_options: CredentialOptions {
+                clock: clock.clone(),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let error = flow
+        .client_for(&account_id("acct"))
+        .await
+        .unwrap()
+        .access_token()
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ConnectorError::RefreshBusy(_)), "{error:?}");
+    assert!(error.is_retryable());
+    assert!(
+        !clock.sleeps().is_empty(),
+        "it waited for the other worker first"
+    );
+    // Nothing was redeemed while the other worker held the lease.
+    assert!(
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
 }
