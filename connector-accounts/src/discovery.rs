@@ -71,3 +71,39 @@ fn trusted_authority(challenge: &BearerChallenge, trusted: &[Url]) -> Option<Aut
     })?;
     challenge.authority_at(host.as_str()).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn challenge(uri: &str) -> BearerChallenge {
+        BearerChallenge::parse(&format!(
+            "Bearer authorization_uri={uri}, resource_id=https://contoso.crm.dynamics.com/"
+        ))
+        .expect("challenge")
+    }
+
+    #[test]
+    fn only_trusted_sign_in_hosts_are_followed() {
+        let tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        let microsoft = challenge(&format!(
+            "https://login.microsoftonline.com/{tenant}/oauth2/authorize"
+        ));
+        let authority = trusted_authority(&microsoft, &[]).expect("a Microsoft host");
+        assert_eq!(authority.tenant().as_str(), tenant);
+
+        // A hostile org naming its own sign-in host would receive the platform's secret.
+        let hostile = challenge(&format!(
+            "https://login.evil.example/{tenant}/oauth2/authorize"
+        ));
+        assert!(trusted_authority(&hostile, &[]).is_none());
+
+        let emulator = challenge(&format!("http://127.0.0.1:4000/{tenant}/oauth2/authorize"));
+        assert!(trusted_authority(&emulator, &[]).is_none());
+        let trusted = [Url::parse("http://127.0.0.1:4000/").unwrap()];
+        let authority = trusted_authority(&emulator, &trusted).expect("a configured host");
+        assert_eq!(authority.host().as_str(), "http://127.0.0.1:4000/");
+        let other_port = [Url::parse("http://127.0.0.1:4001/").unwrap()];
+        assert!(trusted_authority(&emulator, &other_port).is_none());
+    }
+}
