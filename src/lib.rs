@@ -11,3 +11,7 @@ pub use dynamics_http as http;
 
 /// The Dataverse Web API client: the [`dataverse_webapi`] crate.
 pub use dataverse_webapi as dataverse;
+
+/// Per-customer sign-in for connector platforms, with durable encrypted tokens: the
+/// [`connector_accounts`] crate.
+pub use connector_accounts as connector;

@@ -4,6 +4,7 @@
 #![allow(dead_code)] // Each example uses its own part of this module.
 
 pub(crate) mod admin;
+pub(crate) mod connector_platform;
 pub(crate) mod dataverse;
 pub(crate) mod lead_writer_emulator;
 pub(crate) mod lead_writer_role;

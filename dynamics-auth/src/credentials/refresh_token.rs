@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::with_offline_access;
 
+use crate::certificate::ClientCertificate;
 use crate::token_client::{App, ClientAuth, Form, TokenClient, TokenResponse};
 use crate::{AuthError, Authority, CredentialOptions};
 
@@ -63,6 +64,13 @@ impl RefreshTokenCredential {
     /// secret: `RefreshTokenCredential::new(..)?.with_client_secret(secret)`.
     pub fn with_client_secret(mut self, client_secret: impl Into<Secret>) -> Self {
         self.app.auth = ClientAuth::Secret(client_secret.into());
+        self
+    }
+
+    /// Makes it a confidential (web) app's credential that authenticates with a certificate,
+    /// as [`with_client_secret`](Self::with_client_secret) does with a secret.
+    pub fn with_client_certificate(mut self, certificate: ClientCertificate) -> Self {
+        self.app.auth = ClientAuth::Certificate(Arc::new(certificate));
         self
     }
 
