@@ -11,3 +11,6 @@ pub use dynamics_http as http;
 
 /// The Dataverse Web API client: the [`dataverse_webapi`] crate.
 pub use dataverse_webapi as dataverse;
+
+/// Change tracking sync with durable checkpoints and automatic resync: the [`change_sync`] crate.
+pub use change_sync;
