@@ -37,7 +37,12 @@ impl fmt::Debug for Batch<'_> {
 }
 
 impl<'s> Batch<'s> {
-    pub(crate) fn new(sync: &'s mut ChangeSync, page: ChangePage, phase: Phase, plan: Plan) -> Self {
+    pub(crate) fn new(
+        sync: &'s mut ChangeSync,
+        page: ChangePage,
+        phase: Phase,
+        plan: Plan,
+    ) -> Self {
         Batch {
             sync,
             page,

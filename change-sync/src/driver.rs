@@ -14,7 +14,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use dataverse_webapi::changes::{Change, ChangePage, DeleteReason, warn_if_poll_interval_near_expiry};
+use dataverse_webapi::changes::{
+    Change, ChangePage, DeleteReason, warn_if_poll_interval_near_expiry,
+};
 use dataverse_webapi::{DataverseClient, DataverseError};
 use futures::TryStreamExt;
 use uuid::Uuid;
@@ -287,9 +289,9 @@ impl ChangeSync {
             .clone()
             .or_else(|| checkpoint.delta_cursor.clone())
         else {
-            return Err(self.protocol(
-                "the checkpoint is incremental but holds no link; call start_resync",
-            ));
+            return Err(
+                self.protocol("the checkpoint is incremental but holds no link; call start_resync")
+            );
         };
         let page = match self.fetch(Some(&link)).await {
             Ok(page) => page,
@@ -381,7 +383,11 @@ impl ChangeSync {
         };
         let mut page = ChangePage::default();
         page.changes = changes;
-        page.delta_link = if last { after.delta_cursor.clone() } else { None };
+        page.delta_link = if last {
+            after.delta_cursor.clone()
+        } else {
+            None
+        };
         let plan = Plan {
             after,
             remember: Vec::new(),
@@ -402,7 +408,9 @@ impl ChangeSync {
         };
         let mut pages = std::pin::pin!(changes.pages());
         pages.try_next().await?.ok_or_else(|| {
-            DataverseError::UnexpectedResponse("the change tracking request answered no page".into())
+            DataverseError::UnexpectedResponse(
+                "the change tracking request answered no page".into(),
+            )
         })
     }
 

@@ -174,8 +174,11 @@ impl CheckpointStore for SqlCheckpoints {
         ids: &[String],
     ) -> Result<(), StoreError> {
         for id in ids {
-            tx.execute(FORGET, vec![SqlValue::text(key), SqlValue::text(id.as_str())])
-                .await?;
+            tx.execute(
+                FORGET,
+                vec![SqlValue::text(key), SqlValue::text(id.as_str())],
+            )
+            .await?;
         }
         Ok(())
     }

@@ -23,7 +23,10 @@ async fn check_store(store: &SqlCheckpoints) {
         generation: 1,
     };
     store.save("org/accounts", &first).await.expect("save");
-    assert_eq!(store.load("org/accounts").await.expect("load"), Some(first.clone()));
+    assert_eq!(
+        store.load("org/accounts").await.expect("load"),
+        Some(first.clone())
+    );
     assert_eq!(store.load("org/contacts").await.expect("other key"), None);
 
     // Outbox: the caller's row and the checkpoint commit together...
@@ -40,9 +43,15 @@ async fn check_store(store: &SqlCheckpoints) {
     )
     .await
     .expect("caller row");
-    store.save_in(&mut tx, "org/accounts", &second).await.expect("save in");
+    store
+        .save_in(&mut tx, "org/accounts", &second)
+        .await
+        .expect("save in");
     tx.commit().await.expect("commit");
-    assert_eq!(store.load("org/accounts").await.expect("load"), Some(second.clone()));
+    assert_eq!(
+        store.load("org/accounts").await.expect("load"),
+        Some(second.clone())
+    );
 
     // ...or roll back together.
     let mut tx = store.begin().await.expect("begin");
@@ -52,9 +61,15 @@ async fn check_store(store: &SqlCheckpoints) {
     )
     .await
     .expect("caller row");
-    store.save_in(&mut tx, "org/accounts", &first).await.expect("save in");
+    store
+        .save_in(&mut tx, "org/accounts", &first)
+        .await
+        .expect("save in");
     drop(tx);
-    assert_eq!(store.load("org/accounts").await.expect("load"), Some(second));
+    assert_eq!(
+        store.load("org/accounts").await.expect("load"),
+        Some(second)
+    );
     let mirror = store
         .store()
         .query("SELECT id FROM mirror ORDER BY id", vec![])
@@ -84,18 +99,34 @@ async fn check_store(store: &SqlCheckpoints) {
         .await
         .expect("forget");
     tx.commit().await.expect("commit");
-    assert_eq!(store.unseen("org/accounts", 2, 10).await.expect("unseen"), ids(&["a", "c"]));
-    assert_eq!(store.unseen("org/accounts", 2, 1).await.expect("limit"), ids(&["a"]));
-    assert!(store.unseen("org/accounts", 1, 10).await.expect("none").is_empty());
+    assert_eq!(
+        store.unseen("org/accounts", 2, 10).await.expect("unseen"),
+        ids(&["a", "c"])
+    );
+    assert_eq!(
+        store.unseen("org/accounts", 2, 1).await.expect("limit"),
+        ids(&["a"])
+    );
+    assert!(
+        store
+            .unseen("org/accounts", 1, 10)
+            .await
+            .expect("none")
+            .is_empty()
+    );
 }
 
 #[tokio::test]
 async fn sqlite_checkpoints_round_trip_and_commit_with_the_callers_rows() {
     let dir = support::temp_dir("checkpoints");
-    let store = SqlCheckpoints::open_sqlite(&dir.join("c.db")).await.expect("open");
+    let store = SqlCheckpoints::open_sqlite(&dir.join("c.db"))
+        .await
+        .expect("open");
     check_store(&store).await;
     // Opening again keeps everything (the migration is not applied twice).
-    let again = SqlCheckpoints::open_sqlite(&dir.join("c.db")).await.expect("reopen");
+    let again = SqlCheckpoints::open_sqlite(&dir.join("c.db"))
+        .await
+        .expect("reopen");
     assert!(again.load("org/accounts").await.expect("load").is_some());
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -105,7 +136,9 @@ async fn postgres_checkpoints_round_trip_and_commit_with_the_callers_rows() {
     let Some(url) = test_postgres::fresh_database("change_sync").await else {
         return;
     };
-    let store = SqlCheckpoints::connect_postgres(&url).await.expect("connect");
+    let store = SqlCheckpoints::connect_postgres(&url)
+        .await
+        .expect("connect");
     check_store(&store).await;
     let shared: Arc<dyn CheckpointStore> = Arc::new(store);
     assert!(shared.load("org/accounts").await.expect("load").is_some());

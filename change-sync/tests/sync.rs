@@ -49,8 +49,17 @@ async fn initial_sync_then_deltas_keep_the_mirror_equal_to_the_source() {
     let checkpoint = sync.checkpoint().await.expect("checkpoint");
     assert_eq!(checkpoint.phase, Phase::Incremental);
     assert!(checkpoint.page_cursor.is_none());
-    assert!(checkpoint.delta_cursor.as_deref().is_some_and(|l| l.contains("$deltatoken=")));
-    assert_eq!(sync.expiry_days(), Some(7), "the emulator's default expirechangetrackingindays");
+    assert!(
+        checkpoint
+            .delta_cursor
+            .as_deref()
+            .is_some_and(|l| l.contains("$deltatoken="))
+    );
+    assert_eq!(
+        sync.expiry_days(),
+        Some(7),
+        "the emulator's default expirechangetrackingindays"
+    );
 
     // Nothing new: a round of one empty page.
     let idle = catch_up(&mut sync).await.expect("idle round");
@@ -65,7 +74,12 @@ async fn initial_sync_then_deltas_keep_the_mirror_equal_to_the_source() {
         .await
         .expect("update");
     for id in &ids[1..3] {
-        writer.table("accounts").delete(*id).send().await.expect("delete");
+        writer
+            .table("accounts")
+            .delete(*id)
+            .send()
+            .await
+            .expect("delete");
     }
     let delta = catch_up(&mut sync).await.expect("delta");
     assert_eq!((delta.changed, delta.deleted), (2, 2), "{delta:?}");
@@ -91,7 +105,11 @@ async fn a_batch_dropped_before_commit_is_handed_out_again() {
     let checkpoints = sqlite_mirror(&dir).await;
     let mut sync = accounts_sync(client(&emulator), checkpoints.clone(), paged());
     let first_ids: Vec<Uuid> = {
-        let batch = sync.next_batch().await.expect("batch").expect("a first page");
+        let batch = sync
+            .next_batch()
+            .await
+            .expect("batch")
+            .expect("a first page");
         let ids = batch.page().ids("accountid").collect();
         // Written but never committed: the crash of a process between its writes and commit.
         let mut tx = batch.begin().await.expect("begin");
@@ -105,8 +123,18 @@ async fn a_batch_dropped_before_commit_is_handed_out_again() {
         ids
     };
     assert_eq!(first_ids.len(), 3);
-    assert!(checkpoints.load("emulator/accounts").await.expect("load").is_none());
-    let again = sync.next_batch().await.expect("batch").expect("the same page");
+    assert!(
+        checkpoints
+            .load("emulator/accounts")
+            .await
+            .expect("load")
+            .is_none()
+    );
+    let again = sync
+        .next_batch()
+        .await
+        .expect("batch")
+        .expect("the same page");
     let again_ids: Vec<Uuid> = again.page().ids("accountid").collect();
     assert_eq!(again_ids, first_ids);
     drop(again);
@@ -130,7 +158,12 @@ async fn an_expired_token_resyncs_and_reconciles_deletes_lost_with_it() {
     let before = sync.checkpoint().await.expect("checkpoint");
 
     for id in &ids[..3] {
-        writer.table("accounts").delete(*id).send().await.expect("delete");
+        writer
+            .table("accounts")
+            .delete(*id)
+            .send()
+            .await
+            .expect("delete");
     }
     create(&writer, "Created while expired").await;
     // Past the org's 7 days: the delta link is refused with 0x80044352.
@@ -139,7 +172,10 @@ async fn an_expired_token_resyncs_and_reconciles_deletes_lost_with_it() {
     let resync = catch_up(&mut sync).await.expect("resync");
     assert_eq!(sync.resyncs(), 1);
     assert_eq!(resync.reconciled, 3, "{resync:?}");
-    assert_eq!(resync.deleted, 0, "the service reports no deletes after an expired token");
+    assert_eq!(
+        resync.deleted, 0,
+        "the service reports no deletes after an expired token"
+    );
     assert_eq!(mirror_rows(&checkpoints).await, source_rows(&emulator));
     let after = sync.checkpoint().await.expect("checkpoint");
     assert_eq!(after.phase, Phase::Incremental);
@@ -147,7 +183,12 @@ async fn an_expired_token_resyncs_and_reconciles_deletes_lost_with_it() {
     assert_ne!(after.delta_cursor, before.delta_cursor);
 
     // And deltas continue from the new link.
-    writer.table("accounts").delete(ids[5]).send().await.expect("delete");
+    writer
+        .table("accounts")
+        .delete(ids[5])
+        .send()
+        .await
+        .expect("delete");
     let delta = catch_up(&mut sync).await.expect("delta");
     assert_eq!((delta.deleted, delta.reconciled), (1, 0), "{delta:?}");
     assert_eq!(mirror_rows(&checkpoints).await, source_rows(&emulator));
@@ -168,14 +209,23 @@ async fn opting_out_of_automatic_resync_gives_a_typed_error() {
     };
     let mut sync = accounts_sync(client(&emulator), checkpoints.clone(), options);
     catch_up(&mut sync).await.expect("initial sync");
-    writer.table("accounts").delete(gone).send().await.expect("delete");
+    writer
+        .table("accounts")
+        .delete(gone)
+        .send()
+        .await
+        .expect("delete");
     emulator.advance_clock(DAY * 8);
     let error = catch_up(&mut sync).await.expect_err("expired");
     assert!(error.is_token_expired(), "{error}");
     assert!(error.to_string().contains("start_resync"), "{error}");
     // The checkpoint is untouched until the caller decides.
     assert_eq!(
-        checkpoints.load("emulator/accounts").await.expect("load").map(|c| c.phase),
+        checkpoints
+            .load("emulator/accounts")
+            .await
+            .expect("load")
+            .map(|c| c.phase),
         Some(Phase::Incremental)
     );
     sync.start_resync().await.expect("resync");

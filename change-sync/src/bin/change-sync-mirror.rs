@@ -16,13 +16,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use change_sync::{ChangeSync, SqlCheckpoints, SyncError, SyncOptions, SyncTarget};
+use change_sync::{ChangeSync, Phase, SqlCheckpoints, SyncError, SyncOptions, SyncTarget};
 use dataverse_webapi::changes::Change;
 use dataverse_webapi::{ClientOptions, DataverseClient};
 use dynamics_auth::{Authority, ClientSecretCredential, CredentialOptions, TokenCredential};
 use dynamics_store::SqlValue;
 
-const CREATE_MIRROR: &str = "CREATE TABLE IF NOT EXISTS mirror (id TEXT PRIMARY KEY, body TEXT NOT NULL)";
+const CREATE_MIRROR: &str =
+    "CREATE TABLE IF NOT EXISTS mirror (id TEXT PRIMARY KEY, body TEXT NOT NULL)";
 const UPSERT: &str = "INSERT INTO mirror (id, body) VALUES ($1, $2)
     ON CONFLICT (id) DO UPDATE SET body = excluded.body";
 const DELETE: &str = "DELETE FROM mirror WHERE id = $1";
@@ -56,8 +57,11 @@ fn number(name: &str, default: u64) -> Result<u64, String> {
 }
 
 async fn run() -> Result<(), String> {
-    let authority = Authority::with_host(&setting("CHANGE_SYNC_AUTHORITY")?, &setting("CHANGE_SYNC_TENANT")?)
-        .map_err(|e| e.to_string())?;
+    let authority = Authority::with_host(
+        &setting("CHANGE_SYNC_AUTHORITY")?,
+        &setting("CHANGE_SYNC_TENANT")?,
+    )
+    .map_err(|e| e.to_string())?;
     let client_id = setting("CHANGE_SYNC_CLIENT_ID")?
         .parse()
         .map_err(|_| "CHANGE_SYNC_CLIENT_ID must be a GUID".to_owned())?;
@@ -99,8 +103,11 @@ async fn run() -> Result<(), String> {
     let exit_when_idle = setting_or("CHANGE_SYNC_EXIT_WHEN_IDLE", "0") == "1";
     let mut sync = ChangeSync::new(client, Arc::new(checkpoints), target, options);
     loop {
+        // Idle means a delta round that brought nothing: the end of a full sync or of its
+        // reconciliation is not (changes made since come in the delta after it).
+        let phase = sync.checkpoint().await.map_err(|e| e.to_string())?.phase;
         let applied = catch_up(&mut sync).await.map_err(|e| e.to_string())?;
-        if exit_when_idle && applied == 0 {
+        if exit_when_idle && applied == 0 && phase == Phase::Incremental {
             return Ok(());
         }
         tokio::time::sleep(poll).await;

@@ -31,8 +31,12 @@ pub(crate) fn client(emulator: &Emulator) -> DataverseClient {
         )
         .expect("credential"),
     );
-    DataverseClient::new(seed.dataverse_url.as_str(), credential, ClientOptions::default())
-        .expect("client")
+    DataverseClient::new(
+        seed.dataverse_url.as_str(),
+        credential,
+        ClientOptions::default(),
+    )
+    .expect("client")
 }
 
 /// A fresh directory for one test.
