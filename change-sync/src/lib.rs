@@ -13,3 +13,7 @@ pub use driver::ChangeSync;
 pub use error::SyncError;
 pub use options::{SyncOptions, SyncTarget};
 pub use sql_store::SqlCheckpoints;
+
+/// The SQL layer the checkpoints and the caller's writes share (transactions, values, rows):
+/// the `dynamics-store` crate.
+pub use dynamics_store as store;
