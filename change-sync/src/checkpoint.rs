@@ -161,3 +161,23 @@ pub trait CheckpointStore: Send + Sync {
         tx.commit().await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_round_trip_and_unknown_names_are_refused() {
+        for phase in [
+            Phase::Initial,
+            Phase::Incremental,
+            Phase::Resync,
+            Phase::Reconcile,
+        ] {
+            assert_eq!(Phase::parse(phase.as_str()), Ok(phase));
+        }
+        let error = Phase::parse("archived").expect_err("unknown");
+        assert!(error.to_string().contains("newer build"), "{error}");
+        assert!(Phase::Resync.is_full_sync() && !Phase::Reconcile.is_full_sync());
+    }
+}
