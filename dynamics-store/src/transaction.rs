@@ -26,7 +26,7 @@ pub struct Transaction {
 
 enum Inner {
     Sqlite(SqliteTransaction),
-    Postgres(PgTransaction),
+    Postgres(Box<PgTransaction>),
 }
 
 impl fmt::Debug for Transaction {
@@ -48,7 +48,7 @@ impl Transaction {
 
     pub(crate) fn postgres(transaction: PgTransaction) -> Self {
         Transaction {
-            inner: Inner::Postgres(transaction),
+            inner: Inner::Postgres(Box::new(transaction)),
             failed: None,
         }
     }
