@@ -143,6 +143,36 @@ async fn sqlite_readers_in_another_connection_never_see_half_a_transaction() {
 }
 
 #[tokio::test]
+async fn sqlite_a_statement_cancelled_mid_transaction_leaves_nothing_behind() {
+    let dir = tempdir();
+    let store = sqlite_store(&dir).await;
+    let mut tx = store.begin().await.expect("begin");
+    tx.execute(INSERT, item(1, "one")).await.expect("insert");
+    {
+        // Polled once, then dropped: the caller's task was cancelled while the statement ran
+        // on a blocking thread.
+        let pending = tx.execute(INSERT, item(2, "two"));
+        tokio::select! {
+            biased;
+            _ = pending => {}
+            () = std::future::ready(()) => {}
+        }
+    }
+    drop(tx);
+    // The next user of the connection finds the transaction rolled back, and can write.
+    assert!(names(&store).await.is_empty());
+    store
+        .execute(INSERT, item(3, "three"))
+        .await
+        .expect("insert after");
+    let mut tx = store.begin().await.expect("begin again");
+    tx.execute(INSERT, item(4, "four")).await.expect("insert");
+    tx.commit().await.expect("commit");
+    assert_eq!(names(&store).await, ["three", "four"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
 async fn postgres_plain_statements_run_beside_an_open_transaction() {
     let Some(store) = pg_store("tx_beside").await else {
         return;
