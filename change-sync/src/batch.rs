@@ -113,11 +113,15 @@ impl<'s> Batch<'s> {
     async fn record(&self, tx: &mut Transaction) -> Result<(), SyncError> {
         let store = self.sync.store();
         let key = &self.sync.target().key;
+        // The checkpoint first: on PostgreSQL it locks the key's row, so a second sync of
+        // the same key waits here, then finds the revision moved and gives up.
+        if !store.save_in(tx, key, &self.plan.after).await? {
+            return Err(self.sync.conflict());
+        }
         store
             .remember_in(tx, key, &self.plan.remember, self.plan.after.generation)
             .await?;
         store.forget_in(tx, key, &self.plan.forget).await?;
-        store.save_in(tx, key, &self.plan.after).await?;
         Ok(())
     }
 }

@@ -72,6 +72,10 @@ pub struct Checkpoint {
     /// The number of the current full sync: ids seen in it are marked with it, so the ids
     /// marked lower are the ones it did not return.
     pub generation: i64,
+    /// The stored revision this checkpoint was read at (0: never stored). A save succeeds
+    /// only while the store still holds that revision, so two processes syncing one key
+    /// cannot both commit the same page; the stored revision then goes up by one.
+    pub revision: i64,
 }
 
 impl Checkpoint {
@@ -82,6 +86,15 @@ impl Checkpoint {
             page_cursor: None,
             delta_cursor: None,
             generation: 1,
+            revision: 0,
+        }
+    }
+
+    /// The checkpoint as it is after a successful save.
+    pub fn saved(self) -> Self {
+        Checkpoint {
+            revision: self.revision + 1,
+            ..self
         }
     }
 }
@@ -97,6 +110,7 @@ impl fmt::Debug for Checkpoint {
             .field("page_cursor", &path(&self.page_cursor))
             .field("delta_cursor", &path(&self.delta_cursor))
             .field("generation", &self.generation)
+            .field("revision", &self.revision)
             .finish()
     }
 }
@@ -121,13 +135,15 @@ pub trait CheckpointStore: Send + Sync {
     /// [`save_in`](Self::save_in).
     async fn begin(&self) -> Result<Transaction, StoreError>;
 
-    /// Writes `key`'s checkpoint inside `tx`.
+    /// Writes `key`'s checkpoint inside `tx` when the store still holds
+    /// `checkpoint.revision` (see [`Checkpoint::revision`]); answers `false`, writing nothing,
+    /// when another writer saved it since.
     async fn save_in(
         &self,
         tx: &mut Transaction,
         key: &str,
         checkpoint: &Checkpoint,
-    ) -> Result<(), StoreError>;
+    ) -> Result<bool, StoreError>;
 
     /// Records `ids` as known for `key`, marked with `generation`, inside `tx`.
     async fn remember_in(
@@ -154,11 +170,17 @@ pub trait CheckpointStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<String>, StoreError>;
 
-    /// Writes `key`'s checkpoint in a transaction of its own.
-    async fn save(&self, key: &str, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+    /// Writes `key`'s checkpoint in a transaction of its own; `false` as for
+    /// [`save_in`](Self::save_in).
+    async fn save(&self, key: &str, checkpoint: &Checkpoint) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
-        self.save_in(&mut tx, key, checkpoint).await?;
-        tx.commit().await
+        if self.save_in(&mut tx, key, checkpoint).await? {
+            tx.commit().await?;
+            Ok(true)
+        } else {
+            tx.rollback().await?;
+            Ok(false)
+        }
     }
 }
 

@@ -150,9 +150,9 @@ impl ChangeSync {
             page_cursor: None,
             delta_cursor: None,
             generation: current.generation + 1,
+            revision: current.revision,
         };
-        self.store.save(&self.target.key, &next).await?;
-        self.checkpoint = Some(next);
+        self.save_now(next).await?;
         self.round_done = false;
         self.resyncs += 1;
         Ok(())
@@ -182,8 +182,7 @@ impl ChangeSync {
                             page_cursor: None,
                             ..checkpoint
                         };
-                        self.store.save(&self.target.key, &done).await?;
-                        self.checkpoint = Some(done);
+                        self.save_now(done).await?;
                         return Ok(None);
                     }
                 },
@@ -201,10 +200,34 @@ impl ChangeSync {
         }
     }
 
-    /// After a successful commit.
+    /// After a successful commit of `after`.
     pub(crate) fn committed(&mut self, after: Checkpoint, ends_round: bool) {
-        self.checkpoint = Some(after);
+        self.checkpoint = Some(after.saved());
         self.round_done = ends_round;
+    }
+
+    /// Saves a checkpoint on its own (no page goes with it).
+    async fn save_now(&mut self, checkpoint: Checkpoint) -> Result<(), SyncError> {
+        match self.store.save(&self.target.key, &checkpoint).await {
+            Ok(true) => {
+                self.checkpoint = Some(checkpoint.saved());
+                Ok(())
+            }
+            Ok(false) => {
+                self.checkpoint = None;
+                Err(self.conflict())
+            }
+            Err(error) => {
+                self.checkpoint = None;
+                Err(error.into())
+            }
+        }
+    }
+
+    pub(crate) fn conflict(&self) -> SyncError {
+        SyncError::Conflict {
+            key: self.target.key.clone(),
+        }
     }
 
     /// After a failed commit: what is in the store is unknown, read it again.
@@ -245,8 +268,7 @@ impl ChangeSync {
                     page_cursor: None,
                     ..checkpoint.clone()
                 };
-                self.store.save(&self.target.key, &restart).await?;
-                self.checkpoint = Some(restart);
+                self.save_now(restart).await?;
                 return Ok(None);
             }
             Err(error) => return Err(error.into()),
@@ -262,7 +284,7 @@ impl ChangeSync {
                 phase: Phase::Reconcile,
                 page_cursor: None,
                 delta_cursor: Some(delta.clone()),
-                generation: checkpoint.generation,
+                ..checkpoint.clone()
             }
         } else {
             return Err(self.protocol(

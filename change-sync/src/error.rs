@@ -27,6 +27,16 @@ pub enum SyncError {
         /// The service's answer.
         source: DataverseError,
     },
+    /// Another process saved `key`'s checkpoint since this one read it (two syncs of one key
+    /// at once). Nothing of the batch was committed; the next
+    /// [`crate::ChangeSync::next_batch`] continues from the other's checkpoint.
+    #[error(
+        "another process committed the checkpoint of {key} since this sync read it; this batch was rolled back. Run one sync per key at a time"
+    )]
+    Conflict {
+        /// The sync key.
+        key: String,
+    },
     /// The service answered a page that cannot be checkpointed; the text says how.
     #[error("unexpected change tracking answer for {key}: {detail}")]
     Protocol {

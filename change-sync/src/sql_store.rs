@@ -22,6 +22,7 @@ static MIGRATIONS: [Migration; 1] = [Migration {
         page_cursor TEXT,
         delta_cursor TEXT,
         generation BIGINT NOT NULL,
+        revision BIGINT NOT NULL,
         updated_at BIGINT NOT NULL
     );
     CREATE TABLE change_sync_known_ids (
@@ -38,6 +39,7 @@ static MIGRATIONS: [Migration; 1] = [Migration {
         page_cursor TEXT,
         delta_cursor TEXT,
         generation BIGINT NOT NULL,
+        revision BIGINT NOT NULL,
         updated_at BIGINT NOT NULL
     );
     CREATE TABLE change_sync_known_ids (
@@ -50,15 +52,20 @@ static MIGRATIONS: [Migration; 1] = [Migration {
         ON change_sync_known_ids (sync_key, generation, id);",
 }];
 
-const LOAD: &str = "SELECT phase, page_cursor, delta_cursor, generation
+const LOAD: &str = "SELECT phase, page_cursor, delta_cursor, generation, revision
     FROM change_sync_checkpoints WHERE sync_key = $1";
 
-const SAVE: &str = "INSERT INTO change_sync_checkpoints
-    (sync_key, phase, page_cursor, delta_cursor, generation, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6)
-    ON CONFLICT (sync_key) DO UPDATE SET phase = excluded.phase,
-        page_cursor = excluded.page_cursor, delta_cursor = excluded.delta_cursor,
-        generation = excluded.generation, updated_at = excluded.updated_at";
+/// The first save of a key; a concurrent first save makes it change nothing.
+const INSERT: &str = "INSERT INTO change_sync_checkpoints
+    (sync_key, phase, page_cursor, delta_cursor, generation, revision, updated_at)
+    VALUES ($1, $2, $3, $4, $5, 1, $6)
+    ON CONFLICT (sync_key) DO NOTHING";
+
+/// A later save, only over the revision it was read at. On PostgreSQL a concurrent update
+/// waits for the other transaction, then re-checks the revision and changes nothing.
+const UPDATE: &str = "UPDATE change_sync_checkpoints SET phase = $2, page_cursor = $3,
+    delta_cursor = $4, generation = $5, updated_at = $6, revision = $7 + 1
+    WHERE sync_key = $1 AND revision = $7";
 
 const REMEMBER: &str = "INSERT INTO change_sync_known_ids (sync_key, id, generation)
     VALUES ($1, $2, $3)
@@ -114,6 +121,7 @@ impl CheckpointStore for SqlCheckpoints {
             page_cursor: row.opt_text(1)?,
             delta_cursor: row.opt_text(2)?,
             generation: row.i64(3)?,
+            revision: row.i64(4)?,
         }))
     }
 
@@ -126,24 +134,26 @@ impl CheckpointStore for SqlCheckpoints {
         tx: &mut Transaction,
         key: &str,
         checkpoint: &Checkpoint,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or_default();
-        tx.execute(
-            SAVE,
-            vec![
-                SqlValue::text(key),
-                SqlValue::text(checkpoint.phase.as_str()),
-                SqlValue::Text(checkpoint.page_cursor.clone()),
-                SqlValue::Text(checkpoint.delta_cursor.clone()),
-                SqlValue::int(checkpoint.generation),
-                SqlValue::int(now),
-            ],
-        )
-        .await
-        .map(|_| ())
+        let mut params = vec![
+            SqlValue::text(key),
+            SqlValue::text(checkpoint.phase.as_str()),
+            SqlValue::Text(checkpoint.page_cursor.clone()),
+            SqlValue::Text(checkpoint.delta_cursor.clone()),
+            SqlValue::int(checkpoint.generation),
+            SqlValue::int(now),
+        ];
+        let statement = if checkpoint.revision == 0 {
+            INSERT
+        } else {
+            params.push(SqlValue::int(checkpoint.revision));
+            UPDATE
+        };
+        Ok(tx.execute(statement, params).await? == 1)
     }
 
     async fn remember_in(

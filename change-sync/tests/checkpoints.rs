@@ -17,24 +17,32 @@ async fn check_store(store: &SqlCheckpoints) {
     assert_eq!(store.load("org/accounts").await.expect("load"), None);
 
     let first = Checkpoint {
-        phase: Phase::Initial,
         page_cursor: Some("https://org/api/data/v9.2/accounts?$skiptoken=2".into()),
-        delta_cursor: None,
-        generation: 1,
+        ..Checkpoint::start()
     };
-    store.save("org/accounts", &first).await.expect("save");
-    assert_eq!(
-        store.load("org/accounts").await.expect("load"),
-        Some(first.clone())
-    );
+    assert!(store.save("org/accounts", &first).await.expect("save"));
+    let stored = store
+        .load("org/accounts")
+        .await
+        .expect("load")
+        .expect("saved");
+    assert_eq!(stored, first.clone().saved());
+    assert_eq!(stored.revision, 1);
     assert_eq!(store.load("org/contacts").await.expect("other key"), None);
+    // A second writer that read the key before the first save cannot save over it.
+    assert!(
+        !store
+            .save("org/accounts", &first)
+            .await
+            .expect("stale first save")
+    );
 
     // Outbox: the caller's row and the checkpoint commit together...
     let second = Checkpoint {
         phase: Phase::Incremental,
         page_cursor: None,
         delta_cursor: Some("https://org/api/data/v9.2/accounts?$deltatoken=9".into()),
-        generation: 1,
+        ..stored.clone()
     };
     let mut tx = store.begin().await.expect("begin");
     tx.execute(
@@ -43,14 +51,24 @@ async fn check_store(store: &SqlCheckpoints) {
     )
     .await
     .expect("caller row");
-    store
-        .save_in(&mut tx, "org/accounts", &second)
-        .await
-        .expect("save in");
+    assert!(
+        store
+            .save_in(&mut tx, "org/accounts", &second)
+            .await
+            .expect("save in")
+    );
     tx.commit().await.expect("commit");
+    let second = second.saved();
     assert_eq!(
         store.load("org/accounts").await.expect("load"),
         Some(second.clone())
+    );
+    // Saving again over the revision it replaced is refused.
+    assert!(
+        !store
+            .save("org/accounts", &stored)
+            .await
+            .expect("stale save")
     );
 
     // ...or roll back together.
@@ -61,10 +79,19 @@ async fn check_store(store: &SqlCheckpoints) {
     )
     .await
     .expect("caller row");
-    store
-        .save_in(&mut tx, "org/accounts", &first)
-        .await
-        .expect("save in");
+    assert!(
+        store
+            .save_in(
+                &mut tx,
+                "org/accounts",
+                &Checkpoint {
+                    generation: 9,
+                    ..second.clone()
+                }
+            )
+            .await
+            .expect("save in")
+    );
     drop(tx);
     assert_eq!(
         store.load("org/accounts").await.expect("load"),

@@ -317,3 +317,60 @@ async fn postgres_holds_the_checkpoints_and_the_mirror_of_a_sync() {
     assert_eq!(resync.reconciled, 1, "{resync:?}");
     assert_eq!(mirror_rows(&checkpoints).await, source_rows(&emulator));
 }
+
+#[tokio::test]
+async fn a_second_sync_of_the_same_key_cannot_commit_the_same_page_twice() {
+    let emulator = Emulator::start().await.expect("emulator");
+    let writer = client(&emulator);
+    for n in 0..7 {
+        create(&writer, &format!("Account {n}")).await;
+    }
+    let dir = temp_dir("conflict");
+    let checkpoints = sqlite_mirror(&dir).await;
+    let mut first = accounts_sync(client(&emulator), checkpoints.clone(), paged());
+    let mut second = accounts_sync(client(&emulator), checkpoints.clone(), paged());
+    let held = first.next_batch().await.expect("batch").expect("page 1");
+    let taken = second
+        .next_batch()
+        .await
+        .expect("batch")
+        .expect("page 1 again");
+    assert_eq!(
+        held.page().ids("accountid").collect::<Vec<_>>(),
+        taken.page().ids("accountid").collect::<Vec<_>>()
+    );
+    taken
+        .acknowledge()
+        .await
+        .expect("the second sync commits first");
+    let mut tx = held.begin().await.expect("begin");
+    tx.execute(
+        "INSERT INTO mirror (id, name) VALUES ('marker', 'from the loser')",
+        vec![],
+    )
+    .await
+    .expect("write");
+    let error = held
+        .commit(tx)
+        .await
+        .expect_err("the first sync lost the race");
+    assert!(
+        matches!(error, change_sync::SyncError::Conflict { .. }),
+        "{error}"
+    );
+    assert!(
+        mirror_rows(&checkpoints).await.is_empty(),
+        "the loser's writes are rolled back"
+    );
+    // The loser continues from the winner's checkpoint: page 2, not page 1 again.
+    let next = first.next_batch().await.expect("batch").expect("page 2");
+    assert_eq!(next.page().ids("accountid").count(), 3);
+    let page_two = next.page().ids("accountid").collect::<Vec<_>>();
+    drop(next);
+    let from_winner = second.next_batch().await.expect("batch").expect("page 2");
+    assert_eq!(
+        from_winner.page().ids("accountid").collect::<Vec<_>>(),
+        page_two
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
