@@ -15,3 +15,5 @@ pub use dataverse_webapi as dataverse;
 /// Per-customer sign-in for connector platforms, with durable encrypted tokens: the
 /// [`connector_accounts`] crate.
 pub use connector_accounts as connector;
+/// Change tracking sync with durable checkpoints and automatic resync: the [`change_sync`] crate.
+pub use change_sync;

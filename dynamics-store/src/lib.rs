@@ -11,12 +11,14 @@ mod migrate;
 mod postgres;
 mod row;
 mod sqlite;
+mod transaction;
 
 pub use error::StoreError;
 pub use migrate::Migration;
 pub use postgres::PgStore;
 pub use row::{Row, SqlValue};
 pub use sqlite::SqliteStore;
+pub use transaction::Transaction;
 
 /// The SQL dialect of a store, for the few statements that differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +68,25 @@ impl Store {
         match self {
             Store::Sqlite(store) => store.query(sql, params, true).await,
             Store::Postgres(store) => store.query(sql, params).await,
+        }
+    }
+
+    /// Starts a transaction: the statements run through the returned [`Transaction`] take
+    /// effect together at [`Transaction::commit`], or not at all.
+    ///
+    /// ```no_run
+    /// # async fn run(store: dynamics_store::Store) -> Result<(), dynamics_store::StoreError> {
+    /// use dynamics_store::SqlValue;
+    /// let mut tx = store.begin().await?;
+    /// tx.execute("UPDATE mirror SET name = $1 WHERE id = $2", vec![SqlValue::text("Ada"), SqlValue::int(7)]).await?;
+    /// tx.execute("UPDATE cursor SET link = $1", vec![SqlValue::text("next")]).await?;
+    /// tx.commit().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn begin(&self) -> Result<Transaction, StoreError> {
+        match self {
+            Store::Sqlite(store) => store.begin().await.map(Transaction::sqlite),
+            Store::Postgres(store) => store.begin().await.map(Transaction::postgres),
         }
     }
 

@@ -27,7 +27,13 @@ pub struct PgStore {
     config: Config,
     target: String,
     connected: Mutex<Option<Arc<Connected>>>,
+    /// Idle connections for transactions: a transaction needs a connection of its own, since
+    /// the shared one interleaves the statements of concurrent callers.
+    idle: Arc<SyncMutex<Vec<Connected>>>,
 }
+
+/// How many idle transaction connections are kept for reuse.
+const IDLE_TRANSACTION_CONNECTIONS: usize = 4;
 
 struct Connected {
     client: Client,
@@ -57,6 +63,7 @@ impl PgStore {
             target: describe(&config),
             config,
             connected: Mutex::new(None),
+            idle: Arc::new(SyncMutex::new(Vec::new())),
         };
         store.connection().await?;
         Ok(store)
@@ -72,6 +79,12 @@ impl PgStore {
         if let Some(connected) = slot.as_ref().filter(|c| !c.client.is_closed()) {
             return Ok(Arc::clone(connected));
         }
+        let connected = Arc::new(self.connect_new().await?);
+        *slot = Some(Arc::clone(&connected));
+        Ok(connected)
+    }
+
+    async fn connect_new(&self) -> Result<Connected, StoreError> {
         let (client, connection) = self
             .config
             .connect(NoTls)
@@ -83,35 +96,32 @@ impl PgStore {
             let _ended = connection.await;
         });
         ensure_durable_commits(&client).await?;
-        let connected = Arc::new(Connected {
+        Ok(Connected {
             client,
             statements: SyncMutex::new(HashMap::new()),
-        });
-        *slot = Some(Arc::clone(&connected));
-        Ok(connected)
+        })
+    }
+
+    /// Starts a transaction on a connection of its own (an idle one, or a new one).
+    pub(crate) async fn begin(&self) -> Result<PgTransaction, StoreError> {
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let connected = match idle.filter(|c| !c.client.is_closed()) {
+            Some(connected) => connected,
+            None => self.connect_new().await?,
+        };
+        connected
+            .client
+            .batch_execute("BEGIN")
+            .await
+            .map_err(|e| StoreError::postgres("begin", &e))?;
+        Ok(PgTransaction {
+            connected: Some(connected),
+            idle: Arc::clone(&self.idle),
+        })
     }
 
     async fn statement(&self, connected: &Connected, sql: &str) -> Result<Statement, StoreError> {
-        let cached = connected
-            .statements
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(sql)
-            .cloned();
-        if let Some(statement) = cached {
-            return Ok(statement);
-        }
-        let statement = connected
-            .client
-            .prepare(sql)
-            .await
-            .map_err(|e| StoreError::postgres("prepare", &e))?;
-        connected
-            .statements
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(sql.to_owned(), statement.clone());
-        Ok(statement)
+        prepare(connected, sql).await
     }
 
     /// Runs one statement and returns its rows; see [`crate::Store::query`].
@@ -185,6 +195,98 @@ impl PgStore {
         result.and(ended)
     }
 }
+
+async fn prepare(connected: &Connected, sql: &str) -> Result<Statement, StoreError> {
+    let cached = connected
+        .statements
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(sql)
+        .cloned();
+    if let Some(statement) = cached {
+        return Ok(statement);
+    }
+    let statement = connected
+        .client
+        .prepare(sql)
+        .await
+        .map_err(|e| StoreError::postgres("prepare", &e))?;
+    connected
+        .statements
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(sql.to_owned(), statement.clone());
+    Ok(statement)
+}
+
+/// An open PostgreSQL transaction on a connection of its own.
+pub(crate) struct PgTransaction {
+    /// `None` once ended.
+    connected: Option<Connected>,
+    idle: Arc<SyncMutex<Vec<Connected>>>,
+}
+
+impl PgTransaction {
+    fn connected(&self) -> Result<&Connected, StoreError> {
+        self.connected.as_ref().ok_or_else(|| StoreError::Postgres {
+            operation: "transaction",
+            detail: "the transaction has already ended".to_owned(),
+        })
+    }
+
+    pub(crate) async fn query(
+        &mut self,
+        sql: &str,
+        params: Vec<SqlValue>,
+    ) -> Result<Vec<Row>, StoreError> {
+        let connected = self.connected()?;
+        let statement = prepare(connected, sql).await?;
+        let rows = connected
+            .client
+            .query(&statement, &bind(&params))
+            .await
+            .map_err(|e| StoreError::postgres("query", &e))?;
+        rows.iter().map(read_row).collect()
+    }
+
+    pub(crate) async fn execute(
+        &mut self,
+        sql: &str,
+        params: Vec<SqlValue>,
+    ) -> Result<u64, StoreError> {
+        let connected = self.connected()?;
+        let statement = prepare(connected, sql).await?;
+        connected
+            .client
+            .execute(&statement, &bind(&params))
+            .await
+            .map_err(|e| StoreError::postgres("execute", &e))
+    }
+
+    pub(crate) async fn end(mut self, commit: bool) -> Result<(), StoreError> {
+        let Some(connected) = self.connected.take() else {
+            return self.connected().map(|_| ());
+        };
+        let (statement, operation) = if commit {
+            ("COMMIT", "commit")
+        } else {
+            ("ROLLBACK", "rollback")
+        };
+        connected
+            .client
+            .batch_execute(statement)
+            .await
+            .map_err(|e| StoreError::postgres(operation, &e))?;
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < IDLE_TRANSACTION_CONNECTIONS {
+            idle.push(connected);
+        }
+        Ok(())
+    }
+}
+
+// A transaction dropped without `commit` drops its connection: closing it makes the server
+// roll the transaction back, and nothing half-done goes back to the idle list.
 
 /// A commit must be on disk before the intake acknowledges a lead. `synchronous_commit=off`
 /// (set on the server or the role) reports commits before they are flushed, so a server crash

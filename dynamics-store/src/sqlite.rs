@@ -4,17 +4,19 @@
 //! loss). The connection is used from async code on tokio's blocking threads.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::migrate::{self, Migration};
 use crate::{Row, SqlValue, StoreError};
 
 /// A SQLite database file and its one connection (statements from one process are serialised
-/// here; other processes wait for the file lock up to the busy timeout).
+/// here; other processes wait for the file lock up to the busy timeout). A transaction
+/// ([`crate::Store::begin`]) holds the connection until it ends.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     path: PathBuf,
@@ -67,16 +69,8 @@ impl SqliteStore {
     /// Runs one statement and returns how many rows it changed.
     pub async fn execute(&self, sql: &str, params: Vec<SqlValue>) -> Result<u64, StoreError> {
         let sql = placeholders(sql);
-        self.with_connection(move |connection| {
-            let mut statement = connection
-                .prepare_cached(&sql)
-                .map_err(|e| StoreError::sqlite("prepare", e))?;
-            let changed = statement
-                .execute(rusqlite::params_from_iter(params.iter().map(to_sqlite)))
-                .map_err(|e| StoreError::sqlite("execute", e))?;
-            Ok(changed as u64)
-        })
-        .await
+        self.with_connection(move |connection| run_execute(connection, &sql, &params))
+            .await
     }
 
     /// Applies `component`'s pending `migrations`; see [`crate::Store::migrate`].
@@ -128,14 +122,115 @@ impl SqliteStore {
         &self,
         job: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let connection = Arc::clone(&self.connection);
+        let mut guard = self.lock().await?;
+        blocking(move || job(&mut guard)).await?
+    }
+
+    /// Takes the connection, first rolling back a transaction an earlier holder left open
+    /// (a task cancelled or panicking between `BEGIN` and `COMMIT`).
+    async fn lock(&self) -> Result<OwnedMutexGuard<Connection>, StoreError> {
+        let guard = Arc::clone(&self.connection).lock_owned().await;
+        if guard.is_autocommit() {
+            return Ok(guard);
+        }
         blocking(move || {
-            // A panic while holding the lock cannot leave a half-done transaction behind
-            // (rusqlite rolls back on drop), so a poisoned lock is safe to reuse.
-            let mut guard = connection.lock().unwrap_or_else(|p| p.into_inner());
-            job(&mut guard)
+            guard
+                .execute_batch("ROLLBACK")
+                .map_err(|e| StoreError::sqlite("roll back an abandoned transaction", e))?;
+            Ok(guard)
         })
         .await?
+    }
+
+    /// Starts a `BEGIN IMMEDIATE` transaction: the write lock is taken before the first read,
+    /// so another process cannot change what the transaction read before it writes.
+    pub(crate) async fn begin(&self) -> Result<SqliteTransaction, StoreError> {
+        let guard = self.lock().await?;
+        let guard = blocking(move || {
+            guard
+                .execute_batch("BEGIN IMMEDIATE")
+                .map_err(|e| StoreError::sqlite("begin immediate", e))?;
+            Ok::<_, StoreError>(guard)
+        })
+        .await??;
+        Ok(SqliteTransaction { guard: Some(guard) })
+    }
+}
+
+/// An open SQLite transaction: it owns the connection until it is committed or rolled back.
+pub(crate) struct SqliteTransaction {
+    /// `None` once ended, or when a statement's blocking task was lost (the next holder of the
+    /// connection then rolls back).
+    guard: Option<OwnedMutexGuard<Connection>>,
+}
+
+impl SqliteTransaction {
+    async fn run<T: Send + 'static>(
+        &mut self,
+        job: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let mut guard = self.guard.take().ok_or_else(|| {
+            StoreError::sqlite("transaction", "the transaction has already ended")
+        })?;
+        let (guard, result) = blocking(move || {
+            let result = job(&mut guard);
+            (guard, result)
+        })
+        .await?;
+        self.guard = Some(guard);
+        result
+    }
+
+    pub(crate) async fn query(
+        &mut self,
+        sql: &str,
+        params: Vec<SqlValue>,
+    ) -> Result<Vec<Row>, StoreError> {
+        let sql = placeholders(sql);
+        self.run(move |connection| run_query(connection, &sql, &params))
+            .await
+    }
+
+    pub(crate) async fn execute(
+        &mut self,
+        sql: &str,
+        params: Vec<SqlValue>,
+    ) -> Result<u64, StoreError> {
+        let sql = placeholders(sql);
+        self.run(move |connection| run_execute(connection, &sql, &params))
+            .await
+    }
+
+    pub(crate) async fn end(mut self, commit: bool) -> Result<(), StoreError> {
+        let (statement, operation) = if commit {
+            ("COMMIT", "commit")
+        } else {
+            ("ROLLBACK", "rollback")
+        };
+        let result = self
+            .run(move |connection| {
+                connection
+                    .execute_batch(statement)
+                    .map_err(|e| StoreError::sqlite(operation, e))
+            })
+            .await;
+        // Ended either way: a failed COMMIT leaves the transaction open, and the next holder
+        // of the connection rolls it back.
+        self.guard = None;
+        result
+    }
+}
+
+/// A transaction dropped without `commit` is rolled back here, at once, so the file's write
+/// lock is not held until the connection's next use.
+impl Drop for SqliteTransaction {
+    fn drop(&mut self) {
+        if let Some(guard) = self.guard.take()
+            && !guard.is_autocommit()
+        {
+            // Best effort: if this fails, the next holder of the connection rolls back.
+            let _ignored = guard.execute_batch("ROLLBACK");
+        }
     }
 }
 
@@ -222,6 +317,16 @@ fn run_query(
         out.push(Row(values));
     }
     Ok(out)
+}
+
+fn run_execute(connection: &Connection, sql: &str, params: &[SqlValue]) -> Result<u64, StoreError> {
+    let mut statement = connection
+        .prepare_cached(sql)
+        .map_err(|e| StoreError::sqlite("prepare", e))?;
+    let changed = statement
+        .execute(rusqlite::params_from_iter(params.iter().map(to_sqlite)))
+        .map_err(|e| StoreError::sqlite("execute", e))?;
+    Ok(changed as u64)
 }
 
 fn to_sqlite(value: &SqlValue) -> Value {

@@ -21,6 +21,15 @@ pub(crate) struct LeadWriterEmulator {
 
 /// Starts the emulator and registers the lead writer app as `app_id` with a fresh secret.
 pub(crate) async fn start(app_id: Uuid) -> Result<LeadWriterEmulator, Box<dyn std::error::Error>> {
+    start_with_app(app_id, "Marketplace Lead Writer").await
+}
+
+/// Starts the emulator and registers an app named `app_name` as `app_id` with a fresh secret
+/// (the `app` client of the answer).
+pub(crate) async fn start_with_app(
+    app_id: Uuid,
+    app_name: &str,
+) -> Result<LeadWriterEmulator, Box<dyn std::error::Error>> {
     let emulator = Emulator::start().await?;
     let seed = emulator.defaults();
     println!(
@@ -32,7 +41,7 @@ pub(crate) async fn start(app_id: Uuid) -> Result<LeadWriterEmulator, Box<dyn st
         seed.tenant_id,
         AppSeed {
             secrets: vec![SecretSeed::new(secret.clone())],
-            ..AppSeed::new(app_id, "Marketplace Lead Writer")
+            ..AppSeed::new(app_id, app_name)
         },
     )?;
     let authority =
