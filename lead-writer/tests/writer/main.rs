@@ -1,6 +1,7 @@
 //! The writer against the emulator: spooled leads land in the `lead` table once, whatever
 //! the replays, faults and refusals.
 
+mod duplicate_detection;
 mod setup;
 mod support;
 
