@@ -11,6 +11,7 @@ pub mod service;
 pub mod setup;
 mod source;
 pub mod spool;
+pub mod validate;
 
 pub mod writer;
 

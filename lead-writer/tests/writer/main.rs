@@ -4,6 +4,7 @@
 mod duplicate_detection;
 mod setup;
 mod support;
+mod validate;
 
 use std::collections::HashMap;
 
