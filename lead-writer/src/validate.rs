@@ -104,6 +104,13 @@ pub struct ValidatedLead {
     pub after: Duration,
 }
 
+impl ValidatedLead {
+    /// A found lead (for callers that render one).
+    pub fn new(id: Uuid, subject: Option<String>, after: Duration) -> Self {
+        ValidatedLead { id, subject, after }
+    }
+}
+
 /// Why a validation failed. The endpoint is shown without its path or query (they hold the
 /// secret).
 #[derive(Debug, thiserror::Error)]

@@ -49,7 +49,7 @@ impl SetupOptions {
 }
 
 /// What [`run`] found and did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SetupReport {
     /// The application user's `systemuserid`.
