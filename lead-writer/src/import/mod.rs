@@ -3,7 +3,7 @@
 //! line (`PartitionKey`, `RowKey`, `Timestamp`, `ActionCode`, `CreatedTime`, `CustomerInfo`
 //! as JSON text, `Description`, `LeadSource`, `OfferDisplayName`).
 //!
-//! - Each line is read with the crate's parser ([`Lead::parse`], which knows the entity
+//! - Each line is read with the crate's parser ([`Lead::parse`](crate::Lead::parse), which knows the entity
 //!   shape). The rows are imported oldest first by (`Timestamp`, `PartitionKey`, `RowKey`),
 //!   the order Azure Table storage gives new rows, since it stamps every write.
 //! - A watermark, the last position imported, is kept per source table in the spool's own
