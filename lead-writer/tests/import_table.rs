@@ -77,7 +77,30 @@ async fn items(spool: &Spool) -> u64 {
 #[tokio::test]
 async fn a_resumed_run_imports_only_the_rest_and_a_rerun_imports_nothing() {
     let dir = TempDir::new();
-    let spool = dir.spool().await;
+    resume(&dir.spool().await).await;
+}
+
+#[tokio::test]
+async fn bad_lines_become_dead_letters_once_with_their_line_number() {
+    let dir = TempDir::new();
+    bad_lines(&dir.spool().await).await;
+}
+
+/// The same on PostgreSQL (the watermark's upsert differs most between the two).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_too() {
+    let Some(url) = test_postgres::fresh_database("import_resume").await else {
+        return;
+    };
+    resume(&Spool::open(&url, SpoolOptions::default()).await.unwrap()).await;
+    let Some(url) = test_postgres::fresh_database("import_bad_lines").await else {
+        return;
+    };
+    bad_lines(&Spool::open(&url, SpoolOptions::default()).await.unwrap()).await;
+}
+
+async fn resume(spool: &Spool) {
+    let spool = spool.clone();
     // Written out of time order, as an export by key would be.
     let file = export([4, 1, 5, 0, 3, 2]);
 
@@ -159,17 +182,14 @@ async fn leads_enqueued_before_a_crash_are_not_queued_twice() {
     assert_eq!(items(&spool).await, 3);
 }
 
-#[tokio::test]
-async fn bad_lines_become_dead_letters_once_with_their_line_number() {
-    let dir = TempDir::new();
-    let spool = dir.spool().await;
+async fn bad_lines(spool: &Spool) {
     let no_stamp = entity(9).replace("\"Timestamp\"", "\"Stamp\"");
     let file = format!(
         "{}\n{{\"PartitionKey\": \n\n{}\n{no_stamp}\r\n",
         entity(0),
         entity(1)
     );
-    let report = import_table(&spool, file.as_bytes(), &ImportOptions::default())
+    let report = import_table(spool, file.as_bytes(), &ImportOptions::default())
         .await
         .unwrap();
     assert_eq!(
@@ -197,7 +217,7 @@ async fn bad_lines_become_dead_letters_once_with_their_line_number() {
     // The dead letter keeps the line as it was (without its line end).
     assert!(dead.iter().any(|d| d.raw_body == no_stamp.as_bytes()));
 
-    let again = import_table(&spool, file.as_bytes(), &ImportOptions::default())
+    let again = import_table(spool, file.as_bytes(), &ImportOptions::default())
         .await
         .unwrap();
     assert_eq!(

@@ -53,14 +53,13 @@ pub(crate) async fn run(
     format: Format,
 ) -> Result<(), Failure> {
     let choice = args.org.choice(inputs.default_org.as_deref())?;
-    // The URL is checked before any change, so a typo in --public-url stops early; a
-    // missing secret only leaves the URL out (the setup is worth doing without it).
-    let url = match args.endpoint.url(inputs.env) {
-        Ok(url) => Some(url),
-        Err(e) if args.endpoint.public_url.is_some() && !e.to_string().contains("is not set") => {
-            return Err(e);
-        }
-        Err(_) => None,
+    // The URL is checked before any change, so a bad secret or --public-url stops early; an
+    // unset secret only leaves the URL out (the setup is worth doing without it).
+    let secret_set = (inputs.env)(&args.endpoint.secret_env).is_some_and(|v| !v.trim().is_empty());
+    let url = if secret_set {
+        Some(args.endpoint.url(inputs.env)?)
+    } else {
+        None
     };
     let org = connect(choice, inputs).await?;
     let report = setup::run(&org.client, &SetupOptions::new(args.app_id))
