@@ -42,3 +42,50 @@ impl EndpointArgs {
         Ok(format!("{base}{}", place.intake_path(secret.expose())))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    /// `EndpointArgs` as `leads validate` parses it.
+    fn parse(extra: &[&str]) -> EndpointArgs {
+        let mut argv = vec!["d365", "leads", "validate"];
+        argv.extend_from_slice(extra);
+        let cli = crate::cli::Cli::try_parse_from(argv).expect("parses");
+        match cli.command {
+            crate::cli::Command::Leads(super::super::leads::LeadsCommand::Validate(a)) => {
+                a.endpoint
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_url_is_built_as_leads_serve_builds_it() {
+        let secret = "abcdefghijklmnopqrstuvwxyz0123";
+        let env = |name: &str| (name == "D365_LEADS_SECRET").then(|| secret.to_owned());
+        assert_eq!(
+            parse(&[]).url(&env).unwrap(),
+            format!("http://127.0.0.1:8080/leads/{secret}")
+        );
+        assert_eq!(
+            parse(&[
+                "--public-url",
+                "https://leads.contoso.com/",
+                "--secret-in",
+                "query"
+            ])
+            .url(&env)
+            .unwrap(),
+            format!("https://leads.contoso.com/leads?token={secret}")
+        );
+        let err = parse(&["--secret-env", "OTHER"]).url(&env).unwrap_err();
+        assert!(err.to_string().contains("OTHER"), "{err}");
+        assert!(
+            parse(&["--public-url", "http://x.example"])
+                .url(&env)
+                .is_err()
+        );
+    }
+}
