@@ -25,8 +25,10 @@ use dynamics_rs::dataverse::solutions::{DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL
 use dynamics_rs::dataverse::{DataverseClient, DataverseError, Record};
 
 use common::TenantSettings;
-use common::lead_writer_role::{
-    ROLE, SOLUTION, SOLUTION_VERSION, extra_privileges, lead_writer_solution,
+// The lead writer's own setup pieces (`d365 leads setup` runs them all at once).
+use lead_writer::setup::{
+    ROLE_NAME as ROLE, SOLUTION_NAME as SOLUTION, SOLUTION_VERSION, extra_privileges,
+    solution_zip as lead_writer_solution,
 };
 
 /// The application the emulator run registers as the lead writer.

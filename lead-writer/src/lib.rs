@@ -2,13 +2,16 @@
 
 mod error;
 mod fields;
+pub mod import;
 mod key;
 mod lead;
 pub mod mapping;
 mod parse;
 pub mod service;
+pub mod setup;
 mod source;
 pub mod spool;
+pub mod validate;
 
 pub mod writer;
 

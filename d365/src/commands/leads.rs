@@ -3,8 +3,11 @@
 use clap::Subcommand;
 
 use super::dataverse_target::OrgInputs;
+use super::leads_import::{self, ImportArgs};
 use super::leads_serve::{self, ServeArgs};
+use super::leads_setup::{self, SetupArgs};
 use super::leads_status::{self, RetryArgs, StatusArgs};
+use super::leads_validate::{self, ValidateArgs};
 use crate::exit::Failure;
 use crate::output::Format;
 
@@ -22,6 +25,18 @@ pub(crate) enum LeadsCommand {
     /// Put parked leads back in the queue (after fixing what parked them), due now with
     /// their attempts reset; prints how many
     Retry(RetryArgs),
+    /// Set the org up for the writer, safely again and again: import the lead writer
+    /// solution (its role with the lead privileges), ensure the application user of --app-id,
+    /// give it the role plus the two extra privileges Microsoft's lead writer needs; then print
+    /// the URL to paste into Partner Center. Needs System Administrator in the org
+    Setup(SetupArgs),
+    /// Send a test lead (Microsoft's MSFT_TEST_ shape) through the running endpoint and wait
+    /// until it is in the org's lead table; prints its id and subject
+    Validate(ValidateArgs),
+    /// Import an Azure Table destination's MarketplaceLeads export (JSON lines) into the
+    /// spool, oldest first; a watermark in the spool makes a re-run import only newer rows.
+    /// Bad lines go to the dead letters with their line numbers
+    ImportTable(ImportArgs),
 }
 
 /// Runs a `leads` command.
@@ -34,5 +49,8 @@ pub(crate) async fn run(
         LeadsCommand::Serve(args) => leads_serve::run(args, inputs).await,
         LeadsCommand::Status(args) => leads_status::status(args, format).await,
         LeadsCommand::Retry(args) => leads_status::retry(args, format).await,
+        LeadsCommand::Setup(args) => leads_setup::run(args, inputs, format).await,
+        LeadsCommand::Validate(args) => leads_validate::run(args, inputs, format).await,
+        LeadsCommand::ImportTable(args) => leads_import::run(args, format).await,
     }
 }

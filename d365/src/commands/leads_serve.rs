@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use lead_writer::service::{SecretIn, ServiceOptions, ServiceState, UrlSecret, router};
+use lead_writer::writer::WriterSettings;
 use lead_writer::{Mapping, Spool, SpoolOptions, Writer, WriterOptions};
 use tokio::sync::watch;
 
@@ -61,6 +62,12 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) mapping: Option<PathBuf>,
 
+    /// Apply the org's duplicate detection rules to each lead; a lead they match is parked
+    /// with the reason instead of written (also `duplicate_detection = true` under
+    /// `[writer]` in the --mapping file)
+    #[arg(long)]
+    pub(crate) duplicate_detection: bool,
+
     /// Only take leads in (no writer, no sign-in): another process writes from the spool
     #[arg(long)]
     pub(crate) intake_only: bool,
@@ -87,14 +94,17 @@ pub(crate) async fn run(args: &ServeArgs, inputs: OrgInputs<'_>) -> Result<(), F
         _ => None,
     };
     let secret = read_secret(&args.secret_env, inputs.env)?;
-    let mapping = match &args.mapping {
+    let (mapping, settings) = match &args.mapping {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
                 Failure::usage(format!("cannot read --mapping {}: {e}", path.display()))
             })?;
-            Mapping::from_toml(&text).map_err(|e| Failure::usage(e.to_string()))?
+            let mapping = Mapping::from_toml(&text).map_err(|e| Failure::usage(e.to_string()))?;
+            let settings =
+                WriterSettings::from_toml(&text).map_err(|e| Failure::usage(e.to_string()))?;
+            (mapping, settings)
         }
-        None => Mapping::default(),
+        None => (Mapping::default(), WriterSettings::default()),
     };
     let choice = if args.intake_only {
         None
@@ -119,7 +129,10 @@ pub(crate) async fn run(args: &ServeArgs, inputs: OrgInputs<'_>) -> Result<(), F
         None => None,
         Some(choice) => {
             let org = connect(choice, inputs).await?;
-            let options = WriterOptions::new(worker_name(), mapping);
+            let mut options = WriterOptions::new(worker_name(), mapping).settings(&settings);
+            if args.duplicate_detection {
+                options = options.duplicate_detection(true);
+            }
             let writer = Writer::start(org.client, spool.clone(), options)
                 .await
                 .map_err(|e| match e {
@@ -232,7 +245,10 @@ fn check_listen(args: &ServeArgs) -> Result<(), Failure> {
     ))
 }
 
-fn read_secret(name: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<UrlSecret, Failure> {
+pub(super) fn read_secret(
+    name: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<UrlSecret, Failure> {
     let value = env(name).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
         Failure::usage(format!(
             "the environment variable {name} (--secret-env) is not set"
@@ -250,11 +266,21 @@ fn read_secret(name: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<UrlSe
 
 /// The base URL the marketplace reaches, without a trailing slash.
 fn public_base(args: &ServeArgs, tls: bool) -> Result<String, Failure> {
-    match &args.public_url {
+    base_url(args.public_url.as_deref(), args.listen, tls)
+}
+
+/// The base URL from `--public-url`, or from the listen address; shared with the commands
+/// that print or call the endpoint (`leads setup`, `leads validate`).
+pub(super) fn base_url(
+    public_url: Option<&str>,
+    listen: SocketAddr,
+    tls: bool,
+) -> Result<String, Failure> {
+    match public_url {
         None => Ok(format!(
             "{}://{}",
             if tls { "https" } else { "http" },
-            args.listen
+            listen
         )),
         Some(url) => {
             let parsed = url::Url::parse(url.trim()).map_err(|e| {

@@ -356,3 +356,53 @@ async fn deep_insert_and_bind() {
         .await;
     assert!(row.body["_primarycontactid_value"].is_null());
 }
+
+#[tokio::test]
+async fn duplicate_detection_refuses_a_lead_with_a_known_email_only_when_asked() {
+    let env = start().await;
+    let detect = [("MSCRM.SuppressDuplicateDetection", "false")];
+    env.post(
+        "leads",
+        json!({"lastname": "One", "emailaddress1": "someone@contoso.com"}),
+    )
+    .await
+    .expect(204);
+    let twin = json!({"lastname": "Two", "emailaddress1": " SOMEONE@contoso.com "});
+    let refused = env
+        .send(Method::POST, "leads", &detect, Some(twin.clone()))
+        .await;
+    refused.expect(500);
+    assert_eq!(refused.code(), "0x80040333");
+    assert!(
+        refused
+            .message()
+            .contains("duplicate of the current record")
+    );
+    // Suppressed (the default, or `true`): created.
+    env.post("leads", twin.clone()).await.expect(204);
+    env.send(
+        Method::POST,
+        "leads",
+        &[("MSCRM.SuppressDuplicateDetection", "true")],
+        Some(twin),
+    )
+    .await
+    .expect(204);
+    // Another email, or a table without the rule: created.
+    env.send(
+        Method::POST,
+        "leads",
+        &detect,
+        Some(json!({"lastname": "Three", "emailaddress1": "other@contoso.com"})),
+    )
+    .await
+    .expect(204);
+    env.send(
+        Method::POST,
+        "contacts",
+        &detect,
+        Some(json!({"lastname": "One", "emailaddress1": "someone@contoso.com"})),
+    )
+    .await
+    .expect(204);
+}

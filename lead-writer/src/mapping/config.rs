@@ -18,6 +18,10 @@ struct MappingFile {
     on_too_long: TooLong,
     truncation_marker: String,
     max_lengths: BTreeMap<String, usize>,
+    /// The writer's own section ([`WriterSettings`](crate::writer::WriterSettings)), read
+    /// there.
+    #[allow(dead_code)]
+    writer: toml::Table,
 }
 
 impl Default for MappingFile {
@@ -30,6 +34,7 @@ impl Default for MappingFile {
             on_too_long: defaults.on_too_long,
             truncation_marker: defaults.truncation_marker,
             max_lengths: BTreeMap::new(),
+            writer: toml::Table::new(),
         }
     }
 }

@@ -129,6 +129,12 @@ impl Spool {
         }
     }
 
+    /// The database, for the crate's other records kept beside the queue (the table
+    /// import's watermark), under their own migration component.
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
     fn now(&self) -> OffsetDateTime {
         self.inner.options.clock.now()
     }

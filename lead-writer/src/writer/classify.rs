@@ -7,6 +7,11 @@ use dataverse_webapi::{BulkFailure, DataverseError};
 /// key already exists. Learn, "Use bulk operation messages" (common errors) and the Web API
 /// create reference.
 const DUPLICATE_RECORD: &str = "0x80040237";
+/// `DuplicateRecordsFound`: the org's duplicate detection rules matched the lead, asked for
+/// with `MSCRM.SuppressDuplicateDetection: false`. "A record was not created or updated
+/// because a duplicate of the current record already exists." (Learn, "Detect duplicate data
+/// using the Web API"; its example answers HTTP 500, which must not count as an outage.)
+const DUPLICATE_DETECTED: &str = "0x80040333";
 /// `PrivilegeDenied`: the caller's roles lack a privilege (for example `prvCreateLead`).
 const PRIVILEGE_DENIED: &str = "0x80040220";
 /// "No roles are assigned to user" (Microsoft's marketplace lead FAQ). UNCONFIRMED that the
@@ -20,6 +25,9 @@ pub(crate) enum Verdict {
     /// (or delivery) wrote it: complete the item without touching the row. The same answer
     /// comes for a clash on another row's alternate key, so the round reads the row first.
     Duplicate,
+    /// The org's duplicate detection rules matched another lead: the same answer would come
+    /// on every try, so park it for a person to decide (merge, or put it back).
+    DuplicateDetected,
     /// Retrying cannot help until someone fixes something (a privilege, a column): park.
     Permanent,
     /// Throttling, an outage or a lost connection: back off and try again.
@@ -50,6 +58,10 @@ pub(crate) fn classify_parts(status: Option<u16>, code: Option<&str>, message: &
     let has_code = |wanted: &str| code.eq_ignore_ascii_case(wanted);
     if has_code(DUPLICATE_RECORD) || is_duplicate_text(message) {
         return Verdict::Duplicate;
+    }
+    // Before the status rules: it comes with a 500.
+    if has_code(DUPLICATE_DETECTED) {
+        return Verdict::DuplicateDetected;
     }
     if has_code(PRIVILEGE_DENIED) || has_code(NO_ROLES) {
         return Verdict::Permanent;
@@ -100,6 +112,14 @@ mod tests {
                 "Cannot insert duplicate key row in object 'dbo.LeadBase'"
             ),
             Verdict::Duplicate
+        );
+    }
+
+    #[test]
+    fn a_duplicate_detection_match_is_parked_not_retried_despite_its_500() {
+        assert_eq!(
+            classify_parts(Some(500), Some("0x80040333"), "A record was not created"),
+            Verdict::DuplicateDetected
         );
     }
 

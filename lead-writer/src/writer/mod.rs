@@ -15,12 +15,16 @@
 //! - **Leases** are renewed while a write runs, so a write held up by service protection
 //!   limits keeps its items.
 //! - [`Writer::start`] checks the mapping's columns against the table's metadata first.
+//! - **Duplicate detection** (optional, [`WriterOptions::duplicate_detection`]): each lead is
+//!   created on its own with the org's rules applied; a lead they match is parked with the
+//!   reason (`0x80040333`), never retried, so a person decides.
 
 mod alert;
 mod classify;
 mod error;
 mod options;
 mod round;
+mod settings;
 mod stats;
 
 use std::future::Future;
@@ -35,6 +39,7 @@ pub use alert::{AlertHook, LogAlert, ParkedAlert};
 pub use error::WriterError;
 pub use options::WriterOptions;
 pub use round::RoundReport;
+pub use settings::WriterSettings;
 pub use stats::{StatsSnapshot, WriterStats};
 
 /// Writes spooled leads into Dataverse. Cheap to clone; clones share the client, the spool

@@ -7,6 +7,7 @@ use dataverse_webapi::BulkOptions;
 
 use super::alert::{AlertHook, LogAlert};
 use super::error::WriterError;
+use super::settings::WriterSettings;
 use crate::Mapping;
 use crate::spool::MAX_CLAIM;
 
@@ -41,6 +42,12 @@ pub struct WriterOptions {
     pub bulk: BulkOptions,
     /// Told about every parked lead (default: [`LogAlert`]).
     pub alert: Arc<dyn AlertHook>,
+    /// Apply the org's duplicate detection rules to each lead (default off, as in the Web
+    /// API). Each lead is then created on its own with `MSCRM.SuppressDuplicateDetection:
+    /// false` (Learn, "Detect duplicate data using the Web API"; that page documents the
+    /// header on a plain create, so the bulk messages are not used), and a lead the rules
+    /// match is parked with the reason instead of written. See [`WriterSettings`].
+    pub duplicate_detection: bool,
 }
 
 impl Default for WriterOptions {
@@ -57,6 +64,7 @@ impl Default for WriterOptions {
             id_column: "leadid".to_owned(),
             bulk: BulkOptions::default(),
             alert: Arc::new(LogAlert),
+            duplicate_detection: false,
         }
     }
 }
@@ -98,6 +106,20 @@ impl WriterOptions {
     /// Sets the alert hook.
     pub fn alert(mut self, hook: impl AlertHook + 'static) -> Self {
         self.alert = Arc::new(hook);
+        self
+    }
+
+    /// Turns the org's duplicate detection on or off for lead creates.
+    pub fn duplicate_detection(mut self, on: bool) -> Self {
+        self.duplicate_detection = on;
+        self
+    }
+
+    /// Applies the settings of a [`WriterSettings`] (a `[writer]` TOML section).
+    pub fn settings(mut self, settings: &WriterSettings) -> Self {
+        if let Some(on) = settings.duplicate_detection {
+            self.duplicate_detection = on;
+        }
         self
     }
 

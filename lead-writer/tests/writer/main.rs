@@ -1,7 +1,10 @@
 //! The writer against the emulator: spooled leads land in the `lead` table once, whatever
 //! the replays, faults and refusals.
 
+mod duplicate_detection;
+mod setup;
 mod support;
+mod validate;
 
 use std::collections::HashMap;
 

@@ -116,6 +116,7 @@ pub(crate) fn refuse_platform_table(
 pub(crate) fn create(store: &mut DataverseStore, call: &Call<'_>, table: u16) -> ApiResult {
     refuse_platform_table(store, table, "POST")?;
     let body = json_body(call.request)?;
+    super::duplicate_rules::check(store, call, table, &body)?;
     let shape = shape(store, call, table, true)?;
     let id = write(store, call, |writer| writer.create(table, &body, None, &[]))?;
     mark_if_application_user(store, table, id);

@@ -8,6 +8,7 @@ pub(crate) mod change_token;
 pub(crate) mod changes;
 pub(crate) mod create_entities;
 pub(crate) mod crud;
+pub(crate) mod duplicate_rules;
 pub(crate) mod fetch;
 pub(crate) mod functions;
 pub(crate) mod metadata;
