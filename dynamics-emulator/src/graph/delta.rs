@@ -135,12 +135,18 @@ pub(crate) fn delta(ctx: &GraphContext<'_>, query: &Query) -> Result<Response, G
             };
             (value, phase)
         }
-        Phase::Changes { after, high } => {
-            changes_page(&store, tenant_id, after, high, page, &select, &state.select)
+        Phase::Changes { since, after, high } => {
+            let window = Window { since, after, high };
+            changes_page(&store, tenant_id, window, page, &select, &state.select)
         }
         Phase::Done { since } => {
             let high = store.graph.high_water();
-            changes_page(&store, tenant_id, since, high, page, &select, &state.select)
+            let window = Window {
+                since,
+                after: since,
+                high,
+            };
+            changes_page(&store, tenant_id, window, page, &select, &state.select)
         }
     };
     drop(store);
@@ -184,16 +190,24 @@ fn initial_page(
     )
 }
 
+/// Where a changes round stands: changes after `since` up to `high`, served up to `after`.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    since: u64,
+    after: u64,
+    high: u64,
+}
+
 /// One page of a changes round over the log entries in `(after, high]`.
 fn changes_page(
     store: &Store,
     tenant_id: uuid::Uuid,
-    after: u64,
-    high: u64,
+    window: Window,
     page: usize,
     select: &[UserProp],
     tracked: &[String],
 ) -> (Vec<Value>, Phase) {
+    let Window { since, after, high } = window;
     let Some(graph) = store.graph.tenant(tenant_id) else {
         return (Vec::new(), Phase::Done { since: high });
     };
@@ -206,6 +220,7 @@ fn changes_page(
             return (
                 value,
                 Phase::Changes {
+                    since,
                     after: last_seq,
                     high,
                 },
@@ -219,8 +234,7 @@ fn changes_page(
         let Some(user) = users.and_then(|u| u.get(object_id)) else {
             continue;
         };
-        let relevant = change.created || tracked_mask.is_none_or(|mask| change.props & mask != 0);
-        if relevant {
+        if tracked_mask.is_none_or(|mask| change.touches(since, mask)) {
             value.push(props::render(user, select));
         }
     }

@@ -30,16 +30,33 @@ pub(crate) struct GraphTenant {
     pub(crate) groups: BTreeMap<Uuid, Group>,
 }
 
-/// The latest change of one user, folded: a user changed twice shows once (with the union of
-/// the changed properties; the docs allow replays).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How many recent changes of one user are remembered for `$select` tracking; older ones are
+/// folded away, and a round reaching back past them shows the user anyway (a replay, which the
+/// docs allow).
+const HISTORY: usize = 8;
+
+/// The changes of one user, folded: a user changed twice in a round shows once.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Change {
+    /// The latest change.
     pub(crate) seq: u64,
-    /// Created (or re-created) since the log began: shown whatever `$select` tracks.
-    pub(crate) created: bool,
-    /// Mask of changed properties (see [`props::changed`]).
-    pub(crate) props: u32,
+    /// Recent changes: sequence number and mask of changed properties (all bits for a
+    /// creation), oldest first.
+    history: Vec<(u64, u32)>,
     pub(crate) removed: Option<Removal>,
+}
+
+impl Change {
+    /// Whether a change after `since` touched a property in `tracked`.
+    pub(crate) fn touches(&self, since: u64, tracked: u32) -> bool {
+        let truncated = self.history.len() == HISTORY
+            && self.history.first().is_some_and(|(seq, _)| *seq > since);
+        truncated
+            || self
+                .history
+                .iter()
+                .any(|(seq, mask)| *seq > since && mask & tracked != 0)
+    }
 }
 
 /// Why a user left: Graph's `@removed.reason`.
@@ -91,9 +108,9 @@ impl GraphStore {
     /// Records that `new` was added (`old` is `None`) or replaced `old`. Nothing is recorded
     /// when no Graph property changed.
     pub(crate) fn record_user(&mut self, tenant_id: Uuid, old: Option<&User>, new: &User) {
-        let (created, mask) = match old {
-            None => (true, props::mask(&props::ALL)),
-            Some(old) => (false, props::changed(old, new)),
+        let mask = match old {
+            None => props::mask(&props::ALL),
+            Some(old) => props::changed(old, new),
         };
         if mask == 0 {
             return;
@@ -102,8 +119,10 @@ impl GraphStore {
         let seq = self.seq;
         self.tenant_mut(tenant_id)
             .log_change(new.object_id, seq, |change| {
-                change.created |= created;
-                change.props |= mask;
+                if change.history.len() == HISTORY {
+                    change.history.remove(0);
+                }
+                change.history.push((seq, mask));
                 change.removed = None;
             });
     }
@@ -124,8 +143,7 @@ impl GraphTenant {
     fn log_change(&mut self, object_id: Uuid, seq: u64, update: impl FnOnce(&mut Change)) {
         let change = self.entries.entry(object_id).or_insert(Change {
             seq,
-            created: false,
-            props: 0,
+            history: Vec::new(),
             removed: None,
         });
         self.log.remove(&change.seq);
@@ -139,10 +157,10 @@ impl GraphTenant {
         &self,
         after: u64,
         up_to: u64,
-    ) -> impl Iterator<Item = (Uuid, Change)> + '_ {
+    ) -> impl Iterator<Item = (Uuid, &Change)> + '_ {
         self.log
             .range((Bound::Excluded(after), Bound::Included(up_to)))
-            .filter_map(|(_, id)| self.entries.get(id).map(|c| (*id, *c)))
+            .filter_map(|(_, id)| self.entries.get(id).map(|c| (*id, c)))
     }
 
     /// Whether the user was deleted (softly or for good) and not re-created since.

@@ -22,8 +22,8 @@ pub(crate) fn decode_cursor(token: &str) -> Option<Uuid> {
 pub(crate) enum Phase {
     /// The initial round, listing current users after an object ID, then ending at `high`.
     Initial { after: Option<Uuid>, high: u64 },
-    /// A changes round, listing log entries in `(after, high]`.
-    Changes { after: u64, high: u64 },
+    /// A changes round since `since`, listing log entries in `(after, high]`.
+    Changes { since: u64, after: u64, high: u64 },
     /// A finished round (a delta link): the next round lists changes after `since`.
     Done { since: u64 },
 }
@@ -47,7 +47,7 @@ impl DeltaState {
                 "I,{},{high}",
                 after.map(|a| a.to_string()).unwrap_or_default()
             ),
-            Phase::Changes { after, high } => format!("C,{after},{high}"),
+            Phase::Changes { since, after, high } => format!("C,{since},{after},{high}"),
             Phase::Done { since } => format!("D,{since}"),
         };
         URL_SAFE_NO_PAD.encode(format!(
@@ -89,7 +89,8 @@ impl DeltaState {
                 },
                 high: high.parse().ok()?,
             },
-            ["C", after, high] => Phase::Changes {
+            ["C", since, after, high] => Phase::Changes {
+                since: since.parse().ok()?,
                 after: after.parse().ok()?,
                 high: high.parse().ok()?,
             },
@@ -126,7 +127,11 @@ mod tests {
                 after: Some(id),
                 high: 3,
             },
-            Phase::Changes { after: 1, high: 9 },
+            Phase::Changes {
+                since: 1,
+                after: 4,
+                high: 9,
+            },
             Phase::Done { since: 9 },
         ] {
             let state = DeltaState {
