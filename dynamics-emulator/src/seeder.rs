@@ -46,8 +46,17 @@ impl Seeder {
 
     /// Adds a tenant. Adding an existing tenant ID again with the same domain does nothing; a
     /// different domain, or a domain used by another tenant, is an error.
+    /// The emulator's Microsoft Graph resource (`{base}graph`) is registered in it.
     pub fn add_tenant(&self, tenant: TenantSeed) -> Result<(), EmulatorError> {
-        self.shared.lock().directory.add_tenant(tenant)
+        let id = tenant.id;
+        let mut store = self.shared.lock();
+        store.directory.add_tenant(tenant)?;
+        store.directory.add_resource(id, &self.graph_resource())
+    }
+
+    /// `{base}graph`.
+    fn graph_resource(&self) -> String {
+        self.shared.url(crate::seed::GRAPH_RESOURCE_PATH)
     }
 
     /// Registers an app in a tenant, replacing an app with the same client ID there. Fails for an
@@ -370,6 +379,9 @@ impl Seeder {
             for resource in &tenant.resources {
                 directory.add_resource(tenant.id, resource)?;
             }
+            // Every seeded tenant can get Microsoft Graph tokens (the port is not known when a
+            // seed file is written).
+            directory.add_resource(tenant.id, &self.graph_resource())?;
             for app in &tenant.apps {
                 directory.add_app(tenant.id, app.clone())?;
             }
