@@ -95,3 +95,67 @@ impl Users {
         Some(user)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::Profile;
+    use crate::seed::MfaState;
+
+    fn user(n: u128, upn: &str) -> User {
+        User {
+            object_id: Uuid::from_u128(n),
+            upn: upn.to_owned(),
+            password: String::new(),
+            mfa: MfaState::None,
+            display_name: upn.to_owned(),
+            admin_roles: Vec::new(),
+            licensed: true,
+            profile: Profile {
+                given_name: None,
+                surname: None,
+                mail: None,
+                department: None,
+                job_title: None,
+                office_location: None,
+                city: None,
+                country: None,
+                usage_location: None,
+                account_enabled: true,
+                licences: Vec::new(),
+            },
+            added: 0,
+        }
+    }
+
+    #[test]
+    fn lookups_ordering_and_the_first_user_survive_replace_and_remove() {
+        let mut users = Users::default();
+        users.insert(user(9, "first@x"));
+        users.insert(user(2, "second@x"));
+        users.insert(user(5, "third@x"));
+        assert_eq!(
+            users.by_upn("FIRST@X").map(|u| u.object_id),
+            Some(Uuid::from_u128(9))
+        );
+        let order: Vec<u128> = users.iter().map(|u| u.object_id.as_u128()).collect();
+        assert_eq!(order, [2, 5, 9]);
+        let after: Vec<u128> = users
+            .after(Some(Uuid::from_u128(2)))
+            .map(|u| u.object_id.as_u128())
+            .collect();
+        assert_eq!(after, [5, 9]);
+
+        // Replacing keeps the place as first user and moves the UPN index.
+        assert!(users.insert(user(9, "renamed@x")).is_some());
+        assert!(users.by_upn("first@x").is_none());
+        assert_eq!(users.first().map(|u| u.upn.as_str()), Some("renamed@x"));
+        assert!(users.upn_taken_by_other("renamed@x", Uuid::from_u128(2)));
+        assert!(!users.upn_taken_by_other("renamed@x", Uuid::from_u128(9)));
+
+        // Removing the first user makes the next-added one first.
+        assert!(users.remove(Uuid::from_u128(9)).is_some());
+        assert_eq!(users.first().map(|u| u.upn.as_str()), Some("second@x"));
+        assert!(users.remove(Uuid::from_u128(9)).is_none());
+    }
+}

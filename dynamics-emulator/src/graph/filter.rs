@@ -459,6 +459,18 @@ mod tests {
         assert!(eval("endsWith(mail,'@contoso.com')", true).unwrap());
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Arbitrary text never panics the parser; it parses or gets a Graph error.
+        #[test]
+        fn parsing_arbitrary_text_never_panics(text in "[ a-zA-Z()',=]{0,40}") {
+            if let Err(error) = Filter::parse(&text) {
+                proptest::prop_assert!(error.code == "BadRequest" || error.code == "Request_UnsupportedQuery");
+            }
+        }
+    }
+
     #[test]
     fn unknown_properties_unsupported_operators_and_syntax_errors_are_rejected() {
         assert_eq!(

@@ -85,3 +85,25 @@ async fn fifty_thousand_generated_users_seed_quickly() {
     assert_eq!(ids.len(), 50_000);
     assert!(emu.seed().user(tenant, ids[49_999]).is_some());
 }
+
+#[tokio::test]
+async fn the_example_seed_file_carries_profiles_generated_users_and_a_group() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/seed.example.json");
+    let seed = SeedFile::from_path(path).expect("example seed parses");
+    let tenant = seed.tenants[0].id;
+    let emu = Emulator::start_with(EmulatorConfig {
+        seed: Some(seed.clone()),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .expect("emulator");
+    let dana: Uuid = "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f".parse().unwrap();
+    let profile = emu.seed().user(tenant, dana).expect("dana");
+    assert_eq!(profile.usage_location.as_deref(), Some("NO"));
+    assert_eq!(seed.tenants[0].groups.len(), 1);
+    let generated = dynamics_emulator::GeneratedUsers::object_id(tenant, "user", 1);
+    assert_eq!(
+        emu.seed().user(tenant, generated).and_then(|u| u.city),
+        Some("Oslo".to_owned())
+    );
+}
