@@ -53,16 +53,11 @@ pub(crate) fn delta(ctx: &GraphContext<'_>, query: &Query) -> Result<Response, G
                     "The delta function of users supports $select only in the emulator ($filter by id, $top, $orderby and $expand are not served).",
                 ));
             }
-            let select = schema::user_select(query.select.as_deref())?;
-            let select = match query.select {
-                Some(_) => select.iter().map(|p| p.name().to_owned()).collect(),
-                None => Vec::new(),
-            };
             DeltaState {
                 tenant: tenant_id,
                 epoch,
                 issued: now,
-                select,
+                select: tracked_select(query)?,
                 phase: Phase::Initial {
                     after: None,
                     high: store.graph.high_water(),
@@ -71,15 +66,11 @@ pub(crate) fn delta(ctx: &GraphContext<'_>, query: &Query) -> Result<Response, G
         }
         // "Sync from now": no resource data, just a delta link.
         Some(latest) if latest.eq_ignore_ascii_case("latest") => {
-            let select = schema::user_select(query.select.as_deref())?;
             let state = DeltaState {
                 tenant: tenant_id,
                 epoch,
                 issued: now,
-                select: match query.select {
-                    Some(_) => select.iter().map(|p| p.name().to_owned()).collect(),
-                    None => Vec::new(),
-                },
+                select: tracked_select(query)?,
                 phase: Phase::Done {
                     since: store.graph.high_water(),
                 },
@@ -167,6 +158,16 @@ pub(crate) fn delta(ctx: &GraphContext<'_>, query: &Query) -> Result<Response, G
         _ => body["@odata.nextLink"] = json!(link(ctx, "$skiptoken", &next_state)),
     }
     Ok(json_response(StatusCode::OK, &body, ctx.ids))
+}
+
+/// The canonical names of the initial request's `$select` (empty without one: default
+/// properties, every change tracked).
+fn tracked_select(query: &Query) -> Result<Vec<String>, GraphError> {
+    if query.select.is_none() {
+        return Ok(Vec::new());
+    }
+    let props = schema::user_select(query.select.as_deref())?;
+    Ok(props.iter().map(|p| p.name().to_owned()).collect())
 }
 
 /// One page of the initial round; the last object ID served when more users follow.
