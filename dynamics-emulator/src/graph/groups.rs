@@ -140,7 +140,9 @@ pub(crate) fn members(
     Ok(json_response(StatusCode::OK, &body, ctx.ids))
 }
 
-/// `GET /users/{id}/memberOf`: the user's groups, in one page.
+/// `GET /users/{id}/memberOf`: the user's groups, in one page. It takes the group permissions
+/// (`GroupMember.Read.All` and up); whether `User.Read.All` alone suffices in Graph is
+/// UNCONFIRMED, so it does not here.
 pub(crate) fn member_of(
     ctx: &GraphContext<'_>,
     key: &str,

@@ -88,7 +88,8 @@ impl Seeder {
 
     /// Deletes a user as Entra does by default (soft delete, restorable for 30 days): it leaves
     /// the directory, its groups and sign-in, and the next delta round reports it with
-    /// `"@removed": {"reason": "changed"}`.
+    /// `"@removed": {"reason": "changed"}`. Adding it again ([`Seeder::add_user`] with the same
+    /// object ID) stands in for a restore and shows as a new user.
     pub fn delete_user(&self, tenant_id: Uuid, object_id: Uuid) -> Result<(), EmulatorError> {
         let mut store = self.shared.lock();
         let Store {
