@@ -1,5 +1,7 @@
 //! The directory: tenants and what they contain (apps, users, resources, consents).
 
+mod users;
+
 use std::collections::{BTreeMap, HashSet};
 
 use jsonwebtoken::DecodingKey;
@@ -13,6 +15,8 @@ use crate::error::EmulatorError;
 use crate::resource;
 use crate::seed::{AdminRole, AppSeed, MfaState, SecretSeed, TenantSeed, UserSeed};
 
+pub(crate) use users::Users;
+
 /// All tenants, in the order they were added.
 #[derive(Default)]
 pub(crate) struct Directory {
@@ -24,7 +28,7 @@ pub(crate) struct Tenant {
     pub(crate) id: Uuid,
     pub(crate) domain: String,
     pub(crate) apps: Vec<App>,
-    pub(crate) users: Vec<User>,
+    pub(crate) users: Users,
     pub(crate) resources: Vec<Resource>,
     /// (client ID, resource key) pairs with delegated consent.
     consents: HashSet<(Uuid, String)>,
@@ -59,6 +63,26 @@ pub(crate) struct User {
     pub(crate) display_name: String,
     pub(crate) admin_roles: Vec<AdminRole>,
     pub(crate) licensed: bool,
+    /// The profile Microsoft Graph serves.
+    pub(crate) profile: Profile,
+    /// Insertion order within the tenant (set by [`Users`]).
+    pub(crate) added: u64,
+}
+
+/// A user's directory profile: what Microsoft Graph returns besides ID, UPN and display name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Profile {
+    pub(crate) given_name: Option<String>,
+    pub(crate) surname: Option<String>,
+    pub(crate) mail: Option<String>,
+    pub(crate) department: Option<String>,
+    pub(crate) job_title: Option<String>,
+    pub(crate) office_location: Option<String>,
+    pub(crate) city: Option<String>,
+    pub(crate) country: Option<String>,
+    pub(crate) usage_location: Option<String>,
+    pub(crate) account_enabled: bool,
+    pub(crate) licences: Vec<Uuid>,
 }
 
 /// A resource service principal (token audience).
@@ -162,7 +186,7 @@ impl Directory {
             id: seed.id,
             domain,
             apps: Vec::new(),
-            users: Vec::new(),
+            users: Users::default(),
             resources: Vec::new(),
             consents: HashSet::new(),
         });
@@ -203,12 +227,13 @@ impl Directory {
         Ok(())
     }
 
-    /// Adds a user (replacing a user with the same object ID in that tenant).
+    /// Adds a user (replacing a user with the same object ID in that tenant); returns the user
+    /// it replaced.
     pub(crate) fn add_user(
         &mut self,
         tenant_id: Uuid,
         seed: UserSeed,
-    ) -> Result<(), EmulatorError> {
+    ) -> Result<Option<User>, EmulatorError> {
         let tenant = self.tenant_mut(tenant_id)?;
         let upn = seed.user_principal_name.trim().to_owned();
         if seed.object_id.is_nil() {
@@ -217,11 +242,7 @@ impl Directory {
         if upn.is_empty() {
             return Err(EmulatorError::seed("a user needs a user principal name"));
         }
-        if tenant
-            .users
-            .iter()
-            .any(|u| u.object_id != seed.object_id && u.upn.eq_ignore_ascii_case(&upn))
-        {
+        if tenant.users.upn_taken_by_other(&upn, seed.object_id) {
             return Err(EmulatorError::seed(format!("user {upn} already exists")));
         }
         let display_name = if seed.display_name.is_empty() {
@@ -237,16 +258,36 @@ impl Directory {
             display_name,
             admin_roles: seed.admin_roles,
             licensed: seed.licensed,
+            profile: Profile {
+                given_name: seed.given_name,
+                surname: seed.surname,
+                mail: seed.mail,
+                department: seed.department,
+                job_title: seed.job_title,
+                office_location: seed.office_location,
+                city: seed.city,
+                country: seed.country,
+                usage_location: seed.usage_location,
+                account_enabled: seed.account_enabled,
+                licences: seed.licences,
+            },
+            added: 0,
         };
-        match tenant
+        Ok(tenant.users.insert(user))
+    }
+
+    /// Removes a user from a tenant (as deleting it in Entra does); returns it.
+    pub(crate) fn remove_user(
+        &mut self,
+        tenant_id: Uuid,
+        object_id: Uuid,
+    ) -> Result<User, EmulatorError> {
+        self.tenant_mut(tenant_id)?
             .users
-            .iter_mut()
-            .find(|u| u.object_id == user.object_id)
-        {
-            Some(existing) => *existing = user,
-            None => tenant.users.push(user),
-        }
-        Ok(())
+            .remove(object_id)
+            .ok_or_else(|| {
+                EmulatorError::seed(format!("no user {object_id} in tenant {tenant_id}"))
+            })
     }
 
     /// Registers a resource URI (idempotent).
@@ -311,13 +352,12 @@ impl Tenant {
 
     /// The user with this UPN (any case).
     pub(crate) fn user_by_upn(&self, upn: &str) -> Option<&User> {
-        let upn = upn.trim();
-        self.users.iter().find(|u| u.upn.eq_ignore_ascii_case(upn))
+        self.users.by_upn(upn)
     }
 
     /// The user with this object ID.
     pub(crate) fn user(&self, object_id: Uuid) -> Option<&User> {
-        self.users.iter().find(|u| u.object_id == object_id)
+        self.users.get(object_id)
     }
 
     /// The user interactive flows sign in when no user is named: the first one added.
@@ -338,6 +378,31 @@ impl Tenant {
 }
 
 impl User {
+    /// The user as seed data (what [`Directory::add_user`] would turn back into this user).
+    pub(crate) fn to_seed(&self) -> UserSeed {
+        let profile = self.profile.clone();
+        UserSeed {
+            object_id: self.object_id,
+            user_principal_name: self.upn.clone(),
+            password: self.password.clone(),
+            mfa: self.mfa,
+            display_name: self.display_name.clone(),
+            admin_roles: self.admin_roles.clone(),
+            licensed: self.licensed,
+            given_name: profile.given_name,
+            surname: profile.surname,
+            mail: profile.mail,
+            department: profile.department,
+            job_title: profile.job_title,
+            office_location: profile.office_location,
+            city: profile.city,
+            country: profile.country,
+            usage_location: profile.usage_location,
+            account_enabled: profile.account_enabled,
+            licences: profile.licences,
+        }
+    }
+
     /// Whether the user holds any of these roles.
     pub(crate) fn has_any_role(&self, roles: &[AdminRole]) -> bool {
         self.admin_roles.iter().any(|role| roles.contains(role))

@@ -12,6 +12,7 @@ mod entra;
 mod environments;
 mod error;
 mod grants;
+mod graph;
 mod listener;
 mod resource;
 mod scope;
@@ -35,8 +36,9 @@ pub use dataverse::{
 };
 pub use error::EmulatorError;
 pub use seed::{
-    AdminRole, AppSeed, ConsentSeed, DefaultSeed, InstanceSeed, InstanceState, InstanceType,
-    MfaState, SecretSeed, SeedFile, SeededUser, TenantFile, TenantSeed, UserSeed,
+    AdminRole, AppSeed, ConsentSeed, DefaultSeed, GeneratedUsers, GroupSeed, InstanceSeed,
+    InstanceState, InstanceType, MfaState, PlaceSeed, SecretSeed, SeedFile, SeededUser, TenantFile,
+    TenantSeed, UserSeed,
 };
 pub use seeder::Seeder;
 pub use server::Emulator;

@@ -355,6 +355,11 @@ fn print_defaults(emulator: &Emulator, files: &CertificateFiles) {
     );
     println!("Authority:             {authority}");
     println!("Token endpoint (v2):   {authority}/oauth2/v2.0/token");
+    println!(
+        "Microsoft Graph:       {} (scope {}/.default)",
+        emulator.graph_url(),
+        emulator.graph_resource()
+    );
     println!("Confidential client:   {}", d.client_id);
     println!("  client secret:       {}", d.client_secret);
     println!("  certificate (PEM):   {}", files.certificate.display());

@@ -1,5 +1,7 @@
 //! [`Seeder`]: a cheap handle for changing the emulator's directory and flows at run time.
 
+mod entra_users;
+
 use std::fmt;
 use std::sync::Arc;
 
@@ -44,8 +46,17 @@ impl Seeder {
 
     /// Adds a tenant. Adding an existing tenant ID again with the same domain does nothing; a
     /// different domain, or a domain used by another tenant, is an error.
+    /// The emulator's Microsoft Graph resource (`{base}graph`) is registered in it.
     pub fn add_tenant(&self, tenant: TenantSeed) -> Result<(), EmulatorError> {
-        self.shared.lock().directory.add_tenant(tenant)
+        let id = tenant.id;
+        let mut store = self.shared.lock();
+        store.directory.add_tenant(tenant)?;
+        store.directory.add_resource(id, &self.graph_resource())
+    }
+
+    /// `{base}graph`.
+    fn graph_resource(&self) -> String {
+        self.shared.url(crate::seed::GRAPH_RESOURCE_PATH)
     }
 
     /// Registers an app in a tenant, replacing an app with the same client ID there. Fails for an
@@ -55,9 +66,10 @@ impl Seeder {
     }
 
     /// Adds a user to a tenant, replacing a user with the same object ID there. The first user
-    /// added to a tenant is the one interactive flows sign in by default.
+    /// added to a tenant is the one interactive flows sign in by default. Graph's
+    /// `/users/delta` reports the addition (or the changed properties of a replaced user).
     pub fn add_user(&self, tenant_id: Uuid, user: UserSeed) -> Result<(), EmulatorError> {
-        self.shared.lock().directory.add_user(tenant_id, user)
+        entra_users::add_user_recorded(&mut self.shared.lock(), tenant_id, user)
     }
 
     /// Registers a resource (token audience) in a tenant. Requests for resources that are not
@@ -351,8 +363,9 @@ impl Seeder {
             .update_settings(|s| s.security = security);
     }
 
-    /// Applies a seed file: for each tenant, the tenant, its resources, apps, users, consents,
-    /// instances, application identities and admin applications, in that order. Stops at the
+    /// Applies a seed file: for each tenant, the tenant, its resources, apps, users, generated
+    /// users, groups, consents, instances, application identities and admin applications, in
+    /// that order. Stops at the
     /// first error (what was applied before it stays).
     pub fn apply(&self, seed: &SeedFile) -> Result<(), EmulatorError> {
         let now = self.shared.clock.now();
@@ -366,14 +379,25 @@ impl Seeder {
             for resource in &tenant.resources {
                 directory.add_resource(tenant.id, resource)?;
             }
+            // Every seeded tenant can get Microsoft Graph tokens (the port is not known when a
+            // seed file is written).
+            directory.add_resource(tenant.id, &self.graph_resource())?;
             for app in &tenant.apps {
                 directory.add_app(tenant.id, app.clone())?;
             }
             for user in &tenant.users {
-                directory.add_user(tenant.id, user.clone())?;
+                entra_users::add_user_recorded(&mut store, tenant.id, user.clone())?;
+            }
+            if let Some(spec) = &tenant.generated_users {
+                entra_users::add_generated(&mut store, tenant.id, spec)?;
+            }
+            for group in &tenant.groups {
+                entra_users::add_group(&mut store, tenant.id, group.clone(), now)?;
             }
             for consent in &tenant.consents {
-                directory.grant_consent(tenant.id, consent.client_id, &consent.resource)?;
+                store
+                    .directory
+                    .grant_consent(tenant.id, consent.client_id, &consent.resource)?;
             }
             for instance in &tenant.instances {
                 add_instance(&mut store, tenant.id, instance.clone(), now)?;

@@ -166,6 +166,20 @@ impl Emulator {
             .unwrap_or_else(|_| self.shared.base_url.clone())
     }
 
+    /// The emulator's Microsoft Graph root: `{base}graph/v1.0/` (users, delta, groups).
+    pub fn graph_url(&self) -> Url {
+        self.shared
+            .base_url
+            .join("graph/v1.0/")
+            .unwrap_or_else(|_| self.shared.base_url.clone())
+    }
+
+    /// The Microsoft Graph resource (token audience): `{base}graph`, without trailing slash.
+    /// Clients ask for the scope `{base}graph/.default`.
+    pub fn graph_resource(&self) -> String {
+        self.shared.url("graph")
+    }
+
     /// With [`EmulatorConfig::tls`]: the PEM of the certificate authority that signed the
     /// server certificate. Clients trust it (e.g. `reqwest::Certificate::from_pem`).
     pub fn tls_ca_pem(&self) -> Option<&str> {
@@ -268,6 +282,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .merge(entra::routes())
         .merge(admin::routes(Arc::clone(&shared)))
         .merge(dataverse::routes())
+        .merge(crate::graph::routes())
         .fallback(not_found)
         .with_state(shared)
 }

@@ -15,6 +15,7 @@ use crate::dataverse::DataverseShared;
 use crate::directory::Directory;
 use crate::environments::Environments;
 use crate::grants::Grants;
+use crate::graph::GraphStore;
 use crate::signing::SigningKey;
 
 /// Token and code lifetimes.
@@ -33,6 +34,7 @@ pub(crate) struct Store {
     pub(crate) device_behaviour: DeviceCodeBehaviour,
     pub(crate) environments: Environments,
     pub(crate) admin: AdminStore,
+    pub(crate) graph: GraphStore,
 }
 
 /// Shared by all request handlers and by [`Seeder`](crate::Seeder) handles.

@@ -27,6 +27,11 @@ const PLACEHOLDER_MANAGEMENT_APP_ID: Uuid = uuid!("c0a7e5a0-0000-4000-8000-00000
 const CLIENT_SP_ID: Uuid = uuid!("c0a7e5a0-0000-4000-8000-000000000012");
 const PUBLIC_CLIENT_SP_ID: Uuid = uuid!("c0a7e5a0-0000-4000-8000-000000000013");
 const DOMAIN: &str = "contoso.onmicrosoft.com";
+/// The emulator's Microsoft Graph resource (token audience) is `{origin}/graph`.
+pub(crate) const GRAPH_RESOURCE_PATH: &str = "graph";
+/// The Graph application permissions the default confidential app holds: enough to read users
+/// (and their delta) and group members.
+const GRAPH_APP_ROLES: [&str; 2] = ["User.Read.All", "GroupMember.Read.All"];
 
 /// The well-known resources registered in the default tenant besides the emulator's own origin.
 const WELL_KNOWN_RESOURCES: [&str; 4] = [
@@ -96,8 +101,10 @@ pub struct DefaultSeed {
     /// GUID is its Power Platform (BAP) environment name. [`user`](Self::user) (a Global
     /// administrator) is present in it.
     pub instance_id: Uuid,
-    /// Every resource URI registered in the tenant (the emulator origin first); both apps have
-    /// delegated consent for all of them.
+    /// Every resource URI registered in the tenant (the emulator origin first, the emulator's
+    /// Microsoft Graph `{origin}/graph` last); both apps have delegated consent for all of them.
+    /// The confidential app also holds the Graph application permissions `User.Read.All` and
+    /// `GroupMember.Read.All`.
     pub resources: Vec<String>,
     /// The certificate registered on the confidential app.
     pub certificate: TestCertificate,
@@ -147,8 +154,9 @@ pub(crate) fn build_default_seed(base_url: &Url, certificate: TestCertificate) -
         unlicensed_user: user("erin.unlicensed", "Erin-Passw0rd!", UNLICENSED_USER_ID),
         dataverse_url: base_url.clone(),
         instance_id: INSTANCE_ID,
-        resources: std::iter::once(origin)
+        resources: std::iter::once(origin.clone())
             .chain(WELL_KNOWN_RESOURCES.iter().map(|r| (*r).to_owned()))
+            .chain(std::iter::once(format!("{origin}/{GRAPH_RESOURCE_PATH}")))
             .collect(),
         certificate,
     }
@@ -169,6 +177,11 @@ pub(crate) fn default_seed_file(defaults: &DefaultSeed) -> SeedFile {
         certificates: vec![defaults.certificate.certificate_pem.clone()],
         redirect_uris: vec![defaults.redirect_uri.clone()],
         service_principal_id: Some(CLIENT_SP_ID),
+        app_roles: [(
+            format!("{}{GRAPH_RESOURCE_PATH}", defaults.dataverse_url.as_str()),
+            GRAPH_APP_ROLES.iter().map(|r| (*r).to_owned()).collect(),
+        )]
+        .into(),
         ..AppSeed::new(defaults.client_id, "Emulator confidential app")
     };
     let public = AppSeed {
@@ -221,6 +234,8 @@ pub(crate) fn default_seed_file(defaults: &DefaultSeed) -> SeedFile {
                     ..user(&defaults.unlicensed_user, "Erin Unlicensed", MfaState::None)
                 },
             ],
+            generated_users: None,
+            groups: Vec::new(),
             consents,
             instances: vec![instance],
             application_identities: vec![PLACEHOLDER_MANAGEMENT_APP_ID],

@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{AppSeed, InstanceSeed, UserSeed};
+use super::{AppSeed, GeneratedUsers, GroupSeed, InstanceSeed, UserSeed};
 use crate::error::EmulatorError;
 
 /// Seed data in JSON form: a list of tenants, each with its apps, users, resources, consents,
@@ -57,6 +57,12 @@ pub struct TenantFile {
     /// User accounts.
     #[serde(default)]
     pub users: Vec<UserSeed>,
+    /// Many generated users (after [`users`](Self::users)), e.g. for a benchmark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_users: Option<GeneratedUsers>,
+    /// Entra groups (served by the emulator's Microsoft Graph), after all users.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupSeed>,
     /// Delegated consents (app × resource) for user flows.
     #[serde(default)]
     pub consents: Vec<ConsentSeed>,

@@ -5,6 +5,7 @@
 
 mod defaults;
 mod file;
+mod generated;
 mod instance;
 
 use std::collections::BTreeMap;
@@ -15,8 +16,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub use defaults::{DefaultSeed, SeededUser};
-pub(crate) use defaults::{build_default_seed, default_seed_file};
+pub(crate) use defaults::{GRAPH_RESOURCE_PATH, build_default_seed, default_seed_file};
 pub use file::{ConsentSeed, SeedFile, TenantFile};
+pub use generated::{GeneratedUsers, PlaceSeed};
 pub use instance::{InstanceSeed, InstanceState, InstanceType};
 
 /// A directory (tenant): its GUID and its initial domain.
@@ -152,9 +154,48 @@ pub struct UserSeed {
     /// Default `true`.
     #[serde(default = "licensed_by_default")]
     pub licensed: bool,
+    /// Microsoft Graph `givenName`.
+    #[serde(default)]
+    pub given_name: Option<String>,
+    /// Microsoft Graph `surname`.
+    #[serde(default)]
+    pub surname: Option<String>,
+    /// Microsoft Graph `mail` (the primary SMTP address).
+    #[serde(default)]
+    pub mail: Option<String>,
+    /// Microsoft Graph `department`.
+    #[serde(default)]
+    pub department: Option<String>,
+    /// Microsoft Graph `jobTitle`.
+    #[serde(default)]
+    pub job_title: Option<String>,
+    /// Microsoft Graph `officeLocation`.
+    #[serde(default)]
+    pub office_location: Option<String>,
+    /// Microsoft Graph `city`.
+    #[serde(default)]
+    pub city: Option<String>,
+    /// Microsoft Graph `country`.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// Microsoft Graph `usageLocation` (two-letter country code, needed for licences in Entra).
+    #[serde(default)]
+    pub usage_location: Option<String>,
+    /// Microsoft Graph `accountEnabled`. Default `true`. A disabled account shows in Graph with
+    /// `accountEnabled: false` (sign-in is not blocked by the emulator).
+    #[serde(default = "enabled_by_default")]
+    pub account_enabled: bool,
+    /// SKU IDs rendered as Microsoft Graph `assignedLicenses`. Independent of
+    /// [`licensed`](Self::licensed), which is what environments check.
+    #[serde(default)]
+    pub licences: Vec<Uuid>,
 }
 
 fn licensed_by_default() -> bool {
+    true
+}
+
+fn enabled_by_default() -> bool {
     true
 }
 
@@ -168,6 +209,17 @@ impl Default for UserSeed {
             display_name: String::new(),
             admin_roles: Vec::new(),
             licensed: true,
+            given_name: None,
+            surname: None,
+            mail: None,
+            department: None,
+            job_title: None,
+            office_location: None,
+            city: None,
+            country: None,
+            usage_location: None,
+            account_enabled: true,
+            licences: Vec::new(),
         }
     }
 }
@@ -181,6 +233,50 @@ impl fmt::Debug for UserSeed {
             .field("mfa", &self.mfa)
             .field("admin_roles", &self.admin_roles)
             .field("licensed", &self.licensed)
+            .field("account_enabled", &self.account_enabled)
+            .field("licences", &self.licences.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A Microsoft Entra group, served by the emulator's Microsoft Graph (`/groups`,
+/// `/groups/{id}/members`).
+///
+/// `Default` gives the nil ID, which [`Seeder::add_group`](crate::Seeder::add_group) rejects.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupSeed {
+    /// The group's object ID.
+    pub id: Uuid,
+    /// `displayName` (what `/groups?$filter=displayName eq '…'` matches).
+    pub display_name: String,
+    /// `description`.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `mailNickname`; derived from the display name when `None`.
+    #[serde(default)]
+    pub mail_nickname: Option<String>,
+    /// Object IDs of the member users (users of the same tenant).
+    #[serde(default)]
+    pub members: Vec<Uuid>,
+}
+
+impl GroupSeed {
+    /// A group without members.
+    pub fn new(id: Uuid, display_name: impl Into<String>) -> Self {
+        Self {
+            id,
+            display_name: display_name.into(),
+            ..Self::default()
+        }
+    }
+}
+
+impl fmt::Debug for GroupSeed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GroupSeed")
+            .field("id", &self.id)
+            .field("display_name", &self.display_name)
+            .field("members", &self.members.len())
             .finish_non_exhaustive()
     }
 }
