@@ -11,3 +11,6 @@ pub use dynamics_http as http;
 
 /// The Dataverse Web API client: the [`dataverse_webapi`] crate.
 pub use dataverse_webapi as dataverse;
+
+/// Entra users into Dataverse by rules (business units, teams, roles): the [`user_sync`] crate.
+pub use user_sync;

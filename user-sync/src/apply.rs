@@ -157,7 +157,11 @@ pub(crate) struct Context<'a> {
 
 impl Applier {
     /// Applies the actions (sorted by user, then kind), answering what was done.
-    pub(crate) async fn apply(&self, ctx: &Context<'_>, actions: &[Action]) -> Result<Vec<Applied>> {
+    pub(crate) async fn apply(
+        &self,
+        ctx: &Context<'_>,
+        actions: &[Action],
+    ) -> Result<Vec<Applied>> {
         let mut done = Vec::with_capacity(actions.len());
         for action in actions {
             match action.kind {
@@ -176,7 +180,11 @@ impl Applier {
         action.systemuser_id.ok_or_else(|| {
             SyncError::invalid(
                 "plan action",
-                format!("{} for user {} has no systemuserid", action.kind.as_str(), action.user),
+                format!(
+                    "{} for user {} has no systemuserid",
+                    action.kind.as_str(),
+                    action.user
+                ),
             )
         })
     }
@@ -185,7 +193,11 @@ impl Applier {
         action.target_id.ok_or_else(|| {
             SyncError::invalid(
                 "plan action",
-                format!("{} for user {} has no target id", action.kind.as_str(), action.user),
+                format!(
+                    "{} for user {} has no target id",
+                    action.kind.as_str(),
+                    action.user
+                ),
             )
         })
     }
@@ -204,7 +216,10 @@ impl Applier {
                     .move_to_business_unit(user, Self::target(action)?)
                     .await?;
                 for role in held {
-                    self.client.roles().assign(role.root_role_id(), principal).await?;
+                    self.client
+                        .roles()
+                        .assign(role.root_role_id(), principal)
+                        .await?;
                 }
             }
             ActionKind::AddRole => {
@@ -250,8 +265,10 @@ impl Applier {
     ) -> Result<()> {
         match self.force_sync.force_sync(action.user).await? {
             ForceSyncOutcome::NotLicensed(reason) => {
-                self.progress
-                    .note(&format!("  {}: not licensed, reported ({reason})", action.label));
+                self.progress.note(&format!(
+                    "  {}: not licensed, reported ({reason})",
+                    action.label
+                ));
                 done.push(Applied::Unlicensed(Action {
                     kind: ActionKind::ReportUnlicensed,
                     ..action.clone()

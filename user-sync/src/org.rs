@@ -117,7 +117,11 @@ impl Catalog {
         for name in rules.business_units() {
             let unit = units
                 .iter()
-                .find(|u| u.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&name)))
+                .find(|u| {
+                    u.name
+                        .as_deref()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(&name))
+                })
                 .ok_or_else(|| missing("business unit", &name))?;
             catalog.units.insert(name.to_lowercase(), unit.clone());
         }
@@ -125,7 +129,11 @@ impl Catalog {
         for name in rules.managed_teams() {
             let team = teams
                 .iter()
-                .find(|t| t.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&name)))
+                .find(|t| {
+                    t.name
+                        .as_deref()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(&name))
+                })
                 .ok_or_else(|| missing("team", &name))?;
             catalog.teams.insert(name, team.clone());
         }
@@ -135,7 +143,11 @@ impl Catalog {
                 .named(&name)
                 .await?
                 .into_iter()
-                .filter(|r| r.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&name)))
+                .filter(|r| {
+                    r.name
+                        .as_deref()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(&name))
+                })
                 .collect();
             if copies.is_empty() {
                 return Err(missing("security role", &name));
@@ -146,7 +158,11 @@ impl Catalog {
     }
 
     /// A catalogue built in code (tests, callers that know the ids).
-    pub fn from_parts(units: Vec<BusinessUnit>, teams: Vec<Team>, roles: Vec<SecurityRole>) -> Self {
+    pub fn from_parts(
+        units: Vec<BusinessUnit>,
+        teams: Vec<Team>,
+        roles: Vec<SecurityRole>,
+    ) -> Self {
         let mut catalog = Catalog::default();
         for u in units {
             if let Some(n) = u.name.clone() {

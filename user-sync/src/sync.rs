@@ -202,8 +202,10 @@ impl UserSync {
         for group in self.rules.groups() {
             let id = self.graph.resolve_group(&group).await?;
             let members = self.graph.group_member_ids(&id).await?;
-            self.progress
-                .note(&format!("group '{group}': {} direct members", members.len()));
+            self.progress.note(&format!(
+                "group '{group}': {} direct members",
+                members.len()
+            ));
             membership.insert(&group, members);
         }
         Ok(membership)
@@ -211,7 +213,10 @@ impl UserSync {
 
     /// The page's changes, with partial users (an incremental round may send only what
     /// changed) read again in full.
-    async fn changes(&self, items: Vec<DeltaItem>) -> Result<(Vec<UserChange>, HashMap<Uuid, GraphUser>)> {
+    async fn changes(
+        &self,
+        items: Vec<DeltaItem>,
+    ) -> Result<(Vec<UserChange>, HashMap<Uuid, GraphUser>)> {
         let mut changes = Vec::with_capacity(items.len());
         let mut users = HashMap::new();
         for item in items {
@@ -226,14 +231,14 @@ impl UserSync {
                         continue;
                     };
                     let user = if complete {
-                        Some(user)
+                        Some(*user)
                     } else {
                         self.graph.user(&user.id).await?
                     };
                     match user {
                         Some(u) => {
                             users.insert(id, u.clone());
-                            changes.push(UserChange::Present(u));
+                            changes.push(UserChange::Present(Box::new(u)));
                         }
                         None => changes.push(UserChange::Removed(id)),
                     }
@@ -333,11 +338,7 @@ impl UserSync {
             }
         }
         // A full round counts everyone: that is the population from now on.
-        let population = if full_round {
-            seen_users
-        } else {
-            population
-        };
+        let population = if full_round { seen_users } else { population };
         for page in pages.iter_mut() {
             page.next.population = population;
         }
@@ -346,7 +347,9 @@ impl UserSync {
         for page in &pages {
             total.merge(page.plan.clone());
         }
-        let share = options.max_change_share.unwrap_or(self.rules.max_change_share);
+        let share = options
+            .max_change_share
+            .unwrap_or(self.rules.max_change_share);
         total.check_safety(share, population, options.force)?;
         let mut report = SyncReport {
             plan: total,

@@ -172,10 +172,10 @@ impl RemovedReason {
 #[non_exhaustive]
 pub enum DeltaItem {
     /// A user as it is now. In an incremental delta round it may carry only the properties
-    /// that changed ([`DeltaItem::Changed::complete`] is then `false`).
+    /// that changed (`complete` is then `false`).
     Changed {
         /// The user.
-        user: GraphUser,
+        user: Box<GraphUser>,
         /// Whether every property of [`USER_SELECT`] was in the answer.
         complete: bool,
     },
@@ -220,7 +220,10 @@ impl DeltaItem {
         let complete = USER_SELECT.iter().all(|key| map.contains_key(*key));
         let user: GraphUser = serde_json::from_value(Value::Object(map))
             .map_err(|e| format!("an entry of `value` is not a user: {e}"))?;
-        Ok(DeltaItem::Changed { user, complete })
+        Ok(DeltaItem::Changed {
+            user: Box::new(user),
+            complete,
+        })
     }
 }
 
@@ -278,8 +281,8 @@ mod tests {
                 reason: RemovedReason::Changed
             }
         );
-        let partial = DeltaItem::from_json(json!({"id": "u2", "department": "Sales"}))
-            .expect("partial");
+        let partial =
+            DeltaItem::from_json(json!({"id": "u2", "department": "Sales"})).expect("partial");
         let DeltaItem::Changed { user, complete } = partial else {
             panic!("changed expected")
         };
@@ -305,9 +308,10 @@ mod tests {
 
     #[test]
     fn null_licences_read_as_none() {
-        let user: GraphUser =
-            serde_json::from_value(json!({"id": "u", "assignedLicenses": null, "accountEnabled": false}))
-                .expect("user");
+        let user: GraphUser = serde_json::from_value(
+            json!({"id": "u", "assignedLicenses": null, "accountEnabled": false}),
+        )
+        .expect("user");
         assert!(!user.is_licensed());
         assert!(user.is_disabled());
         assert_eq!(user.attribute("accountEnabled").as_deref(), Some("false"));

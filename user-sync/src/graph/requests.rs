@@ -148,7 +148,10 @@ mod tests {
         assert_eq!(graph_scope(&public), "https://graph.microsoft.com/.default");
         let emulator = parse_base("http://127.0.0.1:7070/graph/v1.0").expect("loopback");
         assert_eq!(emulator.as_str(), "http://127.0.0.1:7070/graph/v1.0/");
-        assert_eq!(graph_scope(&emulator), "http://127.0.0.1:7070/graph/.default");
+        assert_eq!(
+            graph_scope(&emulator),
+            "http://127.0.0.1:7070/graph/.default"
+        );
     }
 
     #[test]
@@ -168,7 +171,12 @@ mod tests {
         let base = parse_base(DEFAULT_GRAPH_BASE).expect("base");
         let list = list_users(&base, Some(5000)).expect("list");
         let url = list.url().as_str();
-        assert!(url.starts_with("https://graph.microsoft.com/v1.0/users?%24select=id%2CuserPrincipalName"), "{url}");
+        assert!(
+            url.starts_with(
+                "https://graph.microsoft.com/v1.0/users?%24select=id%2CuserPrincipalName"
+            ),
+            "{url}"
+        );
         assert!(url.ends_with("%24top=999"), "{url}");
         let delta = start_delta(&base, Some(100)).expect("delta");
         assert_eq!(delta.url().path(), "/v1.0/users/delta");

@@ -105,7 +105,7 @@ impl fmt::Debug for Action {
 #[derive(Debug, Clone, PartialEq)]
 pub enum UserChange {
     /// The user as it is now (complete: every selected property).
-    Present(GraphUser),
+    Present(Box<GraphUser>),
     /// The user was removed from the directory.
     Removed(Uuid),
 }
@@ -324,7 +324,9 @@ pub(crate) fn placement_actions(
     };
     let mut unit = existing.business_unit;
     if let Some(name) = &target.business_unit {
-        let wanted = catalog.unit(name).ok_or_else(|| unknown("business unit", name))?;
+        let wanted = catalog
+            .unit(name)
+            .ok_or_else(|| unknown("business unit", name))?;
         if existing.business_unit != Some(wanted.id) {
             out.push(with(ActionKind::MoveUnit, name, Some(wanted.id)));
             unit = Some(wanted.id);
@@ -338,7 +340,9 @@ pub(crate) fn placement_actions(
         .collect();
     for name in &target.roles {
         if !held.iter().any(|(h, _)| *h == name.to_lowercase()) {
-            let role = catalog.role(name, unit).ok_or_else(|| unknown("security role", name))?;
+            let role = catalog
+                .role(name, unit)
+                .ok_or_else(|| unknown("security role", name))?;
             out.push(with(ActionKind::AddRole, name, Some(role.id)));
         }
     }

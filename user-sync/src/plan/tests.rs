@@ -30,8 +30,10 @@ fn catalog() -> Catalog {
     let team: Team =
         serde_json::from_value(json!({"teamid": id(20), "name": "Sales Team"})).expect("team");
     let role = |n, name: &str, bu| -> SecurityRole {
-        serde_json::from_value(json!({"roleid": id(n), "name": name, "_businessunitid_value": id(bu)}))
-            .expect("role")
+        serde_json::from_value(
+            json!({"roleid": id(n), "name": name, "_businessunitid_value": id(bu)}),
+        )
+        .expect("role")
     };
     Catalog::from_parts(
         vec![unit(1, "Sales"), unit(2, "Service")],
@@ -59,11 +61,17 @@ fn org_user(n: u128, unit: u128, roles: &[(u128, &str)], teams: &[(u128, &str)])
         disabled: Some(false),
         roles: roles
             .iter()
-            .map(|(i, name)| HeldRole { id: id(*i), name: Some((*name).into()) })
+            .map(|(i, name)| HeldRole {
+                id: id(*i),
+                name: Some((*name).into()),
+            })
             .collect(),
         teams: teams
             .iter()
-            .map(|(i, name)| HeldTeam { id: id(*i), name: Some((*name).into()) })
+            .map(|(i, name)| HeldTeam {
+                id: id(*i),
+                name: Some((*name).into()),
+            })
             .collect(),
     }
 }
@@ -80,7 +88,9 @@ fn run(changes: &[UserChange], org: Vec<OrgUser>, leavers: bool) -> Plan {
             membership: &Membership::default(),
             catalog: &catalog(),
             org: &org,
-            options: PlanOptions { disable_leavers: leavers },
+            options: PlanOptions {
+                disable_leavers: leavers,
+            },
         },
         changes,
     )
@@ -96,13 +106,18 @@ fn kinds(plan: &Plan) -> Vec<(u128, ActionKind, String)> {
 
 #[test]
 fn missing_users_are_force_synced_or_reported_and_placed_users_are_left_alone() {
-    let placed = org_user(3, 1, &[(31, "Salesperson"), (99, "Custom Role")], &[(20, "Sales Team")]);
+    let placed = org_user(
+        3,
+        1,
+        &[(31, "Salesperson"), (99, "Custom Role")],
+        &[(20, "Sales Team")],
+    );
     let p = run(
         &[
-            UserChange::Present(graph_user(1, "Sales", true)),
-            UserChange::Present(graph_user(2, "Sales", false)),
-            UserChange::Present(graph_user(3, "Sales", true)),
-            UserChange::Present(graph_user(4, "Marketing", true)),
+            UserChange::Present(Box::new(graph_user(1, "Sales", true))),
+            UserChange::Present(Box::new(graph_user(2, "Sales", false))),
+            UserChange::Present(Box::new(graph_user(3, "Sales", true))),
+            UserChange::Present(Box::new(graph_user(4, "Marketing", true))),
         ],
         vec![placed],
         false,
@@ -110,8 +125,16 @@ fn missing_users_are_force_synced_or_reported_and_placed_users_are_left_alone() 
     assert_eq!(
         kinds(&p),
         vec![
-            (1, ActionKind::ForceSync, "unit: Sales; roles: Salesperson; teams: Sales Team".into()),
-            (2, ActionKind::ReportUnlicensed, "no licence assigned in Entra; assign one and sync again".into()),
+            (
+                1,
+                ActionKind::ForceSync,
+                "unit: Sales; roles: Salesperson; teams: Sales Team".into()
+            ),
+            (
+                2,
+                ActionKind::ReportUnlicensed,
+                "no licence assigned in Entra; assign one and sync again".into()
+            ),
         ]
     );
     assert_eq!((p.considered, p.skipped), (4, 1));
@@ -120,8 +143,19 @@ fn missing_users_are_force_synced_or_reported_and_placed_users_are_left_alone() 
 
 #[test]
 fn a_department_change_moves_and_swaps_only_managed_roles_and_teams() {
-    let existing = org_user(5, 1, &[(31, "Salesperson"), (99, "Custom Role")], &[(20, "Sales Team"), (77, "Book Club")]);
-    let p = run(&[UserChange::Present(graph_user(5, "Service", true))], vec![existing], false);
+    let existing = org_user(
+        5,
+        1,
+        &[(31, "Salesperson"), (99, "Custom Role")],
+        &[(20, "Sales Team"), (77, "Book Club")],
+    );
+    let p = run(
+        &[UserChange::Present(Box::new(graph_user(
+            5, "Service", true,
+        )))],
+        vec![existing],
+        false,
+    );
     assert_eq!(
         kinds(&p),
         vec![
@@ -135,8 +169,23 @@ fn a_department_change_moves_and_swaps_only_managed_roles_and_teams() {
     assert_eq!(p.actions[2].target_id, Some(id(32)), "the new unit's copy");
     assert_eq!(p.disrupted_users(), 1);
     // The same user, already placed: nothing to do (idempotence of the plan).
-    let placed = org_user(5, 2, &[(32, "CSR"), (99, "Custom Role")], &[(77, "Book Club")]);
-    assert!(run(&[UserChange::Present(graph_user(5, "Service", true))], vec![placed], false).actions.is_empty());
+    let placed = org_user(
+        5,
+        2,
+        &[(32, "CSR"), (99, "Custom Role")],
+        &[(77, "Book Club")],
+    );
+    assert!(
+        run(
+            &[UserChange::Present(Box::new(graph_user(
+                5, "Service", true
+            )))],
+            vec![placed],
+            false
+        )
+        .actions
+        .is_empty()
+    );
 }
 
 #[test]
@@ -147,23 +196,32 @@ fn leavers_are_disabled_only_when_asked_and_replays_count_once() {
     disabled.account_enabled = Some(false);
     let changes = [
         UserChange::Removed(id(6)),
-        UserChange::Present(graph_user(7, "Sales", true)),
-        UserChange::Present(disabled),
+        UserChange::Present(Box::new(graph_user(7, "Sales", true))),
+        UserChange::Present(Box::new(disabled)),
         UserChange::Removed(id(8)),
     ];
     let off = run(&changes, vec![a.clone(), b.clone()], false);
     assert!(off.actions.is_empty(), "{:?}", off.actions);
     let on = run(&changes, vec![a, b], true);
     assert_eq!(
-        kinds(&on).into_iter().map(|(u, k, _)| (u, k)).collect::<Vec<_>>(),
-        vec![(6, ActionKind::DisableLeaver), (7, ActionKind::DisableLeaver)]
+        kinds(&on)
+            .into_iter()
+            .map(|(u, k, _)| (u, k))
+            .collect::<Vec<_>>(),
+        vec![
+            (6, ActionKind::DisableLeaver),
+            (7, ActionKind::DisableLeaver)
+        ]
     );
     assert_eq!(on.considered, 3);
 }
 
 #[test]
 fn the_safety_limit_counts_disrupted_users_against_the_population() {
-    let mut p = Plan { considered: 10, ..Plan::default() };
+    let mut p = Plan {
+        considered: 10,
+        ..Plan::default()
+    };
     for n in 0..2u128 {
         p.actions.push(Action {
             user: id(n),
@@ -178,7 +236,8 @@ fn the_safety_limit_counts_disrupted_users_against_the_population() {
     let err = p.check_safety(0.1, 0, false).expect_err("20% > 10%");
     assert!(err.to_string().contains("--force"), "{err}");
     p.check_safety(0.1, 0, true).expect("forced");
-    p.check_safety(0.1, 20, false).expect("2 of 20 is within 10%");
+    p.check_safety(0.1, 20, false)
+        .expect("2 of 20 is within 10%");
     p.check_safety(0.25, 0, false).expect("within 25%");
 }
 
@@ -187,8 +246,8 @@ fn the_plan_renders_as_a_table_and_as_json_in_a_stable_order() {
     let existing = org_user(5, 1, &[(31, "Salesperson")], &[(20, "Sales Team")]);
     let p = run(
         &[
-            UserChange::Present(graph_user(5, "Service", true)),
-            UserChange::Present(graph_user(1, "Sales", true)),
+            UserChange::Present(Box::new(graph_user(5, "Service", true))),
+            UserChange::Present(Box::new(graph_user(1, "Sales", true))),
         ],
         vec![existing],
         false,
@@ -196,8 +255,14 @@ fn the_plan_renders_as_a_table_and_as_json_in_a_stable_order() {
     let table = p.to_table();
     let lines: Vec<&str> = table.lines().collect();
     assert!(lines[0].starts_with("USER"), "{table}");
-    assert!(lines[1].starts_with("u1@contoso.com") && lines[1].contains("force_sync"), "{table}");
-    assert!(table.contains("move_unit") && table.ends_with("remove_team 1\n"), "{table}");
+    assert!(
+        lines[1].starts_with("u1@contoso.com") && lines[1].contains("force_sync"),
+        "{table}"
+    );
+    assert!(
+        table.contains("move_unit") && table.ends_with("remove_team 1\n"),
+        "{table}"
+    );
     let json = p.to_json();
     assert_eq!(json["counts"]["force_sync"], 1);
     assert_eq!(json["actions"][0]["kind"], "force_sync");

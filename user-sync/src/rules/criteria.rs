@@ -75,7 +75,10 @@ impl Membership {
     pub fn insert(&mut self, group: &str, members: HashSet<String>) {
         self.groups.insert(
             group.to_owned(),
-            members.into_iter().map(|m| m.to_ascii_lowercase()).collect(),
+            members
+                .into_iter()
+                .map(|m| m.to_ascii_lowercase())
+                .collect(),
         );
     }
 
@@ -195,16 +198,17 @@ impl TryFrom<RawCriterion> for Criterion {
         .filter(|k| **k)
         .count();
         if kinds != 1 {
-            return Err("a criterion is exactly one of: `attribute` (with `op` and `value`), \
+            return Err(
+                "a criterion is exactly one of: `attribute` (with `op` and `value`), \
                         `member_of`, `not`, `all` or `any`; nest them with `all` / `any` to \
                         combine"
-                .to_owned());
-        }
-        let attribute_only = raw.op.is_some() || raw.value.is_some() || raw.case_sensitive.is_some();
-        if raw.attribute.is_none() && attribute_only {
-            return Err(
-                "`op`, `value` and `case_sensitive` belong with `attribute`".to_owned(),
+                    .to_owned(),
             );
+        }
+        let attribute_only =
+            raw.op.is_some() || raw.value.is_some() || raw.case_sensitive.is_some();
+        if raw.attribute.is_none() && attribute_only {
+            return Err("`op`, `value` and `case_sensitive` belong with `attribute`".to_owned());
         }
         if let Some(name) = raw.attribute {
             let attribute = USER_SELECT

@@ -35,7 +35,10 @@ fn the_example_file_loads_and_places_by_first_match() {
         Some("sales-elsewhere")
     );
     // The filter: another domain, or a contractor, is left out.
-    assert_eq!(placed(&rules, &user("Sales", "Germany", "x@fabrikam.com"), &none), None);
+    assert_eq!(
+        placed(&rules, &user("Sales", "Germany", "x@fabrikam.com"), &none),
+        None
+    );
     let contractor = GraphUser {
         job_title: Some("Sales Contractor".into()),
         ..user("Sales", "Germany", "c@contoso.com")
@@ -55,7 +58,10 @@ fn the_example_file_loads_and_places_by_first_match() {
     assert_eq!(placed(&rules, &intern, &none), None);
     assert_eq!(rules.groups(), vec!["Support Engineers".to_owned()]);
     assert!(rules.managed_roles().contains("basic user"));
-    assert_eq!(rules.business_units(), vec!["Sales EMEA", "Sales", "Service"]);
+    assert_eq!(
+        rules.business_units(),
+        vec!["Sales EMEA", "Sales", "Service"]
+    );
     assert!((rules.max_change_share - 0.10).abs() < 1e-9);
 }
 
@@ -70,7 +76,10 @@ fn mistakes_are_refused_with_their_line_and_a_fix() {
     let unknown_attr = error_of(
         "[[placement]]\nname = \"a\"\nwhen = { attribute = \"departement\", op = \"equals\", value = \"x\" }\nroles = [\"R\"]\n",
     );
-    assert!(unknown_attr.contains("unknown attribute `departement`"), "{unknown_attr}");
+    assert!(
+        unknown_attr.contains("unknown attribute `departement`"),
+        "{unknown_attr}"
+    );
     assert!(unknown_attr.contains("line 3"), "{unknown_attr}");
     assert!(unknown_attr.contains("department"), "{unknown_attr}");
     assert!(unknown_attr.contains("r.toml"), "{unknown_attr}");
@@ -99,13 +108,17 @@ fn mistakes_are_refused_with_their_line_and_a_fix() {
             .contains("between 0 and 1")
     );
     assert!(
-        error_of("[default]\nroles=[\"R\"]\n[filter]\nmember_of = \"G\"\nnot = { member_of = \"H\" }\n")
-            .contains("exactly one of")
+        error_of(
+            "[default]\nroles=[\"R\"]\n[filter]\nmember_of = \"G\"\nnot = { member_of = \"H\" }\n"
+        )
+        .contains("exactly one of")
     );
     assert!(error_of("[default]\nroles=[\"R\"]\n[filter]\nall = []\n").contains("at least one"));
     assert!(
-        error_of("[[placement]]\nname=\"a\"\nroles=[\"R\"]\n[[placement]]\nname=\"a\"\nroles=[\"R\"]\n")
-            .contains("two placements are named `a`")
+        error_of(
+            "[[placement]]\nname=\"a\"\nroles=[\"R\"]\n[[placement]]\nname=\"a\"\nroles=[\"R\"]\n"
+        )
+        .contains("two placements are named `a`")
     );
     assert!(error_of("[[placement]]\nskip = true\nroles = [\"R\"]\n").contains("keep one"));
 }
@@ -143,9 +156,18 @@ roles = ["D"]
         account_enabled: Some(enabled),
         ..GraphUser::new("u")
     };
-    assert_eq!(placed(&rules, &city(Some("Paris"), true), &m), Some("exact"));
-    assert_eq!(placed(&rules, &city(Some("paris"), false), &m), Some("enabled-flag"));
-    assert_eq!(placed(&rules, &city(Some("london"), true), &m), Some("prefix"));
+    assert_eq!(
+        placed(&rules, &city(Some("Paris"), true), &m),
+        Some("exact")
+    );
+    assert_eq!(
+        placed(&rules, &city(Some("paris"), false), &m),
+        Some("enabled-flag")
+    );
+    assert_eq!(
+        placed(&rules, &city(Some("london"), true), &m),
+        Some("prefix")
+    );
     assert_eq!(placed(&rules, &city(None, true), &m), Some("no-city"));
     assert_eq!(placed(&rules, &city(Some("Rome"), true), &m), None);
 }
