@@ -25,7 +25,7 @@ use crate::session;
 /// Options of `users sync`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct SyncArgs {
-    /// The rules file (TOML): [filter], ordered [[placement]] rules, default, [safety]
+    /// The rules file (TOML): `[filter]`, ordered `[[placement]]` rules, `default`, `[safety]`
     #[arg(long, value_name = "PATH")]
     pub(crate) rules: PathBuf,
 
