@@ -281,9 +281,9 @@ impl UserSync {
             seen_users += changes.len();
             let ids: Vec<Uuid> = changes
                 .iter()
-                .map(|c| match c {
-                    UserChange::Present(u) => Uuid::parse_str(&u.id).unwrap_or_default(),
-                    UserChange::Removed(id) => *id,
+                .filter_map(|c| match c {
+                    UserChange::Present(u) => Uuid::parse_str(&u.id).ok(),
+                    UserChange::Removed(id) => Some(*id),
                 })
                 .collect();
             let org = read_users(&self.dataverse, &ids).await?;
@@ -328,6 +328,16 @@ impl UserSync {
             ));
             let done = next.complete;
             link = Some(next.link.clone());
+            // Only users about to be force-synced are needed again (to place them), so memory
+            // stays small however many users a round reads.
+            let synced: HashSet<Uuid> = page_plan
+                .actions
+                .iter()
+                .filter(|a| a.kind == crate::plan::ActionKind::ForceSync)
+                .map(|a| a.user)
+                .collect();
+            let mut users = users;
+            users.retain(|id, _| synced.contains(id));
             pages.push(PagePlan {
                 plan: page_plan,
                 users,

@@ -178,6 +178,10 @@ impl World {
     }
 
     async fn sync(&self, force: Arc<dyn ForceSync>) -> UserSync {
+        self.sync_with(force, RULES).await
+    }
+
+    async fn sync_with(&self, force: Arc<dyn ForceSync>, rules: &str) -> UserSync {
         let checkpoints = CheckpointStore::open_sqlite(&self.state)
             .await
             .expect("store");
@@ -186,7 +190,7 @@ impl World {
             self.dataverse.clone(),
             force,
             checkpoints,
-            RuleSet::from_toml(RULES, None).expect("rules"),
+            RuleSet::from_toml(rules, None).expect("rules"),
         )
         .with_progress(Arc::new(SilentProgress))
     }
@@ -609,5 +613,73 @@ async fn an_expired_delta_link_starts_a_full_round() {
         again.plan.actions.is_empty(),
         "already placed: {:?}",
         again.plan.actions
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_rules_place_members_and_a_week_old_checkpoint_is_not_tried() {
+    let w = world(&[true, true]).await;
+    let [a, b] = [w.users[0], w.users[1]];
+    let group = "22222222-0000-4000-8000-000000000001";
+    Mock::given(method("GET"))
+        .and(path("/v1.0/groups"))
+        .and(query_param("$filter", "displayName eq 'Support Engineers'"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [{"id": group}]})))
+        .expect(1)
+        .mount(&w.graph_server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v1.0/groups/{group}/members")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [{"@odata.type": "#microsoft.graph.user", "id": b}]
+        })))
+        .expect(1)
+        .mount(&w.graph_server)
+        .await;
+    // An 8-day-old delta link is past Graph's 7 days: the sync starts over without it.
+    Mock::given(method("GET"))
+        .and(query_param("$deltatoken", "stale"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&w.graph_server)
+        .await;
+    w.full_round(
+        vec![vec![
+            graph_user(a, 1, "Marketing", true),
+            graph_user(b, 2, "Marketing", true),
+        ]],
+        "d1",
+        1,
+    )
+    .await;
+    let rules = r#"
+[[placement]]
+name = "support"
+when = { member_of = "Support Engineers" }
+business_unit = "Service"
+roles = ["CSR"]
+"#;
+    let clock = dynamics_auth::ManualClock::starting_now();
+    let sync = w
+        .sync_with(Arc::new(w.admin().await), rules)
+        .await
+        .with_clock(Arc::new(clock.clone()));
+    let eight_days_ago = time::OffsetDateTime::now_utc().unix_timestamp() - 8 * 86_400;
+    let stale = json!({"link": w.link("$deltatoken=stale"), "complete": true, "population": 2});
+    sync.checkpoints()
+        .put(
+            user_sync::DEFAULT_CHECKPOINT_KEY,
+            &stale.to_string(),
+            eight_days_ago,
+        )
+        .await
+        .expect("old checkpoint");
+    let report = sync.run(&SyncOptions::default()).await.expect("run");
+    assert!(report.full_round);
+    assert_eq!(kinds(&report), vec![(b, ActionKind::ForceSync)]);
+    assert_eq!(report.plan.skipped, 1);
+    assert_eq!(
+        w.placement(b).await,
+        (w.unit("Service").await, vec!["CSR".into()], vec![], false)
     );
 }
