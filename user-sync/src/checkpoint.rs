@@ -131,4 +131,19 @@ mod tests {
         assert_eq!(store.get("a").await.expect("get"), None);
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cursors_live_in_postgresql_too() {
+        let Some(url) = test_postgres::fresh_database("user_sync_checkpoints").await else {
+            return;
+        };
+        let pg = dynamics_store::PgStore::connect(&url).await.expect("connect");
+        let store = CheckpointStore::new(Store::Postgres(Box::new(pg)))
+            .await
+            .expect("migrate");
+        store.put("k", "one", 1).await.expect("put");
+        store.put("k", "two", 2).await.expect("replace");
+        let got = store.get("k").await.expect("get").expect("kept");
+        assert_eq!((got.cursor.as_str(), got.saved_at), ("two", 2));
+    }
 }
