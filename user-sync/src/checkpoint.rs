@@ -137,7 +137,9 @@ mod tests {
         let Some(url) = test_postgres::fresh_database("user_sync_checkpoints").await else {
             return;
         };
-        let pg = dynamics_store::PgStore::connect(&url).await.expect("connect");
+        let pg = dynamics_store::PgStore::connect(&url)
+            .await
+            .expect("connect");
         let store = CheckpointStore::new(Store::Postgres(Box::new(pg)))
             .await
             .expect("migrate");

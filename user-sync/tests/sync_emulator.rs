@@ -683,3 +683,36 @@ roles = ["CSR"]
         (w.unit("Service").await, vec!["CSR".into()], vec![], false)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_licence_that_has_not_reached_the_environment_is_reported_not_retried() {
+    // Graph lists a licence, but the environment does not see it yet: ApplyUser fails
+    // with UserNotLicensed. The user is reported and the round completes.
+    let w = world(&[false]).await;
+    let a = w.users[0];
+    w.full_round(vec![vec![graph_user(a, 1, "Sales", true)]], "d1", 1)
+        .await;
+    w.delta_round("d1", vec![], "d2").await;
+    let sync = w.sync(Arc::new(w.admin().await)).await;
+    let report = sync.run(&SyncOptions::default()).await.expect("run");
+    assert_eq!(kinds(&report), vec![(a, ActionKind::ForceSync)]);
+    assert_eq!(report.unlicensed(), vec!["user1@contoso.onmicrosoft.com"]);
+    assert!(
+        user_sync::read_users(&w.dataverse, &[a])
+            .await
+            .expect("read")
+            .is_empty()
+    );
+    let saved = sync
+        .checkpoints()
+        .get(user_sync::DEFAULT_CHECKPOINT_KEY)
+        .await
+        .expect("get")
+        .expect("saved");
+    assert!(saved.cursor.contains("deltatoken=d1"), "the round is done");
+    let next = sync.run(&SyncOptions::default()).await.expect("next round");
+    assert!(
+        next.plan.actions.is_empty(),
+        "not retried by the delta round"
+    );
+}
