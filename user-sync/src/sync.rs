@@ -17,7 +17,7 @@ use crate::checkpoint::CheckpointStore;
 use crate::error::{Result, SyncError};
 use crate::graph::{DeltaItem, GraphClient, GraphUser, repeated};
 use crate::org::{Catalog, read_users};
-use crate::plan::{Plan, PlanInputs, PlanOptions, UserChange, plan};
+use crate::plan::{ActionKind, Plan, PlanInputs, PlanOptions, UserChange, plan};
 use crate::rules::{Membership, RuleSet};
 
 /// The checkpoint key used unless [`SyncOptions::checkpoint_key`] says otherwise.
@@ -83,7 +83,7 @@ impl SyncReport {
             .plan
             .actions
             .iter()
-            .filter(|a| a.kind == crate::plan::ActionKind::ReportUnlicensed);
+            .filter(|a| a.kind == ActionKind::ReportUnlicensed);
         let applied = self.applied.iter().filter_map(|a| match a {
             Applied::Unlicensed(a) => Some(a),
             Applied::Done(_) => None,
@@ -253,14 +253,48 @@ impl UserSync {
         let (cursor, population) = self.stored_cursor(options).await?;
         let membership = self.membership().await?;
         let catalog = Catalog::load(&self.dataverse, &self.rules).await?;
-        let plan_options = PlanOptions {
-            disable_leavers: options.disable_leavers,
+        let inputs = RunInputs {
+            membership: &membership,
+            catalog: &catalog,
+            plan_options: PlanOptions {
+                disable_leavers: options.disable_leavers,
+            },
         };
+        let round = self
+            .read_round(&inputs, cursor.map(|c| c.link), population)
+            .await?;
+        let mut total = Plan::default();
+        for page in &round.pages {
+            total.merge(page.plan.clone());
+        }
+        let share = options
+            .max_change_share
+            .unwrap_or(self.rules.max_change_share);
+        total.check_safety(share, round.population, options.force)?;
+        let mut report = SyncReport {
+            plan: total,
+            applied: Vec::new(),
+            pages: round.pages.len(),
+            full_round: round.full_round,
+            dry_run: options.dry_run,
+        };
+        if !options.dry_run {
+            report.applied = self.apply_round(&inputs, round.pages, options).await?;
+        }
+        Ok(report)
+    }
 
-        // Pass 1: read and plan every page.
+    /// Pass 1: reads the pages from `start` (a full round when `None`, or when the link has
+    /// expired) and plans each.
+    async fn read_round(
+        &self,
+        inputs: &RunInputs<'_>,
+        start: Option<String>,
+        population: usize,
+    ) -> Result<Round> {
         let mut pages: Vec<PagePlan> = Vec::new();
-        let mut link = cursor.map(|c| c.link);
-        let mut full_round = link.is_none();
+        let mut full_round = start.is_none();
+        let mut link = start;
         let mut seen = HashSet::new();
         let mut seen_users = 0usize;
         loop {
@@ -279,24 +313,7 @@ impl UserSync {
             };
             let (changes, users) = self.changes(page.items).await?;
             seen_users += changes.len();
-            let ids: Vec<Uuid> = changes
-                .iter()
-                .filter_map(|c| match c {
-                    UserChange::Present(u) => Uuid::parse_str(&u.id).ok(),
-                    UserChange::Removed(id) => Some(*id),
-                })
-                .collect();
-            let org = read_users(&self.dataverse, &ids).await?;
-            let page_plan = plan(
-                PlanInputs {
-                    rules: &self.rules,
-                    membership: &membership,
-                    catalog: &catalog,
-                    org: &org,
-                    options: plan_options,
-                },
-                &changes,
-            )?;
+            let (plan, users) = self.plan_page(inputs, &changes, users).await?;
             let next = match (page.next_link, page.delta_link) {
                 (Some(next), _) => Cursor {
                     link: next,
@@ -324,25 +341,11 @@ impl UserSync {
                 "read page {}: {} users, {} actions planned",
                 pages.len() + 1,
                 changes.len(),
-                page_plan.actions.len()
+                plan.actions.len()
             ));
             let done = next.complete;
             link = Some(next.link.clone());
-            // Only users about to be force-synced are needed again (to place them), so memory
-            // stays small however many users a round reads.
-            let synced: HashSet<Uuid> = page_plan
-                .actions
-                .iter()
-                .filter(|a| a.kind == crate::plan::ActionKind::ForceSync)
-                .map(|a| a.user)
-                .collect();
-            let mut users = users;
-            users.retain(|id, _| synced.contains(id));
-            pages.push(PagePlan {
-                plan: page_plan,
-                users,
-                next,
-            });
+            pages.push(PagePlan { plan, users, next });
             if done {
                 break;
             }
@@ -352,27 +355,57 @@ impl UserSync {
         for page in pages.iter_mut() {
             page.next.population = population;
         }
-
-        let mut total = Plan::default();
-        for page in &pages {
-            total.merge(page.plan.clone());
-        }
-        let share = options
-            .max_change_share
-            .unwrap_or(self.rules.max_change_share);
-        total.check_safety(share, population, options.force)?;
-        let mut report = SyncReport {
-            plan: total,
-            applied: Vec::new(),
-            pages: pages.len(),
+        Ok(Round {
+            pages,
             full_round,
-            dry_run: options.dry_run,
-        };
-        if options.dry_run {
-            return Ok(report);
-        }
+            population,
+        })
+    }
 
-        // Pass 2: apply page by page; the checkpoint moves only after a page is applied.
+    /// Plans one page against the org, keeping only the Graph users about to be
+    /// force-synced (needed again to place them), so memory stays small however many users
+    /// a round reads.
+    async fn plan_page(
+        &self,
+        inputs: &RunInputs<'_>,
+        changes: &[UserChange],
+        mut users: HashMap<Uuid, GraphUser>,
+    ) -> Result<(Plan, HashMap<Uuid, GraphUser>)> {
+        let ids: Vec<Uuid> = changes
+            .iter()
+            .filter_map(|c| match c {
+                UserChange::Present(u) => Uuid::parse_str(&u.id).ok(),
+                UserChange::Removed(id) => Some(*id),
+            })
+            .collect();
+        let org = read_users(&self.dataverse, &ids).await?;
+        let page_plan = plan(
+            PlanInputs {
+                rules: &self.rules,
+                membership: inputs.membership,
+                catalog: inputs.catalog,
+                org: &org,
+                options: inputs.plan_options,
+            },
+            changes,
+        )?;
+        let synced: HashSet<Uuid> = page_plan
+            .actions
+            .iter()
+            .filter(|a| a.kind == ActionKind::ForceSync)
+            .map(|a| a.user)
+            .collect();
+        users.retain(|id, _| synced.contains(id));
+        Ok((page_plan, users))
+    }
+
+    /// Pass 2: applies page by page; the checkpoint moves only after a page is applied.
+    async fn apply_round(
+        &self,
+        inputs: &RunInputs<'_>,
+        pages: Vec<PagePlan>,
+        options: &SyncOptions,
+    ) -> Result<Vec<Applied>> {
         let applier = Applier {
             client: self.dataverse.clone(),
             force_sync: self.force_sync.clone(),
@@ -381,11 +414,12 @@ impl UserSync {
             progress: self.progress.clone(),
         };
         let count = pages.len();
+        let mut all = Vec::new();
         for (index, page) in pages.into_iter().enumerate() {
             let ctx = Context {
                 rules: &self.rules,
-                membership: &membership,
-                catalog: &catalog,
+                membership: inputs.membership,
+                catalog: inputs.catalog,
                 users: &page.users,
             };
             let applied = applier.apply(&ctx, &page.plan.actions).await?;
@@ -404,8 +438,22 @@ impl UserSync {
                 index + 1,
                 applied.len()
             ));
-            report.applied.extend(applied);
+            all.extend(applied);
         }
-        Ok(report)
+        Ok(all)
     }
+}
+
+/// What every page of a run is planned with.
+struct RunInputs<'a> {
+    membership: &'a Membership,
+    catalog: &'a Catalog,
+    plan_options: PlanOptions,
+}
+
+/// The planned pages of one read.
+struct Round {
+    pages: Vec<PagePlan>,
+    full_round: bool,
+    population: usize,
 }
