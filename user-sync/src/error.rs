@@ -75,13 +75,14 @@ pub enum SyncError {
 
     /// The plan moves or strips more users than the safety share allows.
     #[error(
-        "the plan would move or strip roles/teams from {affected} of {considered} users \
-         ({percent:.1}%), more than the allowed {limit_percent:.1}%. To fix: check the rules \
+        "the plan would move, strip roles or teams from, or disable {affected} of \
+         {considered} users ({percent:.1}%), more than the allowed {limit_percent:.1}%. To fix: \
+         check the rules \
          (a typo can send everyone to one business unit), then run again with --force \
          (SyncOptions::force) if the changes are meant"
     )]
     SafetyLimit {
-        /// Users with a move or a removal.
+        /// Users with a move, a removal or a disable.
         affected: usize,
         /// Users the run looked at.
         considered: usize,
