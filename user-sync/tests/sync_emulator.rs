@@ -17,8 +17,8 @@ use dynamics_auth::{
 };
 use dynamics_emulator::{Emulator, Seeder, UserSeed};
 use online_mgmt_api::{
-    AdminApi, AdminBackend, ClientOptions as OmaOptions, EnvironmentName, OnlineManagementClient,
-    ServiceEndpoint, WaitOptions,
+    AdminApi, AdminBackend, BapEndpoint, BapOptions, ClientOptions as OmaOptions, EnvironmentName,
+    OnlineManagementClient, PowerPlatformAdminClient, ServiceEndpoint, WaitOptions,
 };
 use serde_json::{Value, json};
 use user_sync::{
@@ -144,6 +144,40 @@ impl World {
             GraphOptions::default(),
         )
         .expect("graph")
+    }
+
+    /// Force sync through the Power Platform admin API (`addUser`) instead of ApplyUser.
+    fn bap_admin(&self) -> AdminForceSync {
+        let d = self.emu.defaults();
+        let authority =
+            Authority::with_host(self.emu.base_url().as_str(), &d.tenant_id.to_string())
+                .expect("authority");
+        let credential = UsernamePasswordCredential::new(
+            authority,
+            d.public_client_id,
+            &d.user.upn,
+            d.user.password.clone(),
+            CredentialOptions::default(),
+        )
+        .expect("admin sign-in");
+        let client = PowerPlatformAdminClient::new(
+            BapEndpoint::Custom {
+                base_url: self.emu.base_url().clone(),
+                scope: "https://service.powerapps.com/.default".into(),
+            },
+            Arc::new(credential),
+            BapOptions::default(),
+        )
+        .expect("bap");
+        AdminForceSync::new(
+            AdminApi::new(AdminBackend::PowerPlatform(client)),
+            EnvironmentName::from(d.instance_id),
+            WaitOptions {
+                timeout: Duration::from_secs(1),
+                default_interval: Duration::from_millis(10),
+                max_interval: Duration::from_millis(50),
+            },
+        )
     }
 
     async fn admin(&self) -> AdminForceSync {
@@ -715,4 +749,28 @@ async fn a_licence_that_has_not_reached_the_environment_is_reported_not_retried(
         next.plan.actions.is_empty(),
         "not retried by the delta round"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn force_sync_through_bap_add_user_places_the_user() {
+    // The backend is the caller's choice: here the Power Platform admin API's addUser.
+    let w = world(&[true, false]).await;
+    let [a, b] = [w.users[0], w.users[1]];
+    w.full_round(
+        vec![vec![
+            graph_user(a, 1, "Service", true),
+            graph_user(b, 2, "Service", true),
+        ]],
+        "d1",
+        1,
+    )
+    .await;
+    let sync = w.sync(Arc::new(w.bap_admin())).await;
+    let report = sync.run(&SyncOptions::default()).await.expect("run");
+    assert_eq!(
+        w.placement(a).await,
+        (w.unit("Service").await, vec!["CSR".into()], vec![], false)
+    );
+    // addUser answers userNotLicensed for b: reported within the wait, not retried forever.
+    assert_eq!(report.unlicensed(), vec!["user2@contoso.onmicrosoft.com"]);
 }
