@@ -56,7 +56,7 @@ pub(crate) struct SyncArgs {
 
     /// The environment users are force-synced into: its instance id (Online Management API
     /// ApplyUser) or environment id (--backend bap addUser) [default: --environment when it
-    /// is an id]
+    /// is an id, else the instance whose URL is the org's]
     #[arg(long, value_name = "GUID", value_parser = environment_name)]
     pub(crate) sync_environment: Option<EnvironmentName>,
 
@@ -152,10 +152,12 @@ pub(crate) fn from_sync(error: &SyncError, ctx: &Context) -> Failure {
     match error {
         SyncError::Dataverse(e) => from_dataverse(e, ctx),
         SyncError::Admin(e) => exit::from_admin(e, ctx),
-        SyncError::Graph(e) => exit::from_http(e, ctx).with_fix(
-            "the signed-in user or application needs User.Read.All (and GroupMember.Read.All \
-             for member_of rules) in Microsoft Graph; check --graph-url",
-        ),
+        SyncError::Graph(e) if matches!(e.status(), Some(401 | 403)) => exit::from_http(e, ctx)
+            .with_fix(
+                "the signed-in user or application needs User.Read.All (and \
+                 GroupMember.Read.All for member_of rules) in Microsoft Graph",
+            ),
+        SyncError::Graph(e) => exit::from_http(e, ctx),
         SyncError::Rules(_) | SyncError::InvalidInput { .. } | SyncError::Group { .. } => {
             Failure::usage(error.to_string())
         }
@@ -165,6 +167,32 @@ pub(crate) fn from_sync(error: &SyncError, ctx: &Context) -> Failure {
         _ => Failure::new(ExitKind::Service, error.to_string())
             .with_fix("run the same command again: it resumes from the last applied page"),
     }
+}
+
+/// The Online Management API instance whose application URL is the org's (the environment
+/// to force-sync into when --sync-environment is not given); `None` on BAP or when no
+/// instance of the region (ServiceURL) serves this org.
+async fn instance_of_org(
+    admin: &session::Session,
+    org_url: &url::Url,
+    ctx: &Context,
+) -> Result<Option<EnvironmentName>, Failure> {
+    let Some(oma) = &admin.oma else {
+        return Ok(None);
+    };
+    let instances = oma
+        .list_instances()
+        .await
+        .map_err(|e| exit::from_admin(&e, ctx))?;
+    Ok(instances
+        .iter()
+        .find(|i| {
+            i.application_url
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok())
+                .is_some_and(|u| u.origin() == org_url.origin())
+        })
+        .map(|i| EnvironmentName::from(i.id)))
 }
 
 /// Runs `users sync`.
@@ -206,20 +234,25 @@ pub(crate) async fn run(
     .map_err(|e| from_sync(&e, &ctx))?;
 
     let wait: WaitOptions = super::wait_options(&args.wait);
-    let force: CliForceSync = match (&sync_environment, args.dry_run) {
-        (_, true) => CliForceSync::Unavailable("a dry run force-syncs nobody"),
-        (None, false) => CliForceSync::Unavailable(
-            "users missing in the org are force-synced into an environment: add \
-             --sync-environment <instance or environment id>",
-        ),
-        (Some(environment), false) => {
-            let target = session::target(settings, global.max_retries)?;
-            let admin = session::connect(target, org.credential.clone(), ctx.clone()).await?;
-            CliForceSync::Ready(AdminForceSync::new(
+    let force: CliForceSync = if args.dry_run {
+        CliForceSync::Unavailable("a dry run force-syncs nobody")
+    } else {
+        let target = session::target(settings, global.max_retries)?;
+        let admin = session::connect(target, org.credential.clone(), ctx.clone()).await?;
+        let environment = match sync_environment {
+            Some(e) => Some(e),
+            None => instance_of_org(&admin, org.client.org_url(), &ctx).await?,
+        };
+        match environment {
+            Some(environment) => CliForceSync::Ready(AdminForceSync::new(
                 admin.admin.clone(),
-                environment.clone(),
+                environment,
                 wait.clone(),
-            ))
+            )),
+            None => CliForceSync::Unavailable(
+                "users missing in the org are force-synced into an environment, and none was \
+                 found for this org: add --sync-environment <instance or environment id>",
+            ),
         }
     };
     let state = args
