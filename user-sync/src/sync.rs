@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use dataverse_webapi::DataverseClient;
 use dynamics_auth::{Clock, SystemClock};
+use futures::{StreamExt, TryStreamExt, stream};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -19,6 +20,9 @@ use crate::graph::{DeltaItem, GraphClient, GraphUser, repeated};
 use crate::org::{Catalog, read_users};
 use crate::plan::{ActionKind, Plan, PlanInputs, PlanOptions, UserChange, plan};
 use crate::rules::{Membership, RuleSet};
+
+/// How many partial users are read again from Graph at once.
+const REREAD_CONCURRENCY: usize = 8;
 
 /// The checkpoint key used unless [`SyncOptions::checkpoint_key`] says otherwise.
 pub const DEFAULT_CHECKPOINT_KEY: &str = "user-sync/graph-users-delta";
@@ -212,37 +216,41 @@ impl UserSync {
     }
 
     /// The page's changes, with partial users (an incremental round may send only what
-    /// changed) read again in full.
+    /// changed) read again in full, a few at a time.
     async fn changes(
         &self,
         items: Vec<DeltaItem>,
     ) -> Result<(Vec<UserChange>, HashMap<Uuid, GraphUser>)> {
-        let mut changes = Vec::with_capacity(items.len());
+        let graph = &self.graph;
+        let read: Vec<(Uuid, Option<GraphUser>)> = stream::iter(items)
+            .filter_map(|item| {
+                std::future::ready(match item {
+                    DeltaItem::Removed { id, .. } => Uuid::parse_str(&id).ok().map(|id| (id, None)),
+                    DeltaItem::Changed { user, complete } => Uuid::parse_str(&user.id)
+                        .ok()
+                        .map(|id| (id, Some((user, complete)))),
+                })
+            })
+            .map(|(id, entry)| async move {
+                Ok::<_, SyncError>(match entry {
+                    None => (id, None),
+                    Some((user, true)) => (id, Some(*user)),
+                    // `None` from Graph: deleted since; treated as removed.
+                    Some((user, false)) => (id, graph.user(&user.id).await?),
+                })
+            })
+            .buffered(REREAD_CONCURRENCY)
+            .try_collect()
+            .await?;
+        let mut changes = Vec::with_capacity(read.len());
         let mut users = HashMap::new();
-        for item in items {
-            match item {
-                DeltaItem::Removed { id, .. } => {
-                    if let Ok(id) = Uuid::parse_str(&id) {
-                        changes.push(UserChange::Removed(id));
-                    }
+        for (id, user) in read {
+            match user {
+                Some(u) => {
+                    users.insert(id, u.clone());
+                    changes.push(UserChange::Present(Box::new(u)));
                 }
-                DeltaItem::Changed { user, complete } => {
-                    let Ok(id) = Uuid::parse_str(&user.id) else {
-                        continue;
-                    };
-                    let user = if complete {
-                        Some(*user)
-                    } else {
-                        self.graph.user(&user.id).await?
-                    };
-                    match user {
-                        Some(u) => {
-                            users.insert(id, u.clone());
-                            changes.push(UserChange::Present(Box::new(u)));
-                        }
-                        None => changes.push(UserChange::Removed(id)),
-                    }
-                }
+                None => changes.push(UserChange::Removed(id)),
             }
         }
         Ok((changes, users))
