@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use dataverse_webapi::DataverseClient;
 use dataverse_webapi::provisioning::Principal;
 use dynamics_auth::Clock;
+use futures::{StreamExt, TryStreamExt, stream};
 use online_mgmt_api::{AdminApi, EnvironmentName, WaitOptions};
 use serde_json::json;
 use uuid::Uuid;
@@ -156,14 +157,34 @@ pub(crate) struct Context<'a> {
 }
 
 impl Applier {
-    /// Applies the actions (sorted by user, then kind), answering what was done.
+    /// Applies the actions (sorted by user, then kind), answering what was done. Users are
+    /// independent, so `concurrency` of them are worked on at once; one user's steps run in
+    /// order. The first failure ends the page (the checkpoint stays before it).
     pub(crate) async fn apply(
         &self,
         ctx: &Context<'_>,
         actions: &[Action],
+        concurrency: usize,
     ) -> Result<Vec<Applied>> {
-        let mut done = Vec::with_capacity(actions.len());
-        for action in actions {
+        let mut per_user: Vec<&[Action]> = Vec::new();
+        let mut rest = actions;
+        while let Some(first) = rest.first() {
+            let n = rest.iter().take_while(|a| a.user == first.user).count();
+            let (head, tail) = rest.split_at(n);
+            per_user.push(head);
+            rest = tail;
+        }
+        let done: Vec<Vec<Applied>> = stream::iter(per_user)
+            .map(|steps| self.apply_user(ctx, steps))
+            .buffered(concurrency.max(1))
+            .try_collect()
+            .await?;
+        Ok(done.into_iter().flatten().collect())
+    }
+
+    async fn apply_user(&self, ctx: &Context<'_>, steps: &[Action]) -> Result<Vec<Applied>> {
+        let mut done = Vec::with_capacity(steps.len());
+        for action in steps {
             match action.kind {
                 ActionKind::ForceSync => self.force_sync(ctx, action, &mut done).await?,
                 ActionKind::ReportUnlicensed => done.push(Applied::Unlicensed(action.clone())),

@@ -48,6 +48,8 @@ pub struct SyncOptions {
     pub checkpoint_key: String,
     /// The wait for force-synced users to appear.
     pub user_wait: UserWait,
+    /// How many users are applied at once (default 4; one user's steps stay in order).
+    pub concurrency: usize,
 }
 
 impl Default for SyncOptions {
@@ -60,6 +62,7 @@ impl Default for SyncOptions {
             max_change_share: None,
             checkpoint_key: DEFAULT_CHECKPOINT_KEY.to_owned(),
             user_wait: UserWait::default(),
+            concurrency: 4,
         }
     }
 }
@@ -430,7 +433,9 @@ impl UserSync {
                 catalog: inputs.catalog,
                 users: &page.users,
             };
-            let applied = applier.apply(&ctx, &page.plan.actions).await?;
+            let applied = applier
+                .apply(&ctx, &page.plan.actions, options.concurrency)
+                .await?;
             let cursor = serde_json::to_string(&page.next).map_err(|e| {
                 SyncError::invalid("checkpoint", format!("cannot be written as JSON: {e}"))
             })?;
