@@ -112,11 +112,38 @@ struct RawPlacement {
     skip: bool,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// `default = "skip"` or a `[default]` table. Read by hand rather than as an untagged enum,
+/// so a mistake inside the table is reported as such (with its key) instead of "matched no
+/// variant".
 enum RawDefault {
     Word(String),
     Place(RawTarget),
+}
+
+impl<'de> Deserialize<'de> for RawDefault {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawDefault;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("\"skip\" or a table with business_unit, teams and roles")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawDefault, E> {
+                Ok(RawDefault::Word(v.to_owned()))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<RawDefault, A::Error> {
+                RawTarget::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(RawDefault::Place)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 #[derive(Deserialize)]

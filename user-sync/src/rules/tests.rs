@@ -102,6 +102,12 @@ fn mistakes_are_refused_with_their_line_and_a_fix() {
 
     assert!(error_of("[[placement]]\nname = \"x\"\n").contains("places users nowhere"));
     assert!(error_of("default = \"nothing\"\n").contains("\"skip\""));
+    let typo_in_default = error_of("[default]\nrole = [\"R\"]\n");
+    assert!(
+        typo_in_default.contains("unknown field `role`"),
+        "{typo_in_default}"
+    );
+    assert!(error_of("default = 3\n").contains("\"skip\" or a table"));
     assert!(error_of("default = \"skip\"\n").contains("place nobody"));
     assert!(
         error_of("[default]\nroles=[\"R\"]\n[safety]\nmax_change_share = 5.0\n")
