@@ -13,6 +13,13 @@ use user_sync::{GraphClient, GraphOptions, SyncError};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+/// A fixture from `tests/fixtures/graph/`, with `{base}` standing for the mock server.
+fn fixture(name: &str, server: &MockServer) -> serde_json::Value {
+    let path = format!("{}/tests/fixtures/graph/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text.replace("{base}", &server.uri())).expect("fixture is JSON")
+}
+
 fn client(server: &MockServer) -> GraphClient {
     let credential = StaticTokenCredential::new(
         "graph-token",
@@ -52,29 +59,17 @@ async fn a_delta_round_follows_next_links_to_the_delta_link_and_reads_removals()
         ))
         .and(header("Authorization", "Bearer graph-token"))
         .and(header("Prefer", "odata.maxpagesize=2"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users(id,department)",
-            "@odata.nextLink": next,
-            "value": [{
-                "id": U1, "userPrincipalName": "ann@contoso.com", "displayName": "Ann",
-                "mail": null, "department": "Sales", "city": "Berlin", "country": "Germany",
-                "jobTitle": null, "usageLocation": "DE", "accountEnabled": true,
-                "assignedLicenses": [{"disabledPlans": [], "skuId": "sku-1"}]
-            }]
-        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("users_delta_first_page.json", &server)))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path("/v1.0/users/delta"))
         .and(query_param("$skiptoken", "page2"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "@odata.deltaLink": delta,
-            "value": [
-                {"id": U2, "@removed": {"reason": "changed"}},
-                {"id": U1, "department": "Service"}
-            ]
-        })))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(fixture("users_delta_last_page.json", &server)),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -116,19 +111,16 @@ async fn an_expired_delta_link_asks_for_a_full_round() {
                     "Location",
                     format!("{}/v1.0/users/delta?$deltatoken=", server.uri()),
                 )
-                .set_body_json(
-                    json!({"error": {"code": "resyncRequired", "message": "Resync required."}}),
-                ),
+                .set_body_json(fixture("delta_gone_410.json", &server)),
         )
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(query_param("$deltatoken", "old"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
-            "code": "syncStateNotFound",
-            "message": "The sync state generation is not found. The delta token is expired and data must be synchronized again."
-        }})))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(fixture("delta_expired_400.json", &server)),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -152,9 +144,7 @@ async fn throttling_is_retried_after_the_time_graph_asks_for() {
         .respond_with(
             ResponseTemplate::new(429)
                 .insert_header("Retry-After", "0")
-                .set_body_json(
-                    json!({"error": {"code": "TooManyRequests", "message": "Too many requests"}}),
-                ),
+                .set_body_json(fixture("throttled_429.json", &server)),
         )
         .up_to_n_times(1)
         .expect(1)
