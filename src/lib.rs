@@ -17,3 +17,5 @@ pub use dataverse_webapi as dataverse;
 pub use connector_accounts as connector;
 /// Change tracking sync with durable checkpoints and automatic resync: the [`change_sync`] crate.
 pub use change_sync;
+/// Entra users into Dataverse by rules (business units, teams, roles): the [`user_sync`] crate.
+pub use user_sync;

@@ -343,6 +343,9 @@ pub(crate) enum UsersCommand {
     /// Add (force-sync) an Entra user into an environment now, instead of waiting for the
     /// background sync (Online Management API ApplyUser, or BAP addUser)
     ForceSync(ForceSyncArgs),
+    /// Bring Entra users into a Dataverse org by a rules file: business unit, teams and
+    /// roles, force-syncing the missing ones; --dry-run prints the plan (crate user-sync)
+    Sync(crate::commands::users_sync::SyncArgs),
 }
 
 /// Options of `users force-sync`.

@@ -154,6 +154,8 @@ pub(crate) struct OrgSession {
     pub(crate) client: DataverseClient,
     /// What errors should mention.
     pub(crate) ctx: Context,
+    /// The sign-in, for a command that also calls another service (Graph, the admin API).
+    pub(crate) credential: Arc<dyn TokenCredential>,
 }
 
 /// Signs in and connects to the org the flags name (after `choice` has been checked).
@@ -195,14 +197,18 @@ pub(crate) async fn connect(
     }
     let client = DataverseClient::new(
         &org_url,
-        credential,
+        credential.clone(),
         ClientOptions {
             pipeline,
             ..ClientOptions::default()
         },
     )
     .map_err(|e| from_dataverse(&e, &ctx))?;
-    Ok(OrgSession { client, ctx })
+    Ok(OrgSession {
+        client,
+        ctx,
+        credential,
+    })
 }
 
 async fn org_of_environment(

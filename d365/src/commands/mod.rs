@@ -20,6 +20,7 @@ mod operations;
 pub(crate) mod roles;
 pub(crate) mod solutions;
 mod users;
+pub(crate) mod users_sync;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -155,6 +156,9 @@ pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Roles(c) => return roles::run(c, org_inputs(), format).await,
         Command::Solutions(c) => return solutions::run(c, org_inputs(), format).await,
         Command::Leads(c) => return leads::run(c, org_inputs(), format).await,
+        Command::Users(UsersCommand::Sync(a)) => {
+            return users_sync::run(a, org_inputs(), format).await;
+        }
         _ => {}
     }
 
@@ -244,7 +248,11 @@ pub(crate) fn job(command: &Command, settings: &Settings, method: &Method) -> Re
         Command::Config(ConfigCommand::Show) => {
             return Err(Failure::usage("`config show` needs no job"));
         }
-        Command::AppUsers(_) | Command::Roles(_) | Command::Solutions(_) | Command::Leads(_) => {
+        Command::AppUsers(_)
+        | Command::Roles(_)
+        | Command::Solutions(_)
+        | Command::Leads(_)
+        | Command::Users(UsersCommand::Sync(_)) => {
             return Err(Failure::usage(
                 "`app-users`, `roles`, `solutions` and `leads` act on a Dataverse org, not the admin API",
             ));
