@@ -61,7 +61,7 @@ pub struct SignInOptions {
     /// Access tokens are refreshed this long before they expire (default 5 minutes).
     pub refresh_margin: Duration,
     /// How long a worker may hold an account's refresh lease before another may take over
-    /// (default 2 minutes). A refresh (both refresh tokens tried, with their retries) is
+    /// (default 2 minutes, at least 1 second). A refresh (both refresh tokens tried, with their retries) is
     /// abandoned after half of it, so the lease never lapses while a token is being
     /// redeemed and the store still has time to take the rotated token.
     pub refresh_lease: Duration,

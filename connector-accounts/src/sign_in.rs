@@ -22,6 +22,9 @@ use crate::{
     StoredAccount, TokenStore, discovery, tokens,
 };
 
+/// The shortest refresh lease accepted: half of it bounds each refresh.
+const MIN_REFRESH_LEASE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// What the flow and every account credential share.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -72,9 +75,15 @@ impl Shared {
         }
     }
 
-    /// The admin-consent link for a tenant at a host (the configured host if `host` fails).
+    /// The admin-consent link for a tenant at a host (the configured host if `host` fails or
+    /// is not trusted).
     pub(crate) fn admin_consent_url(&self, host: &str, tenant: &str) -> String {
-        let authority = Authority::with_host(host, tenant)
+        // A host from the store is only used when trusted: the link is shown to customers.
+        let stored = discovery::is_trusted_authority_host(host, &self.trusted_hosts)
+            .then(|| Authority::with_host(host, tenant).ok())
+            .flatten();
+        let authority = stored
+            .ok_or(())
             .or_else(|_| self.fallback.for_tenant(tenant))
             .unwrap_or_else(|_| self.fallback.clone());
         match self.flow(authority) {
@@ -130,6 +139,13 @@ impl ConnectorSignIn {
         options: SignInOptions,
     ) -> Result<Self, ConnectorError> {
         secure_url::parse_secure_url("redirect URI", &app.redirect_uri)?;
+        if options.refresh_lease < MIN_REFRESH_LEASE {
+            return Err(ConnectorError::invalid(
+                "refresh lease",
+                format!("{:?}", options.refresh_lease),
+                "give at least 1 second (default 2 minutes): a refresh may take half of it",
+            ));
+        }
         let fallback = Authority::with_host(&options.authority_host, &options.default_tenant)?;
         let mut trusted_hosts = vec![fallback.host().clone()];
         for host in &options.trusted_authority_hosts {

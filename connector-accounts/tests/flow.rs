@@ -159,6 +159,24 @@ fn settings_are_checked_and_the_admin_consent_link_names_the_tenant() {
         },
     );
     assert!(bad_tenant.is_err());
+    let no_lease = ConnectorSignIn::new(
+        app("https://connector.example.com/cb"),
+        store.clone(),
+        SignInOptions {
+            refresh_lease: Duration::from_millis(10),
+            ..Default::default()
+        },
+    );
+    assert!(
+        matches!(
+            no_lease,
+            Err(ConnectorError::Invalid {
+                what: "refresh lease",
+                ..
+            })
+        ),
+        "{no_lease:?}"
+    );
     let flow = ConnectorSignIn::new(
         app("https://connector.example.com/cb"),
         store,

@@ -565,7 +565,7 @@ async fn a_redemption_slower_than_the_lease_allows_is_abandoned_and_the_lease_re
     let server = MockServer::start().await;
     // Slower than half the 1 s lease: past the lease another worker could redeem rt-one too.
     redeeming("rt-one")
-        .respond_with(tokens("at-late", "rt-late").set_delay(Duration::from_secs(5)))
+        .respond_with(tokens("at-late", "rt-late").set_delay(Duration::from_secs(2)))
         .mount(&server)
         .await;
     let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
