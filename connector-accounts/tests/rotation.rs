@@ -23,7 +23,18 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const CLIENT_ID: Uuid = Uuid::from_u128(0x0c0c0c0c_1111_2222_3333_444444444444);
 
+/// Long enough that a busy machine finishes a refresh within its budget (half of it).
+const LEASE: Duration = Duration::from_secs(10);
+
 fn sign_in(server: &MockServer, store: Arc<dyn TokenStore>) -> ConnectorSignIn {
+    sign_in_with_lease(server, store, LEASE)
+}
+
+fn sign_in_with_lease(
+    server: &MockServer,
+    store: Arc<dyn TokenStore>,
+    refresh_lease: Duration,
+) -> ConnectorSignIn {
     ConnectorSignIn::new(
         ConnectorApp {
             client_id: CLIENT_ID,
@@ -34,9 +45,7 @@ fn sign_in(server: &MockServer, store: Arc<dyn TokenStore>) -> ConnectorSignIn {
         SignInOptions {
             authority_host: server.uri(),
             discover_tenant: false,
-            // Short, so the crash test's restarted worker waits out the lease quickly; the
-            // redemption budget (half of it) still fits the slow responses below.
-            refresh_lease: Duration::from_secs(1),
+            refresh_lease,
             credential_options: CredentialOptions {
                 max_retries: 0,
                 ..Default::default()
@@ -240,6 +249,9 @@ impl TokenStore for CrashOnRotation {
     }
 }
 
+/// Short, so the restarted worker waits out the dead worker's lease quickly.
+const CRASH_LEASE: Duration = Duration::from_secs(2);
+
 #[tokio::test]
 async fn a_crash_between_receiving_and_storing_a_rotated_token_keeps_the_account() {
     let server = MockServer::start().await;
@@ -276,7 +288,7 @@ async fn a_crash_between_receiving_and_storing_a_rotated_token_keeps_the_account
         rotations: AtomicUsize::new(0),
         crash_at: 2,
     });
-    let first = sign_in(&server, crashing)
+    let first = sign_in_with_lease(&server, crashing, CRASH_LEASE)
         .client_for(&account_id("acct"))
         .await
         .unwrap();
@@ -290,7 +302,7 @@ async fn a_crash_between_receiving_and_storing_a_rotated_token_keeps_the_account
     // redeems the token that is still stored.
     let reopened: Arc<dyn TokenStore> =
         Arc::new(SqlTokenStore::open_sqlite(&file, key).await.unwrap());
-    let second = sign_in(&server, reopened.clone())
+    let second = sign_in_with_lease(&server, reopened.clone(), CRASH_LEASE)
         .client_for(&account_id("acct"))
         .await
         .unwrap();
@@ -563,9 +575,9 @@ async fn a_lost_final_swap_keeps_another_workers_rotation() {
 #[tokio::test]
 async fn a_redemption_slower_than_the_lease_allows_is_abandoned_and_the_lease_released() {
     let server = MockServer::start().await;
-    // Slower than half the 1 s lease: past the lease another worker could redeem rt-one too.
+    // Slower than the whole 1 s lease: past it another worker could redeem rt-one too.
     redeeming("rt-one")
-        .respond_with(tokens("at-late", "rt-late").set_delay(Duration::from_secs(2)))
+        .respond_with(tokens("at-late", "rt-late").set_delay(Duration::from_secs(3)))
         .mount(&server)
         .await;
     let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
@@ -573,7 +585,7 @@ async fn a_redemption_slower_than_the_lease_allows_is_abandoned_and_the_lease_re
         .save(&account("acct", &host(&server), "rt-one", None))
         .await
         .unwrap();
-    let credential = sign_in(&server, store.clone())
+    let credential = sign_in_with_lease(&server, store.clone(), Duration::from_secs(1))
         .client_for(&account_id("acct"))
         .await
         .unwrap();
