@@ -82,10 +82,13 @@ impl Shared {
         let stored = discovery::is_trusted_authority_host(host, &self.trusted_hosts)
             .then(|| Authority::with_host(host, tenant).ok())
             .flatten();
-        let authority = stored
-            .ok_or(())
-            .or_else(|_| self.fallback.for_tenant(tenant))
-            .unwrap_or_else(|_| self.fallback.clone());
+        let authority = match stored {
+            Some(authority) => authority,
+            None => self
+                .fallback
+                .for_tenant(tenant)
+                .unwrap_or_else(|_| self.fallback.clone()),
+        };
         match self.flow(authority) {
             Ok(flow) => flow.admin_consent_url(None).to_string(),
             Err(_) => String::new(),
