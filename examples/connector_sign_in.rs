@@ -123,6 +123,16 @@ async fn emulator() -> Result<(), Box<dyn std::error::Error>> {
         other => return Err(format!("unexpected: {other:?}").into()),
     }
 
+    step("a sign-in link someone else started is refused (login fixation)");
+    let mallory = platform.log_in("mallory-1")?;
+    let authorize = mallory
+        .redirect_of(platform.connect_url(&customers.contoso_org())?)
+        .await?;
+    match platform.browser()?.open(authorize).await? {
+        CallbackOutcome::Failed(error @ ConnectorError::SessionMismatch) => line("refused", error),
+        other => return Err(format!("expected SessionMismatch, got {other:?}").into()),
+    }
+
     step("both accounts used at once (WhoAmI against each org)");
     let contoso = client(&platform.sign_in, "contoso-1").await?;
     let fabrikam = client(&platform.sign_in, "fabrikam-1").await?;
@@ -216,7 +226,12 @@ async fn real_tenant(settings: &TenantSettings) -> Result<(), Box<dyn std::error
         .query()
         .unwrap_or_default()
         .to_owned();
-    match sign_in.complete(&query).await {
+    // A web platform keeps `started.session_binding` in a cookie of the browser it sent to
+    // sign in; here the same person pastes the address back, so it is kept in memory.
+    match sign_in
+        .complete(&query, started.session_binding.secret())
+        .await
+    {
         Ok(done) => line(
             "signed in",
             format!("{} in tenant {}", done.account, done.tenant),

@@ -1,8 +1,9 @@
 //! The `connector_sign_in` example's story, asserted: two customers in two tenants sign in
 //! through the platform's browser flow, the tenant without consent gets AADSTS65001 with an
 //! admin-consent link that works, both accounts are used at once, a refresh rotates the token
-//! through the store, a wrong org URL gets AADSTS500011 naming that URL, and a callback's
-//! state works once only.
+//! through the store, a wrong org URL gets AADSTS500011 naming that URL, a callback's state
+//! works once only and in the browser that started it, and admin-consent callbacks the
+//! platform did not ask for are refused.
 
 #[path = "../examples/common/connector_platform.rs"]
 mod connector_platform;
@@ -202,16 +203,19 @@ async fn a_callback_state_is_accepted_once_and_forged_ones_never() {
     // after its single use.
     let forged = platform
         .sign_in
-        .complete("code=abc&state=forged")
+        .complete("code=abc&state=forged", started.session_binding.secret())
         .await
         .unwrap_err();
     assert!(matches!(forged, ConnectorError::UnknownState), "{forged:?}");
     let denied = platform
         .sign_in
-        .complete(&format!(
-            "error=access_denied&error_description=AADSTS65004%3A+declined&state={}",
-            q["state"]
-        ))
+        .complete(
+            &format!(
+                "error=access_denied&error_description=AADSTS65004%3A+declined&state={}",
+                q["state"]
+            ),
+            started.session_binding.secret(),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -220,7 +224,10 @@ async fn a_callback_state_is_accepted_once_and_forged_ones_never() {
     );
     let replay = platform
         .sign_in
-        .complete(&format!("code=abc&state={}", q["state"]))
+        .complete(
+            &format!("code=abc&state={}", q["state"]),
+            started.session_binding.secret(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(replay, ConnectorError::UnknownState), "{replay:?}");
@@ -243,4 +250,87 @@ async fn a_callback_state_is_accepted_once_and_forged_ones_never() {
         ),
         "{refused:?}"
     );
+}
+
+/// Login fixation: Mallory starts a sign-in for her own connection and gets Alice to open the
+/// authorize URL. Alice signs in, but her browser lacks Mallory's session binding, so her
+/// tokens are not stored under Mallory's account. Nor can anyone start a sign-in without a
+/// platform login.
+#[tokio::test]
+async fn a_sign_in_started_by_someone_else_is_refused() {
+    let customers = start_customers().await.expect("emulators");
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
+    let platform = Platform::start(&customers, store.clone())
+        .await
+        .expect("platform");
+    let connect = platform.connect_url(&customers.contoso_org()).unwrap();
+
+    let mallory = platform.log_in("mallory-1").unwrap();
+    let authorize = mallory.redirect_of(connect.clone()).await.unwrap();
+    let alice = platform.browser().unwrap();
+    match alice.open(authorize).await.unwrap() {
+        CallbackOutcome::Failed(ConnectorError::SessionMismatch) => {}
+        other => panic!("expected SessionMismatch, got {other:?}"),
+    }
+    assert!(store.list().await.unwrap().is_empty(), "nothing stored");
+
+    let anonymous = platform.browser().unwrap().open(connect).await.unwrap_err();
+    assert!(anonymous.to_string().contains("HTTP 401"), "{anonymous}");
+    // The rightful browser still completes its own sign-in.
+    signed_in(
+        platform
+            .connect("contoso-1", &customers.contoso_org())
+            .await
+            .unwrap(),
+    );
+}
+
+#[tokio::test]
+async fn admin_consent_callbacks_need_a_state_the_platform_handed_out() {
+    let customers = start_customers().await.expect("emulators");
+    let platform = Platform::start(&customers, Arc::new(MemoryTokenStore::new()))
+        .await
+        .expect("platform");
+    let browser = platform.browser().unwrap();
+    for query in [
+        "admin_consent=True&tenant=fabrikam.onmicrosoft.com",
+        "admin_consent=True&tenant=fabrikam.onmicrosoft.com&state=guessed",
+    ] {
+        let forged = platform.base.join(&format!("callback?{query}")).unwrap();
+        match browser.open(forged).await.unwrap() {
+            CallbackOutcome::Rejected(reason) => assert!(reason.contains("state"), "{reason}"),
+            other => panic!("{query}: expected a rejection, got {other:?}"),
+        }
+    }
+    let link = match platform
+        .connect("fabrikam-1", &customers.fabrikam_org())
+        .await
+        .unwrap()
+    {
+        CallbackOutcome::Failed(ConnectorError::ConsentRequired { admin_consent_url }) => {
+            admin_consent_url
+        }
+        other => panic!("expected AADSTS65001, got {other:?}"),
+    };
+    let state = url::Url::parse(&link)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .expect("the link carries a state");
+    match platform.open_admin_consent(&link).await.unwrap() {
+        CallbackOutcome::AdminConsent { tenant } => assert_eq!(tenant, FABRIKAM_TENANT.to_string()),
+        other => panic!("expected the admin-consent callback, got {other:?}"),
+    }
+    // Each state is accepted once.
+    let replay = platform
+        .base
+        .join(&format!(
+            "callback?admin_consent=True&tenant={FABRIKAM_TENANT}&state={state}"
+        ))
+        .unwrap();
+    assert!(matches!(
+        browser.open(replay).await.unwrap(),
+        CallbackOutcome::Rejected(_)
+    ));
 }

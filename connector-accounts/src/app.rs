@@ -61,8 +61,15 @@ pub struct SignInOptions {
     /// Access tokens are refreshed this long before they expire (default 5 minutes).
     pub refresh_margin: Duration,
     /// How long a worker may hold an account's refresh lease before another may take over
-    /// (default 30 seconds).
+    /// (default 2 minutes, at least 1 second). A refresh (both refresh tokens tried, with their retries) is
+    /// abandoned after half of it, so the lease never lapses while a token is being
+    /// redeemed and the store still has time to take the rotated token.
     pub refresh_lease: Duration,
+    /// Accept org URLs on loopback (`http://127.0.0.1:…`, `localhost`): an emulator or a
+    /// test server (default `false`). Otherwise only Dataverse org hosts are accepted
+    /// ([`OrgUrl::is_dataverse_host`](crate::OrgUrl::is_dataverse_host)), since `begin`
+    /// sends a request to the org the customer typed.
+    pub allow_loopback_orgs: bool,
     /// Timeouts, retries and clock of the token requests.
     pub credential_options: CredentialOptions,
 }
@@ -77,7 +84,8 @@ impl Default for SignInOptions {
             scope_style: ScopeStyle::default(),
             pending_lifetime: Duration::from_secs(15 * 60),
             refresh_margin: Duration::from_secs(5 * 60),
-            refresh_lease: Duration::from_secs(30),
+            refresh_lease: Duration::from_secs(120),
+            allow_loopback_orgs: false,
             credential_options: CredentialOptions::default(),
         }
     }

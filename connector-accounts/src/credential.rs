@@ -14,8 +14,12 @@
 //!    revoke old refresh tokens when used to fetch new access tokens"), so the stored one
 //!    still works after such a crash. A server that spends tokens on first use (the emulator)
 //!    cannot be protected against that crash by any client.
+//!    Both redemptions together are bounded by half the lease, so the lease never lapses
+//!    while a token is in flight.
 //! 4. The new refresh token, the redeemed one (as previous) and the access token are stored
-//!    in one compare-and-swap that also releases the lease.
+//!    in one compare-and-swap that also releases the lease. If that swap loses (the row was
+//!    written meanwhile) and the row still holds the tokens that were redeemed, the rotated
+//!    ones are written on top rather than dropped.
 
 use std::fmt;
 use std::sync::Arc;
@@ -38,6 +42,25 @@ use crate::{
 
 /// How often a worker waiting for another's refresh looks again.
 const WAIT_STEP: Duration = Duration::from_millis(50);
+
+/// The time one refresh may take: half the lease, leaving the other half for the store
+/// writes before the lease lapses.
+fn redemption_budget(lease: Duration) -> Duration {
+    lease / 2
+}
+
+/// What redeeming the stored refresh tokens gave.
+enum Redeemed {
+    /// Tokens, and the refresh token that gave them.
+    Tokens {
+        used: Secret,
+        outcome: (AccessToken, Secret),
+    },
+    /// The only stored refresh token was refused.
+    Refused(String),
+    /// Anything else (the previous token's refusal included: classified by the caller).
+    Failed(ConnectorError),
+}
 
 /// A signed-in customer's credential: tokens for their org only, refreshed silently.
 /// Cheap to clone; clones share one in-process lock.
@@ -94,6 +117,14 @@ impl AccountCredential {
                 .load(&inner.account)
                 .await?
                 .ok_or_else(|| ConnectorError::UnknownAccount(inner.account.clone()))?;
+            if stored.org_url != inner.org_url {
+                // Signed in again to another org: its tokens must not go to this one's host.
+                return Err(ConnectorError::OrgChanged {
+                    account: inner.account.clone(),
+                    pinned: inner.org_url.to_string(),
+                    stored: stored.org_url.to_string(),
+                });
+            }
             let now = shared.now();
             if stored.status == AccountStatus::ReauthorizationRequired {
                 return Err(entra_errors::reauthorize(
@@ -144,37 +175,52 @@ impl AccountCredential {
             org_url: &claimed.org_url,
             admin_consent_url: shared.admin_consent_url(&claimed.authority_host, &claimed.tenant),
         };
-        let first = self.redeem(&claimed, &claimed.refresh_token).await;
-        let (used, outcome) = match first {
-            Ok(outcome) => (claimed.refresh_token.clone(), outcome),
-            Err(error) => match entra_errors::from_refresh(error, &ctx) {
-                RefreshFailure::Refused(reason) => match &claimed.previous_refresh_token {
-                    Some(previous) => match self.redeem(&claimed, previous).await {
-                        Ok(outcome) => {
-                            tracing::warn!(account = %claimed.id, %reason, "the newest refresh token was refused; the previous one worked");
-                            (previous.clone(), outcome)
+        // The row's sign-in host decides where the refresh token and the platform's secret
+        // go: never a host the platform does not trust, whatever the store says.
+        if let Err(error) = shared.check_authority_host(&claimed.id, &claimed.authority_host) {
+            return Err(self.release(claimed, error).await);
+        }
+        // Both redemptions, retries included, end well before the lease lapses: past it,
+        // another worker may redeem the same token (and a server that spends tokens on first
+        // use would then refuse one of the two rotations).
+        let budget = redemption_budget(shared.options.refresh_lease);
+        let redeemed =
+            tokio::time::timeout(budget, self.redeem_newest_then_previous(&claimed, budget))
+                .await
+                .unwrap_or_else(|_| {
+                    Redeemed::Failed(ConnectorError::RefreshTimedOut {
+                        account: claimed.id.clone(),
+                        after: budget,
+                    })
+                });
+        let (used, (access, rotated)) = match redeemed {
+            Redeemed::Tokens { used, outcome } => (used, outcome),
+            Redeemed::Refused(reason) => return Err(self.give_up(claimed, reason).await),
+            Redeemed::Failed(error) => {
+                let error = match error {
+                    ConnectorError::Auth(error) => match entra_errors::from_refresh(error, &ctx) {
+                        RefreshFailure::Refused(reason) => {
+                            return Err(self.give_up(claimed, reason).await);
                         }
-                        Err(error) => {
-                            return Err(match entra_errors::from_refresh(error, &ctx) {
-                                RefreshFailure::Refused(reason) => {
-                                    self.give_up(claimed, reason).await
-                                }
-                                RefreshFailure::Other(error) => self.release(claimed, error).await,
-                            });
-                        }
+                        RefreshFailure::Other(error) => error,
                     },
-                    None => return Err(self.give_up(claimed, reason).await),
-                },
-                RefreshFailure::Other(error) => return Err(self.release(claimed, error).await),
-            },
+                    other => other,
+                };
+                return Err(self.release(claimed, error).await);
+            }
         };
-        let (access, rotated) = outcome;
         let mut next = claimed.clone();
         next.access_token = Some(CachedAccessToken {
             token: access.token.clone(),
             expires_on: access.expires_on,
         });
-        if rotated.secret() != used.secret() {
+        let used_previous = used.secret() != claimed.refresh_token.secret();
+        if used_previous {
+            // The newest token was refused and the previous one worked: the refused one is
+            // dead, so it is no longer kept, whether or not the server rotated.
+            next.previous_refresh_token = (rotated.secret() != used.secret()).then(|| used.clone());
+            next.refresh_token = rotated;
+        } else if rotated.secret() != used.secret() {
             // `used` has just worked once: it becomes the fallback for the new one.
             next.previous_refresh_token = Some(used);
             next.refresh_token = rotated;
@@ -182,11 +228,87 @@ impl AccountCredential {
         next.lease = None;
         next.updated_at = shared.now();
         if !shared.store.rotate(claimed.version, &next).await? {
-            // Our lease lapsed and another worker took over; its tokens are stored, ours are
-            // still good for this call.
-            tracing::warn!(account = %claimed.id, "refresh lease lapsed before the rotated token was stored");
+            self.store_after_lost_swap(&claimed, next).await?;
         }
         Ok(access)
+    }
+
+    /// The final compare-and-swap failed: someone wrote the row after our claim (another
+    /// worker took a lease, or an unrelated write). When the row still holds the tokens we
+    /// redeemed, nobody else rotated them, so ours are stored on top of it (dropping them
+    /// would lose the account on a server that spends refresh tokens on first use). When it
+    /// does not, the other writer's tokens are kept and ours serve this call only.
+    async fn store_after_lost_swap(
+        &self,
+        claimed: &StoredAccount,
+        next: StoredAccount,
+    ) -> Result<(), ConnectorError> {
+        let shared = &self.inner.shared;
+        let same_tokens = |row: &StoredAccount| {
+            row.sign_in_id == claimed.sign_in_id
+                && row.status == AccountStatus::Active
+                && row.refresh_token.secret() == claimed.refresh_token.secret()
+                && row.previous_refresh_token.as_ref().map(Secret::secret)
+                    == claimed.previous_refresh_token.as_ref().map(Secret::secret)
+        };
+        // A second loss means writers keep racing us; the tokens of this call still work.
+        for _ in 0..2 {
+            let Some(current) = shared.store.load(&claimed.id).await? else {
+                return Ok(());
+            };
+            if !same_tokens(&current) {
+                tracing::warn!(account = %claimed.id, "another worker rotated the refresh token meanwhile; keeping its tokens");
+                return Ok(());
+            }
+            let mut merged = next.clone();
+            // Another worker's live lease stays: it is redeeming a token we have just
+            // replaced, and its own swap will find that out.
+            merged.lease = current.lease.filter(|l| l.owner != self.inner.owner);
+            if shared.store.rotate(current.version, &merged).await? {
+                tracing::warn!(account = %claimed.id, "the row changed during the refresh; the rotated token was stored on top");
+                return Ok(());
+            }
+        }
+        tracing::warn!(account = %claimed.id, "could not store the rotated refresh token; the row keeps changing");
+        Ok(())
+    }
+
+    /// The newest refresh token, then (if refused) the previous one.
+    async fn redeem_newest_then_previous(
+        &self,
+        claimed: &StoredAccount,
+        budget: Duration,
+    ) -> Redeemed {
+        let ctx = ErrorContext {
+            org_url: &claimed.org_url,
+            admin_consent_url: String::new(),
+        };
+        let error = match self.redeem(claimed, &claimed.refresh_token, budget).await {
+            Ok(outcome) => {
+                return Redeemed::Tokens {
+                    used: claimed.refresh_token.clone(),
+                    outcome,
+                };
+            }
+            Err(error) => error,
+        };
+        let reason = match entra_errors::from_refresh(error.clone(), &ctx) {
+            RefreshFailure::Refused(reason) => reason,
+            RefreshFailure::Other(_) => return Redeemed::Failed(ConnectorError::Auth(error)),
+        };
+        let Some(previous) = &claimed.previous_refresh_token else {
+            return Redeemed::Refused(reason);
+        };
+        match self.redeem(claimed, previous, budget).await {
+            Ok(outcome) => {
+                tracing::warn!(account = %claimed.id, %reason, "the newest refresh token was refused; the previous one worked");
+                Redeemed::Tokens {
+                    used: previous.clone(),
+                    outcome,
+                }
+            }
+            Err(error) => Redeemed::Failed(ConnectorError::Auth(error)),
+        }
     }
 
     /// One redemption of `refresh_token`: the access token and the (rotated) refresh token.
@@ -194,14 +316,18 @@ impl AccountCredential {
         &self,
         account: &StoredAccount,
         refresh_token: &Secret,
+        budget: Duration,
     ) -> Result<(AccessToken, Secret), dynamics_auth::AuthError> {
         let shared = &self.inner.shared;
         let authority = Authority::with_host(&account.authority_host, &account.tenant)?;
+        let mut options = shared.options.credential_options.clone();
+        // No single attempt may outlast the whole refresh's budget.
+        options.timeout = options.timeout.min(budget);
         let credential = RefreshTokenCredential::new(
             authority,
             shared.app.client_id,
             refresh_token.clone(),
-            shared.options.credential_options.clone(),
+            options,
         )?;
         let credential = match &shared.app.credential {
             AppCredential::Secret(secret) => credential.with_client_secret(secret.clone()),

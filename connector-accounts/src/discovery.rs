@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use dynamics_auth::{Authority, BearerChallenge};
+use dynamics_auth::{Authority, BearerChallenge, Cloud};
 use url::Url;
 
 use crate::OrgUrl;
@@ -62,14 +62,33 @@ fn trusted_authority(challenge: &BearerChallenge, trusted: &[Url]) -> Option<Aut
     if let Ok(authority) = challenge.authority() {
         return Some(authority);
     }
-    let uri = &challenge.authorization_uri;
-    let host = trusted.iter().find(|t| {
+    let host = configured_host(&challenge.authorization_uri, trusted)?;
+    challenge.authority_at(host.as_str()).ok()
+}
+
+/// The entry of `trusted` with `uri`'s scheme, host and port.
+fn configured_host<'a>(uri: &Url, trusted: &'a [Url]) -> Option<&'a Url> {
+    trusted.iter().find(|t| {
         t.scheme() == uri.scheme()
             && t.host_str().map(str::to_ascii_lowercase)
                 == uri.host_str().map(str::to_ascii_lowercase)
             && t.port_or_known_default() == uri.port_or_known_default()
-    })?;
-    challenge.authority_at(host.as_str()).ok()
+    })
+}
+
+/// `true` when `host` (an authority host URL) is a Microsoft Entra ID sign-in host of some
+/// cloud over `https`, or one of `trusted`: the only places the platform's client secret,
+/// codes and refresh tokens are sent.
+pub(crate) fn is_trusted_authority_host(host: &str, trusted: &[Url]) -> bool {
+    let Ok(url) = Url::parse(host) else {
+        return false;
+    };
+    let microsoft = url.scheme() == "https"
+        && url.port().is_none()
+        && url
+            .host_str()
+            .is_some_and(|h| Cloud::ALL.iter().any(|c| c.is_authority_host(h)));
+    microsoft || configured_host(&url, trusted).is_some()
 }
 
 #[cfg(test)]
@@ -105,5 +124,35 @@ mod tests {
         assert_eq!(authority.host().as_str(), "http://127.0.0.1:4000/");
         let other_port = [Url::parse("http://127.0.0.1:4001/").unwrap()];
         assert!(trusted_authority(&emulator, &other_port).is_none());
+    }
+
+    #[test]
+    fn stored_hosts_are_checked_against_the_same_list() {
+        assert!(is_trusted_authority_host(
+            "https://login.microsoftonline.com/",
+            &[]
+        ));
+        assert!(is_trusted_authority_host(
+            "https://login.microsoftonline.us/",
+            &[]
+        ));
+        assert!(!is_trusted_authority_host(
+            "https://login.evil.example/",
+            &[]
+        ));
+        assert!(!is_trusted_authority_host(
+            "http://login.microsoftonline.com/",
+            &[]
+        ));
+        assert!(!is_trusted_authority_host("not a url", &[]));
+        let trusted = [Url::parse("http://127.0.0.1:4000/").unwrap()];
+        assert!(is_trusted_authority_host(
+            "http://127.0.0.1:4000/",
+            &trusted
+        ));
+        assert!(!is_trusted_authority_host(
+            "http://127.0.0.1:4001/",
+            &trusted
+        ));
     }
 }

@@ -55,6 +55,50 @@ pub enum ConnectorError {
     )]
     UnknownState,
 
+    /// The callback came to a browser session other than the one that started the sign-in
+    /// (its session binding is missing or different): refused, since completing it would
+    /// store one person's tokens under an account another person started (RFC 6749 §10.12).
+    #[error(
+        "the callback does not belong to the browser session that started this sign-in; start the sign-in again from the same browser"
+    )]
+    SessionMismatch,
+
+    /// The account was signed in again to another org since this credential was made: its
+    /// tokens are for that org, not for the one this credential (and its client) was made for.
+    #[error(
+        "account {account} is now signed in to {stored}, not {pinned}; make a new credential and client with `client_for`"
+    )]
+    OrgChanged {
+        /// The connector account.
+        account: AccountId,
+        /// The org this credential was made for.
+        pinned: String,
+        /// The org the stored tokens are for now.
+        stored: String,
+    },
+
+    /// A stored sign-in host is not one the platform trusts: the platform's client secret and
+    /// the customer's tokens are not sent there.
+    #[error(
+        "account {account}: the stored sign-in host {host} is not a Microsoft sign-in host, the configured authority host or a trusted one; if it is genuine add it to `trusted_authority_hosts`, else sign the customer in again"
+    )]
+    UntrustedAuthorityHost {
+        /// The connector account.
+        account: AccountId,
+        /// The host found.
+        host: String,
+    },
+
+    /// Redeeming the refresh token took longer than the refresh lease allows; it was
+    /// abandoned before another worker could take the lease over.
+    #[error("account {account}: refreshing its tokens took longer than {after:?}; try again")]
+    RefreshTimedOut {
+        /// The connector account.
+        account: AccountId,
+        /// The time allowed.
+        after: std::time::Duration,
+    },
+
     /// The pending sign-in expired before the callback came.
     #[error(
         "the sign-in for account {account} expired before the customer came back; start it again"
@@ -162,6 +206,7 @@ impl ConnectorError {
             ConnectorError::ReauthorizationRequired { .. }
                 | ConnectorError::SignInExpired { .. }
                 | ConnectorError::UnknownState
+                | ConnectorError::SessionMismatch
                 | ConnectorError::Tampered { .. }
         )
     }
@@ -170,7 +215,9 @@ impl ConnectorError {
     pub fn is_retryable(&self) -> bool {
         match self {
             ConnectorError::Auth(e) => e.is_retryable(),
-            ConnectorError::RefreshBusy(_) | ConnectorError::Store(_) => true,
+            ConnectorError::RefreshBusy(_)
+            | ConnectorError::RefreshTimedOut { .. }
+            | ConnectorError::Store(_) => true,
             _ => false,
         }
     }

@@ -1,6 +1,8 @@
 //! [`TokenKey`]: the caller's 32-byte key, and sealing tokens with it (XChaCha20-Poly1305,
-//! a random 24-byte nonce per write, the account and the field as associated data, so a
-//! ciphertext moved to another row or column no longer opens).
+//! a random 24-byte nonce per write; the account, the field and the row's clear columns that
+//! say where tokens go (org URL, sign-in host, tenant, ...) as associated data, so a
+//! ciphertext moved to another row or column, or a row whose clear columns were altered,
+//! no longer opens).
 
 use std::fmt;
 
@@ -12,8 +14,10 @@ use sha2::Digest as _;
 
 use crate::{AccountId, ConnectorError};
 
-/// Format byte in front of every sealed value, so the format can change later.
-const FORMAT_V1: u8 = 1;
+/// Format byte in front of every sealed value, so the format can change later. Version 1
+/// (account and field only in the associated data) is no longer opened: it did not bind the
+/// row's org URL and sign-in host.
+const FORMAT_V2: u8 = 2;
 const NONCE_LEN: usize = 24;
 
 /// The key that encrypts refresh tokens (and the other secrets) at rest: 32 bytes the caller
@@ -76,11 +80,17 @@ impl TokenKey {
         &self.id
     }
 
-    /// Seals `plaintext` for `account`'s `field`.
-    pub(crate) fn seal(&self, account: &AccountId, field: &str, plaintext: &str) -> Vec<u8> {
+    /// Seals `plaintext` for `account`'s `field`, bound to the row's clear values `bound`.
+    pub(crate) fn seal(
+        &self,
+        account: &AccountId,
+        field: &str,
+        bound: &[&str],
+        plaintext: &str,
+    ) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rng().fill_bytes(&mut nonce);
-        let aad = associated_data(account, field);
+        let aad = associated_data(account, field, bound);
         let cipher = XChaCha20Poly1305::new(&self.key.into());
         let sealed = cipher
             .encrypt(
@@ -93,29 +103,30 @@ impl TokenKey {
             // Only fails for inputs of gigabytes; tokens are a few kilobytes.
             .unwrap_or_default();
         let mut out = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
-        out.push(FORMAT_V1);
+        out.push(FORMAT_V2);
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
         out
     }
 
-    /// Opens what [`seal`](Self::seal) produced for the same account and field.
+    /// Opens what [`seal`](Self::seal) produced for the same account, field and bound values.
     pub(crate) fn open(
         &self,
         account: &AccountId,
         field: &str,
+        bound: &[&str],
         sealed: &[u8],
     ) -> Result<Secret, ConnectorError> {
         let tampered = || ConnectorError::Tampered {
             account: account.clone(),
         };
-        if sealed.len() < 1 + NONCE_LEN || sealed[0] != FORMAT_V1 {
+        if sealed.len() < 1 + NONCE_LEN || sealed[0] != FORMAT_V2 {
             return Err(tampered());
         }
         let nonce: [u8; NONCE_LEN] = sealed[1..1 + NONCE_LEN]
             .try_into()
             .map_err(|_| tampered())?;
-        let aad = associated_data(account, field);
+        let aad = associated_data(account, field, bound);
         let cipher = XChaCha20Poly1305::new(&self.key.into());
         let plain = cipher
             .decrypt(
@@ -157,14 +168,25 @@ impl fmt::Debug for TokenKey {
     }
 }
 
-/// `connector-accounts/v1/{field}/{account}`: binds a ciphertext to its row and column.
-fn associated_data(account: &AccountId, field: &str) -> Vec<u8> {
-    format!("connector-accounts/v1/{field}/{account}").into_bytes()
+/// `connector-accounts/v2/{field}/{account}` then each bound value length-prefixed (so no
+/// two lists of values give the same bytes): binds a ciphertext to its row, its column and
+/// the clear columns that decide where its tokens are sent.
+fn associated_data(account: &AccountId, field: &str, bound: &[&str]) -> Vec<u8> {
+    let mut aad = format!("connector-accounts/v2/{field}/{account}");
+    for value in bound {
+        aad.push_str(&format!("\n{}:{value}", value.len()));
+    }
+    aad.into_bytes()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const BOUND: &[&str] = &[
+        "https://contoso.crm.dynamics.com",
+        "https://login.microsoftonline.com/",
+    ];
 
     fn account(id: &str) -> AccountId {
         AccountId::new(id).unwrap()
@@ -173,12 +195,14 @@ mod tests {
     #[test]
     fn round_trips_with_fresh_nonces() {
         let key = TokenKey::generate();
-        let a = key.seal(&account("a"), "refresh", "rt-value");
-        let b = key.seal(&account("a"), "refresh", "rt-value");
+        let a = key.seal(&account("a"), "refresh", BOUND, "rt-value");
+        let b = key.seal(&account("a"), "refresh", BOUND, "rt-value");
         assert_ne!(a, b, "each write has its own nonce");
         assert!(!a.windows(8).any(|w| w == b"rt-value"));
         assert_eq!(
-            key.open(&account("a"), "refresh", &a).unwrap().secret(),
+            key.open(&account("a"), "refresh", BOUND, &a)
+                .unwrap()
+                .secret(),
             "rt-value"
         );
     }
@@ -186,17 +210,21 @@ mod tests {
     #[test]
     fn another_account_field_or_key_cannot_open() {
         let key = TokenKey::generate();
-        let sealed = key.seal(&account("a"), "refresh", "rt");
+        let sealed = key.seal(&account("a"), "refresh", BOUND, "rt");
         assert!(matches!(
-            key.open(&account("b"), "refresh", &sealed),
+            key.open(&account("b"), "refresh", BOUND, &sealed),
             Err(ConnectorError::Tampered { .. })
         ));
         assert!(matches!(
-            key.open(&account("a"), "previous", &sealed),
+            key.open(&account("a"), "previous", BOUND, &sealed),
             Err(ConnectorError::Tampered { .. })
         ));
         let other = TokenKey::generate();
-        assert!(other.open(&account("a"), "refresh", &sealed).is_err());
+        assert!(
+            other
+                .open(&account("a"), "refresh", BOUND, &sealed)
+                .is_err()
+        );
         assert!(matches!(
             other.check_id(&account("a"), key.id()),
             Err(ConnectorError::WrongKey { .. })
@@ -205,10 +233,39 @@ mod tests {
         let last = flipped.len() - 1;
         flipped[last] ^= 1;
         assert!(matches!(
-            key.open(&account("a"), "refresh", &flipped),
+            key.open(&account("a"), "refresh", BOUND, &flipped),
             Err(ConnectorError::Tampered { .. })
         ));
-        assert!(key.open(&account("a"), "refresh", &sealed[..10]).is_err());
+        assert!(
+            key.open(&account("a"), "refresh", BOUND, &sealed[..10])
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn altered_bound_values_cannot_open() {
+        let key = TokenKey::generate();
+        let sealed = key.seal(&account("a"), "refresh", BOUND, "rt");
+        let redirected = [
+            "https://contoso.crm.dynamics.com",
+            "https://login.evil.example/",
+        ];
+        assert!(matches!(
+            key.open(&account("a"), "refresh", &redirected, &sealed),
+            Err(ConnectorError::Tampered { .. })
+        ));
+        // Moving text from one value to the next is not the same list.
+        let shifted = [
+            "https://contoso.crm.dynamics.com\n",
+            "https://login.microsoftonline.com/",
+        ];
+        assert!(
+            key.open(&account("a"), "refresh", &shifted, &sealed)
+                .is_err()
+        );
+        let mut v1 = sealed.clone();
+        v1[0] = 1;
+        assert!(key.open(&account("a"), "refresh", BOUND, &v1).is_err());
     }
 
     #[test]

@@ -70,6 +70,37 @@ impl OrgUrl {
         }
     }
 
+    /// `true` when the host is a Dataverse org host of some cloud: `{org}.crm.dynamics.com`
+    /// or a regional `{org}.crm{N}.dynamics.com`, US GCC High `{org}.crm.microsoftdynamics.us`,
+    /// DoD `{org}.crm.appsplatform.us`, China `{org}.crm.dynamics.cn` (REFERENCE 6.2, from
+    /// Microsoft's Dataverse client `DiscoveryServers.cs`), over `https` on the default port.
+    pub fn is_dataverse_host(&self) -> bool {
+        let url = self.url();
+        let Some(host) = url.host_str() else {
+            return false;
+        };
+        if url.scheme() != "https" || url.port().is_some() {
+            return false;
+        }
+        let host = host.trim_end_matches('.');
+        let Some((org, suffix)) = host.split_once('.') else {
+            return false;
+        };
+        // The org's own label(s) come first; the suffix names the cloud and region.
+        !org.is_empty() && is_dataverse_suffix(suffix)
+    }
+
+    /// `true` when the host is a loopback address or `localhost` (an emulator, a test server).
+    pub fn is_loopback(&self) -> bool {
+        let url = self.url();
+        match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+            None => false,
+        }
+    }
+
     /// `true` when `resource` (a scope's resource part) is this org, whatever its case or
     /// trailing slash.
     pub fn is_resource(&self, resource: &str) -> bool {
@@ -81,6 +112,30 @@ impl fmt::Display for OrgUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// `crm.dynamics.com`, `crm{N}.dynamics.com` (N from 2 to 99, no leading zero: the regions
+/// run crm2..crm21 today and new ones keep the pattern), and the sovereign clouds' suffixes.
+fn is_dataverse_suffix(suffix: &str) -> bool {
+    const SOVEREIGN: [&str; 3] = [
+        "crm.microsoftdynamics.us",
+        "crm.appsplatform.us",
+        "crm.dynamics.cn",
+    ];
+    if SOVEREIGN.contains(&suffix) {
+        return true;
+    }
+    let Some(region) = suffix
+        .strip_prefix("crm")
+        .and_then(|rest| rest.strip_suffix(".dynamics.com"))
+    else {
+        return false;
+    };
+    region.is_empty()
+        || (region.len() <= 2
+            && !region.starts_with('0')
+            && region.bytes().all(|b| b.is_ascii_digit())
+            && region != "1")
 }
 
 fn shown(value: &str) -> String {
@@ -120,6 +175,45 @@ mod tests {
         );
         assert!(org.is_resource("https://CONTOSO.crm.dynamics.com/"));
         assert!(!org.is_resource("https://other.crm.dynamics.com"));
+    }
+
+    #[test]
+    fn knows_dataverse_hosts_of_every_cloud() {
+        for host in [
+            "https://contoso.crm.dynamics.com",
+            "https://contoso.crm4.dynamics.com",
+            "https://contoso.crm21.dynamics.com",
+            "https://contoso.crm.microsoftdynamics.us",
+            "https://contoso.crm.appsplatform.us",
+            "https://contoso.crm.dynamics.cn",
+        ] {
+            assert!(OrgUrl::parse(host).unwrap().is_dataverse_host(), "{host}");
+        }
+        for host in [
+            "https://evil.example.com",
+            "https://crm.dynamics.com",
+            "https://contoso.crm.dynamics.com.evil.example",
+            "https://contoso.crm04.dynamics.com",
+            "https://contoso.crm1.dynamics.com",
+            "https://contoso.crmx.dynamics.com",
+            "https://contoso.crm.dynamics.com:8443",
+            "https://169.254.169.254",
+            "http://127.0.0.1:8080",
+        ] {
+            assert!(!OrgUrl::parse(host).unwrap().is_dataverse_host(), "{host}");
+        }
+        assert!(
+            OrgUrl::parse("http://127.0.0.1:8080")
+                .unwrap()
+                .is_loopback()
+        );
+        assert!(OrgUrl::parse("https://localhost").unwrap().is_loopback());
+        assert!(OrgUrl::parse("http://[::1]:80").unwrap().is_loopback());
+        assert!(
+            !OrgUrl::parse("https://contoso.crm.dynamics.com")
+                .unwrap()
+                .is_loopback()
+        );
     }
 
     #[test]

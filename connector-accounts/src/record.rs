@@ -83,6 +83,10 @@ pub struct StoredAccount {
     pub lease: Option<RefreshLease>,
     /// Bumped by every write.
     pub version: i64,
+    /// A random id given to each sign-in: every compare-and-swap also checks it, so a write
+    /// meant for an account that was deleted and signed in again (whose version restarts)
+    /// never lands on the new one.
+    pub sign_in_id: String,
     /// When the row was last written.
     pub updated_at: OffsetDateTime,
 }
@@ -107,6 +111,7 @@ impl fmt::Debug for StoredAccount {
             .field("status", &self.status)
             .field("lease", &self.lease)
             .field("version", &self.version)
+            .field("sign_in_id", &self.sign_in_id)
             .finish()
     }
 }
@@ -155,6 +160,9 @@ pub struct PendingSignIn {
     pub scopes: Vec<String>,
     /// The PKCE verifier.
     pub pkce_verifier: Secret,
+    /// SHA-256 of the session binding handed to the browser that started the sign-in (see
+    /// [`StartedSignIn::session_binding`](crate::StartedSignIn::session_binding)).
+    pub session_binding_hash: [u8; 32],
     /// When the pending sign-in lapses.
     pub expires_at: OffsetDateTime,
 }

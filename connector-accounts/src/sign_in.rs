@@ -4,10 +4,12 @@
 
 use std::sync::Arc;
 
+use base64::Engine as _;
 use dynamics_auth::{
-    Authority, AuthorizationCodeFlow, AuthorizationRequest, AuthorizeOptions, TokenCredential,
-    secure_url,
+    Authority, AuthorizationCodeFlow, AuthorizationRequest, AuthorizeOptions, Secret,
+    TokenCredential, secure_url,
 };
+use rand::RngCore as _;
 use sha2::Digest as _;
 use time::OffsetDateTime;
 use url::Url;
@@ -19,6 +21,9 @@ use crate::{
     AccountId, AccountStatus, CachedAccessToken, ConnectorError, OrgUrl, PendingSignIn,
     StoredAccount, TokenStore, discovery, tokens,
 };
+
+/// The shortest refresh lease accepted: half of it bounds each refresh.
+const MIN_REFRESH_LEASE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What the flow and every account credential share.
 #[derive(Debug)]
@@ -53,11 +58,37 @@ impl Shared {
         })
     }
 
-    /// The admin-consent link for a tenant at a host (the configured host if `host` fails).
+    /// Refuses a stored sign-in host that is neither a Microsoft one nor configured: the
+    /// store's clear columns are not trusted to choose where secrets go.
+    pub(crate) fn check_authority_host(
+        &self,
+        account: &AccountId,
+        host: &str,
+    ) -> Result<(), ConnectorError> {
+        if discovery::is_trusted_authority_host(host, &self.trusted_hosts) {
+            Ok(())
+        } else {
+            Err(ConnectorError::UntrustedAuthorityHost {
+                account: account.clone(),
+                host: host.chars().take(200).collect(),
+            })
+        }
+    }
+
+    /// The admin-consent link for a tenant at a host (the configured host if `host` fails or
+    /// is not trusted).
     pub(crate) fn admin_consent_url(&self, host: &str, tenant: &str) -> String {
-        let authority = Authority::with_host(host, tenant)
-            .or_else(|_| self.fallback.for_tenant(tenant))
-            .unwrap_or_else(|_| self.fallback.clone());
+        // A host from the store is only used when trusted: the link is shown to customers.
+        let stored = discovery::is_trusted_authority_host(host, &self.trusted_hosts)
+            .then(|| Authority::with_host(host, tenant).ok())
+            .flatten();
+        let authority = match stored {
+            Some(authority) => authority,
+            None => self
+                .fallback
+                .for_tenant(tenant)
+                .unwrap_or_else(|_| self.fallback.clone()),
+        };
         match self.flow(authority) {
             Ok(flow) => flow.admin_consent_url(None).to_string(),
             Err(_) => String::new(),
@@ -76,6 +107,13 @@ pub struct StartedSignIn {
     pub org_url: OrgUrl,
     /// The tenant the sign-in goes to (`organizations` when the org did not reveal it).
     pub tenant: String,
+    /// Ties the callback to the browser that started the sign-in: put it in an `HttpOnly`,
+    /// `SameSite=Lax` cookie (`Secure` on https) when redirecting to
+    /// [`authorize_url`](Self::authorize_url), and give the cookie's value to
+    /// [`ConnectorSignIn::complete`]. Without it, a victim lured to an authorize URL someone
+    /// else started would sign their own org in to that person's account (RFC 6749 §10.12).
+    /// Only its hash is stored.
+    pub session_binding: Secret,
 }
 
 /// A sign-in finished by [`ConnectorSignIn::complete`]: the account's tokens are stored.
@@ -104,6 +142,13 @@ impl ConnectorSignIn {
         options: SignInOptions,
     ) -> Result<Self, ConnectorError> {
         secure_url::parse_secure_url("redirect URI", &app.redirect_uri)?;
+        if options.refresh_lease < MIN_REFRESH_LEASE {
+            return Err(ConnectorError::invalid(
+                "refresh lease",
+                format!("{:?}", options.refresh_lease),
+                "give at least 1 second (default 2 minutes): a refresh may take half of it",
+            ));
+        }
         let fallback = Authority::with_host(&options.authority_host, &options.default_tenant)?;
         let mut trusted_hosts = vec![fallback.host().clone()];
         for host in &options.trusted_authority_hosts {
@@ -149,6 +194,7 @@ impl ConnectorSignIn {
     ) -> Result<StartedSignIn, ConnectorError> {
         let shared = &self.shared;
         let org = OrgUrl::parse(org_url)?;
+        check_org_host(&org, shared.options.allow_loopback_orgs)?;
         let authority = if shared.options.discover_tenant {
             discovery::authority_for(&org, &shared.fallback, &shared.trusted_hosts).await
         } else {
@@ -158,6 +204,7 @@ impl ConnectorSignIn {
         let tenant = authority.tenant().to_string();
         let scope = org.scope(shared.options.scope_style);
         let request = shared.flow(authority)?.authorize_url(&[&scope], options);
+        let session_binding = random_secret();
         let now = shared.now();
         // Sign-ins never completed pile up otherwise; a failure here must not block a sign-in.
         if let Err(error) = shared.store.purge_expired(now).await {
@@ -173,6 +220,7 @@ impl ConnectorSignIn {
                 tenant: tenant.clone(),
                 scopes: request.scopes().to_vec(),
                 pkce_verifier: request.pkce_verifier().clone(),
+                session_binding_hash: state_hash(session_binding.secret()),
                 expires_at: now + shared.options.pending_lifetime,
             })
             .await?;
@@ -182,13 +230,20 @@ impl ConnectorSignIn {
             account: account.clone(),
             org_url: org,
             tenant,
+            session_binding,
         })
     }
 
     /// Finishes a sign-in from the callback's query string (`code=...&state=...`, or
-    /// `error=...`): checks the state, exchanges the code with the PKCE verifier and stores
-    /// the tokens. A state is accepted once.
-    pub async fn complete(&self, callback_query: &str) -> Result<SignedIn, ConnectorError> {
+    /// `error=...`) and the [`session_binding`](StartedSignIn::session_binding) read back
+    /// from the browser's cookie: checks the state and the binding, exchanges the code with
+    /// the PKCE verifier and stores the tokens. A state is accepted once, also when the
+    /// binding is wrong (a mismatch ends that sign-in).
+    pub async fn complete(
+        &self,
+        callback_query: &str,
+        session_binding: &str,
+    ) -> Result<SignedIn, ConnectorError> {
         let shared = &self.shared;
         let query = callback_query.trim_start_matches('?');
         let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
@@ -211,6 +266,11 @@ impl ConnectorSignIn {
         if !constant_time_eq(&pending.state_hash, &hash) {
             return Err(ConnectorError::UnknownState);
         }
+        // Before anything else: the callback must come back to the browser that started it.
+        if !constant_time_eq(&pending.session_binding_hash, &state_hash(session_binding)) {
+            tracing::warn!(account = %pending.account, "sign-in callback from another browser session refused");
+            return Err(ConnectorError::SessionMismatch);
+        }
         if pending.expires_at < shared.now() {
             return Err(ConnectorError::SignInExpired {
                 account: pending.account,
@@ -227,6 +287,7 @@ impl ConnectorSignIn {
             return Err(typed);
         }
         let code = param("code").ok_or(ConnectorError::MalformedCallback)?;
+        shared.check_authority_host(&pending.account, &pending.authority_host)?;
 
         let authority = Authority::with_host(&pending.authority_host, &pending.tenant)?;
         let flow = shared.flow(authority.clone())?;
@@ -270,6 +331,7 @@ impl ConnectorSignIn {
             status: AccountStatus::Active,
             lease: None,
             version: 0,
+            sign_in_id: random_secret().secret().to_owned(),
             updated_at: now,
         };
         shared.store.save(&account).await?;
@@ -321,7 +383,28 @@ impl ConnectorSignIn {
     }
 }
 
-/// SHA-256 of the `state`: what the store keeps and looks up by.
+/// Refuses org hosts that are not Dataverse's (loopback only when allowed): `begin` sends a
+/// request to the org, which must not reach arbitrary hosts or the platform's own network.
+fn check_org_host(org: &OrgUrl, allow_loopback: bool) -> Result<(), ConnectorError> {
+    if org.is_dataverse_host() || (allow_loopback && org.is_loopback()) {
+        return Ok(());
+    }
+    let fix = if org.is_loopback() {
+        "loopback orgs (an emulator) need `SignInOptions::allow_loopback_orgs`"
+    } else {
+        "give the environment URL of a Dataverse org, such as https://contoso.crm4.dynamics.com          (hosts *.crm.dynamics.com, *.crm{N}.dynamics.com, *.crm.microsoftdynamics.us,          *.crm.appsplatform.us or *.crm.dynamics.cn)"
+    };
+    Err(ConnectorError::invalid("org URL", org.as_str(), fix))
+}
+
+/// 32 random bytes, base64url: session bindings and sign-in ids.
+fn random_secret() -> Secret {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    Secret::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// SHA-256 of the `state` (or a session binding): what the store keeps and looks up by.
 fn state_hash(state: &str) -> [u8; 32] {
     sha2::Sha256::digest(state.as_bytes()).into()
 }

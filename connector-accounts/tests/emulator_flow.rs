@@ -48,6 +48,7 @@ async fn certificate_app_signs_in_refreshes_and_loses_revoked_sessions() {
         store.clone(),
         SignInOptions {
             authority_host: emulator.base_url().to_string(),
+            allow_loopback_orgs: true,
             ..Default::default()
         },
     )
@@ -66,7 +67,10 @@ async fn certificate_app_signs_in_refreshes_and_loses_revoked_sessions() {
         "tenant found from the org's challenge"
     );
     let done = flow
-        .complete(&approve(&started.authorize_url).await)
+        .complete(
+            &approve(&started.authorize_url).await,
+            started.session_binding.secret(),
+        )
         .await
         .unwrap();
     assert_eq!(done.tenant, seed.tenant_id.to_string());
@@ -109,9 +113,12 @@ async fn certificate_app_signs_in_refreshes_and_loses_revoked_sessions() {
 
     // A new sign-in brings it back.
     let again = flow.begin(&account, &org).await.unwrap();
-    flow.complete(&approve(&again.authorize_url).await)
-        .await
-        .unwrap();
+    flow.complete(
+        &approve(&again.authorize_url).await,
+        again.session_binding.secret(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         store.load(&account).await.unwrap().unwrap().status,
         AccountStatus::Active

@@ -23,7 +23,18 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const CLIENT_ID: Uuid = Uuid::from_u128(0x0c0c0c0c_1111_2222_3333_444444444444);
 
+/// Long enough that a busy machine finishes a refresh within its budget (half of it).
+const LEASE: Duration = Duration::from_secs(10);
+
 fn sign_in(server: &MockServer, store: Arc<dyn TokenStore>) -> ConnectorSignIn {
+    sign_in_with_lease(server, store, LEASE)
+}
+
+fn sign_in_with_lease(
+    server: &MockServer,
+    store: Arc<dyn TokenStore>,
+    refresh_lease: Duration,
+) -> ConnectorSignIn {
     ConnectorSignIn::new(
         ConnectorApp {
             client_id: CLIENT_ID,
@@ -34,7 +45,7 @@ fn sign_in(server: &MockServer, store: Arc<dyn TokenStore>) -> ConnectorSignIn {
         SignInOptions {
             authority_host: server.uri(),
             discover_tenant: false,
-            refresh_lease: Duration::from_millis(400),
+            refresh_lease,
             credential_options: CredentialOptions {
                 max_retries: 0,
                 ..Default::default()
@@ -238,6 +249,9 @@ impl TokenStore for CrashOnRotation {
     }
 }
 
+/// Short, so the restarted worker waits out the dead worker's lease quickly.
+const CRASH_LEASE: Duration = Duration::from_secs(2);
+
 #[tokio::test]
 async fn a_crash_between_receiving_and_storing_a_rotated_token_keeps_the_account() {
     let server = MockServer::start().await;
@@ -274,7 +288,7 @@ async fn a_crash_between_receiving_and_storing_a_rotated_token_keeps_the_account
         rotations: AtomicUsize::new(0),
         crash_at: 2,
     });
-    let first = sign_in(&server, crashing)
+    let first = sign_in_with_lease(&server, crashing, CRASH_LEASE)
         .client_for(&account_id("acct"))
         .await
         .unwrap();
@@ -288,7 +302,7 @@ async fn a_crash_between_receiving_and_storing_a_rotated_token_keeps_the_account
     // redeems the token that is still stored.
     let reopened: Arc<dyn TokenStore> =
         Arc::new(SqlTokenStore::open_sqlite(&file, key).await.unwrap());
-    let second = sign_in(&server, reopened.clone())
+    let second = sign_in_with_lease(&server, reopened.clone(), CRASH_LEASE)
         .client_for(&account_id("acct"))
         .await
         .unwrap();
@@ -454,4 +468,266 @@ async fn a_lease_held_by_another_worker_is_waited_for_then_reported_busy() {
             .unwrap_or_default()
             .is_empty()
     );
+}
+
+/// A store where another writer changes the row just before the refreshing worker's final
+/// compare-and-swap, as a worker that took over a lapsed lease would.
+#[derive(Debug)]
+struct InterferingStore {
+    inner: Arc<dyn TokenStore>,
+    rotations: AtomicUsize,
+    /// Whether the other writer also rotated the refresh token (else it only claimed a lease).
+    other_rotates: bool,
+}
+
+#[async_trait]
+impl TokenStore for InterferingStore {
+    async fn save(&self, account: &StoredAccount) -> Result<i64, ConnectorError> {
+        self.inner.save(account).await
+    }
+    async fn load(&self, id: &AccountId) -> Result<Option<StoredAccount>, ConnectorError> {
+        self.inner.load(id).await
+    }
+    async fn rotate(&self, expected: i64, next: &StoredAccount) -> Result<bool, ConnectorError> {
+        // Rotation 1 is the claim, rotation 2 the final swap.
+        if self.rotations.fetch_add(1, Ordering::SeqCst) + 1 == 2 {
+            let mut other = self.inner.load(&next.id).await?.expect("stored");
+            other.lease = Some(connector_accounts::RefreshLease {
+                owner: "worker-that-took-over".into(),
+                until: OffsetDateTime::now_utc() + Duration::from_secs(3600),
+            });
+            if self.other_rotates {
+                other.refresh_token = Secret::new("rt-theirs");
+                other.previous_refresh_token = Some(Secret::new("rt-one"));
+                other.lease = None;
+            }
+            assert!(self.inner.rotate(other.version, &other).await?);
+        }
+        self.inner.rotate(expected, next).await
+    }
+    async fn delete(&self, id: &AccountId) -> Result<bool, ConnectorError> {
+        self.inner.delete(id).await
+    }
+    async fn list(&self) -> Result<Vec<AccountSummary>, ConnectorError> {
+        self.inner.list().await
+    }
+    async fn put_pending(&self, pending: &PendingSignIn) -> Result<(), ConnectorError> {
+        self.inner.put_pending(pending).await
+    }
+    async fn take_pending(&self, hash: &[u8; 32]) -> Result<Option<PendingSignIn>, ConnectorError> {
+        self.inner.take_pending(hash).await
+    }
+    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, ConnectorError> {
+        self.inner.purge_expired(now).await
+    }
+}
+
+async fn refresh_with_interference(other_rotates: bool) -> StoredAccount {
+    let server = MockServer::start().await;
+    redeeming("rt-one")
+        .respond_with(tokens("at-1", "rt-two"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let inner: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
+    inner
+        .save(&account("acct", &host(&server), "rt-one", None))
+        .await
+        .unwrap();
+    let store = Arc::new(InterferingStore {
+        inner: inner.clone(),
+        rotations: AtomicUsize::new(0),
+        other_rotates,
+    });
+    let credential = sign_in(&server, store)
+        .client_for(&account_id("acct"))
+        .await
+        .unwrap();
+    assert_eq!(
+        credential.access_token().await.unwrap().token.secret(),
+        "at-1"
+    );
+    server.verify().await;
+    inner.load(&account_id("acct")).await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn a_lost_final_swap_still_stores_the_rotated_token_when_nobody_else_rotated() {
+    let stored = refresh_with_interference(false).await;
+    // Dropping rt-two here would lose the account on a server that spends rt-one on use.
+    assert_eq!(stored.refresh_token.secret(), "rt-two");
+    assert_eq!(stored.previous_refresh_token.unwrap().secret(), "rt-one");
+    assert_eq!(stored.access_token.unwrap().token.secret(), "at-1");
+    assert_eq!(
+        stored.lease.map(|l| l.owner).as_deref(),
+        Some("worker-that-took-over"),
+        "the other worker's lease is left for its own swap to settle"
+    );
+}
+
+#[tokio::test]
+async fn a_lost_final_swap_keeps_another_workers_rotation() {
+    let stored = refresh_with_interference(true).await;
+    assert_eq!(stored.refresh_token.secret(), "rt-theirs");
+    assert_eq!(stored.previous_refresh_token.unwrap().secret(), "rt-one");
+}
+
+#[tokio::test]
+async fn a_redemption_slower_than_the_lease_allows_is_abandoned_and_the_lease_released() {
+    let server = MockServer::start().await;
+    // Slower than the whole 1 s lease: past it another worker could redeem rt-one too.
+    redeeming("rt-one")
+        .respond_with(tokens("at-late", "rt-late").set_delay(Duration::from_secs(3)))
+        .mount(&server)
+        .await;
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
+    store
+        .save(&account("acct", &host(&server), "rt-one", None))
+        .await
+        .unwrap();
+    let credential = sign_in_with_lease(&server, store.clone(), Duration::from_secs(1))
+        .client_for(&account_id("acct"))
+        .await
+        .unwrap();
+    let error = credential.access_token().await.unwrap_err();
+    assert!(
+        matches!(error, ConnectorError::RefreshTimedOut { .. }),
+        "{error:?}"
+    );
+    assert!(error.is_retryable());
+    let stored = store.load(&account_id("acct")).await.unwrap().unwrap();
+    assert!(stored.lease.is_none(), "the lease is released at once");
+    assert_eq!(stored.refresh_token.secret(), "rt-one");
+    assert_eq!(stored.status, AccountStatus::Active);
+}
+
+#[test]
+fn the_default_lease_outlasts_a_bounded_refresh() {
+    let options = SignInOptions::default();
+    // Each token request attempt is capped at half the lease; the default lease must leave
+    // room for at least one full default attempt.
+    assert!(options.refresh_lease / 2 >= options.credential_options.timeout);
+}
+
+#[tokio::test]
+async fn a_previous_token_that_worked_without_rotation_becomes_the_current_one() {
+    let server = MockServer::start().await;
+    redeeming("rt-dead")
+        .respond_with(refused())
+        .expect(1)
+        .mount(&server)
+        .await;
+    // The server answers without rotating: the same refresh token comes back.
+    redeeming("rt-good")
+        .respond_with(tokens("at-2", "rt-good"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
+    store
+        .save(&account("acct", &host(&server), "rt-dead", Some("rt-good")))
+        .await
+        .unwrap();
+    let credential = sign_in(&server, store.clone())
+        .client_for(&account_id("acct"))
+        .await
+        .unwrap();
+    assert_eq!(
+        credential.access_token().await.unwrap().token.secret(),
+        "at-2"
+    );
+    let stored = store.load(&account_id("acct")).await.unwrap().unwrap();
+    assert_eq!(stored.refresh_token.secret(), "rt-good");
+    assert!(
+        stored.previous_refresh_token.is_none(),
+        "the refused token is not kept"
+    );
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn a_credential_refuses_tokens_of_another_org_after_a_new_sign_in() {
+    let server = MockServer::start().await;
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
+    let mut contoso = account("acct", &host(&server), "rt-one", None);
+    contoso.access_token = Some(CachedAccessToken {
+        token: Secret::new("at-contoso"),
+        expires_on: OffsetDateTime::now_utc() + Duration::from_secs(3600),
+    });
+    store.save(&contoso).await.unwrap();
+    let credential = sign_in(&server, store.clone())
+        .client_for(&account_id("acct"))
+        .await
+        .unwrap();
+    assert_eq!(
+        credential.access_token().await.unwrap().token.secret(),
+        "at-contoso"
+    );
+
+    // The same account signs in again, to another org.
+    let mut fabrikam = contoso.clone();
+    fabrikam.org_url =
+        connector_accounts::OrgUrl::parse("https://fabrikam.crm.dynamics.com").unwrap();
+    fabrikam.access_token = Some(CachedAccessToken {
+        token: Secret::new("at-fabrikam"),
+        expires_on: OffsetDateTime::now_utc() + Duration::from_secs(3600),
+    });
+    fabrikam.sign_in_id = "second-sign-in".into();
+    store.save(&fabrikam).await.unwrap();
+    let error = credential.access_token().await.unwrap_err();
+    match &error {
+        ConnectorError::OrgChanged { pinned, stored, .. } => {
+            assert_eq!(pinned, "https://contoso.crm4.dynamics.com");
+            assert_eq!(stored, "https://fabrikam.crm.dynamics.com");
+        }
+        other => panic!("expected OrgChanged, got {other:?}"),
+    }
+    assert!(!format!("{error} {error:?}").contains("at-fabrikam"));
+    // A new credential follows the account to its new org.
+    let fresh = sign_in(&server, store)
+        .client_for(&account_id("acct"))
+        .await
+        .unwrap();
+    assert_eq!(
+        fresh.org_url().as_str(),
+        "https://fabrikam.crm.dynamics.com"
+    );
+    assert_eq!(
+        fresh.access_token().await.unwrap().token.secret(),
+        "at-fabrikam"
+    );
+}
+
+#[tokio::test]
+async fn a_stored_sign_in_host_that_is_not_trusted_is_never_sent_the_token() {
+    let trusted = MockServer::start().await;
+    // Someone who could write the row pointed it at their own host.
+    let attacker = MockServer::start().await;
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
+    store
+        .save(&account("acct", &host(&attacker), "rt-one", None))
+        .await
+        .unwrap();
+    let error = sign_in(&trusted, store.clone())
+        .client_for(&account_id("acct"))
+        .await
+        .unwrap()
+        .access_token()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ConnectorError::UntrustedAuthorityHost { .. }),
+        "{error:?}"
+    );
+    assert!(
+        attacker
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty(),
+        "nothing was sent to the untrusted host"
+    );
+    let stored = store.load(&account_id("acct")).await.unwrap().unwrap();
+    assert!(stored.lease.is_none());
+    assert_eq!(stored.status, AccountStatus::Active);
 }

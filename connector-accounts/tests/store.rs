@@ -78,6 +78,28 @@ async fn contract(store: Arc<dyn TokenStore>) {
     assert!(!store.delete(&account_id("acct-b")).await.unwrap());
     assert!(store.load(&account_id("acct-b")).await.unwrap().is_none());
 
+    // A delete and a new sign-in restart the version; a write meant for the old sign-in
+    // (whose version happens to match again) must still lose.
+    let host = "https://login.microsoftonline.com/";
+    let mut old = account("acct-d", host, "rt-old", None);
+    assert_eq!(store.save(&old).await.unwrap(), 1);
+    old.refresh_token = Secret::new("rt-old-2");
+    assert!(store.rotate(1, &old).await.unwrap());
+    assert!(store.delete(&old.id).await.unwrap());
+    let mut new = account("acct-d", host, "rt-new", None);
+    new.sign_in_id = "second-sign-in".into();
+    assert_eq!(store.save(&new).await.unwrap(), 1);
+    assert!(store.rotate(1, &new).await.unwrap());
+    old.refresh_token = Secret::new("rt-stale");
+    assert!(
+        !store.rotate(2, &old).await.unwrap(),
+        "a write for an earlier sign-in must lose"
+    );
+    let current = store.load(&new.id).await.unwrap().unwrap();
+    assert_eq!(current.refresh_token.secret(), "rt-new");
+    assert_eq!(current.sign_in_id, "second-sign-in");
+    assert!(store.delete(&new.id).await.unwrap());
+
     // Pending sign-ins: taken once; expired ones purged.
     let pending = |hash: u8, expires_at| PendingSignIn {
         state_hash: [hash; 32],
@@ -90,6 +112,7 @@ async fn contract(store: Arc<dyn TokenStore>) {
             "offline_access".into(),
         ],
         pkce_verifier: Secret::new("verifier-value-0123456789"),
+        session_binding_hash: [7; 32],
         expires_at,
     };
     let now = OffsetDateTime::now_utc();
@@ -108,6 +131,7 @@ async fn contract(store: Arc<dyn TokenStore>) {
         .unwrap()
         .expect("pending");
     assert_eq!(taken.pkce_verifier.secret(), "verifier-value-0123456789");
+    assert_eq!(taken.session_binding_hash, [7; 32]);
     assert_eq!(taken.scopes.len(), 2);
     assert!(
         store.take_pending(&[1; 32]).await.unwrap().is_none(),
@@ -289,6 +313,85 @@ async fn altered_or_swapped_ciphertext_is_refused() {
             .secret(),
         "rt-b"
     );
+}
+
+/// Someone with write access to the database but not the key changes where an account's
+/// tokens go: the row no longer opens, so no token or client secret is sent there.
+#[tokio::test]
+async fn clear_columns_that_route_tokens_are_authenticated() {
+    let dir = tempdir();
+    let path = dir.join("tokens.db");
+    let store = SqlTokenStore::open_sqlite(&path, TokenKey::generate())
+        .await
+        .unwrap();
+    let raw = SqliteStore::open(&path, Duration::from_secs(5))
+        .await
+        .unwrap();
+    for (column, value) in [
+        ("authority_host", "https://login.evil.example/"),
+        ("org_url", "https://evil.crm.dynamics.com"),
+        ("tenant", "attacker.onmicrosoft.com"),
+        (
+            "scopes",
+            "https://evil.crm.dynamics.com/.default offline_access",
+        ),
+        ("sign_in_id", "another-sign-in"),
+    ] {
+        store
+            .save(&account(
+                "acct-a",
+                "https://login.microsoftonline.com/",
+                "rt-a",
+                None,
+            ))
+            .await
+            .unwrap();
+        assert!(store.load(&account_id("acct-a")).await.is_ok());
+        raw.execute(
+            &format!("UPDATE connector_accounts SET {column} = $1 WHERE account_id = $2"),
+            vec![SqlValue::text(value), SqlValue::text("acct-a")],
+        )
+        .await
+        .unwrap();
+        let error = store.load(&account_id("acct-a")).await.unwrap_err();
+        assert!(
+            matches!(error, ConnectorError::Tampered { .. }),
+            "{column}: {error:?}"
+        );
+    }
+
+    // The same for a pending sign-in's sign-in host and session binding.
+    for (column, value) in [
+        ("authority_host", "https://login.evil.example/"),
+        ("session_binding_hash", &"ab".repeat(32)[..]),
+    ] {
+        let hash = [column.len() as u8; 32];
+        store
+            .put_pending(&PendingSignIn {
+                state_hash: hash,
+                account: account_id("acct-p"),
+                org_url: OrgUrl::parse("https://c.crm.dynamics.com").unwrap(),
+                authority_host: "https://login.microsoftonline.com/".into(),
+                tenant: "organizations".into(),
+                scopes: vec!["https://c.crm.dynamics.com/user_impersonation".into()],
+                pkce_verifier: Secret::new("verifier-value-0123456789"),
+                session_binding_hash: [9; 32],
+                expires_at: OffsetDateTime::now_utc() + Duration::from_secs(600),
+            })
+            .await
+            .unwrap();
+        raw.execute(
+            &format!("UPDATE connector_pending_sign_ins SET {column} = $1"),
+            vec![SqlValue::text(value)],
+        )
+        .await
+        .unwrap();
+        let error = store.take_pending(&hash).await.unwrap_err();
+        assert!(
+            matches!(error, ConnectorError::Tampered { .. }),
+            "{column}: {error:?}"
+        );
+    }
 }
 
 #[test]

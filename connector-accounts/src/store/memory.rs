@@ -67,7 +67,9 @@ impl TokenStore for MemoryTokenStore {
     ) -> Result<bool, ConnectorError> {
         let mut inner = self.lock();
         match inner.accounts.get_mut(&next.id) {
-            Some(current) if current.version == expected_version => {
+            Some(current)
+                if current.version == expected_version && current.sign_in_id == next.sign_in_id =>
+            {
                 let mut stored = next.clone();
                 stored.version = expected_version + 1;
                 *current = stored;

@@ -26,9 +26,10 @@ pub trait TokenStore: Send + Sync + std::fmt::Debug {
     /// The account, if stored.
     async fn load(&self, id: &AccountId) -> Result<Option<StoredAccount>, ConnectorError>;
 
-    /// Replaces the account with `next` if its stored version is still `expected_version`;
-    /// `next` is stored with version `expected_version + 1`. `false` when another writer got
-    /// there first (or the account was deleted).
+    /// Replaces the account with `next` if its stored version is still `expected_version`
+    /// and its [`sign_in_id`](StoredAccount::sign_in_id) is `next`'s; `next` is stored with
+    /// version `expected_version + 1`. `false` when another writer got there first (or the
+    /// account was deleted, or deleted and signed in again).
     async fn rotate(
         &self,
         expected_version: i64,

@@ -57,13 +57,22 @@ impl SqlTokenStore {
 
     /// The parameters `$1`..`$13` shared by the insert and the update.
     fn account_params(&self, a: &StoredAccount) -> Vec<SqlValue> {
-        let seal = |field: &str, value: &str| SqlValue::bytes(self.key.seal(&a.id, field, value));
+        let scopes = a.scopes.join(" ");
+        let bound = account_bound(
+            a.org_url.as_str(),
+            &a.authority_host,
+            &a.tenant,
+            &scopes,
+            &a.sign_in_id,
+        );
+        let seal =
+            |field: &str, value: &str| SqlValue::bytes(self.key.seal(&a.id, field, &bound, value));
         vec![
             SqlValue::text(a.id.as_str()),
             SqlValue::text(a.org_url.as_str()),
             SqlValue::text(&a.authority_host),
             SqlValue::text(&a.tenant),
-            SqlValue::text(a.scopes.join(" ")),
+            SqlValue::text(scopes.clone()),
             SqlValue::text(self.key.id()),
             seal(FIELD_REFRESH, a.refresh_token.secret()),
             a.previous_refresh_token
@@ -82,7 +91,15 @@ impl SqlTokenStore {
     fn account_from_row(&self, row: &Row) -> Result<StoredAccount, ConnectorError> {
         let id = AccountId::new(row.text(0)?)?;
         self.key.check_id(&id, &row.text(5)?)?;
-        let open = |field: &str, bytes: &[u8]| self.key.open(&id, field, bytes);
+        let (org_url, authority_host, tenant, scopes, sign_in_id) = (
+            row.text(1)?,
+            row.text(2)?,
+            row.text(3)?,
+            row.text(4)?,
+            row.text(15)?,
+        );
+        let bound = account_bound(&org_url, &authority_host, &tenant, &scopes, &sign_in_id);
+        let open = |field: &str, bytes: &[u8]| self.key.open(&id, field, &bound, bytes);
         let previous = match opt_bytes(row, 7)? {
             Some(bytes) => Some(open(FIELD_PREVIOUS, &bytes)?),
             None => None,
@@ -101,18 +118,20 @@ impl SqlTokenStore {
             }),
             _ => None,
         };
+        let refresh_token = open(FIELD_REFRESH, &row.bytes(6)?)?;
         Ok(StoredAccount {
-            org_url: OrgUrl::parse(&row.text(1)?)?,
-            authority_host: row.text(2)?,
-            tenant: row.text(3)?,
-            scopes: split_scopes(&row.text(4)?),
-            refresh_token: open(FIELD_REFRESH, &row.bytes(6)?)?,
+            org_url: OrgUrl::parse(&org_url)?,
+            authority_host,
+            tenant,
+            scopes: split_scopes(&scopes),
+            refresh_token,
             previous_refresh_token: previous,
             access_token: access,
             status: AccountStatus::parse(&row.text(10)?),
             lease,
             version: row.i64(13)?,
             updated_at: from_millis(row.i64(14)?),
+            sign_in_id,
             id,
         })
     }
@@ -123,6 +142,7 @@ impl TokenStore for SqlTokenStore {
     async fn save(&self, account: &StoredAccount) -> Result<i64, ConnectorError> {
         let mut params = self.account_params(account);
         params.push(SqlValue::int(millis(account.updated_at)));
+        params.push(SqlValue::text(&account.sign_in_id));
         let rows = self
             .store
             .query_for_write(&schema::upsert_account(), params)
@@ -152,6 +172,7 @@ impl TokenStore for SqlTokenStore {
         params.push(SqlValue::int(expected_version + 1));
         params.push(SqlValue::int(millis(next.updated_at)));
         params.push(SqlValue::int(expected_version));
+        params.push(SqlValue::text(&next.sign_in_id));
         let changed = self.store.execute(schema::UPDATE_ACCOUNT, params).await?;
         Ok(changed == 1)
     }
@@ -180,19 +201,31 @@ impl TokenStore for SqlTokenStore {
     }
 
     async fn put_pending(&self, p: &PendingSignIn) -> Result<(), ConnectorError> {
+        let scopes = p.scopes.join(" ");
+        let binding = hex(&p.session_binding_hash);
+        let bound = pending_bound(
+            p.org_url.as_str(),
+            &p.authority_host,
+            &p.tenant,
+            &scopes,
+            &binding,
+        );
         let params = vec![
             SqlValue::text(hex(&p.state_hash)),
             SqlValue::text(p.account.as_str()),
             SqlValue::text(p.org_url.as_str()),
             SqlValue::text(&p.authority_host),
             SqlValue::text(&p.tenant),
-            SqlValue::text(p.scopes.join(" ")),
+            SqlValue::text(scopes.clone()),
             SqlValue::text(self.key.id()),
-            SqlValue::bytes(
-                self.key
-                    .seal(&p.account, FIELD_VERIFIER, p.pkce_verifier.secret()),
-            ),
+            SqlValue::bytes(self.key.seal(
+                &p.account,
+                FIELD_VERIFIER,
+                &bound,
+                p.pkce_verifier.secret(),
+            )),
             SqlValue::int(millis(p.expires_at)),
+            SqlValue::text(binding.clone()),
         ];
         self.store.execute(schema::INSERT_PENDING, params).await?;
         Ok(())
@@ -211,13 +244,29 @@ impl TokenStore for SqlTokenStore {
         };
         let account = AccountId::new(row.text(1)?)?;
         self.key.check_id(&account, &row.text(6)?)?;
+        let (org_url, authority_host, tenant, scopes, binding) = (
+            row.text(2)?,
+            row.text(3)?,
+            row.text(4)?,
+            row.text(5)?,
+            row.text(9)?,
+        );
+        let bound = pending_bound(&org_url, &authority_host, &tenant, &scopes, &binding);
+        let pkce_verifier = self
+            .key
+            .open(&account, FIELD_VERIFIER, &bound, &row.bytes(7)?)?;
+        // Authenticated by the seal above, so a malformed value means an altered row.
+        let session_binding_hash = unhex(&binding).ok_or_else(|| ConnectorError::Tampered {
+            account: account.clone(),
+        })?;
         Ok(Some(PendingSignIn {
             state_hash: *state_hash,
-            org_url: OrgUrl::parse(&row.text(2)?)?,
-            authority_host: row.text(3)?,
-            tenant: row.text(4)?,
-            scopes: split_scopes(&row.text(5)?),
-            pkce_verifier: self.key.open(&account, FIELD_VERIFIER, &row.bytes(7)?)?,
+            org_url: OrgUrl::parse(&org_url)?,
+            authority_host,
+            tenant,
+            scopes: split_scopes(&scopes),
+            pkce_verifier,
+            session_binding_hash,
             expires_at: from_millis(row.i64(8)?),
             account,
         }))
@@ -229,6 +278,43 @@ impl TokenStore for SqlTokenStore {
             .execute(schema::PURGE_PENDING, vec![SqlValue::int(millis(now))])
             .await?)
     }
+}
+
+/// The clear account columns bound into every sealed token of the row: changing where the
+/// tokens go (org, sign-in host, tenant, scopes) or the sign-in they belong to breaks the seal.
+fn account_bound<'a>(
+    org_url: &'a str,
+    authority_host: &'a str,
+    tenant: &'a str,
+    scopes: &'a str,
+    sign_in_id: &'a str,
+) -> [&'a str; 6] {
+    [
+        "account",
+        org_url,
+        authority_host,
+        tenant,
+        scopes,
+        sign_in_id,
+    ]
+}
+
+/// The clear pending-sign-in columns bound into its sealed PKCE verifier.
+fn pending_bound<'a>(
+    org_url: &'a str,
+    authority_host: &'a str,
+    tenant: &'a str,
+    scopes: &'a str,
+    session_binding_hash: &'a str,
+) -> [&'a str; 6] {
+    [
+        "pending",
+        org_url,
+        authority_host,
+        tenant,
+        scopes,
+        session_binding_hash,
+    ]
 }
 
 fn opt_bytes(row: &Row, index: usize) -> Result<Option<Vec<u8>>, ConnectorError> {
@@ -253,4 +339,15 @@ fn from_millis(ms: i64) -> OffsetDateTime {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<[u8; 32]> {
+    if text.len() != 64 || !text.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
 }

@@ -35,6 +35,7 @@ pub(crate) fn account(
         status: AccountStatus::Active,
         lease: None,
         version: 0,
+        sign_in_id: format!("sign-in-of-{id}"),
         updated_at: OffsetDateTime::now_utc(),
     }
 }
