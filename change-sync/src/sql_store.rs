@@ -86,7 +86,9 @@ impl SqlCheckpoints {
         Self::on(Arc::new(Store::Sqlite(store))).await
     }
 
-    /// Connects to PostgreSQL (`postgres://user@host/db`; see [`PgStore::connect`] for TLS).
+    /// Connects to PostgreSQL (`postgres://user@host/db`; see [`PgStore::connect`] for TLS),
+    /// with default [`dynamics_store::PgOptions`]; for others, connect with
+    /// [`PgStore::connect_with`] and pass the store to [`on`](Self::on).
     pub async fn connect_postgres(url: &str) -> Result<Self, StoreError> {
         let store = PgStore::connect(url).await?;
         Self::on(Arc::new(Store::Postgres(Box::new(store)))).await
