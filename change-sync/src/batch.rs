@@ -13,10 +13,15 @@ use crate::error::SyncError;
 /// writes and the checkpoint in one transaction) or [acknowledge](Self::acknowledge) (the
 /// caller's writes went elsewhere first).
 ///
-/// Applying a batch must be idempotent in the acknowledgement form: a crash between the
-/// caller's writes and the acknowledgement hands the same page out again. In the outbox form
-/// a page is applied exactly once. Either way a `Deleted` may name a row the caller never
-/// stored (Learn: a row created and deleted between two polls is reported deleted).
+/// Applying a batch must be idempotent (upsert by id, delete if present): delivery is
+/// at-least-once. In the acknowledgement form a crash between the caller's writes and the
+/// acknowledgement hands the same page out again. In the outbox form a crash repeats
+/// nothing, but two paths hand out changes already committed, in either form: a delta round
+/// whose last page has neither a next nor a delta link is read again by the next round, and
+/// a full sync whose page link is refused (`0x80044352`) starts over from its first page.
+/// Either way a `Deleted` may name a row the caller never stored (Learn, "Use change
+/// tracking to synchronize data with external systems": a row created and deleted between
+/// two polls is reported deleted).
 ///
 /// `Debug` shows counts and the phase, never row values.
 pub struct Batch<'s> {

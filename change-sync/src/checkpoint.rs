@@ -119,7 +119,7 @@ impl fmt::Debug for Checkpoint {
 ///
 /// Writes come in two forms: inside a transaction the caller also writes its own rows in
 /// (`*_in`, the outbox form: the page's effects and the checkpoint commit together, so a crash
-/// repeats nothing), or on their own (the acknowledgement form, for callers whose data lives
+/// repeats nothing; see [`crate::Batch`] for the two paths that replay pages anyway), or on their own (the acknowledgement form, for callers whose data lives
 /// elsewhere: a crash after the caller applied a page but before the acknowledgement hands the
 /// page out again, so application must be idempotent).
 ///

@@ -121,7 +121,7 @@ impl ChangeSync {
         self.expiry_days
     }
 
-    /// How many full resyncs this value started after an expired token.
+    /// How many full syncs this value started over after an expired token or page link.
     pub fn resyncs(&self) -> u64 {
         self.resyncs
     }
@@ -262,13 +262,14 @@ impl ChangeSync {
             Ok(page) => page,
             Err(error) if error.is_change_token_expired() && link.is_some() => {
                 // UNCONFIRMED whether a full sync's page link can expire; if it does, the
-                // full sync starts over (same generation: what was seen stays seen).
-                tracing::warn!(key = %self.target.key, "a full sync's page link expired; restarting the full sync");
-                let restart = Checkpoint {
-                    page_cursor: None,
-                    ..checkpoint.clone()
-                };
+                // full sync starts over as a new generation: a row returned by the refused
+                // pass (marked with the old generation) and deleted before the new pass
+                // reaches it is then reconciled as deleted, as after any full sync. Pages
+                // the refused pass committed come again (at-least-once).
+                tracing::warn!(key = %self.target.key, "a full sync's page link expired; restarting the full sync as a new generation");
+                let restart = restarted_full_sync(checkpoint);
                 self.save_now(restart).await?;
+                self.resyncs += 1;
                 return Ok(None);
             }
             Err(error) => return Err(error.into()),
@@ -471,6 +472,43 @@ impl ChangeSync {
         SyncError::Protocol {
             key: self.target.key.clone(),
             detail: detail.to_owned(),
+        }
+    }
+}
+
+/// A full sync started over from its first page as the next generation, in the same phase
+/// (an initial sync stays initial, so it still ends in reconciliation of what the refused
+/// pass recorded).
+fn restarted_full_sync(checkpoint: &Checkpoint) -> Checkpoint {
+    Checkpoint {
+        page_cursor: None,
+        generation: checkpoint.generation + 1,
+        ..checkpoint.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_restarted_full_sync_is_a_new_generation_from_the_first_page() {
+        for phase in [Phase::Initial, Phase::Resync] {
+            let refused = Checkpoint {
+                phase,
+                page_cursor: Some("https://org/api/data/v9.2/accounts?$skiptoken=3".into()),
+                delta_cursor: None,
+                generation: 4,
+                revision: 9,
+            };
+            let restart = restarted_full_sync(&refused);
+            assert_eq!(restart.phase, phase);
+            assert_eq!(restart.page_cursor, None);
+            assert_eq!(
+                restart.generation, 5,
+                "ids the refused pass marked 4 get reconciled"
+            );
+            assert_eq!(restart.revision, 9);
         }
     }
 }

@@ -4,6 +4,7 @@ mod batch;
 mod checkpoint;
 mod driver;
 mod error;
+mod known_ids;
 mod options;
 mod sql_store;
 

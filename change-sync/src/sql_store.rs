@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use dynamics_store::{Migration, PgStore, SqlValue, SqliteStore, Store, StoreError, Transaction};
 
 use crate::checkpoint::{Checkpoint, CheckpointStore, Phase};
+use crate::known_ids;
 
 /// The component name in `schema_versions`.
 const COMPONENT: &str = "change_sync";
@@ -67,12 +68,6 @@ const UPDATE: &str = "UPDATE change_sync_checkpoints SET phase = $2, page_cursor
     delta_cursor = $4, generation = $5, updated_at = $6, revision = $7 + 1
     WHERE sync_key = $1 AND revision = $7";
 
-const REMEMBER: &str = "INSERT INTO change_sync_known_ids (sync_key, id, generation)
-    VALUES ($1, $2, $3)
-    ON CONFLICT (sync_key, id) DO UPDATE SET generation = excluded.generation";
-
-const FORGET: &str = "DELETE FROM change_sync_known_ids WHERE sync_key = $1 AND id = $2";
-
 const UNSEEN: &str = "SELECT id FROM change_sync_known_ids
     WHERE sync_key = $1 AND generation < $2 ORDER BY id LIMIT $3";
 
@@ -91,7 +86,9 @@ impl SqlCheckpoints {
         Self::on(Arc::new(Store::Sqlite(store))).await
     }
 
-    /// Connects to PostgreSQL (`postgres://user@host/db`; see [`PgStore::connect`] for TLS).
+    /// Connects to PostgreSQL (`postgres://user@host/db`; see [`PgStore::connect`] for TLS),
+    /// with default [`dynamics_store::PgOptions`]; for others, connect with
+    /// [`PgStore::connect_with`] and pass the store to [`on`](Self::on).
     pub async fn connect_postgres(url: &str) -> Result<Self, StoreError> {
         let store = PgStore::connect(url).await?;
         Self::on(Arc::new(Store::Postgres(Box::new(store)))).await
@@ -163,16 +160,14 @@ impl CheckpointStore for SqlCheckpoints {
         ids: &[String],
         generation: i64,
     ) -> Result<(), StoreError> {
-        for id in ids {
-            tx.execute(
-                REMEMBER,
-                vec![
-                    SqlValue::text(key),
-                    SqlValue::text(id.as_str()),
-                    SqlValue::int(generation),
-                ],
-            )
-            .await?;
+        let ids = known_ids::distinct(ids);
+        for chunk in known_ids::chunks(&ids) {
+            let mut params = Vec::with_capacity(chunk.len() + 2);
+            params.push(SqlValue::text(key));
+            params.push(SqlValue::int(generation));
+            params.extend(chunk.iter().map(|id| SqlValue::text(*id)));
+            tx.execute(&known_ids::remember_statement(chunk.len()), params)
+                .await?;
         }
         Ok(())
     }
@@ -183,12 +178,13 @@ impl CheckpointStore for SqlCheckpoints {
         key: &str,
         ids: &[String],
     ) -> Result<(), StoreError> {
-        for id in ids {
-            tx.execute(
-                FORGET,
-                vec![SqlValue::text(key), SqlValue::text(id.as_str())],
-            )
-            .await?;
+        let ids = known_ids::distinct(ids);
+        for chunk in known_ids::chunks(&ids) {
+            let mut params = Vec::with_capacity(chunk.len() + 1);
+            params.push(SqlValue::text(key));
+            params.extend(chunk.iter().map(|id| SqlValue::text(*id)));
+            tx.execute(&known_ids::forget_statement(chunk.len()), params)
+                .await?;
         }
         Ok(())
     }

@@ -141,6 +141,40 @@ async fn check_store(store: &SqlCheckpoints) {
             .expect("none")
             .is_empty()
     );
+
+    // A page of thousands of ids (written many a statement), repeats included.
+    let many: Vec<String> = (0..2_345).map(|n| format!("id{n:05}")).collect();
+    let mut repeated = many.clone();
+    repeated.extend_from_slice(&many[..10]);
+    let mut tx = store.begin().await.expect("begin");
+    store
+        .remember_in(&mut tx, "org/leads", &repeated, 3)
+        .await
+        .expect("remember many");
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        store.unseen("org/leads", 4, 10_000).await.expect("unseen"),
+        many
+    );
+    let mut gone = many[1..].to_vec();
+    gone.extend_from_slice(&many[1..5]);
+    let mut tx = store.begin().await.expect("begin");
+    store
+        .forget_in(&mut tx, "org/leads", &gone)
+        .await
+        .expect("forget many");
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        store.unseen("org/leads", 4, 10_000).await.expect("unseen"),
+        ids(&["id00000"])
+    );
+    assert_eq!(
+        store
+            .unseen("org/accounts", 2, 10)
+            .await
+            .expect("other key"),
+        ids(&["a", "c"])
+    );
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ mod transaction;
 
 pub use error::StoreError;
 pub use migrate::Migration;
-pub use postgres::PgStore;
+pub use postgres::{PgOptions, PgStore};
 pub use row::{Row, SqlValue};
 pub use sqlite::SqliteStore;
 pub use transaction::Transaction;

@@ -10,7 +10,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex as SyncMutex};
 
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Config, NoTls, Statement};
@@ -30,6 +30,33 @@ pub struct PgStore {
     /// Idle connections for transactions: a transaction needs a connection of its own, since
     /// the shared one interleaves the statements of concurrent callers.
     idle: Arc<SyncMutex<Vec<Connected>>>,
+    /// One permit per open transaction ([`PgOptions::max_transactions`]), so concurrent
+    /// transactions cannot open connections without bound.
+    transactions: Arc<Semaphore>,
+}
+
+/// How a [`PgStore`] uses the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgOptions {
+    /// Transactions open at once, each on a connection of its own (besides the one connection
+    /// plain statements share); a further [`crate::Store::begin`] waits until one ends. Default
+    /// [`PgOptions::DEFAULT_MAX_TRANSACTIONS`]: PostgreSQL's own default `max_connections` is
+    /// 100 for every client of the server together, so several processes fit. At least 1;
+    /// a task that begins a transaction while it holds another needs 2 or more.
+    pub max_transactions: usize,
+}
+
+impl PgOptions {
+    /// The default of [`PgOptions::max_transactions`].
+    pub const DEFAULT_MAX_TRANSACTIONS: usize = 10;
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        PgOptions {
+            max_transactions: Self::DEFAULT_MAX_TRANSACTIONS,
+        }
+    }
 }
 
 /// How many idle transaction connections are kept for reuse.
@@ -52,8 +79,19 @@ impl fmt::Debug for PgStore {
 
 impl PgStore {
     /// Checks the URL (`postgres://user@host:port/db?sslmode=disable`, or the `key=value`
-    /// form) and connects once, so a wrong address fails at start-up.
+    /// form) and connects once, so a wrong address fails at start-up. Default
+    /// [`PgOptions`].
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, &PgOptions::default()).await
+    }
+
+    /// [`connect`](Self::connect) with `options`.
+    pub async fn connect_with(url: &str, options: &PgOptions) -> Result<Self, StoreError> {
+        if options.max_transactions == 0 {
+            return Err(StoreError::Config(
+                "PgOptions::max_transactions is 0, so no transaction could ever begin; set it to 1 or more".to_owned(),
+            ));
+        }
         let config: Config = url.parse().map_err(|e| {
             // The parser's message does not repeat the URL, which may hold a password.
             StoreError::Config(format!("the PostgreSQL URL cannot be read: {e}"))
@@ -64,6 +102,7 @@ impl PgStore {
             config,
             connected: Mutex::new(None),
             idle: Arc::new(SyncMutex::new(Vec::new())),
+            transactions: Arc::new(Semaphore::new(options.max_transactions)),
         };
         store.connection().await?;
         Ok(store)
@@ -102,8 +141,13 @@ impl PgStore {
         })
     }
 
-    /// Starts a transaction on a connection of its own (an idle one, or a new one).
+    /// Starts a transaction on a connection of its own (an idle one, or a new one), waiting
+    /// while [`PgOptions::max_transactions`] are open.
     pub(crate) async fn begin(&self) -> Result<PgTransaction, StoreError> {
+        let permit = Arc::clone(&self.transactions)
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Config("the PostgreSQL store was shut down".to_owned()))?;
         let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let connected = match idle.filter(|c| !c.client.is_closed()) {
             Some(connected) => connected,
@@ -117,6 +161,7 @@ impl PgStore {
         Ok(PgTransaction {
             connected: Some(connected),
             idle: Arc::clone(&self.idle),
+            _permit: permit,
         })
     }
 
@@ -224,6 +269,8 @@ pub(crate) struct PgTransaction {
     /// `None` once ended.
     connected: Option<Connected>,
     idle: Arc<SyncMutex<Vec<Connected>>>,
+    /// Released when the transaction ends or is dropped.
+    _permit: OwnedSemaphorePermit,
 }
 
 impl PgTransaction {
@@ -446,6 +493,18 @@ mod tests {
         for kept in ["on", "local", "remote_write", "remote_apply"] {
             assert!(!commits_may_be_lost(kept), "{kept}");
         }
+    }
+
+    #[tokio::test]
+    async fn zero_transactions_is_refused_before_connecting() {
+        let options = PgOptions {
+            max_transactions: 0,
+        };
+        // Nothing listens on port 1: the refusal must come before any connection attempt.
+        let error = PgStore::connect_with("postgres://u@127.0.0.1:1/db", &options)
+            .await
+            .expect_err("refused");
+        assert!(error.to_string().contains("max_transactions"), "{error}");
     }
 
     #[test]

@@ -159,25 +159,33 @@ impl SqliteStore {
 
 /// An open SQLite transaction: it owns the connection until it is committed or rolled back.
 pub(crate) struct SqliteTransaction {
-    /// `None` once ended, or when a statement's blocking task was lost (the next holder of the
-    /// connection then rolls back).
+    /// `None` once ended, or when a statement's future was dropped before it answered (the
+    /// blocking task then rolls back; see [`Self::run`]).
     guard: Option<OwnedMutexGuard<Connection>>,
 }
 
 impl SqliteTransaction {
+    /// Runs `job` on a blocking thread. The connection travels there inside a
+    /// `SqliteTransaction`, whose `Drop` rolls back: when this future is dropped before the
+    /// job answers (a cancelled task), tokio drops the undelivered result on that thread as
+    /// soon as the job ends, so the transaction ends at once instead of holding the file's
+    /// write lock (and other processes waiting on it) until the connection's next use.
     async fn run<T: Send + 'static>(
         &mut self,
         job: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let mut guard = self.guard.take().ok_or_else(|| {
-            StoreError::sqlite("transaction", "the transaction has already ended")
-        })?;
-        let (guard, result) = blocking(move || {
-            let result = job(&mut guard);
-            (guard, result)
+        if self.guard.is_none() {
+            return Err(ended());
+        }
+        let mut held = SqliteTransaction {
+            guard: self.guard.take(),
+        };
+        let (mut held, result) = blocking(move || {
+            let result = held.guard.as_deref_mut().map_or_else(|| Err(ended()), job);
+            (held, result)
         })
         .await?;
-        self.guard = Some(guard);
+        self.guard = held.guard.take();
         result
     }
 
@@ -209,13 +217,18 @@ impl SqliteTransaction {
         };
         let result = self
             .run(move |connection| {
-                connection
+                let ended = connection
                     .execute_batch(statement)
-                    .map_err(|e| StoreError::sqlite(operation, e))
+                    .map_err(|e| StoreError::sqlite(operation, e));
+                if ended.is_err() && !connection.is_autocommit() {
+                    // A failed COMMIT (a deferred constraint, a busy file) leaves the
+                    // transaction open, holding the write lock: end it now. Best effort: if
+                    // this fails too, the next holder of the connection rolls back.
+                    let _ignored = connection.execute_batch("ROLLBACK");
+                }
+                ended
             })
             .await;
-        // Ended either way: a failed COMMIT leaves the transaction open, and the next holder
-        // of the connection rolls it back.
         self.guard = None;
         result
     }
@@ -232,6 +245,10 @@ impl Drop for SqliteTransaction {
             let _ignored = guard.execute_batch("ROLLBACK");
         }
     }
+}
+
+fn ended() -> StoreError {
+    StoreError::sqlite("transaction", "the transaction has already ended")
 }
 
 async fn blocking<T: Send + 'static>(

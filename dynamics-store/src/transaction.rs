@@ -12,7 +12,9 @@ use crate::{Dialect, Row, SqlValue, StoreError};
 /// Dropped without [`commit`](Self::commit) it rolls back. After a statement fails the
 /// transaction can only be rolled back: PostgreSQL refuses everything after an error until
 /// the end (and answers `COMMIT` with a silent rollback), so `commit` refuses on both
-/// backends alike rather than report a rollback as a commit.
+/// backends alike rather than report a rollback as a commit. A statement whose future was
+/// dropped before it answered (a cancelled task, a timeout around it) counts as failed: it may
+/// or may not have run, and committing that unknown state is refused the same way.
 ///
 /// On SQLite the transaction is `BEGIN IMMEDIATE` and holds the store's one connection:
 /// other statements of the same store wait until it ends, so keep it short and do not call
@@ -20,7 +22,8 @@ use crate::{Dialect, Row, SqlValue, StoreError};
 /// `READ COMMITTED`.
 pub struct Transaction {
     inner: Inner,
-    /// The operation of the first statement that failed, if any.
+    /// The operation of the first statement that failed, if any. Set while a statement
+    /// runs and cleared when it succeeds, so a cancelled one stays a failure.
     failed: Option<&'static str>,
 }
 
@@ -69,21 +72,23 @@ impl Transaction {
         params: Vec<SqlValue>,
     ) -> Result<Vec<Row>, StoreError> {
         self.check_usable()?;
+        self.failed = Some("query");
         let result = match &mut self.inner {
             Inner::Sqlite(tx) => tx.query(sql, params).await,
             Inner::Postgres(tx) => tx.query(sql, params).await,
         };
-        self.note(result, "query")
+        self.note(result)
     }
 
     /// Runs a statement inside the transaction and returns how many rows it changed.
     pub async fn execute(&mut self, sql: &str, params: Vec<SqlValue>) -> Result<u64, StoreError> {
         self.check_usable()?;
+        self.failed = Some("execute");
         let result = match &mut self.inner {
             Inner::Sqlite(tx) => tx.execute(sql, params).await,
             Inner::Postgres(tx) => tx.execute(sql, params).await,
         };
-        self.note(result, "execute")
+        self.note(result)
     }
 
     /// Makes every statement of the transaction durable at once. Refused (and rolled back)
@@ -92,7 +97,7 @@ impl Transaction {
         if let Some(operation) = self.failed {
             let _rolled_back = self.end(false).await;
             return Err(StoreError::Config(format!(
-                "the transaction was rolled back, not committed: an earlier {operation} in it failed"
+                "the transaction was rolled back, not committed: an earlier {operation} in it failed or was cancelled before it answered"
             )));
         }
         self.end(true).await
@@ -113,19 +118,16 @@ impl Transaction {
     fn check_usable(&self) -> Result<(), StoreError> {
         match self.failed {
             Some(operation) => Err(StoreError::Config(format!(
-                "an earlier {operation} in this transaction failed; roll it back and start again"
+                "an earlier {operation} in this transaction failed or was cancelled before it answered; roll it back and start again"
             ))),
             None => Ok(()),
         }
     }
 
-    fn note<T>(
-        &mut self,
-        result: Result<T, StoreError>,
-        operation: &'static str,
-    ) -> Result<T, StoreError> {
-        if result.is_err() {
-            self.failed = Some(operation);
+    /// After a statement answered: a success clears the mark set before it ran.
+    fn note<T>(&mut self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if result.is_ok() {
+            self.failed = None;
         }
         result
     }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use dynamics_store::{Migration, PgStore, SqlValue, SqliteStore, Store};
+use dynamics_store::{Migration, PgOptions, PgStore, SqlValue, SqliteStore, Store};
 
 static SCHEMA: [Migration; 1] = [Migration {
     version: 1,
@@ -183,6 +183,159 @@ async fn postgres_plain_statements_run_beside_an_open_transaction() {
     assert!(names(&store).await.is_empty());
     store.execute(INSERT, item(2, "two")).await.expect("beside");
     tx.commit().await.expect("commit");
+    assert_eq!(names(&store).await, ["one", "two"]);
+}
+
+/// Polls `future` once and drops it: the caller's task was cancelled while the statement ran.
+async fn cancel_after_first_poll<F: std::future::Future>(future: F) {
+    tokio::select! {
+        biased;
+        _ = future => {}
+        () = std::future::ready(()) => {}
+    }
+}
+
+/// An insert of many rows: slow enough that it is still running when its future is dropped.
+const SLOW_INSERT: &str = "INSERT INTO items (id, name)
+    WITH RECURSIVE n(x) AS (SELECT 100 UNION ALL SELECT x + 1 FROM n WHERE x < 50000)
+    SELECT x, 'bulk' FROM n";
+
+/// A statement cancelled before it answered may have run: commit must refuse, not commit an
+/// unknown state.
+async fn check_a_cancelled_statement_is_a_failure(store: &Store) {
+    let mut tx = store.begin().await.expect("begin");
+    tx.execute(INSERT, item(1, "one")).await.expect("insert");
+    cancel_after_first_poll(tx.execute(SLOW_INSERT, vec![])).await;
+    let error = tx
+        .commit()
+        .await
+        .expect_err("commit after a cancelled statement");
+    assert!(error.to_string().contains("cancelled"), "{error}");
+    assert!(names(store).await.is_empty());
+    // Statements that answered leave the transaction usable: a fresh one commits.
+    let mut tx = store.begin().await.expect("begin again");
+    tx.execute(INSERT, item(3, "three")).await.expect("insert");
+    tx.commit().await.expect("commit");
+    assert_eq!(names(store).await, ["three"]);
+}
+
+#[tokio::test]
+async fn sqlite_a_cancelled_statement_makes_commit_refuse() {
+    let dir = tempdir();
+    let store = sqlite_store(&dir).await;
+    check_a_cancelled_statement_is_a_failure(&store).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn postgres_a_cancelled_statement_makes_commit_refuse() {
+    let Some(store) = pg_store("tx_cancelled").await else {
+        return;
+    };
+    check_a_cancelled_statement_is_a_failure(&store).await;
+}
+
+/// A second connection to the same file, as another process would have; it waits for the
+/// write lock up to 10 s (long enough for the other's statement to end).
+async fn other_process(dir: &std::path::Path) -> Store {
+    Store::Sqlite(
+        SqliteStore::open(&dir.join("tx.db"), Duration::from_secs(10))
+            .await
+            .expect("second connection"),
+    )
+}
+
+#[tokio::test]
+async fn sqlite_a_cancelled_statement_releases_the_write_lock_without_further_use() {
+    let dir = tempdir();
+    let store = sqlite_store(&dir).await;
+    let other = other_process(&dir).await;
+    let mut tx = store.begin().await.expect("begin");
+    tx.execute(INSERT, item(1, "one")).await.expect("insert");
+    cancel_after_first_poll(tx.execute(SLOW_INSERT, vec![])).await;
+    drop(tx);
+    // `store` is not used again: the rollback must not wait for its next statement.
+    other
+        .execute(INSERT, item(3, "three"))
+        .await
+        .expect("another process can write");
+    assert_eq!(names(&other).await, ["three"]);
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn sqlite_a_failed_commit_rolls_back_and_releases_the_write_lock() {
+    let dir = tempdir();
+    let store = sqlite_store(&dir).await;
+    let other = other_process(&dir).await;
+    // A deferred foreign key is checked at COMMIT, which then fails with the transaction
+    // still open (https://www.sqlite.org/foreignkeys.html#fk_deferred).
+    store
+        .execute("PRAGMA foreign_keys = ON", vec![])
+        .await
+        .expect("foreign keys");
+    store
+        .execute(
+            "CREATE TABLE children (id BIGINT PRIMARY KEY,
+                parent BIGINT REFERENCES items (id) DEFERRABLE INITIALLY DEFERRED)",
+            vec![],
+        )
+        .await
+        .expect("children");
+    let mut tx = store.begin().await.expect("begin");
+    tx.execute(INSERT, item(1, "one")).await.expect("insert");
+    tx.execute("INSERT INTO children (id, parent) VALUES (1, 42)", vec![])
+        .await
+        .expect("a dangling child, checked at commit");
+    let error = tx.commit().await.expect_err("the commit fails");
+    assert!(error.to_string().contains("FOREIGN KEY"), "{error}");
+    other
+        .execute(INSERT, item(3, "three"))
+        .await
+        .expect("another process can write");
+    assert_eq!(
+        names(&store).await,
+        ["three"],
+        "the failed transaction rolled back"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn postgres_transactions_wait_for_a_free_connection_beyond_the_maximum() {
+    let Some(url) = test_postgres::fresh_database("tx_bounded").await else {
+        return;
+    };
+    let options = PgOptions {
+        max_transactions: 1,
+    };
+    let store = Store::Postgres(Box::new(
+        PgStore::connect_with(&url, &options)
+            .await
+            .expect("connect"),
+    ));
+    store.migrate("tx_test", &SCHEMA).await.expect("migrate");
+    let mut first = store.begin().await.expect("begin");
+    first.execute(INSERT, item(1, "one")).await.expect("insert");
+    let second = store.begin();
+    tokio::pin!(second);
+    // Without the bound the second would connect and begin in a few milliseconds, well
+    // within the first's half-second statement.
+    tokio::select! {
+        biased;
+        _ = &mut second => panic!("a second transaction began beyond max_transactions = 1"),
+        slept = first.query("SELECT 1 FROM pg_sleep(0.5)", vec![]) => {
+            slept.expect("the first transaction keeps working");
+        }
+    }
+    first.commit().await.expect("commit");
+    let mut second = second.await.expect("begins once the first ended");
+    second
+        .execute(INSERT, item(2, "two"))
+        .await
+        .expect("insert");
+    second.commit().await.expect("commit");
     assert_eq!(names(&store).await, ["one", "two"]);
 }
 

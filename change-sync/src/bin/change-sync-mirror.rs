@@ -11,13 +11,17 @@
 //! (default 500), `CHANGE_SYNC_POLL_MS` (default 200).
 //!
 //! The mirror table is `mirror (id TEXT PRIMARY KEY, body TEXT)`, `body` the row's JSON.
+//! `mirror_stats (phase, batches, changes, reconciled)` counts, per phase, the batches
+//! committed, their changes and their reconciled deletions, in the batches' transactions
+//! (so kills never skew them): batches in the `resync` phase mean a delta link was refused
+//! with `0x80044352` (the binary starts no resync otherwise).
 
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use change_sync::{ChangeSync, Phase, SqlCheckpoints, SyncError, SyncOptions, SyncTarget};
-use dataverse_webapi::changes::Change;
+use dataverse_webapi::changes::{Change, DeleteReason};
 use dataverse_webapi::{ClientOptions, DataverseClient};
 use dynamics_auth::{Authority, ClientSecretCredential, CredentialOptions, TokenCredential};
 use dynamics_store::SqlValue;
@@ -27,6 +31,17 @@ const CREATE_MIRROR: &str =
 const UPSERT: &str = "INSERT INTO mirror (id, body) VALUES ($1, $2)
     ON CONFLICT (id) DO UPDATE SET body = excluded.body";
 const DELETE: &str = "DELETE FROM mirror WHERE id = $1";
+const CREATE_STATS: &str = "CREATE TABLE IF NOT EXISTS mirror_stats (
+    phase TEXT PRIMARY KEY,
+    batches BIGINT NOT NULL,
+    changes BIGINT NOT NULL,
+    reconciled BIGINT NOT NULL
+)";
+const COUNT: &str = "INSERT INTO mirror_stats (phase, batches, changes, reconciled)
+    VALUES ($1, 1, $2, $3)
+    ON CONFLICT (phase) DO UPDATE SET batches = mirror_stats.batches + 1,
+        changes = mirror_stats.changes + excluded.changes,
+        reconciled = mirror_stats.reconciled + excluded.reconciled";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -84,11 +99,13 @@ async fn run() -> Result<(), String> {
     let checkpoints = SqlCheckpoints::open_sqlite(db.as_ref())
         .await
         .map_err(|e| e.to_string())?;
-    checkpoints
-        .store()
-        .execute(CREATE_MIRROR, vec![])
-        .await
-        .map_err(|e| e.to_string())?;
+    for create in [CREATE_MIRROR, CREATE_STATS] {
+        checkpoints
+            .store()
+            .execute(create, vec![])
+            .await
+            .map_err(|e| e.to_string())?;
+    }
     let entity_set = setting_or("CHANGE_SYNC_TABLE", "accounts");
     let primary_id = setting_or("CHANGE_SYNC_PRIMARY_ID", "accountid");
     let select = setting_or("CHANGE_SYNC_SELECT", "name");
@@ -120,6 +137,7 @@ async fn catch_up(sync: &mut ChangeSync) -> Result<usize, SyncError> {
     let mut applied = 0;
     while let Some(batch) = sync.next_batch().await? {
         let mut tx = batch.begin().await?;
+        let mut reconciled = 0;
         for change in batch.changes() {
             match change {
                 Change::Changed(row) => {
@@ -128,13 +146,26 @@ async fn catch_up(sync: &mut ChangeSync) -> Result<usize, SyncError> {
                     tx.execute(UPSERT, vec![SqlValue::Text(id), SqlValue::text(body)])
                         .await?;
                 }
-                Change::Deleted { id, .. } => {
+                Change::Deleted { id, reason } => {
+                    if *reason == DeleteReason::Reconciled {
+                        reconciled += 1;
+                    }
                     tx.execute(DELETE, vec![SqlValue::text(id.to_string())])
                         .await?;
                 }
                 _ => {}
             }
         }
+        let changes = i64::try_from(batch.changes().len()).unwrap_or(i64::MAX);
+        tx.execute(
+            COUNT,
+            vec![
+                SqlValue::text(batch.phase().as_str()),
+                SqlValue::int(changes),
+                SqlValue::int(reconciled),
+            ],
+        )
+        .await?;
         applied += batch.changes().len();
         batch.commit(tx).await?;
     }
