@@ -14,8 +14,6 @@ pub use dataverse_webapi as dataverse;
 
 /// Change tracking sync with durable checkpoints and automatic resync: the [`change_sync`] crate.
 pub use change_sync;
-/// Change tracking sync with durable checkpoints and automatic resync: the [`change_sync`] crate.
-pub use change_sync;
 /// Per-customer sign-in for connector platforms, with durable encrypted tokens: the
 /// [`connector_accounts`] crate.
 pub use connector_accounts as connector;
