@@ -120,6 +120,26 @@ impl SyncError {
         matches!(self, SyncError::DeltaExpired { .. })
     }
 
+    /// Whether the error concerns one user only, so the sync records it for that user and
+    /// goes on with the others: the user never appeared, the admin API refused or failed
+    /// that user's force sync (e.g. the environment's security group leaves the user out),
+    /// or Dataverse refused one of its steps with a 4xx. Outages, throttling that outlasted
+    /// the retries, sign-in (401/403) and store failures stop the page instead.
+    pub fn is_per_user(&self) -> bool {
+        let user_status = |status: Option<u16>| {
+            status.is_some_and(|s| (400..500).contains(&s) && !matches!(s, 401 | 403 | 408 | 429))
+        };
+        match self {
+            SyncError::UserDidNotAppear { .. } | SyncError::InvalidInput { .. } => true,
+            SyncError::Dataverse(e) => user_status(e.status()),
+            SyncError::Admin(
+                AdminError::OperationFailed { .. } | AdminError::PollTimeout { .. },
+            ) => true,
+            SyncError::Admin(AdminError::Http(e)) => user_status(e.status()),
+            _ => false,
+        }
+    }
+
     pub(crate) fn invalid(what: impl Into<String>, problem: impl Into<String>) -> Self {
         SyncError::InvalidInput {
             what: what.into(),
