@@ -267,13 +267,13 @@ impl UserSync {
             .map(|(id, entry)| async move {
                 Ok::<_, SyncError>(match entry {
                     None => (id, Reread::Removed),
-                    Some((user, true)) => (id, Reread::Found(*user)),
+                    Some((user, true)) => (id, Reread::Found(user)),
                     // A 404 here is not a removal (only `@removed` or accountEnabled false
                     // are): replication may lag, so look once more, then skip the user.
                     Some((user, false)) => match graph.user(&user.id).await? {
-                        Some(u) => (id, Reread::Found(u)),
+                        Some(u) => (id, Reread::Found(Box::new(u))),
                         None => match graph.user(&user.id).await? {
-                            Some(u) => (id, Reread::Found(u)),
+                            Some(u) => (id, Reread::Found(Box::new(u))),
                             None => (id, Reread::NotFound),
                         },
                     },
@@ -287,8 +287,8 @@ impl UserSync {
         for (id, user) in read {
             match user {
                 Reread::Found(u) => {
-                    users.insert(id, u.clone());
-                    changes.push(UserChange::Present(Box::new(u)));
+                    users.insert(id, (*u).clone());
+                    changes.push(UserChange::Present(u));
                 }
                 Reread::Removed => changes.push(UserChange::Removed(id)),
                 Reread::NotFound => self.progress.note(&format!(
@@ -609,7 +609,7 @@ fn keep_last_entries(pages: &mut [PagePlan]) {
 
 /// What a changed user read again from Graph came to.
 enum Reread {
-    Found(GraphUser),
+    Found(Box<GraphUser>),
     Removed,
     NotFound,
 }
