@@ -12,12 +12,13 @@ use async_trait::async_trait;
 use dataverse_webapi::DataverseClient;
 use dataverse_webapi::provisioning::Principal;
 use dynamics_auth::Clock;
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{StreamExt, stream};
 use online_mgmt_api::{AdminApi, EnvironmentName, WaitOptions};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::error::{Result, SyncError};
+use crate::journal::SyncJournal;
 use crate::org::{Catalog, OrgUser, read_users};
 use crate::plan::{Action, ActionKind, PlanInputs, placement_actions};
 use crate::rules::{Decision, Membership, RuleSet};
@@ -110,22 +111,35 @@ impl Progress for SilentProgress {
 }
 
 /// How long to wait for a force-synced user to appear as a systemuser, and how often to look.
+/// A user that does not appear in time is recorded as failed (and retried by the next run);
+/// the page goes on, so the wait only bounds how long one user holds a worker.
 #[derive(Debug, Clone, Copy)]
 pub struct UserWait {
-    /// The longest wait per user (default 5 minutes).
+    /// The longest wait per user (default 2 minutes: ApplyUser has already waited for its
+    /// own operation, so the row normally shows within seconds).
     pub timeout: Duration,
-    /// The pause between looks (default 10 s).
+    /// The pause between looks (default 5 s).
     pub interval: Duration,
 }
+
+/// The most a caller's wait may be per user (10 minutes): longer hides a user that will
+/// not appear behind a stalled page. Larger settings are capped to it.
+pub const MAX_USER_WAIT: Duration = Duration::from_secs(600);
 
 impl Default for UserWait {
     fn default() -> Self {
         UserWait {
-            timeout: Duration::from_secs(300),
-            interval: Duration::from_secs(10),
+            timeout: Duration::from_secs(120),
+            interval: Duration::from_secs(5),
         }
     }
 }
+
+/// How often giving back the roles after a move is tried before it is left to the next run.
+const RESTORE_ATTEMPTS: u32 = 3;
+
+/// The pause between those tries.
+const RESTORE_PAUSE: Duration = Duration::from_secs(2);
 
 /// The outcome of one applied action.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,6 +149,14 @@ pub enum Applied {
     Done(Action),
     /// The user could not be force-synced for want of a licence.
     Unlicensed(Action),
+    /// The action failed for this user alone (it did not appear, the service refused it);
+    /// the others went on and the user is on the retry list for the next run.
+    Failed {
+        /// The action that failed.
+        action: Action,
+        /// Why, as the service or the sync said it (ids, no personal data).
+        reason: String,
+    },
 }
 
 /// Applies plan actions against one org.
@@ -145,6 +167,9 @@ pub(crate) struct Applier {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) wait: UserWait,
     pub(crate) progress: Arc<dyn Progress>,
+    /// Where roles are noted before a move and failed users listed; `None` keeps them in
+    /// memory only (a crash between a move and the roles' return then loses them).
+    pub(crate) journal: Option<Arc<SyncJournal>>,
 }
 
 /// What placing a freshly synced user needs.
@@ -159,7 +184,10 @@ pub(crate) struct Context<'a> {
 impl Applier {
     /// Applies the actions (sorted by user, then kind), answering what was done. Users are
     /// independent, so `concurrency` of them are worked on at once; one user's steps run in
-    /// order. The first failure ends the page (the checkpoint stays before it).
+    /// order, and a user once started is always let finish (dropping its future could stop
+    /// it between a move and the return of its roles). A failure of one user alone is
+    /// recorded as [`Applied::Failed`] and the page goes on; any other failure ends the page
+    /// once every started user is done (the checkpoint stays before it).
     pub(crate) async fn apply(
         &self,
         ctx: &Context<'_>,
@@ -174,27 +202,122 @@ impl Applier {
             per_user.push(head);
             rest = tail;
         }
-        let done: Vec<Vec<Applied>> = stream::iter(per_user)
+        // `collect`, not `try_collect`: an error must not drop the users still in flight.
+        let outcomes: Vec<(Vec<Applied>, Option<SyncError>)> = stream::iter(per_user)
             .map(|steps| self.apply_user(ctx, steps))
             .buffered(concurrency.max(1))
-            .try_collect()
-            .await?;
-        Ok(done.into_iter().flatten().collect())
+            .collect()
+            .await;
+        let mut applied = Vec::new();
+        let mut stop = None;
+        for (done, error) in outcomes {
+            applied.extend(done);
+            if let Some(e) = error
+                && stop.is_none()
+            {
+                stop = Some(e);
+            }
+        }
+        match stop {
+            Some(e) => Err(e),
+            None => Ok(applied),
+        }
     }
 
-    async fn apply_user(&self, ctx: &Context<'_>, steps: &[Action]) -> Result<Vec<Applied>> {
+    /// One user's steps in order. A per-user failure ends this user's steps and is
+    /// returned as [`Applied::Failed`] (and put on the retry list); any other failure is
+    /// handed back for the page to stop on.
+    async fn apply_user(
+        &self,
+        ctx: &Context<'_>,
+        steps: &[Action],
+    ) -> (Vec<Applied>, Option<SyncError>) {
         let mut done = Vec::with_capacity(steps.len());
         for action in steps {
-            match action.kind {
-                ActionKind::ForceSync => self.force_sync(ctx, action, &mut done).await?,
-                ActionKind::ReportUnlicensed => done.push(Applied::Unlicensed(action.clone())),
-                _ => {
-                    self.one(action).await?;
-                    done.push(Applied::Done(action.clone()));
+            let step = match action.kind {
+                ActionKind::ForceSync => self.force_sync(ctx, action, &mut done).await,
+                ActionKind::ReportUnlicensed => {
+                    done.push(Applied::Unlicensed(action.clone()));
+                    Ok(())
+                }
+                _ => self
+                    .one(action)
+                    .await
+                    .map(|()| done.push(Applied::Done(action.clone()))),
+            };
+            let Err(error) = step else { continue };
+            if !error.is_per_user() {
+                return (done, Some(error));
+            }
+            let reason = error.to_string();
+            self.progress.note(&format!(
+                "  {}: {} failed, recorded for the next run ({reason})",
+                action.label,
+                action.kind.as_str()
+            ));
+            if let Some(journal) = &self.journal
+                && let Err(e) = journal.add_retry(action.user, &reason).await
+            {
+                return (done, Some(e));
+            }
+            done.push(Applied::Failed {
+                action: action.clone(),
+                reason,
+            });
+            return (done, None);
+        }
+        if let (Some(journal), Some(first)) = (&self.journal, steps.first())
+            && let Err(e) = journal.clear_retry(first.user).await
+        {
+            return (done, Some(e));
+        }
+        (done, None)
+    }
+
+    /// Gives back the roles noted before moves that a stopped run did not finish (run
+    /// before planning, so the plan sees the user as it was meant to be).
+    pub(crate) async fn restore_held_roles(&self) -> Result<usize> {
+        let Some(journal) = &self.journal else {
+            return Ok(0);
+        };
+        let held = journal.held_roles().await?;
+        for (user, roles) in &held {
+            self.progress.note(&format!(
+                "giving back {} role(s) of systemuser {user} noted before an unfinished \
+                 business unit move",
+                roles.len()
+            ));
+            self.give_back(*user, roles).await?;
+        }
+        Ok(held.len())
+    }
+
+    /// Assigns `roles` (root ids: the service picks the copy of the user's unit) to `user`,
+    /// trying a few times, then forgets the note. Assigning a held role is a success.
+    async fn give_back(&self, user: Uuid, roles: &[Uuid]) -> Result<()> {
+        let principal = Principal::User(user);
+        for role in roles {
+            let mut attempt = 1;
+            loop {
+                match self.client.roles().assign(*role, principal).await {
+                    Ok(_) => break,
+                    Err(e) if attempt < RESTORE_ATTEMPTS => {
+                        self.progress.note(&format!(
+                            "  giving role {role} back to systemuser {user} failed ({e}); \
+                             trying again"
+                        ));
+                        attempt += 1;
+                        self.clock.sleep(RESTORE_PAUSE).await;
+                    }
+                    // The note stays: the next run tries again before it plans.
+                    Err(e) => return Err(e.into()),
                 }
             }
         }
-        Ok(done)
+        if let Some(journal) = &self.journal {
+            journal.release_roles(user).await?;
+        }
+        Ok(())
     }
 
     fn systemuser(action: &Action) -> Result<Uuid> {
@@ -229,19 +352,26 @@ impl Applier {
         match action.kind {
             ActionKind::MoveUnit => {
                 // In the classic business unit model a move drops the user's roles: note
-                // them first and give them back (the new unit's copies), so a move never
-                // strips roles the rules do not manage.
-                let held = self.client.roles().of_user(user).await?;
+                // them durably first, then give them back (the new unit's copies), so a
+                // move never strips roles the rules do not manage, even if the run stops
+                // in between (the next run gives them back before it plans).
+                let unit = Self::target(action)?;
+                let held: Vec<Uuid> = self
+                    .client
+                    .roles()
+                    .of_user(user)
+                    .await?
+                    .iter()
+                    .map(|r| r.root_role_id())
+                    .collect();
+                if let Some(journal) = &self.journal {
+                    journal.hold_roles(user, &held).await?;
+                }
                 self.client
                     .users()
-                    .move_to_business_unit(user, Self::target(action)?)
+                    .move_to_business_unit(user, unit)
                     .await?;
-                for role in held {
-                    self.client
-                        .roles()
-                        .assign(role.root_role_id(), principal)
-                        .await?;
-                }
+                self.give_back(user, &held).await?;
             }
             ActionKind::AddRole => {
                 self.client

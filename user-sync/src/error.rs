@@ -120,6 +120,29 @@ impl SyncError {
         matches!(self, SyncError::DeltaExpired { .. })
     }
 
+    /// Whether the error concerns one user only, so the sync records it for that user and
+    /// goes on with the others: the user never appeared, the admin API refused or failed
+    /// that user's force sync (e.g. the environment's security group leaves the user out),
+    /// or Dataverse refused one of its steps with a 4xx. Outages, throttling that outlasted
+    /// the retries, sign-in (401/403), store failures and bad settings stop the page instead.
+    pub fn is_per_user(&self) -> bool {
+        let user_status = |status: Option<u16>| {
+            status.is_some_and(|s| (400..500).contains(&s) && !matches!(s, 401 | 403 | 408 | 429))
+        };
+        match self {
+            SyncError::UserDidNotAppear { .. } => true,
+            SyncError::Dataverse(e) => user_status(e.status()),
+            SyncError::Admin(
+                AdminError::OperationFailed { .. } | AdminError::PollTimeout { .. },
+            ) => true,
+            // A 404 from the admin API is the environment, not the user.
+            SyncError::Admin(AdminError::Http(e)) => {
+                user_status(e.status()) && e.status() != Some(404)
+            }
+            _ => false,
+        }
+    }
+
     pub(crate) fn invalid(what: impl Into<String>, problem: impl Into<String>) -> Self {
         SyncError::InvalidInput {
             what: what.into(),
@@ -130,3 +153,21 @@ impl SyncError {
 
 /// The crate's result type.
 pub type Result<T, E = SyncError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_failures_of_one_user_let_the_page_go_on() {
+        let gone = SyncError::UserDidNotAppear {
+            user: uuid::Uuid::nil(),
+            waited: std::time::Duration::from_secs(1),
+        };
+        assert!(gone.is_per_user());
+        let store = SyncError::Store(StoreError::Config("down".into()));
+        assert!(!store.is_per_user());
+        // A missing setting fails every user alike: it stops the page.
+        assert!(!SyncError::invalid("--sync-environment", "missing").is_per_user());
+    }
+}

@@ -2,7 +2,7 @@
 //! catalogue), and the synced users (`systemusers` by `azureactivedirectoryobjectid`) with
 //! their business unit, roles and team memberships.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use dataverse_webapi::provisioning::{BusinessUnit, SecurityRole, Team};
 use dataverse_webapi::{DataverseClient, Expand, Filter, Query};
@@ -100,6 +100,22 @@ pub async fn read_users(
     Ok(out)
 }
 
+/// The Entra object ids of the org's users synced from Entra (those with an
+/// `azureactivedirectoryobjectid`): with the users the rules place, the population the
+/// safety limit is measured against.
+pub async fn synced_entra_ids(client: &DataverseClient) -> Result<HashSet<Uuid>> {
+    #[derive(Deserialize)]
+    struct Synced {
+        #[serde(rename = "azureactivedirectoryobjectid", default)]
+        entra_id: Option<Uuid>,
+    }
+    let query = Query::new("systemusers")
+        .select(["systemuserid", "azureactivedirectoryobjectid"])
+        .filter(Filter::is_not_null("azureactivedirectoryobjectid"));
+    let rows: Vec<Synced> = client.records_typed(&query).try_collect().await?;
+    Ok(rows.into_iter().filter_map(|r| r.entra_id).collect())
+}
+
 /// The business units, teams and roles the rules name, looked up once per run.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
@@ -127,14 +143,7 @@ impl Catalog {
         }
         let teams = client.teams().list().await?;
         for name in rules.managed_teams() {
-            let team = teams
-                .iter()
-                .find(|t| {
-                    t.name
-                        .as_deref()
-                        .is_some_and(|n| n.eq_ignore_ascii_case(&name))
-                })
-                .ok_or_else(|| missing("team", &name))?;
+            let team = pick_team(&teams, &name)?;
             catalog.teams.insert(name, team.clone());
         }
         for name in rules.managed_roles() {
@@ -203,6 +212,44 @@ impl Catalog {
     }
 }
 
+/// The team a rule names: by id, else by name among the teams that are not a business unit's
+/// default team (each unit has one, named like the unit, and membership in it is managed by
+/// the service). A name several teams share is refused rather than guessed.
+fn pick_team<'a>(teams: &'a [Team], name: &str) -> Result<&'a Team> {
+    if let Ok(id) = Uuid::parse_str(name.trim()) {
+        return teams
+            .iter()
+            .find(|t| t.id == id)
+            .ok_or_else(|| missing("team", name));
+    }
+    let named: Vec<&Team> = teams
+        .iter()
+        .filter(|t| t.is_default != Some(true))
+        .filter(|t| {
+            t.name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name.trim()))
+        })
+        .collect();
+    match named.as_slice() {
+        [one] => Ok(one),
+        [] => Err(missing("team", name)),
+        many => Err(SyncError::MissingInOrg {
+            what: format!(
+                "one team named '{name}' ({} teams share the name: {})",
+                many.len(),
+                many.iter()
+                    .map(|t| t.id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            fix: "give the team's id in the rules file instead of its name, or rename one of \
+                  the teams"
+                .to_owned(),
+        }),
+    }
+}
+
 fn missing(kind: &str, name: &str) -> SyncError {
     SyncError::MissingInOrg {
         what: format!("a {kind} named '{name}' (the rules name it)"),
@@ -210,5 +257,41 @@ fn missing(kind: &str, name: &str) -> SyncError {
             "create the {kind} in the org (d365 or the admin centre), or correct the name in \
              the rules file"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn team(name: &str, default: bool) -> Team {
+        serde_json::from_value(serde_json::json!({
+            "teamid": Uuid::new_v4(), "name": name, "isdefault": default
+        }))
+        .expect("team")
+    }
+
+    #[test]
+    fn a_unit_default_team_is_never_picked_by_name() {
+        let teams = [team("Sales", true), team("Sales", false)];
+        assert_eq!(
+            pick_team(&teams, "sales").expect("owner team").id,
+            teams[1].id
+        );
+        let only_default = [team("Service", true)];
+        assert!(matches!(
+            pick_team(&only_default, "Service"),
+            Err(SyncError::MissingInOrg { .. })
+        ));
+    }
+
+    #[test]
+    fn a_shared_team_name_is_refused_and_an_id_is_accepted() {
+        let teams = [team("Ops", false), team("Ops", false)];
+        let err = pick_team(&teams, "Ops").expect_err("ambiguous").to_string();
+        assert!(err.contains("2 teams share the name"), "{err}");
+        assert!(err.contains(&teams[0].id.to_string()), "{err}");
+        let id = teams[1].id.to_string();
+        assert_eq!(pick_team(&teams, &id).expect("by id").id, teams[1].id);
     }
 }

@@ -13,11 +13,14 @@ use futures::{StreamExt, TryStreamExt, stream};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::apply::{Applied, Applier, Context, ForceSync, Progress, StderrProgress, UserWait};
+use crate::apply::{
+    Applied, Applier, Context, ForceSync, MAX_USER_WAIT, Progress, StderrProgress, UserWait,
+};
 use crate::checkpoint::CheckpointStore;
 use crate::error::{Result, SyncError};
 use crate::graph::{DeltaItem, GraphClient, GraphUser, repeated};
-use crate::org::{Catalog, read_users};
+use crate::journal::SyncJournal;
+use crate::org::{Catalog, read_users, synced_entra_ids};
 use crate::plan::{ActionKind, Plan, PlanInputs, PlanOptions, UserChange, plan};
 use crate::rules::{Membership, RuleSet};
 
@@ -81,6 +84,8 @@ pub struct SyncReport {
     pub full_round: bool,
     /// Whether nothing was changed.
     pub dry_run: bool,
+    /// Whether the rules changed since the stored position was read (a full round then).
+    pub rules_changed: bool,
 }
 
 impl SyncReport {
@@ -93,7 +98,7 @@ impl SyncReport {
             .filter(|a| a.kind == ActionKind::ReportUnlicensed);
         let applied = self.applied.iter().filter_map(|a| match a {
             Applied::Unlicensed(a) => Some(a),
-            Applied::Done(_) => None,
+            _ => None,
         });
         let mut out: Vec<&str> = if self.dry_run {
             planned.map(|a| a.label.as_str()).collect()
@@ -102,6 +107,19 @@ impl SyncReport {
         };
         out.dedup();
         out
+    }
+
+    /// The users whose steps failed (label, reason); they are retried by the next run.
+    pub fn failed(&self) -> Vec<(&str, &str)> {
+        self.applied
+            .iter()
+            .filter_map(|a| match a {
+                Applied::Failed { action, reason } => {
+                    Some((action.label.as_str(), reason.as_str()))
+                }
+                _ => None,
+            })
+            .collect()
     }
 }
 
@@ -120,6 +138,8 @@ struct Cursor {
 /// One planned page and where Graph continues after it.
 struct PagePlan {
     plan: Plan,
+    /// The users the page listed.
+    ids: HashSet<Uuid>,
     users: HashMap<Uuid, GraphUser>,
     next: Cursor,
 }
@@ -134,6 +154,7 @@ pub struct UserSync {
     rules: RuleSet,
     progress: Arc<dyn Progress>,
     clock: Arc<dyn Clock>,
+    journal: Option<Arc<SyncJournal>>,
 }
 
 impl UserSync {
@@ -156,7 +177,16 @@ impl UserSync {
             rules,
             progress: Arc::new(StderrProgress),
             clock: Arc::new(SystemClock),
+            journal: None,
         }
+    }
+
+    /// Where the roles held before a move, the users to retry and the rules' fingerprint
+    /// are kept (normally the checkpoint's SQLite file). Without one they live in memory:
+    /// a run stopped between a move and the return of the roles then loses them.
+    pub fn with_journal(mut self, journal: SyncJournal) -> Self {
+        self.journal = Some(Arc::new(journal));
+        self
     }
 
     /// Where progress lines go.
@@ -225,7 +255,7 @@ impl UserSync {
         items: Vec<DeltaItem>,
     ) -> Result<(Vec<UserChange>, HashMap<Uuid, GraphUser>)> {
         let graph = &self.graph;
-        let read: Vec<(Uuid, Option<GraphUser>)> = stream::iter(items)
+        let read: Vec<(Uuid, Reread)> = stream::iter(items)
             .filter_map(|item| {
                 std::future::ready(match item {
                     DeltaItem::Removed { id, .. } => Uuid::parse_str(&id).ok().map(|id| (id, None)),
@@ -236,10 +266,17 @@ impl UserSync {
             })
             .map(|(id, entry)| async move {
                 Ok::<_, SyncError>(match entry {
-                    None => (id, None),
-                    Some((user, true)) => (id, Some(*user)),
-                    // `None` from Graph: deleted since; treated as removed.
-                    Some((user, false)) => (id, graph.user(&user.id).await?),
+                    None => (id, Reread::Removed),
+                    Some((user, true)) => (id, Reread::Found(user)),
+                    // A 404 here is not a removal (only `@removed` or accountEnabled false
+                    // are): replication may lag, so look once more, then skip the user.
+                    Some((user, false)) => match graph.user(&user.id).await? {
+                        Some(u) => (id, Reread::Found(Box::new(u))),
+                        None => match graph.user(&user.id).await? {
+                            Some(u) => (id, Reread::Found(Box::new(u))),
+                            None => (id, Reread::NotFound),
+                        },
+                    },
                 })
             })
             .buffered(REREAD_CONCURRENCY)
@@ -249,11 +286,15 @@ impl UserSync {
         let mut users = HashMap::new();
         for (id, user) in read {
             match user {
-                Some(u) => {
-                    users.insert(id, u.clone());
-                    changes.push(UserChange::Present(Box::new(u)));
+                Reread::Found(u) => {
+                    users.insert(id, (*u).clone());
+                    changes.push(UserChange::Present(u));
                 }
-                None => changes.push(UserChange::Removed(id)),
+                Reread::Removed => changes.push(UserChange::Removed(id)),
+                Reread::NotFound => self.progress.note(&format!(
+                    "user {id} changed but Graph answers 404 for it; skipped this run (not \
+                     disabled: only a removal or a disabled account disables)"
+                )),
             }
         }
         Ok((changes, users))
@@ -261,7 +302,17 @@ impl UserSync {
 
     /// Runs the sync once.
     pub async fn run(&self, options: &SyncOptions) -> Result<SyncReport> {
-        let (cursor, population) = self.stored_cursor(options).await?;
+        let (mut cursor, population) = self.stored_cursor(options).await?;
+        let fingerprint = self.rules.fingerprint();
+        let rules_changed = cursor.is_some() && self.rules_changed(options, &fingerprint).await?;
+        if rules_changed {
+            self.progress
+                .note("the rules changed since the last run; starting a full round");
+            cursor = None;
+        }
+        if !options.dry_run {
+            self.applier(options).restore_held_roles().await?;
+        }
         let membership = self.membership().await?;
         let catalog = Catalog::load(&self.dataverse, &self.rules).await?;
         let inputs = RunInputs {
@@ -271,9 +322,11 @@ impl UserSync {
                 disable_leavers: options.disable_leavers,
             },
         };
-        let round = self
+        let mut round = self
             .read_round(&inputs, cursor.map(|c| c.link), population)
             .await?;
+        self.add_retries(&inputs, &mut round).await?;
+        keep_last_entries(&mut round.pages);
         let mut total = Plan::default();
         for page in &round.pages {
             total.merge(page.plan.clone());
@@ -281,18 +334,97 @@ impl UserSync {
         let share = options
             .max_change_share
             .unwrap_or(self.rules.max_change_share);
-        total.check_safety(share, round.population, options.force)?;
+        let synced = synced_entra_ids(&self.dataverse).await?;
+        total.check_safety(share, total.managed_population(&synced), options.force)?;
         let mut report = SyncReport {
             plan: total,
             applied: Vec::new(),
             pages: round.pages.len(),
             full_round: round.full_round,
             dry_run: options.dry_run,
+            rules_changed,
         };
         if !options.dry_run {
+            // Saved before the first page: every position stored from now on was applied
+            // with these rules (a resumed round goes on with them).
+            if let Some(journal) = &self.journal {
+                journal
+                    .set_rules_fingerprint(&options.checkpoint_key, &fingerprint)
+                    .await?;
+            }
             report.applied = self.apply_round(&inputs, round.pages, options).await?;
         }
         Ok(report)
+    }
+
+    /// Whether the rules differ from those the stored position was applied with (an
+    /// unknown fingerprint counts as a change: the position may predate it).
+    async fn rules_changed(&self, options: &SyncOptions, fingerprint: &str) -> Result<bool> {
+        let Some(journal) = &self.journal else {
+            return Ok(false);
+        };
+        let stored = journal.rules_fingerprint(&options.checkpoint_key).await?;
+        Ok(stored.as_deref() != Some(fingerprint))
+    }
+
+    fn applier(&self, options: &SyncOptions) -> Applier {
+        Applier {
+            client: self.dataverse.clone(),
+            force_sync: self.force_sync.clone(),
+            clock: self.clock.clone(),
+            wait: UserWait {
+                timeout: options.user_wait.timeout.min(MAX_USER_WAIT),
+                ..options.user_wait
+            },
+            progress: self.progress.clone(),
+            journal: self.journal.clone(),
+        }
+    }
+
+    /// Users whose steps failed in an earlier run and this round did not list: read again
+    /// from Graph and planned with the last page (a user that succeeds leaves the list).
+    async fn add_retries(&self, inputs: &RunInputs<'_>, round: &mut Round) -> Result<()> {
+        let Some(journal) = &self.journal else {
+            return Ok(());
+        };
+        let listed: HashSet<Uuid> = round.pages.iter().flat_map(|p| p.ids.clone()).collect();
+        let mut changes = Vec::new();
+        let mut users = HashMap::new();
+        for id in journal.retry_list().await?.into_keys() {
+            if listed.contains(&id) {
+                continue;
+            }
+            match self.graph.user(&id.to_string()).await? {
+                Some(u) => {
+                    users.insert(id, u.clone());
+                    changes.push(UserChange::Present(Box::new(u)));
+                }
+                None => {
+                    self.progress.note(&format!(
+                        "user {id} on the retry list is no longer in Graph; dropped from it"
+                    ));
+                    journal.clear_retry(id).await?;
+                }
+            }
+        }
+        let Some(last) = round.pages.last_mut() else {
+            return Ok(());
+        };
+        if changes.is_empty() {
+            return Ok(());
+        }
+        self.progress.note(&format!(
+            "retrying {} user(s) from earlier runs",
+            changes.len()
+        ));
+        let (plan, users) = self.plan_page(inputs, &changes, users).await?;
+        last.ids.extend(changes.iter().filter_map(|c| match c {
+            UserChange::Present(u) => Uuid::parse_str(&u.id).ok(),
+            UserChange::Removed(id) => Some(*id),
+        }));
+        last.plan.merge(plan);
+        last.users.extend(users);
+        Ok(())
     }
 
     /// Pass 1: reads the pages from `start` (a full round when `None`, or when the link has
@@ -325,6 +457,13 @@ impl UserSync {
             let (changes, users) = self.changes(page.items).await?;
             seen_users += changes.len();
             let (plan, users) = self.plan_page(inputs, &changes, users).await?;
+            let ids = changes
+                .iter()
+                .filter_map(|c| match c {
+                    UserChange::Present(u) => Uuid::parse_str(&u.id).ok(),
+                    UserChange::Removed(id) => Some(*id),
+                })
+                .collect();
             let next = match (page.next_link, page.delta_link) {
                 (Some(next), _) => Cursor {
                     link: next,
@@ -356,7 +495,12 @@ impl UserSync {
             ));
             let done = next.complete;
             link = Some(next.link.clone());
-            pages.push(PagePlan { plan, users, next });
+            pages.push(PagePlan {
+                plan,
+                ids,
+                users,
+                next,
+            });
             if done {
                 break;
             }
@@ -366,11 +510,7 @@ impl UserSync {
         for page in pages.iter_mut() {
             page.next.population = population;
         }
-        Ok(Round {
-            pages,
-            full_round,
-            population,
-        })
+        Ok(Round { pages, full_round })
     }
 
     /// Plans one page against the org, keeping only the Graph users about to be
@@ -417,13 +557,7 @@ impl UserSync {
         pages: Vec<PagePlan>,
         options: &SyncOptions,
     ) -> Result<Vec<Applied>> {
-        let applier = Applier {
-            client: self.dataverse.clone(),
-            force_sync: self.force_sync.clone(),
-            clock: self.clock.clone(),
-            wait: options.user_wait,
-            progress: self.progress.clone(),
-        };
+        let applier = self.applier(options);
         let count = pages.len();
         let mut all = Vec::new();
         for (index, page) in pages.into_iter().enumerate() {
@@ -457,6 +591,29 @@ impl UserSync {
     }
 }
 
+/// A user listed on several pages of one round is planned from its last entry only: the
+/// earlier pages forget it (their plan was made against the same org state, from older
+/// Graph data).
+fn keep_last_entries(pages: &mut [PagePlan]) {
+    let mut later: HashSet<Uuid> = HashSet::new();
+    for page in pages.iter_mut().rev() {
+        let again: HashSet<Uuid> = page.ids.intersection(&later).copied().collect();
+        if !again.is_empty() {
+            page.plan.forget(&again);
+            page.users.retain(|id, _| !again.contains(id));
+            page.ids.retain(|id| !again.contains(id));
+        }
+        later.extend(page.ids.iter().copied());
+    }
+}
+
+/// What a changed user read again from Graph came to.
+enum Reread {
+    Found(Box<GraphUser>),
+    Removed,
+    NotFound,
+}
+
 /// What every page of a run is planned with.
 struct RunInputs<'a> {
     membership: &'a Membership,
@@ -468,5 +625,4 @@ struct RunInputs<'a> {
 struct Round {
     pages: Vec<PagePlan>,
     full_round: bool,
-    population: usize,
 }

@@ -11,7 +11,7 @@ use online_mgmt_api::{EnvironmentName, WaitOptions};
 use serde::Serialize;
 use user_sync::{
     AdminForceSync, CheckpointStore, ForceSync, ForceSyncOutcome, GraphClient, GraphOptions,
-    RuleSet, StderrProgress, SyncError, SyncOptions, SyncReport, UserSync, UserWait,
+    RuleSet, StderrProgress, SyncError, SyncJournal, SyncOptions, SyncReport, UserSync, UserWait,
 };
 use uuid::Uuid;
 
@@ -102,6 +102,19 @@ pub(crate) struct SyncJson {
     pub(crate) applied: usize,
     /// Users reported as unlicensed.
     pub(crate) unlicensed: Vec<String>,
+    /// Users whose steps failed (`user`, `reason`); the next run retries them.
+    pub(crate) failed: Vec<FailedJson>,
+    /// Whether the rules changed since the last run (a full round was read).
+    pub(crate) rules_changed: bool,
+}
+
+/// One failed user in `--json`.
+#[derive(Debug, Serialize)]
+pub(crate) struct FailedJson {
+    /// The user principal name (else the object id).
+    pub(crate) user: String,
+    /// Why.
+    pub(crate) reason: String,
 }
 
 impl From<&SyncReport> for SyncJson {
@@ -113,6 +126,15 @@ impl From<&SyncReport> for SyncJson {
             plan: r.plan.to_json(),
             applied: r.applied.len(),
             unlicensed: r.unlicensed().into_iter().map(str::to_owned).collect(),
+            failed: r
+                .failed()
+                .into_iter()
+                .map(|(user, reason)| FailedJson {
+                    user: user.to_owned(),
+                    reason: reason.to_owned(),
+                })
+                .collect(),
+            rules_changed: r.rules_changed,
         }
     }
 }
@@ -120,6 +142,14 @@ impl From<&SyncReport> for SyncJson {
 /// The human outcome: the plan's table, then what happened.
 pub(crate) fn text(report: &SyncReport) -> String {
     let mut out = report.plan.to_table();
+    if report.rules_changed {
+        out.push_str("The rules changed since the last run: every user was read again.\n");
+    }
+    for (user, reason) in report.failed() {
+        out.push_str(&format!(
+            "Failed (retried by the next run): {user}: {reason}\n"
+        ));
+    }
     if report.dry_run {
         out.push_str("Dry run: nothing was changed.\n");
     } else {
@@ -263,6 +293,12 @@ pub(crate) async fn run(
         Failure::usage(format!("the checkpoint file {}: {e}", state.display()))
             .with_fix("give a writable path with --state")
     })?;
+    // The roles noted before moves, the retry list and the rules' fingerprint live in the
+    // same file as the checkpoint.
+    let journal = SyncJournal::open_sqlite(&state).await.map_err(|e| {
+        Failure::usage(format!("the state file {}: {e}", state.display()))
+            .with_fix("give a writable path with --state")
+    })?;
     let org_url = org.client.org_url().to_string();
     let sync = UserSync::new(
         graph,
@@ -271,16 +307,22 @@ pub(crate) async fn run(
         checkpoints,
         rules,
     )
-    .with_progress(Arc::new(StderrProgress));
+    .with_progress(Arc::new(StderrProgress))
+    .with_journal(journal);
     let options = SyncOptions {
         dry_run: args.dry_run,
         force: args.force,
         disable_leavers: args.disable_leavers,
         full: args.full,
         checkpoint_key: format!("{}:{org_url}", user_sync::DEFAULT_CHECKPOINT_KEY),
-        user_wait: UserWait {
-            timeout: wait.timeout,
-            interval: wait.default_interval,
+        // --timeout-secs, when given, bounds each user's wait (capped at
+        // user_sync::MAX_USER_WAIT); else the library's shorter per-user default.
+        user_wait: match args.wait.timeout_secs {
+            Some(_) => UserWait {
+                timeout: wait.timeout,
+                interval: wait.default_interval,
+            },
+            None => UserWait::default(),
         },
         ..SyncOptions::default()
     };
@@ -349,6 +391,8 @@ mod tests {
         let json = serde_json::to_value(SyncJson::from(&report)).expect("json");
         assert_eq!(json["plan"]["considered"], 0);
         assert_eq!(json["applied"], 0);
+        assert_eq!(json["failed"], serde_json::json!([]));
+        assert_eq!(json["rules_changed"], false);
         assert!(text(&report).contains("No changes."));
     }
 }

@@ -19,8 +19,10 @@ use std::sync::Arc;
 use dynamics_auth::TokenCredential;
 use dynamics_http::{BearerAuth, HttpError, HttpRequest, Pipeline, PipelineOptions};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use url::Url;
 
+use model::decode_failure;
 pub use model::{AssignedLicense, DeltaItem, DeltaPage, GraphUser, RemovedReason, USER_SELECT};
 pub use requests::{DEFAULT_GRAPH_BASE, graph_scope};
 
@@ -102,11 +104,10 @@ impl GraphClient {
     async fn page(&self, request: HttpRequest) -> Result<DeltaPage> {
         let url = dynamics_http::redacted_url(request.url());
         let response = self.inner.pipeline.send(request).await?;
-        let raw: RawPage =
-            serde_json::from_slice(response.body()).map_err(|e| SyncError::GraphDecode {
-                url: url.clone(),
-                message: e.to_string(),
-            })?;
+        let raw: RawPage = decode(response.body()).map_err(|message| SyncError::GraphDecode {
+            url: url.clone(),
+            message,
+        })?;
         raw.into_page()
             .map_err(|message| SyncError::GraphDecode { url, message })
     }
@@ -147,12 +148,9 @@ impl GraphClient {
         let request = requests::user(&self.inner.base, id)?;
         let url = dynamics_http::redacted_url(request.url());
         match self.inner.pipeline.send(request).await {
-            Ok(response) => serde_json::from_slice(response.body())
+            Ok(response) => decode(response.body())
                 .map(Some)
-                .map_err(|e| SyncError::GraphDecode {
-                    url,
-                    message: e.to_string(),
-                }),
+                .map_err(|message| SyncError::GraphDecode { url, message }),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e.into()),
         }
@@ -177,10 +175,7 @@ impl GraphClient {
         let url = dynamics_http::redacted_url(request.url());
         let response = self.inner.pipeline.send(request).await?;
         let groups: Groups =
-            serde_json::from_slice(response.body()).map_err(|e| SyncError::GraphDecode {
-                url,
-                message: e.to_string(),
-            })?;
+            decode(response.body()).map_err(|message| SyncError::GraphDecode { url, message })?;
         match groups.value.as_slice() {
             [one] => Ok(one.id.to_ascii_lowercase()),
             [] => Err(SyncError::Group {
@@ -216,6 +211,14 @@ impl GraphClient {
             request = requests::follow(&next, None)?;
         }
     }
+}
+
+/// Reads a Graph body as `T`. A failure names the field and what was expected, never the
+/// value found (it may be someone's name or address).
+fn decode<T: DeserializeOwned>(body: &[u8]) -> std::result::Result<T, String> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| decode_failure(&e.path().to_string(), e.inner()))
 }
 
 fn is_expired(e: &HttpError) -> bool {

@@ -167,6 +167,36 @@ impl RemovedReason {
     }
 }
 
+/// A decode error told without the data: the field path, the kind of problem and what was
+/// expected (serde_json's own message quotes the value found, which may be personal data).
+pub(crate) fn decode_failure(path: &str, error: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let text = error.to_string();
+    let what = match error.classify() {
+        Category::Syntax => "not valid JSON",
+        Category::Eof => "the body ends too early",
+        Category::Data => "a value of the wrong type or shape",
+        Category::Io => "the body cannot be read",
+    };
+    let mut out = format!("{what} at `{path}`");
+    if let Some(rest) = text.split(", expected ").nth(1) {
+        let expected = rest.split(" at line ").next().unwrap_or(rest);
+        out.push_str(&format!(" (expected {expected})"));
+    } else if let Some(field) = text.strip_prefix("missing field ") {
+        // A field name comes from the schema, not from the data.
+        let field = field.split(" at line ").next().unwrap_or(field);
+        out.push_str(&format!(" (missing field {field})"));
+    }
+    if error.line() > 0 {
+        out.push_str(&format!(
+            " (line {}, column {})",
+            error.line(),
+            error.column()
+        ));
+    }
+    out
+}
+
 /// One entry of a user list or delta page.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -218,8 +248,13 @@ impl DeltaItem {
             });
         }
         let complete = USER_SELECT.iter().all(|key| map.contains_key(*key));
-        let user: GraphUser = serde_json::from_value(Value::Object(map))
-            .map_err(|e| format!("an entry of `value` is not a user: {e}"))?;
+        let user: GraphUser =
+            serde_path_to_error::deserialize(Value::Object(map)).map_err(|e| {
+                format!(
+                    "an entry of `value` is not a user: {}",
+                    decode_failure(&e.path().to_string(), e.inner())
+                )
+            })?;
         Ok(DeltaItem::Changed {
             user: Box::new(user),
             complete,
@@ -304,6 +339,26 @@ mod tests {
         for secret in ["alice", "Alice", "Sales"] {
             assert!(!shown.contains(secret), "{shown}");
         }
+    }
+
+    #[test]
+    fn a_decode_failure_names_the_field_not_the_value() {
+        let err = DeltaItem::from_json(json!({"id": "u1", "displayName": 42, "department": [
+            "Alice Secret"
+        ]}))
+        .expect_err("wrong types");
+        assert!(
+            err.contains("displayName") || err.contains("department"),
+            "{err}"
+        );
+        assert!(err.contains("expected"), "{err}");
+        assert!(!err.contains("42") && !err.contains("Alice"), "{err}");
+        let err = DeltaItem::from_json(json!({"id": "u1", "accountEnabled": "bob@contoso.com"}))
+            .expect_err("not a bool");
+        assert!(
+            err.contains("accountEnabled") && !err.contains("bob"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -136,6 +136,9 @@ pub struct Plan {
     pub considered: usize,
     /// Users the filter or a `skip` rule left out, or no placement matched.
     pub skipped: usize,
+    /// Users the rules place (the managed population, with the org's synced users).
+    #[serde(skip)]
+    pub(crate) placed: BTreeSet<Uuid>,
 }
 
 impl Plan {
@@ -170,13 +173,31 @@ impl Plan {
         self.actions.extend(other.actions);
         self.considered += other.considered;
         self.skipped += other.skipped;
+        self.placed.extend(other.placed);
         sort(&mut self.actions);
     }
 
-    /// Refuses a plan that disrupts more than `share` of `population` users (at least the
-    /// users this plan considered), unless `force`.
+    /// Drops the actions of `users` (all of them considered by this plan) and stops
+    /// counting them: their newer entry is planned elsewhere in the round. `skipped` is
+    /// left as it is.
+    pub(crate) fn forget(&mut self, users: &std::collections::HashSet<Uuid>) {
+        self.actions.retain(|a| !users.contains(&a.user));
+        self.placed.retain(|u| !users.contains(u));
+        self.considered = self.considered.saturating_sub(users.len());
+    }
+
+    /// The safety limit's denominator: the users the rules manage, i.e. those they place
+    /// in this round together with the org's users synced from Entra (`synced`, their
+    /// object ids). Not every Graph user: with a filter choosing 300 of 5,000, a rules
+    /// mistake must not move all 300 because 300 is "only 6%".
+    pub fn managed_population(&self, synced: &std::collections::HashSet<Uuid>) -> usize {
+        synced.len() + self.placed.iter().filter(|u| !synced.contains(u)).count()
+    }
+
+    /// Refuses a plan that disrupts more than `share` of `population` users (the managed
+    /// population, see [`managed_population`](Self::managed_population)), unless `force`.
     pub fn check_safety(&self, share: f64, population: usize, force: bool) -> Result<()> {
-        let considered = population.max(self.considered);
+        let considered = population;
         let affected = self.disrupted_users();
         if force || considered == 0 {
             return Ok(());
@@ -274,10 +295,19 @@ pub fn plan(inputs: PlanInputs<'_>, changes: &[UserChange]) -> Result<Plan> {
             systemuser_id: None,
             target_id: None,
         };
+        out.placed.insert(id);
         match org_user {
+            // Entra's assignedLicenses is only a hint: environments that need no licence
+            // (e.g. developer or some trial environments) take unlicensed users, so the
+            // service decides and its `userNotLicensed` / ApplyUser licence failure answer
+            // is what reports the user (Learn, "Add users to an environment
+            // automatically or manually"; which environments skip the check is
+            // UNCONFIRMED here).
             None if !user.is_licensed() => out.actions.push(Action {
-                kind: ActionKind::ReportUnlicensed,
-                detail: "no licence assigned in Entra; assign one and sync again".to_owned(),
+                detail: format!(
+                    "{} (hint: no licence assigned in Entra; the service may refuse it)",
+                    summary(target)
+                ),
                 ..base
             }),
             None => out.actions.push(Action {
@@ -357,18 +387,25 @@ pub(crate) fn placement_actions(
             out.push(with(ActionKind::RemoveRole, &shown, Some(*id)));
         }
     }
-    let managed_teams = inputs.rules.managed_teams();
+    // Teams are compared by id: a rule may name a team by id, and a unit's default team
+    // may share a managed team's name without being managed.
+    let mut wanted_teams = Vec::new();
     for name in &target.teams {
         let team = catalog.team(name).ok_or_else(|| unknown("team", name))?;
+        wanted_teams.push(team.id);
         if !existing.teams.iter().any(|t| t.id == team.id) {
             out.push(with(ActionKind::AddTeam, name, Some(team.id)));
         }
     }
+    let managed_teams: Vec<Uuid> = inputs
+        .rules
+        .managed_teams()
+        .iter()
+        .filter_map(|name| catalog.team(name).map(|t| t.id))
+        .collect();
     for held in &existing.teams {
-        let name = held.name.clone().unwrap_or_default();
-        if managed_teams.contains(&name.to_lowercase())
-            && !target.teams.iter().any(|t| t.eq_ignore_ascii_case(&name))
-        {
+        if managed_teams.contains(&held.id) && !wanted_teams.contains(&held.id) {
+            let name = held.name.clone().unwrap_or_else(|| held.id.to_string());
             out.push(with(ActionKind::RemoveTeam, &name, Some(held.id)));
         }
     }

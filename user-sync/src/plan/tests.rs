@@ -130,14 +130,22 @@ fn missing_users_are_force_synced_or_reported_and_placed_users_are_left_alone() 
                 ActionKind::ForceSync,
                 "unit: Sales; roles: Salesperson; teams: Sales Team".into()
             ),
+            // No licence in Entra is a hint only: the service decides (issue 13 review 8).
             (
                 2,
-                ActionKind::ReportUnlicensed,
-                "no licence assigned in Entra; assign one and sync again".into()
+                ActionKind::ForceSync,
+                "unit: Sales; roles: Salesperson; teams: Sales Team (hint: no licence \
+                 assigned in Entra; the service may refuse it)"
+                    .into()
             ),
         ]
     );
     assert_eq!((p.considered, p.skipped), (4, 1));
+    assert_eq!(
+        p.placed.len(),
+        3,
+        "users 1, 2 and 3 are placed; 4 is skipped"
+    );
     assert!(!p.is_empty());
 }
 
@@ -233,12 +241,59 @@ fn the_safety_limit_counts_disrupted_users_against_the_population() {
             target_id: None,
         });
     }
-    let err = p.check_safety(0.1, 0, false).expect_err("20% > 10%");
+    let err = p.check_safety(0.1, 10, false).expect_err("20% > 10%");
     assert!(err.to_string().contains("--force"), "{err}");
-    p.check_safety(0.1, 0, true).expect("forced");
+    p.check_safety(0.1, 10, true).expect("forced");
     p.check_safety(0.1, 20, false)
         .expect("2 of 20 is within 10%");
-    p.check_safety(0.25, 0, false).expect("within 25%");
+    p.check_safety(0.25, 10, false).expect("within 25%");
+}
+
+#[test]
+fn the_safety_denominator_is_the_managed_population_not_every_graph_user() {
+    // 300 users the filter selects among 5,000 read: a mistake moving 40 of them is 13% of
+    // the managed users, not 0.8% of everyone read.
+    let mut p = Plan {
+        considered: 5_000,
+        ..Plan::default()
+    };
+    p.placed = (0..300u128).map(id).collect();
+    for n in 0..40u128 {
+        p.actions.push(Action {
+            user: id(n),
+            label: format!("u{n}"),
+            kind: ActionKind::MoveUnit,
+            detail: "X".into(),
+            rule: None,
+            systemuser_id: None,
+            target_id: None,
+        });
+    }
+    // 250 of them are synced already, with 20 synced users outside the filter.
+    let synced: std::collections::HashSet<Uuid> =
+        (50..300u128).chain(9_000..9_020).map(id).collect();
+    let population = p.managed_population(&synced);
+    assert_eq!(population, 320);
+    let err = p
+        .check_safety(0.1, population, false)
+        .expect_err("40 of 320 is over 10%");
+    assert!(err.to_string().contains("40 of 320"), "{err}");
+}
+
+#[test]
+fn forgetting_users_planned_again_later_drops_their_actions_and_count() {
+    let mut p = run(
+        &[
+            UserChange::Present(Box::new(graph_user(1, "Sales", true))),
+            UserChange::Present(Box::new(graph_user(2, "Sales", true))),
+        ],
+        vec![],
+        false,
+    );
+    p.forget(&[id(1)].into_iter().collect());
+    assert_eq!(p.considered, 1);
+    assert!(p.actions.iter().all(|a| a.user == id(2)));
+    assert!(!p.placed.contains(&id(1)));
 }
 
 #[test]

@@ -312,6 +312,17 @@ impl RuleSet {
             .chain(self.default.as_ref())
     }
 
+    /// A fingerprint of what the rules decide (filter, placements, default; not the
+    /// safety share), stored with the sync's position: when it changes, unchanged users
+    /// must be placed again, so the next run reads a full round.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        // Debug of the parsed rules: comments and layout of the file do not count.
+        let shape = format!("{:?}|{:?}|{:?}", self.filter, self.placements, self.default);
+        let digest = Sha256::digest(shape.as_bytes());
+        digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    }
+
     /// Every role the rules name (lower case): the only roles a sync ever removes.
     pub fn managed_roles(&self) -> BTreeSet<String> {
         self.targets()

@@ -206,3 +206,25 @@ proptest! {
         prop_assert_eq!(got, Some(expected));
     }
 }
+
+#[test]
+fn the_fingerprint_follows_the_decisions_not_the_layout() {
+    let a = RuleSet::from_toml(
+        "[[placement]]\nbusiness_unit = \"Sales\"\nroles = [\"R\"]\n",
+        None,
+    )
+    .expect("a");
+    let same = RuleSet::from_toml(
+        "# a comment\n[[placement]]\nroles = [\"R\"]\nbusiness_unit = \"Sales\"\n\n[safety]\nmax_change_share = 0.3\n",
+        None,
+    )
+    .expect("same");
+    let moved = RuleSet::from_toml(
+        "[[placement]]\nbusiness_unit = \"Service\"\nroles = [\"R\"]\n",
+        None,
+    )
+    .expect("moved");
+    assert_eq!(a.fingerprint(), same.fingerprint());
+    assert_ne!(a.fingerprint(), moved.fingerprint());
+    assert_eq!(a.fingerprint().len(), 32);
+}
