@@ -114,7 +114,7 @@ async fn import_table_imports_once_and_sends_bad_lines_to_the_dead_letters() {
     assert_eq!(
         (
             again["imported"].as_u64(),
-            again["before_watermark"].as_u64(),
+            again["already_imported"].as_u64(),
             again["rejected"].as_u64()
         ),
         (Some(0), Some(2), Some(0)),

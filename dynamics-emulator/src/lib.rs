@@ -36,9 +36,9 @@ pub use dataverse::{
 };
 pub use error::EmulatorError;
 pub use seed::{
-    AdminRole, AppSeed, ConsentSeed, DefaultSeed, GeneratedUsers, GroupSeed, InstanceSeed,
-    InstanceState, InstanceType, MfaState, PlaceSeed, SecretSeed, SeedFile, SeededUser, TenantFile,
-    TenantSeed, UserSeed,
+    AdminRole, AppSeed, ConsentSeed, DYNAMICS_365_SKU_ID, DefaultSeed, GeneratedUsers, GroupSeed,
+    InstanceSeed, InstanceState, InstanceType, MfaState, PlaceSeed, SecretSeed, SeedFile,
+    SeededUser, TenantFile, TenantSeed, UserSeed,
 };
 pub use seeder::Seeder;
 pub use server::Emulator;

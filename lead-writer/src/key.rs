@@ -163,6 +163,35 @@ impl Lead {
         received_at_unix_seconds: i64,
         options: &KeyOptions,
     ) -> IdempotencyKey {
+        self.derive_key(received_at_unix_seconds, options, None)
+    }
+
+    /// The key of a lead read from an Azure Table row (`import`): the same canonical content
+    /// and bucket as [`Lead::idempotency_key`], plus the row's identity (`PartitionKey` and
+    /// `RowKey`). Each row Microsoft wrote is one lead, so two rows with the same content stay
+    /// two leads, and a row keeps its key whenever it is read again. The price: a lead that
+    /// also came through the HTTPS intake gets a different key there (the two destinations
+    /// are alternatives for an offer, so the overlap is the switch-over, at most).
+    pub fn table_row_idempotency_key(
+        &self,
+        created_at_unix_seconds: i64,
+        partition_key: &str,
+        row_key: &str,
+        options: &KeyOptions,
+    ) -> IdempotencyKey {
+        self.derive_key(
+            created_at_unix_seconds,
+            options,
+            Some((partition_key, row_key)),
+        )
+    }
+
+    fn derive_key(
+        &self,
+        received_at_unix_seconds: i64,
+        options: &KeyOptions,
+        table_row: Option<(&str, &str)>,
+    ) -> IdempotencyKey {
         let bucket = options.bucket_of(received_at_unix_seconds);
         let mut hasher = Sha256::new();
         hasher.update(KEY_VERSION);
@@ -204,6 +233,12 @@ impl Lead {
         }
         hasher.update(options.bucket_seconds.get().to_be_bytes());
         hasher.update(bucket.to_be_bytes());
+        // After everything else, so keys without a row are the intake's, unchanged.
+        if let Some((partition_key, row_key)) = table_row {
+            write_part(&mut hasher, b"table_row");
+            write_part(&mut hasher, partition_key.as_bytes());
+            write_part(&mut hasher, row_key.as_bytes());
+        }
         IdempotencyKey {
             hash: hasher.finalize().into(),
             bucket,
@@ -286,6 +321,20 @@ mod tests {
         assert_ne!(lead.idempotency_key(0, &options), key(BASE, 0));
         assert_eq!(options.bucket_of(i64::MIN), i64::MIN.div_euclid(3600));
         assert!(KeyOptions::with_bucket_seconds(0).is_err());
+    }
+
+    #[test]
+    fn a_table_row_key_is_the_row_not_only_the_content() {
+        let lead = Lead::parse(BASE.as_bytes()).unwrap();
+        let options = KeyOptions::default();
+        let row =
+            |pk: &str, rk: &str, at: i64| lead.table_row_idempotency_key(at, pk, rk, &options);
+        assert_eq!(row("p", "r1", 0), row("p", "r1", DAY - 1));
+        assert_ne!(row("p", "r1", 0), row("p", "r2", 0));
+        // Length-prefixed: the `|` allowed in keys cannot move a boundary.
+        assert_ne!(row("a|b", "c", 0), row("a", "b|c", 0));
+        assert_ne!(row("p", "r1", 0), key(BASE, 0));
+        assert_eq!(row("p", "r1", 0).bucket(), 0);
     }
 
     #[test]

@@ -28,13 +28,14 @@ pub(crate) enum LeadsCommand {
     /// Set the org up for the writer, safely again and again: import the lead writer
     /// solution (its role with the lead privileges), ensure the application user of --app-id,
     /// give it the role plus the two extra privileges Microsoft's lead writer needs; then print
-    /// the URL to paste into Partner Center. Needs System Administrator in the org
+    /// the URL to paste into Partner Center (with --public-url). Needs System Administrator in
+    /// the org
     Setup(SetupArgs),
     /// Send a test lead (Microsoft's MSFT_TEST_ shape) through the running endpoint and wait
     /// until it is in the org's lead table; prints its id and subject
     Validate(ValidateArgs),
     /// Import an Azure Table destination's MarketplaceLeads export (JSON lines) into the
-    /// spool, oldest first; a watermark in the spool makes a re-run import only newer rows.
+    /// spool, oldest first; the spool records each row imported, so a re-run imports only the rest.
     /// Bad lines go to the dead letters with their line numbers
     ImportTable(ImportArgs),
 }

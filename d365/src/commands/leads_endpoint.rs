@@ -41,6 +41,19 @@ impl EndpointArgs {
         };
         Ok(format!("{base}{}", place.intake_path(secret.expose())))
     }
+
+    /// The intake URL to paste into Partner Center: only with `--public-url` (which must be
+    /// https), since the marketplace posts from the internet and the default base is this
+    /// machine's listening address. `None` without it.
+    pub(crate) fn partner_center_url(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<String>, Failure> {
+        match &self.public_url {
+            Some(_) => self.url(env).map(Some),
+            None => Ok(None),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -79,6 +92,14 @@ mod tests {
             .url(&env)
             .unwrap(),
             format!("https://leads.contoso.com/leads?token={secret}")
+        );
+        // Partner Center gets only a public https URL, never the listening address.
+        assert_eq!(parse(&[]).partner_center_url(&env).unwrap(), None);
+        assert_eq!(
+            parse(&["--public-url", "https://leads.contoso.com"])
+                .partner_center_url(&env)
+                .unwrap(),
+            Some(format!("https://leads.contoso.com/leads/{secret}"))
         );
         let err = parse(&["--secret-env", "OTHER"]).url(&env).unwrap_err();
         assert!(err.to_string().contains("OTHER"), "{err}");

@@ -1,6 +1,6 @@
 //! `leads import-table`: moving leads from an Azure Table destination's `MarketplaceLeads`
-//! export (JSON lines) into the spool (`lead_writer::import`), with a watermark so a re-run
-//! does only what is new.
+//! export (JSON lines) into the spool (`lead_writer::import`), recording each row imported so
+//! a re-run does only what is new.
 
 use std::path::PathBuf;
 
@@ -31,7 +31,7 @@ pub(crate) struct ImportArgs {
     #[arg(long)]
     pub(crate) dry_run: bool,
 
-    /// The name the watermark is kept under (one per table)
+    /// The name the import's records are kept under (one per table)
     #[arg(long, value_name = "NAME", default_value = DEFAULT_SOURCE)]
     pub(crate) source: String,
 
@@ -48,7 +48,8 @@ struct ImportJson {
     blank: u64,
     imported: u64,
     already_queued: u64,
-    before_watermark: u64,
+    already_imported: u64,
+    created_from_timestamp: u64,
     left_for_next_run: u64,
     rejected: u64,
     rejected_before: u64,
@@ -91,7 +92,8 @@ fn json(report: &ImportReport) -> ImportJson {
         blank: report.blank,
         imported: report.imported,
         already_queued: report.already_queued,
-        before_watermark: report.before_watermark,
+        already_imported: report.already_imported,
+        created_from_timestamp: report.created_from_timestamp,
         left_for_next_run: report.left_for_next_run,
         rejected: report.rejected,
         rejected_before: report.rejected_before,

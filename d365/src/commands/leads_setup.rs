@@ -42,8 +42,47 @@ struct SetupJson {
     privileges_added: Vec<String>,
     changed: bool,
     /// The URL to paste into Partner Center (it holds the secret); absent when the secret's
-    /// environment variable is not set.
+    /// environment variable is not set or no `--public-url` was given.
     partner_center_url: Option<String>,
+    /// Why `partner_center_url` is absent, and what to pass.
+    partner_center_note: Option<String>,
+}
+
+/// What `leads setup` can say about the URL for Partner Center.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PartnerUrl {
+    /// The public https intake URL, with its secret.
+    Ready(String),
+    /// The secret's environment variable (named) is not set.
+    NoSecret(String),
+    /// No `--public-url`: the only URL known is this machine's listening address, which the
+    /// marketplace cannot reach (and which is plain http).
+    NotPublic,
+}
+
+impl PartnerUrl {
+    fn url(&self) -> Option<String> {
+        match self {
+            PartnerUrl::Ready(url) => Some(url.clone()),
+            _ => None,
+        }
+    }
+
+    fn note(&self) -> Option<String> {
+        match self {
+            PartnerUrl::Ready(_) => None,
+            PartnerUrl::NoSecret(name) => Some(format!(
+                "Set {name} (the secret `leads serve` uses) and run this again to print the \
+                 URL to paste into Partner Center."
+            )),
+            PartnerUrl::NotPublic => Some(
+                "Partner Center needs the endpoint's public https address: run this again with \
+                 --public-url https://<your host> (the address `leads serve` is reached at, \
+                 e.g. through its TLS proxy) to print the URL to paste."
+                    .to_owned(),
+            ),
+        }
+    }
 }
 
 /// Runs `leads setup`.
@@ -57,19 +96,20 @@ pub(crate) async fn run(
     // unset secret only leaves the URL out (the setup is worth doing without it).
     let secret_set = (inputs.env)(&args.endpoint.secret_env).is_some_and(|v| !v.trim().is_empty());
     let url = if secret_set {
-        Some(args.endpoint.url(inputs.env)?)
+        match args.endpoint.partner_center_url(inputs.env)? {
+            Some(url) => PartnerUrl::Ready(url),
+            None => PartnerUrl::NotPublic,
+        }
     } else {
-        None
+        PartnerUrl::NoSecret(args.endpoint.secret_env.clone())
     };
     let org = connect(choice, inputs).await?;
     let report = setup::run(&org.client, &SetupOptions::new(args.app_id))
         .await
         .map_err(|e| failure(&e, &org.ctx))?;
     match format {
-        Format::Json => output::print_json(&json(&report, url)),
-        Format::Human => {
-            output::print_text(&text(&report, url.as_deref(), &args.endpoint.secret_env))
-        }
+        Format::Json => output::print_json(&json(&report, &url)),
+        Format::Human => output::print_text(&text(&report, &url)),
     }
     .map_err(io_failure)
 }
@@ -87,7 +127,7 @@ fn failure(error: &SetupError, ctx: &Context) -> Failure {
     }
 }
 
-fn json(report: &SetupReport, url: Option<String>) -> SetupJson {
+fn json(report: &SetupReport, url: &PartnerUrl) -> SetupJson {
     SetupJson {
         application_user_id: report.user_id,
         user_created: report.user_created,
@@ -99,22 +139,23 @@ fn json(report: &SetupReport, url: Option<String>) -> SetupJson {
         role_assigned: report.role_assigned,
         privileges_added: report.privileges_added.clone(),
         changed: report.changed(),
-        partner_center_url: url,
+        partner_center_url: url.url(),
+        partner_center_note: url.note(),
     }
 }
 
-fn text(report: &SetupReport, url: Option<&str>, secret_env: &str) -> String {
+fn text(report: &SetupReport, url: &PartnerUrl) -> String {
     let mut text = report.to_string();
     text.push('\n');
     match url {
-        Some(url) => text.push_str(&format!(
+        PartnerUrl::Ready(url) => text.push_str(&format!(
             "Paste into Partner Center (offer > Customer leads > HTTPS endpoint), and keep it \
              secret: it is the endpoint's only guard:\n{url}\n"
         )),
-        None => text.push_str(&format!(
-            "Set {secret_env} (the secret `leads serve` uses) and run this again to print the \
-             URL to paste into Partner Center.\n"
-        )),
+        other => {
+            text.push_str(&other.note().unwrap_or_default());
+            text.push('\n');
+        }
     }
     text
 }
@@ -138,8 +179,7 @@ mod tests {
     fn the_text_says_what_changed_and_what_to_paste() {
         let first = text(
             &report(true),
-            Some("https://leads.contoso.com/leads/s3cret"),
-            "X",
+            &PartnerUrl::Ready("https://leads.contoso.com/leads/s3cret".into()),
         );
         assert!(
             first.contains("created") && first.contains("imported"),
@@ -149,11 +189,28 @@ mod tests {
             first.ends_with("https://leads.contoso.com/leads/s3cret\n"),
             "{first}"
         );
-        let again = text(&report(false), None, "D365_LEADS_SECRET");
+        let again = text(
+            &report(false),
+            &PartnerUrl::NoSecret("D365_LEADS_SECRET".into()),
+        );
         assert!(again.contains("Nothing to change"), "{again}");
         assert!(again.contains("Set D365_LEADS_SECRET"), "{again}");
-        let json = serde_json::to_value(json(&report(false), None)).unwrap();
+        let json = serde_json::to_value(json(&report(false), &PartnerUrl::NotPublic)).unwrap();
         assert_eq!(json["changed"], false);
         assert!(json["partner_center_url"].is_null());
+        assert!(
+            json["partner_center_note"]
+                .as_str()
+                .unwrap()
+                .contains("--public-url")
+        );
+    }
+
+    #[test]
+    fn without_a_public_url_nothing_is_offered_for_partner_center() {
+        let shown = text(&report(false), &PartnerUrl::NotPublic);
+        assert!(!shown.contains("Paste into Partner Center"), "{shown}");
+        assert!(!shown.contains("http://"), "{shown}");
+        assert!(shown.contains("--public-url https://"), "{shown}");
     }
 }

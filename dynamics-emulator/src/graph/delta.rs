@@ -33,6 +33,10 @@ pub(crate) const TOKEN_LIFETIME_SECS: i64 = 7 * 24 * 3600;
 /// is honoured, UNCONFIRMED for users).
 const DEFAULT_PAGE: usize = 100;
 
+fn invalid_token() -> GraphError {
+    GraphError::bad_request("The delta token is not valid.")
+}
+
 /// `GET /users/delta`.
 pub(crate) fn delta(ctx: &GraphContext<'_>, query: &Query) -> Result<Response, GraphError> {
     let tenant_id = auth::authorize(ctx.shared, ctx.headers, Need::Users)?;
@@ -85,7 +89,10 @@ pub(crate) fn delta(ctx: &GraphContext<'_>, query: &Query) -> Result<Response, G
         Some(token) => {
             let state = DeltaState::decode(token)
                 .filter(|s| s.tenant == tenant_id)
-                .ok_or_else(|| GraphError::bad_request("The delta token is not valid."))?;
+                .ok_or_else(invalid_token)?;
+            // A token issued "in the future" was not issued here: 400, like any token the
+            // emulator cannot read.
+            let age = state.age(now).ok_or_else(invalid_token)?;
             if state.epoch != epoch {
                 return Err(gone(
                     ctx,
@@ -94,7 +101,7 @@ pub(crate) fn delta(ctx: &GraphContext<'_>, query: &Query) -> Result<Response, G
                     "The delta token is no longer valid, and the app must reset the sync state.",
                 ));
             }
-            if now - state.issued > TOKEN_LIFETIME_SECS {
+            if age > TOKEN_LIFETIME_SECS {
                 return Err(gone(
                     ctx,
                     &state,

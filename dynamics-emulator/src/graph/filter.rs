@@ -92,12 +92,33 @@ impl Filter {
     /// Parses `$filter` text.
     pub(crate) fn parse(text: &str) -> Result<Self, GraphError> {
         let tokens = lex(text)?;
-        let mut parser = Parser { tokens, at: 0 };
+        let mut parser = Parser {
+            tokens,
+            at: 0,
+            depth: 0,
+        };
         let filter = parser.or()?;
         if parser.at != parser.tokens.len() {
             return Err(invalid(text));
         }
         Ok(filter)
+    }
+
+    /// The property names the filter reads (walked without recursion).
+    pub(crate) fn properties(&self) -> Vec<&str> {
+        let mut names = Vec::new();
+        let mut stack = vec![self];
+        while let Some(filter) = stack.pop() {
+            match filter {
+                Filter::And(a, b) | Filter::Or(a, b) => stack.extend([a.as_ref(), b.as_ref()]),
+                Filter::Not(inner) => stack.push(inner),
+                Filter::Eq { prop, .. }
+                | Filter::In { prop, .. }
+                | Filter::StartsWith { prop, .. }
+                | Filter::EndsWith { prop, .. } => names.push(prop.as_str()),
+            }
+        }
+        names
     }
 
     /// Checks every clause against the schema; `advanced` says whether `ConsistencyLevel:
@@ -268,9 +289,17 @@ fn lex(text: &str) -> Result<Vec<Token>, GraphError> {
     Ok(tokens)
 }
 
+/// How deep a filter may nest (parentheses, `not`, and each `and`/`or` link, which deepens
+/// the tree by one). Parsing, checking and evaluating recurse, so a bound keeps a hostile
+/// `$filter` (thousands of `(`) from overflowing the stack. Graph documents no number
+/// (UNCONFIRMED); 64 is far beyond any hand-written filter.
+const MAX_DEPTH: usize = 64;
+
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
+    /// The nesting depth at the current token.
+    depth: usize,
 }
 
 impl Parser {
@@ -303,32 +332,60 @@ impl Parser {
         )
     }
 
+    /// One level deeper, or `400` past [`MAX_DEPTH`]. The caller steps back out.
+    fn enter(&mut self) -> Result<(), GraphError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(GraphError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "BadRequest",
+                format!(
+                    "Invalid filter clause: the expression nests more than {MAX_DEPTH} levels deep."
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     fn or(&mut self) -> Result<Filter, GraphError> {
         let mut left = self.and()?;
+        let mut links = 0;
         while self.peek_word().as_deref() == Some("or") {
             self.at += 1;
+            self.enter()?;
+            links += 1;
             left = Filter::Or(Box::new(left), Box::new(self.and()?));
         }
+        self.depth -= links;
         Ok(left)
     }
 
     fn and(&mut self) -> Result<Filter, GraphError> {
         let mut left = self.unary()?;
+        let mut links = 0;
         while self.peek_word().as_deref() == Some("and") {
             self.at += 1;
+            self.enter()?;
+            links += 1;
             left = Filter::And(Box::new(left), Box::new(self.unary()?));
         }
+        self.depth -= links;
         Ok(left)
     }
 
     fn unary(&mut self) -> Result<Filter, GraphError> {
         if self.peek_word().as_deref() == Some("not") {
             self.at += 1;
-            return Ok(Filter::Not(Box::new(self.unary()?)));
+            self.enter()?;
+            let inner = self.unary()?;
+            self.depth -= 1;
+            return Ok(Filter::Not(Box::new(inner)));
         }
         if self.tokens.get(self.at) == Some(&Token::Open) {
             self.at += 1;
+            self.enter()?;
             let inner = self.or()?;
+            self.depth -= 1;
             self.expect(&Token::Close)?;
             return Ok(inner);
         }
@@ -469,6 +526,32 @@ mod tests {
                 proptest::prop_assert!(error.code == "BadRequest" || error.code == "Request_UnsupportedQuery");
             }
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_with_a_400_not_a_stack_overflow() {
+        // Enough to overflow the stack of a recursive parser.
+        let deep = format!(
+            "{}department eq 'a'{}",
+            "(".repeat(60_000),
+            ")".repeat(60_000)
+        );
+        let error = Filter::parse(&deep).unwrap_err();
+        assert_eq!(error.code, "BadRequest");
+        assert!(error.message.contains("64"), "{}", error.message);
+        let nots = format!("{}department eq 'a'", "not ".repeat(60_000));
+        assert_eq!(Filter::parse(&nots).unwrap_err().code, "BadRequest");
+        let chain = vec!["department eq 'a'"; 5_000].join(" or ");
+        assert_eq!(Filter::parse(&chain).unwrap_err().code, "BadRequest");
+        // Up to the limit is fine.
+        let ok = format!("{}department eq 'Sales'{}", "(".repeat(64), ")".repeat(64));
+        assert!(eval(&ok, false).unwrap());
+        let long_or = vec!["department eq 'x'"; 60].join(" or ") + " or department eq 'Sales'";
+        assert!(eval(&long_or, false).unwrap());
+        let filter = Filter::parse("a eq 'x' and (b eq 'y' or not c eq 'z')").unwrap();
+        let mut names = filter.properties();
+        names.sort_unstable();
+        assert_eq!(names, ["a", "b", "c"]);
     }
 
     #[test]

@@ -65,6 +65,18 @@ pub(crate) const DEFAULT: [UserProp; 11] = [
     UserProp::Id,
 ];
 
+/// The basic profile, all a `User.ReadBasic.All` caller may read (the permissions reference:
+/// displayName, givenName, id, mail, photo, securityIdentifier, surname, userPrincipalName;
+/// the emulator serves neither photo nor securityIdentifier).
+pub(crate) const BASIC: [UserProp; 6] = [
+    UserProp::DisplayName,
+    UserProp::GivenName,
+    UserProp::Id,
+    UserProp::Mail,
+    UserProp::Surname,
+    UserProp::UserPrincipalName,
+];
+
 impl UserProp {
     /// The Graph name.
     pub(crate) fn name(self) -> &'static str {

@@ -1,7 +1,8 @@
 //! What `$filter` and `$select` accept on users and groups, after the support table of
 //! "Advanced query capabilities on Microsoft Entra ID objects".
 
-use super::filter::{Operator, Schema, Support};
+use super::auth::{self, Profile};
+use super::filter::{Filter, Operator, Schema, Support};
 use super::props::{self, UserProp};
 use super::reply::GraphError;
 
@@ -91,6 +92,34 @@ pub(crate) fn user_select(select: Option<&str>) -> Result<Vec<UserProp>, GraphEr
             .map(|name| UserProp::parse(name).ok_or_else(|| unknown_property(name, "user")))
             .collect(),
     }
+}
+
+/// The properties a user `$select` names, for a caller that may read `profile`: with the
+/// basic profile, the default set is cut to the basic properties, and naming any other
+/// property is refused (403).
+pub(crate) fn user_select_for(
+    select: Option<&str>,
+    profile: Profile,
+) -> Result<Vec<UserProp>, GraphError> {
+    let chosen = user_select(select)?;
+    match (profile, select) {
+        (Profile::Full, _) => Ok(chosen),
+        (Profile::Basic, None) => Ok(chosen
+            .into_iter()
+            .filter(|p| props::BASIC.contains(p))
+            .collect()),
+        (Profile::Basic, Some(_)) if chosen.iter().all(|p| props::BASIC.contains(p)) => Ok(chosen),
+        (Profile::Basic, Some(_)) => Err(auth::denied()),
+    }
+}
+
+/// Refuses a user `$filter` on a property outside what `profile` may read (403).
+pub(crate) fn check_filter_profile(filter: &Filter, profile: Profile) -> Result<(), GraphError> {
+    let basic = |name: &str| UserProp::parse(name).is_some_and(|p| props::BASIC.contains(&p));
+    if profile == Profile::Basic && !filter.properties().into_iter().all(basic) {
+        return Err(auth::denied());
+    }
+    Ok(())
 }
 
 /// The error for a `$select` of an unknown property.

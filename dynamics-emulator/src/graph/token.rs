@@ -41,6 +41,13 @@ pub(crate) struct DeltaState {
 }
 
 impl DeltaState {
+    /// Seconds since the token was issued, or `None` for an issue time after `now` (a forged
+    /// or foreign token: the emulator never issues one from the future). Checked, so no
+    /// `issued` can overflow.
+    pub(crate) fn age(&self, now: i64) -> Option<i64> {
+        now.checked_sub(self.issued).filter(|age| *age >= 0)
+    }
+
     pub(crate) fn encode(&self) -> String {
         let phase = match &self.phase {
             Phase::Initial { after, high } => format!(
@@ -144,5 +151,22 @@ mod tests {
             assert_eq!(DeltaState::decode(&state.encode()), Some(state));
         }
         assert_eq!(DeltaState::decode(&encode_cursor(id)), None);
+    }
+
+    #[test]
+    fn the_age_of_a_forged_issue_time_is_refused_not_overflowed() {
+        let at = |issued: i64| DeltaState {
+            tenant: Uuid::nil(),
+            epoch: 0,
+            issued,
+            select: Vec::new(),
+            phase: Phase::Done { since: 0 },
+        };
+        assert_eq!(at(100).age(160), Some(60));
+        assert_eq!(at(160).age(160), Some(0));
+        assert_eq!(at(161).age(160), None);
+        assert_eq!(at(i64::MIN).age(160), None);
+        assert_eq!(at(i64::MAX).age(160), None);
+        assert_eq!(at(i64::MIN).age(-1), Some(i64::MAX));
     }
 }

@@ -5,7 +5,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::auth::{self, Need};
+use super::auth::{self, Profile};
 use super::filter::Filter;
 use super::props::{self, UserProp};
 use super::query::{self, Query};
@@ -16,12 +16,12 @@ use crate::directory::User;
 
 /// `GET /users`.
 pub(crate) fn list(ctx: &GraphContext<'_>, query: &Query) -> Result<Response, GraphError> {
-    let tenant_id = auth::authorize(ctx.shared, ctx.headers, Need::Users)?;
+    let (tenant_id, profile) = auth::authorize_user_read(ctx.shared, ctx.headers)?;
     query.reject_unsupported()?;
-    let select = schema::user_select(query.select.as_deref())?;
+    let select = schema::user_select_for(query.select.as_deref(), profile)?;
     let top = query.page_size()?;
     let advanced = query::eventual(ctx.headers) && query.count_requested();
-    let filter = parse_filter(query.filter.as_deref(), advanced)?;
+    let filter = parse_filter(query.filter.as_deref(), advanced, profile)?;
     let after = match &query.skip_token {
         Some(t) => Some(token::decode_cursor(t).ok_or_else(invalid_skip_token)?),
         None => None,
@@ -54,13 +54,13 @@ pub(crate) fn list(ctx: &GraphContext<'_>, query: &Query) -> Result<Response, Gr
 
 /// `GET /users/$count`: only with `ConsistencyLevel: eventual` ("Advanced query capabilities").
 pub(crate) fn count(ctx: &GraphContext<'_>, query: &Query) -> Result<Response, GraphError> {
-    let tenant_id = auth::authorize(ctx.shared, ctx.headers, Need::Users)?;
+    let (tenant_id, profile) = auth::authorize_user_read(ctx.shared, ctx.headers)?;
     if !query::eventual(ctx.headers) {
         return Err(GraphError::bad_request(
             "$count is not currently supported.",
         ));
     }
-    let filter = parse_filter(query.filter.as_deref(), true)?;
+    let filter = parse_filter(query.filter.as_deref(), true, profile)?;
     let store = ctx.shared.lock();
     let total = store.directory.tenant(tenant_id).map_or(0, |t| {
         t.users
@@ -77,8 +77,8 @@ pub(crate) fn get(
     key: &str,
     query: &Query,
 ) -> Result<Response, GraphError> {
-    let tenant_id = auth::authorize(ctx.shared, ctx.headers, Need::Users)?;
-    let select = schema::user_select(query.select.as_deref())?;
+    let (tenant_id, profile) = auth::authorize_user_read(ctx.shared, ctx.headers)?;
+    let select = schema::user_select_for(query.select.as_deref(), profile)?;
     let store = ctx.shared.lock();
     let user = store
         .directory
@@ -98,10 +98,18 @@ pub(crate) fn find_user<'a>(users: &'a crate::directory::Users, key: &str) -> Op
     }
 }
 
-/// Parses and checks a user `$filter`.
-fn parse_filter(text: Option<&str>, advanced: bool) -> Result<Option<Filter>, GraphError> {
-    text.map(|text| Filter::parse(text)?.check(&schema::USER, advanced))
-        .transpose()
+/// Parses and checks a user `$filter` (only on properties `profile` may read).
+fn parse_filter(
+    text: Option<&str>,
+    advanced: bool,
+    profile: Profile,
+) -> Result<Option<Filter>, GraphError> {
+    text.map(|text| {
+        let filter = Filter::parse(text)?.check(&schema::USER, advanced)?;
+        schema::check_filter_profile(&filter, profile)?;
+        Ok(filter)
+    })
+    .transpose()
 }
 
 /// A user's property values for filtering.

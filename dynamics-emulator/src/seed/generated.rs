@@ -9,6 +9,11 @@ use uuid::Uuid;
 
 use super::UserSeed;
 
+/// The SKU generated users are licensed with, shown in Graph's `assignedLicenses`: "Dynamics
+/// 365 Customer Engagement Plan" (`DYN365_ENTERPRISE_PLAN1`), from Microsoft's "Product names
+/// and service plan identifiers for licensing".
+pub const DYNAMICS_365_SKU_ID: Uuid = Uuid::from_u128(0xea126fc5_a19e_42e2_a731_da9d437bffcf);
+
 /// Where a generated user works: city, country and usage location go together.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlaceSeed {
@@ -39,7 +44,8 @@ impl PlaceSeed {
 /// from the tenant ID and `n` (the same on every run), spread round-robin over the departments,
 /// places and job titles given (user `n` gets entry `(n - 1) % len` of each list).
 ///
-/// Every generated user is enabled and licensed, signs in with [`password`](Self::password),
+/// Every generated user is enabled and licensed (with [`DYNAMICS_365_SKU_ID`], so Graph shows
+/// it in `assignedLicenses`), signs in with [`password`](Self::password),
 /// has display name `{Prefix} {n:05}` and mail equal to the UPN.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GeneratedUsers {
@@ -122,6 +128,8 @@ impl GeneratedUsers {
             city: place.map(|p| p.city.clone()),
             country: place.map(|p| p.country.clone()),
             usage_location: place.map(|p| p.usage_location.clone()),
+            licensed: true,
+            licences: vec![DYNAMICS_365_SKU_ID],
             ..UserSeed::default()
         }
     }
@@ -173,5 +181,15 @@ mod tests {
         let again: Vec<UserSeed> = spec.users(tenant, "contoso.example").collect();
         assert_eq!(users, again);
         assert_ne!(users[0].object_id, users[1].object_id);
+        // Licensed, and the licence is a SKU Graph can show.
+        assert!(
+            users
+                .iter()
+                .all(|u| u.licensed && u.licences == [DYNAMICS_365_SKU_ID])
+        );
+        assert_eq!(
+            DYNAMICS_365_SKU_ID.to_string(),
+            "ea126fc5-a19e-42e2-a731-da9d437bffcf"
+        );
     }
 }

@@ -18,7 +18,7 @@ use uuid::Uuid;
 pub use defaults::{DefaultSeed, SeededUser};
 pub(crate) use defaults::{GRAPH_RESOURCE_PATH, build_default_seed, default_seed_file};
 pub use file::{ConsentSeed, SeedFile, TenantFile};
-pub use generated::{GeneratedUsers, PlaceSeed};
+pub use generated::{DYNAMICS_365_SKU_ID, GeneratedUsers, PlaceSeed};
 pub use instance::{InstanceSeed, InstanceState, InstanceType};
 
 /// A directory (tenant): its GUID and its initial domain.

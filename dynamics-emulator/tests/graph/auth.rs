@@ -149,3 +149,99 @@ async fn tenants_added_at_run_time_can_get_graph_tokens() {
         .await;
     assert!(users.values().is_empty());
 }
+
+/// A delegated Graph token of the default user with exactly these permissions.
+async fn delegated_token(env: &crate::support::Env, permissions: &[&str]) -> String {
+    let d = env.emu.defaults();
+    let url = format!("{}{}/oauth2/v2.0/token", env.emu.base_url(), d.tenant_id);
+    let scope = permissions
+        .iter()
+        .map(|p| format!("{}/{p}", env.emu.graph_resource()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let answer: serde_json::Value = env
+        .http
+        .post(url)
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", &d.public_client_id.to_string()),
+            ("username", &d.user.upn),
+            ("password", &d.user.password),
+            ("scope", &scope),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{answer:#}"))
+        .to_owned()
+}
+
+/// The basic profile (permissions reference, `User.ReadBasic.All`).
+const BASIC: [&str; 6] = [
+    "displayName",
+    "givenName",
+    "id",
+    "mail",
+    "surname",
+    "userPrincipalName",
+];
+
+#[tokio::test]
+async fn user_read_basic_all_reads_only_the_basic_profile_and_no_delta() {
+    let env = start(2).await;
+    let delegated = delegated_token(&env, &["User.ReadBasic.All"]).await;
+    let app = env.token_with_roles(&["User.ReadBasic.All"]).await;
+    let graph = env.emu.graph_url();
+    for token in [&delegated, &app] {
+        let users = env
+            .get_url(&format!("{graph}users?$top=5"), token, &[])
+            .await;
+        for user in users.values() {
+            let keys: Vec<&String> = user.as_object().unwrap().keys().collect();
+            assert!(
+                keys.iter().all(|k| BASIC.contains(&k.as_str())),
+                "{keys:?}"
+            );
+        }
+        let basic = env
+            .get_url(&format!("{graph}users?$select=id,mail"), token, &[])
+            .await;
+        assert!(!basic.values().is_empty());
+        for beyond in [
+            "users?$select=id,department",
+            "users?$filter=department eq 'Sales'",
+            "users/delta",
+        ] {
+            env.get_url(&format!("{graph}{beyond}"), token, &[])
+                .await
+                .assert_error(403, "Authorization_RequestDenied");
+        }
+    }
+    // User.Read.All reads the full profile and tracks changes.
+    let full = delegated_token(&env, &["User.Read.All"]).await;
+    let users = env
+        .get_url(&format!("{graph}users?$select=id,department"), &full, &[])
+        .await;
+    assert!(!users.values().is_empty());
+    let delta = env.get_url(&format!("{graph}users/delta"), &full, &[]).await;
+    assert_eq!(delta.status, 200, "{:#}", delta.body);
+}
+
+#[tokio::test]
+async fn forged_delta_tokens_from_the_future_or_far_past_get_400() {
+    use base64::Engine;
+    let env = start(1).await;
+    let tenant = env.tenant();
+    for issued in [i64::MIN.to_string(), "99999999999".to_owned()] {
+        let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(format!("d1|{tenant}|0|{issued}||D,0"));
+        env.get(&format!("users/delta?$deltatoken={forged}"))
+            .await
+            .assert_error(400, "Request_BadRequest");
+    }
+}

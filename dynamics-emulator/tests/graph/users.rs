@@ -156,3 +156,23 @@ async fn one_user_by_id_or_upn_and_404_otherwise() {
         .await
         .assert_error(404, "Request_ResourceNotFound");
 }
+
+#[tokio::test]
+async fn generated_users_show_their_licence_in_assigned_licenses() {
+    let env = start(2).await;
+    let users = env
+        .get("users?$select=userPrincipalName,assignedLicenses&$filter=startsWith(userPrincipalName,'user0')")
+        .await;
+    let values = users.values();
+    assert_eq!(values.len(), 2, "{:#}", users.body);
+    for user in values {
+        assert_eq!(
+            user["assignedLicenses"],
+            serde_json::json!([{
+                "disabledPlans": [],
+                "skuId": dynamics_emulator::DYNAMICS_365_SKU_ID.to_string(),
+            }]),
+            "{user:#}"
+        );
+    }
+}

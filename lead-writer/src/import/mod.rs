@@ -4,16 +4,24 @@
 //! as JSON text, `Description`, `LeadSource`, `OfferDisplayName`).
 //!
 //! - Each line is read with the crate's parser ([`Lead::parse`](crate::Lead::parse), which knows the entity
-//!   shape). The rows are imported oldest first by (`Timestamp`, `PartitionKey`, `RowKey`),
-//!   the order Azure Table storage gives new rows, since it stamps every write.
-//! - A watermark, the last position imported, is kept per source table in the spool's own
-//!   database (its own migration). It moves after each batch is durable in the spool, so a
-//!   re-run, or a run after a crash, skips what was done; a crash between a batch and its
-//!   watermark only makes the next run enqueue that batch again, which the lead's
-//!   idempotency key turns into duplicates that add nothing.
-//! - The lead's key is derived with the row's `Timestamp` as its receive time, so the same
-//!   row gives the same key on every run. (Two rows with the same content on the same UTC day
-//!   are one lead, as for the HTTPS intake; see the key's documentation.)
+//!   shape). The rows are imported oldest first by (`Timestamp`, `PartitionKey`, `RowKey`).
+//! - A row is one lead, identified by `PartitionKey|RowKey` (REFERENCE-WORKFLOWS 1.5: "Use
+//!   `PartitionKey|RowKey` as the idempotency key"). The spool's database keeps a SHA-256 of
+//!   that identity for every row imported, per source table, and a run skips exactly those
+//!   rows. Not a position: an export is a paged scan in key order, not a snapshot, so a row
+//!   with an older `Timestamp` can land in a partition already scanned and show up only in a
+//!   later export; a watermark would drop it. An updated row (new `Timestamp`, same keys) is
+//!   not imported again.
+//! - The record of a batch is written after the batch is durable in the spool, so a crash in
+//!   between only makes the next run enqueue that batch again, which the lead's idempotency
+//!   key turns into duplicates that add nothing.
+//! - The lead's key ([`Lead::table_row_idempotency_key`](crate::Lead::table_row_idempotency_key))
+//!   is its content, the day of its `CreatedTime`, and the row's identity: two rows with the
+//!   same content are two leads, and a row gives the same key on every run. When `CreatedTime`
+//!   is missing or unreadable, the row's `Timestamp` (its last write) stands in, and the
+//!   report counts those rows.
+//! - A watermark, the newest position imported, is kept for the report; it does not decide
+//!   what is skipped.
 //! - A line that is not a lead goes to the dead letters with its line number and the reason,
 //!   once: a hash of each such line is kept, so a re-run does not add it again.
 //! - `dry_run` reads and counts, and writes nothing (apart from creating the import's empty
@@ -42,16 +50,16 @@ pub const DEFAULT_SOURCE: &str = "MarketplaceLeads";
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ImportOptions {
-    /// The source's name, which the watermark is kept under (default [`DEFAULT_SOURCE`]). Two
-    /// tables need two names.
+    /// The source's name, which the import's records (rows imported, watermark) are kept
+    /// under (default [`DEFAULT_SOURCE`]). Two tables need two names.
     pub source: String,
     /// Only read and count; write nothing.
     pub dry_run: bool,
     /// Leads enqueued per commit, each followed by a watermark update (default 100, at most
     /// [`MAX_ENQUEUE_BATCH`]).
     pub batch_size: usize,
-    /// Import at most this many rows past the watermark (oldest first), then stop; the next
-    /// run carries on. Default: all.
+    /// Import at most this many rows not imported before (oldest first), then stop; the
+    /// next run carries on. Default: all.
     pub limit: Option<u64>,
     /// How lead keys are derived (must match the intake's, so a lead that came both ways is
     /// one lead).
@@ -123,19 +131,22 @@ pub struct ImportReport {
     pub lines: u64,
     /// Blank lines (skipped).
     pub blank: u64,
-    /// Rows at or before the watermark: imported by an earlier run.
-    pub before_watermark: u64,
+    /// Rows imported by an earlier run (same `PartitionKey|RowKey`), or repeated in this file.
+    pub already_imported: u64,
     /// Rows added to the spool (in a dry run: rows that would be enqueued).
     pub imported: u64,
     /// Rows whose lead the spool already held (from the intake, or an interrupted run).
     pub already_queued: u64,
     /// Rows past the `limit`, left for the next run.
     pub left_for_next_run: u64,
+    /// Rows (of those imported or to import) without a readable `CreatedTime`, whose lead's
+    /// day came from `Timestamp`, the row's last write.
+    pub created_from_timestamp: u64,
     /// Lines sent to the dead letters by this run (in a dry run: that would be).
     pub rejected: u64,
     /// Bad lines already in the dead letters from an earlier run.
     pub rejected_before: u64,
-    /// The watermark after the run (before it, in a dry run).
+    /// The newest position imported, after the run (before it, in a dry run).
     pub watermark: Option<RowPosition>,
     /// Whether this was a dry run.
     pub dry_run: bool,
@@ -155,7 +166,7 @@ impl fmt::Display for ImportReport {
             self.lines,
             self.imported,
             self.already_queued,
-            self.before_watermark,
+            self.already_imported,
             self.rejected,
             self.rejected_before,
             self.blank,
@@ -165,6 +176,13 @@ impl fmt::Display for ImportReport {
                 String::new()
             }
         )?;
+        if self.created_from_timestamp > 0 {
+            writeln!(
+                f,
+                "{} rows had no readable CreatedTime; their day came from Timestamp",
+                self.created_from_timestamp
+            )?;
+        }
         match &self.watermark {
             Some(mark) => writeln!(f, "Watermark: {mark}"),
             None => writeln!(f, "Watermark: none yet"),
@@ -172,7 +190,7 @@ impl fmt::Display for ImportReport {
     }
 }
 
-/// Why an import stopped. What was committed before stays, and the watermark says how far.
+/// Why an import stopped. What was committed before stays, recorded as imported.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ImportError {
@@ -195,9 +213,10 @@ pub async fn import_table(
     state::migrate(store).await?;
     let source = options.source.trim();
     let watermark = state::watermark(store, source).await?;
+    let mut seen = state::imported_rows(store, source).await?;
     let mut report = ImportReport {
         dry_run: options.dry_run,
-        watermark: watermark.clone(),
+        watermark,
         ..ImportReport::default()
     };
 
@@ -215,9 +234,6 @@ pub async fn import_table(
             continue;
         }
         match row::read(index + 1, line, &options.parse) {
-            Ok(row) if watermark.as_ref().is_some_and(|mark| row.position <= *mark) => {
-                report.before_watermark += 1;
-            }
             Ok(row) => rows.push(row),
             Err(rejection) => {
                 let hash = sha256_hex(line);
@@ -236,14 +252,18 @@ pub async fn import_table(
         }
     }
 
-    // Oldest first; a row repeated in the file is imported once.
+    // Oldest first; a row imported before, or repeated in the file, is skipped by its
+    // identity (an updated row keeps its keys).
     rows.sort_by(|a, b| a.position.cmp(&b.position).then(a.line.cmp(&b.line)));
-    rows.dedup_by(|later, earlier| later.position == earlier.position && later.raw == earlier.raw);
+    let before = rows.len();
+    rows.retain(|row| seen.insert(row.position.identity()));
+    report.already_imported = (before - rows.len()) as u64;
     if let Some(limit) = options.limit {
         let keep = usize::try_from(limit).unwrap_or(usize::MAX).min(rows.len());
         report.left_for_next_run = (rows.len() - keep) as u64;
         rows.truncate(keep);
     }
+    report.created_from_timestamp = rows.iter().filter(|r| r.created_from_timestamp).count() as u64;
     if options.dry_run {
         report.imported = rows.len() as u64;
         return Ok(report);
@@ -252,14 +272,16 @@ pub async fn import_table(
     for batch in rows.chunks(options.batch_size) {
         let received: Vec<Received> = batch
             .iter()
-            .map(|row| {
-                let at = row.position.timestamp;
-                Received {
-                    raw_body: row.raw.clone(),
-                    key: row.lead.idempotency_key(at.unix_timestamp(), &options.key),
-                    lead: row.lead.clone(),
-                    received_at: at,
-                }
+            .map(|row| Received {
+                raw_body: row.raw.clone(),
+                key: row.lead.table_row_idempotency_key(
+                    row.created_at.unix_timestamp(),
+                    &row.position.partition_key,
+                    &row.position.row_key,
+                    &options.key,
+                ),
+                lead: row.lead.clone(),
+                received_at: row.created_at,
             })
             .collect();
         for answer in spool.enqueue_batch(&received).await? {
@@ -269,9 +291,18 @@ pub async fn import_table(
                 report.imported += 1;
             }
         }
+        let identities: Vec<String> = batch.iter().map(|row| row.position.identity()).collect();
+        state::record_imported(store, source, &identities).await?;
         if let Some(last) = batch.last() {
             state::advance(store, source, &last.position, OffsetDateTime::now_utc()).await?;
-            report.watermark = Some(last.position.clone());
+            // A late row can be older than the watermark, which never moves back.
+            if report
+                .watermark
+                .as_ref()
+                .is_none_or(|mark| *mark < last.position)
+            {
+                report.watermark = Some(last.position.clone());
+            }
         }
     }
     Ok(report)

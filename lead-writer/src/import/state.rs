@@ -1,6 +1,10 @@
-//! The import's own records in the spool database: the watermark per source table, and the
-//! lines already sent to the dead letters (so a re-run does not dead-letter them again).
-//! Their own migration component, so the spool's schema is untouched.
+//! The import's own records in the spool database: the rows already imported per source
+//! table (a SHA-256 of `PartitionKey|RowKey` each, which is what decides whether a row is
+//! imported), the watermark (the newest row imported, for reports), and the lines already
+//! sent to the dead letters (so a re-run does not dead-letter them again). Their own migration
+//! component, so the spool's schema is untouched.
+
+use std::collections::HashSet;
 
 use dynamics_store::{Migration, SqlValue, Store};
 use time::OffsetDateTime;
@@ -11,9 +15,10 @@ use crate::spool::SpoolError;
 /// The component name in `schema_versions`.
 const COMPONENT: &str = "lead_table_import";
 
-static MIGRATIONS: [Migration; 1] = [Migration {
-    version: 1,
-    sqlite: "
+static MIGRATIONS: [Migration; 2] = [
+    Migration {
+        version: 1,
+        sqlite: "
         CREATE TABLE lead_import_watermarks (
             source TEXT PRIMARY KEY,
             timestamp_nanos BIGINT NOT NULL,
@@ -27,7 +32,7 @@ static MIGRATIONS: [Migration; 1] = [Migration {
             PRIMARY KEY (source, line_sha256)
         );
     ",
-    postgres: "
+        postgres: "
         CREATE TABLE lead_import_watermarks (
             source TEXT PRIMARY KEY,
             timestamp_nanos BIGINT NOT NULL,
@@ -41,7 +46,33 @@ static MIGRATIONS: [Migration; 1] = [Migration {
             PRIMARY KEY (source, line_sha256)
         );
     ",
-}];
+    },
+    // The imported rows by identity, not by position: an export is a paged scan in key order,
+    // not a snapshot, so a row can appear behind the watermark (see the module docs of
+    // `import`). On PostgreSQL the watermark's keys compare bytewise (`COLLATE "C"`) as Rust's
+    // `String` does; the database's own collation could rank "a" before "B" and refuse to move
+    // the watermark. SQLite compares text bytewise (BINARY) already.
+    Migration {
+        version: 2,
+        sqlite: "
+        CREATE TABLE lead_import_rows (
+            source TEXT NOT NULL,
+            row_sha256 TEXT NOT NULL,
+            PRIMARY KEY (source, row_sha256)
+        );
+    ",
+        postgres: r#"
+        CREATE TABLE lead_import_rows (
+            source TEXT NOT NULL,
+            row_sha256 TEXT NOT NULL,
+            PRIMARY KEY (source, row_sha256)
+        );
+        ALTER TABLE lead_import_watermarks
+            ALTER COLUMN partition_key TYPE TEXT COLLATE "C",
+            ALTER COLUMN row_key TYPE TEXT COLLATE "C";
+    "#,
+    },
+];
 
 const READ_WATERMARK: &str = "SELECT timestamp_nanos, partition_key, row_key
     FROM lead_import_watermarks WHERE source = $1";
@@ -55,6 +86,8 @@ const WRITE_WATERMARK: &str = "INSERT INTO lead_import_watermarks
     WHERE (lead_import_watermarks.timestamp_nanos, lead_import_watermarks.partition_key,
            lead_import_watermarks.row_key)
         < (excluded.timestamp_nanos, excluded.partition_key, excluded.row_key)";
+
+const READ_IMPORTED: &str = "SELECT row_sha256 FROM lead_import_rows WHERE source = $1";
 
 const FIND_REJECTED: &str =
     "SELECT 1 FROM lead_import_rejected_lines WHERE source = $1 AND line_sha256 = $2";
@@ -114,6 +147,48 @@ pub(super) async fn advance(
     Ok(())
 }
 
+/// The identities (SHA-256 of `PartitionKey|RowKey`, hex) of the rows imported from `source`.
+/// A year of leads is a few thousand rows: held in memory for the run.
+pub(super) async fn imported_rows(
+    store: &Store,
+    source: &str,
+) -> Result<HashSet<String>, SpoolError> {
+    let rows = store
+        .query(READ_IMPORTED, vec![SqlValue::text(source)])
+        .await?;
+    rows.iter()
+        .map(|row| Ok(row.text(0)?))
+        .collect::<Result<_, SpoolError>>()
+}
+
+/// Records rows as imported from `source`, after their leads are durable in the spool.
+pub(super) async fn record_imported(
+    store: &Store,
+    source: &str,
+    row_hashes: &[String],
+) -> Result<(), SpoolError> {
+    if row_hashes.is_empty() {
+        return Ok(());
+    }
+    let mut params = Vec::with_capacity(row_hashes.len() * 2);
+    let values: Vec<String> = row_hashes
+        .iter()
+        .enumerate()
+        .map(|(i, hash)| {
+            params.push(SqlValue::text(source));
+            params.push(SqlValue::text(hash.as_str()));
+            format!("(${}, ${})", 2 * i + 1, 2 * i + 2)
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO lead_import_rows (source, row_sha256) VALUES {}
+            ON CONFLICT (source, row_sha256) DO NOTHING",
+        values.join(", ")
+    );
+    store.execute(&sql, params).await?;
+    Ok(())
+}
+
 /// Whether a line with this hash was dead-lettered by an earlier run.
 pub(super) async fn was_rejected(
     store: &Store,
@@ -142,4 +217,88 @@ pub(super) async fn record_rejected(
         )
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use dynamics_store::PgStore;
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn at(partition_key: &str) -> RowPosition {
+        RowPosition {
+            timestamp: datetime!(2020-06-01 10:00 UTC),
+            partition_key: partition_key.to_owned(),
+            row_key: "r".to_owned(),
+        }
+    }
+
+    /// A database whose text collation is a natural-language one (ICU root), as many
+    /// PostgreSQL servers have: "a" sorts before "B" there, after it in Rust.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_watermark_moves_in_rust_order_under_a_natural_language_collation() {
+        let Some(url) = test_postgres::fresh_database("import_collation").await else {
+            return;
+        };
+        let store = Store::Postgres(Box::new(PgStore::connect(&url).await.unwrap()));
+        // Version 1 as a database with that default collation would have made it.
+        store
+            .execute(
+                "CREATE COLLATION natural_language (provider = icu, locale = 'und')",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let version_one = MIGRATIONS[0]
+            .postgres
+            .replace("TEXT NOT NULL", "TEXT COLLATE natural_language NOT NULL");
+        for statement in version_one.split(';').filter(|s| !s.trim().is_empty()) {
+            store.execute(statement, vec![]).await.unwrap();
+        }
+        store
+            .execute(
+                "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version BIGINT NOT NULL)",
+                vec![],
+            )
+            .await
+            .unwrap();
+        store
+            .execute(
+                "INSERT INTO schema_versions (component, version) VALUES ($1, 1)",
+                vec![SqlValue::text(COMPONENT)],
+            )
+            .await
+            .unwrap();
+        migrate(&store).await.unwrap();
+
+        let now = OffsetDateTime::now_utc();
+        assert!(at("B") < at("a"), "Rust compares bytes");
+        advance(&store, "t", &at("B"), now).await.unwrap();
+        advance(&store, "t", &at("a"), now).await.unwrap();
+        assert_eq!(watermark(&store, "t").await.unwrap(), Some(at("a")));
+        // Never backwards.
+        advance(&store, "t", &at("B"), now).await.unwrap();
+        assert_eq!(watermark(&store, "t").await.unwrap(), Some(at("a")));
+    }
+
+    #[tokio::test]
+    async fn imported_rows_are_recorded_once_per_source() {
+        let dir = std::env::temp_dir().join(format!("lead-import-state-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::Sqlite(
+            dynamics_store::SqliteStore::open(&dir.join("s.db"), std::time::Duration::from_secs(5))
+                .await
+                .unwrap(),
+        );
+        migrate(&store).await.unwrap();
+        let hashes = vec!["aa".to_owned(), "bb".to_owned()];
+        record_imported(&store, "t", &hashes).await.unwrap();
+        record_imported(&store, "t", &hashes[..1]).await.unwrap();
+        record_imported(&store, "other", &[]).await.unwrap();
+        let seen = imported_rows(&store, "t").await.unwrap();
+        assert_eq!(seen, hashes.into_iter().collect());
+        assert!(imported_rows(&store, "other").await.unwrap().is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

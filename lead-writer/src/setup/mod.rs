@@ -218,7 +218,25 @@ pub async fn run(
     })
 }
 
-/// The extra privileges the role does not hold at their depth, by name.
+/// Whether a privilege held at `held` is enough for `wanted`: a deeper level (an admin's
+/// choice) is, and is left alone rather than lowered. A depth this version does not know is
+/// taken as enough too, for the same reason (UNCONFIRMED that the service sends any).
+fn covers(held: &PrivilegeDepth, wanted: &PrivilegeDepth) -> bool {
+    let rank = |depth: &PrivilegeDepth| match depth {
+        PrivilegeDepth::User => Some(0),
+        PrivilegeDepth::BusinessUnit => Some(1),
+        PrivilegeDepth::ParentChild => Some(2),
+        PrivilegeDepth::Organization => Some(3),
+        _ => None,
+    };
+    match (rank(held), rank(wanted)) {
+        (Some(held), Some(wanted)) => held >= wanted,
+        (None, _) => true,
+        (Some(_), None) => false,
+    }
+}
+
+/// The extra privileges the role does not hold at their depth or deeper, by name.
 async fn missing_extra_privileges(
     admin: &DataverseClient,
     role: Uuid,
@@ -237,7 +255,7 @@ async fn missing_extra_privileges(
         let wanted: PrivilegeDepth = depth.privilege_depth();
         if !held
             .iter()
-            .any(|p| p.id == privilege.id && p.depth == wanted)
+            .any(|p| p.id == privilege.id && covers(&p.depth, &wanted))
         {
             missing.push((
                 name.to_owned(),
@@ -274,6 +292,17 @@ mod tests {
             role_assigned: false,
             privileges_added: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_deeper_privilege_counts_as_held() {
+        use PrivilegeDepth::*;
+        assert!(covers(&Organization, &User));
+        assert!(covers(&ParentChild, &BusinessUnit));
+        assert!(covers(&User, &User));
+        assert!(!covers(&User, &Organization));
+        assert!(!covers(&BusinessUnit, &ParentChild));
+        assert!(covers(&Unknown("Future".into()), &Organization));
     }
 
     #[test]
