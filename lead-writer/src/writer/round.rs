@@ -69,17 +69,35 @@ pub(super) async fn run(inner: &Inner, worker: &str) -> Result<RoundReport, Writ
         .spool
         .claim(worker, options.claim_size, options.lease)
         .await?;
+    if items.is_empty() {
+        return Ok(RoundReport::default());
+    }
+    // The leases are renewed until the round ends, not only while the rows are sent:
+    // settling can take longer than a lease too (a duplicate is confirmed by reading its
+    // row, one read per item, each liable to throttling), and an item whose lease runs out
+    // meanwhile is claimed and written again by another loop or process.
+    let ids: Vec<SpoolId> = items.iter().map(|item| item.id).collect();
+    tokio::select! {
+        result = write_and_settle(inner, worker, &items) => result,
+        never = keep_leases(inner, worker, &ids) => match never {},
+    }
+}
+
+/// Maps, writes and settles the claimed `items`.
+async fn write_and_settle(
+    inner: &Inner,
+    worker: &str,
+    items: &[SpoolItem],
+) -> Result<RoundReport, WriterError> {
+    let options = &inner.options;
     let mut report = RoundReport {
         claimed: items.len(),
         ..RoundReport::default()
     };
-    if items.is_empty() {
-        return Ok(report);
-    }
 
     let mut rows: Vec<Map<String, Value>> = Vec::with_capacity(items.len());
     let mut mapped: Vec<&SpoolItem> = Vec::with_capacity(items.len());
-    for item in &items {
+    for item in items {
         match options.mapping.to_columns(&item.lead, &item.key) {
             Ok(mut columns) => {
                 columns.insert(
@@ -113,7 +131,7 @@ pub(super) async fn run(inner: &Inner, worker: &str) -> Result<RoundReport, Writ
     }
 
     let started = Instant::now();
-    let written = write(inner, worker, &rows, &mapped).await;
+    let written = write(inner, &rows).await;
     inner.stats.add_write_call(started.elapsed());
 
     match written {
@@ -135,26 +153,21 @@ pub(super) async fn run(inner: &Inner, worker: &str) -> Result<RoundReport, Writ
     Ok(report)
 }
 
-/// Sends the rows, renewing the items' leases every third of the lease meanwhile. The
-/// renewals run beside the send (both are polled), so the send is never held up by a slow
-/// renewal, and each renewal is one statement for all the items.
-async fn write(
-    inner: &Inner,
-    worker: &str,
-    rows: &[Map<String, Value>],
-    items: &[&SpoolItem],
-) -> Result<BulkReport, DataverseError> {
+/// Sends the rows (the round renews the items' leases meanwhile).
+async fn write(inner: &Inner, rows: &[Map<String, Value>]) -> Result<BulkReport, DataverseError> {
     let options = &inner.options;
     let table = inner.client.table(options.entity_set.as_str());
-    let send = table.create_many(rows).options(options.bulk.clone()).send();
-    let ids: Vec<SpoolId> = items.iter().map(|item| item.id).collect();
-    tokio::select! {
-        result = send => result,
-        never = keep_leases(inner, worker, &ids) => match never {},
-    }
+    table
+        .create_many(rows)
+        .options(options.bulk.clone())
+        .send()
+        .await
 }
 
-/// Renews the leases on `ids` every third of the lease, until dropped.
+/// Renews the leases on `ids` every third of the lease, until dropped. The renewals run
+/// beside the round (both are polled), so the round is never held up by a slow renewal, and
+/// each renewal is one statement for all the items. Items the round has settled are no
+/// longer leased and are simply not renewed.
 async fn keep_leases(inner: &Inner, worker: &str, ids: &[SpoolId]) -> Infallible {
     let options = &inner.options;
     let period = (options.lease / 3).max(Duration::from_millis(100));
@@ -164,14 +177,8 @@ async fn keep_leases(inner: &Inner, worker: &str, ids: &[SpoolId]) -> Infallible
     loop {
         ticker.tick().await;
         match inner.spool.renew_leases(ids, worker, options.lease).await {
-            Ok(renewed) if renewed < ids.len() as u64 => {
-                // The settle step sees each lost lease again and counts it.
-                tracing::warn!(
-                    renewed,
-                    held = ids.len(),
-                    "some leads' leases were taken over during the write"
-                );
-            }
+            // Fewer renewed than claimed: settled already, or taken over (the settle step
+            // sees each lost lease and counts it).
             Ok(_) => {}
             // A storage error only risks a second write, which the deterministic id makes
             // harmless.
