@@ -104,10 +104,15 @@ fn conditions() -> String {
         Ok(url) if !url.trim().is_empty() => "PostgreSQL from DYNAMICS_TEST_POSTGRES_URL",
         _ => "PostgreSQL: test-postgres private cluster, fsync=off (commits are not flushed)",
     };
+    // Other work on the machine skews every number; say how busy it was.
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned());
     format!(
-        "conditions: {cores} cores shared with the emulator, the load generator and other \
-         work on the machine (timings are noisy); build {profile}; loopback HTTP; SQLite \
-         spool synchronous=FULL on the local disk; {postgres}"
+        "conditions: {cores} cores shared by the emulator, the load generator, the `leads serve` \
+         processes and other work (load average {load} at start; timings are noisy); build \
+         {profile}; loopback HTTP; SQLite spool synchronous=FULL on the local disk; {postgres}"
     )
 }
 
