@@ -4,9 +4,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use lead_writer::service::{SecretIn, ServiceOptions, ServiceState, UrlSecret, router};
+use lead_writer::spool::Backoff;
 use lead_writer::writer::WriterSettings;
 use lead_writer::{Mapping, Spool, SpoolOptions, Writer, WriterOptions};
 use tokio::sync::watch;
@@ -72,6 +74,30 @@ pub(crate) struct ServeArgs {
     #[arg(long)]
     pub(crate) intake_only: bool,
 
+    /// How long the writer holds the leads it claims, in seconds (renewed while a write runs).
+    /// After a crash (kill -9, power loss) its leads wait this long before any writer,
+    /// this one restarted included, takes them again
+    #[arg(long, value_name = "SECS", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub(crate) lease_secs: u64,
+
+    /// The wait after a lead's first failed write, in seconds; it doubles with each further
+    /// failure (with jitter), up to --retry-max-secs
+    #[arg(long, value_name = "SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) retry_initial_secs: u64,
+
+    /// The longest wait between two tries of a lead, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) retry_max_secs: u64,
+
+    /// Failed writes after which a lead is parked for `leads retry` instead of tried again
+    /// (a failure that cannot heal, such as a missing privilege, parks it at once)
+    #[arg(long, value_name = "N", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub(crate) max_attempts: u32,
+
     #[command(flatten)]
     pub(crate) org: DataverseTargetArgs,
 }
@@ -118,7 +144,7 @@ pub(crate) async fn run(args: &ServeArgs, inputs: OrgInputs<'_>) -> Result<(), F
         })
         .max_body_bytes(args.max_body_bytes);
 
-    let spool = Spool::open(&args.spool, SpoolOptions::default())
+    let spool = Spool::open(&args.spool, spool_options(args)?)
         .await
         .map_err(|e| {
             Failure::new(ExitKind::Service, e.to_string()).with_fix(
@@ -129,7 +155,9 @@ pub(crate) async fn run(args: &ServeArgs, inputs: OrgInputs<'_>) -> Result<(), F
         None => None,
         Some(choice) => {
             let org = connect(choice, inputs).await?;
-            let mut options = WriterOptions::new(worker_name(), mapping).settings(&settings);
+            let mut options = WriterOptions::new(worker_name(), mapping)
+                .settings(&settings)
+                .lease(Duration::from_secs(args.lease_secs));
             if args.duplicate_detection {
                 options = options.duplicate_detection(true);
             }
@@ -228,6 +256,24 @@ where
         .with_graceful_shutdown(wait(stopped))
         .await
         .map_err(|e| Failure::new(ExitKind::Service, format!("the lead endpoint failed: {e}")))
+}
+
+/// The spool's retry policy from the flags.
+fn spool_options(args: &ServeArgs) -> Result<SpoolOptions, Failure> {
+    let backoff = Backoff::new(
+        Duration::from_secs(args.retry_initial_secs),
+        Duration::from_secs(args.retry_max_secs),
+    )
+    .map_err(|_| {
+        Failure::usage(format!(
+            "--retry-initial-secs {} is longer than --retry-max-secs {}",
+            args.retry_initial_secs, args.retry_max_secs
+        ))
+        .with_fix("make --retry-initial-secs at most --retry-max-secs")
+    })?;
+    Ok(SpoolOptions::default()
+        .backoff(backoff)
+        .max_attempts(args.max_attempts))
 }
 
 /// Plain HTTP only on loopback: leads are personal data.
@@ -425,6 +471,44 @@ mod tests {
             public_base(&parse(&[]), true).unwrap(),
             "https://127.0.0.1:8080"
         );
+    }
+
+    #[test]
+    fn the_lease_defaults_to_two_minutes_and_zero_is_refused() {
+        assert_eq!(parse(&[]).lease_secs, 120);
+        assert_eq!(parse(&["--lease-secs", "5"]).lease_secs, 5);
+        let argv = ["d365", "leads", "serve", "--lease-secs", "0"];
+        assert!(crate::cli::Cli::try_parse_from(argv).is_err());
+    }
+
+    #[test]
+    fn the_retry_flags_shape_the_spool_and_a_backwards_range_is_refused() {
+        let options = spool_options(&parse(&[])).unwrap();
+        assert_eq!(options.backoff, Backoff::default());
+        assert_eq!(options.max_attempts, 10);
+        let options = spool_options(&parse(&[
+            "--retry-initial-secs",
+            "1",
+            "--retry-max-secs",
+            "4",
+            "--max-attempts",
+            "50",
+        ]))
+        .unwrap();
+        assert_eq!(
+            options.backoff,
+            Backoff::new(Duration::from_secs(1), Duration::from_secs(4)).unwrap()
+        );
+        assert_eq!(options.max_attempts, 50);
+        let err = spool_options(&parse(&[
+            "--retry-initial-secs",
+            "90",
+            "--retry-max-secs",
+            "60",
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("--retry-max-secs"), "{err}");
     }
 
     #[test]

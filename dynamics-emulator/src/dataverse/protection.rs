@@ -78,6 +78,18 @@ pub(crate) struct Throttle {
     pub(crate) retry_after_secs: u64,
 }
 
+impl Throttle {
+    /// The concurrency limit's refusal: "Number of concurrent requests exceeded the limit of
+    /// {limit}." (Learn, "Service protection API limits").
+    pub(crate) fn concurrency(limit: u32, retry_after_secs: u64) -> Self {
+        Throttle {
+            code: CONCURRENCY_CODE,
+            message: format!("Number of concurrent requests exceeded the limit of {limit}."),
+            retry_after_secs,
+        }
+    }
+}
+
 /// What is left of a user's budget after admission (for the `x-ms-ratelimit-*` headers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Remaining {
@@ -158,14 +170,7 @@ impl Protection {
         let usage = users.entry(user).or_default();
         usage.prune(now, limits.window);
         if usage.in_flight >= limits.max_concurrent_requests {
-            return Err(Throttle {
-                code: CONCURRENCY_CODE,
-                message: format!(
-                    "Number of concurrent requests exceeded the limit of {}.",
-                    limits.max_concurrent_requests
-                ),
-                retry_after_secs: 1,
-            });
+            return Err(Throttle::concurrency(limits.max_concurrent_requests, 1));
         }
         let used: u64 = usage.requests.iter().map(|(_, n)| u64::from(*n)).sum();
         if used + u64::from(operations) > u64::from(limits.max_requests) {

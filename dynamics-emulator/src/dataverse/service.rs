@@ -17,7 +17,7 @@ use super::access::check::check_impersonation;
 use super::batch_multipart::{BatchItem, parse_batch};
 use super::budget::run_within_budget;
 use super::env::Env;
-use super::faults::Fault;
+use super::faults::{self, Fault};
 use super::handlers::batch::run_batch;
 use super::handlers::bulk_messages::targets_in;
 use super::handlers::dispatch;
@@ -63,6 +63,17 @@ pub(crate) async fn serve(State(shared): State<Arc<Shared>>, request: Request) -
                 "The service is temporarily unavailable. Retry later. (Injected by the \
                  emulator's fault injection.)",
             ));
+        }
+        Fault::Throttled => {
+            let throttle = faults::injected_throttle(&settings.faults, &settings.limits);
+            return answer(
+                error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    throttle.code,
+                    &throttle.message,
+                )
+                .with_header(header::RETRY_AFTER, throttle.retry_after_secs.to_string()),
+            );
         }
     }
     let path = parts.uri.path().to_owned();

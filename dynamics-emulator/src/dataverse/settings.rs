@@ -289,6 +289,15 @@ pub struct FaultInjection {
     pub slow_rate: f64,
     /// The extra wait of a slow answer. Default 2 s.
     pub slow_delay: Duration,
+    /// Share answered `429 Too Many Requests` as service protection answers it: the
+    /// concurrency limit's code `0x80072326` and message (naming
+    /// [`DataverseLimits::max_concurrent_requests`]) and a `Retry-After` of
+    /// [`throttle_retry_after`](Self::throttle_retry_after), whether or not the limits are
+    /// enforced. Learn, "Service protection API limits".
+    pub throttle_rate: f64,
+    /// The `Retry-After` of an injected 429, in whole seconds (rounded up, at least 1: the
+    /// header carries integer seconds). Default 1 s.
+    pub throttle_retry_after: Duration,
 }
 
 impl Default for FaultInjection {
@@ -300,6 +309,8 @@ impl Default for FaultInjection {
             drop_rate: 0.0,
             slow_rate: 0.0,
             slow_delay: Duration::from_secs(2),
+            throttle_rate: 0.0,
+            throttle_retry_after: Duration::from_secs(1),
         }
     }
 }
@@ -311,6 +322,7 @@ impl FaultInjection {
             || self.unavailable_rate > 0.0
             || self.drop_rate > 0.0
             || self.slow_rate > 0.0
+            || self.throttle_rate > 0.0
     }
 }
 

@@ -1,4 +1,7 @@
-//! Fault injection: the same seed gives the same faults; 500/503 answers; dropped connections.
+//! Fault injection: the same seed gives the same faults; 500/503 answers; dropped connections;
+//! service protection 429s.
+
+use std::time::Duration;
 
 use dynamics_emulator::FaultInjection;
 
@@ -76,4 +79,26 @@ async fn injected_errors_have_error_bodies() {
         ..FaultInjection::default()
     });
     env.get("WhoAmI").await.expect(503);
+}
+
+#[tokio::test]
+async fn an_injected_429_looks_like_service_protection() {
+    let env = start().await;
+    env.emu.seed().set_fault_injection(FaultInjection {
+        throttle_rate: 1.0,
+        throttle_retry_after: Duration::from_secs(3),
+        ..FaultInjection::default()
+    });
+    let answer = env.get("WhoAmI").await;
+    answer.expect(429);
+    assert_eq!(answer.code(), "0x80072326");
+    assert_eq!(
+        answer.message(),
+        "Number of concurrent requests exceeded the limit of 52."
+    );
+    assert_eq!(answer.header("Retry-After"), Some("3"));
+    env.emu
+        .seed()
+        .set_fault_injection(FaultInjection::default());
+    env.get("WhoAmI").await.expect(200);
 }

@@ -70,17 +70,35 @@ pub(super) async fn run(inner: &Inner, worker: &str) -> Result<RoundReport, Writ
         .spool
         .claim(worker, options.claim_size, options.lease)
         .await?;
+    if items.is_empty() {
+        return Ok(RoundReport::default());
+    }
+    // The leases are renewed until the round ends, not only while the rows are sent:
+    // settling can take longer than a lease too (a duplicate is confirmed by reading its
+    // row, one read per item, each liable to throttling), and an item whose lease runs out
+    // meanwhile is claimed and written again by another loop or process.
+    let ids: Vec<SpoolId> = items.iter().map(|item| item.id).collect();
+    tokio::select! {
+        result = write_and_settle(inner, worker, &items) => result,
+        never = keep_leases(inner, worker, &ids) => match never {},
+    }
+}
+
+/// Maps, writes and settles the claimed `items`.
+async fn write_and_settle(
+    inner: &Inner,
+    worker: &str,
+    items: &[SpoolItem],
+) -> Result<RoundReport, WriterError> {
+    let options = &inner.options;
     let mut report = RoundReport {
         claimed: items.len(),
         ..RoundReport::default()
     };
-    if items.is_empty() {
-        return Ok(report);
-    }
 
     let mut rows: Vec<Map<String, Value>> = Vec::with_capacity(items.len());
     let mut mapped: Vec<&SpoolItem> = Vec::with_capacity(items.len());
-    for item in &items {
+    for item in items {
         match options.mapping.to_columns(&item.lead, &item.key) {
             Ok(mut columns) => {
                 columns.insert(
@@ -115,14 +133,14 @@ pub(super) async fn run(inner: &Inner, worker: &str) -> Result<RoundReport, Writ
 
     if options.duplicate_detection {
         let started = Instant::now();
-        let results = write_each(inner, worker, &rows, &mapped).await;
+        let results = write_each(inner, &rows).await;
         inner.stats.add_write_call(started.elapsed());
         settle_each(inner, worker, &mapped, results, &mut report).await?;
         return Ok(report);
     }
 
     let started = Instant::now();
-    let written = write(inner, worker, &rows, &mapped).await;
+    let written = write(inner, &rows).await;
     inner.stats.add_write_call(started.elapsed());
 
     match written {
@@ -144,55 +162,35 @@ pub(super) async fn run(inner: &Inner, worker: &str) -> Result<RoundReport, Writ
     Ok(report)
 }
 
-/// Sends the rows, renewing the items' leases every third of the lease meanwhile. The
-/// renewals run beside the send (both are polled), so the send is never held up by a slow
-/// renewal, and each renewal is one statement for all the items.
-async fn write(
-    inner: &Inner,
-    worker: &str,
-    rows: &[Map<String, Value>],
-    items: &[&SpoolItem],
-) -> Result<BulkReport, DataverseError> {
+/// Sends the rows (the round renews the items' leases meanwhile).
+async fn write(inner: &Inner, rows: &[Map<String, Value>]) -> Result<BulkReport, DataverseError> {
     let options = &inner.options;
     let table = inner.client.table(options.entity_set.as_str());
-    let send = table.create_many(rows).options(options.bulk.clone()).send();
-    let ids: Vec<SpoolId> = items.iter().map(|item| item.id).collect();
-    tokio::select! {
-        result = send => result,
-        never = keep_leases(inner, worker, &ids) => match never {},
-    }
+    table
+        .create_many(rows)
+        .options(options.bulk.clone())
+        .send()
+        .await
 }
 
 /// With duplicate detection on: each row created on its own with the org's rules applied
 /// (`MSCRM.SuppressDuplicateDetection: false`, documented for a plain create; whether the
-/// bulk messages honour it is UNCONFIRMED). The client's limiter paces the requests; leases
-/// are renewed meanwhile as in [`write`]. One answer per row, in order.
-async fn write_each(
-    inner: &Inner,
-    worker: &str,
-    rows: &[Map<String, Value>],
-    items: &[&SpoolItem],
-) -> Vec<Result<Uuid, DataverseError>> {
+/// bulk messages honour it is UNCONFIRMED). The client's limiter paces the requests (the
+/// round renews the leases meanwhile). One answer per row, in order.
+async fn write_each(inner: &Inner, rows: &[Map<String, Value>]) -> Vec<Result<Uuid, DataverseError>> {
     let options = &inner.options;
     let table = inner.client.table(options.entity_set.as_str());
     // Chunks of `parallelism` sent together (a plain loop: a stream of borrowed futures
     // would not be `Send` for the spawned run loop).
-    let sends = async {
-        let mut results = Vec::with_capacity(rows.len());
-        for chunk in rows.chunks(options.bulk.parallelism.max(1)) {
-            let mut sending = Vec::with_capacity(chunk.len());
-            for row in chunk {
-                sending.push(table.create(row).duplicate_detection().send());
-            }
-            results.extend(futures::future::join_all(sending).await);
+    let mut results = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(options.bulk.parallelism.max(1)) {
+        let mut sending = Vec::with_capacity(chunk.len());
+        for row in chunk {
+            sending.push(table.create(row).duplicate_detection().send());
         }
-        results
-    };
-    let ids: Vec<SpoolId> = items.iter().map(|item| item.id).collect();
-    tokio::select! {
-        results = sends => results,
-        never = keep_leases(inner, worker, &ids) => match never {},
+        results.extend(futures::future::join_all(sending).await);
     }
+    results
 }
 
 /// Settles the items of [`write_each`], one answer each.
@@ -230,7 +228,10 @@ async fn settle_each(
     Ok(())
 }
 
-/// Renews the leases on `ids` every third of the lease, until dropped.
+/// Renews the leases on `ids` every third of the lease, until dropped. The renewals run
+/// beside the round (both are polled), so the round is never held up by a slow renewal, and
+/// each renewal is one statement for all the items. Items the round has settled are no
+/// longer leased and are simply not renewed.
 async fn keep_leases(inner: &Inner, worker: &str, ids: &[SpoolId]) -> Infallible {
     let options = &inner.options;
     let period = (options.lease / 3).max(Duration::from_millis(100));
@@ -240,14 +241,8 @@ async fn keep_leases(inner: &Inner, worker: &str, ids: &[SpoolId]) -> Infallible
     loop {
         ticker.tick().await;
         match inner.spool.renew_leases(ids, worker, options.lease).await {
-            Ok(renewed) if renewed < ids.len() as u64 => {
-                // The settle step sees each lost lease again and counts it.
-                tracing::warn!(
-                    renewed,
-                    held = ids.len(),
-                    "some leads' leases were taken over during the write"
-                );
-            }
+            // Fewer renewed than claimed: settled already, or taken over (the settle step
+            // sees each lost lease and counts it).
             Ok(_) => {}
             // A storage error only risks a second write, which the deterministic id makes
             // harmless.

@@ -335,6 +335,63 @@ async fn a_slow_write_keeps_its_leases() {
     assert_written_once(&emulator, &leads, before);
 }
 
+/// Settling can outlast a lease too: replayed leads are confirmed as duplicates by reading
+/// each row, and with every request slower than the lease only renewals during settlement
+/// keep another worker from claiming (and writing) them again. Found by the reliability
+/// proof (`d365/tests/lead_reliability.rs`), where lost leases fed retry storms.
+#[tokio::test]
+async fn a_slow_settlement_keeps_its_leases() {
+    let emulator = emulator().await;
+    let before = emulator.seed().row_count("leads");
+    let first = TempSpool::new();
+    let first_spool = first.open().await;
+    let leads = enqueue(&first_spool, 4).await;
+    let writer = Writer::start(admin_client(&emulator), first_spool.clone(), options("w"))
+        .await
+        .unwrap();
+    drain(&writer, &first_spool).await;
+
+    // The same leads in a fresh spool: every one is a duplicate to confirm.
+    let dir = TempSpool::new();
+    let spool = dir.open().await;
+    enqueue(&spool, 4).await;
+    let start = |worker: &str| {
+        Writer::start(
+            admin_client(&emulator),
+            spool.clone(),
+            options(worker).lease(Duration::from_secs(1)),
+        )
+    };
+    let slow = start("slow").await.unwrap();
+    let other = start("other").await.unwrap();
+    emulator.seed().set_dataverse_latency(LatencyModel {
+        per_request: Duration::from_millis(600),
+        per_operation: Duration::ZERO,
+    });
+    let settling = tokio::spawn({
+        let slow = slow.clone();
+        async move { slow.run_once().await }
+    });
+    while spool.status().await.unwrap().leased < 4 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    while !settling.is_finished() {
+        let report = other.run_once().await.unwrap();
+        assert_eq!(report.claimed, 0, "{report:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let report = settling.await.unwrap().unwrap();
+    assert_eq!(
+        (report.claimed, report.duplicates, report.lease_lost),
+        (4, 4, 0),
+        "{report:?}"
+    );
+    emulator
+        .seed()
+        .set_dataverse_latency(LatencyModel::default());
+    assert_written_once(&emulator, &leads, before);
+}
+
 /// PostgreSQL (skipped with a line where it is not installed, unless
 /// DYNAMICS_REQUIRE_POSTGRES=1): two writers share one spool and write 300 leads once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
