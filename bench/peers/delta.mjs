@@ -12,7 +12,7 @@
 // as changed or deleted (the library leaves `$deletedEntity` entries untyped, so the script
 // reads their `@odata.context`) and folded into a checksum of ids that the Rust side computes
 // the same way. Prints one JSON line; the process's peak resident memory comes from
-// `process.resourceUsage().maxRSS`. One untimed WhoAmI first gets the token and the
+// `process.resourceUsage().maxRSS`, its CPU time from `process.cpuUsage()`. One untimed WhoAmI first gets the token and the
 // connection, as the Rust side has them before its timer starts.
 import { arg, baseUrl, client } from "./common.mjs";
 
@@ -60,6 +60,7 @@ const request = { collection: "leads", select, trackChanges: true, maxPageSize: 
 // Warm up as the Rust side is (a token in hand, a connection open): one WhoAmI, not timed.
 await api.callFunction("WhoAmI");
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 let deltaLink;
 if (mode === "all" && !from) {
   const response = await api.retrieveAll(request);
@@ -80,6 +81,7 @@ if (mode === "all" && !from) {
   }
 }
 const seconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuBefore);
 console.log(
   JSON.stringify({
     client: "dynamics-web-api",
@@ -91,6 +93,7 @@ console.log(
     pages: Number.isNaN(pages) ? null : pages,
     seconds,
     rowsPerSecond: (changed + deleted) / seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     deltaLink,
   }),

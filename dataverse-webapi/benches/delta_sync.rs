@@ -84,6 +84,8 @@ impl Tally {
 struct Run {
     tally: Tally,
     seconds: f64,
+    /// CPU time of the client's process during the phase (user + system, all threads).
+    cpu_seconds: f64,
     peak_mib: f64,
     pages: Option<u64>,
     delta_link: Option<String>,
@@ -92,6 +94,11 @@ struct Run {
 impl Run {
     fn rate(&self) -> f64 {
         self.tally.rows() as f64 / self.seconds
+    }
+
+    /// Client CPU microseconds per row: the client's own cost, whatever the server's speed.
+    fn cpu_us_per_row(&self) -> f64 {
+        self.cpu_seconds * 1e6 / self.tally.rows() as f64
     }
 }
 
@@ -321,6 +328,7 @@ async fn sync(
         changes = changes.from_link(link);
     }
     let started = Instant::now();
+    let cpu_before = cpu_seconds();
     let mut stream = std::pin::pin!(changes.pages());
     let mut tally = Tally::default();
     let mut pages = 0;
@@ -335,9 +343,11 @@ async fn sync(
         }
     }
     let seconds = started.elapsed().as_secs_f64();
+    let cpu_seconds = cpu_seconds() - cpu_before;
     Ok(Run {
         tally,
         seconds,
+        cpu_seconds,
         peak_mib: support::peak_rss_mib().unwrap_or(f64::NAN),
         pages: Some(pages),
         delta_link,
@@ -348,6 +358,24 @@ async fn sync(
 /// `clear_refs` value 5); elsewhere the peak stays the process's lifetime peak.
 fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// CPU time this process has used (Linux `/proc/self/stat` utime + stime, in clock ticks of
+/// 1/100 s, the `USER_HZ` of mainstream Linux builds); NaN elsewhere.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // The fields after the command name (which may hold spaces) close with ')'.
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return f64::NAN;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    match (ticks(11), ticks(12)) {
+        (Some(user), Some(system)) => (user + system) / 100.0,
+        _ => f64::NAN,
+    }
 }
 
 /// One run of the Node peer (`bench/peers/delta.mjs`).
@@ -398,6 +426,7 @@ fn run_peer(
             checksum: count("checksum") as u32,
         },
         seconds: answer["seconds"].as_f64().unwrap_or(f64::NAN),
+        cpu_seconds: answer["cpuSeconds"].as_f64().unwrap_or(f64::NAN),
         peak_mib: answer["peakRssMiB"].as_f64().unwrap_or(f64::NAN),
         pages: answer["pages"].as_u64(),
         delta_link: answer["deltaLink"].as_str().map(str::to_string),
@@ -502,11 +531,13 @@ fn check(ok: bool, what: &str) -> Result<(), BoxError> {
 
 fn print_run(client: &str, phase: &str, run: &Run) {
     println!(
-        "  {client:<20} {phase:<8} {:>9} changed {:>7} deleted in {:>7.2}s = {:>9.0} rows/s, peak RSS {:>7.1} MiB{}",
+        "  {client:<20} {phase:<8} {:>9} changed {:>7} deleted in {:>7.2}s = {:>9.0} rows/s, client CPU {:>6.2}s ({:.2} us/row), peak RSS {:>7.1} MiB{}",
         run.tally.changed,
         run.tally.deleted,
         run.seconds,
         run.rate(),
+        run.cpu_seconds,
+        run.cpu_us_per_row(),
         run.peak_mib,
         run.pages
             .map(|p| format!(", {p} pages"))
@@ -517,26 +548,28 @@ fn print_run(client: &str, phase: &str, run: &Run) {
 fn print_table(settings: &Settings, rows: [(&str, &Run, &Option<Run>, &Option<Run>); 2]) {
     println!();
     println!(
-        "| phase | rows | ours rows/s | peer rows/s (pages) | ours / peer | ours peak MiB | peer peak MiB (pages) | peer retrieveAll rows/s, peak MiB |"
+        "| phase | rows | ours rows/s | peer rows/s (pages) | ours / peer | ours CPU us/row | peer CPU us/row | ours peak MiB | peer peak MiB (pages) | peer retrieveAll rows/s, peak MiB |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for (phase, ours, peer, all) in rows {
-        let (peer_rate, ratio, peer_mib) = match peer {
+        let (peer_rate, ratio, peer_cpu, peer_mib) = match peer {
             Some(p) => (
                 format!("{:.0}", p.rate()),
                 format!("{:.2}", ours.rate() / p.rate()),
+                format!("{:.2}", p.cpu_us_per_row()),
                 format!("{:.1}", p.peak_mib),
             ),
-            None => ("-".into(), "-".into(), "-".into()),
+            None => ("-".into(), "-".into(), "-".into(), "-".into()),
         };
         let all = all
             .as_ref()
             .map(|a| format!("{:.0}, {:.1}", a.rate(), a.peak_mib))
             .unwrap_or_else(|| "-".into());
         println!(
-            "| {phase} | {} | {:.0} | {peer_rate} | {ratio} | {:.1} | {peer_mib} | {all} |",
+            "| {phase} | {} | {:.0} | {peer_rate} | {ratio} | {:.2} | {peer_cpu} | {:.1} | {peer_mib} | {all} |",
             ours.tally.rows(),
             ours.rate(),
+            ours.cpu_us_per_row(),
             ours.peak_mib,
         );
     }
