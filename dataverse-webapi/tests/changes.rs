@@ -330,3 +330,132 @@ async fn a_next_link_to_another_origin_is_refused() {
         "{result:?}"
     );
 }
+
+/// Waits (bounded) until the server has received `n` requests; returns how many it has.
+async fn requests_reach(org: &support::Org, n: usize) -> usize {
+    for _ in 0..500 {
+        let received = org
+            .server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .len();
+        if received >= n {
+            return received;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    org.server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .len()
+}
+
+#[tokio::test]
+async fn the_next_page_is_requested_before_the_caller_asks_for_it() {
+    let org = support::org().await;
+    mount_full_sync(&org).await;
+    let mut pages = std::pin::pin!(
+        org.client
+            .table("accounts")
+            .changes()
+            .select(["name"])
+            .max_page_size(2)
+            .pages()
+    );
+    let first = pages.try_next().await.expect("page 1").expect("a page");
+    assert!(first.next_link.is_some());
+    // The caller still holds page 1; page 2 is under way (one page ahead), and is not asked
+    // for again when the caller gets to it (`expect(1)` on each page's mock).
+    assert_eq!(requests_reach(&org, 2).await, 2);
+    let last = pages.try_next().await.expect("page 2").expect("a page");
+    assert!(last.delta_link.is_some());
+    assert_eq!(last.changes.len(), 1);
+    assert!(pages.try_next().await.expect("end").is_none());
+}
+
+#[tokio::test]
+async fn an_error_on_a_page_fetched_ahead_comes_after_the_pages_before_it() {
+    let org = support::org().await;
+    let uri = org.server.uri();
+    Mock::given(method("GET"))
+        .and(path("/api/data/v9.2/accounts"))
+        .and(query_param_is_missing("$skiptoken"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(initial_page(
+            &uri,
+            &[1, 2],
+            Some("$skiptoken=page2"),
+            None,
+        )))
+        .expect(1)
+        .mount(&org.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/data/v9.2/accounts"))
+        .and(query_param("$skiptoken", "page2"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {"code": "0x80044352", "message": "Version stamp associated with the client has expired. Please perform a full sync."}})))
+        .expect(1)
+        .mount(&org.server)
+        .await;
+    let mut pages = std::pin::pin!(org.client.table("accounts").changes().pages());
+    let first = pages
+        .try_next()
+        .await
+        .expect("page 1 is fine")
+        .expect("a page");
+    assert_eq!(first.changes.len(), 2);
+    let error = pages.try_next().await.expect_err("page 2 failed");
+    assert!(error.is_change_token_expired(), "{error:?}");
+}
+
+#[tokio::test]
+async fn dropping_the_stream_fetches_no_further_than_one_page_ahead() {
+    let org = support::org().await;
+    let uri = org.server.uri();
+    for (skiptoken, next) in [
+        (None, Some("$skiptoken=p2")),
+        (Some("p2"), Some("$skiptoken=p3")),
+    ] {
+        let mock = Mock::given(method("GET")).and(path("/api/data/v9.2/accounts"));
+        let mock = match skiptoken {
+            Some(token) => mock.and(query_param("$skiptoken", token)),
+            None => mock.and(query_param_is_missing("$skiptoken")),
+        };
+        mock.respond_with(ResponseTemplate::new(200).set_body_json(initial_page(
+            &uri,
+            &[1],
+            next,
+            None,
+        )))
+        .expect(1)
+        .mount(&org.server)
+        .await;
+    }
+    Mock::given(method("GET"))
+        .and(query_param("$skiptoken", "p3"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(initial_page(
+            &uri,
+            &[3],
+            None,
+            Some("$deltatoken=9"),
+        )))
+        .expect(0)
+        .mount(&org.server)
+        .await;
+    {
+        let mut pages = std::pin::pin!(org.client.table("accounts").changes().pages());
+        pages.try_next().await.expect("page 1").expect("a page");
+        assert_eq!(requests_reach(&org, 2).await, 2);
+    }
+    // Page 2 was fetched ahead and dropped unread; page 3 was never asked for.
+    tokio::task::yield_now().await;
+    assert_eq!(
+        org.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .len(),
+        2
+    );
+}

@@ -96,6 +96,10 @@ impl Changes {
 
     /// The pages of the sync; the last carries the delta link to save for the next one.
     /// An expired delta link ends the stream with [`DataverseError::ChangeTokenExpired`].
+    ///
+    /// The next page is requested one page ahead, while the caller still holds the current
+    /// one (on a tokio runtime): at most one request runs ahead, its errors come in page
+    /// order, and dropping the stream aborts it.
     pub fn pages(self) -> impl Stream<Item = Result<ChangePage>> + Send + 'static {
         let (client, start) = self.start();
         follow(&client, start)

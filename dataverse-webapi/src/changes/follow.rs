@@ -1,9 +1,11 @@
 //! Follows a change tracking answer page by page: `@odata.nextLink` verbatim until the page
 //! that carries `@odata.deltaLink` (Dataverse sends it on the last page only), with the same
 //! `Prefer` on every request. Links leaving the org are refused and a repeated link stops the
-//! stream; an expired token becomes [`DataverseError::ChangeTokenExpired`].
+//! stream; an expired token becomes [`DataverseError::ChangeTokenExpired`]. The next page is
+//! requested one page ahead ([`super::prefetch`]).
 
 use std::collections::HashSet;
+use std::future::Future;
 
 use futures::StreamExt;
 use futures::stream::{self, BoxStream};
@@ -11,11 +13,12 @@ use url::Url;
 
 use super::expired;
 use super::model::ChangePage;
-use super::wire::parse_page;
+use super::prefetch::Prefetch;
+use super::wire::{next_link_of, parse_page};
 use crate::client::DataverseClient;
 use crate::error::{DataverseError, Result};
 use crate::options::RequestOptions;
-use dynamics_http::{Method, redacted_url};
+use dynamics_http::{HttpResponse, Method, redacted_url};
 
 /// Where and how to start following.
 pub(crate) struct Start {
@@ -38,6 +41,8 @@ struct State {
     fallback_delta: Option<String>,
     seen: HashSet<String>,
     failed: Option<DataverseError>,
+    /// The request for the page after the one being read, when it is already under way.
+    ahead: Option<Prefetch>,
 }
 
 /// The pages of one sync, from `start`.
@@ -57,6 +62,7 @@ pub(crate) fn follow(
         fallback_delta: start.fallback_delta,
         seen: HashSet::new(),
         failed,
+        ahead: None,
     };
     stream::try_unfold(state, step).boxed()
 }
@@ -68,15 +74,23 @@ async fn step(mut state: State) -> Result<Option<(ChangePage, State)>> {
     let Some(url) = state.next.take() else {
         return Ok(None);
     };
-    let request = state
-        .client
-        .request(Method::Get, url.clone(), &state.options)
-        .header("Prefer", state.prefer.clone());
-    let response = state
-        .client
-        .send(request)
-        .await
-        .map_err(expired::classify)?;
+    let answered = match state.ahead.take() {
+        Some(ahead) => ahead.answer_for(&url).await,
+        None => None,
+    };
+    let response = match answered {
+        Some(answer) => answer,
+        None => fetch(&state, url.clone()).await,
+    }
+    .map_err(expired::classify)?;
+    // Ask for the next page now: the service prepares it while this one is parsed and applied.
+    // A link that cannot be followed is not fetched; the checks below report it.
+    if let Some(link) = next_link_of(response.body())
+        && let Ok(next) = resolve(&state.client, &url, &link, "@odata.nextLink")
+        && !state.seen.contains(next.as_str())
+    {
+        state.ahead = Prefetch::start(next.clone(), fetch(&state, next));
+    }
     let mut page = parse_page(response.body())?;
     if let Some(link) = page.next_link.take() {
         // OData: a relative link is relative to the request URL (RFC 3986 section 5).
@@ -98,6 +112,15 @@ async fn step(mut state: State) -> Result<Option<(ChangePage, State)>> {
         };
     }
     Ok(Some((page, state)))
+}
+
+/// The GET of one page, with the sync's `Prefer` and options (the same for every page).
+fn fetch(state: &State, url: Url) -> impl Future<Output = Result<HttpResponse>> + Send + 'static {
+    let client = state.client.clone();
+    let request = client
+        .request(Method::Get, url, &state.options)
+        .header("Prefer", state.prefer.clone());
+    async move { client.send(request).await }
 }
 
 fn resolve(client: &DataverseClient, base: &Url, link: &str, what: &str) -> Result<Url> {

@@ -39,6 +39,7 @@ mod expired;
 mod expiry;
 mod follow;
 mod model;
+mod prefetch;
 mod reconcile;
 mod request;
 mod wire;

@@ -28,6 +28,20 @@ struct WirePage {
     count: Option<i64>,
 }
 
+/// Only the next page's link, read without building the rows.
+#[derive(Deserialize)]
+struct Links {
+    #[serde(rename = "@odata.nextLink")]
+    next_link: Option<String>,
+}
+
+/// The `@odata.nextLink` of a page, scanning past its rows without keeping them (much cheaper
+/// than [`parse_page`]), so the next page can be requested before this one is parsed. `None`
+/// for a last page and for a body that is not a JSON object ([`parse_page`] reports that).
+pub(crate) fn next_link_of(body: &[u8]) -> Option<String> {
+    serde_json::from_slice::<Links>(body).ok()?.next_link
+}
+
 /// Parses one page of a change tracking answer.
 pub(crate) fn parse_page(body: &[u8]) -> Result<ChangePage> {
     let wire: WirePage = if body.iter().all(u8::is_ascii_whitespace) {
@@ -145,6 +159,23 @@ mod tests {
             let page = parse_page(empty.as_bytes()).expect("empty page");
             assert!(page.changes.is_empty() && page.delta_link.is_none());
         }
+    }
+
+    #[test]
+    fn next_link_is_found_wherever_it_stands() {
+        let before =
+            r#"{"@odata.nextLink":"https://org/next","value":[{"name":"@odata.nextLink"}]}"#;
+        let after = r#"{"value":[{"name":"x","@odata.nextLink":"https://org/inner"}],"@odata.nextLink":"https://org/next"}"#;
+        for body in [before, after] {
+            assert_eq!(
+                next_link_of(body.as_bytes()).as_deref(),
+                Some("https://org/next")
+            );
+        }
+        let last = r#"{"value":[],"@odata.deltaLink":"https://org/delta"}"#;
+        assert_eq!(next_link_of(last.as_bytes()), None);
+        assert_eq!(next_link_of(b""), None);
+        assert_eq!(next_link_of(b"<html>"), None);
     }
 
     #[test]
