@@ -12,10 +12,10 @@ pub use dynamics_http as http;
 /// The Dataverse Web API client: the [`dataverse_webapi`] crate.
 pub use dataverse_webapi as dataverse;
 
+/// Change tracking sync with durable checkpoints and automatic resync: the [`change_sync`] crate.
+pub use change_sync;
 /// Per-customer sign-in for connector platforms, with durable encrypted tokens: the
 /// [`connector_accounts`] crate.
 pub use connector_accounts as connector;
-/// Change tracking sync with durable checkpoints and automatic resync: the [`change_sync`] crate.
-pub use change_sync;
 /// Entra users into Dataverse by rules (business units, teams, roles): the [`user_sync`] crate.
 pub use user_sync;
