@@ -8,6 +8,7 @@ pub(crate) mod connector_platform;
 pub(crate) mod dataverse;
 pub(crate) mod lead_writer_emulator;
 pub(crate) mod lead_writer_role;
+pub(crate) mod user_sync_demo;
 
 use std::path::PathBuf;
 

@@ -73,6 +73,17 @@ pub enum SyncError {
     #[error("checkpoint store: {0}")]
     Store(#[from] StoreError),
 
+    /// Another process saved the same checkpoint key while this run applied (two syncs of
+    /// one org at once): this run stops; the other one's position stands.
+    #[error(
+        "the checkpoint `{key}` was saved by another run meanwhile. To fix: run one sync per \
+         org and rule set at a time (or give each its own checkpoint key), then run again"
+    )]
+    CheckpointConflict {
+        /// The checkpoint key.
+        key: String,
+    },
+
     /// The plan moves or strips more users than the safety share allows.
     #[error(
         "the plan would move, strip roles or teams from, or disable {affected} of \

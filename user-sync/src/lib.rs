@@ -1,12 +1,12 @@
 #![doc = include_str!("../README.md")]
 
 mod apply;
-mod checkpoint;
 mod error;
 pub mod graph;
 mod journal;
 mod org;
 pub mod plan;
+mod position;
 pub mod rules;
 mod sync;
 
@@ -14,7 +14,9 @@ pub use apply::{
     AdminForceSync, Applied, ForceSync, ForceSyncOutcome, MAX_USER_WAIT, Progress, SilentProgress,
     StderrProgress, UserWait,
 };
-pub use checkpoint::{Checkpoint, CheckpointStore};
+/// The checkpoint store the sync keeps its Graph position in: `change-sync`'s, shared with
+/// the change tracking sync (SQLite file or PostgreSQL).
+pub use change_sync::{Checkpoint, CheckpointStore, Phase, SqlCheckpoints};
 pub use error::{Result, SyncError};
 pub use graph::{GraphClient, GraphOptions};
 pub use journal::SyncJournal;

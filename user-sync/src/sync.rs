@@ -2,36 +2,42 @@
 //! delta link expired), plan every page against the org, check the safety limit, then apply
 //! page by page, saving the next Graph position only after a page's actions are applied.
 //! A run stopped anywhere resumes from the last saved page; applying is idempotent.
+//!
+//! A full round ends with a reconciliation: users the sync knew (the checkpoint store's known
+//! ids) that the round no longer returned are treated as removed, so leavers are found even
+//! when no delta round saw them go.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use change_sync::{Checkpoint, CheckpointStore};
 use dataverse_webapi::DataverseClient;
 use dynamics_auth::{Clock, SystemClock};
 use futures::{StreamExt, TryStreamExt, stream};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::apply::{
     Applied, Applier, Context, ForceSync, MAX_USER_WAIT, Progress, StderrProgress, UserWait,
 };
-use crate::checkpoint::CheckpointStore;
 use crate::error::{Result, SyncError};
 use crate::graph::{DeltaItem, GraphClient, GraphUser, repeated};
 use crate::journal::SyncJournal;
 use crate::org::{Catalog, read_users, synced_entra_ids};
 use crate::plan::{ActionKind, Plan, PlanInputs, PlanOptions, UserChange, plan};
+use crate::position::{self, Start};
 use crate::rules::{Membership, RuleSet};
 
 /// How many partial users are read again from Graph at once.
 const REREAD_CONCURRENCY: usize = 8;
 
-/// The checkpoint key used unless [`SyncOptions::checkpoint_key`] says otherwise.
-pub const DEFAULT_CHECKPOINT_KEY: &str = "user-sync/graph-users-delta";
+/// The checkpoint key used unless [`SyncOptions::checkpoint_key`] says otherwise. Syncs
+/// sharing a store add the tenant and org: `graph-users/{tenant}:{org url}`.
+pub const DEFAULT_CHECKPOINT_KEY: &str = "graph-users";
 
-/// Directory delta tokens last 7 days (Microsoft Graph, "Use delta query"); an older
-/// checkpoint starts a full round without trying it.
+/// Directory delta tokens last 7 days (Microsoft Graph, "Use delta query"). The sync does
+/// not pre-empt this by age (change-sync's checkpoints carry no save time): Graph answers an
+/// expired token with `410 Gone` / `syncStateNotFound`, and that starts a full round.
 pub const DELTA_TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Settings of one run. Construct with `..Default::default()`.
@@ -123,38 +129,40 @@ impl SyncReport {
     }
 }
 
-/// The position in Graph, as stored.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Cursor {
-    /// A `nextLink` (a round in progress) or a `deltaLink` (a round done).
-    link: String,
-    /// Whether `link` is a delta link.
-    complete: bool,
-    /// Users seen by the last full round (the safety limit's denominator).
-    #[serde(default)]
-    population: usize,
-}
-
-/// One planned page and where Graph continues after it.
+/// One planned page and the checkpoint once it is applied.
 struct PagePlan {
     plan: Plan,
-    /// The users the page listed.
-    ids: HashSet<Uuid>,
     users: HashMap<Uuid, GraphUser>,
-    next: Cursor,
+    /// Users the page returned (recorded as known with the round's generation).
+    seen: Vec<Uuid>,
+    /// Users the page removed (forgotten).
+    gone: Vec<Uuid>,
+    next: Checkpoint,
 }
 
 /// Brings Entra users into one Dataverse org by a rule set.
-#[derive(Debug)]
 pub struct UserSync {
     graph: GraphClient,
     dataverse: DataverseClient,
     force_sync: Arc<dyn ForceSync>,
-    checkpoints: CheckpointStore,
+    checkpoints: Arc<dyn CheckpointStore>,
     rules: RuleSet,
     progress: Arc<dyn Progress>,
     clock: Arc<dyn Clock>,
     journal: Option<Arc<SyncJournal>>,
+}
+
+/// The checkpoint store is a trait object without `Debug`: shown by name only.
+impl std::fmt::Debug for UserSync {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserSync")
+            .field("graph", &self.graph)
+            .field("dataverse", &self.dataverse)
+            .field("force_sync", &self.force_sync)
+            .field("checkpoints", &"dyn CheckpointStore")
+            .field("rules", &self.rules)
+            .finish_non_exhaustive()
+    }
 }
 
 impl UserSync {
@@ -166,7 +174,7 @@ impl UserSync {
         graph: GraphClient,
         dataverse: DataverseClient,
         force_sync: Arc<dyn ForceSync>,
-        checkpoints: CheckpointStore,
+        checkpoints: Arc<dyn CheckpointStore>,
         rules: RuleSet,
     ) -> Self {
         UserSync {
@@ -202,36 +210,19 @@ impl UserSync {
     }
 
     /// The checkpoint store.
-    pub fn checkpoints(&self) -> &CheckpointStore {
+    pub fn checkpoints(&self) -> &Arc<dyn CheckpointStore> {
         &self.checkpoints
     }
 
-    async fn stored_cursor(&self, options: &SyncOptions) -> Result<(Option<Cursor>, usize)> {
-        let Some(saved) = self.checkpoints.get(&options.checkpoint_key).await? else {
-            return Ok((None, 0));
-        };
-        let cursor: Cursor = match serde_json::from_str(&saved.cursor) {
-            Ok(c) => c,
-            Err(_) => {
-                self.progress
-                    .note("the stored checkpoint cannot be read; starting a full round");
-                return Ok((None, 0));
-            }
-        };
-        let population = cursor.population;
-        if options.full {
-            return Ok((None, population));
-        }
-        let age = self.clock.now().unix_timestamp() - saved.saved_at;
-        if age > DELTA_TOKEN_LIFETIME.as_secs() as i64 {
-            self.progress.note(&format!(
-                "the checkpoint is {} days old and Graph delta links last 7 days; starting a \
-                 full round",
-                age / 86_400
-            ));
-            return Ok((None, population));
-        }
-        Ok((Some(cursor), population))
+    /// The known ids of `key` marked lower than `below` (all of them for `i64::MAX`).
+    async fn known(&self, key: &str, below: i64) -> Result<HashSet<Uuid>> {
+        Ok(self
+            .checkpoints
+            .unseen(key, below, usize::MAX)
+            .await?
+            .iter()
+            .filter_map(|id| Uuid::parse_str(id).ok())
+            .collect())
     }
 
     async fn membership(&self) -> Result<Membership> {
@@ -302,14 +293,15 @@ impl UserSync {
 
     /// Runs the sync once.
     pub async fn run(&self, options: &SyncOptions) -> Result<SyncReport> {
-        let (mut cursor, population) = self.stored_cursor(options).await?;
+        let key = options.checkpoint_key.as_str();
+        let saved = self.checkpoints.load(key).await?;
         let fingerprint = self.rules.fingerprint();
-        let rules_changed = cursor.is_some() && self.rules_changed(options, &fingerprint).await?;
+        let rules_changed = saved.is_some() && self.rules_changed(options, &fingerprint).await?;
         if rules_changed {
             self.progress
                 .note("the rules changed since the last run; starting a full round");
-            cursor = None;
         }
+        let (round, start) = position::start(saved, options.full || rules_changed);
         if !options.dry_run {
             self.applier(options).restore_held_roles().await?;
         }
@@ -322,15 +314,15 @@ impl UserSync {
                 disable_leavers: options.disable_leavers,
             },
         };
-        let mut round = self
-            .read_round(&inputs, cursor.map(|c| c.link), population)
-            .await?;
+        let mut round = self.read_round(&inputs, key, round, start).await?;
         self.add_retries(&inputs, &mut round).await?;
         keep_last_entries(&mut round.pages);
+        // One sort for the whole plan (merging page by page would sort again each time).
         let mut total = Plan::default();
         for page in &round.pages {
-            total.merge(page.plan.clone());
+            total.extend_unsorted(page.plan.clone());
         }
+        total.sort();
         let share = options
             .max_change_share
             .unwrap_or(self.rules.max_change_share);
@@ -340,7 +332,7 @@ impl UserSync {
             plan: total,
             applied: Vec::new(),
             pages: round.pages.len(),
-            full_round: round.full_round,
+            full_round: round.from_start,
             dry_run: options.dry_run,
             rules_changed,
         };
@@ -348,11 +340,11 @@ impl UserSync {
             // Saved before the first page: every position stored from now on was applied
             // with these rules (a resumed round goes on with them).
             if let Some(journal) = &self.journal {
-                journal
-                    .set_rules_fingerprint(&options.checkpoint_key, &fingerprint)
-                    .await?;
+                journal.set_rules_fingerprint(key, &fingerprint).await?;
             }
-            report.applied = self.apply_round(&inputs, round.pages, options).await?;
+            report.applied = self
+                .apply_round(&inputs, key, round.revision, round.pages, options)
+                .await?;
         }
         Ok(report)
     }
@@ -387,7 +379,11 @@ impl UserSync {
         let Some(journal) = &self.journal else {
             return Ok(());
         };
-        let listed: HashSet<Uuid> = round.pages.iter().flat_map(|p| p.ids.clone()).collect();
+        let listed: HashSet<Uuid> = round
+            .pages
+            .iter()
+            .flat_map(|p| p.seen.iter().chain(&p.gone).copied())
+            .collect();
         let mut changes = Vec::new();
         let mut users = HashMap::new();
         for id in journal.retry_list().await?.into_keys() {
@@ -418,74 +414,82 @@ impl UserSync {
             changes.len()
         ));
         let (plan, users) = self.plan_page(inputs, &changes, users).await?;
-        last.ids.extend(changes.iter().filter_map(|c| match c {
-            UserChange::Present(u) => Uuid::parse_str(&u.id).ok(),
-            UserChange::Removed(id) => Some(*id),
-        }));
+        let (seen, gone) = split_ids(&changes);
+        last.seen.extend(seen);
+        last.gone.extend(gone);
         last.plan.merge(plan);
         last.users.extend(users);
         Ok(())
     }
 
-    /// Pass 1: reads the pages from `start` (a full round when `None`, or when the link has
-    /// expired) and plans each.
+    /// Pass 1: reads the pages from `start` and plans each; a full round ends with the
+    /// reconciliation page (known users it did not return, as removed).
     async fn read_round(
         &self,
         inputs: &RunInputs<'_>,
-        start: Option<String>,
-        population: usize,
+        key: &str,
+        mut checkpoint: Checkpoint,
+        start: Start,
     ) -> Result<Round> {
+        let revision = checkpoint.revision;
+        let (mut link, mut full_round) = match start {
+            Start::Full => (None, true),
+            Start::Link { link, full_round } => (Some(link), full_round),
+            Start::Reconcile => {
+                let page = self
+                    .reconcile(inputs, key, &checkpoint, &HashSet::new())
+                    .await?;
+                return Ok(Round {
+                    pages: vec![page],
+                    from_start: false,
+                    revision,
+                });
+            }
+        };
+        let mut from_start = link.is_none();
         let mut pages: Vec<PagePlan> = Vec::new();
-        let mut full_round = start.is_none();
-        let mut link = start;
-        let mut seen = HashSet::new();
-        let mut seen_users = 0usize;
+        let mut links = HashSet::new();
+        let mut seen_in_round = HashSet::new();
         loop {
             let page = match self.graph.delta_page(link.as_deref()).await {
                 Ok(page) => page,
-                Err(e) if e.is_delta_expired() && !full_round => {
+                // A stored link Graph no longer honours: a full round of a new generation.
+                Err(e) if e.is_delta_expired() && link.is_some() => {
                     self.progress.note(&format!("{e}; starting a full round"));
+                    checkpoint = position::restart(&checkpoint);
                     full_round = true;
+                    from_start = true;
                     pages.clear();
-                    seen.clear();
-                    seen_users = 0;
+                    links.clear();
+                    seen_in_round.clear();
                     link = None;
                     continue;
                 }
                 Err(e) => return Err(e),
             };
             let (changes, users) = self.changes(page.items).await?;
-            seen_users += changes.len();
             let (plan, users) = self.plan_page(inputs, &changes, users).await?;
-            let ids = changes
-                .iter()
-                .filter_map(|c| match c {
-                    UserChange::Present(u) => Uuid::parse_str(&u.id).ok(),
-                    UserChange::Removed(id) => Some(*id),
-                })
-                .collect();
-            let next = match (page.next_link, page.delta_link) {
-                (Some(next), _) => Cursor {
-                    link: next,
-                    complete: false,
-                    population,
-                },
-                (None, Some(delta)) => Cursor {
-                    link: delta,
-                    complete: true,
-                    population,
-                },
-                (None, None) => {
-                    return Err(SyncError::GraphDecode {
-                        url: self.graph.base_url().to_string(),
-                        message: "a delta page has neither @odata.nextLink nor \
-                                  @odata.deltaLink"
-                            .to_owned(),
-                    });
-                }
-            };
-            if !next.complete && !seen.insert(next.link.clone()) {
-                return Err(repeated(&next.link));
+            if page.next_link.is_none() && page.delta_link.is_none() {
+                return Err(SyncError::GraphDecode {
+                    url: self.graph.base_url().to_string(),
+                    message: "a delta page has neither @odata.nextLink nor @odata.deltaLink"
+                        .to_owned(),
+                });
+            }
+            if let Some(next) = &page.next_link
+                && !links.insert(next.clone())
+            {
+                return Err(repeated(next));
+            }
+            let next = position::after_page(
+                &checkpoint,
+                full_round,
+                page.next_link.clone(),
+                page.delta_link,
+            );
+            let (seen, gone) = split_ids(&changes);
+            if full_round {
+                seen_in_round.extend(seen.iter().copied());
             }
             self.progress.note(&format!(
                 "read page {}: {} users, {} actions planned",
@@ -493,24 +497,66 @@ impl UserSync {
                 changes.len(),
                 plan.actions.len()
             ));
-            let done = next.complete;
-            link = Some(next.link.clone());
+            link = page.next_link;
+            checkpoint = next.clone();
             pages.push(PagePlan {
                 plan,
-                ids,
                 users,
+                seen,
+                gone,
                 next,
             });
-            if done {
+            if link.is_none() {
                 break;
             }
         }
-        // A full round counts everyone: that is the population from now on.
-        let population = if full_round { seen_users } else { population };
-        for page in pages.iter_mut() {
-            page.next.population = population;
+        if full_round {
+            let page = self
+                .reconcile(inputs, key, &checkpoint, &seen_in_round)
+                .await?;
+            pages.push(page);
         }
-        Ok(Round { pages, full_round })
+        Ok(Round {
+            pages,
+            from_start,
+            revision,
+        })
+    }
+
+    /// The reconciliation after a full round of `reconciling`'s generation: the known ids
+    /// marked lower (not returned by the pages already applied) and not in `seen` (the
+    /// pages of this run) are users Graph no longer has; planned as removed, so they are
+    /// disabled when leavers are, and forgotten.
+    async fn reconcile(
+        &self,
+        inputs: &RunInputs<'_>,
+        key: &str,
+        reconciling: &Checkpoint,
+        seen: &HashSet<Uuid>,
+    ) -> Result<PagePlan> {
+        let mut absent: Vec<Uuid> = self
+            .known(key, reconciling.generation)
+            .await?
+            .into_iter()
+            .filter(|id| !seen.contains(id))
+            .collect();
+        absent.sort();
+        let changes: Vec<UserChange> = absent.iter().map(|id| UserChange::Removed(*id)).collect();
+        let (plan, users) = self.plan_page(inputs, &changes, HashMap::new()).await?;
+        if !absent.is_empty() {
+            self.progress.note(&format!(
+                "reconcile: {} known users are no longer in Graph, {} actions planned",
+                absent.len(),
+                plan.actions.len()
+            ));
+        }
+        Ok(PagePlan {
+            plan,
+            users,
+            seen: Vec::new(),
+            gone: absent,
+            next: position::after_reconcile(reconciling),
+        })
     }
 
     /// Plans one page against the org, keeping only the Graph users about to be
@@ -550,10 +596,13 @@ impl UserSync {
         Ok((page_plan, users))
     }
 
-    /// Pass 2: applies page by page; the checkpoint moves only after a page is applied.
+    /// Pass 2: applies page by page; after each, the known ids and the checkpoint are
+    /// saved in one transaction (a crash before it repeats the page, which is idempotent).
     async fn apply_round(
         &self,
         inputs: &RunInputs<'_>,
+        key: &str,
+        mut revision: i64,
         pages: Vec<PagePlan>,
         options: &SyncOptions,
     ) -> Result<Vec<Applied>> {
@@ -570,16 +619,12 @@ impl UserSync {
             let applied = applier
                 .apply(&ctx, &page.plan.actions, options.concurrency)
                 .await?;
-            let cursor = serde_json::to_string(&page.next).map_err(|e| {
-                SyncError::invalid("checkpoint", format!("cannot be written as JSON: {e}"))
-            })?;
-            self.checkpoints
-                .put(
-                    &options.checkpoint_key,
-                    &cursor,
-                    self.clock.now().unix_timestamp(),
-                )
-                .await?;
+            let next = Checkpoint {
+                revision,
+                ..page.next
+            };
+            self.commit(key, &next, &page.seen, &page.gone).await?;
+            revision = next.saved().revision;
             self.progress.note(&format!(
                 "applied page {}/{count}: {} actions",
                 index + 1,
@@ -589,6 +634,45 @@ impl UserSync {
         }
         Ok(all)
     }
+
+    /// Saves a page's known ids and the checkpoint together.
+    async fn commit(
+        &self,
+        key: &str,
+        next: &Checkpoint,
+        seen: &[Uuid],
+        gone: &[Uuid],
+    ) -> Result<()> {
+        let text = |ids: &[Uuid]| ids.iter().map(Uuid::to_string).collect::<Vec<_>>();
+        let mut tx = self.checkpoints.begin().await?;
+        self.checkpoints
+            .remember_in(&mut tx, key, &text(seen), next.generation)
+            .await?;
+        self.checkpoints
+            .forget_in(&mut tx, key, &text(gone))
+            .await?;
+        if !self.checkpoints.save_in(&mut tx, key, next).await? {
+            tx.rollback().await?;
+            return Err(SyncError::CheckpointConflict {
+                key: key.to_owned(),
+            });
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The users a page returned, and the ones it removed.
+fn split_ids(changes: &[UserChange]) -> (Vec<Uuid>, Vec<Uuid>) {
+    let mut seen = Vec::new();
+    let mut gone = Vec::new();
+    for change in changes {
+        match change {
+            UserChange::Present(u) => seen.extend(Uuid::parse_str(&u.id).ok()),
+            UserChange::Removed(id) => gone.push(*id),
+        }
+    }
+    (seen, gone)
 }
 
 /// A user listed on several pages of one round is planned from its last entry only: the
@@ -597,13 +681,15 @@ impl UserSync {
 fn keep_last_entries(pages: &mut [PagePlan]) {
     let mut later: HashSet<Uuid> = HashSet::new();
     for page in pages.iter_mut().rev() {
-        let again: HashSet<Uuid> = page.ids.intersection(&later).copied().collect();
+        let listed: HashSet<Uuid> = page.seen.iter().chain(&page.gone).copied().collect();
+        let again: HashSet<Uuid> = listed.intersection(&later).copied().collect();
         if !again.is_empty() {
             page.plan.forget(&again);
             page.users.retain(|id, _| !again.contains(id));
-            page.ids.retain(|id| !again.contains(id));
+            page.seen.retain(|id| !again.contains(id));
+            page.gone.retain(|id| !again.contains(id));
         }
-        later.extend(page.ids.iter().copied());
+        later.extend(listed);
     }
 }
 
@@ -624,5 +710,8 @@ struct RunInputs<'a> {
 /// The planned pages of one read.
 struct Round {
     pages: Vec<PagePlan>,
-    full_round: bool,
+    /// Whether Graph was read from its first page.
+    from_start: bool,
+    /// The stored revision the run read (its first save must match it).
+    revision: i64,
 }

@@ -22,8 +22,8 @@ use online_mgmt_api::{
 };
 use serde_json::{Value, json};
 use user_sync::{
-    ActionKind, AdminForceSync, CheckpointStore, ForceSync, ForceSyncOutcome, GraphClient,
-    GraphOptions, RuleSet, SilentProgress, SyncError, SyncJournal, SyncOptions, UserSync, UserWait,
+    ActionKind, AdminForceSync, ForceSync, ForceSyncOutcome, GraphClient, GraphOptions, RuleSet,
+    SilentProgress, SqlCheckpoints, SyncError, SyncJournal, SyncOptions, UserSync, UserWait,
 };
 use uuid::Uuid;
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
@@ -216,9 +216,11 @@ impl World {
     }
 
     async fn sync_with(&self, force: Arc<dyn ForceSync>, rules: &str) -> UserSync {
-        let checkpoints = CheckpointStore::open_sqlite(&self.state)
-            .await
-            .expect("store");
+        let checkpoints = Arc::new(
+            SqlCheckpoints::open_sqlite(&self.state)
+                .await
+                .expect("store"),
+        );
         UserSync::new(
             self.graph(),
             self.dataverse.clone(),
@@ -362,7 +364,7 @@ async fn dry_run_apply_second_run_and_a_delta_round() {
     );
     assert!(
         sync.checkpoints()
-            .get(user_sync::DEFAULT_CHECKPOINT_KEY)
+            .load(user_sync::DEFAULT_CHECKPOINT_KEY)
             .await
             .expect("get")
             .is_none()
@@ -605,11 +607,14 @@ async fn a_crash_between_pages_resumes_from_the_checkpoint() {
     assert_eq!(w.placement(a).await.0, w.unit("Sales").await);
     let saved = sync
         .checkpoints()
-        .get(user_sync::DEFAULT_CHECKPOINT_KEY)
+        .load(user_sync::DEFAULT_CHECKPOINT_KEY)
         .await
         .expect("get")
         .expect("saved after page 1");
-    assert!(saved.cursor.contains("skiptoken=p2"), "resumes at page 2");
+    assert!(
+        saved.page_cursor.expect("page").contains("skiptoken=p2"),
+        "resumes at page 2"
+    );
 
     let resumed = sync.run(&options).await.expect("resumed");
     assert!(!resumed.full_round);
@@ -617,12 +622,12 @@ async fn a_crash_between_pages_resumes_from_the_checkpoint() {
     assert_eq!(w.placement(b).await.0, w.unit("Service").await);
     let done = sync
         .checkpoints()
-        .get(user_sync::DEFAULT_CHECKPOINT_KEY)
+        .load(user_sync::DEFAULT_CHECKPOINT_KEY)
         .await
         .expect("get")
         .expect("saved");
     assert!(
-        done.cursor.contains("deltatoken=d1"),
+        done.delta_cursor.expect("delta").contains("deltatoken=d1") && done.page_cursor.is_none(),
         "the round is complete"
     );
 }
@@ -654,7 +659,7 @@ async fn an_expired_delta_link_starts_a_full_round() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn group_rules_place_members_and_a_week_old_checkpoint_is_not_tried() {
+async fn group_rules_place_members_and_a_week_old_delta_link_starts_a_full_round() {
     let w = world(&[true, true]).await;
     let [a, b] = [w.users[0], w.users[1]];
     let group = "22222222-0000-4000-8000-000000000001";
@@ -673,11 +678,13 @@ async fn group_rules_place_members_and_a_week_old_checkpoint_is_not_tried() {
         .expect(1)
         .mount(&w.graph_server)
         .await;
-    // An 8-day-old delta link is past Graph's 7 days: the sync starts over without it.
+    // A delta link past Graph's 7 days: Graph says so, and the sync starts over.
     Mock::given(method("GET"))
         .and(query_param("$deltatoken", "stale"))
-        .respond_with(ResponseTemplate::new(500))
-        .expect(0)
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "error": {"code": "syncStateNotFound", "message": "The sync state is older than 7 days."}
+        })))
+        .expect(1)
         .mount(&w.graph_server)
         .await;
     w.full_round(
@@ -701,18 +708,29 @@ roles = ["CSR"]
         .sync_with(Arc::new(w.admin().await), rules)
         .await
         .with_clock(Arc::new(clock.clone()));
-    let eight_days_ago = time::OffsetDateTime::now_utc().unix_timestamp() - 8 * 86_400;
-    let stale = json!({"link": w.link("$deltatoken=stale"), "complete": true, "population": 2});
-    sync.checkpoints()
-        .put(
-            user_sync::DEFAULT_CHECKPOINT_KEY,
-            &stale.to_string(),
-            eight_days_ago,
-        )
+    let stale = user_sync::Checkpoint {
+        phase: user_sync::Phase::Incremental,
+        page_cursor: None,
+        delta_cursor: Some(w.link("$deltatoken=stale")),
+        generation: 1,
+        revision: 0,
+    };
+    assert!(
+        sync.checkpoints()
+            .save(user_sync::DEFAULT_CHECKPOINT_KEY, &stale)
+            .await
+            .expect("old checkpoint")
+    );
+    // Stored with these rules: only the link's age forces the full round.
+    let fingerprint = RuleSet::from_toml(rules, None).expect("rules").fingerprint();
+    w.journal()
         .await
-        .expect("old checkpoint");
+        .set_rules_fingerprint(user_sync::DEFAULT_CHECKPOINT_KEY, &fingerprint)
+        .await
+        .expect("fingerprint");
     let report = sync.run(&SyncOptions::default()).await.expect("run");
     assert!(report.full_round);
+    assert!(!report.rules_changed);
     assert_eq!(kinds(&report), vec![(b, ActionKind::ForceSync)]);
     assert_eq!(report.plan.skipped, 1);
     assert_eq!(
@@ -742,11 +760,14 @@ async fn a_licence_that_has_not_reached_the_environment_is_reported_not_retried(
     );
     let saved = sync
         .checkpoints()
-        .get(user_sync::DEFAULT_CHECKPOINT_KEY)
+        .load(user_sync::DEFAULT_CHECKPOINT_KEY)
         .await
         .expect("get")
         .expect("saved");
-    assert!(saved.cursor.contains("deltatoken=d1"), "the round is done");
+    assert!(
+        saved.delta_cursor.expect("delta").contains("deltatoken=d1"),
+        "the round is done"
+    );
     let next = sync.run(&SyncOptions::default()).await.expect("next round");
     assert!(
         next.plan.actions.is_empty(),
@@ -846,11 +867,17 @@ async fn a_user_that_never_appears_is_recorded_and_retried_while_the_page_comple
     assert!(failed[0].1.contains("did not appear"), "{failed:?}");
     let saved = sync
         .checkpoints()
-        .get(user_sync::DEFAULT_CHECKPOINT_KEY)
+        .load(user_sync::DEFAULT_CHECKPOINT_KEY)
         .await
-        .expect("get")
+        .expect("load")
         .expect("saved");
-    assert!(saved.cursor.contains("deltatoken=d1"), "the round is done");
+    assert!(
+        saved
+            .delta_cursor
+            .is_some_and(|link| link.contains("deltatoken=d1"))
+            && saved.page_cursor.is_none(),
+        "the round is done"
+    );
     assert!(
         w.journal()
             .await
@@ -1014,4 +1041,59 @@ async fn a_404_while_reading_a_changed_user_again_does_not_disable_it() {
     let report = sync.run(&options).await.expect("delta round");
     assert!(report.plan.actions.is_empty(), "{:?}", report.plan.actions);
     assert!(!w.placement(a).await.3, "still enabled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_round_disables_known_users_it_no_longer_returns() {
+    // No delta round ever reported b's removal (say its `@removed` fell in a round that
+    // expired): the next full round does not return b, and the reconciliation disables it.
+    let w = world(&[true, true]).await;
+    let [a, b] = [w.users[0], w.users[1]];
+    let first = json!({
+        "@odata.deltaLink": w.link("$deltatoken=d1"),
+        "value": [graph_user(a, 1, "Sales", true), graph_user(b, 2, "Sales", true)]
+    });
+    let second = json!({
+        "@odata.deltaLink": w.link("$deltatoken=d2"),
+        "value": [graph_user(a, 1, "Sales", true)]
+    });
+    for body in [first, second] {
+        Mock::given(method("GET"))
+            .and(path("/v1.0/users/delta"))
+            .and(query_param_is_missing("$deltatoken"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(&w.graph_server)
+            .await;
+    }
+    let sync = w.sync(Arc::new(w.admin().await)).await;
+    sync.run(&SyncOptions::default()).await.expect("first");
+    assert!(!w.placement(b).await.3);
+    let full = SyncOptions {
+        full: true,
+        disable_leavers: true,
+        force: true,
+        ..Default::default()
+    };
+    let report = sync.run(&full).await.expect("full round");
+    assert!(report.full_round);
+    assert_eq!(kinds(&report), vec![(b, ActionKind::DisableLeaver)]);
+    assert!(w.placement(b).await.3, "disabled, not deleted");
+    assert!(!w.placement(a).await.3);
+    // b is forgotten: the ledger holds a only, marked with the second generation.
+    let saved = sync
+        .checkpoints()
+        .load(user_sync::DEFAULT_CHECKPOINT_KEY)
+        .await
+        .expect("load")
+        .expect("saved");
+    assert_eq!(saved.phase, user_sync::Phase::Incremental);
+    assert_eq!(saved.generation, 2);
+    let known = sync
+        .checkpoints()
+        .unseen(user_sync::DEFAULT_CHECKPOINT_KEY, i64::MAX, 10)
+        .await
+        .expect("known");
+    assert_eq!(known, vec![a.to_string()]);
 }

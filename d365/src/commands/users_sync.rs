@@ -10,8 +10,9 @@ use clap::Args;
 use online_mgmt_api::{EnvironmentName, WaitOptions};
 use serde::Serialize;
 use user_sync::{
-    AdminForceSync, CheckpointStore, ForceSync, ForceSyncOutcome, GraphClient, GraphOptions,
-    RuleSet, StderrProgress, SyncError, SyncJournal, SyncOptions, SyncReport, UserSync, UserWait,
+    AdminForceSync, ForceSync, ForceSyncOutcome, GraphClient, GraphOptions, RuleSet,
+    SqlCheckpoints, StderrProgress, SyncError, SyncJournal, SyncOptions, SyncReport, UserSync,
+    UserWait,
 };
 use uuid::Uuid;
 
@@ -289,7 +290,7 @@ pub(crate) async fn run(
         .state
         .clone()
         .unwrap_or_else(|| PathBuf::from("user-sync.sqlite"));
-    let checkpoints = CheckpointStore::open_sqlite(&state).await.map_err(|e| {
+    let checkpoints = SqlCheckpoints::open_sqlite(&state).await.map_err(|e| {
         Failure::usage(format!("the checkpoint file {}: {e}", state.display()))
             .with_fix("give a writable path with --state")
     })?;
@@ -304,7 +305,7 @@ pub(crate) async fn run(
         graph,
         org.client.clone(),
         Arc::new(force),
-        checkpoints,
+        Arc::new(checkpoints),
         rules,
     )
     .with_progress(Arc::new(StderrProgress))

@@ -170,10 +170,20 @@ impl Plan {
 
     /// Appends another plan (of other users) and keeps the order.
     pub fn merge(&mut self, other: Plan) {
+        self.extend_unsorted(other);
+        self.sort();
+    }
+
+    /// Adds `other` without restoring the order (call [`sort`](Self::sort) once after many).
+    pub(crate) fn extend_unsorted(&mut self, other: Plan) {
         self.actions.extend(other.actions);
         self.considered += other.considered;
         self.skipped += other.skipped;
         self.placed.extend(other.placed);
+    }
+
+    /// Restores the plan's order.
+    pub(crate) fn sort(&mut self) {
         sort(&mut self.actions);
     }
 
@@ -216,14 +226,8 @@ impl Plan {
 }
 
 fn sort(actions: &mut [Action]) {
-    actions.sort_by(|a, b| {
-        (a.label.to_lowercase(), a.user, a.kind, &a.detail).cmp(&(
-            b.label.to_lowercase(),
-            b.user,
-            b.kind,
-            &b.detail,
-        ))
-    });
+    // Keys computed once per action, not per comparison (lower-casing allocates).
+    actions.sort_by_cached_key(|a| (a.label.to_lowercase(), a.user, a.kind, a.detail.clone()));
 }
 
 /// What planning reads: the rules, group membership, the org's catalogue and users.
