@@ -170,6 +170,8 @@ pub(crate) struct Applier {
     /// Where roles are noted before a move and failed users listed; `None` keeps them in
     /// memory only (a crash between a move and the roles' return then loses them).
     pub(crate) journal: Option<Arc<SyncJournal>>,
+    /// The sync's checkpoint key, which scopes its journal entries.
+    pub(crate) key: String,
 }
 
 /// What placing a freshly synced user needs.
@@ -256,7 +258,7 @@ impl Applier {
                 action.kind.as_str()
             ));
             if let Some(journal) = &self.journal
-                && let Err(e) = journal.add_retry(action.user, &reason).await
+                && let Err(e) = journal.add_retry(&self.key, action.user, &reason).await
             {
                 return (done, Some(e));
             }
@@ -267,7 +269,7 @@ impl Applier {
             return (done, None);
         }
         if let (Some(journal), Some(first)) = (&self.journal, steps.first())
-            && let Err(e) = journal.clear_retry(first.user).await
+            && let Err(e) = journal.clear_retry(&self.key, first.user).await
         {
             return (done, Some(e));
         }
@@ -280,7 +282,7 @@ impl Applier {
         let Some(journal) = &self.journal else {
             return Ok(0);
         };
-        let held = journal.held_roles().await?;
+        let held = journal.held_roles(&self.key).await?;
         for (user, roles) in &held {
             self.progress.note(&format!(
                 "giving back {} role(s) of systemuser {user} noted before an unfinished \
@@ -315,7 +317,7 @@ impl Applier {
             }
         }
         if let Some(journal) = &self.journal {
-            journal.release_roles(user).await?;
+            journal.release_roles(&self.key, user).await?;
         }
         Ok(())
     }
@@ -365,7 +367,7 @@ impl Applier {
                     .map(|r| r.root_role_id())
                     .collect();
                 if let Some(journal) = &self.journal {
-                    journal.hold_roles(user, &held).await?;
+                    journal.hold_roles(&self.key, user, &held).await?;
                 }
                 self.client
                     .users()

@@ -3,7 +3,8 @@
 //! written down first and given back, on this run or the next), the users whose steps
 //! failed (retried by the next run), and a fingerprint of the rules the position was read
 //! with (edited rules start a full round). Kept through `dynamics-store`, normally in the
-//! same SQLite file as the checkpoint.
+//! same SQLite file as the checkpoint, and scoped like it by the sync's checkpoint key, so
+//! syncs of several orgs can share one store.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,32 +15,29 @@ use uuid::Uuid;
 
 use crate::error::{Result, SyncError};
 
+/// The same statements on SQLite and PostgreSQL. Entries are scoped by the sync's
+/// checkpoint key (`sync_key`), as the checkpoints are.
+const SCHEMA_V1: &str = "CREATE TABLE user_sync_held_roles (
+        sync_key TEXT NOT NULL,
+        systemuser_id TEXT NOT NULL,
+        role_ids TEXT NOT NULL,
+        PRIMARY KEY (sync_key, systemuser_id)
+    );
+    CREATE TABLE user_sync_retry (
+        sync_key TEXT NOT NULL,
+        entra_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        PRIMARY KEY (sync_key, entra_id)
+    );
+    CREATE TABLE user_sync_rules (
+        key TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL
+    )";
+
 static MIGRATIONS: [Migration; 1] = [Migration {
     version: 1,
-    sqlite: "CREATE TABLE user_sync_held_roles (
-        systemuser_id TEXT PRIMARY KEY,
-        role_ids TEXT NOT NULL
-    );
-    CREATE TABLE user_sync_retry (
-        entra_id TEXT PRIMARY KEY,
-        reason TEXT NOT NULL
-    );
-    CREATE TABLE user_sync_rules (
-        key TEXT PRIMARY KEY,
-        fingerprint TEXT NOT NULL
-    )",
-    postgres: "CREATE TABLE user_sync_held_roles (
-        systemuser_id TEXT PRIMARY KEY,
-        role_ids TEXT NOT NULL
-    );
-    CREATE TABLE user_sync_retry (
-        entra_id TEXT PRIMARY KEY,
-        reason TEXT NOT NULL
-    );
-    CREATE TABLE user_sync_rules (
-        key TEXT PRIMARY KEY,
-        fingerprint TEXT NOT NULL
-    )",
+    sqlite: SCHEMA_V1,
+    postgres: SCHEMA_V1,
 }];
 
 /// The sync's durable notes (see the module docs). Cheap to share behind an `Arc`.
@@ -61,14 +59,17 @@ impl SyncJournal {
         Self::new(Store::Sqlite(store)).await
     }
 
-    /// Notes the (root) roles `systemuser` holds before a move; durable when this returns.
-    pub async fn hold_roles(&self, systemuser: Uuid, roles: &[Uuid]) -> Result<()> {
+    /// Notes the (root) roles `systemuser` holds before a move, for the sync under `key`;
+    /// durable when this returns.
+    pub async fn hold_roles(&self, key: &str, systemuser: Uuid, roles: &[Uuid]) -> Result<()> {
         let ids: Vec<String> = roles.iter().map(Uuid::to_string).collect();
         self.store
             .execute(
-                "INSERT INTO user_sync_held_roles (systemuser_id, role_ids) VALUES ($1, $2)
-                 ON CONFLICT (systemuser_id) DO UPDATE SET role_ids = excluded.role_ids",
+                "INSERT INTO user_sync_held_roles (sync_key, systemuser_id, role_ids)
+                 VALUES ($1, $2, $3)
+                 ON CONFLICT (sync_key, systemuser_id) DO UPDATE SET role_ids = excluded.role_ids",
                 vec![
+                    SqlValue::text(key),
                     SqlValue::text(systemuser.to_string()),
                     SqlValue::text(ids.join(",")),
                 ],
@@ -78,12 +79,12 @@ impl SyncJournal {
     }
 
     /// The roles noted and not yet given back, by systemuser.
-    pub async fn held_roles(&self) -> Result<BTreeMap<Uuid, Vec<Uuid>>> {
+    pub async fn held_roles(&self, key: &str) -> Result<BTreeMap<Uuid, Vec<Uuid>>> {
         let rows = self
             .store
             .query(
-                "SELECT systemuser_id, role_ids FROM user_sync_held_roles",
-                vec![],
+                "SELECT systemuser_id, role_ids FROM user_sync_held_roles WHERE sync_key = $1",
+                vec![SqlValue::text(key)],
             )
             .await?;
         let mut out = BTreeMap::new();
@@ -101,11 +102,11 @@ impl SyncJournal {
     }
 
     /// Forgets the roles of `systemuser` (all given back).
-    pub async fn release_roles(&self, systemuser: Uuid) -> Result<()> {
+    pub async fn release_roles(&self, key: &str, systemuser: Uuid) -> Result<()> {
         self.store
             .execute(
-                "DELETE FROM user_sync_held_roles WHERE systemuser_id = $1",
-                vec![SqlValue::text(systemuser.to_string())],
+                "DELETE FROM user_sync_held_roles WHERE sync_key = $1 AND systemuser_id = $2",
+                vec![SqlValue::text(key), SqlValue::text(systemuser.to_string())],
             )
             .await?;
         Ok(())
@@ -113,22 +114,29 @@ impl SyncJournal {
 
     /// Puts a user whose steps failed on the retry list, with why (no personal data: the
     /// reason is the error's text, which names ids, not people).
-    pub async fn add_retry(&self, entra_id: Uuid, reason: &str) -> Result<()> {
+    pub async fn add_retry(&self, key: &str, entra_id: Uuid, reason: &str) -> Result<()> {
         self.store
             .execute(
-                "INSERT INTO user_sync_retry (entra_id, reason) VALUES ($1, $2)
-                 ON CONFLICT (entra_id) DO UPDATE SET reason = excluded.reason",
-                vec![SqlValue::text(entra_id.to_string()), SqlValue::text(reason)],
+                "INSERT INTO user_sync_retry (sync_key, entra_id, reason) VALUES ($1, $2, $3)
+                 ON CONFLICT (sync_key, entra_id) DO UPDATE SET reason = excluded.reason",
+                vec![
+                    SqlValue::text(key),
+                    SqlValue::text(entra_id.to_string()),
+                    SqlValue::text(reason),
+                ],
             )
             .await?;
         Ok(())
     }
 
     /// The users to try again, with the last reason.
-    pub async fn retry_list(&self) -> Result<BTreeMap<Uuid, String>> {
+    pub async fn retry_list(&self, key: &str) -> Result<BTreeMap<Uuid, String>> {
         let rows = self
             .store
-            .query("SELECT entra_id, reason FROM user_sync_retry", vec![])
+            .query(
+                "SELECT entra_id, reason FROM user_sync_retry WHERE sync_key = $1",
+                vec![SqlValue::text(key)],
+            )
             .await?;
         rows.iter()
             .map(|row| Ok((parse_id(&row.text(0)?)?, row.text(1)?)))
@@ -136,11 +144,11 @@ impl SyncJournal {
     }
 
     /// Takes a user off the retry list (its steps went through).
-    pub async fn clear_retry(&self, entra_id: Uuid) -> Result<()> {
+    pub async fn clear_retry(&self, key: &str, entra_id: Uuid) -> Result<()> {
         self.store
             .execute(
-                "DELETE FROM user_sync_retry WHERE entra_id = $1",
-                vec![SqlValue::text(entra_id.to_string())],
+                "DELETE FROM user_sync_retry WHERE sync_key = $1 AND entra_id = $2",
+                vec![SqlValue::text(key), SqlValue::text(entra_id.to_string())],
             )
             .await?;
         Ok(())
@@ -198,22 +206,27 @@ mod tests {
         let (u, r1, r2) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
         {
             let j = SyncJournal::open_sqlite(&path).await.expect("open");
-            j.hold_roles(u, &[r1, r2]).await.expect("hold");
-            j.add_retry(u, "did not appear").await.expect("retry");
+            j.hold_roles("k", u, &[r1, r2]).await.expect("hold");
+            j.add_retry("k", u, "did not appear").await.expect("retry");
             j.set_rules_fingerprint("k", "f1").await.expect("fp");
             j.set_rules_fingerprint("k", "f2").await.expect("fp again");
         }
         let j = SyncJournal::open_sqlite(&path).await.expect("reopen");
-        assert_eq!(j.held_roles().await.expect("held")[&u], vec![r1, r2]);
-        assert_eq!(j.retry_list().await.expect("list")[&u], "did not appear");
+        assert_eq!(j.held_roles("k").await.expect("held")[&u], vec![r1, r2]);
+        assert_eq!(j.retry_list("k").await.expect("list")[&u], "did not appear");
+        // Another sync (another org) sharing the store sees none of it.
+        assert!(j.held_roles("other").await.expect("held").is_empty());
+        assert!(j.retry_list("other").await.expect("list").is_empty());
+        j.clear_retry("other", u).await.expect("clear elsewhere");
+        assert_eq!(j.retry_list("k").await.expect("list").len(), 1);
         assert_eq!(
             j.rules_fingerprint("k").await.expect("fp").as_deref(),
             Some("f2")
         );
-        j.release_roles(u).await.expect("release");
-        j.clear_retry(u).await.expect("clear");
-        assert!(j.held_roles().await.expect("held").is_empty());
-        assert!(j.retry_list().await.expect("list").is_empty());
+        j.release_roles("k", u).await.expect("release");
+        j.clear_retry("k", u).await.expect("clear");
+        assert!(j.held_roles("k").await.expect("held").is_empty());
+        assert!(j.retry_list("k").await.expect("list").is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

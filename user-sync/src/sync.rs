@@ -137,6 +137,8 @@ struct PagePlan {
     seen: Vec<Uuid>,
     /// Users the page removed (forgotten).
     gone: Vec<Uuid>,
+    /// Users the page listed whose full record Graph did not give (retried next run).
+    unread: Vec<Uuid>,
     next: Checkpoint,
 }
 
@@ -241,10 +243,7 @@ impl UserSync {
 
     /// The page's changes, with partial users (an incremental round may send only what
     /// changed) read again in full, a few at a time.
-    async fn changes(
-        &self,
-        items: Vec<DeltaItem>,
-    ) -> Result<(Vec<UserChange>, HashMap<Uuid, GraphUser>)> {
+    async fn changes(&self, items: Vec<DeltaItem>) -> Result<PageChanges> {
         let graph = &self.graph;
         let read: Vec<(Uuid, Reread)> = stream::iter(items)
             .filter_map(|item| {
@@ -273,22 +272,24 @@ impl UserSync {
             .buffered(REREAD_CONCURRENCY)
             .try_collect()
             .await?;
-        let mut changes = Vec::with_capacity(read.len());
-        let mut users = HashMap::new();
+        let mut out = PageChanges::default();
         for (id, user) in read {
             match user {
                 Reread::Found(u) => {
-                    users.insert(id, (*u).clone());
-                    changes.push(UserChange::Present(u));
+                    out.users.insert(id, (*u).clone());
+                    out.changes.push(UserChange::Present(u));
                 }
-                Reread::Removed => changes.push(UserChange::Removed(id)),
-                Reread::NotFound => self.progress.note(&format!(
-                    "user {id} changed but Graph answers 404 for it; skipped this run (not \
-                     disabled: only a removal or a disabled account disables)"
-                )),
+                Reread::Removed => out.changes.push(UserChange::Removed(id)),
+                Reread::NotFound => {
+                    self.progress.note(&format!(
+                        "user {id} changed but Graph answers 404 for it; put on the retry \
+                         list (not disabled: only a removal or a disabled account disables)"
+                    ));
+                    out.unread.push(id);
+                }
             }
         }
-        Ok((changes, users))
+        Ok(out)
     }
 
     /// Runs the sync once.
@@ -315,7 +316,7 @@ impl UserSync {
             },
         };
         let mut round = self.read_round(&inputs, key, round, start).await?;
-        self.add_retries(&inputs, &mut round).await?;
+        self.add_retries(&inputs, &mut round, options).await?;
         keep_last_entries(&mut round.pages);
         // One sort for the whole plan (merging page by page would sort again each time).
         let mut total = Plan::default();
@@ -337,16 +338,32 @@ impl UserSync {
             rules_changed,
         };
         if !options.dry_run {
-            // Saved before the first page: every position stored from now on was applied
-            // with these rules (a resumed round goes on with them).
+            let revision = self.claim(key, &round.base).await?;
+            // Saved once the round's start is: every position stored from now on was
+            // applied with these rules (a resumed round goes on with them), and a run
+            // stopped before this point finds the old fingerprint and starts over.
             if let Some(journal) = &self.journal {
                 journal.set_rules_fingerprint(key, &fingerprint).await?;
             }
             report.applied = self
-                .apply_round(&inputs, key, round.revision, round.pages, options)
+                .apply_round(&inputs, key, revision, round.pages, options)
                 .await?;
         }
         Ok(report)
+    }
+
+    /// Stores the checkpoint the round starts from before anything is applied: a second
+    /// run working from the same position is refused now, not after it changed users, and
+    /// a restarted round (edited rules, an expired link, `full`) is on record, so a run
+    /// stopped before its first page resumes as a full round, not from the old delta link.
+    /// Answers the revision the first page's save must match.
+    async fn claim(&self, key: &str, base: &Checkpoint) -> Result<i64> {
+        if !self.checkpoints.save(key, base).await? {
+            return Err(SyncError::CheckpointConflict {
+                key: key.to_owned(),
+            });
+        }
+        Ok(base.clone().saved().revision)
     }
 
     /// Whether the rules differ from those the stored position was applied with (an
@@ -370,15 +387,22 @@ impl UserSync {
             },
             progress: self.progress.clone(),
             journal: self.journal.clone(),
+            key: options.checkpoint_key.clone(),
         }
     }
 
     /// Users whose steps failed in an earlier run and this round did not list: read again
     /// from Graph and planned with the last page (a user that succeeds leaves the list).
-    async fn add_retries(&self, inputs: &RunInputs<'_>, round: &mut Round) -> Result<()> {
+    async fn add_retries(
+        &self,
+        inputs: &RunInputs<'_>,
+        round: &mut Round,
+        options: &SyncOptions,
+    ) -> Result<()> {
         let Some(journal) = &self.journal else {
             return Ok(());
         };
+        let key = options.checkpoint_key.as_str();
         let listed: HashSet<Uuid> = round
             .pages
             .iter()
@@ -386,7 +410,7 @@ impl UserSync {
             .collect();
         let mut changes = Vec::new();
         let mut users = HashMap::new();
-        for id in journal.retry_list().await?.into_keys() {
+        for id in journal.retry_list(key).await?.into_keys() {
             if listed.contains(&id) {
                 continue;
             }
@@ -395,11 +419,13 @@ impl UserSync {
                     users.insert(id, u.clone());
                     changes.push(UserChange::Present(Box::new(u)));
                 }
+                // A dry run changes nothing, the journal included.
+                None if options.dry_run => {}
                 None => {
                     self.progress.note(&format!(
                         "user {id} on the retry list is no longer in Graph; dropped from it"
                     ));
-                    journal.clear_retry(id).await?;
+                    journal.clear_retry(key, id).await?;
                 }
             }
         }
@@ -431,7 +457,6 @@ impl UserSync {
         mut checkpoint: Checkpoint,
         start: Start,
     ) -> Result<Round> {
-        let revision = checkpoint.revision;
         let (mut link, mut full_round) = match start {
             Start::Full => (None, true),
             Start::Link { link, full_round } => (Some(link), full_round),
@@ -442,11 +467,12 @@ impl UserSync {
                 return Ok(Round {
                     pages: vec![page],
                     from_start: false,
-                    revision,
+                    base: checkpoint,
                 });
             }
         };
         let mut from_start = link.is_none();
+        let mut base = checkpoint.clone();
         let mut pages: Vec<PagePlan> = Vec::new();
         let mut links = HashSet::new();
         let mut seen_in_round = HashSet::new();
@@ -457,6 +483,7 @@ impl UserSync {
                 Err(e) if e.is_delta_expired() && link.is_some() => {
                     self.progress.note(&format!("{e}; starting a full round"));
                     checkpoint = position::restart(&checkpoint);
+                    base = checkpoint.clone();
                     full_round = true;
                     from_start = true;
                     pages.clear();
@@ -467,7 +494,11 @@ impl UserSync {
                 }
                 Err(e) => return Err(e),
             };
-            let (changes, users) = self.changes(page.items).await?;
+            let PageChanges {
+                changes,
+                users,
+                unread,
+            } = self.changes(page.items).await?;
             let (plan, users) = self.plan_page(inputs, &changes, users).await?;
             if page.next_link.is_none() && page.delta_link.is_none() {
                 return Err(SyncError::GraphDecode {
@@ -487,7 +518,10 @@ impl UserSync {
                 page.next_link.clone(),
                 page.delta_link,
             );
-            let (seen, gone) = split_ids(&changes);
+            let (mut seen, gone) = split_ids(&changes);
+            // Listed but not readable: still there as far as Graph said (never reconciled
+            // away), and retried by the next run.
+            seen.extend(unread.iter().copied());
             if full_round {
                 seen_in_round.extend(seen.iter().copied());
             }
@@ -504,6 +538,7 @@ impl UserSync {
                 users,
                 seen,
                 gone,
+                unread,
                 next,
             });
             if link.is_none() {
@@ -519,7 +554,7 @@ impl UserSync {
         Ok(Round {
             pages,
             from_start,
-            revision,
+            base,
         })
     }
 
@@ -541,20 +576,42 @@ impl UserSync {
             .filter(|id| !seen.contains(id))
             .collect();
         absent.sort();
-        let changes: Vec<UserChange> = absent.iter().map(|id| UserChange::Removed(*id)).collect();
-        let (plan, users) = self.plan_page(inputs, &changes, HashMap::new()).await?;
-        if !absent.is_empty() {
+        // A user the round did not list may still be there (Graph replicates with a lag):
+        // only a 404 on the user itself counts as gone; the others are placed as present.
+        let graph = &self.graph;
+        let confirmed: Vec<(Uuid, Option<GraphUser>)> = stream::iter(absent)
+            .map(|id| async move { Ok::<_, SyncError>((id, graph.user(&id.to_string()).await?)) })
+            .buffered(REREAD_CONCURRENCY)
+            .try_collect()
+            .await?;
+        let mut users = HashMap::new();
+        let mut changes = Vec::with_capacity(confirmed.len());
+        for (id, user) in confirmed {
+            match user {
+                Some(u) => {
+                    users.insert(id, u.clone());
+                    changes.push(UserChange::Present(Box::new(u)));
+                }
+                None => changes.push(UserChange::Removed(id)),
+            }
+        }
+        let (plan, users) = self.plan_page(inputs, &changes, users).await?;
+        let (seen, gone) = split_ids(&changes);
+        if !changes.is_empty() {
             self.progress.note(&format!(
-                "reconcile: {} known users are no longer in Graph, {} actions planned",
-                absent.len(),
+                "reconcile: {} known users the round did not list, {} of them gone from \
+                 Graph, {} actions planned",
+                changes.len(),
+                gone.len(),
                 plan.actions.len()
             ));
         }
         Ok(PagePlan {
             plan,
             users,
-            seen: Vec::new(),
-            gone: absent,
+            seen,
+            gone,
+            unread: Vec::new(),
             next: position::after_reconcile(reconciling),
         })
     }
@@ -625,6 +682,13 @@ impl UserSync {
             };
             self.commit(key, &next, &page.seen, &page.gone).await?;
             revision = next.saved().revision;
+            if let Some(journal) = &self.journal {
+                for id in &page.unread {
+                    journal
+                        .add_retry(key, *id, "Graph answered 404 when the user was read again")
+                        .await?;
+                }
+            }
             self.progress.note(&format!(
                 "applied page {}/{count}: {} actions",
                 index + 1,
@@ -677,7 +741,10 @@ fn split_ids(changes: &[UserChange]) -> (Vec<Uuid>, Vec<Uuid>) {
 
 /// A user listed on several pages of one round is planned from its last entry only: the
 /// earlier pages forget it (their plan was made against the same org state, from older
-/// Graph data).
+/// Graph data). An earlier page still remembers the user as seen: if the run stops before
+/// the later page and the resumed read no longer lists it there, the reconciliation must
+/// not take the user for gone. A removal on an earlier page is dropped (the later entry
+/// decides; pages commit in order).
 fn keep_last_entries(pages: &mut [PagePlan]) {
     let mut later: HashSet<Uuid> = HashSet::new();
     for page in pages.iter_mut().rev() {
@@ -686,11 +753,20 @@ fn keep_last_entries(pages: &mut [PagePlan]) {
         if !again.is_empty() {
             page.plan.forget(&again);
             page.users.retain(|id, _| !again.contains(id));
-            page.seen.retain(|id| !again.contains(id));
             page.gone.retain(|id| !again.contains(id));
+            page.unread.retain(|id| !again.contains(id));
         }
         later.extend(listed);
     }
+}
+
+/// A page's changes as read: planned changes, the full records of present users, and the
+/// users listed whose record could not be read.
+#[derive(Default)]
+struct PageChanges {
+    changes: Vec<UserChange>,
+    users: HashMap<Uuid, GraphUser>,
+    unread: Vec<Uuid>,
 }
 
 /// What a changed user read again from Graph came to.
@@ -712,6 +788,7 @@ struct Round {
     pages: Vec<PagePlan>,
     /// Whether Graph was read from its first page.
     from_start: bool,
-    /// The stored revision the run read (its first save must match it).
-    revision: i64,
+    /// The checkpoint the pages start from (restarted when the round is a new full one);
+    /// stored before the first page is applied.
+    base: Checkpoint,
 }

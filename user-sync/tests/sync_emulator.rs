@@ -722,7 +722,9 @@ roles = ["CSR"]
             .expect("old checkpoint")
     );
     // Stored with these rules: only the link's age forces the full round.
-    let fingerprint = RuleSet::from_toml(rules, None).expect("rules").fingerprint();
+    let fingerprint = RuleSet::from_toml(rules, None)
+        .expect("rules")
+        .fingerprint();
     w.journal()
         .await
         .set_rules_fingerprint(user_sync::DEFAULT_CHECKPOINT_KEY, &fingerprint)
@@ -881,7 +883,7 @@ async fn a_user_that_never_appears_is_recorded_and_retried_while_the_page_comple
     assert!(
         w.journal()
             .await
-            .retry_list()
+            .retry_list(user_sync::DEFAULT_CHECKPOINT_KEY)
             .await
             .expect("list")
             .contains_key(&b)
@@ -896,7 +898,7 @@ async fn a_user_that_never_appears_is_recorded_and_retried_while_the_page_comple
     assert!(
         w.journal()
             .await
-            .retry_list()
+            .retry_list(user_sync::DEFAULT_CHECKPOINT_KEY)
             .await
             .expect("list")
             .is_empty()
@@ -927,7 +929,11 @@ async fn roles_noted_before_an_unfinished_move_are_given_back_by_the_next_run() 
         .id;
     w.journal()
         .await
-        .hold_roles(row, &[delegate.root_role_id()])
+        .hold_roles(
+            user_sync::DEFAULT_CHECKPOINT_KEY,
+            row,
+            &[delegate.root_role_id()],
+        )
         .await
         .expect("note");
     // A dry run changes nothing, not even this.
@@ -947,7 +953,7 @@ async fn roles_noted_before_an_unfinished_move_are_given_back_by_the_next_run() 
     assert!(
         w.journal()
             .await
-            .held_roles()
+            .held_roles(user_sync::DEFAULT_CHECKPOINT_KEY)
             .await
             .expect("held")
             .is_empty()
@@ -1096,4 +1102,158 @@ async fn a_full_round_disables_known_users_it_no_longer_returns() {
         .await
         .expect("known");
     assert_eq!(known, vec![a.to_string()]);
+}
+
+/// A full round whose first request answers `first` once, then `later` every time.
+async fn full_rounds(w: &World, first: Vec<Value>, later: Vec<Value>, later_times: u64) {
+    for (value, times) in [(first, Some(1)), (later, None)] {
+        let mock = Mock::given(method("GET"))
+            .and(path("/v1.0/users/delta"))
+            .and(query_param_is_missing("$deltatoken"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "@odata.deltaLink": w.link("$deltatoken=d1"),
+                "value": value
+            })));
+        match times {
+            Some(n) => mock.up_to_n_times(n).expect(n),
+            None => mock.expect(later_times),
+        }
+        .mount(&w.graph_server)
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_round_keeps_a_known_user_it_did_not_list_but_graph_still_has() {
+    // Graph's lists lag behind its users: b is missing from the round's pages, but
+    // `GET /users/{b}` finds it, so the reconciliation places it as present.
+    let w = world(&[true, true]).await;
+    let [a, b] = [w.users[0], w.users[1]];
+    full_rounds(
+        &w,
+        vec![
+            graph_user(a, 1, "Sales", true),
+            graph_user(b, 2, "Sales", true),
+        ],
+        vec![graph_user(a, 1, "Sales", true)],
+        1,
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v1.0/users/{b}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(graph_user(b, 2, "Sales", true)))
+        .expect(1)
+        .mount(&w.graph_server)
+        .await;
+    let sync = w.sync(Arc::new(w.admin().await)).await;
+    sync.run(&SyncOptions::default()).await.expect("first");
+    let full = SyncOptions {
+        full: true,
+        disable_leavers: true,
+        ..Default::default()
+    };
+    let report = sync.run(&full).await.expect("full round");
+    assert!(report.plan.actions.is_empty(), "{:?}", report.plan.actions);
+    assert!(!w.placement(b).await.3, "b is still in Entra: not disabled");
+    let known = sync
+        .checkpoints()
+        .unseen(user_sync::DEFAULT_CHECKPOINT_KEY, i64::MAX, 10)
+        .await
+        .expect("known");
+    assert_eq!(known.len(), 2, "b stays known: {known:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listed_user_graph_cannot_read_again_is_neither_disabled_nor_forgotten() {
+    // The round lists b without its department (a partial entry), and reading b again
+    // answers 404 twice (replication lag): b is not a leaver, it goes on the retry list.
+    let w = world(&[true, true]).await;
+    let [a, b] = [w.users[0], w.users[1]];
+    let mut partial = graph_user(b, 2, "Sales", true);
+    partial
+        .as_object_mut()
+        .expect("object")
+        .remove("department");
+    full_rounds(
+        &w,
+        vec![
+            graph_user(a, 1, "Sales", true),
+            graph_user(b, 2, "Sales", true),
+        ],
+        vec![graph_user(a, 1, "Sales", true), partial],
+        1,
+    )
+    .await;
+    let sync = w.sync(Arc::new(w.admin().await)).await;
+    sync.run(&SyncOptions::default()).await.expect("first");
+    let full = SyncOptions {
+        full: true,
+        disable_leavers: true,
+        ..Default::default()
+    };
+    let report = sync.run(&full).await.expect("full round");
+    assert!(report.plan.actions.is_empty(), "{:?}", report.plan.actions);
+    assert!(!w.placement(b).await.3, "not disabled");
+    let retry = w
+        .journal()
+        .await
+        .retry_list(user_sync::DEFAULT_CHECKPOINT_KEY)
+        .await
+        .expect("list");
+    assert!(retry.contains_key(&b), "{retry:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edited_rules_are_not_lost_when_the_first_page_of_their_round_fails() {
+    // The rules change, so the run restarts as a full round; its first page fails before
+    // it is committed. The next run must still be a full round under the new rules, not
+    // go on from the old delta link.
+    let w = world(&[true, true]).await;
+    let [a, b] = [w.users[0], w.users[1]];
+    full_rounds(
+        &w,
+        vec![graph_user(a, 1, "Sales", true)],
+        vec![
+            graph_user(a, 1, "Sales", true),
+            graph_user(b, 2, "Sales", true),
+        ],
+        2,
+    )
+    .await;
+    // The old position's delta link must never be followed again.
+    Mock::given(method("GET"))
+        .and(path("/v1.0/users/delta"))
+        .and(query_param("$deltatoken", "d1"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&w.graph_server)
+        .await;
+    let force = Arc::new(FlakyForceSync {
+        seeder: w.emu.seed(),
+        instance: w.emu.defaults().instance_id,
+        fail_once: Mutex::new(HashSet::from([b])),
+    });
+    let options = SyncOptions {
+        force: true,
+        user_wait: UserWait {
+            timeout: Duration::from_secs(5),
+            interval: Duration::from_millis(10),
+        },
+        ..Default::default()
+    };
+    let old = w
+        .sync(force.clone())
+        .await
+        .with_clock(Arc::new(dynamics_auth::SystemClock));
+    old.run(&options).await.expect("first run, old rules");
+    let edited = RULES.replace("name = \"service\"", "name = \"service desk\"");
+    let new = w
+        .sync_with(force, &edited)
+        .await
+        .with_clock(Arc::new(dynamics_auth::SystemClock));
+    let failed = new.run(&options).await.expect_err("the page fails");
+    assert!(failed.to_string().contains("simulated crash"), "{failed}");
+    let report = new.run(&options).await.expect("the next run");
+    assert!(report.full_round, "a full round under the edited rules");
+    assert_eq!(kinds(&report), vec![(b, ActionKind::ForceSync)]);
 }
