@@ -96,11 +96,15 @@ impl DeltaState {
                 },
                 high: high.parse().ok()?,
             },
-            ["C", since, after, high] => Phase::Changes {
-                since: since.parse().ok()?,
-                after: after.parse().ok()?,
-                high: high.parse().ok()?,
-            },
+            ["C", since, after, high] => {
+                let (since, after, high) =
+                    (since.parse().ok()?, after.parse().ok()?, high.parse().ok()?);
+                // The emulator only issues `since <= after <= high`; anything else is forged.
+                if since > after || after > high {
+                    return None;
+                }
+                Phase::Changes { since, after, high }
+            }
             ["D", since] => Phase::Done {
                 since: since.parse().ok()?,
             },

@@ -206,3 +206,34 @@ async fn latest_token_syncs_from_now() {
     assert_eq!(changes.len(), 1);
     assert_eq!(changes[0]["id"], alice.to_string());
 }
+
+#[tokio::test]
+async fn a_forged_changes_window_is_a_bad_request_not_a_dropped_connection() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let env = start(2).await;
+    let (_, delta) = round(&env, &delta_url(&env, "")).await;
+    let token = delta.split("deltatoken=").nth(1).expect("token");
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(token).expect("base64")).expect("utf-8");
+    let (head, _) = text.rsplit_once('|').expect("phase");
+    // A window whose start lies past its end, as no emulator ever issues.
+    let forged = URL_SAFE_NO_PAD.encode(format!("{head}|C,0,9,1"));
+    env.get_url(
+        &delta_url(&env, &format!("?$deltatoken={forged}")),
+        &env.token,
+        &[],
+    )
+    .await
+    .assert_error(400, "Request_BadRequest");
+    // A finished round "since" far beyond anything issued lists nothing, and answers.
+    let future = URL_SAFE_NO_PAD.encode(format!("{head}|D,{}", u64::MAX));
+    let answer = env
+        .get_url(
+            &delta_url(&env, &format!("?$deltatoken={future}")),
+            &env.token,
+            &[],
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{:#}", answer.body);
+    assert!(answer.values().is_empty());
+}
