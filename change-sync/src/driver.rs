@@ -18,7 +18,8 @@ use dataverse_webapi::changes::{
     Change, ChangePage, DeleteReason, warn_if_poll_interval_near_expiry,
 };
 use dataverse_webapi::{DataverseClient, DataverseError};
-use futures::TryStreamExt;
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use uuid::Uuid;
 
 use crate::batch::Batch;
@@ -59,6 +60,15 @@ pub struct ChangeSync {
     expiry_checked: bool,
     expiry_days: Option<u32>,
     resyncs: u64,
+    /// The page stream of the round being read, kept so the next page (which the stream
+    /// requests one page ahead) is not asked for twice.
+    open: Option<OpenPages>,
+}
+
+/// A page stream and the link its next page comes from.
+struct OpenPages {
+    next: String,
+    pages: BoxStream<'static, Result<ChangePage, DataverseError>>,
 }
 
 impl fmt::Debug for ChangeSync {
@@ -102,6 +112,7 @@ impl ChangeSync {
             expiry_checked: false,
             expiry_days: None,
             resyncs: 0,
+            open: None,
         }
     }
 
@@ -420,7 +431,32 @@ impl ChangeSync {
         Ok(Some((page, plan)))
     }
 
-    async fn fetch(&self, link: Option<&str>) -> Result<ChangePage, DataverseError> {
+    /// The page at `link` (the round's first page for `None`). Reads on from the open
+    /// stream when `link` is its next page; otherwise (a new round, a retried page after a
+    /// failed commit) starts a new stream and drops the old one with its request ahead.
+    async fn fetch(&mut self, link: Option<&str>) -> Result<ChangePage, DataverseError> {
+        let mut pages = match (self.open.take(), link) {
+            (Some(open), Some(link)) if open.next == link => open.pages,
+            _ => self.pages_from(link),
+        };
+        let page = pages.try_next().await?.ok_or_else(|| {
+            DataverseError::UnexpectedResponse(
+                "the change tracking request answered no page".into(),
+            )
+        })?;
+        if let Some(next) = &page.next_link {
+            self.open = Some(OpenPages {
+                next: next.clone(),
+                pages,
+            });
+        }
+        Ok(page)
+    }
+
+    fn pages_from(
+        &self,
+        link: Option<&str>,
+    ) -> BoxStream<'static, Result<ChangePage, DataverseError>> {
         let mut changes = self.client.table(self.target.entity_set.as_str()).changes();
         if let Some(size) = self.options.max_page_size {
             changes = changes.max_page_size(size);
@@ -429,12 +465,7 @@ impl ChangeSync {
             Some(link) => changes.from_link(link),
             None => changes.select(&self.target.select),
         };
-        let mut pages = std::pin::pin!(changes.pages());
-        pages.try_next().await?.ok_or_else(|| {
-            DataverseError::UnexpectedResponse(
-                "the change tracking request answered no page".into(),
-            )
-        })
+        changes.pages().boxed()
     }
 
     fn check_not_repeated(&self, link: Option<&str>, page: &ChangePage) -> Result<(), SyncError> {
