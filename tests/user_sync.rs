@@ -56,7 +56,7 @@ async fn placements(org: &DataverseClient, users: &[Uuid]) -> BTreeMap<Uuid, Pla
 /// What the rules give staff member `n` (from 1), as a clean run leaves it.
 fn expected(n: usize) -> Placement {
     let department = demo::DEPARTMENTS[(n - 1) % 3];
-    let in_germany = (n - 1) % 2 == 0;
+    let in_germany = (n - 1).is_multiple_of(2);
     let (role, mut teams) = match department {
         "Sales" => ("Salesperson", vec!["Sales Team"]),
         "Engineering" => ("Engineer", vec!["Engineering Team"]),

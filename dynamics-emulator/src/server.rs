@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::net::Ipv4Addr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
@@ -19,7 +19,7 @@ use crate::certificate::TestCertificate;
 use crate::claims::Claims;
 use crate::clock::ClockHandle;
 use crate::config::EmulatorConfig;
-use crate::dataverse::{self, DataverseShared};
+use crate::dataverse::{self, DataverseConfig, DataverseShared};
 use crate::entra;
 use crate::error::EmulatorError;
 use crate::listener::{ConnAddr, EmulatorListener};
@@ -45,6 +45,14 @@ pub struct Emulator {
     tls: Option<TlsPems>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// Organisations added with [`add_org`](Self::add_org), each on its own port.
+    orgs: Mutex<Vec<ExtraOrg>>,
+}
+
+/// An extra organisation's server.
+struct ExtraOrg {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
 }
 
 impl fmt::Debug for Emulator {
@@ -130,17 +138,7 @@ impl Emulator {
                     source,
                 }
             })?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let make_service = app.into_make_service_with_connect_info::<ConnAddr>();
-            let serve = axum::serve(listener, make_service).with_graceful_shutdown(async move {
-                // Either a signal or a dropped sender stops the server.
-                let _ = stopped.await;
-            });
-            if let Err(error) = serve.await {
-                tracing::warn!(%error, "emulator server stopped with an error");
-            }
-        });
+        let (stop, task) = serve(listener, app);
         tracing::info!(base_url = %shared.base_url, "emulator started");
         Ok(Self {
             shared,
@@ -148,7 +146,54 @@ impl Emulator {
             tls: pems,
             stop: Some(stop),
             task: Some(task),
+            orgs: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Serves one more Dataverse organisation on its own loopback port, under the same sign-in
+    /// service, directory, environments and clock: two customers' orgs on two hosts, one
+    /// Entra ID signing both tenants in, as in the cloud. Answers the org URL
+    /// (`http://127.0.0.1:{port}/`). Seed it as the default org is seeded: the org URL as a
+    /// resource of the tenant that owns it (tokens are issued for it), and an instance with it
+    /// as `application_url` (whose users become the org's `systemuser` rows). Only the Web API
+    /// is served there; tokens come from [`base_url`](Self::base_url). Plain HTTP only.
+    pub async fn add_org(&self, config: DataverseConfig) -> Result<Url, EmulatorError> {
+        if self.tls.is_some() {
+            return Err(EmulatorError::Io {
+                context: "add_org serves plain HTTP; start the emulator without TLS to add orgs"
+                    .to_owned(),
+                source: std::io::Error::other("TLS emulator"),
+            });
+        }
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .map_err(|source| EmulatorError::Io {
+                context: "could not listen on 127.0.0.1 for an extra org".to_owned(),
+                source,
+            })?;
+        let address = listener.local_addr().map_err(|source| EmulatorError::Io {
+            context: "could not read the listener address".to_owned(),
+            source,
+        })?;
+        let org_url = Url::parse(&format!("http://{address}/")).map_err(|e| EmulatorError::Io {
+            context: "could not form the org URL".to_owned(),
+            source: std::io::Error::other(e),
+        })?;
+        let dataverse = DataverseShared::extra(config, org_url.as_str())?;
+        let shared = Arc::new(self.shared.for_org(org_url.clone(), dataverse));
+        let app = dataverse::routes().fallback(not_found).with_state(shared);
+        let listener =
+            EmulatorListener::new(listener, None).map_err(|source| EmulatorError::Io {
+                context: "could not start accepting connections".to_owned(),
+                source,
+            })?;
+        let (stop, task) = serve(listener, app);
+        self.orgs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(ExtraOrg { stop, task });
+        tracing::info!(%org_url, "extra org started");
+        Ok(org_url)
     }
 
     /// The base URL, e.g. `http://127.0.0.1:54321/`. It is the authority host (token endpoint:
@@ -247,6 +292,17 @@ impl Emulator {
 
     /// Stops accepting connections, lets open ones finish (up to 5 s) and waits for the server.
     pub async fn shutdown(mut self) {
+        let orgs = std::mem::take(&mut *self.orgs.lock().unwrap_or_else(PoisonError::into_inner));
+        for org in orgs {
+            let _ = org.stop.send(());
+            let mut task = org.task;
+            if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -265,7 +321,31 @@ impl Drop for Emulator {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        for org in self
+            .orgs
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain(..)
+        {
+            let _ = org.stop.send(());
+        }
     }
+}
+
+/// Serves `app` on `listener` until the returned sender fires or is dropped.
+fn serve(listener: EmulatorListener, app: Router) -> (oneshot::Sender<()>, JoinHandle<()>) {
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let make_service = app.into_make_service_with_connect_info::<ConnAddr>();
+        let serve = axum::serve(listener, make_service).with_graceful_shutdown(async move {
+            // Either a signal or a dropped sender stops the server.
+            let _ = stopped.await;
+        });
+        if let Err(error) = serve.await {
+            tracing::warn!(%error, "emulator server stopped with an error");
+        }
+    });
+    (stop, task)
 }
 
 /// Generates a certificate off the async threads.

@@ -2,7 +2,7 @@
 //! data, clock, signing key.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use url::Url;
@@ -37,18 +37,23 @@ pub(crate) struct Store {
     pub(crate) graph: GraphStore,
 }
 
-/// Shared by all request handlers and by [`Seeder`](crate::Seeder) handles.
+/// Shared by all request handlers and by [`Seeder`](crate::Seeder) handles. An extra
+/// organisation ([`Emulator::add_org`](crate::Emulator::add_org)) has its own, with its own
+/// Dataverse and origin over the same directory, clock and signing key.
 pub(crate) struct Shared {
-    /// The emulator's base URL, with a trailing slash.
+    /// The emulator's base URL, with a trailing slash: the sign-in service and admin APIs.
     pub(crate) base_url: Url,
+    /// The Dataverse organisation these handlers serve, with a trailing slash: the base URL,
+    /// or an extra organisation's own host.
+    pub(crate) org_url: Url,
     pub(crate) clock: Clock,
-    pub(crate) signing: SigningKey,
+    pub(crate) signing: Arc<SigningKey>,
     pub(crate) lifetimes: Lifetimes,
     /// The Dataverse Web API's rows, settings and counters (behind their own locks).
     pub(crate) dataverse: DataverseShared,
     token_requests: AtomicU64,
     admin_requests: AtomicU64,
-    store: Mutex<Store>,
+    store: Arc<Mutex<Store>>,
 }
 
 impl Shared {
@@ -60,14 +65,31 @@ impl Shared {
         dataverse: DataverseShared,
     ) -> Self {
         Self {
+            org_url: base_url.clone(),
             base_url,
             clock: Clock::default(),
-            signing,
+            signing: Arc::new(signing),
             lifetimes,
             dataverse,
             token_requests: AtomicU64::new(0),
             admin_requests: AtomicU64::new(0),
-            store: Mutex::new(store),
+            store: Arc::new(Mutex::new(store)),
+        }
+    }
+
+    /// Another organisation at `org_url` with its own `dataverse`, under the same sign-in
+    /// service, directory, environments and clock.
+    pub(crate) fn for_org(&self, org_url: Url, dataverse: DataverseShared) -> Self {
+        Self {
+            base_url: self.base_url.clone(),
+            org_url,
+            clock: self.clock.clone(),
+            signing: Arc::clone(&self.signing),
+            lifetimes: self.lifetimes,
+            dataverse,
+            token_requests: AtomicU64::new(0),
+            admin_requests: AtomicU64::new(0),
+            store: Arc::clone(&self.store),
         }
     }
 

@@ -1,6 +1,7 @@
-//! The parts of the `connector_sign_in` example that its test reuses: two customers on two
-//! emulators (one tenant and one org each), the platform's multi-tenant app registered in
-//! both, the platform itself as a tiny axum app on loopback, and a "browser" that follows the
+//! The parts of the `connector_sign_in` example that its test reuses: two customers in two
+//! tenants of one emulator (one sign-in service, as login.microsoftonline.com is one), each
+//! with its own org on its own host, the platform's multi-tenant app registered in both, the
+//! platform itself as a tiny axum app on loopback, and a "browser" that follows the
 //! sign-in redirects and keeps the platform's cookies the way a customer's browser would.
 
 use std::collections::{HashMap, HashSet};
@@ -14,7 +15,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use dynamics_emulator::{
-    AdminRole, AppSeed, Emulator, EmulatorConfig, InstanceSeed, SecretSeed, Seeder, TenantSeed,
+    AdminRole, AppSeed, DataverseConfig, Emulator, InstanceSeed, SecretSeed, Seeder, TenantSeed,
     UserSeed,
 };
 use dynamics_rs::auth::{Secret, Uuid};
@@ -28,26 +29,27 @@ use url::Url;
 pub(crate) const PLATFORM_APP_ID: Uuid = Uuid::from_u128(0xc0a7e5a0_0000_4000_8000_0000000000c1);
 const PLATFORM_SECRET: &str = "Emu8Q~connector-platform-secret-0123456789";
 /// The second customer's tenant, org and user (the first customer is the emulator's default
-/// seed: tenant contoso.onmicrosoft.com, org at the first emulator's URL, user alice).
+/// seed: tenant contoso.onmicrosoft.com, org at the emulator's base URL, user alice).
 pub(crate) const FABRIKAM_TENANT: Uuid = Uuid::from_u128(0xfab0fab0_0000_4000_8000_000000000001);
 const FABRIKAM_INSTANCE: Uuid = Uuid::from_u128(0xfab0fab0_0000_4000_8000_000000000002);
 const FABRIKAM_USER: Uuid = Uuid::from_u128(0xfab0fab0_0000_4000_8000_000000000003);
 
-/// The two customers' clouds: each emulator is one tenant with one org.
+/// The customers' cloud: one emulator (sign-in service and admin APIs at its base URL) with
+/// two tenants, Contoso's org at the base URL and Fabrikam's on a host of its own.
 pub(crate) struct Customers {
-    pub(crate) contoso: Emulator,
-    pub(crate) fabrikam: Emulator,
+    pub(crate) emulator: Emulator,
+    fabrikam_org: String,
 }
 
 impl Customers {
     /// Contoso's org URL.
     pub(crate) fn contoso_org(&self) -> String {
-        origin(self.contoso.base_url())
+        origin(self.emulator.base_url())
     }
 
     /// Fabrikam's org URL.
     pub(crate) fn fabrikam_org(&self) -> String {
-        origin(self.fabrikam.base_url())
+        self.fabrikam_org.clone()
     }
 }
 
@@ -68,20 +70,19 @@ fn platform_app() -> AppSeed {
 /// Starts both customers. Contoso has consented to the platform; Fabrikam has not yet (its
 /// first sign-in gets AADSTS65001 and the admin-consent link).
 pub(crate) async fn start_customers() -> Result<Customers, Box<dyn std::error::Error>> {
-    let contoso = Emulator::start().await?;
-    let seed = contoso.seed();
-    let tenant = contoso.defaults().tenant_id;
+    let emulator = Emulator::start().await?;
+    let seed = emulator.seed();
+    let tenant = emulator.defaults().tenant_id;
     seed.add_app(tenant, platform_app())?;
-    let contoso_org = origin(contoso.base_url());
+    let contoso_org = origin(emulator.base_url());
     seed.grant_consent(tenant, PLATFORM_APP_ID, &contoso_org)?;
 
-    let fabrikam = Emulator::start_with(EmulatorConfig {
-        default_seed: false,
-        ..Default::default()
+    let fabrikam_org = origin(&emulator.add_org(DataverseConfig::default()).await?);
+    seed_fabrikam(&seed, &fabrikam_org)?;
+    Ok(Customers {
+        emulator,
+        fabrikam_org,
     })
-    .await?;
-    seed_fabrikam(&fabrikam.seed(), &origin(fabrikam.base_url()))?;
-    Ok(Customers { contoso, fabrikam })
 }
 
 fn seed_fabrikam(seed: &Seeder, org: &str) -> Result<(), Box<dyn std::error::Error>> {
@@ -155,8 +156,8 @@ struct AppState {
 }
 
 impl Platform {
-    /// Starts the platform on a free loopback port. Its home sign-in host is Contoso's
-    /// emulator; Fabrikam's is trusted as well (in the cloud, both are login.microsoftonline.com).
+    /// Starts the platform on a free loopback port. Its sign-in host is the emulator's (in the
+    /// cloud, login.microsoftonline.com), for every customer's tenant.
     pub(crate) async fn start(
         customers: &Customers,
         store: Arc<dyn TokenStore>,
@@ -172,8 +173,7 @@ impl Platform {
             },
             store,
             SignInOptions {
-                authority_host: customers.contoso.base_url().to_string(),
-                trusted_authority_hosts: vec![customers.fabrikam.base_url().to_string()],
+                authority_host: customers.emulator.base_url().to_string(),
                 // The customers' orgs are emulators on loopback; in production this stays off
                 // and only Dataverse org hosts are accepted.
                 allow_loopback_orgs: true,

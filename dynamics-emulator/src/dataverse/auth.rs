@@ -15,9 +15,10 @@ use crate::validate::validate_access_token;
 /// Code of a failed authentication.
 pub(crate) const AUTHENTICATION_FAILED: &str = "0x80048306";
 
-/// The organisation URL: the emulator origin without trailing slash.
+/// The organisation URL without trailing slash: the emulator origin, or an extra
+/// organisation's own.
 pub(crate) fn origin(shared: &Shared) -> String {
-    shared.base_url.as_str().trim_end_matches('/').to_owned()
+    shared.org_url.as_str().trim_end_matches('/').to_owned()
 }
 
 /// `Bearer authorization_uri={base}{tenant}/oauth2/authorize, resource_id={origin}/`.

@@ -69,6 +69,9 @@ pub(crate) fn is_supported_version(version: &str) -> bool {
 
 /// The Dataverse service's share of the emulator state.
 pub(crate) struct DataverseShared {
+    /// The organisation's well-known rows (the default org's, or an extra org's own
+    /// organisation id).
+    ids: state::OrgIds,
     store: Mutex<DataverseStore>,
     settings: Mutex<DataverseConfig>,
     pub(crate) protection: Protection,
@@ -81,8 +84,23 @@ pub(crate) struct DataverseShared {
 impl DataverseShared {
     /// The organisation with its starting rows, and the settings.
     pub(crate) fn new(config: DataverseConfig) -> Result<Self, EmulatorError> {
+        Self::with_ids(config, seeding::ORG_IDS)
+    }
+
+    /// An extra organisation: the default org's rows under an organisation id of its own
+    /// (derived from `org_url`, so the same URL gives the same id).
+    pub(crate) fn extra(config: DataverseConfig, org_url: &str) -> Result<Self, EmulatorError> {
+        let ids = state::OrgIds {
+            organization: ids::name_uuid("organization", org_url),
+            ..seeding::ORG_IDS
+        };
+        Self::with_ids(config, ids)
+    }
+
+    fn with_ids(config: DataverseConfig, ids: state::OrgIds) -> Result<Self, EmulatorError> {
         Ok(Self {
-            store: Mutex::new(Self::starting_store(OffsetDateTime::now_utc())?),
+            ids,
+            store: Mutex::new(Self::starting_store(OffsetDateTime::now_utc(), ids)?),
             faults: Faults::new(config.faults.seed),
             settings: Mutex::new(config),
             protection: Protection::default(),
@@ -92,8 +110,11 @@ impl DataverseShared {
     }
 
     /// The built-in tables with the organisation's starting rows.
-    fn starting_store(now: OffsetDateTime) -> Result<DataverseStore, EmulatorError> {
-        let mut store = DataverseStore::empty(seeding::ORG_IDS).map_err(EmulatorError::seed)?;
+    fn starting_store(
+        now: OffsetDateTime,
+        ids: state::OrgIds,
+    ) -> Result<DataverseStore, EmulatorError> {
+        let mut store = DataverseStore::empty(ids).map_err(EmulatorError::seed)?;
         seeding::seed_organization(&mut store, now.unix_timestamp())
             .map_err(|e| EmulatorError::seed(e.message))?;
         security::seed::sync_catalogue(&mut store, now.unix_timestamp())
@@ -103,7 +124,7 @@ impl DataverseShared {
 
     /// Drops every custom table and row and starts again from the starting rows.
     pub(crate) fn reset(&self, now: OffsetDateTime) -> Result<(), EmulatorError> {
-        let fresh = Self::starting_store(now)?;
+        let fresh = Self::starting_store(now, self.ids)?;
         *self.lock() = fresh;
         Ok(())
     }
@@ -144,7 +165,7 @@ impl DataverseShared {
 
     /// The organisation's ID.
     pub(crate) fn organization_id(&self) -> Uuid {
-        seeding::ORG_IDS.organization
+        self.ids.organization
     }
 
     /// Monotonic "now" moved by the emulator clock's offset.

@@ -10,6 +10,7 @@ mod crud;
 mod docs_conformance;
 mod docs_seeds;
 mod evaluation;
+mod extra_org;
 mod faults;
 mod features;
 mod fixture_seeds;
