@@ -276,7 +276,10 @@ async fn crash_run(total: usize) {
                 "between resync pages".to_owned()
             }
             _ => {
-                let wait = rand::rng().random_range(50..600);
+                // Longer runs get longer lives, so each child still gets through its share
+                // of pages (a child spends its first tens of milliseconds starting).
+                let longest = (600 * total / 3_000).clamp(600, 6_000) as u64;
+                let wait = rand::rng().random_range(50..longest);
                 tokio::time::sleep(Duration::from_millis(wait)).await;
                 format!("after {wait} ms")
             }
