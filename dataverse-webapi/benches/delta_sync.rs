@@ -19,7 +19,9 @@
 //! another child (this binary again, in the writer role) through the bulk API, and each peer
 //! phase is its own Node process; so this process holds only our client, and its peak
 //! resident memory (`VmHWM`, reset through `/proc/self/clear_refs` before each phase) is the
-//! client's alone. Rows are consumed as a sync would and dropped: counted as changed or
+//! client's alone. The emulator child's CPU time per row is printed beside each run: the
+//! service's share, the same for both clients, which on a busy machine bounds how far apart
+//! their rates can be. Rows are consumed as a sync would and dropped: counted as changed or
 //! deleted and folded into a checksum of ids, which both clients must agree on.
 
 mod support;
@@ -89,6 +91,9 @@ struct Run {
     seconds: f64,
     /// CPU time of the client's process during the phase (user + system, all threads).
     cpu_seconds: f64,
+    /// CPU time of the emulator's process during the phase: the service's share of the
+    /// work, the same for both clients, which bounds how far apart their rates can be.
+    server_cpu_seconds: f64,
     peak_mib: f64,
     pages: Option<u64>,
     delta_link: Option<String>,
@@ -102,6 +107,11 @@ impl Run {
     /// Client CPU microseconds per row: the client's own cost, whatever the server's speed.
     fn cpu_us_per_row(&self) -> f64 {
         self.cpu_seconds * 1e6 / self.tally.rows() as f64
+    }
+
+    /// Emulator CPU microseconds per row.
+    fn server_us_per_row(&self) -> f64 {
+        self.server_cpu_seconds * 1e6 / self.tally.rows() as f64
     }
 }
 
@@ -223,17 +233,17 @@ fn main() -> Result<(), BoxError> {
     let mut peer_initial = None;
     let mut peer_initial_all = None;
     for round in 1..=settings.rounds {
-        let run = runtime.block_on(sync(&client, None, settings.page_size))?;
+        let run = runtime.block_on(sync(&client, None, settings.page_size, server.pid()))?;
         print_run("ours", "initial", &run);
         keep_best(&mut ours_initial, run, &mut problems);
         if peer_ready && settings.peer_pages {
-            let run = run_peer(&peers, &server.base_url, settings.page_size, "pages", None)?;
+            let run = run_peer(&peers, &server, settings.page_size, "pages", None)?;
             print_run("peer (pages)", "initial", &run);
             keep_best(&mut peer_initial, run, &mut problems);
         }
         // retrieveAll holds every row: one run shows its cost.
         if peer_ready && settings.peer_all && round == 1 {
-            let run = run_peer(&peers, &server.base_url, settings.page_size, "all", None)?;
+            let run = run_peer(&peers, &server, settings.page_size, "all", None)?;
             print_run("peer (retrieveAll)", "initial", &run);
             peer_initial_all = Some(run);
         }
@@ -255,17 +265,16 @@ fn main() -> Result<(), BoxError> {
     let mut ours_delta: Option<Run> = None;
     let mut peer_delta = None;
     for _ in 0..settings.rounds {
-        let run = runtime.block_on(sync(&client, Some(&ours_link), settings.page_size))?;
+        let run = runtime.block_on(sync(
+            &client,
+            Some(&ours_link),
+            settings.page_size,
+            server.pid(),
+        ))?;
         print_run("ours", "delta", &run);
         keep_best(&mut ours_delta, run, &mut problems);
         if let Some(link) = &peer_link {
-            let run = run_peer(
-                &peers,
-                &server.base_url,
-                settings.page_size,
-                "pages",
-                Some(link),
-            )?;
+            let run = run_peer(&peers, &server, settings.page_size, "pages", Some(link))?;
             print_run("peer (pages)", "delta", &run);
             keep_best(&mut peer_delta, run, &mut problems);
         }
@@ -335,6 +344,7 @@ async fn sync(
     client: &DataverseClient,
     from: Option<&str>,
     page_size: u32,
+    server_pid: u32,
 ) -> Result<Run, BoxError> {
     reset_peak_rss();
     let mut changes = client
@@ -346,7 +356,8 @@ async fn sync(
         changes = changes.from_link(link);
     }
     let started = Instant::now();
-    let cpu_before = cpu_seconds();
+    let cpu_before = cpu_seconds("self");
+    let server_before = cpu_seconds(&server_pid.to_string());
     let mut stream = std::pin::pin!(changes.pages());
     let mut tally = Tally::default();
     let mut pages = 0;
@@ -361,11 +372,13 @@ async fn sync(
         }
     }
     let seconds = started.elapsed().as_secs_f64();
-    let cpu_seconds = cpu_seconds() - cpu_before;
+    let server_cpu_seconds = cpu_seconds(&server_pid.to_string()) - server_before;
+    let cpu_seconds = cpu_seconds("self") - cpu_before;
     Ok(Run {
         tally,
         seconds,
         cpu_seconds,
+        server_cpu_seconds,
         peak_mib: support::peak_rss_mib().unwrap_or(f64::NAN),
         pages: Some(pages),
         delta_link,
@@ -398,10 +411,11 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-/// CPU time this process has used (Linux `/proc/self/stat` utime + stime, in clock ticks of
-/// 1/100 s, the `USER_HZ` of mainstream Linux builds); NaN elsewhere.
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+/// CPU time a process has used (`process` is `self` or a pid; Linux `/proc/{process}/stat`
+/// utime + stime, in clock ticks of 1/100 s, the `USER_HZ` of mainstream Linux builds); NaN
+/// elsewhere.
+fn cpu_seconds(process: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{process}/stat")) else {
         return f64::NAN;
     };
     // The fields after the command name (which may hold spaces) close with ')'.
@@ -419,11 +433,12 @@ fn cpu_seconds() -> f64 {
 /// One run of the Node peer (`bench/peers/delta.mjs`).
 fn run_peer(
     peers: &Path,
-    base_url: &str,
+    server: &support::Server,
     page_size: u32,
     mode: &str,
     from: Option<&str>,
 ) -> Result<Run, BoxError> {
+    let base_url = server.base_url.as_str();
     let mut command = Command::new("node");
     command.current_dir(peers).args([
         "delta.mjs",
@@ -439,7 +454,11 @@ fn run_peer(
     if let Some(link) = from {
         command.args(["--from", link]);
     }
+    let server_pid = server.pid().to_string();
+    let server_before = cpu_seconds(&server_pid);
     let output = command.output()?;
+    // Node's start-up costs the emulator nothing; its one untimed WhoAmI is negligible.
+    let server_cpu_seconds = cpu_seconds(&server_pid) - server_before;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         return Err(format!(
@@ -465,6 +484,7 @@ fn run_peer(
         },
         seconds: answer["seconds"].as_f64().unwrap_or(f64::NAN),
         cpu_seconds: answer["cpuSeconds"].as_f64().unwrap_or(f64::NAN),
+        server_cpu_seconds,
         peak_mib: answer["peakRssMiB"].as_f64().unwrap_or(f64::NAN),
         pages: answer["pages"].as_u64(),
         delta_link: answer["deltaLink"].as_str().map(str::to_string),
@@ -569,13 +589,14 @@ fn check(ok: bool, what: &str) -> Result<(), BoxError> {
 
 fn print_run(client: &str, phase: &str, run: &Run) {
     println!(
-        "  {client:<20} {phase:<8} {:>9} changed {:>7} deleted in {:>7.2}s = {:>9.0} rows/s, client CPU {:>6.2}s ({:.2} us/row), peak RSS {:>7.1} MiB{}",
+        "  {client:<20} {phase:<8} {:>9} changed {:>7} deleted in {:>7.2}s = {:>9.0} rows/s, client CPU {:>6.2}s ({:.2} us/row), emulator CPU {:.2} us/row, peak RSS {:>7.1} MiB{}",
         run.tally.changed,
         run.tally.deleted,
         run.seconds,
         run.rate(),
         run.cpu_seconds,
         run.cpu_us_per_row(),
+        run.server_us_per_row(),
         run.peak_mib,
         run.pages
             .map(|p| format!(", {p} pages"))
@@ -586,28 +607,30 @@ fn print_run(client: &str, phase: &str, run: &Run) {
 fn print_table(settings: &Settings, rows: [(&str, &Run, &Option<Run>, &Option<Run>); 2]) {
     println!();
     println!(
-        "| phase | rows | ours rows/s | peer rows/s (pages) | ours / peer | ours CPU us/row | peer CPU us/row | ours peak MiB | peer peak MiB (pages) | peer retrieveAll rows/s, peak MiB |"
+        "| phase | rows | ours rows/s | peer rows/s (pages) | ours / peer | ours CPU us/row | peer CPU us/row | emulator CPU us/row, ours / peer | ours peak MiB | peer peak MiB (pages) | peer retrieveAll rows/s, peak MiB |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for (phase, ours, peer, all) in rows {
-        let (peer_rate, ratio, peer_cpu, peer_mib) = match peer {
+        let (peer_rate, ratio, peer_cpu, peer_server, peer_mib) = match peer {
             Some(p) => (
                 format!("{:.0}", p.rate()),
                 format!("{:.2}", ours.rate() / p.rate()),
                 format!("{:.2}", p.cpu_us_per_row()),
+                format!("{:.2}", p.server_us_per_row()),
                 format!("{:.1}", p.peak_mib),
             ),
-            None => ("-".into(), "-".into(), "-".into(), "-".into()),
+            None => ("-".into(), "-".into(), "-".into(), "-".into(), "-".into()),
         };
         let all = all
             .as_ref()
             .map(|a| format!("{:.0}, {:.1}", a.rate(), a.peak_mib))
             .unwrap_or_else(|| "-".into());
         println!(
-            "| {phase} | {} | {:.0} | {peer_rate} | {ratio} | {:.2} | {peer_cpu} | {:.1} | {peer_mib} | {all} |",
+            "| {phase} | {} | {:.0} | {peer_rate} | {ratio} | {:.2} | {peer_cpu} | {:.2} / {peer_server} | {:.1} | {peer_mib} | {all} |",
             ours.tally.rows(),
             ours.rate(),
             ours.cpu_us_per_row(),
+            ours.server_us_per_row(),
             ours.peak_mib,
         );
     }

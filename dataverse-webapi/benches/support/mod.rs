@@ -151,6 +151,11 @@ pub(crate) struct Server {
 }
 
 impl Server {
+    /// The emulator child's process id (to read its CPU time from `/proc`).
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub(crate) fn start(spec: &ServerSpec) -> Server {
         let mut child = Command::new(std::env::current_exe().expect("exe"))
             .env(ROLE, spec.encode())

@@ -274,3 +274,137 @@ async fn a_row_deleted_and_created_again_with_its_id_comes_as_changed_only() {
     assert_eq!(values[0]["name"], "Again");
     assert!(deleted_ids(values).is_empty());
 }
+
+/// Every item of a delta read page by page with `odata.maxpagesize=2`, and the closing delta
+/// link; checks that only the last page carries it.
+async fn paged_delta(env: &Env, link: &str, count: bool) -> (Vec<Value>, String, Vec<Value>) {
+    let prefer = [("Prefer", "odata.track-changes,odata.maxpagesize=2")];
+    let first = if count {
+        format!("{link}&$count=true")
+    } else {
+        link.to_owned()
+    };
+    let pages = pages(env, &first, &prefer).await;
+    let (last, earlier) = pages.split_last().expect("a page");
+    assert!(earlier.iter().all(|p| p.get("@odata.deltaLink").is_none()));
+    let next = last["@odata.deltaLink"]
+        .as_str()
+        .expect("deltaLink")
+        .to_owned();
+    let values = pages
+        .iter()
+        .flat_map(|p| p["value"].as_array().expect("value").clone())
+        .collect();
+    (values, next, pages)
+}
+
+fn ids_of<'a>(values: &'a [Value], key: &str) -> Vec<&'a str> {
+    values.iter().filter_map(|v| v[key].as_str()).collect()
+}
+
+#[tokio::test]
+async fn rows_changed_deleted_or_created_between_pages_come_once_in_the_next_delta() {
+    let env = start().await;
+    let mut ids = Vec::new();
+    for n in 0..6 {
+        ids.push(
+            env.create("accounts", json!({"name": format!("A{n}")}))
+                .await,
+        );
+    }
+    let link = delta_link(&env).await;
+    for id in &ids {
+        env.patch(&format!("accounts({id})"), json!({"name": "Changed"}))
+            .await
+            .expect(204);
+    }
+    let prefer = [("Prefer", "odata.track-changes,odata.maxpagesize=2")];
+    let first = env.send(Method::GET, &link, &prefer, None).await;
+    let first = first.expect(200).clone();
+    assert_eq!(
+        ids_of(first["value"].as_array().expect("value"), "accountid"),
+        [ids[0].as_str(), ids[1].as_str()]
+    );
+    // Between the pages: a row not reached yet changes again, a new row comes, a row
+    // already read changes again, and a row not reached yet is deleted.
+    env.patch(&format!("accounts({})", ids[4]), json!({"name": "Moved"}))
+        .await
+        .expect(204);
+    let late = env.create("accounts", json!({"name": "Late"})).await;
+    env.patch(&format!("accounts({})", ids[0]), json!({"name": "Again"}))
+        .await
+        .expect(204);
+    env.delete(&format!("accounts({})", ids[5]))
+        .await
+        .expect(204);
+    let next = first["@odata.nextLink"].as_str().expect("nextLink");
+    let rest = pages(&env, next, &prefer).await;
+    let rest_values: Vec<Value> = rest
+        .iter()
+        .flat_map(|p| p["value"].as_array().expect("value").clone())
+        .collect();
+    // The answer was cut when it started: what changed since waits for the next delta.
+    assert_eq!(
+        ids_of(&rest_values, "accountid"),
+        [ids[2].as_str(), ids[3].as_str()]
+    );
+    assert!(deleted_ids(&rest_values).is_empty());
+    let following = rest.last().expect("pages")["@odata.deltaLink"]
+        .as_str()
+        .expect("deltaLink")
+        .to_owned();
+    let (values, _, _) = paged_delta(&env, &following, false).await;
+    assert_eq!(
+        ids_of(&values, "accountid"),
+        [ids[4].as_str(), late.as_str(), ids[0].as_str()]
+    );
+    let names: Vec<&str> = ids_of(&values, "name");
+    assert_eq!(names, ["Moved", "Late", "Again"]);
+    assert_eq!(deleted_ids(&values), [ids[5].as_str()]);
+}
+
+#[tokio::test]
+async fn rows_changed_then_deleted_in_one_window_come_only_as_deleted_across_pages() {
+    let env = start().await;
+    let mut old = Vec::new();
+    for n in 0..5 {
+        old.push(
+            env.create("accounts", json!({"name": format!("Old {n}")}))
+                .await,
+        );
+    }
+    let link = delta_link(&env).await;
+    for id in &old {
+        env.patch(&format!("accounts({id})"), json!({"name": "Changed"}))
+            .await
+            .expect(204);
+    }
+    let brief = env.create("accounts", json!({"name": "Brief"})).await;
+    let new = env.create("accounts", json!({"name": "New"})).await;
+    for id in [&old[1], &old[3], &brief] {
+        env.delete(&format!("accounts({id})")).await.expect(204);
+    }
+    let (values, _, pages) = paged_delta(&env, &link, true).await;
+    // Four changed rows, then three deletions: the second page ends on the last changed
+    // row and the third starts the deletions.
+    assert_eq!(pages.len(), 4);
+    assert!(pages.iter().all(|p| p["@odata.count"] == 7), "{pages:?}");
+    assert_eq!(
+        ids_of(&values[..4], "accountid"),
+        [
+            old[0].as_str(),
+            old[2].as_str(),
+            old[4].as_str(),
+            new.as_str()
+        ]
+    );
+    assert_eq!(
+        deleted_ids(&values[4..]),
+        [old[1].as_str(), old[3].as_str(), brief.as_str()]
+    );
+    let token = link.split("$deltatoken=").nth(1).expect("token");
+    let count = env
+        .get(&format!("accounts/$count?$deltatoken={token}"))
+        .await;
+    assert_eq!(count.text, "7");
+}

@@ -12,6 +12,7 @@
 
 use axum::http::StatusCode;
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
+use uuid::Uuid;
 
 use crate::dataverse::errors::ApiError;
 
@@ -132,6 +133,10 @@ pub(crate) struct DeltaCursor {
     pub(crate) phase: Phase,
     /// The last version already returned in that part.
     pub(crate) after: u64,
+    /// In the changed part, the id of the last row returned: rows can share a version (the
+    /// emulator gives each change its own, but nothing in the store forbids a tie), so a
+    /// page may end between two of them. `None` means every row of `after` was returned.
+    pub(crate) after_id: Option<Uuid>,
 }
 
 impl DeltaCursor {
@@ -141,7 +146,11 @@ impl DeltaCursor {
             Phase::Changed => 'c',
             Phase::Deleted => 'd',
         };
-        format!("delta!{}!{phase}!{}", self.upper, self.after)
+        let mut text = format!("delta!{}!{phase}!{}", self.upper, self.after);
+        if let Some(id) = self.after_id {
+            text.push_str(&format!("!{}", id.simple()));
+        }
+        text
     }
 
     /// Reads a `$skiptoken` written by [`DeltaCursor::encode`].
@@ -154,13 +163,18 @@ impl DeltaCursor {
             _ => return None,
         };
         let after = parts.next()?.parse().ok()?;
-        if parts.next().is_some() {
+        let after_id = match parts.next() {
+            Some(id) => Some(Uuid::try_parse(id).ok()?),
+            None => None,
+        };
+        if parts.next().is_some() || after > upper {
             return None;
         }
         Some(Self {
             upper,
             phase,
             after,
+            after_id,
         })
     }
 }
@@ -231,10 +245,23 @@ mod tests {
             upper: 10,
             phase: Phase::Deleted,
             after: 7,
+            after_id: None,
         };
         assert_eq!(DeltaCursor::parse(&cursor.encode()), Some(cursor));
+        let within_a_version = DeltaCursor {
+            upper: 10,
+            phase: Phase::Changed,
+            after: 7,
+            after_id: Some(Uuid::from_u128(0xabc)),
+        };
+        assert_eq!(
+            DeltaCursor::parse(&within_a_version.encode()),
+            Some(within_a_version)
+        );
         assert_eq!(DeltaCursor::parse("<cookie />"), None);
         assert_eq!(DeltaCursor::parse("delta!1!x!2"), None);
+        assert_eq!(DeltaCursor::parse("delta!1!c!2"), None, "past its own cut");
+        assert_eq!(DeltaCursor::parse("delta!9!c!2!not-an-id"), None);
         assert_eq!(
             split_initial_skiptoken(&initial_skiptoken(5, "<cookie pagenumber=\"2\" />")),
             (Some(5), "<cookie pagenumber=\"2\" />")

@@ -3,6 +3,7 @@
 //! requests and `$batch` change sets atomic.
 
 pub(crate) mod cell;
+pub(crate) mod change_log;
 pub(crate) mod row;
 pub(crate) mod table;
 
@@ -125,7 +126,7 @@ impl Data {
         let tracked = definition.change_tracking;
         if tracked {
             self.version += 1;
-            data.deletions.push((self.version, id));
+            data.changes.log_deletion(self.version, id);
         }
         if let Some(journal) = &mut self.journal {
             journal.push(Undo::Row {
@@ -230,7 +231,7 @@ impl Data {
                     }
                 }
                 Undo::Deletion { table } => {
-                    self.tables[usize::from(table)].deletions.pop();
+                    self.tables[usize::from(table)].changes.unlog_deletion();
                 }
             }
         }

@@ -52,12 +52,22 @@ impl Row {
         }
     }
 
-    /// The value of one column, or `None` when it is null.
+    /// The value of one column, or `None` when it is null. Cells before it are stepped over
+    /// by their length, not decoded: rendering a page asks for a few columns of every row.
     pub(crate) fn get(&self, index: u16) -> Option<CellRef<'_>> {
-        self.iter()
-            .take_while(|(i, _)| *i <= index)
-            .find(|(i, _)| *i == index)
-            .map(|(_, cell)| cell)
+        let data = &self.data;
+        let mut position = 0;
+        loop {
+            let header = data.get(position..position + 3)?;
+            let at = u16::from_le_bytes([header[0], header[1]]);
+            if at == index {
+                return RowIter { data, position }.next().map(|(_, cell)| cell);
+            }
+            if at > index {
+                return None;
+            }
+            position = payload_end(data, position + 3, header[2])?;
+        }
     }
 
     /// Every non-null column, in attribute order.
@@ -157,6 +167,25 @@ impl<'a> Iterator for RowIter<'a> {
     }
 }
 
+/// Where the payload of a cell with `tag` starting at `at` ends.
+fn payload_end(data: &[u8], mut at: usize, tag: u8) -> Option<usize> {
+    match tag {
+        TAG_FALSE | TAG_TRUE => Some(at),
+        TAG_INT | TAG_DATETIME | TAG_DATE => {
+            read_varint(data, &mut at)?;
+            Some(at)
+        }
+        TAG_FLOAT => Some(at + 8),
+        TAG_TEXT => {
+            let len = usize::try_from(read_varint(data, &mut at)?).ok()?;
+            at.checked_add(len)
+        }
+        TAG_GUID => Some(at + 16),
+        TAG_LOOKUP => Some(at + 18),
+        _ => None,
+    }
+}
+
 fn encode(out: &mut Vec<u8>, index: u16, cell: CellRef<'_>) {
     out.extend_from_slice(&index.to_le_bytes());
     match cell {
@@ -253,6 +282,34 @@ mod tests {
         assert_eq!(row.get(9), Some(CellRef::Lookup { id, table: 3 }));
         assert_eq!(row.get(6), None);
         assert_eq!(row.version, 7);
+    }
+
+    #[test]
+    fn get_steps_over_every_kind_of_cell_to_the_one_asked_for() {
+        let (id, guid) = (Uuid::new_v4(), Uuid::new_v4());
+        let cells = [
+            (1, Cell::Bool(false)),
+            (2, Cell::Bool(true)),
+            (3, Cell::Int(300)),
+            (4, Cell::Float(-2.25)),
+            (
+                5,
+                Cell::Text("long enough to need a two-byte length? no".into()),
+            ),
+            (6, Cell::Guid(guid)),
+            (7, Cell::DateTime(-1)),
+            (8, Cell::Date(19_000)),
+            (9, Cell::Lookup { id, table: 4 }),
+            (10, Cell::Text("x".repeat(300).into())),
+            (12, Cell::Int(1)),
+        ];
+        let row = Row::new(3, cells.clone());
+        for (index, cell) in &cells {
+            assert_eq!(row.get(*index), Some(cell.as_ref()), "column {index}");
+        }
+        for absent in [0, 11, 13, u16::MAX] {
+            assert_eq!(row.get(absent), None, "column {absent}");
+        }
     }
 
     #[test]

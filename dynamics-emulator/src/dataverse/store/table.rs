@@ -1,11 +1,12 @@
 //! [`TableData`]: the rows of one table, ordered by primary key, with alternate-key indexes and a
-//! log of deletions for change tracking.
+//! [`ChangeLog`] (rows and deletions by version) for change tracking.
 
 use std::collections::{BTreeMap, HashMap};
 
 use uuid::Uuid;
 
 use super::cell::CellRef;
+use super::change_log::ChangeLog;
 use super::row::Row;
 use crate::dataverse::metadata::model::Table;
 
@@ -14,8 +15,9 @@ use crate::dataverse::metadata::model::Table;
 pub(crate) struct TableData {
     /// Rows by primary key; iteration order is the stable default order of queries.
     pub(crate) rows: BTreeMap<Uuid, Row>,
-    /// `(version, id)` of deleted rows, oldest first (change-tracking tables only).
-    pub(crate) deletions: Vec<(u64, Uuid)>,
+    /// Rows and deletions by version; kept for every table, since change tracking can be
+    /// turned on for a table that already has rows.
+    pub(crate) changes: ChangeLog,
     /// One index per alternate key: key text → row ID.
     keys: Vec<HashMap<String, Uuid>>,
 }
@@ -25,7 +27,7 @@ impl TableData {
     pub(crate) fn new(table: &Table) -> Self {
         Self {
             rows: BTreeMap::new(),
-            deletions: Vec::new(),
+            changes: ChangeLog::default(),
             keys: vec![HashMap::new(); table.alternate_keys.len()],
         }
     }
@@ -96,7 +98,10 @@ impl TableData {
                 self.keys[key].insert(text, id);
             }
         }
+        let version = row.version;
         let before = self.rows.insert(id, row);
+        self.changes
+            .stored(id, before.as_ref().map(|b| b.version), version);
         if let Some(before) = &before {
             self.unindex(table, id, before, true);
         }
@@ -106,6 +111,7 @@ impl TableData {
     /// Removes a row and its key entries.
     pub(crate) fn take(&mut self, table: &Table, id: Uuid) -> Option<Row> {
         let row = self.rows.remove(&id)?;
+        self.changes.taken(id, row.version);
         self.unindex(table, id, &row, false);
         Some(row)
     }
