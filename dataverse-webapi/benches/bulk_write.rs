@@ -24,6 +24,7 @@ mod support;
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use dataverse_webapi::{
@@ -305,8 +306,38 @@ fn run_ours(
         let (client, attempts) = support::counted_client(&server.base_url);
         let rows = rows(count);
         let started = Instant::now();
+        // Requests in flight and the limiter's limit, sampled every 50 ms: what the run's
+        // rate is made of (shown beside the attempts).
+        let sampled = Arc::new(Mutex::new((0usize, 0usize, 0usize, Vec::new())));
+        let sampler = tokio::spawn({
+            let limiter = client.limiter().clone();
+            let sampled = Arc::clone(&sampled);
+            async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    let mut s = sampled.lock().unwrap_or_else(|p| p.into_inner());
+                    s.0 += 1;
+                    let in_flight = limiter.in_flight();
+                    s.1 += in_flight;
+                    s.2 += limiter.limit();
+                    s.3.push(in_flight);
+                }
+            }
+        });
         let report = (mode.write)(&client, &rows).await?;
         let elapsed = started.elapsed();
+        sampler.abort();
+        let (samples, in_flight, limit, series) =
+            std::mem::take(&mut *sampled.lock().unwrap_or_else(|p| p.into_inner()));
+        let samples = samples.max(1) as f64;
+        if std::env::var_os("BULK_BENCH_TIMES").is_some() {
+            // Mean in flight per second of the run.
+            let seconds: Vec<String> = series
+                .chunks(20)
+                .map(|c| format!("{:.0}", c.iter().sum::<usize>() as f64 / c.len() as f64))
+                .collect();
+            eprintln!("      in flight by second: {}", seconds.join(" "));
+        }
         if let Some((index, failure)) = report.failures().first() {
             eprintln!(
                 "  {}: {} rows reported failed, the first row {index}: {failure}",
@@ -319,7 +350,11 @@ fn run_ours(
         Ok((
             written as f64 / elapsed.as_secs_f64(),
             check,
-            attempts.to_string(),
+            format!(
+                "{attempts}; sampled: {:.1} in flight, limit {:.1}",
+                in_flight as f64 / samples,
+                limit as f64 / samples
+            ),
         ))
     })
 }

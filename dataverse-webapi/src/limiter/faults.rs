@@ -9,6 +9,14 @@
 //! messages at 250 ms, 40 slots took ten seconds to come back). So a fault lowers the limit
 //! only while faults are a large share of what comes back: a service failing that often is
 //! overloaded or unwell, and sending less is the right answer either way.
+//!
+//! The same share sets how long a retry after a fault waits ([`FaultShare::backoff`]). The
+//! pipeline's back-off (800 ms, doubling) spares an unwell service; a service that answers
+//! nearly everything gains nothing from it, and a bulk write loses: its last messages wait out
+//! their back-offs with almost nothing else in flight (with 5% faults on 100-row messages the
+//! last three seconds of a 25-second run carried one or two messages).
+
+use std::time::Duration;
 
 /// Weight of the newest attempt in the running share: about the last 32 attempts count.
 const WEIGHT: f64 = 1.0 / 32.0;
@@ -18,10 +26,20 @@ const WEIGHT: f64 = 1.0 / 32.0;
 /// row to cross it. A service failing every request crosses it on the tenth.
 pub(super) const CONGESTION_SHARE: f64 = 0.25;
 
+/// Attempts seen before the share is trusted to say faults are rare: until then a retry
+/// waits the full back-off (a new client's first request may meet a service that is down).
+const TRUSTED_AFTER: u32 = 32;
+
+/// While faults are rare, a retry after one waits this fraction of the back-off (100 ms,
+/// 200 ms, … from the default 800 ms): still growing with each retry of the same request.
+const RARE_FAULT_BACKOFF: f64 = 1.0 / 8.0;
+
 /// The running share of attempts that failed.
 #[derive(Debug, Default, Clone, Copy)]
 pub(super) struct FaultShare {
     share: f64,
+    /// Attempts recorded, up to [`TRUSTED_AFTER`].
+    seen: u32,
 }
 
 impl FaultShare {
@@ -30,6 +48,17 @@ impl FaultShare {
     pub(super) fn record(&mut self, failed: bool) {
         let sample = if failed { 1.0 } else { 0.0 };
         self.share += WEIGHT * (sample - self.share);
+        self.seen = self.seen.saturating_add(1).min(TRUSTED_AFTER);
+    }
+
+    /// The wait before retrying after a fault, given the pipeline's `backoff`: a fraction of
+    /// it once enough attempts show faults are rare, else all of it.
+    pub(super) fn backoff(&self, backoff: Duration) -> Duration {
+        if self.seen >= TRUSTED_AFTER && !self.congested() {
+            backoff.mul_f64(RARE_FAULT_BACKOFF)
+        } else {
+            backoff
+        }
     }
 
     /// Whether recent faults are too many to be random: overload.
@@ -60,6 +89,24 @@ mod tests {
             share.record(true);
         }
         assert!(!share.congested(), "{}", share.share());
+    }
+
+    #[test]
+    fn retries_wait_less_only_while_faults_are_known_to_be_rare() {
+        let full = Duration::from_millis(800);
+        let mut share = FaultShare::default();
+        // A new client knows nothing yet: the full back-off.
+        share.record(true);
+        assert_eq!(share.backoff(full), full);
+        for _ in 0..40 {
+            share.record(false);
+        }
+        assert_eq!(share.backoff(full), Duration::from_millis(100));
+        // Failing often: the full back-off again.
+        while !share.congested() {
+            share.record(true);
+        }
+        assert_eq!(share.backoff(full), full);
     }
 
     #[test]

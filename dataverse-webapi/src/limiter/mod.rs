@@ -402,6 +402,14 @@ impl fmt::Debug for LimiterObserver {
 }
 
 impl AttemptObserver for LimiterObserver {
+    /// Shorter while faults are rare; see [`faults`].
+    fn fault_backoff(&self, backoff: Duration) -> Duration {
+        if !self.0.options.enabled {
+            return backoff;
+        }
+        self.0.lock().faults.backoff(backoff)
+    }
+
     fn on_attempt(&self, outcome: &AttemptOutcome) {
         let inner = &self.0;
         let mut state = inner.lock();
