@@ -51,7 +51,10 @@ async fn waits_after(first: ResponseTemplate) -> Vec<Duration> {
         },
     )
     .expect("pipeline");
-    let url = Url::parse(&server.uri()).expect("url").join("/x").expect("url");
+    let url = Url::parse(&server.uri())
+        .expect("url")
+        .join("/x")
+        .expect("url");
     let response = pipeline
         .send(HttpRequest::get(url).retry_safe(true))
         .await
