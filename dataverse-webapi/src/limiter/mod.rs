@@ -231,11 +231,10 @@ impl State {
             (Some(429), _) => self.decrease(now, 0.75, options.min),
             // A fault (a 5xx, a dropped connection, a timeout) is retried after a back-off with
             // its slot given back meanwhile; only many of them at once mean overload.
-            (None, _) | (Some(500..), _) => {
-                if self.faults.congested() {
-                    self.decrease(now, 0.75, options.min);
-                }
+            (None, _) | (Some(500..), _) if self.faults.congested() => {
+                self.decrease(now, 0.75, options.min);
             }
+            (None, _) | (Some(500..), _) => {}
             (Some(status), _) if status < 500 => {
                 self.latency = Some(mean(self.latency, outcome.latency));
                 if self.pacer.paces_execution() {
