@@ -24,6 +24,7 @@ mod support;
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use dataverse_webapi::{
@@ -105,9 +106,12 @@ impl Scenario {
         parallel > self.max_concurrent as usize || unlimited >= 0.9 * self.ceiling(false).0
     }
 
-    /// Rows for a run of about `seconds` at the ceiling.
-    fn rows(&self, seconds: f64) -> usize {
-        let rows = (self.ceiling(false).0 * seconds) as usize;
+    /// Rows for a run of about `seconds` at the ceiling of a mode (`messages` or `$batch`).
+    /// Each mode runs as long at its own ceiling: where bulk messages lift the ceiling tenfold,
+    /// the `$batch` count would be written in two seconds, one window, and measure mostly the
+    /// ramp up and the last retries rather than the steady rate.
+    fn rows(&self, seconds: f64, messages: bool) -> usize {
+        let rows = (self.ceiling(messages).0 * seconds) as usize;
         rows.div_ceil(BATCH) * BATCH
     }
 }
@@ -126,7 +130,10 @@ fn scenarios() -> Vec<Scenario> {
             per_operation: ms(2),
             faults: false,
         },
-        // 4000 operations per 2 s window: 2000 rows/s whatever the concurrency.
+        // 4000 operations per 2 s window: 2000 rows/s whatever the concurrency. With bulk
+        // messages (one request each, 100 rows, 250 ms) the request limit allows 2000
+        // messages/s = 200,000 rows/s and execution time 500 s/s ÷ 0.25 s × 100 = 200,000
+        // rows/s, so concurrency binds: 52 in flight × 100 rows ÷ 0.25 s = 20,800 rows/s.
         Scenario {
             name: "requests",
             what: "requests per window bind",
@@ -302,8 +309,38 @@ fn run_ours(
         let (client, attempts) = support::counted_client(&server.base_url);
         let rows = rows(count);
         let started = Instant::now();
+        // Requests in flight and the limiter's limit, sampled every 50 ms: what the run's
+        // rate is made of (shown beside the attempts).
+        let sampled = Arc::new(Mutex::new((0usize, 0usize, 0usize, Vec::new())));
+        let sampler = tokio::spawn({
+            let limiter = client.limiter().clone();
+            let sampled = Arc::clone(&sampled);
+            async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    let mut s = sampled.lock().unwrap_or_else(|p| p.into_inner());
+                    s.0 += 1;
+                    let in_flight = limiter.in_flight();
+                    s.1 += in_flight;
+                    s.2 += limiter.limit();
+                    s.3.push(in_flight);
+                }
+            }
+        });
         let report = (mode.write)(&client, &rows).await?;
         let elapsed = started.elapsed();
+        sampler.abort();
+        let (samples, in_flight, limit, series) =
+            std::mem::take(&mut *sampled.lock().unwrap_or_else(|p| p.into_inner()));
+        let samples = samples.max(1) as f64;
+        if std::env::var_os("BULK_BENCH_TIMES").is_some() {
+            // Mean in flight per second of the run.
+            let seconds: Vec<String> = series
+                .chunks(20)
+                .map(|c| format!("{:.0}", c.iter().sum::<usize>() as f64 / c.len() as f64))
+                .collect();
+            eprintln!("      in flight by second: {}", seconds.join(" "));
+        }
         if let Some((index, failure)) = report.failures().first() {
             eprintln!(
                 "  {}: {} rows reported failed, the first row {index}: {failure}",
@@ -316,7 +353,11 @@ fn run_ours(
         Ok((
             written as f64 / elapsed.as_secs_f64(),
             check,
-            attempts.to_string(),
+            format!(
+                "{attempts}; sampled: {:.1} in flight, limit {:.1}",
+                in_flight as f64 / samples,
+                limit as f64 / samples
+            ),
         ))
     })
 }
@@ -467,7 +508,7 @@ fn main() -> Result<(), BoxError> {
     println!(
         "limits over a {WINDOW:?} sliding window, every $batch operation counted as a request, a bulk message as one; \
          x-ms-dop-hint 8; faults: {:.1}% 503 + {:.1}% dropped connections (seeded, the same sequence every run); \
-         each run about {}s at the $batch ceiling (a third of that for a peer setting that reaches no limit)",
+         each run about {}s at its mode's ceiling (the peer: the $batch ceiling; a third of that for a peer setting that reaches no limit)",
         FAULTS.0 * 100.0,
         FAULTS.1 * 100.0,
         settings.seconds
@@ -476,7 +517,7 @@ fn main() -> Result<(), BoxError> {
     for scenario in chosen {
         let ceilings: Vec<(f64, dynamics_emulator::Ceiling)> =
             MODES.iter().map(|m| scenario.ceiling(m.messages)).collect();
-        let count = scenario.rows(settings.seconds);
+        let count = scenario.rows(settings.seconds, false);
         println!(
             "- {} ({}): {} requests, {:?} execution, {} concurrent per window; latency {:?} + {:?}/operation; \
              {count} rows{}",
@@ -495,9 +536,10 @@ fn main() -> Result<(), BoxError> {
         );
         let mut ours = Vec::new();
         for (mode, (ceiling, detail)) in MODES.iter().zip(&ceilings) {
-            let result = run_ours(&scenario, mode, count)?;
+            let rows = scenario.rows(settings.seconds, mode.messages);
+            let result = run_ours(&scenario, mode, rows)?;
             println!(
-                "    ours ({}) {:.0}/s, lost {}, duplicated {}; ceiling {ceiling:.0}/s (bound {:?}: requests {:.0}, execution {:.0}, concurrency {:.0})",
+                "    ours ({}) {rows} rows: {:.0}/s, lost {}, duplicated {}; ceiling {ceiling:.0}/s (bound {:?}: requests {:.0}, execution {:.0}, concurrency {:.0})",
                 mode.name,
                 result.0,
                 result.1.lost,

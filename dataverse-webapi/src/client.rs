@@ -257,6 +257,13 @@ impl AttemptObserver for BothObservers {
         self.0.on_attempt(outcome);
         self.1.on_attempt(outcome);
     }
+
+    /// The shorter of the two advices.
+    fn fault_backoff(&self, backoff: std::time::Duration) -> std::time::Duration {
+        self.0
+            .fault_backoff(backoff)
+            .min(self.1.fault_backoff(backoff))
+    }
 }
 
 impl fmt::Debug for DataverseClient {

@@ -78,6 +78,14 @@ impl AttemptOutcome {
 pub trait AttemptObserver: Send + Sync + fmt::Debug {
     /// Called after each attempt.
     fn on_attempt(&self, outcome: &AttemptOutcome);
+
+    /// The wait before retrying after a fault (a 5xx or a lost answer, without
+    /// `Retry-After`); `backoff` is what [`RetryOptions::backoff`](crate::RetryOptions::backoff)
+    /// gives. The default keeps it. An observer that sees how often the service fails may
+    /// shorten it while faults are rare: the back-off is there to spare an unwell service.
+    fn fault_backoff(&self, backoff: Duration) -> Duration {
+        backoff
+    }
 }
 
 /// Options of a [`Pipeline`]. Construct with `..Default::default()`.
@@ -320,9 +328,18 @@ impl Pipeline {
                 tracing::Span::current().record("attempts", retries + 1);
                 return last;
             }
-            let delay = wait
-                .unwrap_or_else(|| options.retry.backoff(retries))
-                .min(options.retry.max_delay);
+            let delay = match (wait, retry) {
+                (Some(wait), _) => wait,
+                (None, Retry::Ambiguous) => {
+                    let backoff = options.retry.backoff(retries);
+                    options
+                        .observer
+                        .as_ref()
+                        .map_or(backoff, |o| o.fault_backoff(backoff))
+                }
+                (None, _) => options.retry.backoff(retries),
+            }
+            .min(options.retry.max_delay);
             match &last {
                 Ok(response) => tracing::info!(
                     status = response.status,

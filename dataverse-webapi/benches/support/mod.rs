@@ -197,6 +197,8 @@ pub(crate) struct AttemptCounts {
     throttled_concurrency: AtomicUsize,
     unavailable: AtomicUsize,
     failed: AtomicUsize,
+    /// Microseconds of the answered attempts' latency (below 400), summed.
+    answered_micros: std::sync::atomic::AtomicU64,
     /// When each 429 came, after the first attempt.
     throttled_at: std::sync::Mutex<(Option<std::time::Instant>, Vec<f64>)>,
 }
@@ -213,6 +215,10 @@ impl AttemptObserver for AttemptCounts {
             (None, _) => &self.failed,
         };
         counter.fetch_add(1, Ordering::Relaxed);
+        if outcome.status.is_some_and(|s| s < 400) {
+            let micros = u64::try_from(outcome.latency.as_micros()).unwrap_or(u64::MAX);
+            self.answered_micros.fetch_add(micros, Ordering::Relaxed);
+        }
         let mut times = self.throttled_at.lock().unwrap_or_else(|p| p.into_inner());
         let start = *times.0.get_or_insert_with(std::time::Instant::now);
         if outcome.status == Some(429) {
@@ -234,6 +240,15 @@ impl std::fmt::Display for AttemptCounts {
             n(&self.unavailable),
             n(&self.failed),
         )?;
+        let answered = n(&self.answered);
+        if answered > 0 {
+            let total = self.answered_micros.load(Ordering::Relaxed) as f64;
+            write!(
+                f,
+                "; mean latency of the answered {:.0} ms",
+                total / answered as f64 / 1000.0
+            )?;
+        }
         if std::env::var_os("BULK_BENCH_TIMES").is_some() {
             let times = self.throttled_at.lock().unwrap_or_else(|p| p.into_inner());
             let shown: Vec<String> = times.1.iter().map(|t| format!("{t:.2}")).collect();

@@ -217,22 +217,6 @@ pub(crate) fn answered_ids(
         .collect()
 }
 
-/// Splits `targets` into messages of at most `size` rows, as even as possible (1500 rows at
-/// 1000 a message are two of 750, not 1000 and 500).
-pub(crate) fn split_even(targets: Vec<Target>, size: usize) -> Vec<Vec<Target>> {
-    let size = size.max(1);
-    let total = targets.len();
-    if total == 0 {
-        return Vec::new();
-    }
-    let messages = total.div_ceil(size);
-    let (base, extra) = (total / messages, total % messages);
-    let mut rest = targets.into_iter();
-    (0..messages)
-        .map(|i| rest.by_ref().take(base + usize::from(i < extra)).collect())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -377,32 +361,5 @@ mod tests {
         let short = json!({"Ids": [Uuid::from_u128(7)]}).to_string();
         assert!(answered_ids(BulkMessage::Create, &targets, short.as_bytes()).is_err());
         assert!(answered_ids(BulkMessage::Create, &targets, b"<html>").is_err());
-    }
-
-    #[test]
-    fn messages_are_split_evenly() {
-        let targets = |n: usize| {
-            (0..n)
-                .map(|i| Target {
-                    index: i,
-                    body: Map::new(),
-                    id: None,
-                    generated: false,
-                    fallback: fallback(),
-                })
-                .collect::<Vec<_>>()
-        };
-        let sizes =
-            |n, size| -> Vec<usize> { split_even(targets(n), size).iter().map(Vec::len).collect() };
-        assert_eq!(sizes(1500, 1000), [750, 750]);
-        assert_eq!(sizes(10, 3), [3, 3, 2, 2]);
-        assert_eq!(sizes(0, 3), Vec::<usize>::new());
-        assert_eq!(sizes(2, 0), [1, 1]);
-        let order: Vec<usize> = split_even(targets(5), 2)
-            .into_iter()
-            .flatten()
-            .map(|t| t.index)
-            .collect();
-        assert_eq!(order, [0, 1, 2, 3, 4]);
     }
 }

@@ -6,6 +6,7 @@
 
 mod elastic;
 mod message;
+mod prepare;
 mod refusal;
 mod runner;
 mod support;
@@ -17,7 +18,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use message::{BulkMessage, Route};
+use message::BulkMessage;
 
 use crate::batch::{Batch, BatchOptions, BatchRequest, BatchResponse};
 use crate::client::DataverseClient;
@@ -257,52 +258,29 @@ impl DataverseClient {
         let offered = names.filter(|n| kind != BulkMessage::Delete || n.is_elastic() == Some(true));
         let mut outcomes: Vec<Option<BulkOutcome>> = vec![None; rows.len()];
         let mut batch = Vec::new();
-        let mut targets = Vec::new();
-        for (index, (key, row)) in rows.iter().enumerate() {
-            let request = match fallback_request(kind, entity_set, *key, *row)
-                .and_then(|r| r.check().map(|()| r))
-            {
-                Ok(r) => r,
-                // A row that cannot even be written into a request fails alone.
-                Err(e) => {
-                    outcomes[index] = Some(failure(index, None, None, e.to_string()));
-                    continue;
-                }
-            };
-            let Some(names) = &offered else {
-                batch.push((index, request));
-                continue;
-            };
-            let value = match row.map(serde_json::to_value).transpose() {
-                Ok(value) => value.unwrap_or(Value::Null),
-                Err(_) => {
-                    batch.push((index, request));
-                    continue;
-                }
-            };
-            match message::prepare(kind, names, index, *key, &value, request) {
-                Route::Message(target) => targets.push(target),
-                Route::Batch(request) => batch.push((index, request)),
-            }
-        }
-        if let Some(names) = &offered
-            && !targets.is_empty()
-        {
+        if let Some(names) = &offered {
+            // Prepared as the sending asks for each message: the first goes at once.
+            let mut messages = prepare::Messages::new(kind, names, rows, options.rows_per_message);
             let sent = self
-                .send_messages(
-                    kind,
-                    names,
-                    targets,
-                    options.rows_per_message,
-                    options.parallelism,
-                )
+                .send_messages(kind, names, &mut messages, options.parallelism)
                 .await;
-            for outcome in sent.outcomes {
+            for outcome in sent.outcomes.into_iter().chain(messages.failed) {
                 let index = outcome.index;
                 outcomes[index] = Some(outcome);
             }
+            batch = messages.batch;
             batch.extend(sent.refused.into_iter().map(|t| (t.index, t.fallback)));
             batch.sort_by_key(|(index, _)| *index);
+        } else {
+            for (index, (key, row)) in rows.iter().enumerate() {
+                match fallback_request(kind, entity_set, *key, *row)
+                    .and_then(|r| r.check().map(|()| r))
+                {
+                    Ok(request) => batch.push((index, request)),
+                    // A row that cannot even be written into a request fails alone.
+                    Err(e) => outcomes[index] = Some(failure(index, None, None, e.to_string())),
+                }
+            }
         }
         for outcome in self.run_batches(batch, options).await {
             let index = outcome.index;

@@ -10,8 +10,6 @@
 //! message counts as one request toward the requests limit, so it goes through the client's
 //! ordinary send path, which weighs it as one.
 
-use std::collections::VecDeque;
-
 use dynamics_http::{HttpResponse, Method};
 use futures::future::BoxFuture;
 use futures::{StreamExt, stream};
@@ -93,8 +91,8 @@ fn bisect_depth(rows: usize) -> u32 {
 }
 
 impl DataverseClient {
-    /// Sends `targets` as `message`s of at most `rows_per_message` rows, up to `parallelism`
-    /// at once. While the client does not know whether the table offers the message, the
+    /// Sends `messages` (each a message's targets, prepared as they are asked for), up to
+    /// `parallelism` at once. While the client does not know whether the table offers the message, the
     /// first message goes alone (concurrent callers wait for it); a "not supported" answer
     /// is remembered for the client's lifetime and every target comes back in
     /// [`Sent::refused`], for `$batch`.
@@ -102,24 +100,21 @@ impl DataverseClient {
         &self,
         message: BulkMessage,
         names: &TableNames,
-        targets: Vec<Target>,
-        rows_per_message: usize,
+        messages: &mut impl Iterator<Item = Vec<Target>>,
         parallelism: usize,
     ) -> Sent {
-        let mut messages: VecDeque<Vec<Target>> =
-            message::split_even(targets, rows_per_message).into();
         let mut sent = Sent::default();
         let cell = self.tables().bulk.cell(&names.logical_name, message);
         {
             let mut known = cell.lock().await;
             match *known {
                 Some(false) => {
-                    sent.refused = messages.into_iter().flatten().collect();
+                    sent.refused = messages.flatten().collect();
                     return sent;
                 }
                 Some(true) => {}
                 None => {
-                    if let Some(first) = messages.pop_front() {
+                    if let Some(first) = messages.next() {
                         let halvings = bisect_depth(first.len());
                         let probe = self.send_part(message, names, first, halvings).await;
                         if !probe.refused.is_empty() {
@@ -130,7 +125,7 @@ impl DataverseClient {
                             );
                             *known = Some(false);
                             sent.absorb(probe);
-                            sent.refused.extend(messages.into_iter().flatten());
+                            sent.refused.extend(messages.flatten());
                             return sent;
                         }
                         if probe.reached {

@@ -4,8 +4,11 @@
 //! The concurrency limit starts from the service's `x-ms-dop-hint` (the degree of parallelism
 //! Dataverse recommends) when one arrives, grows by one request per success until the first
 //! sign of congestion (doubling each round trip) and then by about one per round of successes,
-//! and shrinks by a quarter on a 429 or 503 (at most once a second, so one burst of throttling
-//! counts once) and a little when latency climbs far above the best seen.
+//! and shrinks by a quarter on a 429 (at most once a second, so one burst of throttling counts
+//! once) and a little when latency climbs far above the best seen. A 5xx or a lost connection
+//! is a fault, retried by the pipeline: it shrinks the limit only while faults are a large
+//! share of recent attempts ([`faults`]), so a few percent of random faults cost retries, not
+//! concurrency.
 //!
 //! A service protection 429 names its limit in a documented message ([`named`]). Once one
 //! has, probing stops paying (each further 429 stalls a request for a whole `Retry-After`), so
@@ -27,6 +30,7 @@
 //! (REFERENCE.md 3.3), so nothing here relies on them. The limiter sees every attempt,
 //! including those the pipeline retries, through [`dynamics_http::AttemptObserver`].
 
+mod faults;
 mod named;
 mod pace;
 mod window;
@@ -39,6 +43,7 @@ use dynamics_http::{AttemptObserver, AttemptOutcome};
 use tokio::sync::Notify;
 
 use crate::ServiceProtectionLimit;
+use faults::FaultShare;
 use pace::{LATENCY_CAP, Pacer};
 
 /// Settings of the concurrency limiter.
@@ -94,6 +99,8 @@ struct State {
     named_concurrency: Option<f64>,
     /// Start times under the named budgets.
     pacer: Pacer,
+    /// The share of recent attempts that were faults (5xx, no answer).
+    faults: FaultShare,
 }
 
 /// A slot; dropping it frees the slot.
@@ -167,6 +174,8 @@ impl State {
 
     /// Takes in one attempt's outcome, seen at `now`.
     fn observe(&mut self, now: Instant, outcome: &AttemptOutcome, options: &LimiterOptions) {
+        self.faults
+            .record(outcome.status.is_none_or(|status| status >= 500));
         if outcome.status != Some(429) {
             // The service counts the execution of what it did not refuse for a limit.
             self.pacer.finished(now, outcome.latency);
@@ -219,11 +228,13 @@ impl State {
                 self.limit = self.limit.min(self.ceiling(options));
                 tracing::debug!(limit, "concurrency capped at the limit the service named");
             }
-            // Once the service has named a limit, its 429s say when to slow down; a 503 is then
-            // a fault, retried after a back-off (with its slot given back meanwhile), not a
-            // sign of sending too much.
-            (Some(503), _) if self.knows_a_limit() => {}
-            (Some(429) | Some(503), _) => self.decrease(now, 0.75, options.min),
+            (Some(429), _) => self.decrease(now, 0.75, options.min),
+            // A fault (a 5xx, a dropped connection, a timeout) is retried after a back-off with
+            // its slot given back meanwhile; only many of them at once mean overload.
+            (None, _) | (Some(500..), _) if self.faults.congested() => {
+                self.decrease(now, 0.75, options.min);
+            }
+            (None, _) | (Some(500..), _) => {}
             (Some(status), _) if status < 500 => {
                 self.latency = Some(mean(self.latency, outcome.latency));
                 if self.pacer.paces_execution() {
@@ -291,6 +302,7 @@ impl ConcurrencyLimiter {
                     paced_slots: None,
                     named_concurrency: None,
                     pacer: Pacer::default(),
+                    faults: FaultShare::default(),
                 }),
                 notify: Notify::new(),
                 options,
@@ -389,6 +401,14 @@ impl fmt::Debug for LimiterObserver {
 }
 
 impl AttemptObserver for LimiterObserver {
+    /// Shorter while faults are rare; see [`faults`].
+    fn fault_backoff(&self, backoff: Duration) -> Duration {
+        if !self.0.options.enabled {
+            return backoff;
+        }
+        self.0.lock().faults.backoff(backoff)
+    }
+
     fn on_attempt(&self, outcome: &AttemptOutcome) {
         let inner = &self.0;
         let mut state = inner.lock();
@@ -485,7 +505,7 @@ mod tests {
         }
         assert_eq!(state.limit, start + 8.0);
         // Congestion ends the doubling: a round of successes then adds about one.
-        state.observe(now, &outcome(503, None), &options);
+        state.observe(now, &outcome(429, None), &options);
         let after = state.limit;
         let round = after.floor() as usize;
         for _ in 0..round {
@@ -594,26 +614,54 @@ mod tests {
     }
 
     #[test]
-    fn a_503_after_a_named_limit_is_a_fault_not_congestion() {
+    fn random_faults_cost_retries_not_concurrency() {
         let options = LimiterOptions::default();
-        let now = Instant::now();
-        // Nothing named: a 503 may mean overload, so it lowers the limit.
+        let t0 = Instant::now();
+        let dropped = AttemptOutcome::new(None, Duration::from_millis(3), None, None);
         let limiter = ConcurrencyLimiter::new(LimiterOptions::default());
         let mut state = limiter.inner.lock();
-        state.observe(now, &outcome(200, Some(8)), &options);
-        state.observe(now, &outcome(503, None), &options);
-        assert_eq!(
-            state.limit.floor(),
-            6.0,
-            "8 and a little, lowered by a quarter"
-        );
+        state.observe(t0, &outcome(200, Some(8)), &options);
+        assert_eq!(state.limit, 9.0);
+        // A 503 and a dropped connection among successes: the slow start goes on.
+        state.observe(t0, &outcome(503, None), &options);
+        state.observe(t0, &dropped, &options);
+        for _ in 0..9 {
+            state.observe(t0, &outcome(200, None), &options);
+        }
+        assert_eq!(state.limit, 18.0, "one more per success, nothing taken off");
+        // One fault in twenty, for many rounds: the limit only grows, to the cap.
+        for i in 0..2000u64 {
+            let now = t0 + Duration::from_millis(10 * i);
+            let answer = if i % 20 == 0 {
+                outcome(503, None)
+            } else {
+                outcome(200, None)
+            };
+            state.observe(now, &answer, &options);
+        }
+        assert_eq!(state.limit, 64.0);
+        assert!(state.last_decrease.is_none());
         drop(state);
-        // The concurrency limit named: a 503 leaves it alone.
+        // A service failing most requests is overloaded: the limit comes down, once a
+        // second however many fail.
         let limiter = ConcurrencyLimiter::new(LimiterOptions::default());
         let mut state = limiter.inner.lock();
-        state.observe(now, &outcome(200, Some(8)), &options);
+        state.observe(t0, &outcome(200, Some(8)), &options);
+        for i in 0..20 {
+            state.observe(t0 + Duration::from_millis(i), &outcome(503, None), &options);
+        }
+        assert_eq!(state.limit, 9.0 * 0.75);
+        for i in 0..20 {
+            state.observe(t0 + Duration::from_millis(1000 + i), &dropped, &options);
+        }
+        assert_eq!(state.limit, 9.0 * 0.75 * 0.75);
+        drop(state);
+        // With the concurrency limit named, a fault leaves it alone.
+        let limiter = ConcurrencyLimiter::new(LimiterOptions::default());
+        let mut state = limiter.inner.lock();
+        state.observe(t0, &outcome(200, Some(8)), &options);
         state.observe(
-            now,
+            t0,
             &throttled(
                 "0x80072326",
                 "Number of concurrent requests exceeded the limit of 4.",
@@ -621,7 +669,7 @@ mod tests {
             ),
             &options,
         );
-        state.observe(now + Duration::from_secs(2), &outcome(503, None), &options);
+        state.observe(t0 + Duration::from_secs(2), &outcome(503, None), &options);
         assert_eq!(state.limit, 4.0);
     }
 
