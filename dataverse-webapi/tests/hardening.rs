@@ -526,12 +526,14 @@ async fn a_create_only_upsert_retried_after_a_lost_answer_is_a_create() {
         .and(header("if-none-match", "*"))
         .respond_with(CreatedThenExists {
             calls: Arc::clone(&calls),
-            delay: Duration::from_millis(400),
+            // Far past the per-try timeout, which is itself long enough for a loaded machine
+            // to answer the retry in time.
+            delay: Duration::from_secs(5),
         })
         .expect(2)
         .mount(&server)
         .await;
-    let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
+    let client = client_with_per_try_timeout(&server, Duration::from_secs(1));
     let outcome = client
         .table("accounts")
         .upsert(account_id(), &Record::new().with("name", "a"))
@@ -555,7 +557,9 @@ async fn a_create_only_upsert_returning_the_row_reads_it_back_after_a_lost_answe
         .and(header("prefer", "return=representation"))
         .respond_with(CreatedThenExists {
             calls: Arc::clone(&calls),
-            delay: Duration::from_millis(400),
+            // Far past the per-try timeout, which is itself long enough for a loaded machine
+            // to answer the retry in time.
+            delay: Duration::from_secs(5),
         })
         .expect(2)
         .mount(&server)
@@ -569,7 +573,7 @@ async fn a_create_only_upsert_returning_the_row_reads_it_back_after_a_lost_answe
         .expect(1)
         .mount(&server)
         .await;
-    let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
+    let client = client_with_per_try_timeout(&server, Duration::from_secs(1));
     let row = client
         .table("accounts")
         .upsert(account_id(), &Record::new().with("name", "a"))
@@ -643,7 +647,7 @@ struct AppliedThen {
 impl Respond for AppliedThen {
     fn respond(&self, _: &Request) -> ResponseTemplate {
         if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
-            ResponseTemplate::new(204).set_delay(Duration::from_millis(400))
+            ResponseTemplate::new(204).set_delay(Duration::from_secs(5))
         } else {
             ResponseTemplate::new(self.then).set_body_json(serde_json::json!({
                 "error": {"code": "0x80040217", "message": "no longer as it was"}
@@ -675,7 +679,7 @@ async fn applied_then(
 async fn an_update_with_an_etag_is_not_repeated_after_a_lost_answer() {
     let server = wiremock::MockServer::start().await;
     let calls = applied_then(&server, "PATCH", 412, 1).await;
-    let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
+    let client = client_with_per_try_timeout(&server, Duration::from_secs(1));
     let err = client
         .table("accounts")
         .update(account_id(), &Record::new().with("name", "a"))
@@ -691,7 +695,7 @@ async fn an_update_with_an_etag_is_not_repeated_after_a_lost_answer() {
 async fn an_update_without_an_etag_is_still_repeated() {
     let server = wiremock::MockServer::start().await;
     let calls = applied_then(&server, "PATCH", 204, 2).await;
-    let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
+    let client = client_with_per_try_timeout(&server, Duration::from_secs(1));
     client
         .table("accounts")
         .update(account_id(), &Record::new().with("name", "a"))
@@ -704,7 +708,7 @@ async fn an_update_without_an_etag_is_still_repeated() {
 async fn a_delete_repeated_after_a_lost_answer_that_finds_no_row_succeeded() {
     let server = wiremock::MockServer::start().await;
     let calls = applied_then(&server, "DELETE", 404, 2).await;
-    let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
+    let client = client_with_per_try_timeout(&server, Duration::from_secs(1));
     client
         .table("accounts")
         .delete(account_id())
@@ -728,7 +732,7 @@ async fn a_disassociate_repeated_after_a_lost_answer_that_finds_no_link_succeede
         .expect(2)
         .mount(&server)
         .await;
-    let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
+    let client = client_with_per_try_timeout(&server, Duration::from_secs(1));
     client
         .disassociate("accounts", account_id(), "primarycontactid", None)
         .await
@@ -777,7 +781,7 @@ async fn a_delete_of_a_missing_row_still_fails() {
 async fn a_delete_with_an_etag_is_not_repeated_after_a_lost_answer() {
     let server = wiremock::MockServer::start().await;
     let calls = applied_then(&server, "DELETE", 412, 1).await;
-    let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
+    let client = client_with_per_try_timeout(&server, Duration::from_secs(1));
     let err = client
         .table("accounts")
         .delete(account_id())
@@ -793,7 +797,7 @@ async fn a_delete_with_an_etag_is_not_repeated_after_a_lost_answer() {
 async fn a_bulk_delete_of_one_row_per_request_survives_a_lost_answer() {
     let server = wiremock::MockServer::start().await;
     let calls = applied_then(&server, "DELETE", 404, 2).await;
-    let client = client_with_per_try_timeout(&server, Duration::from_millis(100));
+    let client = client_with_per_try_timeout(&server, Duration::from_secs(1));
     let report = client
         .delete_many(
             "accounts",
