@@ -257,6 +257,41 @@ async fn a_table_without_the_message_is_written_by_batch_and_not_probed_again() 
 }
 
 #[tokio::test]
+async fn a_few_first_messages_probe_together_and_only_they_are_refused() {
+    // 500 rows are five messages: four go at once to learn whether the table offers the
+    // message (the start is not one message alone in flight); refused, they and the fifth
+    // go by $batch.
+    let org = support::org().await;
+    lead_table(&org.server, "Standard").await;
+    Mock::given(method("POST"))
+        .and(path(format!(
+            "{API}/leads/Microsoft.Dynamics.CRM.CreateMultiple"
+        )))
+        .respond_with(error(
+            400,
+            "0x80040800",
+            "The 'CreateMultiple' method does not support entities of type 'lead'.",
+        ))
+        .expect(4)
+        .mount(&org.server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{API}/$batch")))
+        .respond_with(EchoCreates {
+            org: org.server.uri(),
+        })
+        .mount(&org.server)
+        .await;
+    let rows = leads(500, &[]);
+    let report = org
+        .client
+        .create_many("leads", &rows, &BulkOptions::default())
+        .await
+        .expect("bulk");
+    assert_eq!(report.succeeded(), 500, "{:?}", report.failures());
+}
+
+#[tokio::test]
 async fn never_sends_batches_without_reading_metadata() {
     let org = support::org().await;
     Mock::given(method("POST"))

@@ -22,6 +22,9 @@ use crate::error::{DataverseError, Result};
 use crate::names::TableNames;
 use crate::options::RequestOptions;
 
+/// How many first messages find out together whether a table offers a bulk message.
+const PROBE_MESSAGES: usize = 4;
+
 /// What sending some targets came to.
 #[derive(Default)]
 pub(super) struct Sent {
@@ -114,10 +117,26 @@ impl DataverseClient {
                 }
                 Some(true) => {}
                 None => {
-                    if let Some(first) = messages.next() {
-                        let halvings = bisect_depth(first.len());
-                        let probe = self.send_part(message, names, first, halvings).await;
-                        if !probe.refused.is_empty() {
+                    // A few first messages probe together, so the start is not one message
+                    // in flight for a whole round trip; a table without the message refuses
+                    // at most these few, which go by $batch.
+                    let first: Vec<Vec<Target>> = messages
+                        .by_ref()
+                        .take(PROBE_MESSAGES.min(parallelism.max(1)))
+                        .collect();
+                    if !first.is_empty() {
+                        let answers = futures::future::join_all(first.into_iter().map(|targets| {
+                            let halvings = bisect_depth(targets.len());
+                            self.send_part(message, names, targets, halvings)
+                        }))
+                        .await;
+                        // Offered when any probe went through without a refusal.
+                        let offered = answers.iter().any(|a| a.reached && a.refused.is_empty());
+                        let mut probe = Sent::default();
+                        for answer in answers {
+                            probe.absorb(answer);
+                        }
+                        if !offered && !probe.refused.is_empty() {
                             tracing::debug!(
                                 table = %names.logical_name,
                                 message = message.name(),
@@ -128,7 +147,7 @@ impl DataverseClient {
                             sent.refused.extend(messages.flatten());
                             return sent;
                         }
-                        if probe.reached {
+                        if offered {
                             *known = Some(true);
                         }
                         sent.absorb(probe);
