@@ -2,6 +2,8 @@
 //! (ApplyUser, BAP `addUser`, seeds) become `systemuser` rows, and an app-only caller gets an
 //! application user on first use.
 
+use std::sync::{Mutex, PoisonError};
+
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -38,10 +40,49 @@ pub(crate) struct OrgSnapshot {
     /// The tenant's applications by application (client) ID (application users take their
     /// names from here).
     pub(crate) apps: Vec<(Uuid, super::security::DirectoryApp)>,
+    /// Set when `users` is the environment's whole list (it is empty, and this `None`, when
+    /// the rows were already made from the list as it stands).
+    pub(crate) mark: Option<UsersMark>,
 }
 
-/// Reads the environment served at `origin` and its users.
-pub(crate) fn snapshot(shared: &Shared, origin: &str, app: Option<Uuid>) -> OrgSnapshot {
+/// Which state of an environment's user list (and of the directory behind it) the
+/// `systemuser` rows were made from. Building the list costs as much as the environment has
+/// users; it is only built again when this moved, so a request does not pay for every user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct UsersMark {
+    /// The list's version stamp (unique in the process, so it names the environment too).
+    users: u64,
+    /// The directory's change counter (a user coming back to the directory counts).
+    directory: u64,
+}
+
+/// The mark of the user list last turned into rows, kept beside the rows' lock so that
+/// reading it never waits for a long query.
+#[derive(Debug, Default)]
+pub(crate) struct SyncedUsers(Mutex<Option<UsersMark>>);
+
+impl SyncedUsers {
+    fn current(&self) -> Option<UsersMark> {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records that the rows of `snapshot`'s users exist (call holding the rows' lock, after
+    /// [`sync_users`] succeeded).
+    pub(crate) fn record(&self, snapshot: &OrgSnapshot) {
+        if let Some(mark) = snapshot.mark {
+            *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(mark);
+        }
+    }
+
+    /// Forgets the mark (the rows were replaced; call holding the rows' lock).
+    pub(crate) fn forget(&self) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+}
+
+/// Reads the environment served at `origin` and its users (the caller fills in `app_name`
+/// from `apps` for an app-only caller).
+pub(crate) fn snapshot(shared: &Shared, origin: &str) -> OrgSnapshot {
     let store = shared.lock();
     let key = resource::key(origin);
     let Some(instance) = store
@@ -52,8 +93,13 @@ pub(crate) fn snapshot(shared: &Shared, origin: &str, app: Option<Uuid>) -> OrgS
         return OrgSnapshot::default();
     };
     let tenant = store.directory.tenant(instance.tenant_id);
-    let users = instance
-        .users
+    let mark = UsersMark {
+        users: instance.users.version(),
+        directory: store.graph.high_water(),
+    };
+    let unchanged = shared.dataverse.synced_users.current() == Some(mark);
+    let users = if unchanged { &[][..] } else { instance.users.ids() };
+    let users = users
         .iter()
         .filter_map(|oid| tenant.and_then(|t| t.user(*oid)))
         .map(|user| EnvironmentUser {
@@ -64,11 +110,6 @@ pub(crate) fn snapshot(shared: &Shared, origin: &str, app: Option<Uuid>) -> OrgS
             licensed: user.licensed,
         })
         .collect();
-    let app_name = app.and_then(|id| {
-        tenant
-            .and_then(|t| t.apps.iter().find(|a| a.client_id == id))
-            .map(|a| a.display_name.clone())
-    });
     let apps = tenant
         .map(|t| {
             t.apps
@@ -86,8 +127,9 @@ pub(crate) fn snapshot(shared: &Shared, origin: &str, app: Option<Uuid>) -> OrgS
     OrgSnapshot {
         tenant_id: Some(instance.tenant_id),
         users,
-        app_name,
+        app_name: None,
         apps,
+        mark: (!unchanged).then_some(mark),
     }
 }
 
@@ -190,20 +232,28 @@ fn find_user(store: &DataverseStore, object_id: Uuid) -> Option<Uuid> {
         .find_by_key(key, &object_id.to_string())
 }
 
-/// The `systemuser` with this application ID.
-fn find_application_user(store: &DataverseStore, app_id: Uuid) -> Option<Uuid> {
+/// The `systemuser` with this application ID. Every app-only request asks: the answer is
+/// remembered (and checked against the row) so that it does not scan every user each time.
+fn find_application_user(store: &mut DataverseStore, app_id: Uuid) -> Option<Uuid> {
     let table = store.builtin("systemuser");
     let index = store
         .catalog
         .table(table)
         .attribute_index("applicationid")?;
-    store
-        .data
-        .table(table)
-        .rows
+    let rows = &store.data.table(table).rows;
+    let holds = |id: &Uuid| {
+        rows.get(id)
+            .is_some_and(|row| row.get(index) == Some(CellRef::Guid(app_id)))
+    };
+    if let Some(id) = store.application_users.get(&app_id).filter(|id| holds(id)) {
+        return Some(*id);
+    }
+    let found = rows
         .iter()
         .find(|(_, row)| row.get(index) == Some(CellRef::Guid(app_id)))
-        .map(|(id, _)| *id)
+        .map(|(id, _)| *id)?;
+    store.application_users.insert(app_id, found);
+    Some(found)
 }
 
 /// The caller's `systemuser` (creating an application user for a new app-only caller).
