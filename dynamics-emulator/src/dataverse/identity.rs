@@ -40,18 +40,19 @@ pub(crate) struct OrgSnapshot {
     /// The tenant's applications by application (client) ID (application users take their
     /// names from here).
     pub(crate) apps: Vec<(Uuid, super::security::DirectoryApp)>,
-    /// Set when `users` is the environment's whole list (it is empty, and this `None`, when
-    /// the rows were already made from the list as it stands).
-    pub(crate) mark: Option<UsersMark>,
+    /// What the rows stand for once `users` are synced (see [`SyncedUsers::record`]).
+    pub(crate) mark: Option<(u64, UsersMark)>,
 }
 
-/// Which state of an environment's user list (and of the directory behind it) the
-/// `systemuser` rows were made from. Building the list costs as much as the environment has
-/// users; it is only built again when this moved, so a request does not pay for every user.
+/// How far into which state of an environment's user list (and of the directory behind it)
+/// the `systemuser` rows were made. Looking at the whole list costs as much as the
+/// environment has users; with this, a request looks only at the users added since.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct UsersMark {
-    /// The list's version stamp (unique in the process, so it names the environment too).
-    users: u64,
+    /// The list's stamp (unique in the process, so it names the environment too).
+    list: u64,
+    /// How many of its users (from the start) have rows.
+    done: usize,
     /// The directory's change counter (a user coming back to the directory counts).
     directory: u64,
 }
@@ -59,24 +60,48 @@ pub(crate) struct UsersMark {
 /// The mark of the user list last turned into rows, kept beside the rows' lock so that
 /// reading it never waits for a long query.
 #[derive(Debug, Default)]
-pub(crate) struct SyncedUsers(Mutex<Option<UsersMark>>);
+pub(crate) struct SyncedUsers(Mutex<Synced>);
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Synced {
+    /// Moves when the rows are replaced: a mark read before that does not count after.
+    generation: u64,
+    mark: Option<UsersMark>,
+}
 
 impl SyncedUsers {
-    fn current(&self) -> Option<UsersMark> {
+    fn current(&self) -> Synced {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Records that the rows of `snapshot`'s users exist (call holding the rows' lock, after
     /// [`sync_users`] succeeded).
     pub(crate) fn record(&self, snapshot: &OrgSnapshot) {
-        if let Some(mark) = snapshot.mark {
-            *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(mark);
+        let Some((generation, mark)) = snapshot.mark else {
+            return;
+        };
+        let mut synced = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if synced.generation == generation {
+            synced.mark = Some(mark);
         }
     }
 
     /// Forgets the mark (the rows were replaced; call holding the rows' lock).
     pub(crate) fn forget(&self) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        let mut synced = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        synced.generation += 1;
+        synced.mark = None;
+    }
+}
+
+/// The users of `ids` (stamped `list`) not yet turned into rows by `synced`: those added
+/// since when the list only grew and the directory stayed the same, else all of them.
+fn unsynced(ids: &[Uuid], list: u64, directory: u64, synced: Option<UsersMark>) -> &[Uuid] {
+    match synced {
+        Some(mark) if mark.list == list && mark.directory == directory => {
+            ids.get(mark.done..).unwrap_or(ids)
+        }
+        _ => ids,
     }
 }
 
@@ -93,13 +118,16 @@ pub(crate) fn snapshot(shared: &Shared, origin: &str) -> OrgSnapshot {
         return OrgSnapshot::default();
     };
     let tenant = store.directory.tenant(instance.tenant_id);
+    let synced = shared.dataverse.synced_users.current();
+    let ids = instance.users.ids();
+    let list = instance.users.stamp();
+    let directory = store.graph.high_water();
     let mark = UsersMark {
-        users: instance.users.version(),
-        directory: store.graph.high_water(),
+        list,
+        done: ids.len(),
+        directory,
     };
-    let unchanged = shared.dataverse.synced_users.current() == Some(mark);
-    let users = if unchanged { &[][..] } else { instance.users.ids() };
-    let users = users
+    let users = unsynced(ids, list, directory, synced.mark)
         .iter()
         .filter_map(|oid| tenant.and_then(|t| t.user(*oid)))
         .map(|user| EnvironmentUser {
@@ -129,7 +157,7 @@ pub(crate) fn snapshot(shared: &Shared, origin: &str) -> OrgSnapshot {
         users,
         app_name: None,
         apps,
-        mark: (!unchanged).then_some(mark),
+        mark: Some((synced.generation, mark)),
     }
 }
 
@@ -370,4 +398,68 @@ fn create_application_user(
         assign_system_administrator(writer, id)?;
         Ok(id)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mark(list: u64, done: usize, directory: u64) -> Option<UsersMark> {
+        Some(UsersMark {
+            list,
+            done,
+            directory,
+        })
+    }
+
+    #[test]
+    fn only_the_users_added_since_are_looked_at_while_the_list_grows() {
+        let ids = [1, 2, 3, 4].map(Uuid::from_u128);
+        assert_eq!(unsynced(&ids, 7, 5, mark(7, 3, 5)), &ids[3..]);
+        assert!(unsynced(&ids, 7, 5, mark(7, 4, 5)).is_empty());
+    }
+
+    #[test]
+    fn a_replaced_list_a_directory_change_or_no_mark_looks_at_everyone() {
+        let ids = [1, 2, 3].map(Uuid::from_u128);
+        assert_eq!(unsynced(&ids, 8, 5, mark(7, 3, 5)), &ids);
+        assert_eq!(unsynced(&ids, 7, 6, mark(7, 3, 5)), &ids);
+        assert_eq!(unsynced(&ids, 7, 5, None), &ids);
+        // A mark past the end (cannot happen while the stamp holds) reads as no mark.
+        assert_eq!(unsynced(&ids, 7, 5, mark(7, 9, 5)), &ids);
+    }
+
+    #[test]
+    fn a_mark_read_before_the_rows_were_replaced_is_not_recorded() {
+        let synced = SyncedUsers::default();
+        let before = synced.current();
+        synced.forget();
+        let snapshot = OrgSnapshot {
+            mark: Some((
+                before.generation,
+                UsersMark {
+                    list: 1,
+                    done: 3,
+                    directory: 0,
+                },
+            )),
+            ..OrgSnapshot::default()
+        };
+        synced.record(&snapshot);
+        assert_eq!(synced.current().mark, None);
+        let now = synced.current();
+        let snapshot = OrgSnapshot {
+            mark: Some((
+                now.generation,
+                UsersMark {
+                    list: 1,
+                    done: 3,
+                    directory: 0,
+                },
+            )),
+            ..OrgSnapshot::default()
+        };
+        synced.record(&snapshot);
+        assert!(synced.current().mark.is_some());
+    }
 }

@@ -30,7 +30,10 @@ async fn a_user_added_after_earlier_requests_gets_a_row_and_a_reset_makes_it_aga
         .expect("added");
     let found = env.get(&by_object_id(&[oid])).await;
     assert_eq!(found.values().len(), 1, "{}", found.text);
-    assert_eq!(found.values()[0]["azureactivedirectoryobjectid"], oid.to_string());
+    assert_eq!(
+        found.values()[0]["azureactivedirectoryobjectid"],
+        oid.to_string()
+    );
     env.emu.seed().reset_dataverse().expect("reset");
     let again = env.get(&by_object_id(&[oid])).await;
     assert_eq!(again.values().len(), 1, "{}", again.text);

@@ -109,9 +109,6 @@ mod tests {
             BoundOperand::Lit(Literal::Int(1)),
         );
         let filter = Bound::And(Box::new(other), Box::new(eq(3, 7)));
-        assert_eq!(
-            required_guids(&filter),
-            Some((3, vec![Uuid::from_u128(7)]))
-        );
+        assert_eq!(required_guids(&filter), Some((3, vec![Uuid::from_u128(7)])));
     }
 }
