@@ -722,7 +722,9 @@ roles = ["CSR"]
             .expect("old checkpoint")
     );
     // Stored with these rules: only the link's age forces the full round.
-    let fingerprint = RuleSet::from_toml(rules, None).expect("rules").fingerprint();
+    let fingerprint = RuleSet::from_toml(rules, None)
+        .expect("rules")
+        .fingerprint();
     w.journal()
         .await
         .set_rules_fingerprint(user_sync::DEFAULT_CHECKPOINT_KEY, &fingerprint)

@@ -203,10 +203,7 @@ async fn user_read_basic_all_reads_only_the_basic_profile_and_no_delta() {
             .await;
         for user in users.values() {
             let keys: Vec<&String> = user.as_object().unwrap().keys().collect();
-            assert!(
-                keys.iter().all(|k| BASIC.contains(&k.as_str())),
-                "{keys:?}"
-            );
+            assert!(keys.iter().all(|k| BASIC.contains(&k.as_str())), "{keys:?}");
         }
         let basic = env
             .get_url(&format!("{graph}users?$select=id,mail"), token, &[])
@@ -228,7 +225,9 @@ async fn user_read_basic_all_reads_only_the_basic_profile_and_no_delta() {
         .get_url(&format!("{graph}users?$select=id,department"), &full, &[])
         .await;
     assert!(!users.values().is_empty());
-    let delta = env.get_url(&format!("{graph}users/delta"), &full, &[]).await;
+    let delta = env
+        .get_url(&format!("{graph}users/delta"), &full, &[])
+        .await;
     assert_eq!(delta.status, 200, "{:#}", delta.body);
 }
 
