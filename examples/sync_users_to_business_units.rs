@@ -3,7 +3,8 @@
 //! created first; the rules in `reference/user-sync/business_units.toml` place each user.
 //! The example previews the plan (dry run), applies it, changes some users in Entra (one
 //! moves department, one leaves, two are hired), syncs again, and ends with a run that has
-//! nothing to do. Every run prints its plan.
+//! nothing to do. A dry run prints its plan (the first rows of a long one); an applied run
+//! says what it did.
 //!
 //! ```sh
 //! cargo run --example sync_users_to_business_units
@@ -30,19 +31,49 @@ fn heading(text: &str) {
     println!("\n== {text}");
 }
 
-/// The plan as a table, and what was applied.
+/// Plan rows shown before the rest is summed up (the first run plans every user).
+const ROWS_SHOWN: usize = 12;
+
+/// A dry run's plan as a table (its first rows when long); for an applied run, what was done
+/// (its plan was shown by the dry run before it).
 fn show(report: &SyncReport) {
     if report.plan.actions.is_empty() {
         println!(
             "(nothing to do: {} users looked at)",
             report.plan.considered
         );
-    } else {
-        print!("{}", report.plan.to_table());
+    } else if report.dry_run {
+        let table = report.plan.to_table();
+        let lines: Vec<&str> = table.lines().collect();
+        // The header, the rows, and the summary line last.
+        let rows = lines.len().saturating_sub(2);
+        for line in lines.iter().take(1 + rows.min(ROWS_SHOWN)) {
+            println!("{line}");
+        }
+        if rows > ROWS_SHOWN {
+            println!("... and {} more rows", rows - ROWS_SHOWN);
+        }
+        if let Some(summary) = lines.last() {
+            println!("{summary}");
+        }
     }
-    if !report.dry_run {
-        println!("applied {} actions", report.applied.len());
+    if !report.dry_run && !report.plan.actions.is_empty() {
+        let failed = report.failed().len();
+        println!(
+            "applied {} actions (a force sync is followed by its unit, role and team steps), \
+             {failed} failed",
+            report.applied.len()
+        );
     }
+}
+
+/// `Engineering 67, Sales 67, Support 66`.
+fn per_unit(counts: &std::collections::BTreeMap<String, usize>) -> String {
+    counts
+        .iter()
+        .map(|(unit, n)| format!("{unit} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[tokio::main]
@@ -87,19 +118,20 @@ async fn emulator() -> Result<(), Box<dyn std::error::Error>> {
     heading("2. apply");
     show(&sync.run(&options).await?);
     println!(
-        "{:?}",
-        demo::users_per_unit(&clients.dataverse, &staff).await?
+        "users per business unit: {}",
+        per_unit(&demo::users_per_unit(&clients.dataverse, &staff).await?)
     );
 
     heading("3. in Entra: one moves to Engineering, one leaves, two are hired");
     let changes = demo::change_some(&emulator, &staff)?;
+    println!("the plan:");
     show(&sync.run(&dry_run).await?);
     show(&sync.run(&options).await?);
     let mut everyone = staff.clone();
     everyone.extend(changes.hired);
     println!(
-        "{:?}",
-        demo::users_per_unit(&clients.dataverse, &everyone).await?
+        "users per business unit: {}",
+        per_unit(&demo::users_per_unit(&clients.dataverse, &everyone).await?)
     );
 
     heading("4. once more: nothing changed, nothing to do");

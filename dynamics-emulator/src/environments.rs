@@ -11,6 +11,10 @@ use crate::error::EmulatorError;
 use crate::seed::{InstanceSeed, InstanceState, InstanceType};
 use crate::wire_enum::wire_enum;
 
+mod users;
+
+pub(crate) use users::EnvironmentUsers;
+
 wire_enum! {
     /// Who holds an instance's encryption key (the v1.2 `ProtectionStatus`).
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +60,7 @@ pub(crate) struct Instance {
     pub(crate) additional_properties: BTreeMap<String, String>,
     pub(crate) created_on: OffsetDateTime,
     /// Object IDs of the users present in the environment, in the order they were added.
-    pub(crate) users: Vec<Uuid>,
+    pub(crate) users: EnvironmentUsers,
 }
 
 impl Instance {
@@ -103,7 +107,7 @@ impl Instance {
             is_locked: false,
             additional_properties: BTreeMap::new(),
             created_on: now,
-            users: seed.users,
+            users: EnvironmentUsers::from(seed.users),
         }
     }
 
@@ -131,12 +135,7 @@ impl Instance {
 
     /// Adds a user; `false` if it was already present.
     pub(crate) fn add_user(&mut self, object_id: Uuid) -> bool {
-        if self.users.contains(&object_id) {
-            false
-        } else {
-            self.users.push(object_id);
-            true
-        }
+        self.users.add(object_id)
     }
 }
 

@@ -195,7 +195,7 @@ impl Seeder {
             .lock()
             .environments
             .get(instance_id)
-            .map(|instance| instance.users.clone())
+            .map(|instance| instance.users.ids().to_vec())
             .unwrap_or_default()
     }
 

@@ -21,7 +21,7 @@ pub(crate) fn add_system_backup(store: &mut Store, instance: &Instance, now: Off
         created_on,
         expires_on: created_on + time::Duration::days(28),
         version: instance.version.clone(),
-        users: instance.users.clone(),
+        users: instance.users.ids().to_vec(),
     });
 }
 

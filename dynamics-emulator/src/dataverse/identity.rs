@@ -2,6 +2,8 @@
 //! (ApplyUser, BAP `addUser`, seeds) become `systemuser` rows, and an app-only caller gets an
 //! application user on first use.
 
+use std::sync::{Mutex, PoisonError};
+
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -38,10 +40,74 @@ pub(crate) struct OrgSnapshot {
     /// The tenant's applications by application (client) ID (application users take their
     /// names from here).
     pub(crate) apps: Vec<(Uuid, super::security::DirectoryApp)>,
+    /// What the rows stand for once `users` are synced (see [`SyncedUsers::record`]).
+    pub(crate) mark: Option<(u64, UsersMark)>,
 }
 
-/// Reads the environment served at `origin` and its users.
-pub(crate) fn snapshot(shared: &Shared, origin: &str, app: Option<Uuid>) -> OrgSnapshot {
+/// How far into which state of an environment's user list (and of the directory behind it)
+/// the `systemuser` rows were made. Looking at the whole list costs as much as the
+/// environment has users; with this, a request looks only at the users added since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct UsersMark {
+    /// The list's stamp (unique in the process, so it names the environment too).
+    list: u64,
+    /// How many of its users (from the start) have rows.
+    done: usize,
+    /// The directory's change counter (a user coming back to the directory counts).
+    directory: u64,
+}
+
+/// The mark of the user list last turned into rows, kept beside the rows' lock so that
+/// reading it never waits for a long query.
+#[derive(Debug, Default)]
+pub(crate) struct SyncedUsers(Mutex<Synced>);
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Synced {
+    /// Moves when the rows are replaced: a mark read before that does not count after.
+    generation: u64,
+    mark: Option<UsersMark>,
+}
+
+impl SyncedUsers {
+    fn current(&self) -> Synced {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records that the rows of `snapshot`'s users exist (call holding the rows' lock, after
+    /// [`sync_users`] succeeded).
+    pub(crate) fn record(&self, snapshot: &OrgSnapshot) {
+        let Some((generation, mark)) = snapshot.mark else {
+            return;
+        };
+        let mut synced = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if synced.generation == generation {
+            synced.mark = Some(mark);
+        }
+    }
+
+    /// Forgets the mark (the rows were replaced; call holding the rows' lock).
+    pub(crate) fn forget(&self) {
+        let mut synced = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        synced.generation += 1;
+        synced.mark = None;
+    }
+}
+
+/// The users of `ids` (stamped `list`) not yet turned into rows by `synced`: those added
+/// since when the list only grew and the directory stayed the same, else all of them.
+fn unsynced(ids: &[Uuid], list: u64, directory: u64, synced: Option<UsersMark>) -> &[Uuid] {
+    match synced {
+        Some(mark) if mark.list == list && mark.directory == directory => {
+            ids.get(mark.done..).unwrap_or(ids)
+        }
+        _ => ids,
+    }
+}
+
+/// Reads the environment served at `origin` and its users (the caller fills in `app_name`
+/// from `apps` for an app-only caller).
+pub(crate) fn snapshot(shared: &Shared, origin: &str) -> OrgSnapshot {
     let store = shared.lock();
     let key = resource::key(origin);
     let Some(instance) = store
@@ -52,8 +118,16 @@ pub(crate) fn snapshot(shared: &Shared, origin: &str, app: Option<Uuid>) -> OrgS
         return OrgSnapshot::default();
     };
     let tenant = store.directory.tenant(instance.tenant_id);
-    let users = instance
-        .users
+    let synced = shared.dataverse.synced_users.current();
+    let ids = instance.users.ids();
+    let list = instance.users.stamp();
+    let directory = store.graph.high_water();
+    let mark = UsersMark {
+        list,
+        done: ids.len(),
+        directory,
+    };
+    let users = unsynced(ids, list, directory, synced.mark)
         .iter()
         .filter_map(|oid| tenant.and_then(|t| t.user(*oid)))
         .map(|user| EnvironmentUser {
@@ -64,11 +138,6 @@ pub(crate) fn snapshot(shared: &Shared, origin: &str, app: Option<Uuid>) -> OrgS
             licensed: user.licensed,
         })
         .collect();
-    let app_name = app.and_then(|id| {
-        tenant
-            .and_then(|t| t.apps.iter().find(|a| a.client_id == id))
-            .map(|a| a.display_name.clone())
-    });
     let apps = tenant
         .map(|t| {
             t.apps
@@ -86,8 +155,9 @@ pub(crate) fn snapshot(shared: &Shared, origin: &str, app: Option<Uuid>) -> OrgS
     OrgSnapshot {
         tenant_id: Some(instance.tenant_id),
         users,
-        app_name,
+        app_name: None,
         apps,
+        mark: Some((synced.generation, mark)),
     }
 }
 
@@ -190,20 +260,28 @@ fn find_user(store: &DataverseStore, object_id: Uuid) -> Option<Uuid> {
         .find_by_key(key, &object_id.to_string())
 }
 
-/// The `systemuser` with this application ID.
-fn find_application_user(store: &DataverseStore, app_id: Uuid) -> Option<Uuid> {
+/// The `systemuser` with this application ID. Every app-only request asks: the answer is
+/// remembered (and checked against the row) so that it does not scan every user each time.
+fn find_application_user(store: &mut DataverseStore, app_id: Uuid) -> Option<Uuid> {
     let table = store.builtin("systemuser");
     let index = store
         .catalog
         .table(table)
         .attribute_index("applicationid")?;
-    store
-        .data
-        .table(table)
-        .rows
+    let rows = &store.data.table(table).rows;
+    let holds = |id: &Uuid| {
+        rows.get(id)
+            .is_some_and(|row| row.get(index) == Some(CellRef::Guid(app_id)))
+    };
+    if let Some(id) = store.application_users.get(&app_id).filter(|id| holds(id)) {
+        return Some(*id);
+    }
+    let found = rows
         .iter()
         .find(|(_, row)| row.get(index) == Some(CellRef::Guid(app_id)))
-        .map(|(id, _)| *id)
+        .map(|(id, _)| *id)?;
+    store.application_users.insert(app_id, found);
+    Some(found)
 }
 
 /// The caller's `systemuser` (creating an application user for a new app-only caller).
@@ -320,4 +398,68 @@ fn create_application_user(
         assign_system_administrator(writer, id)?;
         Ok(id)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mark(list: u64, done: usize, directory: u64) -> Option<UsersMark> {
+        Some(UsersMark {
+            list,
+            done,
+            directory,
+        })
+    }
+
+    #[test]
+    fn only_the_users_added_since_are_looked_at_while_the_list_grows() {
+        let ids = [1, 2, 3, 4].map(Uuid::from_u128);
+        assert_eq!(unsynced(&ids, 7, 5, mark(7, 3, 5)), &ids[3..]);
+        assert!(unsynced(&ids, 7, 5, mark(7, 4, 5)).is_empty());
+    }
+
+    #[test]
+    fn a_replaced_list_a_directory_change_or_no_mark_looks_at_everyone() {
+        let ids = [1, 2, 3].map(Uuid::from_u128);
+        assert_eq!(unsynced(&ids, 8, 5, mark(7, 3, 5)), &ids);
+        assert_eq!(unsynced(&ids, 7, 6, mark(7, 3, 5)), &ids);
+        assert_eq!(unsynced(&ids, 7, 5, None), &ids);
+        // A mark past the end (cannot happen while the stamp holds) reads as no mark.
+        assert_eq!(unsynced(&ids, 7, 5, mark(7, 9, 5)), &ids);
+    }
+
+    #[test]
+    fn a_mark_read_before_the_rows_were_replaced_is_not_recorded() {
+        let synced = SyncedUsers::default();
+        let before = synced.current();
+        synced.forget();
+        let snapshot = OrgSnapshot {
+            mark: Some((
+                before.generation,
+                UsersMark {
+                    list: 1,
+                    done: 3,
+                    directory: 0,
+                },
+            )),
+            ..OrgSnapshot::default()
+        };
+        synced.record(&snapshot);
+        assert_eq!(synced.current().mark, None);
+        let now = synced.current();
+        let snapshot = OrgSnapshot {
+            mark: Some((
+                now.generation,
+                UsersMark {
+                    list: 1,
+                    done: 3,
+                    directory: 0,
+                },
+            )),
+            ..OrgSnapshot::default()
+        };
+        synced.record(&snapshot);
+        assert!(synced.current().mark.is_some());
+    }
 }

@@ -76,6 +76,8 @@ pub(crate) struct DataverseShared {
     settings: Mutex<DataverseConfig>,
     pub(crate) protection: Protection,
     pub(crate) faults: Faults,
+    /// Which environment user list the `systemuser` rows were last made from.
+    pub(crate) synced_users: identity::SyncedUsers,
     requests: AtomicU64,
     /// When the emulator started (the base of the protection windows' clock).
     started: Instant,
@@ -104,6 +106,7 @@ impl DataverseShared {
             faults: Faults::new(config.faults.seed),
             settings: Mutex::new(config),
             protection: Protection::default(),
+            synced_users: identity::SyncedUsers::default(),
             requests: AtomicU64::new(0),
             started: Instant::now(),
         })
@@ -125,7 +128,10 @@ impl DataverseShared {
     /// Drops every custom table and row and starts again from the starting rows.
     pub(crate) fn reset(&self, now: OffsetDateTime) -> Result<(), EmulatorError> {
         let fresh = Self::starting_store(now, self.ids)?;
-        *self.lock() = fresh;
+        let mut store = self.lock();
+        *store = fresh;
+        // The fresh rows have no users yet: the next request makes them from the whole list.
+        self.synced_users.forget();
         Ok(())
     }
 
@@ -200,7 +206,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
 /// The environment's users as the directory knows them (read before the rows are locked, so
 /// the two locks are never held together).
 fn environment(shared: &Shared) -> identity::OrgSnapshot {
-    identity::snapshot(shared, &auth::origin(shared), None)
+    identity::snapshot(shared, &auth::origin(shared))
 }
 
 /// Environment users become `systemuser` rows (what every request does first).
@@ -209,7 +215,9 @@ fn sync(
     snapshot: &identity::OrgSnapshot,
     store: &mut DataverseStore,
 ) -> Result<(), ApiError> {
-    identity::sync_users(store, snapshot, shared.clock.now().unix_timestamp())
+    identity::sync_users(store, snapshot, shared.clock.now().unix_timestamp())?;
+    shared.dataverse.synced_users.record(snapshot);
+    Ok(())
 }
 
 /// Adds a custom table.

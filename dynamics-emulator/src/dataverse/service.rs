@@ -87,13 +87,18 @@ pub(crate) async fn serve(State(shared): State<Arc<Shared>>, request: Request) -
         ));
     }
     let origin = auth::origin(&shared);
-    let mut snapshot = identity::snapshot(&shared, &origin, None);
+    let mut snapshot = identity::snapshot(&shared, &origin);
     let claims = match auth::authenticate(&shared, &parts.headers, snapshot.tenant_id) {
         Ok(claims) => claims,
         Err(response) => return answer(response),
     };
     if claims.is_app_only() {
-        snapshot.app_name = identity::snapshot(&shared, &origin, Some(claims.appid)).app_name;
+        // The tenant's apps are in the snapshot already: no second read of the environment.
+        snapshot.app_name = snapshot
+            .apps
+            .iter()
+            .find(|(client_id, _)| *client_id == claims.appid)
+            .map(|(_, app)| app.display_name.clone());
     }
     let now = shared.clock.now();
     // The rows' lock may be held by a long query: wait for it off the async threads.
@@ -104,6 +109,7 @@ pub(crate) async fn serve(State(shared): State<Arc<Shared>>, request: Request) -
         let mut store = worker.dataverse.lock();
         let original =
             identity::resolve_caller(&mut store, &snapshot, &claims, now.unix_timestamp())?;
+        worker.dataverse.synced_users.record(&snapshot);
         let caller = identity::impersonate(&store, &headers, original)?;
         if caller != original {
             check_impersonation(&store, original, security)?;

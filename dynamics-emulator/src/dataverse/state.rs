@@ -1,7 +1,7 @@
 //! [`DataverseStore`]: the organisation's tables and rows behind one lock, and [`View`], a
 //! read-only pair of catalog and data handed to query code.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
@@ -33,6 +33,9 @@ pub(crate) struct DataverseStore {
     pub(crate) org: OrgIds,
     /// Entra object IDs of environment users already given a `systemuser` row.
     pub(crate) synced_users: HashSet<Uuid>,
+    /// Application ID → its application user's `systemuserid`, as last found (a hint: the
+    /// row is checked before it is trusted).
+    pub(crate) application_users: HashMap<Uuid, Uuid>,
     /// How many solutions were imported with `ImportSolution`.
     pub(crate) solution_imports: u64,
     /// What is left of the current request's evaluation budget (renewed with each lock).
@@ -52,6 +55,7 @@ impl DataverseStore {
             data,
             org,
             synced_users: HashSet::new(),
+            application_users: HashMap::new(),
             solution_imports: 0,
             budget: Budget::default(),
             security: SecurityState::default(),

@@ -9,6 +9,7 @@ mod conformance;
 mod crud;
 mod docs_conformance;
 mod docs_seeds;
+mod environment_users;
 mod evaluation;
 mod extra_org;
 mod faults;

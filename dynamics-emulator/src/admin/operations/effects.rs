@@ -82,7 +82,7 @@ fn backup_instance(store: &mut Store, backup: &Backup, now: OffsetDateTime) -> C
         .get(backup.instance_id)
         .ok_or_else(|| instance_gone("BackupInstance", backup.instance_id))?;
     let created = Backup {
-        users: instance.users.clone(),
+        users: instance.users.ids().to_vec(),
         version: instance.version.clone(),
         created_on: now,
         expires_on: now + time::Duration::days(7),
@@ -98,7 +98,7 @@ fn restore(store: &mut Store, target_id: Uuid, backup: &Backup) -> Completion {
         .get_mut(target_id)
         .ok_or_else(|| instance_gone("RestoreInstance", target_id))?;
     target.version = backup.version.clone();
-    target.users = backup.users.clone();
+    target.users.replace(backup.users.clone());
     Ok(Some(InstanceState::Ready))
 }
 
@@ -146,7 +146,7 @@ fn reset(
         .additional_properties
         .extend(request.additional_properties.clone());
     // A reset is a fresh organisation: nobody is in it until users are applied again.
-    instance.users.clear();
+    instance.users.replace(Vec::new());
     Ok(Some(InstanceState::Ready))
 }
 

@@ -8,7 +8,7 @@
 //! member's. (The emulator's `role` table has no inheritance column, so *Direct User (Basic)
 //! access level and Team privileges* is not modelled.)
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use uuid::Uuid;
 
@@ -247,13 +247,6 @@ pub(crate) fn linked(
     let Some(Navigation::ManyToMany { rel, first }) = catalog.navigation(table, nav) else {
         return Vec::new();
     };
-    let found: BTreeSet<Uuid> = data.links[rel]
-        .iter()
-        .filter_map(|(a, b)| match first {
-            true if *a == id => Some(*b),
-            false if *b == id => Some(*a),
-            _ => None,
-        })
-        .collect();
-    found.into_iter().collect()
+    // Partners come in id order, each once: the order the set gave before.
+    data.links[rel].partners(id, first).collect()
 }

@@ -11,6 +11,7 @@ pub(crate) mod crud;
 pub(crate) mod duplicate_rules;
 pub(crate) mod fetch;
 pub(crate) mod functions;
+pub(crate) mod key_lookup;
 pub(crate) mod metadata;
 pub(crate) mod metadata_write;
 pub(crate) mod navigation;

@@ -7,6 +7,7 @@ use std::ops::Bound as Range;
 use uuid::Uuid;
 
 use super::Call;
+use super::key_lookup::key_candidates;
 use crate::dataverse::access::{Right, RowFilter};
 use crate::dataverse::errors::ApiError;
 use crate::dataverse::metadata::catalog::Navigation;
@@ -109,8 +110,26 @@ impl Plan {
             && self.filter.as_ref().is_none_or(|f| eval(f, view, id, row))
     }
 
+    /// The rows an alternate-key index says the filter can match, in primary-key order
+    /// (`None`: no index applies).
+    fn indexed<'a>(&self, view: &View<'a>) -> Option<Vec<(Uuid, &'a Row)>> {
+        let filter = self.filter.as_ref()?;
+        let rows = view.data.table(self.table);
+        let ids = key_candidates(filter, view.catalog.table(self.table), rows)?;
+        Some(
+            ids.into_iter()
+                .filter_map(|id| rows.rows.get(&id).map(|row| (id, row)))
+                .collect(),
+        )
+    }
+
     /// The rows of the scope in primary-key order.
     fn candidates<'a>(&self, view: &View<'a>) -> Box<dyn Iterator<Item = (Uuid, &'a Row)> + 'a> {
+        if matches!(self.scope, Scope::All)
+            && let Some(rows) = self.indexed(view)
+        {
+            return Box::new(rows.into_iter());
+        }
         match self.scope {
             Scope::All => Box::new(
                 view.data
@@ -147,6 +166,21 @@ impl Plan {
         offset: usize,
         size: usize,
     ) -> Page<'a> {
+        if self.order.is_empty()
+            && matches!(self.scope, Scope::All)
+            && let Some(rows) = self.indexed(view)
+        {
+            let mut page: Vec<(Uuid, &Row)> = rows
+                .into_iter()
+                .filter(|(id, _)| cursor.is_none_or(|c| *id > c.last_id))
+                .filter(|(id, row)| self.matches(view, *id, row))
+                .skip(offset)
+                .take(size.saturating_add(1))
+                .collect();
+            let more = page.len() > size;
+            page.truncate(size);
+            return Page { rows: page, more };
+        }
         if self.order.is_empty() && matches!(self.scope, Scope::All) {
             let rows = &view.data.table(self.table).rows;
             let start = cursor.map_or(Range::Unbounded, |c| Range::Excluded(c.last_id));

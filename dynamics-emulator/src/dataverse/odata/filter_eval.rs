@@ -124,19 +124,9 @@ pub(crate) fn related_rows<'a>(
             }))
         }
         Navigation::ManyToMany { rel, first } => {
-            let links = &data.links[rel];
-            let ids: Vec<Uuid> = links
-                .iter()
+            let ids: Vec<Uuid> = data.links[rel]
+                .partners(id, first)
                 .take_while(|_| budget.spend(1))
-                .filter_map(|(a, b)| {
-                    if first && *a == id {
-                        Some(*b)
-                    } else if !first && *b == id {
-                        Some(*a)
-                    } else {
-                        None
-                    }
-                })
                 .collect();
             Box::new(
                 ids.into_iter()

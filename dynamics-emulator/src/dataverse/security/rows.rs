@@ -92,14 +92,7 @@ impl<'a> Rows<'a> {
         else {
             return Vec::new();
         };
-        self.data.links[rel]
-            .iter()
-            .filter_map(|(a, b)| match (first, *a == id, *b == id) {
-                (true, true, _) => Some(*b),
-                (false, _, true) => Some(*a),
-                _ => None,
-            })
-            .collect()
+        self.data.links[rel].partners(id, first).collect()
     }
 
     /// The business unit and all units below it, the unit itself first.

@@ -4,13 +4,13 @@
 
 pub(crate) mod cell;
 pub(crate) mod change_log;
+pub(crate) mod links;
 pub(crate) mod row;
 pub(crate) mod table;
 
-use std::collections::BTreeSet;
-
 use uuid::Uuid;
 
+use self::links::Links;
 use self::row::Row;
 use self::table::TableData;
 use super::metadata::catalog::Catalog;
@@ -49,7 +49,7 @@ pub(crate) struct KeyConflict {
 pub(crate) struct Data {
     pub(crate) tables: Vec<TableData>,
     /// Per many-to-many relationship: `(entity1 id, entity2 id)` pairs.
-    pub(crate) links: Vec<BTreeSet<(Uuid, Uuid)>>,
+    pub(crate) links: Vec<Links>,
     version: u64,
     journal: Option<Vec<Undo>>,
 }
@@ -73,7 +73,7 @@ impl Data {
             self.tables.push(TableData::new(table));
         }
         while self.links.len() < catalog.many_to_many.len() {
-            self.links.push(BTreeSet::new());
+            self.links.push(Links::default());
         }
     }
 

@@ -342,13 +342,16 @@ impl Writer<'_> {
             if m2m.entity1 != table && m2m.entity2 != table {
                 continue;
             }
-            let pairs: Vec<(Uuid, Uuid)> = self.data.links[rel]
-                .iter()
-                .filter(|(a, b)| {
-                    (m2m.entity1 == table && *a == id) || (m2m.entity2 == table && *b == id)
-                })
-                .copied()
-                .collect();
+            let links = &self.data.links[rel];
+            let mut pairs: Vec<(Uuid, Uuid)> = Vec::new();
+            if m2m.entity1 == table {
+                pairs.extend(links.partners(id, true).map(|b| (id, b)));
+            }
+            if m2m.entity2 == table {
+                pairs.extend(links.partners(id, false).map(|a| (a, id)));
+            }
+            pairs.sort_unstable();
+            pairs.dedup();
             for pair in pairs {
                 self.data.set_link(rel, pair, false);
             }
