@@ -1,6 +1,7 @@
 //! Teams: owner teams and teams bound to Entra groups (with their membership type), and the
 //! membership of owner teams.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use serde_json::{Map, Value, json};
@@ -36,6 +37,8 @@ impl fmt::Debug for Teams {
 }
 
 const MEMBERSHIP: &str = "teammembership_association";
+/// Users looked up per membership request (an `or` of this many ids keeps the URL short).
+const MEMBERS_PER_LOOKUP: usize = 40;
 
 impl Teams {
     fn query(&self) -> Query {
@@ -89,6 +92,27 @@ impl Teams {
             .collect())
     }
 
+    /// Which of `users` are members of the team: their rows of the membership only, a few
+    /// dozen ids a request, so adding one user to a team of thousands reads one row, not
+    /// the whole team.
+    async fn members_among(&self, team: Uuid, users: &[Uuid]) -> Result<HashSet<Uuid>> {
+        let mut found = HashSet::new();
+        for chunk in users.chunks(MEMBERS_PER_LOOKUP) {
+            let filter = chunk
+                .iter()
+                .map(|id| format!("systemuserid eq {id}"))
+                .collect::<Vec<_>>()
+                .join(" or ");
+            let rows: Vec<Record> = collect_path(
+                &self.client,
+                &format!("teams({team})/{MEMBERSHIP}?$select=systemuserid&$filter={filter}"),
+            )
+            .await?;
+            found.extend(rows.iter().filter_map(|r| r.get_guid("systemuserid")));
+        }
+        Ok(found)
+    }
+
     /// Adds users to an owner or access team; members already there are left as they are.
     /// Answers how many were added. (The members of an Entra group team come from the group.)
     pub async fn add_members(
@@ -96,7 +120,8 @@ impl Teams {
         team: Uuid,
         users: impl IntoIterator<Item = Uuid>,
     ) -> Result<usize> {
-        let current = self.members(team).await?;
+        let users: Vec<Uuid> = users.into_iter().collect();
+        let current = self.members_among(team, &users).await?;
         let mut added = 0;
         for user in users {
             if current.contains(&user) {
@@ -122,7 +147,8 @@ impl Teams {
         team: Uuid,
         users: impl IntoIterator<Item = Uuid>,
     ) -> Result<usize> {
-        let current = self.members(team).await?;
+        let users: Vec<Uuid> = users.into_iter().collect();
+        let current = self.members_among(team, &users).await?;
         let mut removed = 0;
         for user in users {
             if !current.contains(&user) {
