@@ -177,7 +177,10 @@ async fn write(inner: &Inner, rows: &[Map<String, Value>]) -> Result<BulkReport,
 /// (`MSCRM.SuppressDuplicateDetection: false`, documented for a plain create; whether the
 /// bulk messages honour it is UNCONFIRMED). The client's limiter paces the requests (the
 /// round renews the leases meanwhile). One answer per row, in order.
-async fn write_each(inner: &Inner, rows: &[Map<String, Value>]) -> Vec<Result<Uuid, DataverseError>> {
+async fn write_each(
+    inner: &Inner,
+    rows: &[Map<String, Value>],
+) -> Vec<Result<Uuid, DataverseError>> {
     let options = &inner.options;
     let table = inner.client.table(options.entity_set.as_str());
     // Chunks of `parallelism` sent together (a plain loop: a stream of borrowed futures
