@@ -4,42 +4,11 @@
 
 mod support;
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use change_sync::{Phase, SyncOptions};
-use dataverse_webapi::{ClientOptions, DataverseClient};
-use dynamics_auth::StaticTokenCredential;
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-fn client(server: &MockServer) -> DataverseClient {
-    let token = StaticTokenCredential::new(
-        "test-token",
-        time::OffsetDateTime::now_utc() + Duration::from_secs(3600),
-    );
-    DataverseClient::new(&server.uri(), Arc::new(token), ClientOptions::default()).expect("client")
-}
-
-fn page(org: &str, rows: &[u128], next: Option<&str>, delta: Option<&str>) -> Value {
-    let mut body = json!({
-        "@odata.context": format!("{org}/api/data/v9.2/$metadata#accounts(name)"),
-        "value": rows.iter().map(|n| json!({
-            "@odata.etag": "W/\"1\"",
-            "name": format!("Account {n}"),
-            "accountid": Uuid::from_u128(*n).to_string(),
-        })).collect::<Vec<_>>(),
-    });
-    if let Some(next) = next {
-        body["@odata.nextLink"] = json!(format!("{org}/api/data/v9.2/accounts?{next}"));
-    }
-    if let Some(delta) = delta {
-        body["@odata.deltaLink"] = json!(format!("{org}/api/data/v9.2/accounts?{delta}"));
-    }
-    body
-}
 
 /// First pass: rows 1 and 2, then the link to page 2 is refused. Second pass (row 1 deleted
 /// meanwhile): rows 2 and 3 and the delta link.
@@ -48,12 +17,14 @@ async fn mount_refused_full_sync(server: &MockServer) {
     Mock::given(method("GET"))
         .and(path("/api/data/v9.2/accounts"))
         .and(query_param_is_missing("$skiptoken"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page(
-            &uri,
-            &[1, 2],
-            Some("$select=name&$skiptoken=first-pass-2"),
-            None,
-        )))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(support::accounts_page(
+                &uri,
+                &[1, 2],
+                Some("$select=name&$skiptoken=first-pass-2"),
+                None,
+            )),
+        )
         .up_to_n_times(1)
         .expect(1)
         .mount(server)
@@ -72,12 +43,14 @@ async fn mount_refused_full_sync(server: &MockServer) {
         .and(path("/api/data/v9.2/accounts"))
         .and(query_param_is_missing("$skiptoken"))
         .and(query_param_is_missing("$deltatoken"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page(
-            &uri,
-            &[2, 3],
-            None,
-            Some("$select=name&$deltatoken=7"),
-        )))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(support::accounts_page(
+                &uri,
+                &[2, 3],
+                None,
+                Some("$select=name&$deltatoken=7"),
+            )),
+        )
         .expect(1)
         .mount(server)
         .await;
@@ -93,7 +66,8 @@ async fn a_refused_page_link_restarts_the_initial_sync_and_reconciles_what_vanis
         max_page_size: Some(2),
         ..SyncOptions::default()
     };
-    let mut sync = support::accounts_sync(client(&server), checkpoints.clone(), options);
+    let mut sync =
+        support::accounts_sync(support::mock_client(&server), checkpoints.clone(), options);
 
     let applied = support::catch_up(&mut sync).await.expect("sync");
     assert_eq!(

@@ -4,42 +4,9 @@
 
 mod support;
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use change_sync::SyncOptions;
-use dataverse_webapi::{ClientOptions, DataverseClient};
-use dynamics_auth::StaticTokenCredential;
-use serde_json::{Value, json};
-use uuid::Uuid;
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-fn client(server: &MockServer) -> DataverseClient {
-    let token = StaticTokenCredential::new(
-        "test-token",
-        time::OffsetDateTime::now_utc() + Duration::from_secs(3600),
-    );
-    DataverseClient::new(&server.uri(), Arc::new(token), ClientOptions::default()).expect("client")
-}
-
-fn page(org: &str, rows: &[u128], next: Option<&str>, delta: Option<&str>) -> Value {
-    let mut body = json!({
-        "@odata.context": format!("{org}/api/data/v9.2/$metadata#accounts(name)"),
-        "value": rows.iter().map(|n| json!({
-            "@odata.etag": "W/\"1\"",
-            "name": format!("Account {n}"),
-            "accountid": Uuid::from_u128(*n).to_string(),
-        })).collect::<Vec<_>>(),
-    });
-    if let Some(next) = next {
-        body["@odata.nextLink"] = json!(format!("{org}/api/data/v9.2/accounts?{next}"));
-    }
-    if let Some(delta) = delta {
-        body["@odata.deltaLink"] = json!(format!("{org}/api/data/v9.2/accounts?{delta}"));
-    }
-    body
-}
 
 // Several workers: a request started ahead reaches the server at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -59,10 +26,13 @@ async fn every_page_of_a_full_sync_is_requested_once() {
                 .and(query_param_is_missing("$skiptoken"))
                 .and(query_param_is_missing("$deltatoken")),
         };
-        mock.respond_with(ResponseTemplate::new(200).set_body_json(page(&uri, &rows, next, delta)))
-            .expect(1)
-            .mount(&server)
-            .await;
+        mock.respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(support::accounts_page(&uri, &rows, next, delta)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
     }
     let dir = support::temp_dir("one-request-per-page");
     let checkpoints = support::sqlite_mirror(&dir).await;
@@ -70,7 +40,8 @@ async fn every_page_of_a_full_sync_is_requested_once() {
         max_page_size: Some(2),
         ..SyncOptions::default()
     };
-    let mut sync = support::accounts_sync(client(&server), checkpoints.clone(), options);
+    let mut sync =
+        support::accounts_sync(support::mock_client(&server), checkpoints.clone(), options);
     let applied = support::catch_up(&mut sync).await.expect("sync");
     assert_eq!(applied.changed, 6, "{applied:?}");
     assert_eq!(support::mirror_rows(&checkpoints).await.len(), 6);

@@ -149,3 +149,38 @@ pub(crate) fn source_rows(emulator: &Emulator) -> BTreeMap<String, Option<String
         })
         .collect()
 }
+
+/// A client for a wiremock server standing in for the org, with a static token.
+pub(crate) fn mock_client(server: &wiremock::MockServer) -> DataverseClient {
+    let token = dynamics_auth::StaticTokenCredential::new(
+        "test-token",
+        time::OffsetDateTime::now_utc() + std::time::Duration::from_secs(3600),
+    );
+    DataverseClient::new(&server.uri(), Arc::new(token), ClientOptions::default()).expect("client")
+}
+
+/// A change tracking page of accounts `rows` (ids from the numbers), with an
+/// `@odata.nextLink` or `@odata.deltaLink` query when given.
+pub(crate) fn accounts_page(
+    org: &str,
+    rows: &[u128],
+    next: Option<&str>,
+    delta: Option<&str>,
+) -> serde_json::Value {
+    let mut body = serde_json::json!({
+        "@odata.context": format!("{org}/api/data/v9.2/$metadata#accounts(name)"),
+        "value": rows.iter().map(|n| serde_json::json!({
+            "@odata.etag": "W/\"1\"",
+            "name": format!("Account {n}"),
+            "accountid": uuid::Uuid::from_u128(*n).to_string(),
+        })).collect::<Vec<_>>(),
+    });
+    if let Some(next) = next {
+        body["@odata.nextLink"] = serde_json::json!(format!("{org}/api/data/v9.2/accounts?{next}"));
+    }
+    if let Some(delta) = delta {
+        body["@odata.deltaLink"] =
+            serde_json::json!(format!("{org}/api/data/v9.2/accounts?{delta}"));
+    }
+    body
+}
