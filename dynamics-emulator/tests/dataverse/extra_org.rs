@@ -2,54 +2,11 @@
 //! sign-in service, each org accepts only tokens for itself, and their rows are apart.
 
 use dynamics_emulator::{DataverseConfig, InstanceSeed};
-use serde_json::{Value, json};
+use reqwest::Method;
+use serde_json::json;
 use uuid::Uuid;
 
-use crate::support::{answer, start};
-
-/// A password-grant token for the default user with `scope`.
-async fn token_for(env: &crate::support::Env, scope: &str) -> String {
-    let d = env.emu.defaults();
-    let user = &d.user;
-    let response: Value = env
-        .http
-        .post(format!(
-            "{}{}/oauth2/v2.0/token",
-            env.emu.base_url(),
-            d.tenant_id
-        ))
-        .form(&[
-            ("grant_type", "password"),
-            ("client_id", d.public_client_id.to_string().as_str()),
-            ("username", user.upn.as_str()),
-            ("password", user.password.as_str()),
-            ("scope", scope),
-        ])
-        .send()
-        .await
-        .expect("token request")
-        .json()
-        .await
-        .expect("token JSON");
-    response["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no token: {response:#}"))
-        .to_owned()
-}
-
-async fn call(
-    env: &crate::support::Env,
-    method: reqwest::Method,
-    url: String,
-    token: &str,
-    body: Option<Value>,
-) -> crate::support::Answer {
-    let mut request = env.http.request(method, url).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    answer(request.send().await.expect("request")).await
-}
+use crate::support::{start, user_token_for};
 
 #[tokio::test]
 async fn an_added_org_serves_its_own_rows_to_tokens_for_itself_only() {
@@ -76,15 +33,17 @@ async fn an_added_org_serves_its_own_rows_to_tokens_for_itself_only() {
     )
     .expect("instance");
 
-    let token = token_for(&env, &format!("{origin}/user_impersonation")).await;
-    let who = call(
-        &env,
-        reqwest::Method::GET,
-        format!("{org}api/data/v9.2/WhoAmI"),
-        &token,
-        None,
-    )
-    .await;
+    let scope = format!("{origin}/user_impersonation");
+    let token = user_token_for(&env.emu, &env.http, &d.user, &scope).await;
+    let who = env
+        .send_as(
+            &token,
+            Method::GET,
+            &format!("{org}api/data/v9.2/WhoAmI"),
+            &[],
+            None,
+        )
+        .await;
     assert_eq!(who.status, 200, "{:#}", who.body);
     let main_who = env.get("WhoAmI").await;
     assert_ne!(
@@ -94,37 +53,40 @@ async fn an_added_org_serves_its_own_rows_to_tokens_for_itself_only() {
 
     // Each org refuses the other's tokens (the audience is the org URL).
     let main_org = format!("{}api/data/v9.2/WhoAmI", env.emu.base_url());
-    let refused = call(&env, reqwest::Method::GET, main_org, &token, None).await;
+    let refused = env.send_as(&token, Method::GET, &main_org, &[], None).await;
     assert_eq!(refused.status, 401);
-    let refused = call(
-        &env,
-        reqwest::Method::GET,
-        format!("{org}api/data/v9.2/WhoAmI"),
-        &env.token,
-        None,
-    )
-    .await;
+    let refused = env
+        .send_as(
+            &env.token,
+            Method::GET,
+            &format!("{org}api/data/v9.2/WhoAmI"),
+            &[],
+            None,
+        )
+        .await;
     assert_eq!(refused.status, 401);
 
     // Rows written in one org are not in the other.
-    let created = call(
-        &env,
-        reqwest::Method::POST,
-        format!("{org}api/data/v9.2/accounts"),
-        &token,
-        Some(json!({"name": "Only in the second org"})),
-    )
-    .await;
+    let created = env
+        .send_as(
+            &token,
+            Method::POST,
+            &format!("{org}api/data/v9.2/accounts"),
+            &[],
+            Some(json!({"name": "Only in the second org"})),
+        )
+        .await;
     assert_eq!(created.status, 204, "{:#}", created.body);
     let filter = "accounts?$filter=name%20eq%20'Only%20in%20the%20second%20org'";
-    let here = call(
-        &env,
-        reqwest::Method::GET,
-        format!("{org}api/data/v9.2/{filter}"),
-        &token,
-        None,
-    )
-    .await;
+    let here = env
+        .send_as(
+            &token,
+            Method::GET,
+            &format!("{org}api/data/v9.2/{filter}"),
+            &[],
+            None,
+        )
+        .await;
     assert_eq!(here.values().len(), 1);
     let there = env.get(filter).await;
     assert!(there.values().is_empty(), "{:#}", there.body);

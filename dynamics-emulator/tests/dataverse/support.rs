@@ -85,6 +85,17 @@ pub(crate) async fn user_token(
     http: &reqwest::Client,
     user: &SeededUser,
 ) -> String {
+    let scope = format!("{}/user_impersonation", origin(emu));
+    user_token_for(emu, http, user, &scope).await
+}
+
+/// A delegated token for `user` with `scope` (password grant, the default public client).
+pub(crate) async fn user_token_for(
+    emu: &Emulator,
+    http: &reqwest::Client,
+    user: &SeededUser,
+    scope: &str,
+) -> String {
     let d = emu.defaults();
     let response: Value = http
         .post(format!(
@@ -97,10 +108,7 @@ pub(crate) async fn user_token(
             ("client_id", d.public_client_id.to_string().as_str()),
             ("username", user.upn.as_str()),
             ("password", user.password.as_str()),
-            (
-                "scope",
-                format!("{}/user_impersonation", origin(emu)).as_str(),
-            ),
+            ("scope", scope),
         ])
         .send()
         .await
